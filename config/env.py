@@ -1,0 +1,68 @@
+"""Reading and checking the environment, so that a bad variable stops start-up with one line."""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SUPPORTED_DB_SCHEMES = {"sqlite", "postgres", "postgresql", "pgsql"}
+
+
+class ConfigError(ImproperlyConfigured):
+    """A missing or malformed environment variable; the message names it."""
+
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def read_bool(name: str, default: bool) -> bool:
+    raw = env.str(name, default=None)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def read_secret_key(*, debug: bool) -> str:
+    key = env.str("SECRET_KEY", default="")
+    if key:
+        if not debug and (len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure")):
+            raise ConfigError(
+                "SECRET_KEY is too weak for DEBUG=false: use 50 or more random characters"
+            )
+        return key
+    if debug:
+        return "django-insecure-local-development-key-only-for-debug-mode"
+    raise ConfigError("SECRET_KEY is not set; it is required when DEBUG is false")
+
+
+def read_database(name: str, default: str | None) -> dict | None:
+    raw = env.str(name, default=default)
+    if raw is None:
+        return None
+    scheme = urlsplit(raw).scheme
+    if scheme not in SUPPORTED_DB_SCHEMES:
+        raise ConfigError(
+            f"{name} must start with sqlite:/// or postgres://, not {scheme or 'nothing'!r}"
+        )
+    try:
+        config = environ.Env.db_url_config(raw)
+    except Exception as exc:  # django-environ raises several types for a malformed URL
+        raise ConfigError(f"{name} is malformed: {exc}") from exc
+    if not config.get("NAME"):
+        raise ConfigError(f"{name} names no database")
+    return config
+
+
+def read_list(name: str, default: list[str]) -> list[str]:
+    raw = env.str(name, default=None)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
+
+admin.site.site_header = _("帮扶 · 困难职工帮扶管理系统")
+admin.site.site_title = _("帮扶管理")
+admin.site.index_title = _("审核审批与系统管理")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # The language switch is on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("", include("orgs.urls")),
+]

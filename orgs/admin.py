@@ -1,0 +1,90 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from orgs.models import Holiday, Organisation, User
+from orgs.roles import ADMIN_SITE_ROLES
+from orgs.scoping import ScopedAdminMixin
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent", "is_active"]
+    list_filter = ["level", "is_active"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+    readonly_fields = ["path"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "level", "parent", "path", "is_active"]}),
+        (
+            _("业务设置（留空沿用上级）"),
+            {
+                "fields": [
+                    "stock_baseline_date",
+                    "notice_min_working_days",
+                    "eligibility_multiple",
+                    "income_rule",
+                    "survey_interval_months",
+                    "exit_rate_goal",
+                ]
+            },
+        ),
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # organisations own records that are never deleted; deactivate instead
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name", "is_working_day", "organisation"]
+    list_filter = ["is_working_day"]
+    date_hierarchy = "date"
+
+
+@admin.register(User)
+class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
+    list_display = ["username", "full_name", "organisation", "is_active", "last_login"]
+    list_filter = ["is_active", "groups", "organisation__level"]
+    search_fields = ["username", "full_name", "organisation__name", "organisation__code"]
+    list_select_related = ["organisation"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("个人信息"), {"fields": ["full_name", "email", "organisation"]}),
+        (_("角色"), {"fields": ["is_active", "groups"]}),
+        (_("登录记录"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "username",
+                    "full_name",
+                    "organisation",
+                    "groups",
+                    "password1",
+                    "password2",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser and obj is not None:
+            fieldsets = [*fieldsets, (_("超级权限"), {"fields": ["is_staff", "is_superuser"]})]
+        return fieldsets
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        # Admin-site access follows the roles, so nobody has to remember the "staff" box.
+        wants_staff = user.is_superuser or user.groups.filter(name__in=ADMIN_SITE_ROLES).exists()
+        if user.is_staff != wants_staff:
+            user.is_staff = wants_staff
+            user.save(update_fields=["is_staff"])
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate users instead, their names stay on the records they signed

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgsConfig(AppConfig):
+    name = "orgs"
+    verbose_name = _("组织与用户")
+
+    def post_ready_sync(self, **kwargs):
+        from orgs.roles import sync_role_permissions
+
+        sync_role_permissions(using=kwargs.get("using", "default"))
+
+    def ready(self):
+        # Permissions only exist after every app has migrated, so the role table is applied
+        # after each migrate run (the groups themselves are created by a migration).
+        post_migrate.connect(self.post_ready_sync, dispatch_uid="orgs.sync_role_permissions")

@@ -1,0 +1,54 @@
+"""Working days: weekends and configured holidays are skipped; a make-up working day counts."""
+
+from datetime import date, timedelta
+
+from django.db.models import Q
+
+from orgs.models import Holiday, Organisation
+
+
+def _exceptions(org: Organisation | None, start: date, end: date) -> dict[date, bool]:
+    """{date: is_working_day} for configured days between start and end (inclusive)."""
+    scope = Q(organisation=None)
+    if org is not None:
+        scope |= Q(organisation__in=[o.pk for o in org.ancestors_and_self])
+    rows = Holiday.objects.filter(scope, date__range=(start, end)).values_list(
+        "date", "is_working_day", "organisation__path"
+    )
+    days: dict[date, bool] = {}
+    # National entries first, then ever more local ones, so the most local entry wins.
+    for day, working, _path in sorted(rows, key=lambda row: len(row[2] or "")):
+        days[day] = working
+    return days
+
+
+def is_working_day(day: date, exceptions: dict[date, bool]) -> bool:
+    if day in exceptions:
+        return exceptions[day]
+    return day.weekday() < 5
+
+
+def working_days_between(start: date, end: date, org: Organisation | None = None) -> int:
+    """Working days from `start` to `end`, both included (0 if end is before start)."""
+    if end < start:
+        return 0
+    exceptions = _exceptions(org, start, end)
+    count = 0
+    day = start
+    while day <= end:
+        count += is_working_day(day, exceptions)
+        day += timedelta(days=1)
+    return count
+
+
+def add_working_days(start: date, days: int, org: Organisation | None = None) -> date:
+    """The date on which a period of `days` working days starting on `start` ends."""
+    exceptions = _exceptions(org, start, start + timedelta(days=days * 3 + 30))
+    day = start
+    counted = 0
+    while True:
+        if is_working_day(day, exceptions):
+            counted += 1
+            if counted >= days:
+                return day
+        day += timedelta(days=1)

@@ -1,0 +1,208 @@
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Concat, Substr
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from orgs.scoping import ScopedQuerySet
+
+# Defaults for the per-organisation settings; a county inherits its parents' values unless it
+# sets its own (DOMAIN.md: "make it configurable per organisation").
+SETTING_DEFAULTS = {
+    "stock_baseline_date": date(2015, 12, 31),
+    "notice_min_working_days": 5,
+    "eligibility_multiple": Decimal("2.0"),
+    "income_rule": "net_annual",
+    "survey_interval_months": 6,
+    "exit_rate_goal": Decimal("0.30"),
+}
+
+
+class OrganisationQuerySet(ScopedQuerySet):
+    org_lookup = ""  # an organisation is scoped by its own path
+
+    def subtree(self, org: "Organisation"):
+        return self.filter(path__startswith=org.path)
+
+
+class Organisation(models.Model):
+    class Level(models.TextChoices):
+        REGION = "region", _("省/自治区总工会")
+        CITY = "city", _("市总工会")
+        COUNTY = "county", _("县（区）总工会")
+        BASE = "base", _("基层工会")
+
+    class IncomeRule(models.TextChoices):
+        NET_ANNUAL = "net_annual", _("（年可支配收入 − 刚性支出）÷ 12 ÷ 家庭人口")
+        MONTHLY = "monthly", _("家庭月收入 ÷ 家庭人口")
+
+    code = models.CharField(
+        _("组织代码"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9A-Za-z]+$", _("组织代码只能包含数字和字母。"))],
+        help_text=_("按行政区划代码编制，如 450102；基层工会在县代码后加序号，如 450102001。"),
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级组织"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    # Materialised path of codes ("/450000/450100/450102/"): a subtree is one indexed prefix match.
+    path = models.CharField(_("路径"), max_length=255, editable=False, unique=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    # Per-organisation settings; empty means "inherit from the parent".
+    stock_baseline_date = models.DateField(
+        _("存量基准日"),
+        null=True,
+        blank=True,
+        help_text=_("此日期前建档的为存量档案。留空则沿用上级设置。"),
+    )
+    notice_min_working_days = models.PositiveSmallIntegerField(
+        _("公示最少工作日"), null=True, blank=True
+    )
+    eligibility_multiple = models.DecimalField(
+        _("相对困难认定倍数"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1.00"))],
+        help_text=_("人均收入在低保标准的该倍数以内且有特殊致困原因的可建档（1.5 或 2）。"),
+    )
+    income_rule = models.CharField(
+        _("人均收入计算口径"), max_length=20, choices=IncomeRule.choices, blank=True
+    )
+    survey_interval_months = models.PositiveSmallIntegerField(
+        _("入户调查间隔（月）"), null=True, blank=True
+    )
+    exit_rate_goal = models.DecimalField(
+        _("年度解困脱困目标比例"), max_digits=4, decimal_places=2, null=True, blank=True
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("组织")
+        verbose_name_plural = _("组织")
+        ordering = ["path"]
+        indexes = [
+            models.Index(fields=["path"], name="org_path_prefix", opclasses=["varchar_pattern_ops"])
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__in=["region", "city", "county", "base"]), name="org_level_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+    def save(self, *args, **kwargs):
+        old_path = self.path
+        self.path = f"{self.parent.path if self.parent_id else '/'}{self.code}/"
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            # Code or parent changed: move the whole subtree in one statement.
+            Organisation.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                path=Concat(models.Value(self.path), Substr("path", len(old_path) + 1))
+            )
+
+    @cached_property
+    def ancestors_and_self(self) -> list["Organisation"]:
+        """Root first. One query, from the codes in the path."""
+        codes = [code for code in self.path.split("/") if code]
+        by_code = {org.code: org for org in Organisation.objects.filter(code__in=codes)}
+        return [by_code[code] for code in codes if code in by_code]
+
+    def setting(self, name: str):
+        """The value of a per-organisation setting, inherited from the nearest ancestor."""
+        for org in reversed(self.ancestors_and_self):
+            value = getattr(org, name)
+            if value not in (None, ""):
+                return value
+        return SETTING_DEFAULTS[name]
+
+    def contains(self, other: "Organisation") -> bool:
+        return other.path.startswith(self.path)
+
+
+class Holiday(models.Model):
+    """A non-working day (public holiday), nationwide or for one organisation's subtree."""
+
+    date = models.DateField(_("日期"))
+    name = models.CharField(_("名称"), max_length=50)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("适用组织"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        help_text=_("留空表示全国适用。"),
+    )
+    is_working_day = models.BooleanField(
+        _("调休上班"), default=False, help_text=_("勾选表示该日虽为周末但需上班（调休）。")
+    )
+
+    class Meta:
+        verbose_name = _("节假日")
+        verbose_name_plural = _("节假日")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "organisation"], name="holiday_unique_per_org"),
+            models.UniqueConstraint(
+                fields=["date"], condition=Q(organisation=None), name="holiday_unique_national"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+
+class UserQuerySet(ScopedQuerySet):
+    pass
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("所属组织"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text=_("用户只能查看和办理本组织及下级组织的业务。"),
+    )
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))

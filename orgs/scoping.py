@@ -1,0 +1,51 @@
+"""The one mechanism that scopes organisation-owned data to the user's subtree.
+
+Every model that belongs to an organisation uses `ScopedQuerySet` (or a subclass) as its
+manager and names the lookup to its organisation in `org_lookup`. Views, the admin, exports and
+reports call `.visible_to(user)`; an object outside the subtree is then simply not found (404).
+"""
+
+from django.db import models
+from django.http import Http404
+
+
+class ScopedQuerySet(models.QuerySet):
+    org_lookup = "organisation"
+
+    def visible_to(self, user):
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.is_superuser:
+            return self
+        org = getattr(user, "organisation", None)
+        if org is None:
+            return self.none()
+        prefix = f"{self.org_lookup}__path" if self.org_lookup else "path"
+        return self.filter(**{f"{prefix}__startswith": org.path})
+
+
+def user_can_reach(user, organisation) -> bool:
+    """Whether `organisation` lies in the user's subtree (for checks on forms and services)."""
+    if user.is_superuser:
+        return True
+    own = getattr(user, "organisation", None)
+    return bool(own and organisation and organisation.path.startswith(own.path))
+
+
+class ScopedAdminMixin:
+    """Admin classes of organisation-owned models: lists, lookups and organisation choices are
+    limited to the user's subtree, so another county's object answers 404 in the admin too."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the index with "doesn't exist"; scoped objects answer 404 instead.
+        raise Http404
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        from orgs.models import Organisation
+
+        if db_field.related_model is Organisation:
+            kwargs["queryset"] = Organisation.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,0 +1,98 @@
+"""Login, logout, roles, the demo seed and the language switch."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from orgs.demo import DEMO_PASSWORD, demo_users
+from orgs.models import Holiday, Organisation, User
+from orgs.roles import Role, role_permission_table
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(client, users):
+    wrong = client.post("/accounts/login/", {"username": "clerk_450102", "password": "nope"})
+    unknown = client.post("/accounts/login/", {"username": "nobody", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 200
+    assert wrong.context["form"].non_field_errors() == unknown.context["form"].non_field_errors()
+    assert "正确的" in wrong.content.decode()  # Django's own zh-hans message, translated
+
+
+def test_login_and_logout(client, users):
+    response = client.post(
+        "/accounts/login/", {"username": "clerk_450102", "password": DEMO_PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/"
+    assert "兴宁区总工会" in response.content.decode()
+    client.post("/accounts/logout/")
+    assert client.get("/").status_code == 302
+
+
+def test_roles_are_groups_with_existing_permissions(db):
+    from django.contrib.auth.models import Group, Permission
+
+    assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
+    for role, perms in role_permission_table().items():
+        group = Group.objects.get(name=role)
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            # A typo in a permissions table would silently grant nothing: every entry must exist.
+            assert Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).exists(), dotted
+        assert group.permissions.count() == len(perms)
+
+
+def test_viewer_role_is_read_only(db):
+    table = role_permission_table()
+    assert table[Role.VIEWER] and all(
+        p.split(".")[1].startswith("view_") for p in table[Role.VIEWER]
+    )
+
+
+def test_seed_demo_is_idempotent(db):
+    call_command("seed_demo", stdout=StringIO())
+    counts = (Organisation.objects.count(), User.objects.count(), Holiday.objects.count())
+    call_command("seed_demo", stdout=StringIO())
+    assert counts == (Organisation.objects.count(), User.objects.count(), Holiday.objects.count())
+    assert counts[0] == 8 and counts[1] == len(demo_users())
+    codes = set(Organisation.objects.values_list("code", flat=True))
+    assert codes == {
+        "450000",
+        "450100",
+        "450102",
+        "450103",
+        "450102001",
+        "450102002",
+        "450103001",
+        "450103002",
+    }
+
+
+def test_every_county_has_every_role_and_passwords_work(client, users):
+    for county in ("450102", "450103"):
+        for role in ("clerk", "supervisor", "finance", "admin"):
+            user = users[f"{role}_{county}"]
+            assert user.organisation.code == county and user.has_role(role)
+    assert client.login(username="viewer_450000", password=DEMO_PASSWORD)
+
+
+def test_language_switch(client, users):
+    client.force_login(users["clerk_450102"])
+    assert "我的工作" in client.get("/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    body = client.get("/").content.decode()
+    assert "My work" in body and "我的工作" not in body
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "我的工作" in client.get("/").content.decode()
+
+
+def test_language_switch_on_login_page(client, db):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert "Log in" in client.get("/accounts/login/").content.decode()
+
+
+@pytest.mark.parametrize("username", ["clerk_450102", "supervisor_450102", "finance_450103"])
+def test_staff_flag_follows_role(users, username):
+    assert users[username].is_staff == (not username.startswith("clerk"))
