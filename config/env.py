@@ -18,20 +18,26 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
+def raw(name: str) -> str | None:
+    """The variable's value, or None when it is unset or blank (as in a copied .env.example)."""
+    value = env.str(name, default=None)
+    return value if value not in (None, "") else None
+
+
 def read_bool(name: str, default: bool) -> bool:
-    raw = env.str(name, default=None)
-    if raw is None:
+    raw_value = raw(name)
+    if raw_value is None:
         return default
-    value = raw.strip().lower()
+    value = raw_value.strip().lower()
     if value in {"1", "true", "yes", "on"}:
         return True
     if value in {"0", "false", "no", "off", ""}:
         return False
-    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+    raise ConfigError(f"{name} must be true or false, not {raw_value!r}")
 
 
 def read_secret_key(*, debug: bool) -> str:
-    key = env.str("SECRET_KEY", default="")
+    key = raw("SECRET_KEY") or ""
     if key:
         if not debug and (len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure")):
             raise ConfigError(
@@ -44,16 +50,16 @@ def read_secret_key(*, debug: bool) -> str:
 
 
 def read_database(name: str, default: str | None) -> dict | None:
-    raw = env.str(name, default=default)
-    if raw is None:
+    url = raw(name) or default
+    if url is None:
         return None
-    scheme = urlsplit(raw).scheme
+    scheme = urlsplit(url).scheme
     if scheme not in SUPPORTED_DB_SCHEMES:
         raise ConfigError(
             f"{name} must start with sqlite:/// or postgres://, not {scheme or 'nothing'!r}"
         )
     try:
-        config = environ.Env.db_url_config(raw)
+        config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for a malformed URL
         raise ConfigError(f"{name} is malformed: {exc}") from exc
     if not config.get("NAME"):
@@ -62,7 +68,7 @@ def read_database(name: str, default: str | None) -> dict | None:
 
 
 def read_list(name: str, default: list[str]) -> list[str]:
-    raw = env.str(name, default=None)
-    if raw is None:
+    value = raw(name)
+    if value is None:
         return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
+    return [item.strip() for item in value.split(",") if item.strip()]
