@@ -37,3 +37,67 @@ def login(client, users):
         return client
 
     return _login
+
+
+# --- Browser tests: Debian's Chromium driven by Playwright against the live test server.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures
+    # and assertions here are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_users(transactional_db):
+    """The demo tree and users, committed so that the live server's thread sees them."""
+    from orgs.models import User
+
+    seed_organisations_and_users()
+    return {user.username: user for user in User.objects.select_related("organisation")}
+
+
+@pytest.fixture
+def page(browser, live_server, live_users):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_login(page):
+    """browser_login("clerk_450102") signs in through the login form."""
+    from orgs.demo import DEMO_PASSWORD
+
+    def _login(username):
+        page.goto(page.base_url + "/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.press("#id_password", "Enter")
+        page.wait_for_url(page.base_url + "/")
+        return page
+
+    return _login

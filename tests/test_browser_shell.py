@@ -1,0 +1,32 @@
+"""The staff shell in a real browser: login, role navigation, language switch, tablet width."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_login_navigation_and_language(browser_login):
+    page = browser_login("clerk_450102")
+    assert page.locator("h1").inner_text() == "我的工作"
+    assert "兴宁区总工会" in page.locator(".site-header").inner_text()
+    assert page.locator("a", has_text="审核后台").count() == 0  # clerks do not use the admin
+    page.select_option("#language-select", "en")
+    page.click(".lang-switch button")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "My work"
+
+
+def test_wrong_password_message(page):
+    page.goto(page.base_url + "/accounts/login/")
+    page.fill("#id_username", "clerk_450102")
+    page.fill("#id_password", "wrong")
+    page.press("#id_password", "Enter")
+    assert "正确的" in page.locator(".error-summary").inner_text()
+
+
+def test_supervisor_sees_admin_link_and_page_fits_a_tablet(browser_login):
+    page = browser_login("supervisor_450103")
+    assert page.locator("a", has_text="审核后台").count() == 1
+    page.set_viewport_size({"width": 768, "height": 1024})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 768  # no horizontal scrolling on a tablet
