@@ -1,5 +1,7 @@
 """Reading and checking the environment, so that a bad variable stops start-up with one line."""
 
+import base64
+import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -72,3 +74,34 @@ def read_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def read_fernet_keys(name: str, *, debug: bool, secret_key: str) -> list[str]:
+    """Comma-separated Fernet keys, newest first. With DEBUG a key derived from SECRET_KEY is
+    used when none is set, so local runs need no setup; production must set its own."""
+    from cryptography.fernet import Fernet
+
+    value = raw(name)
+    if value is None:
+        if not debug:
+            raise ConfigError(f"{name} is not set; it is required when DEBUG is false")
+        digest = hashlib.sha256(f"{name}:{secret_key}".encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{name} holds a malformed key (generate one with Fernet.generate_key())") from exc
+    return keys
+
+
+def read_derived_secret(name: str, *, debug: bool, secret_key: str) -> str:
+    value = raw(name)
+    if value is None:
+        if not debug:
+            raise ConfigError(f"{name} is not set; it is required when DEBUG is false")
+        return hashlib.sha256(f"{name}:{secret_key}".encode()).hexdigest()
+    if len(value) < 32:
+        raise ConfigError(f"{name} must be at least 32 characters")
+    return value

@@ -4,7 +4,16 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from config.env import BASE_DIR, env, read_bool, read_database, read_list, read_secret_key
+from config.env import (
+    BASE_DIR,
+    env,
+    read_bool,
+    read_database,
+    read_derived_secret,
+    read_fernet_keys,
+    read_list,
+    read_secret_key,
+)
 
 DEBUG = read_bool("DEBUG", default=True)
 SECRET_KEY = read_secret_key(debug=DEBUG)
@@ -151,3 +160,7 @@ LOGGING = {
 }
 
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
+# Personal identifiers (orgs/pii.py): Fernet keys, newest first, and the key of the search hashes.
+PII_ENCRYPTION_KEYS = read_fernet_keys("PII_ENCRYPTION_KEYS", debug=DEBUG, secret_key=SECRET_KEY)
+PII_HASH_KEY = read_derived_secret("PII_HASH_KEY", debug=DEBUG, secret_key=SECRET_KEY)

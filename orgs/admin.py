@@ -24,6 +24,7 @@ class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
                     "notice_min_working_days",
                     "eligibility_multiple",
                     "income_rule",
+                    "category_scheme",
                     "survey_interval_months",
                     "exit_rate_goal",
                 ]

@@ -52,3 +52,13 @@ def add_working_days(start: date, days: int, org: Organisation | None = None) ->
             if counted >= days:
                 return day
         day += timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), clamped to the month's end."""
+    import calendar
+
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))

@@ -19,6 +19,7 @@ SETTING_DEFAULTS = {
     "notice_min_working_days": 5,
     "eligibility_multiple": Decimal("2.0"),
     "income_rule": "net_annual",
+    "category_scheme": "current",
     "survey_interval_months": 6,
     "exit_rate_goal": Decimal("0.30"),
 }
@@ -84,6 +85,15 @@ class Organisation(models.Model):
     )
     income_rule = models.CharField(
         _("人均收入计算口径"), max_length=20, choices=IncomeRule.choices, blank=True
+    )
+    category_scheme = models.CharField(
+        _("困难类别标准"),
+        max_length=10,
+        choices=[
+            ("current", _("现行标准：深度困难、相对困难、意外致困")),
+            ("2015", _("2015—2020年标准：低保户、低保边缘户、意外致困户")),
+        ],
+        blank=True,
     )
     survey_interval_months = models.PositiveSmallIntegerField(
         _("入户调查间隔（月）"), null=True, blank=True

@@ -13,6 +13,8 @@ PRODUCTION = {
     "SECRET_KEY": "k3#Vq9!zP0m@Lr7$wT2^bY6&nH1*cJ5(dF8)gS4_eX0+uA9=iO3-tE7",
     "ALLOWED_HOSTS": "bangfu.example.org",
     "DATABASE_URL": "sqlite:////tmp/bangfu-settings-test.sqlite3",
+    "PII_ENCRYPTION_KEYS": "n3iSMUjS0EAf8d8fh2-Y9NwGwl3rJOkaSjmIZYy6Ia8=",
+    "PII_HASH_KEY": "0123456789abcdef0123456789abcdef-hash",
 }
 
 

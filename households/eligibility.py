@@ -1,0 +1,149 @@
+"""The filing standard (建档标准) applied to one household on one date.
+
+Seed 002 and the current national rules: below the dibao line → eligible; above it but within
+the organisation's multiple (1.5 under 2015–2020, 2 now) with a special cause → eligible; an
+accident or disaster whose spending exceeds 80% of the year's income → eligible; the four
+exclusions override everything. The verdict advises; a supervisor may decide otherwise with a
+written reason (services.transition_apply)."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from households.models import Category, DibaoStandard
+
+CENT = Decimal("0.01")
+ACCIDENT_SHARE = Decimal("0.80")
+ACCIDENT_CAUSES = {"accident", "disaster"}
+EXCLUSIONS = {
+    "owns_multiple_homes": gettext_lazy("拥有两套及以上住房"),
+    "owns_business": gettext_lazy("拥有经营性门店或雇用他人"),
+    "children_private_school": gettext_lazy("子女就读高收费私立学校或自费出国留学"),
+    "uses_vehicles": gettext_lazy("经常非工作需要使用机动车辆或大型机械"),
+}
+
+
+@dataclass(frozen=True)
+class Income:
+    size: int
+    monthly: Decimal
+    per_capita: Decimal
+
+
+@dataclass
+class Verdict:
+    on: date
+    income: Income
+    dibao_line: Decimal | None
+    multiple: Decimal
+    eligible: bool | None  # None: no dibao line for that year, nothing can be said
+    category_code: str | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> Decimal | None:
+        if not self.dibao_line:
+            return None
+        return (self.income.per_capita / self.dibao_line).quantize(CENT, ROUND_HALF_UP)
+
+    @property
+    def summary(self) -> str:
+        if self.eligible is None:
+            return _("无法认定")
+        return _("符合建档条件") if self.eligible else _("不符合建档条件")
+
+
+def compute_income(
+    *,
+    member_incomes: list[Decimal],
+    other_monthly: Decimal,
+    rigid_annual: Decimal,
+    rule: str,
+) -> Income:
+    """Per-capita monthly income. `net_annual` (current rules): (annual income − unavoidable
+    spending) ÷ 12 ÷ size; `monthly` (older local rules): monthly income ÷ size."""
+    size = len(member_incomes)
+    monthly = sum(member_incomes, Decimal("0")) + other_monthly
+    if size == 0:
+        return Income(0, monthly.quantize(CENT), Decimal("0.00"))
+    if rule == "monthly":
+        per_capita = monthly / size
+    else:
+        per_capita = max(monthly * 12 - rigid_annual, Decimal("0")) / 12 / size
+    return Income(size, monthly.quantize(CENT), per_capita.quantize(CENT, ROUND_HALF_UP))
+
+
+def category_code(scheme: str, kind: str) -> str:
+    """kind is deep / relative / accident; the 2015 scheme names them dibao / near_dibao."""
+    if scheme == Category.Scheme.LEGACY:
+        return {"deep": "dibao", "relative": "near_dibao"}.get(kind, kind)
+    return kind
+
+
+def assess(
+    *,
+    organisation,
+    on: date,
+    income: Income,
+    cause_codes: set[str],
+    special_cause: bool,
+    accident_spending_annual: Decimal,
+    exclusions: list[str],
+) -> Verdict:
+    multiple = Decimal(organisation.setting("eligibility_multiple"))
+    scheme = organisation.setting("category_scheme")
+    line = DibaoStandard.objects.line_for(organisation, on.year)
+    verdict = Verdict(on=on, income=income, dibao_line=line, multiple=multiple, eligible=False)
+
+    if exclusions:
+        verdict.reasons = [
+            _("属于不予建档情形：%(what)s。") % {"what": EXCLUSIONS[e]} for e in exclusions
+        ]
+        return verdict
+    annual_income = income.monthly * 12
+    if cause_codes & ACCIDENT_CAUSES and accident_spending_annual > annual_income * ACCIDENT_SHARE:
+        verdict.eligible = True
+        verdict.category_code = category_code(scheme, "accident")
+        verdict.reasons.append(
+            _("因意外事故或自然灾害致困，年支出 %(spent)s 元超过家庭年收入 %(income)s 元的80%%。")
+            % {"spent": accident_spending_annual, "income": annual_income.quantize(CENT)}
+        )
+        return verdict
+    if line is None:
+        verdict.eligible = None
+        verdict.reasons.append(
+            _("%(org)s 尚未设置 %(year)d 年的低保标准，无法认定。")
+            % {"org": organisation.name, "year": on.year}
+        )
+        return verdict
+    values = {"pc": income.per_capita, "line": line, "multiple": multiple}
+    if income.per_capita <= line:
+        verdict.eligible = True
+        verdict.category_code = category_code(scheme, "deep")
+        verdict.reasons.append(_("月人均收入 %(pc)s 元不高于当地低保标准 %(line)s 元。") % values)
+    elif income.per_capita <= line * multiple and special_cause:
+        verdict.eligible = True
+        verdict.category_code = category_code(scheme, "relative")
+        verdict.reasons.append(
+            _(
+                "月人均收入 %(pc)s 元高于低保标准 %(line)s 元，但在其 %(multiple)s 倍以内，"
+                "且有因病、因残、子女就学、单亲等特殊致困原因。"
+            )
+            % values
+        )
+    elif income.per_capita <= line * multiple:
+        verdict.reasons.append(
+            _(
+                "月人均收入 %(pc)s 元高于低保标准 %(line)s 元，在其 %(multiple)s 倍以内，"
+                "但没有特殊致困原因。"
+            )
+            % values
+        )
+    else:
+        verdict.reasons.append(
+            _("月人均收入 %(pc)s 元超过低保标准 %(line)s 元的 %(multiple)s 倍。") % values
+        )
+    return verdict

@@ -1,0 +1,754 @@
+"""Every write to a household file. Views, admin actions, commands and imports call these; none
+re-implements a rule. Each service checks permission and state first, writes in one
+transaction, and records who, when and why (Transition rows; field history via
+django-simple-history)."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households import eligibility, idnumbers
+from households.models import (
+    OPEN_STATUSES,
+    SUPPORTED_STATUSES,
+    ClosureRequest,
+    DibaoStandard,
+    Document,
+    FilingPeriod,
+    Household,
+    IdentityClaim,
+    Member,
+    Objection,
+    Origin,
+    PublicNotice,
+    Status,
+    Survey,
+    SurveyIncome,
+    Transition,
+)
+from households.workflow import STEPS
+from orgs.calendar import add_months, add_working_days, working_days_between
+from orgs.pii import mask
+from orgs.scoping import user_can_reach
+
+MAX_SECONDARY_CAUSES = 3
+
+
+def _require(user, perm: str, household: Household | None = None, organisation=None) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied(_("您没有执行此操作的权限。"))
+    org = organisation or (household.organisation if household else None)
+    if org is not None and not user_can_reach(user, org):
+        raise PermissionDenied(_("该档案不在您的管辖范围内。"))
+
+
+# --- Income and eligibility ---------------------------------------------------------------
+
+
+def income_of(household: Household, member_incomes: list[Decimal] | None = None):
+    if member_incomes is None:
+        member_incomes = list(household.members.values_list("monthly_income", flat=True))
+    return eligibility.compute_income(
+        member_incomes=member_incomes,
+        other_monthly=household.other_monthly_income,
+        rigid_annual=household.rigid_spending_annual,
+        rule=household.organisation.setting("income_rule"),
+    )
+
+
+def verdict_for(household: Household, on: date | None = None) -> eligibility.Verdict:
+    """The filing standard applied to the file as it stands (members saved)."""
+    causes = [household.primary_cause, *household.secondary_causes.all()]
+    exclusions = [name for name in eligibility.EXCLUSIONS if getattr(household, name)]
+    return eligibility.assess(
+        organisation=household.organisation,
+        on=on or timezone.localdate(),
+        income=income_of(household),
+        cause_codes={cause.code for cause in causes},
+        special_cause=any(cause.is_special for cause in causes),
+        accident_spending_annual=household.accident_spending_annual,
+        exclusions=exclusions,
+    )
+
+
+def recompute_income(household: Household) -> None:
+    income = income_of(household)
+    household.household_size = income.size
+    household.monthly_income = income.monthly
+    household.per_capita_income = income.per_capita
+    household.save(update_fields=["household_size", "monthly_income", "per_capita_income"])
+
+
+# --- Identity: validation, duplicates (精准识别) ---------------------------------------------
+
+
+def set_identity(obj, number: str) -> None:
+    """Store an ID number encrypted, with its search hash and masked copy."""
+    number = idnumbers.normalise(number)
+    obj.id_number = number
+    obj.id_hash = idnumbers.id_hash(number) if number else ""
+    obj.id_masked = mask(number) if number else ""
+
+
+def duplicate_message(user, holder: Household) -> str:
+    if user is not None and user_can_reach(user, holder.organisation):
+        return _("此人已在档案 %(number)s（%(name)s，%(status)s）中，不能重复建档。") % {
+            "number": holder.file_number,
+            "name": holder.worker_name,
+            "status": holder.get_status_display(),
+        }
+    return _("此人已在其他组织建档，不能重复建档。")
+
+
+def claim_identities(*, user, household: Household) -> None:
+    """(Re)write the open file's ID claims; the unique key refuses anyone already on file."""
+    IdentityClaim.objects.filter(household=household).delete()
+    if household.status not in OPEN_STATUSES:
+        return
+    hashes = {household.id_hash}
+    hashes.update(h for h in household.members.values_list("id_hash", flat=True) if h)
+    for id_hash in sorted(hashes):
+        try:
+            with transaction.atomic():
+                IdentityClaim.objects.create(id_hash=id_hash, household=household)
+        except IntegrityError:
+            holder = (
+                IdentityClaim.objects.select_related("household__organisation")
+                .get(id_hash=id_hash)
+                .household
+            )
+            field = "id_number" if id_hash == household.id_hash else "members"
+            raise ValidationError({field: duplicate_message(user, holder)}) from None
+
+
+# --- Creating and editing the file -----------------------------------------------------------
+
+
+@dataclass
+class MemberData:
+    relation: str
+    name: str
+    id_number: str = ""
+    health: str = Member.Health.HEALTHY
+    disability: str = Member.Disability.NONE
+    employment: str = Member.Employment.EMPLOYED
+    school_stage: str = Member.School.NONE
+    monthly_income: Decimal = Decimal("0.00")
+    pk: int | None = None
+
+
+def _next_file_number(organisation, year: int) -> str:
+    prefix = f"{organisation.code}-{year}-"
+    last = (
+        Household.objects.filter(file_number__startswith=prefix)
+        .order_by("-file_number")
+        .values_list("file_number", flat=True)
+        .first()
+    )
+    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{sequence:05d}"
+
+
+def _check_members(household: Household, members: list[MemberData]) -> None:
+    errors = []
+    seen: dict[str, str] = {household.id_hash: household.worker_name}
+    selves = [m for m in members if m.relation == Member.Relation.SELF]
+    if len(selves) > 1:
+        errors.append(_("只能有一名成员的关系为“本人”。"))
+    for index, member in enumerate(members, start=1):
+        if member.monthly_income < 0:
+            errors.append(_("第%(n)d名成员的月收入不能为负数。") % {"n": index})
+        if member.relation == Member.Relation.SELF or not member.id_number:
+            continue
+        try:
+            number = idnumbers.validate_id_number(member.id_number)
+        except ValidationError as exc:
+            errors.append(
+                _("第%(n)d名成员（%(name)s）：%(error)s")
+                % {"n": index, "name": member.name, "error": exc.messages[0]}
+            )
+            continue
+        key = idnumbers.id_hash(number)
+        if key in seen:
+            errors.append(
+                _("第%(n)d名成员（%(name)s）与%(other)s的身份证号码相同，成员重复。")
+                % {"n": index, "name": member.name, "other": seen[key]}
+            )
+        seen[key] = member.name
+    if errors:
+        raise ValidationError({"members": errors})
+
+
+def _save_members(household: Household, members: list[MemberData]) -> None:
+    """Write the member rows; the worker is always the member with relation 本人."""
+    existing = {m.pk: m for m in household.members.all()}
+    keep: set[int] = set()
+    self_data = next((m for m in members if m.relation == Member.Relation.SELF), None)
+    others = [m for m in members if m.relation != Member.Relation.SELF]
+    self_row = next((m for m in existing.values() if m.relation == Member.Relation.SELF), None)
+    rows = [(self_row, self_data or MemberData(relation="self", name=""), True)]
+    rows += [(existing.get(m.pk) if m.pk else None, m, False) for m in others]
+    for row, data, is_self in rows:
+        if row is None:
+            row = Member(household=household)
+        elif is_self and self_data is None:
+            keep.add(row.pk)
+            row.name = household.worker_name
+            set_identity(row, household.id_number)
+            row.save()
+            continue
+        row.relation = data.relation
+        for attr in ("health", "disability", "employment", "school_stage", "monthly_income"):
+            setattr(row, attr, getattr(data, attr))
+        if is_self:
+            row.name = household.worker_name
+            set_identity(row, household.id_number)
+        else:
+            row.name = data.name
+            set_identity(row, data.id_number)
+        row.full_clean(exclude=["household"])
+        row.save()
+        keep.add(row.pk)
+    for pk, row in existing.items():
+        if pk not in keep:
+            row.delete()  # the deletion stays in the member's history
+
+
+def _validate_household(household: Household, secondary_causes) -> None:
+    errors = {}
+    try:
+        number = idnumbers.validate_id_number(household.id_number)
+    except ValidationError as exc:
+        errors["id_number"] = exc.messages
+    else:
+        set_identity(household, number)
+        household.birth_date = idnumbers.birth_date(number)
+        if not household.sex:
+            household.sex = idnumbers.sex_of(number)
+    secondary = list(secondary_causes or [])
+    if len(secondary) > MAX_SECONDARY_CAUSES:
+        errors["secondary_causes"] = [_("次要致困原因最多选择3项。")]
+    elif household.primary_cause_id and household.primary_cause_id in {c.pk for c in secondary}:
+        errors["secondary_causes"] = [_("次要致困原因不能与主要致困原因相同。")]
+    if household.base_union_id and not household.base_union.path.startswith(
+        household.organisation.path
+    ):
+        errors["base_union"] = [_("基层工会必须是建档单位的下级组织。")]
+    if household.bank_account:
+        household.bank_account = "".join(household.bank_account.split())
+        if not household.bank_account.isdigit() or not 8 <= len(household.bank_account) <= 30:
+            errors["bank_account"] = [_("银行账号应为8至30位数字。")]
+    household.bank_account_masked = mask(household.bank_account) if household.bank_account else ""
+    try:
+        # Sex and birth date follow from a valid ID number; don't report them twice.
+        derived = ["sex"] if "id_number" in errors else []
+        household.full_clean(
+            exclude=["created_by", "file_number", "id_hash", "id_masked", "birth_date", *derived]
+        )
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def household_create(
+    *,
+    user,
+    household: Household,
+    members: list[MemberData],
+    secondary_causes=(),
+    applied_on: date | None = None,
+) -> Household:
+    """Start a file in draft (申请 begins when the clerk submits it)."""
+    _require(user, "households.add_household", household=household)
+    _validate_household(household, secondary_causes)
+    _check_members(household, members)
+    today = applied_on or timezone.localdate()
+    household.created_by = user
+    household.status = Status.DRAFT
+    household.status_changed_on = today
+    for _attempt in range(5):
+        household.file_number = household.file_number or _next_file_number(
+            household.organisation, today.year
+        )
+        try:
+            with transaction.atomic():
+                household.save()
+            break
+        except IntegrityError:
+            if Household.objects.filter(file_number=household.file_number).exists():
+                household.file_number = ""  # a colleague took the number: take the next
+                continue
+            raise
+    household.secondary_causes.set(secondary_causes)
+    period = FilingPeriod.objects.create(
+        household=household, number=1, origin=Origin.NEW, applied_on=today
+    )
+    household.current_period = period
+    household.save(update_fields=["current_period"])
+    _save_members(household, members)
+    claim_identities(user=user, household=household)
+    recompute_income(household)
+    Transition.objects.create(
+        household=household,
+        period=period,
+        action="create",
+        from_status="",
+        to_status=Status.DRAFT,
+        effective_date=today,
+        actor=user,
+    )
+    return household
+
+
+@transaction.atomic
+def household_update(
+    *, user, household: Household, members: list[MemberData], secondary_causes=()
+) -> Household:
+    """Edit a file: people, incomes, causes. A closed file is changed only by reopening it."""
+    _require(user, "households.change_household", household=household)
+    if household.status not in OPEN_STATUSES:
+        raise ValidationError(_("档案已关闭，如需修改请先重新申请。"))
+    _validate_household(household, secondary_causes)
+    _check_members(household, members)
+    household.save()
+    household.secondary_causes.set(secondary_causes)
+    _save_members(household, members)
+    claim_identities(user=user, household=household)
+    recompute_income(household)
+    return household
+
+
+# --- Transitions -------------------------------------------------------------------------------
+
+
+def _period_has_survey(household: Household) -> bool:
+    return Survey.objects.filter(period=household.current_period).exists()
+
+
+def _check_approval(user, household: Household, verdict_reason: str, against: bool) -> None:
+    period = household.current_period
+    # Segregation of duties: whoever entered or submitted the file does not approve it.
+    submitters = set(
+        Transition.objects.filter(period=period, action__in=["create", "submit"]).values_list(
+            "actor_id", flat=True
+        )
+    )
+    if user.pk in submitters or household.created_by_id == user.pk:
+        raise ValidationError(_("不能审批自己录入或提交的档案。"))
+    notice = period.notice
+    if notice is None:
+        raise ValidationError(_("档案尚未公示，不能审批。"))
+    minimum = household.organisation.setting("notice_min_working_days")
+    today = timezone.localdate()
+    ran = working_days_between(notice.starts_on, min(today, notice.ends_on), household.organisation)
+    if today <= notice.ends_on or ran < minimum:
+        raise ValidationError(
+            _("公示期至 %(end)s 结束（至少 %(days)d 个工作日），期满后方可审批。")
+            % {"end": notice.ends_on, "days": minimum}
+        )
+    if Objection.objects.filter(period=period, outcome=Objection.Outcome.PENDING).exists():
+        raise ValidationError(_("公示期间的异议尚未全部处理完毕，不能审批。"))
+    if Objection.objects.filter(period=period, outcome=Objection.Outcome.UPHELD).exists() and (
+        not verdict_reason
+    ):
+        raise ValidationError({"reason": _("有成立的异议，审批建档须填写理由。")})
+    if against and not verdict_reason:
+        raise ValidationError({"reason": _("认定结果为不符合条件，审批建档须填写理由。")})
+
+
+@transaction.atomic
+def transition_apply(
+    *,
+    user,
+    household: Household,
+    action: str,
+    reason: str = "",
+    effective_date: date | None = None,
+    deregistration_reason: str = "",
+    notice: PublicNotice | None = None,
+    imported: bool = False,
+) -> Transition:
+    """Move a file along the lifecycle table (households/workflow.py); record who, when, why."""
+    step = STEPS.get(action)
+    if step is None:
+        raise ValidationError(_("未知的操作。"))
+    if not imported:
+        _require(user, step.permission, household=household)
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    if household.status not in step.sources:
+        raise ValidationError(
+            _("档案当前状态为“%(status)s”，不能执行“%(action)s”。")
+            % {"status": household.get_status_display(), "action": step.label}
+        )
+    reason = (reason or "").strip()
+    if step.needs_reason and not reason:
+        raise ValidationError({"reason": _("请填写理由。")})
+    today = timezone.localdate()
+    effective = effective_date or today
+    period = household.current_period
+    if not imported and effective > today:
+        raise ValidationError({"effective_date": _("生效日期不能晚于今天。")})
+    if period.filed_on and step.target in (Status.EXITED, Status.DEREGISTERED, Status.RELIEVED):
+        if effective < period.filed_on:
+            raise ValidationError(
+                {
+                    "effective_date": _("退出日期不能早于建档日期 %(date)s。")
+                    % {"date": period.filed_on}
+                }
+            )
+    against = False
+    if action == "review" and not imported and not _period_has_survey(household):
+        raise ValidationError(_("请先登记入户调查，再完成审核。"))
+    if action == "start_notice":
+        if notice is None:
+            raise ValidationError(_("请选择公示批次。"))
+        period.notice = notice
+        period.save(update_fields=["notice"])
+        effective = notice.starts_on
+    if action == "approve" and not imported:
+        verdict = verdict_for(household, today)
+        against = verdict.eligible is not True
+        _check_approval(user, household, reason, against)
+    if action == "deregister" and not deregistration_reason:
+        raise ValidationError({"deregistration_reason": _("请选择注销原因。")})
+
+    if action == "reopen":
+        period = _open_new_period(household, effective)
+    elif step.target == Status.ON_FILE:
+        period.filed_on = effective
+        baseline = household.organisation.setting("stock_baseline_date")
+        if period.origin == Origin.NEW and effective <= baseline:
+            period.origin = Origin.STOCK
+        period.save(update_fields=["filed_on", "origin"])
+    elif step.target in (Status.EXITED, Status.DEREGISTERED, Status.REJECTED):
+        period.closed_on = effective
+        period.save(update_fields=["closed_on"])
+
+    transition = Transition.objects.create(
+        household=household,
+        period=period,
+        action=action,
+        from_status=household.status,
+        to_status=step.target,
+        effective_date=effective,
+        reason=reason,
+        deregistration_reason=deregistration_reason if action == "deregister" else "",
+        against_verdict=against,
+        is_imported=imported,
+        actor=user,
+    )
+    household.status = step.target
+    household.status_changed_on = effective
+    household.current_period = period
+    if step.target == Status.ON_FILE:
+        household.next_survey_due = _next_survey_due(household, effective)
+    household.save(
+        update_fields=[
+            "status",
+            "status_changed_on",
+            "current_period",
+            "next_survey_due",
+            "updated_at",
+        ]
+    )
+    claim_identities(user=user, household=household)
+    return transition
+
+
+def _open_new_period(household: Household, applied_on: date) -> FilingPeriod:
+    """Reopening: a new filing period; relapsed (返困) when an earlier period was on file."""
+    previous = household.current_period
+    was_on_file = household.periods.filter(filed_on__isnull=False).exists()
+    return FilingPeriod.objects.create(
+        household=household,
+        number=previous.number + 1,
+        origin=Origin.RELAPSED if was_on_file else Origin.NEW,
+        applied_on=applied_on,
+    )
+
+
+def _next_survey_due(household: Household, since: date) -> date:
+    months = household.organisation.setting("survey_interval_months")
+    return add_months(since, months)
+
+
+# --- Public notice and objections ---------------------------------------------------------
+
+
+@transaction.atomic
+def notice_start(
+    *,
+    user,
+    organisation,
+    households: list[Household],
+    starts_on: date,
+    objection_contact: str,
+    title: str = "",
+) -> PublicNotice:
+    """Post reviewed files for at least the minimum working days (default 5) [002]."""
+    _require(user, "households.change_household", organisation=organisation)
+    if not households:
+        raise ValidationError(_("请至少选择一户已审核的档案。"))
+    if not objection_contact.strip():
+        raise ValidationError({"objection_contact": _("请填写异议受理方式。")})
+    days = organisation.setting("notice_min_working_days")
+    notice = PublicNotice.objects.create(
+        organisation=organisation,
+        title=title or _("%(org)s困难职工建档公示") % {"org": organisation.name},
+        starts_on=starts_on,
+        ends_on=add_working_days(starts_on, days, organisation),
+        objection_contact=objection_contact.strip(),
+        created_by=user,
+    )
+    for household in households:
+        if not organisation.contains(household.organisation):
+            raise ValidationError(_("档案 %(n)s 不属于本单位。") % {"n": household.file_number})
+        transition_apply(user=user, household=household, action="start_notice", notice=notice)
+    return notice
+
+
+@transaction.atomic
+def objection_record(
+    *, user, household: Household, raised_by: str, raised_on: date, content: str
+) -> Objection:
+    _require(user, "households.change_household", household=household)
+    if household.status != Status.NOTICE:
+        raise ValidationError(_("只有公示中的档案可以登记异议。"))
+    objection = Objection(
+        household=household,
+        period=household.current_period,
+        raised_by=raised_by,
+        raised_on=raised_on,
+        content=content,
+        recorded_by=user,
+    )
+    objection.full_clean()
+    objection.save()
+    return objection
+
+
+@transaction.atomic
+def objection_resolve(*, user, objection: Objection, outcome: str, finding: str) -> Objection:
+    _require(user, "households.change_household", household=objection.household)
+    if objection.outcome != Objection.Outcome.PENDING:
+        raise ValidationError(_("该异议已处理。"))
+    if outcome not in (Objection.Outcome.UPHELD, Objection.Outcome.DISMISSED):
+        raise ValidationError({"outcome": _("请选择处理结果。")})
+    if not finding.strip():
+        raise ValidationError({"finding": _("请填写核查情况。")})
+    objection.outcome = outcome
+    objection.finding = finding.strip()
+    objection.resolved_by = user
+    objection.resolved_at = timezone.now()
+    objection.save(update_fields=["outcome", "finding", "resolved_by", "resolved_at"])
+    return objection
+
+
+# --- Home surveys ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def survey_record(
+    *,
+    user,
+    household: Household,
+    surveyed_on: date,
+    surveyors: str,
+    findings: str,
+    incomes: dict[int, Decimal],
+) -> Survey:
+    """入户调查: verified incomes update the members and the file's per-capita income."""
+    _require(user, "households.change_household", household=household)
+    if household.status not in (Status.APPLIED, *SUPPORTED_STATUSES):
+        raise ValidationError(
+            _("档案当前状态为“%(status)s”，不能登记入户调查。")
+            % {"status": household.get_status_display()}
+        )
+    if surveyed_on > timezone.localdate():
+        raise ValidationError({"surveyed_on": _("调查日期不能晚于今天。")})
+    members = {m.pk: m for m in household.members.all()}
+    unknown = set(incomes) - set(members)
+    if unknown:
+        raise ValidationError(_("核实收入中有不属于本户的成员。"))
+    for pk, amount in incomes.items():
+        if amount < 0:
+            raise ValidationError(
+                {"incomes": _("%(name)s的月收入不能为负数。") % {"name": members[pk].name}}
+            )
+    for pk, amount in incomes.items():
+        members[pk].monthly_income = amount
+        members[pk].save(update_fields=["monthly_income"])
+    recompute_income(household)
+    household.refresh_from_db()
+    line = DibaoStandard.objects.line_for(household.organisation, surveyed_on.year)
+    survey = Survey.objects.create(
+        household=household,
+        period=household.current_period,
+        surveyed_on=surveyed_on,
+        surveyors=surveyors,
+        findings=findings,
+        per_capita_income=household.per_capita_income,
+        dibao_line=line,
+        is_above_line=line is not None and household.per_capita_income > line,
+        recorded_by=user,
+    )
+    SurveyIncome.objects.bulk_create(
+        [
+            SurveyIncome(survey=survey, member=members[pk], monthly_income=v)
+            for pk, v in incomes.items()
+        ]
+    )
+    latest = household.surveys.order_by("-surveyed_on").values_list("surveyed_on", flat=True)[0]
+    household.last_survey_on = latest
+    household.next_survey_due = _next_survey_due(household, latest)
+    household.save(update_fields=["last_survey_on", "next_survey_due", "updated_at"])
+    return survey
+
+
+# --- Closures: relief, exit, deregistration ---------------------------------------------------
+
+
+@transaction.atomic
+def closure_request(
+    *,
+    user,
+    household: Household,
+    kind: str,
+    effective_date: date,
+    reason: str,
+    deregistration_reason: str = "",
+) -> ClosureRequest:
+    """A clerk proposes relief, exit or deregistration; a supervisor decides."""
+    _require(user, "households.change_household", household=household)
+    action = {"relieved": "relieve", "exited": "exit", "deregistered": "deregister"}.get(kind)
+    if action is None:
+        raise ValidationError({"kind": _("请选择退出类型。")})
+    step = STEPS[action]
+    if household.status not in step.sources:
+        raise ValidationError(
+            _("档案当前状态为“%(status)s”，不能申请“%(action)s”。")
+            % {"status": household.get_status_display(), "action": step.label}
+        )
+    if household.closures.filter(state=ClosureRequest.State.PENDING).exists():
+        raise ValidationError(_("该档案已有待审批的退出申请。"))
+    if kind == "deregistered" and not deregistration_reason:
+        raise ValidationError({"deregistration_reason": _("请选择注销原因。")})
+    filed_on = household.current_period.filed_on
+    if filed_on and effective_date < filed_on:
+        raise ValidationError(
+            {"effective_date": _("退出日期不能早于建档日期 %(date)s。") % {"date": filed_on}}
+        )
+    if effective_date > timezone.localdate():
+        raise ValidationError({"effective_date": _("生效日期不能晚于今天。")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写情况说明。")})
+    return ClosureRequest.objects.create(
+        household=household,
+        kind=kind,
+        effective_date=effective_date,
+        reason=reason.strip(),
+        deregistration_reason=deregistration_reason if kind == "deregistered" else "",
+        requested_by=user,
+    )
+
+
+@transaction.atomic
+def closure_decide(*, user, closure: ClosureRequest, approve: bool, note: str) -> ClosureRequest:
+    _require(user, "households.approve_household", household=closure.household)
+    closure = ClosureRequest.objects.select_for_update().get(pk=closure.pk)
+    if closure.state != ClosureRequest.State.PENDING:
+        raise ValidationError(_("该申请已审批。"))
+    if closure.requested_by_id == user.pk:
+        raise ValidationError(_("不能审批自己提出的申请。"))
+    if not note.strip():
+        raise ValidationError({"note": _("请填写审批意见。")})
+    if approve:
+        transition_apply(
+            user=user,
+            household=closure.household,
+            action={"relieved": "relieve", "exited": "exit", "deregistered": "deregister"}[
+                closure.kind
+            ],
+            reason=f"{closure.reason}\n{note.strip()}",
+            effective_date=closure.effective_date,
+            deregistration_reason=closure.deregistration_reason,
+        )
+    closure.state = ClosureRequest.State.APPROVED if approve else ClosureRequest.State.REJECTED
+    closure.decided_by = user
+    closure.decided_at = timezone.now()
+    closure.decision_note = note.strip()
+    closure.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    return closure
+
+
+# --- Documents ---------------------------------------------------------------------------------
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# Checked by content, not by the name the browser sent.
+SIGNATURES = {
+    b"%PDF-": ("application/pdf", "pdf"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+}
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    for signature, kind in SIGNATURES.items():
+        if head.startswith(signature):
+            return kind
+    return None
+
+
+@transaction.atomic
+def document_upload(
+    *, user, household: Household, kind: str, upload, issued_on: date | None = None
+) -> Document:
+    _require(user, "households.change_household", household=household)
+    if household.status not in OPEN_STATUSES:
+        raise ValidationError(_("档案已关闭，不能上传材料。"))
+    if upload.size > MAX_DOCUMENT_BYTES:
+        raise ValidationError({"file": _("文件不能超过10MB。")})
+    head = upload.read(16)
+    upload.seek(0)
+    detected = sniff(head)
+    if detected is None:
+        raise ValidationError({"file": _("只能上传PDF、JPEG或PNG文件。")})
+    if kind == Document.Kind.DIAGNOSIS:
+        if issued_on is None:
+            raise ValidationError({"issued_on": _("诊断证明须填写开具日期。")})
+        if issued_on < add_months(timezone.localdate(), -12):
+            raise ValidationError({"issued_on": _("诊断证明须为一年以内开具。")})
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    document = Document(
+        household=household,
+        kind=kind,
+        original_name=upload.name[:200],
+        content_type=detected[0],
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        issued_on=issued_on,
+        uploaded_by=user,
+    )
+    document.file.save(f"{kind}.{detected[1]}", upload, save=False)
+    document.full_clean()
+    document.save()
+    return document
+
+
+@transaction.atomic
+def document_withdraw(*, user, document: Document) -> None:
+    _require(user, "households.change_household", household=document.household)
+    document.is_active = False
+    document.save(update_fields=["is_active"])

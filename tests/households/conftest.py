@@ -1,0 +1,104 @@
+"""Fixtures for household files: a dibao line, a file factory, and a helper that walks a file
+through the lifecycle the way staff do."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from households import services
+from households.idnumbers import make_id_number
+from households.models import Cause, DibaoStandard, Household
+from households.services import MemberData
+
+LINE = Decimal("1000.00")
+
+
+@pytest.fixture
+def dibao(orgs):
+    """A dibao line of 1,000 yuan a month for the whole region, last year to next year."""
+    year = timezone.localdate().year
+    for y in (year - 1, year, year + 1):
+        DibaoStandard.objects.create(organisation=orgs["450000"], year=y, monthly_amount=LINE)
+    return LINE
+
+
+_sequence = iter(range(1, 10_000))
+
+
+def new_id(year=1980):
+    from datetime import date
+
+    return make_id_number("450102", date(year, 3, 15), next(_sequence))
+
+
+@pytest.fixture
+def make_household(users, orgs, dibao):
+    def _make(
+        *,
+        by="clerk_450102",
+        org="450102",
+        worker_income="600.00",
+        members=None,
+        primary="illness",
+        id_number=None,
+        **fields,
+    ):
+        household = Household(
+            organisation=orgs[org],
+            worker_name=fields.pop("worker_name", "张小明"),
+            id_number=id_number or new_id(),
+            primary_cause=Cause.objects.get(code=primary),
+            **fields,
+        )
+        if members is None:
+            members = [MemberData(relation="spouse", name="李芳", id_number=new_id(1982))]
+        worker = MemberData(relation="self", name="", monthly_income=Decimal(worker_income))
+        return services.household_create(
+            user=users[by], household=household, members=[worker, *members]
+        )
+
+    return _make
+
+
+@pytest.fixture
+def walk(users):
+    """walk(household, "on_file") moves a file through the real steps, clerk and supervisor."""
+
+    def _walk(household, target, *, clerk="clerk_450102", supervisor="supervisor_450102"):
+        order = ["applied", "reviewed", "notice", "on_file"]
+        today = timezone.localdate()
+        for step in order[: order.index(target) + 1]:
+            household.refresh_from_db()
+            if step == "applied":
+                services.transition_apply(user=users[clerk], household=household, action="submit")
+            elif step == "reviewed":
+                services.survey_record(
+                    user=users[clerk],
+                    household=household,
+                    surveyed_on=today - timedelta(days=40),
+                    surveyors="王录入员",
+                    findings="家中有重病患者",
+                    incomes={},
+                )
+                services.transition_apply(user=users[clerk], household=household, action="review")
+            elif step == "notice":
+                services.notice_start(
+                    user=users[clerk],
+                    organisation=household.organisation,
+                    households=[household],
+                    starts_on=today - timedelta(days=30),
+                    objection_contact="兴宁区总工会 0771-12351",
+                )
+            elif step == "on_file":
+                services.transition_apply(
+                    user=users[supervisor],
+                    household=household,
+                    action="approve",
+                    reason="经审核符合条件",
+                )
+        household.refresh_from_db()
+        return household
+
+    return _walk

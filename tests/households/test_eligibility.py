@@ -1,0 +1,135 @@
+"""The filing standard on worked examples (DOMAIN.md "Eligibility"; seed 002)."""
+
+from decimal import Decimal
+
+import pytest
+
+from households import eligibility
+from households.services import MemberData, verdict_for
+
+D = Decimal
+ZERO = Decimal("0")
+
+
+def assess(org, *, per_capita, causes=("illness",), special=True, exclusions=(), accident=ZERO):
+    income = eligibility.Income(size=1, monthly=per_capita, per_capita=per_capita)
+    from django.utils import timezone
+
+    return eligibility.assess(
+        organisation=org,
+        on=timezone.localdate(),
+        income=income,
+        cause_codes=set(causes),
+        special_cause=special,
+        accident_spending_annual=accident,
+        exclusions=list(exclusions),
+    )
+
+
+@pytest.fixture
+def county(orgs, dibao):
+    return orgs["450102"]
+
+
+def with_multiple(org, multiple):
+    org.eligibility_multiple = D(multiple)
+    org.save()
+    return type(org).objects.get(pk=org.pk)
+
+
+def test_below_the_line_is_deep_hardship(county):
+    verdict = assess(county, per_capita=D("800.00"), causes=("low_income",), special=False)
+    assert verdict.eligible is True and verdict.category_code == "deep"
+    assert "不高于当地低保标准 1000.00 元" in verdict.reasons[0]
+
+
+def test_140_percent_with_illness_under_the_1_5_multiple(county):
+    county = with_multiple(county, "1.5")
+    verdict = assess(county, per_capita=D("1400.00"))
+    assert verdict.eligible is True and verdict.category_code == "relative"
+    assert verdict.ratio == D("1.40")
+
+
+def test_160_percent_with_illness_under_the_1_5_multiple_is_refused(county):
+    county = with_multiple(county, "1.5")
+    verdict = assess(county, per_capita=D("1600.00"))
+    assert verdict.eligible is False
+    assert "超过低保标准 1000.00 元的 1.50 倍" in verdict.reasons[0]
+
+
+def test_180_percent_with_illness_under_the_2_multiple(county):
+    county = with_multiple(county, "2.0")
+    assert assess(county, per_capita=D("1800.00")).eligible is True
+
+
+def test_within_the_multiple_without_a_special_cause_is_refused(county):
+    verdict = assess(county, per_capita=D("1200.00"), causes=("low_income",), special=False)
+    assert verdict.eligible is False and "没有特殊致困原因" in verdict.reasons[0]
+
+
+def test_two_homes_exclude_even_below_the_line(county):
+    verdict = assess(county, per_capita=D("300.00"), exclusions=["owns_multiple_homes"])
+    assert verdict.eligible is False
+    assert "拥有两套及以上住房" in verdict.reasons[0]
+
+
+def test_accident_spending_over_80_percent_of_income(county):
+    # 3,000 a month is 36,000 a year; 30,000 of accident spending is 83%.
+    verdict = assess(county, per_capita=D("3000.00"), causes=("accident",), accident=D(30000))
+    assert verdict.eligible is True and verdict.category_code == "accident"
+    assert (
+        assess(county, per_capita=D("3000.00"), causes=("accident",), accident=D(28000)).eligible
+        is False
+    )
+
+
+def test_legacy_scheme_names_the_categories_dibao_and_near_dibao(county):
+    county.category_scheme = "2015"
+    county.eligibility_multiple = D("1.5")
+    county.save()
+    county = type(county).objects.get(pk=county.pk)
+    assert assess(county, per_capita=D("900")).category_code == "dibao"
+    assert assess(county, per_capita=D("1400")).category_code == "near_dibao"
+
+
+def test_no_dibao_line_means_no_verdict(orgs):
+    verdict = assess(orgs["450102"], per_capita=D("100"))
+    assert verdict.eligible is None and "尚未设置" in verdict.reasons[0]
+
+
+def test_unavoidable_spending_is_deducted():
+    # 3 people, 4,500 a month: 54,000 a year; 18,000 of medical costs leaves 36,000 → 1,000.
+    income = eligibility.compute_income(
+        member_incomes=[D("3000"), D("1500"), D("0")],
+        other_monthly=D("0"),
+        rigid_annual=D("18000"),
+        rule="net_annual",
+    )
+    assert (income.size, income.monthly, income.per_capita) == (3, D("4500.00"), D("1000.00"))
+    plain = eligibility.compute_income(
+        member_incomes=[D("3000"), D("1500"), D("0")],
+        other_monthly=D("0"),
+        rigid_annual=D("18000"),
+        rule="monthly",
+    )
+    assert plain.per_capita == D("1500.00")
+
+
+def test_spending_above_income_gives_zero_not_negative():
+    income = eligibility.compute_income(
+        member_incomes=[D("100")], other_monthly=D("0"), rigid_annual=D("5000"), rule="net_annual"
+    )
+    assert income.per_capita == D("0.00")
+
+
+def test_file_verdict_uses_its_members_and_causes(make_household):
+    household = make_household(
+        worker_income="2400.00",
+        members=[MemberData(relation="child", name="张小红", monthly_income=D("0"))],
+        rigid_spending_annual=D("0"),
+    )
+    # 2,400 ÷ 2 = 1,200: within 2× the line, illness is a special cause.
+    household.refresh_from_db()
+    assert household.per_capita_income == D("1200.00") and household.household_size == 2
+    verdict = verdict_for(household)
+    assert verdict.eligible is True and verdict.category_code == "relative"

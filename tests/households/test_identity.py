@@ -1,0 +1,168 @@
+"""ID numbers: GB 11643 validation, encryption at rest, masking, and no duplicate open files."""
+
+import threading
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from households import idnumbers, services
+from households.models import Household, IdentityClaim, Member
+from households.services import MemberData
+from tests.households.conftest import new_id
+
+VALID = "11010519491231002X"  # the standard's own example
+
+
+def test_valid_number_with_x_check_digit():
+    assert idnumbers.validate_id_number("11010519491231002x") == VALID
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("1101051949123100", "id_length"),
+        ("11010519491231002Y", "id_chars"),
+        ("110105194913310021", "id_birth_date"),
+        ("110105210001010026", "id_birth_date"),
+        ("110105194912310021", "id_check_digit"),
+    ],
+)
+def test_invalid_numbers_say_what_is_wrong(value, code):
+    with pytest.raises(ValidationError) as exc:
+        idnumbers.validate_id_number(value)
+    assert exc.value.code == code
+
+
+def test_generated_numbers_are_valid():
+    number = idnumbers.make_id_number("450102", date(1985, 6, 1), 123)
+    assert idnumbers.validate_id_number(number) == number
+    assert idnumbers.sex_of(number) == "male"
+
+
+def test_numbers_are_encrypted_at_rest_and_masked(make_household):
+    number = idnumbers.make_id_number("450102", date(1985, 3, 15), 1)
+    household = make_household(id_number=number, worker_name="张小明")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id_number, id_masked FROM households_household WHERE id = %s", [household.pk]
+        )
+        stored, masked = cursor.fetchone()
+    assert number not in stored and "19850315" not in stored
+    assert masked == f"450102********{number[-4:]}"
+    assert Household.objects.get(pk=household.pk).id_number == number
+    assert Household.objects.get(id_hash=idnumbers.id_hash(number)) == household
+
+
+def test_same_worker_cannot_be_filed_twice(make_household):
+    number = new_id()
+    first = make_household(id_number=number)
+    with pytest.raises(ValidationError) as exc:
+        make_household(id_number=number, worker_name="冒名")
+    assert first.file_number in exc.value.message_dict["id_number"][0]
+    assert Household.objects.count() == 1  # nothing half saved
+
+
+def test_member_of_one_file_cannot_be_worker_of_another(make_household):
+    spouse = new_id(1982)
+    make_household(members=[MemberData(relation="spouse", name="李芳", id_number=spouse)])
+    with pytest.raises(ValidationError) as exc:
+        make_household(id_number=spouse)
+    assert "不能重复建档" in exc.value.message_dict["id_number"][0]
+
+
+def test_other_county_is_told_only_that_the_person_is_on_file(make_household):
+    number = new_id()
+    make_household(id_number=number)
+    with pytest.raises(ValidationError) as exc:
+        make_household(id_number=number, by="clerk_450103", org="450103")
+    message = exc.value.message_dict["id_number"][0]
+    assert message == "此人已在其他组织建档，不能重复建档。"
+
+
+def test_member_listed_twice_is_refused(make_household):
+    twice = new_id(1990)
+    with pytest.raises(ValidationError) as exc:
+        make_household(
+            members=[
+                MemberData(relation="child", name="甲", id_number=twice),
+                MemberData(relation="child", name="乙", id_number=twice),
+            ]
+        )
+    assert "成员重复" in exc.value.message_dict["members"][0]
+    assert not Household.objects.exists() and not Member.objects.exists()
+
+
+def test_closed_file_frees_the_number_and_reopening_claims_it_again(make_household, users, walk):
+    from households.models import ClosureRequest
+
+    number = new_id()
+    household = walk(make_household(id_number=number), "on_file")
+    closure = services.closure_request(
+        user=users["clerk_450102"],
+        household=household,
+        kind="exited",
+        effective_date=household.current_period.filed_on,
+        reason="收入连续六个月高于低保标准",
+    )
+    services.closure_decide(
+        user=users["supervisor_450102"], closure=closure, approve=True, note="同意"
+    )
+    assert ClosureRequest.objects.get().state == "approved"
+    assert not IdentityClaim.objects.filter(household=household).exists()
+    other = make_household(id_number=number, worker_name="另一份")
+    household.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.transition_apply(
+            user=users["clerk_450102"], household=household, action="reopen", reason="再次困难"
+        )
+    household.refresh_from_db()
+    assert household.status == "exited" and other.status == "draft"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_creations_make_one_file(orgs, users):
+    """Two clerks file the same person at the same moment: the database lets one through."""
+    from households.models import Cause, DibaoStandard
+
+    DibaoStandard.objects.create(
+        organisation=orgs["450000"], year=timezone.localdate().year, monthly_amount=1000
+    )
+    number = new_id()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def file_it(username, org_code):
+        try:
+            household = Household(
+                organisation=orgs[org_code],
+                worker_name="并发",
+                id_number=number,
+                primary_cause=Cause.objects.get(code="illness"),
+            )
+            barrier.wait(timeout=10)
+            services.household_create(
+                user=users[username],
+                household=household,
+                members=[MemberData(relation="self", name="")],
+            )
+            outcomes.append("created")
+        except ValidationError as exc:
+            outcomes.append(exc.message_dict["id_number"][0])
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [
+        threading.Thread(target=file_it, args=("clerk_450102", "450102")),
+        threading.Thread(target=file_it, args=("clerk_450103", "450103")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes)[0] == "created" and len(outcomes) == 2
+    assert outcomes.count("created") == 1
+    assert Household.objects.filter(id_hash=idnumbers.id_hash(number)).count() == 1

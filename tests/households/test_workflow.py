@@ -1,0 +1,390 @@
+"""The lifecycle: every step allowed and refused, by role, with who/when/why recorded."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from households import services
+from households.models import FilingPeriod, Objection, Status, Transition
+from households.workflow import STEPS, allowed_actions
+from orgs.calendar import add_months, add_working_days, working_days_between
+from orgs.models import Holiday
+
+TODAY = timezone.localdate
+
+
+# --- The transition table, exhaustively: each action from each state, by each role.
+
+ALL_STATES = list(Status.values)
+
+
+def state_file(make_household, walk, users, state):
+    """A file brought to `state` through real steps."""
+    household = make_household()
+    if state == "draft":
+        return household
+    if state in ("applied", "reviewed", "notice", "on_file"):
+        return walk(household, state)
+    if state == "rejected":
+        services.transition_apply(
+            user=users["clerk_450102"], household=household, action="withdraw", reason="填错了"
+        )
+        household.refresh_from_db()
+        return household
+    household = walk(household, "on_file")
+    action = {"relieved": "relieve", "exited": "exit", "deregistered": "deregister"}[state]
+    services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action=action,
+        reason="核实",
+        deregistration_reason="moved",
+        effective_date=household.current_period.filed_on,
+    )
+    household.refresh_from_db()
+    return household
+
+
+@pytest.mark.parametrize("state", ALL_STATES)
+def test_actions_allowed_exactly_from_their_source_states(make_household, walk, users, state):
+    household = state_file(make_household, walk, users, state)
+    assert household.status == state
+    for action, step in STEPS.items():
+        if action in ("approve", "start_notice", "review"):
+            continue  # need more than the state; covered by their own tests below
+        if state in step.sources:
+            continue
+        actor = (
+            users["supervisor_450102"] if "approve" in step.permission else users["clerk_450102"]
+        )
+        with pytest.raises(ValidationError) as exc:
+            services.transition_apply(
+                user=actor,
+                household=household,
+                action=action,
+                reason="x",
+                deregistration_reason="other",
+            )
+        assert "不能执行" in exc.value.messages[0]
+        household.refresh_from_db()
+        assert household.status == state
+
+
+@pytest.mark.parametrize(
+    ("username", "action", "allowed"),
+    [
+        ("clerk_450102", "submit", True),
+        ("supervisor_450102", "submit", False),
+        ("finance_450102", "submit", False),
+        ("viewer_450100", "submit", False),
+        ("clerk_450103", "submit", False),  # another county's file
+        ("clerk_450102", "withdraw", True),
+        ("supervisor_450102", "withdraw", False),
+    ],
+)
+def test_who_may_act_on_a_draft(make_household, users, username, action, allowed):
+    household = make_household()
+    if allowed:
+        services.transition_apply(
+            user=users[username], household=household, action=action, reason="x"
+        )
+    else:
+        with pytest.raises(PermissionDenied):
+            services.transition_apply(
+                user=users[username], household=household, action=action, reason="x"
+            )
+        household.refresh_from_db()
+        assert household.status == "draft"
+
+
+def test_clerk_cannot_approve_and_supervisor_can(make_household, walk, users):
+    household = walk(make_household(), "notice")
+    with pytest.raises(PermissionDenied):
+        services.transition_apply(user=users["clerk_450102"], household=household, action="approve")
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="approve"
+    )
+    household.refresh_from_db()
+    assert household.status == "on_file"
+
+
+def test_allowed_actions_are_the_buttons(make_household, walk, users):
+    household = walk(make_household(), "notice")
+    assert allowed_actions(users["clerk_450102"], household) == []
+    assert allowed_actions(users["supervisor_450102"], household) == ["approve", "reject"]
+    assert allowed_actions(users["viewer_450100"], household) == []
+
+
+def test_the_full_journey_records_who_when_and_why(make_household, walk, users):
+    household = walk(make_household(), "on_file")
+    rows = list(Transition.objects.filter(household=household).order_by("id"))
+    assert [(r.from_status, r.to_status) for r in rows] == [
+        ("", "draft"),
+        ("draft", "applied"),
+        ("applied", "reviewed"),
+        ("reviewed", "notice"),
+        ("notice", "on_file"),
+    ]
+    assert rows[-1].actor == users["supervisor_450102"] and rows[-1].reason == "经审核符合条件"
+    assert rows[1].actor == users["clerk_450102"]
+    period = household.current_period
+    assert period.filed_on == TODAY() and period.origin == "new"
+    assert household.next_survey_due == add_months(TODAY(), 6)
+
+
+def test_review_needs_a_home_survey(make_household, walk, users):
+    household = walk(make_household(), "applied")
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(user=users["clerk_450102"], household=household, action="review")
+    assert "入户调查" in exc.value.messages[0]
+
+
+# --- Public notice: minimum working days, holidays, objections.
+
+
+def test_working_days_skip_weekends_and_holidays(orgs):
+    # Mon 2 Nov 2026 … Fri 6 Nov: five working days; a holiday on Wednesday makes it four.
+    assert working_days_between(date(2026, 11, 2), date(2026, 11, 8)) == 5
+    Holiday.objects.create(date=date(2026, 11, 4), name="测试假日", organisation=orgs["450102"])
+    assert working_days_between(date(2026, 11, 2), date(2026, 11, 8), orgs["450102"]) == 4
+    assert working_days_between(date(2026, 11, 2), date(2026, 11, 8), orgs["450103"]) == 5
+    assert add_working_days(date(2026, 11, 2), 5, orgs["450102"]) == date(2026, 11, 9)
+
+
+def test_national_holidays_and_make_up_days(orgs):
+    # National Day 2026: 1–7 Oct off, Saturday 10 Oct worked (seeded in the demo calendar).
+    # Mon 28 Sep–Wed 30 Sep (3), Thu 8–Fri 9 Oct (2), make-up Saturday 10 Oct (1).
+    assert working_days_between(date(2026, 9, 28), date(2026, 10, 11)) == 6
+    assert add_working_days(date(2026, 9, 30), 5) == date(2026, 10, 12)
+
+
+def test_approval_refused_until_the_notice_has_run(make_household, walk, users):
+    household = walk(make_household(), "reviewed")
+    services.notice_start(
+        user=users["clerk_450102"],
+        organisation=household.organisation,
+        households=[household],
+        starts_on=TODAY(),
+        objection_contact="0771-12351",
+    )
+    household.refresh_from_db()
+    notice = household.current_period.notice
+    assert working_days_between(notice.starts_on, notice.ends_on) >= 5
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="approve"
+        )
+    assert "期满后方可审批" in exc.value.messages[0]
+    household.refresh_from_db()
+    assert household.status == "notice"
+
+
+def test_approval_waits_for_objections(make_household, walk, users):
+    household = walk(make_household(), "notice")
+    objection = services.objection_record(
+        user=users["clerk_450102"],
+        household=household,
+        raised_by="邻居王某",
+        raised_on=TODAY() - timedelta(days=20),
+        content="该户有两套住房",
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="approve"
+        )
+    assert "异议尚未全部处理" in exc.value.messages[0]
+    services.objection_resolve(
+        user=users["clerk_450102"],
+        objection=objection,
+        outcome=Objection.Outcome.DISMISSED,
+        finding="经核查只有一套住房",
+    )
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="approve"
+    )
+
+
+def test_nobody_approves_a_file_they_entered(make_household, walk, users):
+    from django.contrib.auth.models import Group
+
+    users["supervisor_450102"].groups.add(Group.objects.get(name="clerk"))
+    household = walk(make_household(by="supervisor_450102"), "notice", clerk="supervisor_450102")
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="approve"
+        )
+    assert "不能审批自己" in exc.value.messages[0]
+
+
+def test_approving_against_the_verdict_needs_a_written_reason(make_household, walk, users):
+    household = walk(make_household(worker_income="9000.00", owns_multiple_homes=True), "notice")
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="approve"
+        )
+    assert "reason" in exc.value.message_dict
+    transition = services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="approve",
+        reason="房屋为危房，经集体研究同意建档",
+    )
+    assert transition.against_verdict is True
+
+
+# --- Closures and reopening.
+
+
+def test_exit_before_the_filing_date_is_refused(make_household, walk, users):
+    household = walk(make_household(), "on_file")
+    with pytest.raises(ValidationError) as exc:
+        services.closure_request(
+            user=users["clerk_450102"],
+            household=household,
+            kind="exited",
+            effective_date=household.current_period.filed_on - timedelta(days=1),
+            reason="x",
+        )
+    assert "effective_date" in exc.value.message_dict
+
+
+def test_deregistration_needs_a_reason_code(make_household, walk, users):
+    household = walk(make_household(), "on_file")
+    with pytest.raises(ValidationError) as exc:
+        services.closure_request(
+            user=users["clerk_450102"],
+            household=household,
+            kind="deregistered",
+            effective_date=TODAY(),
+            reason="已去世",
+        )
+    assert "deregistration_reason" in exc.value.message_dict
+
+
+def test_closure_is_approved_by_another_supervisor(make_household, walk, users):
+    household = walk(make_household(), "on_file")
+    closure = services.closure_request(
+        user=users["clerk_450102"],
+        household=household,
+        kind="deregistered",
+        effective_date=TODAY(),
+        reason="户主已去世",
+        deregistration_reason="death",
+    )
+    with pytest.raises(ValidationError):
+        services.closure_request(
+            user=users["clerk_450102"],
+            household=household,
+            kind="exited",
+            effective_date=TODAY(),
+            reason="x",
+        )
+    with pytest.raises(PermissionDenied):
+        services.closure_decide(
+            user=users["clerk_450102"], closure=closure, approve=True, note="同意"
+        )
+    services.closure_decide(
+        user=users["supervisor_450102"], closure=closure, approve=True, note="同意注销"
+    )
+    household.refresh_from_db()
+    last = household.transitions.last()
+    assert household.status == "deregistered" and last.deregistration_reason == "death"
+    assert household.current_period.closed_on == TODAY()
+
+
+def test_relieved_stays_on_file_and_can_still_be_surveyed(make_household, walk, users):
+    household = walk(make_household(), "on_file")
+    services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="relieve",
+        reason="纳入政府兜底保障",
+    )
+    household.refresh_from_db()
+    assert household.is_supported and household.status == "relieved"
+    services.survey_record(
+        user=users["clerk_450102"],
+        household=household,
+        surveyed_on=TODAY(),
+        surveyors="王",
+        findings="仍需帮扶",
+        incomes={},
+    )
+
+
+def test_no_survey_on_a_closed_file(make_household, walk, users):
+    household = state_file(make_household, walk, users, "exited")
+    with pytest.raises(ValidationError) as exc:
+        services.survey_record(
+            user=users["clerk_450102"],
+            household=household,
+            surveyed_on=TODAY(),
+            surveyors="王",
+            findings="x",
+            incomes={},
+        )
+    assert "不能登记入户调查" in exc.value.messages[0]
+
+
+def test_reopening_starts_a_relapsed_period_and_keeps_history(make_household, walk, users):
+    household = state_file(make_household, walk, users, "exited")
+    services.transition_apply(
+        user=users["clerk_450102"], household=household, action="reopen", reason="再次因病致困"
+    )
+    household.refresh_from_db()
+    periods = list(FilingPeriod.objects.filter(household=household))
+    assert [p.number for p in periods] == [1, 2]
+    assert periods[1].origin == "relapsed" and household.current_period == periods[1]
+    assert household.status == "applied"
+    assert household.transitions.count() == 7  # nothing of the first period was lost
+
+
+def test_filed_before_the_baseline_is_stock(make_household, walk, users, orgs):
+    region = orgs["450000"]
+    region.stock_baseline_date = TODAY() + timedelta(days=1)
+    region.save()
+    household = walk(make_household(), "on_file")
+    assert household.current_period.origin == "stock"
+
+
+def test_closed_file_cannot_be_edited(make_household, walk, users):
+    household = state_file(make_household, walk, users, "exited")
+    with pytest.raises(ValidationError):
+        services.household_update(user=users["clerk_450102"], household=household, members=[])
+
+
+def test_survey_updates_incomes_and_the_exit_signal(make_household, walk, users):
+    household = walk(make_household(worker_income="600.00"), "on_file")
+    worker = household.members.get(relation="self")
+    survey = services.survey_record(
+        user=users["clerk_450102"],
+        household=household,
+        surveyed_on=TODAY(),
+        surveyors="王",
+        findings="已再就业",
+        incomes={worker.pk: Decimal("3000.00")},
+    )
+    household.refresh_from_db()
+    assert household.per_capita_income == Decimal("1500.00")
+    assert survey.is_above_line and survey.dibao_line == Decimal("1000.00")
+    assert household.last_survey_on == TODAY()
+
+
+def test_negative_survey_income_is_refused_and_nothing_changes(make_household, walk, users):
+    household = walk(make_household(), "on_file")
+    worker = household.members.get(relation="self")
+    count = household.surveys.count()
+    with pytest.raises(ValidationError):
+        services.survey_record(
+            user=users["clerk_450102"],
+            household=household,
+            surveyed_on=TODAY(),
+            surveyors="王",
+            findings="x",
+            incomes={worker.pk: Decimal("-1")},
+        )
+    worker.refresh_from_db()
+    assert worker.monthly_income == Decimal("600.00") and household.surveys.count() == count
