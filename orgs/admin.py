@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from orgs.models import Holiday, Organisation, User
+from orgs.models import AccessLog, Holiday, Organisation, User
 from orgs.roles import ADMIN_SITE_ROLES
 from orgs.scoping import ScopedAdminMixin
 
@@ -89,3 +89,24 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate users instead, their names stay on the records they signed
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: administrators search it, nobody edits or deletes it."""
+
+    list_display = ["at", "user", "action", "target", "organisation", "ip_address", "detail"]
+    list_filter = ["action"]
+    search_fields = ["user__username", "user__full_name", "target", "ip_address", "detail"]
+    date_hierarchy = "at"
+    list_select_related = ["user", "organisation"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

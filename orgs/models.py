@@ -216,3 +216,41 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+
+class AccessLog(models.Model):
+    """Who viewed or exported personal data, what, when and from where (PIPL; the Cybersecurity
+    Law asks for logs kept at least six months). Written by `orgs.audit.log_access`."""
+
+    class Action(models.TextChoices):
+        VIEW_FILE = "view_file", _("查看档案")
+        REVEAL = "reveal", _("查看完整号码")
+        EXPORT = "export", _("导出个人信息")
+        DOWNLOAD = "download", _("下载材料")
+        PRINT = "print", _("打印")
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("数据所属组织"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    target = models.CharField(_("对象"), max_length=100)
+    detail = models.CharField(_("说明"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("个人信息访问日志")
+        verbose_name_plural = _("个人信息访问日志")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()} {self.target}"

@@ -16,5 +16,6 @@ ROLE_PERMISSIONS = {
         "orgs.add_holiday",
         "orgs.change_holiday",
         "orgs.delete_holiday",
+        "orgs.view_accesslog",
     },
 }
