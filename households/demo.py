@@ -1,11 +1,39 @@
-"""Demo reference data (dibao lines) and, on request, generated household files."""
+"""Demo reference data (dibao lines) and, on request, generated household files.
 
+`seed_demo --households N` makes sure N generated files exist (file numbers DEMO-…), so running
+it twice adds nothing. The generator writes with bulk inserts and explicit primary keys, so a
+million files with their members, filing periods, transitions and ID claims load in minutes on
+PostgreSQL; it writes no django-simple-history rows (there is no field history to show for a
+file nobody has edited)."""
+
+import random
+from datetime import date, timedelta
 from decimal import Decimal
 
-from households.models import DibaoStandard
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from households.eligibility import compute_income
+from households.idnumbers import check_char, id_hash
+from households.models import (
+    Category,
+    Cause,
+    DibaoStandard,
+    FilingPeriod,
+    Household,
+    IdentityClaim,
+    Member,
+    Origin,
+    Status,
+    Transition,
+)
+from orgs.models import User
+from orgs.pii import mask
 
 # Illustrative monthly urban dibao lines for the demo region (元/人/月), not official figures.
 DEMO_DIBAO = {
+    2014: "430",
     2015: "460",
     2016: "510",
     2017: "560",
@@ -30,3 +58,358 @@ def seed_reference(*, orgs, stdout):
             year=year,
             defaults={"monthly_amount": Decimal(amount), "note": "演示数据"},
         )
+
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韦覃蒙陆莫黎"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰建国海燕志强红梅晓东春生"
+AREAS = [
+    "450102",
+    "450103",
+    "450105",
+    "450107",
+    "450108",
+    "450109",
+    "450110",
+    "450123",
+    "450124",
+    "450125",
+]
+EMPLOYERS = [
+    "南宁糖业股份有限公司",
+    "广西建工第一建筑工程公司",
+    "兴宁区环卫站",
+    "南宁市公交集团",
+    "青秀区中山街道社区服务中心",
+    "广西壮族自治区机电设备公司",
+    "南宁纺织厂",
+    "个体经营",
+]
+STREETS = ["民生路", "朝阳路", "中山路", "七星路", "民族大道", "竹溪大道", "友爱路", "邕武路"]
+CHUNK = 5000
+PEOPLE_PER_HOUSEHOLD = 6  # ID-number slots reserved per generated household
+DAYS = 16_800  # birth dates spread over 46 years
+
+
+def person_id_number(person: int) -> str:
+    """A valid, unique ID number for person index `person` (a bijection, so no collisions)."""
+    area = AREAS[person % len(AREAS)]
+    rest = person // len(AREAS)
+    born = date(1958, 1, 1) + timedelta(days=rest % DAYS)
+    first17 = f"{area}{born:%Y%m%d}{rest // DAYS % 1000:03d}"
+    return first17 + check_char(first17)
+
+
+def name(rng) -> str:
+    given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+    return rng.choice(SURNAMES) + given
+
+
+def seed_records(*, orgs, households, seed, stdout):
+    existing = Household.objects.filter(file_number__startswith="DEMO-").count()
+    missing = households - existing
+    if missing <= 0:
+        stdout.write(f"{existing} demo households already exist.")
+        return
+    generator = Generator(orgs=orgs, seed=seed)
+    done = 0
+    while done < missing:
+        size = min(CHUNK, missing - done)
+        generator.write_chunk(existing + done, size)
+        done += size
+        if done % 50_000 < CHUNK or done == missing:
+            stdout.write(f"  {existing + done} / {households} demo households")
+    generator.finish()
+
+
+def insert(model, rows) -> None:
+    """Bulk insert; on PostgreSQL through COPY, several times faster than INSERT for millions."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(rows, batch_size=2000)
+        return
+    fields = [f for f in model._meta.concrete_fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+                )
+
+
+class Generator:
+    def __init__(self, *, orgs, seed):
+        self.seed = seed
+        self.counties = [orgs["450102"], orgs["450103"]]
+        self.bases = {
+            county.pk: [o for o in orgs.values() if o.parent_id == county.pk]
+            for county in self.counties
+        }
+        self.clerks = {c.pk: User.objects.get(username=f"clerk_{c.code}").pk for c in self.counties}
+        self.supervisors = {
+            c.pk: User.objects.get(username=f"supervisor_{c.code}").pk for c in self.counties
+        }
+        self.causes = {c.code: c.pk for c in Cause.objects.all()}
+        self.categories = {c.code: c.pk for c in Category.objects.all()}
+        self.lines = {y: Decimal(v) for y, v in DEMO_DIBAO.items()}
+        self.today = timezone.localdate()
+        self.next_ids = {
+            model: (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+            for model in (Household, Member, FilingPeriod, Transition, IdentityClaim)
+        }
+
+    def take_ids(self, model, count) -> range:
+        start = self.next_ids[model]
+        self.next_ids[model] = start + count
+        return range(start, start + count)
+
+    @transaction.atomic
+    def write_chunk(self, first: int, count: int):
+        rng = random.Random(self.seed * 1_000_003 + first)
+        households, members, periods, transitions, claims = [], [], [], [], []
+        household_ids = self.take_ids(Household, count)
+        period_ids = self.take_ids(FilingPeriod, count)
+        for offset in range(count):
+            index = first + offset
+            hid, pid = household_ids[offset], period_ids[offset]
+            built = self.build(rng, index, hid, pid)
+            households.append(built["household"])
+            members.extend(built["members"])
+            periods.append(built["period"])
+            transitions.extend(built["transitions"])
+            claims.extend(built["claims"])
+        for row, pk in zip(members, self.take_ids(Member, len(members)), strict=True):
+            row.pk = pk
+        for row, pk in zip(transitions, self.take_ids(Transition, len(transitions)), strict=True):
+            row.pk = pk
+        for row, pk in zip(claims, self.take_ids(IdentityClaim, len(claims)), strict=True):
+            row.pk = pk
+        # Households point at their current period and periods at their household: insert the
+        # households first without it, then the periods, then set it in one UPDATE.
+        current = {h.pk: h.current_period_id for h in households}
+        for household in households:
+            household.current_period_id = None
+        for model, rows in (
+            (Household, households),
+            (FilingPeriod, periods),
+            (Member, members),
+            (Transition, transitions),
+            (IdentityClaim, claims),
+        ):
+            insert(model, rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE households_household SET current_period_id = ("
+                " SELECT p.id FROM households_filingperiod p"
+                " WHERE p.household_id = households_household.id)"
+                " WHERE id BETWEEN %s AND %s",
+                [min(current), max(current)],
+            )
+
+    def build(self, rng, index, hid, pid):
+        county = self.counties[index % 2]
+        worker_number = person_id_number(index * PEOPLE_PER_HOUSEHOLD)
+        applied = date(2014, 1, 1) + timedelta(
+            days=rng.randrange((self.today - date(2014, 1, 1)).days)
+        )
+        roll = rng.random()
+        if roll < 0.58:
+            status = Status.ON_FILE
+        elif roll < 0.68:
+            status = Status.RELIEVED
+        elif roll < 0.80:
+            status = Status.EXITED
+        elif roll < 0.85:
+            status = Status.DEREGISTERED
+        elif roll < 0.88:
+            status = Status.REJECTED
+        elif roll < 0.94:
+            status = rng.choice([Status.APPLIED, Status.REVIEWED, Status.NOTICE])
+        else:
+            status = Status.DRAFT
+        filed = applied + timedelta(days=rng.randint(20, 60))
+        if status in (Status.DRAFT, Status.APPLIED, Status.REVIEWED, Status.NOTICE):
+            applied = self.today - timedelta(days=rng.randint(1, 40))
+            filed = None
+        elif filed > self.today:
+            filed = self.today
+        closed = None
+        if status in (Status.EXITED, Status.DEREGISTERED) and filed:
+            closed = min(filed + timedelta(days=rng.randint(180, 1500)), self.today)
+        if status == Status.REJECTED:
+            closed = min(applied + timedelta(days=rng.randint(10, 40)), self.today)
+            filed = None
+
+        cause = rng.choices(
+            [
+                "illness",
+                "disability",
+                "schooling",
+                "low_income",
+                "unemployment",
+                "single_parent",
+                "accident",
+                "no_work_capacity",
+                "disaster",
+                "other",
+            ],
+            weights=[34, 14, 16, 10, 8, 5, 4, 4, 2, 3],
+        )[0]
+        size_extra = rng.choice((0, 1, 1, 2, 2, 2, 3, 3, 4))
+        incomes = [Decimal(rng.randrange(0, 260)) * 10]
+        people = []
+        for m in range(size_extra):
+            relation = ["spouse", "child", "child", "parent", "child"][m]
+            income = Decimal(rng.randrange(0, 150)) * 10 if relation != "child" else Decimal(0)
+            incomes.append(income)
+            people.append(
+                (relation, person_id_number(index * PEOPLE_PER_HOUSEHOLD + 1 + m), income)
+            )
+        rigid = Decimal(rng.choice((0, 0, 2000, 6000, 12000, 20000)))
+        income = compute_income(
+            member_incomes=incomes, other_monthly=Decimal(0), rigid_annual=rigid, rule="net_annual"
+        )
+        year = (filed or applied).year
+        line = self.lines.get(year, self.lines[2026])
+        category = "deep" if income.per_capita <= line else "relative"
+        if cause in ("accident", "disaster") and rng.random() < 0.5:
+            category = "accident"
+        origin = Origin.STOCK if filed and filed <= date(2015, 12, 31) else Origin.NEW
+        worker_name = name(rng)
+        bases = self.bases[county.pk]
+        account = f"6217{index:015d}"
+        household = Household(
+            pk=hid,
+            organisation_id=county.pk,
+            base_union_id=bases[index % len(bases)].pk if bases else None,
+            file_number=f"DEMO-{county.code}-{index + 1:07d}",
+            worker_name=worker_name,
+            sex="male" if int(worker_number[16]) % 2 else "female",
+            id_number=worker_number,
+            id_hash=id_hash(worker_number),
+            id_masked=mask(worker_number),
+            birth_date=date(
+                int(worker_number[6:10]), int(worker_number[10:12]), int(worker_number[12:14])
+            ),
+            phone=f"13{rng.randrange(10**9):09d}",
+            employer=rng.choice(EMPLOYERS),
+            is_migrant_worker=rng.random() < 0.18,
+            is_model_worker=rng.random() < 0.01,
+            address=f"南宁市{county.name[:3]}{rng.choice(STREETS)}{rng.randint(1, 300)}号",
+            bank_name="中国工商银行南宁分行",
+            bank_account=account,
+            bank_account_masked=mask(account),
+            rigid_spending_annual=rigid,
+            household_size=income.size,
+            monthly_income=income.monthly,
+            per_capita_income=income.per_capita,
+            primary_cause_id=self.causes[cause],
+            category_id=self.categories[category] if filed else None,
+            responsible_staff_id=self.clerks[county.pk],
+            responsible_chair=name(rng),
+            status=status,
+            status_changed_on=closed or filed or applied,
+            current_period_id=pid,
+            last_survey_on=(self.today - timedelta(days=rng.randint(0, 240))) if filed else None,
+            created_by_id=self.clerks[county.pk],
+        )
+        if household.last_survey_on:
+            household.next_survey_due = household.last_survey_on + timedelta(days=182)
+        period = FilingPeriod(
+            pk=pid,
+            household_id=hid,
+            number=1,
+            origin=origin,
+            applied_on=applied,
+            filed_on=filed,
+            closed_on=closed,
+        )
+        members = [
+            Member(
+                household_id=hid,
+                relation="self",
+                name=worker_name,
+                id_number=worker_number,
+                id_hash=household.id_hash,
+                id_masked=household.id_masked,
+                monthly_income=incomes[0],
+                health="serious" if cause == "illness" else "healthy",
+                employment="employed",
+            )
+        ]
+        for relation, number, member_income in people:
+            members.append(
+                Member(
+                    household_id=hid,
+                    relation=relation,
+                    name=name(rng),
+                    id_number=number,
+                    id_hash=id_hash(number),
+                    id_masked=mask(number),
+                    monthly_income=member_income,
+                    employment="student" if relation == "child" else "flexible",
+                    school_stage=rng.choice(["primary", "junior", "senior", "college"])
+                    if relation == "child"
+                    else "none",
+                )
+            )
+        transitions = self.transitions(hid, pid, county.pk, status, applied, filed, closed, rng)
+        claims = []
+        if status not in (Status.EXITED, Status.DEREGISTERED, Status.REJECTED):
+            claims = [IdentityClaim(household_id=hid, id_hash=m.id_hash) for m in members]
+        return {
+            "household": household,
+            "members": members,
+            "period": period,
+            "transitions": transitions,
+            "claims": claims,
+        }
+
+    def transitions(self, hid, pid, county_pk, status, applied, filed, closed, rng):
+        clerk, supervisor = self.clerks[county_pk], self.supervisors[county_pk]
+        steps = [("create", "", "draft", applied, clerk)]
+        chain = {"applied": 1, "reviewed": 2, "notice": 3}
+        if status != Status.DRAFT:
+            steps.append(("submit", "draft", "applied", applied, clerk))
+        if filed or chain.get(status, 0) >= 2:
+            steps.append(("review", "applied", "reviewed", applied + timedelta(days=7), clerk))
+        if filed or chain.get(status, 0) >= 3:
+            steps.append(
+                ("start_notice", "reviewed", "notice", applied + timedelta(days=10), clerk)
+            )
+        if filed:
+            steps.append(("approve", "notice", "on_file", filed, supervisor))
+        if status == Status.RELIEVED:
+            when = min(filed + timedelta(days=rng.randint(90, 900)), self.today)
+            steps.append(("relieve", "on_file", "relieved", when, supervisor))
+        if status in (Status.EXITED, Status.DEREGISTERED):
+            action = "exit" if status == Status.EXITED else "deregister"
+            steps.append((action, "on_file", status, closed, supervisor))
+        if status == Status.REJECTED:
+            steps.append(("reject", "applied", "rejected", closed, supervisor))
+        reasons = ["death", "moved", "not_eligible", "false_information", "other"]
+        return [
+            Transition(
+                household_id=hid,
+                period_id=pid,
+                action=action,
+                from_status=source,
+                to_status=target,
+                effective_date=when,
+                actor_id=actor,
+                reason="演示数据",
+                deregistration_reason=rng.choice(reasons) if action == "deregister" else "",
+            )
+            for action, source, target, when, actor in steps
+        ]
+
+    def finish(self):
+        """Explicit primary keys bypass PostgreSQL's sequences: move them past the new rows."""
+        if connection.vendor != "postgresql":
+            return
+        from django.core.management.color import no_style
+
+        models = [Household, Member, FilingPeriod, Transition, IdentityClaim]
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)
