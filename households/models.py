@@ -307,7 +307,15 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["organisation", "status", "-id"], name="household_org_status"),
             models.Index(fields=["status", "next_survey_due"], name="household_survey_due"),
-            models.Index(fields=["worker_name"], name="household_name"),
+            # Prefix searches (LIKE 'x%') on PostgreSQL need the pattern operator class.
+            models.Index(
+                fields=["worker_name"], name="household_name", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["file_number"],
+                name="household_file_number_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
         permissions = [
             ("approve_household", _("审批档案（建档、退出、注销）")),
