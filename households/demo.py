@@ -209,9 +209,8 @@ class Generator:
     def build(self, rng, index, hid, pid):
         county = self.counties[index % 2]
         worker_number = person_id_number(index * PEOPLE_PER_HOUSEHOLD)
-        applied = date(2014, 1, 1) + timedelta(
-            days=rng.randrange((self.today - date(2014, 1, 1)).days)
-        )
+        # Dates always run forward and never past today: application, review (+7 days), notice
+        # (+10), approval (+20 to +60), then relief or closure.
         roll = rng.random()
         if roll < 0.58:
             status = Status.ON_FILE
@@ -227,17 +226,17 @@ class Generator:
             status = rng.choice([Status.APPLIED, Status.REVIEWED, Status.NOTICE])
         else:
             status = Status.DRAFT
+        span = (self.today - date(2014, 1, 1)).days - 70
+        applied = date(2014, 1, 1) + timedelta(days=rng.randrange(span))
         filed = applied + timedelta(days=rng.randint(20, 60))
         if status in (Status.DRAFT, Status.APPLIED, Status.REVIEWED, Status.NOTICE):
-            applied = self.today - timedelta(days=rng.randint(1, 40))
+            applied = self.today - timedelta(days=rng.randint(12, 40))
             filed = None
-        elif filed > self.today:
-            filed = self.today
         closed = None
         if status in (Status.EXITED, Status.DEREGISTERED) and filed:
             closed = min(filed + timedelta(days=rng.randint(180, 1500)), self.today)
         if status == Status.REJECTED:
-            closed = min(applied + timedelta(days=rng.randint(10, 40)), self.today)
+            closed = applied + timedelta(days=rng.randint(10, 40))
             filed = None
 
         cause = rng.choices(
@@ -388,6 +387,7 @@ class Generator:
         if status == Status.REJECTED:
             steps.append(("reject", "applied", "rejected", closed, supervisor))
         reasons = ["death", "moved", "not_eligible", "false_information", "other"]
+        valid_until = [step[3] for step in steps[1:]] + [None]
         return [
             Transition(
                 household_id=hid,
@@ -399,8 +399,9 @@ class Generator:
                 actor_id=actor,
                 reason="演示数据",
                 deregistration_reason=rng.choice(reasons) if action == "deregister" else "",
+                valid_until=until,
             )
-            for action, source, target, when, actor in steps
+            for (action, source, target, when, actor), until in zip(steps, valid_until, strict=True)
         ]
 
     def finish(self):

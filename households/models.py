@@ -514,6 +514,14 @@ class FilingPeriod(models.Model):
         return f"{self.household.file_number} #{self.number}"
 
 
+class TransitionQuerySet(HouseholdChildQuerySet):
+    def in_force_on(self, day):
+        """The transition that gave each file its status on `day` (one row per file)."""
+        return self.filter(effective_date__lte=day).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gt=day)
+        )
+
+
 class Transition(models.Model):
     """Every state change of a file: who, when, why. Reports count these rows."""
 
@@ -527,6 +535,10 @@ class Transition(models.Model):
     from_status = models.CharField(_("原状态"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, choices=Status.choices)
     effective_date = models.DateField(_("生效日期"))
+    # The effective date of the next transition of the same file (None while this is the
+    # latest): the file was in `to_status` from effective_date until the day before valid_until,
+    # so "status on a date" is one range filter over this table.
+    valid_until = models.DateField(_("有效至"), null=True, blank=True, editable=False)
     reason = models.TextField(_("理由"), blank=True)
     deregistration_reason = models.CharField(
         _("注销原因"), max_length=20, choices=DeregistrationReason.choices, blank=True
@@ -542,7 +554,7 @@ class Transition(models.Model):
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
-    objects = HouseholdChildQuerySet.as_manager()
+    objects = TransitionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("状态变更")
@@ -550,6 +562,9 @@ class Transition(models.Model):
         ordering = ["household", "effective_date", "id"]
         indexes = [
             models.Index(fields=["to_status", "effective_date"], name="transition_to_date"),
+            models.Index(
+                fields=["to_status", "valid_until", "effective_date"], name="transition_state_at"
+            ),
         ]
 
     def __str__(self):

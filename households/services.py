@@ -77,6 +77,35 @@ def verdict_for(household: Household, on: date | None = None) -> eligibility.Ver
     )
 
 
+def verdict_preview(
+    *,
+    organisation,
+    member_incomes: list[Decimal],
+    other_monthly: Decimal,
+    rigid_annual: Decimal,
+    causes,
+    accident_spending_annual: Decimal,
+    exclusions: list[str],
+    on: date | None = None,
+) -> eligibility.Verdict:
+    """The filing standard applied to unsaved data (the entry form's live check); no writes."""
+    causes = [cause for cause in causes if cause is not None]
+    return eligibility.assess(
+        organisation=organisation,
+        on=on or timezone.localdate(),
+        income=eligibility.compute_income(
+            member_incomes=member_incomes,
+            other_monthly=other_monthly,
+            rigid_annual=rigid_annual,
+            rule=organisation.setting("income_rule"),
+        ),
+        cause_codes={cause.code for cause in causes},
+        special_cause=any(cause.is_special for cause in causes),
+        accident_spending_annual=accident_spending_annual,
+        exclusions=[name for name in exclusions if name in eligibility.EXCLUSIONS],
+    )
+
+
 def recompute_income(household: Household) -> None:
     income = income_of(household)
     household.household_size = income.size
@@ -297,7 +326,7 @@ def household_create(
     _save_members(household, members)
     claim_identities(user=user, household=household)
     recompute_income(household)
-    Transition.objects.create(
+    record_transition(
         household=household,
         period=period,
         action="create",
@@ -328,6 +357,14 @@ def household_update(
 
 
 # --- Transitions -------------------------------------------------------------------------------
+
+
+def record_transition(*, household: Household, **fields) -> Transition:
+    """Append a transition and close the validity of the one before it (see Transition)."""
+    Transition.objects.filter(household=household, valid_until__isnull=True).update(
+        valid_until=fields["effective_date"]
+    )
+    return Transition.objects.create(household=household, **fields)
 
 
 def _period_has_survey(household: Household) -> bool:
@@ -405,6 +442,15 @@ def transition_apply(
                     % {"date": period.filed_on}
                 }
             )
+    latest = (
+        household.transitions.order_by("-effective_date")
+        .values_list("effective_date", flat=True)
+        .first()
+    )
+    if latest and effective < latest and action != "start_notice":
+        raise ValidationError(
+            {"effective_date": _("生效日期不能早于上一次状态变更（%(date)s）。") % {"date": latest}}
+        )
     against = False
     if action == "review" and not imported and not _period_has_survey(household):
         raise ValidationError(_("请先登记入户调查，再完成审核。"))
@@ -433,7 +479,7 @@ def transition_apply(
         period.closed_on = effective
         period.save(update_fields=["closed_on"])
 
-    transition = Transition.objects.create(
+    transition = record_transition(
         household=household,
         period=period,
         action=action,

@@ -4,6 +4,7 @@ from io import StringIO
 
 from django.core.management import call_command
 from django.db.models import Count, Max
+from django.utils import timezone
 
 from households.idnumbers import validate_id_number
 from households.models import OPEN_STATUSES, Household, IdentityClaim, Member, Transition
@@ -23,6 +24,8 @@ def test_generated_households_are_valid_and_consistent(db):
         assert household.household_size == household.members.count()
         last = household.transitions.order_by("effective_date", "id").last()
         assert last.to_status == household.status, household.file_number
+        in_force = Transition.objects.in_force_on(timezone.localdate()).get(household=household)
+        assert in_force == last
         for member in household.members.all():
             validate_id_number(member.id_number)
     # Every person of an open file holds exactly one claim; closed files hold none.

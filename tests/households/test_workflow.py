@@ -388,3 +388,41 @@ def test_negative_survey_income_is_refused_and_nothing_changes(make_household, w
         )
     worker.refresh_from_db()
     assert worker.monthly_income == Decimal("600.00") and household.surveys.count() == count
+
+
+def test_status_on_any_date_comes_from_the_transitions(make_household, walk, users):
+    household = walk(make_household(), "on_file")
+    filed = household.current_period.filed_on
+    services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="relieve",
+        reason="纳入兜底保障",
+    )
+
+    def status_on(day):
+        rows = Transition.objects.in_force_on(day).filter(household=household)
+        assert rows.count() <= 1
+        row = rows.first()
+        return row.to_status if row else None
+
+    assert status_on(filed - timedelta(days=60)) is None  # before the application
+    assert status_on(filed - timedelta(days=25)) == "notice"
+    assert status_on(TODAY()) == "relieved"  # later the same day as the approval
+    assert status_on(TODAY() + timedelta(days=365)) == "relieved"
+
+
+def test_a_transition_cannot_be_dated_before_the_previous_one(make_household, walk, users):
+    household = walk(make_household(), "on_file")
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="relieve", reason="兜底"
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(
+            user=users["supervisor_450102"],
+            household=household,
+            action="exit",
+            reason="x",
+            effective_date=TODAY() - timedelta(days=1),
+        )
+    assert "effective_date" in exc.value.message_dict
