@@ -798,3 +798,44 @@ def document_withdraw(*, user, document: Document) -> None:
     _require(user, "households.change_household", household=document.household)
     document.is_active = False
     document.save(update_fields=["is_active"])
+
+
+# --- Reference data: dibao lines ---------------------------------------------------------------
+
+
+def dibao_duplicate_message(*, organisation, year: int | None, exclude_pk=None) -> str | None:
+    """One dibao line per area and year (constraint dibao_unique_org_year), said in words."""
+    if organisation is None or year is None:
+        return None
+    taken = DibaoStandard.objects.filter(organisation=organisation, year=year)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if not taken.exists():
+        return None
+    return _("%(org)s %(year)d年的低保标准已经录入，请修改原有记录。") % {
+        "org": organisation.name,
+        "year": year,
+    }
+
+
+@transaction.atomic
+def dibao_standard_save(*, user, standard: DibaoStandard) -> DibaoStandard:
+    """Record an area's monthly dibao line for a year, one per area and year [002]."""
+    perm = "households.change_dibaostandard" if standard.pk else "households.add_dibaostandard"
+    _require(user, perm, organisation=standard.organisation)
+    if standard.pk:
+        previous = DibaoStandard.objects.select_related("organisation").get(pk=standard.pk)
+        _require(user, perm, organisation=previous.organisation)
+    message = dibao_duplicate_message(
+        organisation=standard.organisation, year=standard.year, exclude_pk=standard.pk
+    )
+    if message:
+        raise ValidationError({"year": message})
+    standard.full_clean()
+    try:
+        with transaction.atomic():
+            standard.save()
+    except IntegrityError:  # a colleague saved the same area and year a moment ago
+        message = dibao_duplicate_message(organisation=standard.organisation, year=standard.year)
+        raise ValidationError({"year": message}) from None
+    return standard

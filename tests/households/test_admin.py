@@ -1,0 +1,793 @@
+"""The supervisors' admin: scoped, read-only files, approve/reject actions that ask for a reason
+and report every refusal of the services, and the reference tables."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from households import services
+from households.models import (
+    Cause,
+    ClosureRequest,
+    DibaoStandard,
+    Household,
+    Member,
+    Objection,
+    PublicNotice,
+    Status,
+    Transition,
+)
+from orgs.models import AccessLog, User
+
+from .conftest import new_id
+
+TODAY = timezone.localdate
+
+
+def url(name, *args):
+    return reverse(f"admin:households_{name}", args=args)
+
+
+def messages_of(response):
+    """The messages shown on the page the action led to (post_action follows redirects)."""
+    return [str(message) for message in response.context["messages"]]
+
+
+def action_choices(response):
+    form = response.context["action_form"]
+    if form is None:
+        return set()
+    return {value for value, _label in form.fields["action"].choices if value}
+
+
+@pytest.fixture
+def on_notice(make_household, walk):
+    """Two files whose notice (started 30 days ago) has run its course."""
+    return [
+        walk(make_household(worker_name="张小明"), "notice"),
+        walk(make_household(worker_name="李大海", id_number=new_id(1970)), "notice"),
+    ]
+
+
+def make_clerk_too(user):
+    """A supervisor who also enters files (small unions): still may not approve their own."""
+    user.groups.add(Group.objects.get(name="clerk"))
+    return user
+
+
+def post_action(client, changelist, action, objects, reason=None):
+    data = {"action": action, "_selected_action": [obj.pk for obj in objects]}
+    if reason is None:
+        data["index"] = 0  # the first step: the changelist's action bar
+    else:
+        data.update(post="yes", reason=reason)  # the confirmation page
+    return client.post(changelist, data, follow=True)
+
+
+# --- Permission matrix ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "status", "actions"),
+    [
+        ("supervisor_450102", 200, {"approve_applications", "reject_applications"}),
+        ("admin_450102", 200, set()),
+        ("finance_450102", 200, set()),
+        ("clerk_450102", 302, None),  # not admin-site staff: the admin's login page
+        ("viewer_450100", 302, None),
+        (None, 302, None),
+    ],
+)
+def test_household_admin_by_role(login, make_household, username, status, actions):
+    household = make_household()
+    client = login(username)
+    for target in (url("household_changelist"), url("household_change", household.pk)):
+        response = client.get(target)
+        assert response.status_code == status, (username, target)
+        if status == 302:  # the admin's login page; anonymous users get the site's
+            assert response["Location"].startswith((reverse("admin:login"), reverse("login")))
+    if actions is not None:
+        response = client.get(url("household_changelist"))
+        assert action_choices(response) == actions
+
+
+@pytest.mark.parametrize(
+    ("username", "model", "status"),
+    [
+        ("supervisor_450102", "closurerequest", 200),
+        ("supervisor_450102", "transition", 200),
+        ("supervisor_450102", "publicnotice", 200),
+        ("supervisor_450102", "objection", 200),
+        ("supervisor_450102", "dibaostandard", 200),
+        ("supervisor_450102", "cause", 200),
+        ("admin_450102", "closurerequest", 200),
+        ("admin_450102", "dibaostandard", 200),
+        ("finance_450102", "closurerequest", 403),
+        ("finance_450102", "transition", 403),
+        ("finance_450102", "publicnotice", 403),
+        ("finance_450102", "objection", 403),
+        ("finance_450102", "dibaostandard", 403),
+        ("clerk_450102", "closurerequest", 302),
+    ],
+)
+def test_other_admin_lists_by_role(login, orgs, username, model, status):
+    response = login(username).get(url(f"{model}_changelist"))
+    assert response.status_code == status
+
+
+def test_closure_actions_only_for_supervisors(login, orgs):
+    supervisor = login("supervisor_450102").get(url("closurerequest_changelist"))
+    assert action_choices(supervisor) == {"approve_closures", "reject_closures"}
+    admin = login("admin_450102").get(url("closurerequest_changelist"))
+    assert action_choices(admin) == set()
+
+
+def test_another_countys_file_answers_404(login, make_household, walk):
+    household = walk(make_household(), "notice")
+    client = login("supervisor_450103")
+    assert client.get(url("household_change", household.pk)).status_code == 404
+    assert client.get(url("household_history", household.pk)).status_code == 404
+    notice = household.current_period.notice
+    assert client.get(url("publicnotice_change", notice.pk)).status_code == 404
+    assert client.get(url("publicnotice_pdf", notice.pk)).status_code == 404
+    transition = Transition.objects.filter(household=household).first()
+    assert client.get(url("transition_change", transition.pk)).status_code == 404
+    listed = client.get(url("household_changelist")).context["cl"].result_list
+    assert household not in list(listed)
+
+
+def test_upper_levels_see_the_counties_below(client, make_household):
+    household = make_household()
+    city = User.objects.create_user(
+        "supervisor_450100", organisation=household.organisation.parent, is_staff=True
+    )
+    city.groups.add(Group.objects.get(name="supervisor"))
+    client.force_login(city)
+    assert client.get(url("household_change", household.pk)).status_code == 200
+    listed = client.get(url("household_changelist")).context["cl"].result_list
+    assert list(listed) == [household]
+
+
+# --- Read-only, no deletes --------------------------------------------------------------------
+
+
+def test_household_change_view_is_read_only_and_shows_masked_numbers(login, make_household):
+    household = make_household()
+    client = login("supervisor_450102")
+    response = client.get(url("household_change", household.pk))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert household.id_masked in content
+    assert household.id_number not in content
+    member = household.members.exclude(relation="self").get()
+    assert member.id_masked in content
+    assert member.id_number not in content
+    assert 'name="worker_name"' not in content  # no inputs: all read-only
+    # Viewing a file is logged.
+    log = AccessLog.objects.get(action=AccessLog.Action.VIEW_FILE)
+    assert log.target == f"households.Household:{household.pk}"
+    assert log.organisation == household.organisation
+
+    response = client.post(url("household_change", household.pk), {"worker_name": "改名"})
+    assert response.status_code == 403
+    household.refresh_from_db()
+    assert household.worker_name == "张小明"
+
+
+@pytest.mark.parametrize(
+    "model", ["household", "transition", "closurerequest", "publicnotice", "objection"]
+)
+@pytest.mark.parametrize("username", ["supervisor_450102", "admin_450102"])
+def test_no_add_and_no_delete(login, make_household, walk, users, model, username):
+    household = walk(make_household(), "notice")
+    objection = services.objection_record(
+        user=users["clerk_450102"],
+        household=household,
+        raised_by="邻居",
+        raised_on=TODAY(),
+        content="家中有车",
+    )
+    objects = {
+        "household": household,
+        "transition": Transition.objects.filter(household=household).first(),
+        "publicnotice": household.current_period.notice,
+        "objection": objection,
+    }
+    if model == "closurerequest":
+        objects["closurerequest"] = ClosureRequest.objects.create(
+            household=household,
+            kind="exited",
+            effective_date=TODAY(),
+            reason="收入提高",
+            requested_by=users["clerk_450102"],
+        )
+    obj = objects[model]
+    client = login(username)
+    counts = {m: m.objects.count() for m in (Household, Transition, PublicNotice, Objection)}
+    assert client.get(url(f"{model}_delete", obj.pk)).status_code == 403
+    assert client.post(url(f"{model}_delete", obj.pk), {"post": "yes"}).status_code == 403
+    assert client.get(url(f"{model}_add")).status_code == 403
+    assert client.post(url(f"{model}_change", obj.pk), {}).status_code == 403
+    changelist = client.get(url(f"{model}_changelist"))
+    assert "delete_selected" not in action_choices(changelist)
+    assert counts == {m: m.objects.count() for m in counts}
+
+
+def test_history_is_scoped_read_only_and_masked(login, make_household, users):
+    household = make_household()
+    old_number = household.id_number
+    household.id_number = new_id(1966)
+    household.bank_account = "6222020200112233445"
+    members = [
+        services.MemberData(relation="self", name="", monthly_income=Decimal("600.00")),
+    ]
+    services.household_update(user=users["clerk_450102"], household=household, members=members)
+    client = login("supervisor_450102")
+    response = client.get(url("household_history", household.pk))
+    assert response.status_code == 200
+    content = response.content.decode()
+    for secret in (old_number, household.id_number, "6222020200112233445"):
+        assert secret not in content
+    record = household.history.order_by("history_id").first()
+    version = url("household_simple_history", household.pk, record.history_id)
+    response = client.get(version)
+    assert response.status_code == 200
+    assert old_number not in response.content.decode()
+    assert client.post(version, {"worker_name": "x"}).status_code == 403
+    assert login("supervisor_450103").get(version).status_code == 404
+
+
+# --- Search and list --------------------------------------------------------------------------
+
+
+def test_search_by_exact_id_number(login, make_household):
+    first = make_household()
+    second = make_household(worker_name="李大海", id_number=new_id(1971))
+    member = second.members.exclude(relation="self").get()
+    client = login("supervisor_450102")
+
+    def found(term):
+        response = client.get(url("household_changelist"), {"q": term})
+        assert response.status_code == 200
+        return list(response.context["cl"].result_list)
+
+    assert found(first.id_number) == [first]
+    assert found(first.id_number.lower()) == [first]
+    assert found(f" {first.id_number[:6]} {first.id_number[6:]} ") == [first]
+    assert found(member.id_number) == [second]  # a member's number finds the file
+    assert found(new_id(1990)) == []
+    assert found(first.file_number[:10]) == [second, first]
+    assert found(first.file_number) == [first]
+    assert found("李大") == [second]
+
+
+def test_changelist_query_count_does_not_grow(
+    login, make_household, django_assert_num_queries, orgs
+):
+    client = login("supervisor_450102")
+    make_household()
+    client.get(url("household_changelist"))  # warm caches (content types, sessions)
+    with django_assert_num_queries(11):
+        response = client.get(url("household_changelist"))
+    assert response.status_code == 200
+    for _index in range(4):
+        make_household(id_number=new_id(1960))
+    with django_assert_num_queries(11):
+        response = client.get(url("household_changelist"))
+    assert len(response.context["cl"].result_list) == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "queries"), [("closurerequest_changelist", 8), ("transition_changelist", 8)]
+)
+def test_other_lists_query_counts_do_not_grow(
+    login, make_household, walk, users, django_assert_num_queries, name, queries
+):
+    client = login("supervisor_450102")
+
+    def add_file():
+        household = walk(make_household(id_number=new_id(1962)), "on_file")
+        services.closure_request(
+            user=users["clerk_450102"],
+            household=household,
+            kind="exited",
+            effective_date=TODAY(),
+            reason="收入提高",
+        )
+
+    add_file()
+    client.get(url(name))
+    with django_assert_num_queries(queries):
+        client.get(url(name))
+    add_file()
+    add_file()
+    with django_assert_num_queries(queries):
+        response = client.get(url(name))
+    assert len(response.context["cl"].result_list) >= 3
+
+
+def test_filters(login, make_household, walk, orgs):
+    household = walk(make_household(is_migrant_worker=True), "notice")
+    make_household(org="450102")
+    client = login("supervisor_450102")
+
+    def listed(**params):
+        response = client.get(url("household_changelist"), params)
+        assert response.status_code == 200
+        return list(response.context["cl"].result_list)
+
+    assert listed(status__exact="notice") == [household]
+    assert listed(is_migrant_worker__exact="1") == [household]
+    assert len(listed(org=str(orgs["450102"].pk))) == 2
+    assert listed(org=str(orgs["450103"].pk)) == []  # not visible: nothing, not everything
+    assert len(listed(current_period__origin__exact="new")) == 2
+
+
+# --- Approve and reject applications -----------------------------------------------------------
+
+
+def test_bulk_approve_asks_for_a_reason_then_approves(login, on_notice):
+    client = login("supervisor_450102")
+    changelist = url("household_changelist")
+
+    response = post_action(client, changelist, "approve_applications", on_notice)
+    assert response.status_code == 200  # the confirmation page
+    assert "households/admin/reason_confirmation.html" in [t.name for t in response.templates]
+    for household in on_notice:
+        assert household.file_number in response.content.decode()
+        household.refresh_from_db()
+        assert household.status == Status.NOTICE  # nothing happens before confirming
+
+    response = post_action(client, changelist, "approve_applications", on_notice, "经审核符合条件")
+    assert response.redirect_chain  # back to the changelist
+    assert "已批准 2 户档案建档。" in messages_of(response)
+    for household in on_notice:
+        household.refresh_from_db()
+        assert household.status == Status.ON_FILE
+        transition = Transition.objects.get(household=household, action="approve")
+        assert transition.reason == "经审核符合条件"
+        assert transition.actor.username == "supervisor_450102"
+
+
+def test_bulk_approve_reports_a_notice_still_running_and_approves_the_rest(
+    login, make_household, walk, users, on_notice
+):
+    running = walk(make_household(worker_name="王芳", id_number=new_id(1985)), "reviewed")
+    services.notice_start(
+        user=users["clerk_450102"],
+        organisation=running.organisation,
+        households=[running],
+        starts_on=TODAY(),
+        objection_contact="兴宁区总工会",
+    )
+    running.refresh_from_db()
+    client = login("supervisor_450102")
+    response = post_action(
+        client, url("household_changelist"), "approve_applications", [running, on_notice[0]], "同意"
+    )
+    texts = messages_of(response)
+    refusal = next(text for text in texts if running.file_number in text)
+    assert "公示期至" in refusal and "期满后方可审批" in refusal
+    assert "已批准 1 户档案建档。" in texts
+    running.refresh_from_db()
+    assert running.status == Status.NOTICE
+    assert not Transition.objects.filter(household=running, action="approve").exists()
+    on_notice[0].refresh_from_db()
+    assert on_notice[0].status == Status.ON_FILE
+
+
+def test_nobody_approves_their_own_file(login, make_household, walk, users):
+    supervisor = make_clerk_too(users["supervisor_450102"])
+    household = walk(make_household(by="supervisor_450102"), "notice", clerk="supervisor_450102")
+    client = login("supervisor_450102")
+    client.force_login(supervisor)
+    response = post_action(
+        client, url("household_changelist"), "approve_applications", [household], "同意"
+    )
+    assert messages_of(response) == [
+        f"档案 {household.file_number}：不能审批自己录入或提交的档案。"
+    ]
+    household.refresh_from_db()
+    assert household.status == Status.NOTICE
+    assert not Transition.objects.filter(household=household, action="approve").exists()
+
+
+def test_reject_requires_a_reason(login, on_notice):
+    household = on_notice[0]
+    client = login("supervisor_450102")
+    for reason in ("", "   "):
+        response = post_action(
+            client, url("household_changelist"), "reject_applications", [household], reason
+        )
+        assert response.status_code == 200  # the form again, with the error
+        assert "reason" in response.context["form"].errors
+        household.refresh_from_db()
+        assert household.status == Status.NOTICE
+        assert not Transition.objects.filter(household=household, action="reject").exists()
+
+    response = post_action(
+        client, url("household_changelist"), "reject_applications", [household], "家有两套住房"
+    )
+    assert response.redirect_chain  # back to the changelist
+    assert "已将 1 户档案设为不予建档。" in messages_of(response)
+    household.refresh_from_db()
+    assert household.status == Status.REJECTED
+    assert Transition.objects.get(household=household, action="reject").reason == "家有两套住房"
+
+
+def test_reject_refuses_a_file_on_file(login, make_household, walk):
+    household = walk(make_household(), "on_file")
+    response = post_action(
+        login("supervisor_450102"),
+        url("household_changelist"),
+        "reject_applications",
+        [household],
+        "不符合",
+    )
+    assert messages_of(response) == [
+        f"档案 {household.file_number}：档案当前状态为“在档”，不能执行“不予建档”。"
+    ]
+    household.refresh_from_db()
+    assert household.status == Status.ON_FILE
+
+
+@pytest.mark.parametrize("username", ["admin_450102", "finance_450102"])
+def test_actions_cannot_be_forced_without_the_approve_permission(login, on_notice, username):
+    response = post_action(
+        login(username), url("household_changelist"), "approve_applications", on_notice, "同意"
+    )
+    # They have no actions at all: the POST just shows the list again.
+    assert response.status_code == 200
+    assert not any("已批准" in text for text in messages_of(response))
+    for household in on_notice:
+        household.refresh_from_db()
+        assert household.status == Status.NOTICE
+
+
+def test_actions_cannot_reach_another_countys_file(login, on_notice):
+    response = post_action(
+        login("supervisor_450103"),
+        url("household_changelist"),
+        "approve_applications",
+        on_notice,
+        "同意",
+    )
+    assert response.redirect_chain  # back to the changelist
+    assert not any("已批准" in text for text in messages_of(response))
+    for household in on_notice:
+        household.refresh_from_db()
+        assert household.status == Status.NOTICE
+
+
+def test_action_messages_follow_the_users_language(client, users, on_notice):
+    client.force_login(users["supervisor_450102"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    running = on_notice[1]
+    notice = running.current_period.notice
+    PublicNotice.objects.filter(pk=notice.pk).update(ends_on=TODAY())
+    response = post_action(
+        client, url("household_changelist"), "approve_applications", on_notice, "Agreed"
+    )
+    texts = messages_of(response)
+    assert "Approved 1 file(s)." in texts
+    assert any(
+        text.startswith(f"File {running.file_number}: The public notice runs until")
+        for text in texts
+    )
+
+
+# --- Closures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def closure(make_household, walk, users):
+    household = walk(make_household(), "on_file")
+    return services.closure_request(
+        user=users["clerk_450102"],
+        household=household,
+        kind="exited",
+        effective_date=TODAY(),
+        reason="人均收入连续6个月高于低保标准",
+    )
+
+
+def test_approve_closures(login, closure):
+    client = login("supervisor_450102")
+    changelist = url("closurerequest_changelist")
+    response = post_action(client, changelist, "approve_closures", [closure])
+    assert response.status_code == 200
+    assert closure.household.file_number in response.content.decode()
+
+    response = post_action(client, changelist, "approve_closures", [closure], "核实无误，同意脱困")
+    assert "已批准 1 项退出申请。" in messages_of(response)
+    closure.refresh_from_db()
+    assert closure.state == ClosureRequest.State.APPROVED
+    assert closure.decision_note == "核实无误，同意脱困"
+    assert closure.decided_by.username == "supervisor_450102"
+    closure.household.refresh_from_db()
+    assert closure.household.status == Status.EXITED
+
+    # Deciding again is refused by the service, and said so.
+    response = post_action(client, changelist, "reject_closures", [closure], "再议")
+    assert messages_of(response) == [f"档案 {closure.household.file_number}：该申请已审批。"]
+
+
+def test_reject_closures_keeps_the_file(login, closure):
+    client = login("supervisor_450102")
+    response = post_action(
+        client, url("closurerequest_changelist"), "reject_closures", [closure], ""
+    )
+    assert "reason" in response.context["form"].errors
+    closure.refresh_from_db()
+    assert closure.state == ClosureRequest.State.PENDING
+
+    response = post_action(
+        client, url("closurerequest_changelist"), "reject_closures", [closure], "仍有重病患者"
+    )
+    assert "已驳回 1 项退出申请。" in messages_of(response)
+    closure.refresh_from_db()
+    assert closure.state == ClosureRequest.State.REJECTED
+    assert closure.decision_note == "仍有重病患者"
+    closure.household.refresh_from_db()
+    assert closure.household.status == Status.ON_FILE
+
+
+def test_nobody_approves_their_own_closure(login, make_household, walk, users):
+    supervisor = make_clerk_too(users["supervisor_450102"])
+    household = walk(make_household(), "on_file")
+    own = services.closure_request(
+        user=supervisor,
+        household=household,
+        kind="relieved",
+        effective_date=TODAY(),
+        reason="重病，纳入兜底保障",
+    )
+    client = login("supervisor_450102")
+    response = post_action(
+        client, url("closurerequest_changelist"), "approve_closures", [own], "同意"
+    )
+    assert messages_of(response) == [f"档案 {household.file_number}：不能审批自己提出的申请。"]
+    own.refresh_from_db()
+    assert own.state == ClosureRequest.State.PENDING
+    household.refresh_from_db()
+    assert household.status == Status.ON_FILE
+
+
+def test_pending_closures_are_listed_first(login, make_household, walk, users):
+    decided_household = walk(make_household(), "on_file")
+    decided = services.closure_request(
+        user=users["clerk_450102"],
+        household=decided_household,
+        kind="exited",
+        effective_date=TODAY(),
+        reason="收入提高",
+    )
+    pending_household = walk(make_household(id_number=new_id(1961)), "on_file")
+    pending = services.closure_request(
+        user=users["clerk_450102"],
+        household=pending_household,
+        kind="exited",
+        effective_date=TODAY(),
+        reason="收入提高",
+    )
+    services.closure_decide(
+        user=users["supervisor_450102"], closure=decided, approve=False, note="不同意"
+    )
+    ClosureRequest.objects.filter(pk=pending.pk).update(
+        requested_at=timezone.now() - timedelta(days=3)
+    )
+    response = login("supervisor_450102").get(url("closurerequest_changelist"))
+    assert list(response.context["cl"].result_list) == [pending, decided]
+
+
+# --- Notices, transitions ----------------------------------------------------------------------
+
+
+def test_notice_admin_lists_its_files_and_prints_the_sheet(login, on_notice):
+    notice = on_notice[0].current_period.notice
+    client = login("supervisor_450102")
+    response = client.get(url("publicnotice_change", notice.pk))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert on_notice[0].file_number in content
+    assert url("publicnotice_pdf", notice.pk) in content  # the 打印公示单 object tool
+
+    response = client.get(url("publicnotice_pdf", notice.pk))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert "attachment" in response["Content-Disposition"]
+    log = AccessLog.objects.get(action=AccessLog.Action.PRINT)
+    assert log.target == f"households.PublicNotice:{notice.pk}"
+    assert log.organisation == notice.organisation
+    assert log.user.username == "supervisor_450102"
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [
+        ("admin_450102", 200),
+        ("viewer_450100", 302),
+        ("finance_450102", 403),
+        ("clerk_450102", 302),
+        ("supervisor_450103", 404),
+        (None, 302),
+    ],
+)
+def test_notice_pdf_permissions(login, on_notice, username, status):
+    notice = on_notice[0].current_period.notice
+    response = login(username).get(url("publicnotice_pdf", notice.pk))
+    assert response.status_code == status
+    assert AccessLog.objects.filter(action=AccessLog.Action.PRINT).exists() == (status == 200)
+
+
+def test_notice_list_counts_files(login, on_notice):
+    response = login("supervisor_450102").get(url("publicnotice_changelist"))
+    assert response.status_code == 200
+    notices = list(response.context["cl"].result_list)
+    assert [notice.household_count for notice in notices] == [1, 1]
+
+
+def test_transition_admin_search_and_filters(login, on_notice):
+    household = on_notice[0]
+    client = login("supervisor_450102")
+
+    def listed(**params):
+        response = client.get(url("transition_changelist"), params)
+        assert response.status_code == 200
+        return list(response.context["cl"].result_list)
+
+    found = listed(q=household.file_number)
+    assert {t.household_id for t in found} == {household.pk}
+    assert [t.action for t in listed(q=household.file_number, action="start_notice")] == [
+        "start_notice"
+    ]
+    assert {t.to_status for t in listed(to_status__exact="notice")} == {"notice"}
+    assert listed(is_imported__exact="1") == []
+    transition = found[0]
+    response = client.get(url("transition_change", transition.pk))
+    assert response.status_code == 200
+
+
+def test_objection_admin_is_read_only(login, users, make_household, walk):
+    household = walk(make_household(), "notice")
+    objection = services.objection_record(
+        user=users["clerk_450102"],
+        household=household,
+        raised_by="邻居",
+        raised_on=TODAY(),
+        content="家中有车",
+    )
+    client = login("supervisor_450102")
+    response = client.get(url("objection_change", objection.pk))
+    assert response.status_code == 200
+    assert "家中有车" in response.content.decode()
+    response = client.post(url("objection_change", objection.pk), {"outcome": "upheld"})
+    assert response.status_code == 403
+    objection.refresh_from_db()
+    assert objection.outcome == Objection.Outcome.PENDING
+
+
+# --- Reference data ----------------------------------------------------------------------------
+
+
+def test_admin_keeps_the_dibao_lines_of_their_area(login, orgs, dibao):
+    client = login("admin_450102")
+    year = TODAY().year
+    data = {"organisation": orgs["450102"].pk, "year": year, "monthly_amount": "980.00"}
+    response = client.post(url("dibaostandard_add"), data)
+    assert response.status_code == 302
+    line = DibaoStandard.objects.get(organisation=orgs["450102"], year=year)
+    assert line.monthly_amount == Decimal("980.00")
+
+    # The same area and year again: said in words on the year field, nothing written.
+    response = client.post(url("dibaostandard_add"), {**data, "monthly_amount": "990.00"})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["year"] == [
+        f"兴宁区总工会 {year}年的低保标准已经录入，请修改原有记录。"
+    ]
+    assert DibaoStandard.objects.filter(organisation=orgs["450102"], year=year).count() == 1
+
+    # Another county is not theirs to set.
+    response = client.post(url("dibaostandard_add"), {**data, "organisation": orgs["450103"].pk})
+    assert response.status_code == 200
+    assert "organisation" in response.context["adminform"].form.errors
+    assert not DibaoStandard.objects.filter(organisation=orgs["450103"]).exists()
+
+    # Editing keeps the row; no delete.
+    response = client.post(
+        url("dibaostandard_change", line.pk), {**data, "monthly_amount": "985.50"}
+    )
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert line.monthly_amount == Decimal("985.50")
+    assert client.get(url("dibaostandard_delete", line.pk)).status_code == 403
+
+
+def test_dibao_service_refuses_duplicates_and_other_areas(users, orgs, dibao):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    year = TODAY().year
+    with pytest.raises(ValidationError) as exc:
+        services.dibao_standard_save(
+            user=users["admin_450000"],
+            standard=DibaoStandard(
+                organisation=orgs["450000"], year=year, monthly_amount=Decimal("1.00")
+            ),
+        )
+    assert exc.value.message_dict["year"] == [
+        f"广西壮族自治区总工会 {year}年的低保标准已经录入，请修改原有记录。"
+    ]
+    with pytest.raises(PermissionDenied):
+        services.dibao_standard_save(
+            user=users["admin_450102"],
+            standard=DibaoStandard(
+                organisation=orgs["450103"], year=year, monthly_amount=Decimal("1.00")
+            ),
+        )
+    with pytest.raises(PermissionDenied):
+        services.dibao_standard_save(
+            user=users["supervisor_450102"],
+            standard=DibaoStandard(
+                organisation=orgs["450102"], year=year, monthly_amount=Decimal("1.00")
+            ),
+        )
+    assert DibaoStandard.objects.count() == 3
+
+
+def test_supervisors_only_read_dibao_lines(login, orgs):
+    client = login("supervisor_450102")
+    assert client.get(url("dibaostandard_add")).status_code == 403
+
+
+def test_cause_codes_are_fixed_names_editable_no_delete(login, orgs):
+    cause = Cause.objects.get(code="illness")
+    client = login("admin_450102")
+    response = client.post(
+        url("cause_change", cause.pk),
+        {
+            "code": "sick",
+            "name": "因病致困",
+            "is_special": "on",
+            "sort": cause.sort,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    cause.refresh_from_db()
+    assert (cause.code, cause.name) == ("illness", "因病致困")
+    assert client.get(url("cause_delete", cause.pk)).status_code == 403
+
+    response = client.post(
+        url("cause_add"), {"code": "housing", "name": "住房困难", "sort": 99, "is_active": "on"}
+    )
+    assert response.status_code == 302
+    assert Cause.objects.filter(code="housing").exists()
+    assert login("supervisor_450102").get(url("cause_add")).status_code == 403
+
+
+def test_lists_never_decrypt(login, on_notice, monkeypatch):
+    """Lists never decrypt: the admin defers the encrypted columns."""
+    notice = on_notice[0].current_period.notice
+    from orgs import pii
+
+    calls = []
+    real = pii.decrypt
+    monkeypatch.setattr(pii, "decrypt", lambda token: calls.append(token) or real(token))
+    client = login("supervisor_450102")
+    for target in (
+        url("household_changelist"),
+        url("transition_changelist"),
+        url("closurerequest_changelist"),
+        url("objection_changelist"),
+        url("publicnotice_changelist"),
+        url("publicnotice_change", notice.pk),
+    ):
+        assert client.get(target).status_code == 200
+    assert calls == []
+    assert Member.objects.count() == 4

@@ -1,0 +1,239 @@
+"""The public notice sheet (公示单): masked people, real Chinese text in embedded CJK fonts,
+nothing fetched from the network or the filesystem, and fast enough to print on demand."""
+
+import base64
+import subprocess
+import time
+from datetime import timedelta
+
+import pytest
+from django.templatetags.static import static
+from django.utils import timezone
+
+from households import services
+from households.models import Category, Household
+from households.notice_pdf import (
+    PDF_BASE_URL,
+    URLRefused,
+    html_to_pdf,
+    masked_id,
+    pdf_options,
+    pdf_subsetter,
+    render_notice_pdf,
+    safe_url_fetcher,
+    static_name,
+)
+from orgs.pii import mask
+
+from .conftest import new_id
+
+# A 1×1 transparent PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+def pdftotext(pdf: bytes) -> str:
+    result = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"],  # noqa: S607 - poppler-utils
+        input=pdf,
+        capture_output=True,
+        check=True,
+    )
+    return result.stdout.decode()
+
+
+def pdffonts(pdf: bytes) -> list[list[str]]:
+    result = subprocess.run(
+        ["pdffonts", "-"],  # noqa: S607 - poppler-utils
+        input=pdf,
+        capture_output=True,
+        check=True,
+    )
+    return [line.split() for line in result.stdout.decode().splitlines()[2:]]
+
+
+@pytest.fixture
+def notice(make_household, walk, users):
+    """One notice, posted 30 days ago, with two households."""
+    deep = Category.objects.get(code="deep")
+    first = walk(
+        make_household(worker_name="张小明", category=deep, id_number=new_id(1975)),
+        "reviewed",
+    )
+    second = walk(make_household(worker_name="欧阳建国", id_number=new_id(1988)), "reviewed")
+    return services.notice_start(
+        user=users["clerk_450102"],
+        organisation=first.organisation,
+        households=[first, second],
+        starts_on=timezone.localdate() - timedelta(days=30),
+        objection_contact="兴宁区总工会帮扶中心（民生路1号）0771-12351",
+    )
+
+
+def test_notice_sheet_shows_masked_people_the_period_and_where_to_object(notice):
+    first, second = Household.objects.order_by("file_number")
+    text = pdftotext(render_notice_pdf(notice))
+
+    assert "兴宁区总工会困难职工建档公示" in text
+    assert "兴宁区总工会" in text
+    assert f"{notice.starts_on:%Y}年{notice.starts_on.month}月{notice.starts_on.day}日" in text
+    assert f"{notice.ends_on:%Y}年{notice.ends_on.month}月{notice.ends_on.day}日" in text
+    assert "0771-12351" in text
+    assert "第 1 页，共 1 页" in text
+    # Masked as the issue asks: 张*明, 4501**********1234.
+    assert "张*明" in text
+    assert "欧**国" in text
+    for household in (first, second):
+        expected = household.id_number[:4] + "*" * 10 + household.id_number[-4:]
+        assert mask(household.id_number, head=4, tail=4) == expected
+        assert expected in text
+        assert household.id_number not in text
+        assert household.id_number[:6] + "*" not in text  # not even the 6-digit masked copy
+    assert "张小明" not in text
+    assert "欧阳建国" not in text
+    assert "深度困难" in text  # category
+    assert "因病" in text  # primary cause
+
+
+def test_full_identifiers_are_not_in_the_pdf_bytes_at_all(notice):
+    pdf = render_notice_pdf(notice)
+    for household in Household.objects.all():
+        assert household.id_number.encode() not in pdf
+        assert household.worker_name.encode() not in pdf
+        assert household.worker_name.encode("utf-16-be") not in pdf
+
+
+def test_masked_id_from_the_stored_copy_equals_masking_the_number():
+    number = new_id()
+    assert masked_id(mask(number)) == mask(number, head=4, tail=4)
+
+
+def test_notice_sheet_embeds_the_noto_sans_cjk_font(notice):
+    fonts = pdffonts(render_notice_pdf(notice))
+    assert fonts, "no fonts in the PDF"
+    for columns in fonts:
+        name = columns[0]
+        assert "Noto-Sans-CJK-SC" in name, name
+        # name, type…, encoding, emb, sub, uni, object ID: emb/sub/uni are the 3 before "N 0".
+        emb, sub, uni = columns[-5], columns[-4], columns[-3]
+        assert (emb, sub, uni) == ("yes", "yes", "yes"), columns
+
+
+def test_notice_sheet_is_fast(notice):
+    assert pdf_subsetter() == "harfbuzz"  # libharfbuzz-subset0; fontTools takes 10-20 s
+    render_notice_pdf(notice)  # warm up fontconfig
+    started = time.perf_counter()
+    pdf = render_notice_pdf(notice)
+    elapsed = time.perf_counter() - started
+    assert pdf.startswith(b"%PDF-")
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    assert len(pdf) < 2_000_000  # subset fonts, not the 20 MB font file
+
+
+def test_pdf_options_subset_fonts_without_hinting():
+    options = pdf_options()
+    assert options["full_fonts"] is False
+    assert options["hinting"] is False
+    assert options["uncompressed_pdf"] is False
+
+
+def test_notice_text_is_autoescaped(notice):
+    notice.title = '<img src="file:///etc/passwd">公示'
+    notice.objection_contact = "<b>民生路</b>"
+    text = pdftotext(render_notice_pdf(notice))
+    assert '<img src="file:///etc/passwd">公示' in text
+    assert "<b>民生路</b>" in text
+
+
+# --- The URL fetcher: data: URLs and our static files, nothing else.
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1/",
+        "https://127.0.0.1:8000/static/households/pdf/notice.css",
+        "http://169.254.169.254/latest/meta-data/",
+        "ftp://example.com/x",
+        PDF_BASE_URL + "etc/passwd",
+        PDF_BASE_URL + "static/../../../../etc/passwd",
+        PDF_BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
+        PDF_BASE_URL + "static//etc/passwd",
+        PDF_BASE_URL + "static/households/pdf/missing.css",
+        PDF_BASE_URL + "media/households/1/id_copy-abc",
+    ],
+)
+def test_fetcher_refuses_everything_but_data_and_static(url):
+    with pytest.raises(URLRefused):
+        safe_url_fetcher().fetch(url)
+
+
+def test_fetcher_serves_data_urls_and_our_static_files():
+    fetcher = safe_url_fetcher()
+    response = fetcher.fetch("data:text/plain;base64," + base64.b64encode(b"ok").decode())
+    assert response.read() == b"ok"
+    response = fetcher.fetch(PDF_BASE_URL + "static/households/pdf/notice.css")
+    assert response.content_type == "text/css"
+    assert b"@page" in response.read()
+    assert static_name(PDF_BASE_URL + "static/households/pdf/notice.css") == (
+        "households/pdf/notice.css"
+    )
+
+
+def _render_html(monkeypatch, html: str) -> tuple[bytes, list[str]]:
+    """Render `html` as every Bangfu PDF is rendered, recording the URLs WeasyPrint asked for."""
+    from households import notice_pdf
+
+    asked: list[str] = []
+    real = notice_pdf.safe_url_fetcher
+
+    def recording():
+        fetcher = real()
+        original = fetcher.fetch
+
+        def fetch(url, headers=None):
+            asked.append(url)
+            return original(url, headers)
+
+        fetcher.fetch = fetch
+        return fetcher
+
+    monkeypatch.setattr(notice_pdf, "safe_url_fetcher", recording)
+    return html_to_pdf(html), asked
+
+
+def test_html_cannot_read_local_files_or_the_network(monkeypatch):
+    pdf, asked = _render_html(
+        monkeypatch,
+        '<p>探针</p><img src="file:///etc/passwd"><img src="http://127.0.0.1/x.png">'
+        '<link rel="stylesheet" href="file:///etc/passwd">'
+        "<style>@import url(http://127.0.0.1/evil.css);"
+        "@font-face { font-family: X; src: url(file:///etc/passwd); }</style>",
+    )
+    assert "file:///etc/passwd" in asked
+    assert "http://127.0.0.1/x.png" in asked
+    assert b"/Subtype /Image" not in pdf
+    assert "root:" not in pdftotext(pdf)
+    assert "探针" in pdftotext(pdf)
+
+
+def test_html_may_use_data_urls_and_static_files(monkeypatch):
+    data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    pdf, asked = _render_html(
+        monkeypatch,
+        f'<link rel="stylesheet" href="{static("households/pdf/notice.css")}">'
+        f'<p>探针</p><img src="{data_url}">',
+    )
+    assert PDF_BASE_URL + "static/households/pdf/notice.css" in asked
+    assert b"/Subtype /Image" in pdf
+
+
+def test_system_check_warns_when_fonts_would_be_subset_slowly(monkeypatch):
+    from households import notice_pdf
+
+    assert notice_pdf.check_pdf_subsetter() == []
+    monkeypatch.setattr(notice_pdf, "pdf_subsetter", lambda: "fonttools")
+    [warning] = notice_pdf.check_pdf_subsetter()
+    assert warning.id == "households.W001"
