@@ -92,7 +92,9 @@ def read_fernet_keys(name: str, *, debug: bool, secret_key: str) -> list[str]:
         try:
             Fernet(key)
         except (ValueError, TypeError) as exc:
-            raise ConfigError(f"{name} holds a malformed key (generate one with Fernet.generate_key())") from exc
+            raise ConfigError(
+                f"{name} holds a malformed key (generate one with Fernet.generate_key())"
+            ) from exc
     return keys
 
 

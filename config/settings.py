@@ -25,6 +25,11 @@ DATABASES = {"default": read_database("DATABASE_URL", f"sqlite:///{DATA_DIR / 'b
 replica = read_database("DATABASE_REPLICA_URL", None)
 if replica:
     DATABASES["replica"] = replica
+# Reports read from the replica (reports/routing.py); a user who wrote within this many seconds
+# reads the primary instead.
+DATABASE_ROUTERS = ["reports.routing.ReplicaRouter"]
+REPORTS_READ_REPLICA = "replica" in DATABASES
+REPLICA_LAG_SECONDS = env.int("REPLICA_LAG_SECONDS", default=60)
 for database in DATABASES.values():
     database["ATOMIC_REQUESTS"] = False
     if database["ENGINE"] == "django.db.backends.sqlite3":
@@ -72,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "reports.routing.RecentWriteMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -12,5 +12,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The language switch is on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("services/", include("services.urls")),
+    path("reports/", include("reports.urls")),
+    path("households/", include("households.urls")),
+    path("funds/", include("funds.urls")),
     path("", include("orgs.urls")),
 ]

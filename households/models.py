@@ -316,6 +316,13 @@ class Household(models.Model):
                 name="household_file_number_prefix",
                 opclasses=["varchar_pattern_ops"],
             ),
+            # Sortable list columns, ties broken by id in the same direction: with LIMIT,
+            # PostgreSQL walks one of these forwards or backwards instead of sorting a million
+            # rows (households/filters.py keeps the tie-break in step).
+            models.Index(fields=["per_capita_income", "id"], name="household_sort_income"),
+            models.Index(fields=["status_changed_on", "id"], name="household_sort_status_date"),
+            models.Index(fields=["next_survey_due", "id"], name="household_sort_survey_due"),
+            models.Index(fields=["worker_name", "id"], name="household_sort_name"),
         ]
         permissions = [
             ("approve_household", _("审批档案（建档、退出、注销）")),

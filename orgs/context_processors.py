@@ -7,6 +7,15 @@ from orgs.roles import Role
 # grow; the server still checks every view, this only decides what the menu shows.
 NAVIGATION = [
     (_("我的工作"), "home", set()),
+    (_("困难职工档案"), "households:list", set()),
+    (_("服务中心"), "services:case_list", set()),
+    (
+        _("帮扶申请"),
+        "funds:request_list",
+        {Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.VIEWER},
+    ),
+    (_("帮扶资金"), "funds:index", {Role.SUPERVISOR, Role.FINANCE, Role.VIEWER, Role.ADMIN}),
+    (_("统计报表"), "reports:summary", set()),
 ]
 
 

@@ -1,5 +1,7 @@
 """Shared fixtures: the demo organisation tree, users by role, logged-in clients."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.db import connection
 
@@ -10,6 +12,37 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords and connection.vendor != "postgresql":
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
+
+
+# Data migrations that seed reference rows (causes, categories, windows, sources, types).
+REFERENCE_SEEDS = [
+    ("households.migrations.0002_reference_data", "seed"),
+    ("services.migrations.0002_default_windows", "create_windows"),
+    ("funds.migrations.0002_reference_data", "seed"),
+]
+DB_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _reference_rows(request):
+    """A transactional test (browser, concurrency) ends by emptying every table, the rows the
+    data migrations seeded included; put them back for whichever database test runs next."""
+    if not (
+        request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from households.models import Cause
+
+    if Cause.objects.exists():
+        return
+    editor = SimpleNamespace(connection=connection)  # what the migrations read of it
+    for module, function in REFERENCE_SEEDS:
+        getattr(import_module(module), function)(apps, editor)
 
 
 @pytest.fixture
@@ -69,8 +102,10 @@ def browser():
 
 
 @pytest.fixture
-def live_users(transactional_db):
-    """The demo tree and users, committed so that the live server's thread sees them."""
+def live_users(django_db_serialized_rollback, transactional_db):
+    """The demo tree and users, committed so that the live server's thread sees them. The
+    database is restored afterwards (serialized rollback), so the reference rows seeded by
+    migrations (causes, windows, fund sources, roles) are there for the tests that follow."""
     from orgs.models import User
 
     seed_organisations_and_users()

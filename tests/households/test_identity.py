@@ -123,7 +123,7 @@ def test_closed_file_frees_the_number_and_reopening_claims_it_again(make_househo
 
 
 @pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_creations_make_one_file(orgs, users):
     """Two clerks file the same person at the same moment: the database lets one through."""
     from households.models import Cause, DibaoStandard

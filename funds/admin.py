@@ -1,0 +1,339 @@
+"""Admin of the funds. Supervisors approve or reject requests here in bulk, with a reason, through
+the same services as the staff pages; administrators configure sources, types, standards and
+closed years. Money records are read-only: they change only through the services."""
+
+from datetime import date
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history.admin import SimpleHistoryAdmin
+
+from funds import services
+from funds.models import (
+    Approval,
+    AssistanceRequest,
+    AssistanceStandard,
+    AssistanceType,
+    ClosedYear,
+    FundSource,
+    LedgerEntry,
+    PaymentBatch,
+    Receipt,
+    Refund,
+    RequestState,
+)
+from orgs.scoping import ScopedAdminMixin
+
+
+class ScopedHistoryMixin:
+    """Field history only of objects the user may see, and never reverted from the admin:
+    simple-history's own views would show another county's history and revert on POST."""
+
+    def _check_visible(self, request, object_id):
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._check_visible(request, object_id)
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReferenceAdmin(admin.ModelAdmin):
+    """Reference rows are retired (启用 off), never deleted; reports group by the code."""
+
+    list_display = ["code", "name", "sort", "is_active"]
+    list_editable = ["name", "sort", "is_active"]
+    search_fields = ["code", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FundSource)
+class FundSourceAdmin(ReferenceAdmin):
+    pass
+
+
+@admin.register(AssistanceType)
+class AssistanceTypeAdmin(ReferenceAdmin):
+    list_display = ["code", "name", "is_loan", "sort", "is_active"]
+
+
+@admin.register(AssistanceStandard)
+class AssistanceStandardAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = [
+        "organisation",
+        "year",
+        "assistance_type",
+        "tier",
+        "amount_cap",
+        "annual_months_deep",
+        "annual_months_relative",
+        "cap_out_of_pocket",
+        "times_per_year",
+        "one_project_rule",
+        "second_approval_above",
+        "second_approver",
+    ]
+    list_filter = ["year", "assistance_type", "one_project_rule"]
+    list_select_related = ["organisation", "assistance_type"]
+    search_fields = ["organisation__name", "note"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ClosedYearForm(forms.ModelForm):
+    class Meta:
+        model = ClosedYear
+        fields = ["organisation", "year", "note"]
+
+    def clean(self):
+        data = super().clean()
+        organisation, year = data.get("organisation"), data.get("year")
+        if organisation and year:
+            if year > timezone.localdate().year:
+                self.add_error("year", _("只能结账今年及以前的年度。"))
+            closed = services.closed_year_of(organisation, date(year, 1, 1))
+            if closed is not None:
+                self.add_error(
+                    "year",
+                    _("%(year)d年度已由%(org)s结账。")
+                    % {"year": year, "org": closed.organisation.name},
+                )
+        return data
+
+
+@admin.register(ClosedYear)
+class ClosedYearAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = ClosedYearForm
+    list_display = ["year", "organisation", "closed_by", "closed_at", "note"]
+    list_select_related = ["organisation", "closed_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        closed = services.year_close(
+            user=request.user, organisation=obj.organisation, year=obj.year, note=obj.note
+        )
+        obj.pk = closed.pk
+        obj.closed_by = closed.closed_by
+
+
+class ApprovalInline(admin.TabularInline):
+    model = Approval
+    fields = ["level", "decision", "approver", "approver_organisation", "override", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DecisionForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("审批意见"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        required=False,
+        help_text=gettext_lazy("不批准或突破标准时必填。"),
+    )
+    override = forms.BooleanField(
+        label=gettext_lazy("突破标准"),
+        required=False,
+        help_text=gettext_lazy("对超出帮扶标准的申请，经研究同意时勾选。"),
+    )
+
+
+@admin.register(AssistanceRequest)
+class AssistanceRequestAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = [
+        "requested_on",
+        "household",
+        "assistance_type",
+        "amount",
+        "source",
+        "state",
+        "waiting",
+        "exceeds_standard",
+        "organisation",
+    ]
+    list_filter = ["state", "assistance_type", "source", "year", "approvals_required"]
+    list_select_related = [
+        "household",
+        "assistance_type",
+        "source",
+        "organisation__parent",
+    ]
+    search_fields = ["household__file_number", "household__worker_name"]
+    date_hierarchy = "requested_on"
+    show_full_result_count = False
+    actions = ["approve_selected", "reject_selected"]
+    inlines = [ApprovalInline]
+    exclude = ["paid_bank_account"]
+    readonly_fields = [
+        f.name for f in AssistanceRequest._meta.fields if f.name not in ("id", "paid_bank_account")
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("approvals", queryset=Approval.objects.order_by("level")))
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False  # clerks request on the staff pages
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("等待"))
+    def waiting(self, obj):
+        return obj.waiting_for
+
+    @admin.display(description=gettext_lazy("超出标准"), boolean=True)
+    def exceeds_standard(self, obj):
+        return bool(obj.violations)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("funds.approve_assistancerequest"):
+            actions.pop("approve_selected", None)
+            actions.pop("reject_selected", None)
+        return actions
+
+    def _decide(self, request, queryset, *, approve: bool):
+        form = DecisionForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done, refused = 0, []
+            for obj in queryset.order_by("id"):
+                try:
+                    if approve:
+                        services.request_approve(
+                            user=request.user,
+                            request=obj,
+                            reason=form.cleaned_data["reason"],
+                            override=form.cleaned_data["override"],
+                        )
+                    else:
+                        services.request_reject(
+                            user=request.user, request=obj, reason=form.cleaned_data["reason"]
+                        )
+                    done += 1
+                except (ValidationError, PermissionDenied) as error:
+                    text = "；".join(getattr(error, "messages", [str(error)]))
+                    refused.append(f"{obj.household}：{text}")
+            if done:
+                self.message_user(
+                    request,
+                    (_("已批准 %(n)d 件。") if approve else _("已不予批准 %(n)d 件。"))
+                    % {"n": done},
+                    messages.SUCCESS,
+                )
+            for line in refused:
+                self.message_user(request, line, messages.ERROR)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/funds/assistancerequest/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("批准帮扶申请") if approve else _("不予批准帮扶申请"),
+                "opts": self.model._meta,
+                "queryset": queryset.select_related("household", "assistance_type", "source"),
+                "form": form,
+                "action": "approve_selected" if approve else "reject_selected",
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "approve": approve,
+            },
+        )
+
+    @admin.action(description=gettext_lazy("批准所选申请"))
+    def approve_selected(self, request, queryset):
+        return self._decide(request, queryset.filter(state=RequestState.REQUESTED), approve=True)
+
+    @admin.action(description=gettext_lazy("不予批准所选申请"))
+    def reject_selected(self, request, queryset):
+        return self._decide(request, queryset.filter(state=RequestState.REQUESTED), approve=False)
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ["received_on", "organisation", "source", "year", "amount", "document_number"]
+    list_filter = ["source", "year"]
+    list_select_related = ["organisation", "source"]
+    search_fields = ["document_number", "organisation__name"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["refunded_on", "organisation", "source", "amount", "document_number"]
+    list_filter = ["source"]
+    list_select_related = ["organisation", "source"]
+    search_fields = ["document_number", "organisation__name"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["entry_date", "organisation", "source", "kind", "amount", "reverses", "reason"]
+    list_filter = ["kind", "source", "year"]
+    list_select_related = ["organisation", "source", "reverses"]
+    date_hierarchy = "entry_date"
+
+
+@admin.register(PaymentBatch)
+class PaymentBatchAdmin(ReadOnlyAdmin):
+    list_display = [
+        "number",
+        "organisation",
+        "source",
+        "line_count",
+        "total",
+        "state",
+        "created_at",
+    ]
+    list_filter = ["state"]
+    list_select_related = ["organisation", "source"]
+    search_fields = ["number"]

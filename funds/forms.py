@@ -1,0 +1,280 @@
+"""Forms of the funds pages. They collect and type the input; the services hold the rules."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from funds.models import AssistanceType, FundSource, Tier, Verification
+from orgs.models import Organisation
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def money_field(label, *, required=True, help_text=""):
+    # max 14 digits, 2 decimals: the form refuses more decimals before the service sees them
+    return forms.DecimalField(
+        label=label,
+        max_digits=14,
+        decimal_places=2,
+        required=required,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+
+
+class ScopedOrganisationMixin:
+    """An `organisation` field limited to the user's subtree, their own organisation first."""
+
+    def scope_organisations(self, user):
+        field = self.fields["organisation"]
+        field.queryset = Organisation.objects.visible_to(user).filter(is_active=True)
+        if user.organisation_id and not self.is_bound:
+            field.initial = user.organisation_id
+
+
+def active_sources():
+    return FundSource.objects.filter(is_active=True)
+
+
+class ReceiptForm(ScopedOrganisationMixin, forms.Form):
+    organisation = forms.ModelChoiceField(label=_("收款单位"), queryset=Organisation.objects.none())
+    source = forms.ModelChoiceField(label=_("资金来源"), queryset=FundSource.objects.none())
+    year = forms.IntegerField(label=_("资金年度"), min_value=1990, max_value=2100)
+    amount = money_field(_("金额（元）"))
+    received_on = forms.DateField(label=_("到账日期"), widget=DATE)
+    # not required here: the service explains what is missing
+    document_number = forms.CharField(
+        label=_("文号"), max_length=60, required=False, help_text=_("如：桂财行〔2018〕72号")
+    )
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope_organisations(user)
+        self.fields["source"].queryset = active_sources()
+        today = timezone.localdate()
+        self.fields["year"].initial = today.year
+        self.fields["received_on"].initial = today
+
+
+class RefundForm(ScopedOrganisationMixin, forms.Form):
+    organisation = forms.ModelChoiceField(label=_("退款单位"), queryset=Organisation.objects.none())
+    source = forms.ModelChoiceField(label=_("资金来源"), queryset=FundSource.objects.none())
+    amount = money_field(_("金额（元）"))
+    refunded_on = forms.DateField(label=_("退回日期"), widget=DATE)
+    document_number = forms.CharField(
+        label=_("收回通知文号"),
+        max_length=60,
+        required=False,
+        help_text=_("如：桂财行〔2018〕72号"),
+    )
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope_organisations(user)
+        self.fields["source"].queryset = active_sources()
+        self.fields["refunded_on"].initial = timezone.localdate()
+
+
+class ReverseForm(forms.Form):
+    entry_date = forms.DateField(
+        label=_("冲销日期"), widget=DATE, help_text=_("冲销记入此日期所在年度。")
+    )
+    reason = forms.CharField(label=_("冲销原因"), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entry_date"].initial = timezone.localdate()
+
+
+class YearCloseForm(ScopedOrganisationMixin, forms.Form):
+    organisation = forms.ModelChoiceField(label=_("组织"), queryset=Organisation.objects.none())
+    year = forms.IntegerField(label=_("年度"), min_value=1990, max_value=2100)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope_organisations(user)
+
+
+class RequestForm(forms.Form):
+    assistance_type = forms.ModelChoiceField(
+        label=_("帮扶项目"), queryset=AssistanceType.objects.none()
+    )
+    tier = forms.ChoiceField(label=_("细分标准"), choices=Tier.choices, initial=Tier.GENERAL)
+    beneficiary = forms.ModelChoiceField(
+        label=_("受助成员"),
+        queryset=None,
+        required=False,
+        help_text=_("助学的学生、医疗救助的患者等；留空表示全户。"),
+    )
+    source = forms.ModelChoiceField(label=_("资金来源"), queryset=FundSource.objects.none())
+    amount = money_field(_("金额（元）"))
+    out_of_pocket = money_field(
+        _("个人自付费用（元）"),
+        required=False,
+        help_text=_("医疗救助：医院结算单上的个人自付部分。"),
+    )
+    requested_on = forms.DateField(label=_("申请日期"), widget=DATE)
+    reason = forms.CharField(label=_("申请理由"), widget=forms.Textarea(attrs={"rows": 3}))
+    exception_reason = forms.CharField(
+        label=_("申请突破标准的理由"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("超出帮扶标准时填写，由审批人决定是否突破。"),
+    )
+
+    def __init__(self, *args, household, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assistance_type"].queryset = AssistanceType.objects.filter(is_active=True)
+        self.fields["source"].queryset = active_sources()
+        self.fields["beneficiary"].queryset = household.members.all()
+        self.fields["requested_on"].initial = timezone.localdate()
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("审批结果"),
+        choices=[("approve", _("批准")), ("reject", _("不批准"))],
+        widget=forms.RadioSelect,
+    )
+    override = forms.BooleanField(
+        label=_("突破标准"), required=False, help_text=_("申请超出帮扶标准、经研究同意时勾选。")
+    )
+    reason = forms.CharField(
+        label=_("审批意见"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("不批准或突破标准时必填。"),
+    )
+
+
+class ConfirmForm(forms.Form):
+    """A button with nothing to type."""
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=200)
+
+
+class PayForm(forms.Form):
+    paid_on = forms.DateField(label=_("发放日期"), widget=DATE)
+    bank_reference = forms.CharField(label=_("银行流水号"), max_length=60)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["paid_on"].initial = timezone.localdate()
+
+
+class RepaymentForm(forms.Form):
+    amount = money_field(_("还款金额（元）"))
+    repaid_on = forms.DateField(label=_("还款日期"), widget=DATE)
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["repaid_on"].initial = timezone.localdate()
+
+
+class BatchForm(ScopedOrganisationMixin, forms.Form):
+    organisation = forms.ModelChoiceField(label=_("付款单位"), queryset=Organisation.objects.none())
+    source = forms.ModelChoiceField(
+        label=_("资金来源"),
+        queryset=FundSource.objects.none(),
+        required=False,
+        empty_label=_("全部来源"),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope_organisations(user)
+        self.fields["source"].queryset = active_sources()
+
+
+class ReturnFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("银行回盘文件（.xlsx）"),
+        help_text=_("须有“业务参考号”“结果”两列；失败的须有“失败原因”。"),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+    paid_on = forms.DateField(
+        label=_("发放日期"), widget=DATE, help_text=_("回盘文件未注明交易日期时使用。")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["paid_on"].initial = timezone.localdate()
+
+
+class SampleForm(ScopedOrganisationMixin, forms.Form):
+    organisation = forms.ModelChoiceField(label=_("组织"), queryset=Organisation.objects.none())
+    year = forms.IntegerField(label=_("年度"), min_value=1990, max_value=2100)
+    quarter = forms.TypedChoiceField(
+        label=_("季度"), coerce=int, choices=[(q, _("第%(q)d季度") % {"q": q}) for q in range(1, 5)]
+    )
+    size = forms.IntegerField(
+        label=_("抽查笔数"),
+        min_value=1,
+        max_value=500,
+        initial=10,
+        help_text=_("本季度已发放的帮扶中随机抽取。"),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope_organisations(user)
+        today = timezone.localdate()
+        previous = (today.month - 1) // 3  # the quarter that ended last
+        self.fields["year"].initial = today.year if previous else today.year - 1
+        self.fields["quarter"].initial = previous or 4
+
+
+class VerificationForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("核实结果"),
+        choices=[c for c in Verification.Outcome.choices if c[0] != "pending"],
+        widget=forms.RadioSelect,
+    )
+    method = forms.ChoiceField(label=_("核实方式"), choices=Verification.Method.choices)
+    checked_on = forms.DateField(label=_("核实日期"), widget=DATE)
+    amount_received = money_field(
+        _("实际收到（元）"), required=False, help_text=_("部分收到时填写。")
+    )
+    note = forms.CharField(
+        label=_("核实情况"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["checked_on"].initial = timezone.localdate()
+
+
+class FollowUpForm(forms.Form):
+    follow_up = forms.CharField(label=_("跟进处理情况"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class StatementForm(ScopedOrganisationMixin, forms.Form):
+    organisation = forms.ModelChoiceField(label=_("组织"), queryset=Organisation.objects.none())
+    year = forms.IntegerField(label=_("年度"), min_value=1990, max_value=2100)
+    cutoff = forms.DateField(
+        label=_("截止日期"), widget=DATE, required=False, help_text=_("如：截至9月30日。")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope_organisations(user)
+        self.fields["year"].initial = timezone.localdate().year
+
+
+class HouseholdSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("档案编号或姓名"),
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autofocus": True}),
+    )

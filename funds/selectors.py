@@ -1,0 +1,375 @@
+"""Reads of the funds app: balances, lists, a household's assistance, and the fund statement.
+
+Balances are sums of ledger entries; nothing stores a balance. `fund_statement` is the one
+place that turns the ledger into the statement of DOMAIN.md ("Funds"); the reports app calls
+it for any organisation subtree and period."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from funds.models import (
+    ACTIVE_STATES,
+    COMMITTED_STATES,
+    ZERO,
+    Approval,
+    AssistanceRequest,
+    AssistanceType,
+    EntryKind,
+    FundSource,
+    LedgerEntry,
+    PaymentBatchLine,
+    RequestState,
+    SecondApprover,
+    Verification,
+)
+from orgs.models import Organisation
+
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+ZERO_VALUE = Value(ZERO, output_field=MONEY_FIELD)
+WAN = Decimal("10000")
+
+
+CENT = Decimal("0.01")
+
+
+def cents(value) -> Decimal:
+    """An aggregate as exact yuan and fen. PostgreSQL sums numerics exactly; SQLite sums them as
+    floating point (0.01 may come back as 0.00999999999999979), so every sum is re-quantized."""
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def total(expression, **filters):
+    """Coalesce(Sum(expression, filter=Q(**filters)), 0.00) as a money aggregate."""
+    condition = Q(**filters) if filters else None
+    return Coalesce(Sum(expression, filter=condition), ZERO_VALUE, output_field=MONEY_FIELD)
+
+
+def to_wanyuan(amount: Decimal, places: int = 2) -> Decimal:
+    """Yuan → 万元, rounded half up: 828833.00 → 82.88."""
+    quantum = Decimal(1).scaleb(-places)
+    return (Decimal(amount) / WAN).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+# --- Balances ----------------------------------------------------------------------------------
+
+
+def balance(*, organisation: Organisation, source: FundSource) -> Decimal:
+    """Received − paid − refunded (+ repaid) of one (organisation, source), all dates."""
+    return cents(
+        LedgerEntry.objects.filter(organisation=organisation, source=source).aggregate(
+            value=total("amount")
+        )["value"]
+    )
+
+
+def committed(*, organisation: Organisation, source: FundSource) -> Decimal:
+    """Approved but not yet paid: money promised against the balance."""
+    return cents(
+        AssistanceRequest.objects.filter(
+            organisation=organisation, source=source, state__in=COMMITTED_STATES
+        ).aggregate(value=total("amount"))["value"]
+    )
+
+
+@dataclass
+class AccountBalance:
+    organisation: Organisation
+    source: FundSource
+    balance: Decimal
+    committed: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.committed
+
+
+def account_balances(*, organisations: QuerySet[Organisation]) -> list[AccountBalance]:
+    """Balance, committed and available of every (organisation, source) that has money or
+    commitments, for the given organisations. Three queries."""
+    sums = {
+        (row["organisation"], row["source"]): cents(row["value"])
+        for row in LedgerEntry.objects.filter(organisation__in=organisations)
+        .values("organisation", "source")
+        .annotate(value=total("amount"))
+        .order_by()
+    }
+    promised = {
+        (row["organisation"], row["source"]): cents(row["value"])
+        for row in AssistanceRequest.objects.filter(
+            organisation__in=organisations, state__in=COMMITTED_STATES
+        )
+        .values("organisation", "source")
+        .annotate(value=total("amount"))
+        .order_by()
+    }
+    keys = set(sums) | set(promised)
+    orgs = Organisation.objects.in_bulk({key[0] for key in keys})
+    sources = FundSource.objects.in_bulk({key[1] for key in keys})
+    rows = [
+        AccountBalance(
+            organisation=orgs[org_pk],
+            source=sources[source_pk],
+            balance=sums.get((org_pk, source_pk), ZERO),
+            committed=promised.get((org_pk, source_pk), ZERO),
+        )
+        for org_pk, source_pk in keys
+    ]
+    rows.sort(key=lambda row: (row.organisation.path, row.source.sort, row.source.code))
+    return rows
+
+
+# --- Lists ---------------------------------------------------------------------------------
+
+
+def request_list(*, user) -> QuerySet[AssistanceRequest]:
+    return AssistanceRequest.objects.visible_to(user).select_related(
+        "household", "organisation", "assistance_type", "source"
+    )
+
+
+def household_assistance(*, household, year: int) -> dict:
+    """What the household has asked for and received in a year, shown before a new request."""
+    requests = list(
+        AssistanceRequest.objects.filter(household=household, year=year)
+        .select_related("assistance_type", "source")
+        .order_by("requested_on", "id")
+    )
+    active = [r for r in requests if r.state in ACTIVE_STATES]
+    paid = [r for r in requests if r.state == RequestState.PAID]
+    return {
+        "year": year,
+        "requests": requests,
+        "active_total": sum((r.amount for r in active), ZERO),
+        "paid_total": sum((r.amount for r in paid), ZERO),
+        "types": sorted({r.assistance_type.name for r in active}),
+    }
+
+
+def awaiting_approval(*, user) -> QuerySet[AssistanceRequest]:
+    """Requests this supervisor could decide now: not their own, not already approved by them,
+    and, for a second approval, only where their organisation may give it."""
+    queryset = (
+        request_list(user=user)
+        .filter(state=RequestState.REQUESTED)
+        .exclude(requested_by=user)
+        .exclude(pk__in=Approval.objects.filter(approver=user).values("request"))
+        .annotate(approved=Count("approvals", filter=Q(approvals__decision="approve")))
+    )
+    own = getattr(user, "organisation", None)
+    if not user.is_superuser:
+        if own is None or own.level != Organisation.Level.REGION:
+            queryset = queryset.exclude(approved__gte=1, second_approver=SecondApprover.REGION)
+        if own is not None:
+            queryset = queryset.exclude(
+                approved__gte=1, second_approver=SecondApprover.PARENT, organisation=own
+            )
+    return queryset.order_by("requested_on", "id")
+
+
+def approved_unpaid(*, user) -> QuerySet[AssistanceRequest]:
+    return request_list(user=user).filter(state=RequestState.APPROVED)
+
+
+def failed_payments(*, user) -> QuerySet[AssistanceRequest]:
+    return request_list(user=user).filter(state=RequestState.FAILED)
+
+
+def pending_batch_line(request: AssistanceRequest) -> PaymentBatchLine | None:
+    return (
+        PaymentBatchLine.objects.filter(request=request, result="pending")
+        .select_related("batch")
+        .first()
+    )
+
+
+def verifications_due(*, user) -> QuerySet[Verification]:
+    return Verification.objects.visible_to(user).filter(outcome="pending")
+
+
+def discrepancies(*, user) -> QuerySet[Verification]:
+    return (
+        Verification.objects.visible_to(user)
+        .discrepancies()
+        .select_related("sample__organisation", "request__household", "request__assistance_type")
+        .order_by("resolved_at", "-checked_on", "id")
+    )
+
+
+# --- The fund statement ----------------------------------------------------------------------
+
+LINES = ("opening", "received", "paid", "refunded", "repaid", "closing")
+
+
+def _period(year: int | None, start: date | None, end: date | None, cutoff: date | None):
+    if year is not None:
+        start, end = date(year, 1, 1), date(year, 12, 31)
+    if start is None or end is None:
+        raise ValueError("fund_statement needs a year or both start and end")
+    if cutoff is not None and cutoff < end:
+        end = cutoff
+    return start, end
+
+
+def fund_statement(
+    *,
+    organisations: QuerySet[Organisation],
+    year: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    cutoff: date | None = None,
+) -> dict:
+    """The fund statement (资金收支情况) of DOMAIN.md "Funds", summed over `organisations`.
+
+    Arguments (keyword-only):
+      organisations -- a queryset of organisations: one (`filter(pk=…)`) or a subtree
+                       (`Organisation.objects.subtree(org)`); its entries are summed.
+      year          -- a calendar year; or give `start` and `end` (dates, both included).
+      cutoff        -- optional reporting date: entries dated after it are left out (e.g. a
+                       report "to 30 Sept 2019").
+
+    Returns a dict of Decimals in yuan (two decimals):
+      {"start": date, "end": date,
+       "sources": [{"source": FundSource, "code", "name",
+                    "opening", "received", "paid", "refunded", "repaid", "closing"}, …],
+       "totals": {"opening", "received", "paid", "refunded", "repaid", "closing"},
+       "types": [{"type": AssistanceType, "code", "name",
+                  "households": int, "payments": int, "amount": Decimal}, …],
+       "types_total": {"households": int, "payments": int, "amount": Decimal}}
+
+    opening = all entries before `start`; received/paid/refunded/repaid = entries of that kind
+    dated in the period, net of reversals dated in the period; closing = opening + received −
+    paid − refunded + repaid (= the sum of all entries up to the end). Sources with no entry
+    up to the end are left out. Per type: payments in the period; `households` and `payments`
+    count payments not reversed. Two aggregate queries.
+    """
+    start, end = _period(year, start, end, cutoff)
+    entries = LedgerEntry.objects.filter(organisation__in=organisations, entry_date__lte=end)
+    in_period = {"entry_date__gte": start}
+    rows = (
+        entries.values("source")
+        .annotate(
+            opening=total("amount", entry_date__lt=start),
+            received=total("amount", kind=EntryKind.RECEIPT, **in_period),
+            paid_signed=total("amount", kind=EntryKind.PAYMENT, **in_period),
+            refunded_signed=total("amount", kind=EntryKind.REFUND, **in_period),
+            repaid=total("amount", kind=EntryKind.REPAYMENT, **in_period),
+            closing=total("amount"),
+        )
+        .order_by()
+    )
+    sources = FundSource.objects.in_bulk()
+    lines = []
+    for row in rows:
+        source = sources[row["source"]]
+        lines.append(
+            {
+                "source": source,
+                "code": source.code,
+                "name": source.name,
+                "opening": cents(row["opening"]),
+                "received": cents(row["received"]),
+                "paid": -cents(row["paid_signed"]),
+                "refunded": -cents(row["refunded_signed"]),
+                "repaid": cents(row["repaid"]),
+                "closing": cents(row["closing"]),
+            }
+        )
+    lines.sort(key=lambda line: (line["source"].sort, line["code"]))
+    totals = {key: sum((line[key] for line in lines), ZERO) for key in LINES}
+
+    payments = (
+        entries.filter(kind=EntryKind.PAYMENT, **in_period)
+        .values("request__assistance_type")
+        .annotate(
+            amount_signed=total("amount"),
+            households=Count(
+                "request__household",
+                distinct=True,
+                filter=Q(reverses__isnull=True, reversed_by__isnull=True),
+            ),
+            payments=Count("id", filter=Q(reverses__isnull=True, reversed_by__isnull=True)),
+        )
+        .order_by()
+    )
+    types = AssistanceType.objects.in_bulk()
+    type_lines = []
+    for row in payments:
+        kind = types[row["request__assistance_type"]]
+        type_lines.append(
+            {
+                "type": kind,
+                "code": kind.code,
+                "name": kind.name,
+                "households": row["households"],
+                "payments": row["payments"],
+                "amount": -cents(row["amount_signed"]),
+            }
+        )
+    type_lines.sort(key=lambda line: (line["type"].sort, line["code"]))
+    households_total = (
+        entries.filter(
+            kind=EntryKind.PAYMENT, reverses__isnull=True, reversed_by__isnull=True, **in_period
+        )
+        .values("request__household")
+        .distinct()
+        .count()
+        if type_lines
+        else 0
+    )
+    return {
+        "start": start,
+        "end": end,
+        "sources": lines,
+        "totals": totals,
+        "types": type_lines,
+        "types_total": {
+            "households": households_total,
+            "payments": sum(line["payments"] for line in type_lines),
+            "amount": sum((line["amount"] for line in type_lines), ZERO),
+        },
+    }
+
+
+def statement_units(organisation: Organisation) -> list[Organisation]:
+    """The organisations an upper-level union compares side by side: its counties (or, below a
+    county, its direct children)."""
+    below = Organisation.objects.subtree(organisation).exclude(pk=organisation.pk)
+    if organisation.level in (Organisation.Level.REGION, Organisation.Level.CITY):
+        units = list(below.filter(level=Organisation.Level.COUNTY))
+        if units:
+            return units
+    return list(below.filter(parent=organisation))
+
+
+def fund_statement_side_by_side(
+    *,
+    organisation: Organisation,
+    year: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    cutoff: date | None = None,
+) -> dict:
+    """The statement of `organisation`'s whole subtree ("total"), and of each unit below it
+    (its counties, see `statement_units`) side by side; entries booked above the units (e.g. at
+    the city itself) form the "own" column. Same period arguments as `fund_statement`.
+
+    Returns {"total": statement, "columns": [(Organisation | None, statement), …]} where None
+    labels the "own" column (present only when it has entries)."""
+    subtree = Organisation.objects.subtree(organisation)
+    units = statement_units(organisation)
+    period = {"year": year, "start": start, "end": end, "cutoff": cutoff}
+    columns = [
+        (unit, fund_statement(organisations=Organisation.objects.subtree(unit), **period))
+        for unit in units
+    ]
+    own = subtree
+    for unit in units:
+        own = own.exclude(path__startswith=unit.path)
+    own_statement = fund_statement(organisations=own, **period)
+    if own_statement["sources"]:
+        columns.insert(0, (None, own_statement))
+    return {"total": fund_statement(organisations=subtree, **period), "columns": columns}

@@ -1,0 +1,136 @@
+"""The assistance standards applied to a request (DOMAIN.md "Assistance"): the cap per payment,
+the annual cap in months of the dibao line (12 for deep hardship, 8 for relative), the
+out-of-pocket limit of medical aid, the number of times per year, and "one project per
+household per year". Breaking a cap or a frequency is a violation that names its rule (a
+supervisor may override it with a reason); the one-project rule warns or blocks as configured.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from funds.models import (
+    ACTIVE_STATES,
+    AssistanceRequest,
+    AssistanceStandard,
+    OneProjectRule,
+    Tier,
+)
+from funds.selectors import cents
+from households.models import DibaoStandard
+
+
+@dataclass
+class RuleCheck:
+    standard: AssistanceStandard | None
+    violations: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def check_request(
+    *,
+    household,
+    assistance_type,
+    tier: str,
+    amount: Decimal,
+    year: int,
+    out_of_pocket: Decimal | None = None,
+    beneficiary=None,
+    exclude_pk: int | None = None,
+) -> RuleCheck:
+    """The standard for the household's organisation, year, type and tier, and every rule the
+    request would break. Requests of the year still active (requested, approved, paid, failed)
+    count; rejected and cancelled ones do not."""
+    standard = AssistanceStandard.objects.for_request(
+        organisation=household.organisation,
+        year=year,
+        assistance_type=assistance_type,
+        tier=tier,
+    )
+    check = RuleCheck(standard=standard)
+    if standard is None:
+        return check
+    source = _("%(org)s %(year)d年标准") % {"org": standard.organisation.name, "year": year}
+    label = assistance_type.name
+    if standard.tier != Tier.GENERAL:
+        label = f"{label}（{standard.get_tier_display()}）"
+    same_year = AssistanceRequest.objects.filter(
+        household=household, year=year, state__in=ACTIVE_STATES
+    )
+    if exclude_pk:
+        same_year = same_year.exclude(pk=exclude_pk)
+    same_type = same_year.filter(assistance_type=assistance_type)
+
+    if standard.amount_cap is not None and amount > standard.amount_cap:
+        check.violations.append(
+            _("超出标准：%(type)s每次最高 %(cap)s 元（%(source)s）。")
+            % {"type": label, "cap": _money(standard.amount_cap), "source": source}
+        )
+    if standard.cap_out_of_pocket and out_of_pocket is not None and amount > out_of_pocket:
+        check.violations.append(
+            _("超出标准：%(type)s不得超过个人自付费用 %(oop)s 元（%(source)s）。")
+            % {"type": label, "oop": _money(out_of_pocket), "source": source}
+        )
+    category = household.category.code if household.category_id else None
+    months = standard.months_for(category)
+    if months is not None:
+        line = DibaoStandard.objects.line_for(household.organisation, year)
+        if line is None:
+            check.violations.append(
+                _("未设置%(year)d年的低保标准，无法核定%(type)s的年度上限。")
+                % {"year": year, "type": label}
+            )
+        else:
+            cap = (line * months).quantize(Decimal("0.01"))
+            already = cents(same_type.aggregate(value=Sum("amount"))["value"])
+            if already + amount > cap:
+                check.violations.append(
+                    _(
+                        "超出标准：%(type)s每户每年不超过 %(months)s 个月低保标准，即 %(cap)s 元"
+                        "（%(source)s）；本年已申请 %(already)s 元。"
+                    )
+                    % {
+                        "type": assistance_type.name,
+                        "months": f"{months.normalize():f}",
+                        "cap": _money(cap),
+                        "source": source,
+                        "already": _money(already),
+                    }
+                )
+    if standard.times_per_year is not None:
+        counted = same_type.filter(tier=tier)
+        if beneficiary is not None:
+            counted = counted.filter(beneficiary=beneficiary)
+        times = counted.count()
+        if times >= standard.times_per_year:
+            check.violations.append(
+                _("超出标准：%(type)s每年最多 %(limit)d 次（%(source)s），本年已有 %(times)d 次。")
+                % {
+                    "type": label,
+                    "limit": standard.times_per_year,
+                    "source": source,
+                    "times": times,
+                }
+            )
+    others = sorted(
+        set(
+            same_year.exclude(assistance_type=assistance_type).values_list(
+                "assistance_type__name", flat=True
+            )
+        )
+    )
+    if others:
+        message = _("一户一年原则上只享受一个帮扶项目，本年已有：%(types)s。") % {
+            "types": "、".join(others)
+        }
+        if standard.one_project_rule == OneProjectRule.BLOCK:
+            check.violations.append(message)
+        else:
+            check.warnings.append(message)
+    return check

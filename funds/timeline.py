@@ -1,0 +1,129 @@
+"""The funds' entries on a household file's timeline (collected by households/timeline.py):
+requests, approvals, payments, failures, cancellations and loan repayments."""
+
+from datetime import date, datetime
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from funds.models import Approval, AssistanceRequest, RequestState
+
+
+def _same_day(day: date, moment: datetime | None) -> datetime | None:
+    if moment is not None and timezone.localtime(moment).date() == day:
+        return moment
+    return None
+
+
+def _person(user) -> str:
+    return str(user) if user is not None else ""
+
+
+def timeline_entries(household, user) -> list[dict]:
+    """[{date, kind, title, detail, url, actor, flags}] for the user's visible requests."""
+    if not user.has_perm("funds.view_assistancerequest"):
+        return []
+    requests = (
+        AssistanceRequest.objects.visible_to(user)
+        .filter(household=household)
+        .select_related("assistance_type", "source", "requested_by", "paid_by", "cancelled_by")
+        .prefetch_related("approvals__approver", "repayments__created_by")
+        .order_by("id")
+    )
+    entries: list[dict] = []
+    for request in requests:
+        url = reverse("funds:request_detail", args=[request.pk])
+        what = {
+            "type": request.assistance_type.name,
+            "amount": f"{request.amount:,.2f}",
+            "source": request.source.name,
+        }
+        flags = [request.get_state_display()]
+        if request.violations:
+            flags.append(_("超出标准"))
+        entries.append(
+            {
+                "date": request.requested_on,
+                "at": _same_day(request.requested_on, request.requested_at),
+                "order": request.pk,
+                "kind": "assistance_request",
+                "title": _("申请%(type)s %(amount)s 元（%(source)s）") % what,
+                "detail": request.reason,
+                "actor": _person(request.requested_by),
+                "flags": flags,
+                "url": url,
+            }
+        )
+        for approval in request.approvals.all():
+            approved = approval.decision == Approval.Decision.APPROVE
+            entries.append(
+                {
+                    "date": approval.decided_at,
+                    "order": request.pk,
+                    "kind": "assistance_approval",
+                    "title": (
+                        _("%(type)s申请第%(level)d级审批：批准")
+                        if approved
+                        else _("%(type)s申请第%(level)d级审批：不批准")
+                    )
+                    % {"type": request.assistance_type.name, "level": approval.level},
+                    "detail": approval.reason,
+                    "actor": _person(approval.approver),
+                    "flags": [_("突破标准")] if approval.override else [],
+                    "url": url,
+                }
+            )
+        if request.state == RequestState.PAID:
+            entries.append(
+                {
+                    "date": request.paid_on,
+                    "order": request.pk,
+                    "kind": "assistance_payment",
+                    "title": _("发放%(type)s %(amount)s 元（%(source)s）") % what,
+                    "detail": _("收款人 %(name)s，账号 %(account)s，银行流水号 %(ref)s")
+                    % {
+                        "name": request.paid_worker_name,
+                        "account": request.paid_bank_account_masked,
+                        "ref": request.bank_reference,
+                    },
+                    "actor": _person(request.paid_by),
+                    "url": url,
+                }
+            )
+        if request.failed_at is not None:
+            entries.append(
+                {
+                    "date": request.failed_at,
+                    "order": request.pk,
+                    "kind": "assistance_payment_failed",
+                    "title": _("%(type)s %(amount)s 元发放失败") % what,
+                    "detail": request.failure_reason,
+                    "url": url,
+                }
+            )
+        if request.state == RequestState.CANCELLED and request.cancelled_at:
+            entries.append(
+                {
+                    "date": request.cancelled_at,
+                    "order": request.pk,
+                    "kind": "assistance_cancelled",
+                    "title": _("%(type)s申请已取消") % what,
+                    "detail": request.cancel_reason,
+                    "actor": _person(request.cancelled_by),
+                    "url": url,
+                }
+            )
+        for repayment in request.repayments.all():
+            entries.append(
+                {
+                    "date": repayment.repaid_on,
+                    "order": request.pk,
+                    "kind": "assistance_repayment",
+                    "title": _("归还借款 %(amount)s 元") % {"amount": f"{repayment.amount:,.2f}"},
+                    "detail": repayment.note,
+                    "actor": _person(repayment.created_by),
+                    "url": url,
+                }
+            )
+    return entries

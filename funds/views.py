@@ -1,0 +1,885 @@
+"""Staff pages of the funds. Views are thin: they check a permission, find the object in the
+user's scope (404 outside it) and call a service; a refusal is shown on the form."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django_filters.views import FilterView
+
+from funds import bankfiles, exports, selectors, services
+from funds.filters import LedgerFilter, RequestFilter
+from funds.forms import (
+    BatchForm,
+    ConfirmForm,
+    DecisionForm,
+    FollowUpForm,
+    HouseholdSearchForm,
+    PayForm,
+    ReasonForm,
+    ReceiptForm,
+    RefundForm,
+    RepaymentForm,
+    RequestForm,
+    ReturnFileForm,
+    ReverseForm,
+    SampleForm,
+    StatementForm,
+    VerificationForm,
+    YearCloseForm,
+)
+from funds.models import (
+    Approval,
+    AssistanceRequest,
+    ClosedYear,
+    LedgerEntry,
+    PaymentBatch,
+    Receipt,
+    Refund,
+    RequestState,
+    Verification,
+    VerificationSample,
+)
+from households.models import Household
+from orgs.audit import log_access
+from orgs.models import AccessLog, Organisation
+
+PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: field errors on their fields, others on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class PagedFilterView(PermissionRequiredMixin, FilterView):
+    paginate_by = PAGE_SIZE
+    strict = False
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["request"] = self.request
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        return context
+
+
+# --- Overview ----------------------------------------------------------------------------------
+
+
+class IndexView(PermissionRequiredMixin, TemplateView):
+    """Balances of every source of the user's organisations: balance, committed, available."""
+
+    permission_required = "funds.view_ledgerentry"
+    template_name = "funds/index.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        accounts = selectors.account_balances(organisations=Organisation.objects.visible_to(user))
+        return super().get_context_data(
+            accounts=accounts,
+            total_balance=sum((a.balance for a in accounts), selectors.ZERO),
+            total_committed=sum((a.committed for a in accounts), selectors.ZERO),
+            total_available=sum((a.available for a in accounts), selectors.ZERO),
+            awaiting=selectors.awaiting_approval(user=user).count(),
+            unpaid=selectors.approved_unpaid(user=user).count(),
+            failed=selectors.failed_payments(user=user).count(),
+            **kwargs,
+        )
+
+
+# --- Requests ---------------------------------------------------------------------------------
+
+
+class RequestListView(PagedFilterView):
+    permission_required = "funds.view_assistancerequest"
+    filterset_class = RequestFilter
+    template_name = "funds/request_list.html"
+
+    def get_queryset(self):
+        return (
+            selectors.request_list(user=self.request.user)
+            .select_related("organisation__parent")
+            .prefetch_related(Prefetch("approvals", queryset=Approval.objects.order_by("level")))
+            .order_by("-requested_on", "-id")
+        )
+
+
+class HouseholdPickView(PermissionRequiredMixin, TemplateView):
+    """Find the file to request assistance for: on file or relieved, in the user's subtree."""
+
+    permission_required = "funds.add_assistancerequest"
+    template_name = "funds/household_pick.html"
+
+    def get_context_data(self, **kwargs):
+        form = HouseholdSearchForm(self.request.GET or None)
+        households = []
+        if form.is_valid() and form.cleaned_data["q"].strip():
+            q = form.cleaned_data["q"].strip()
+            households = list(
+                Household.objects.visible_to(self.request.user)
+                .supported()
+                .filter(Q(file_number__startswith=q) | Q(worker_name__startswith=q))
+                .select_related("organisation")
+                .order_by("file_number")[:50]
+            )
+        return super().get_context_data(form=form, households=households, **kwargs)
+
+
+class HouseholdMixin:
+    def get_household(self) -> Household:
+        if not hasattr(self, "_household"):
+            self._household = get_object_or_404(
+                Household.objects.visible_to(self.request.user).select_related(
+                    "organisation", "category"
+                ),
+                pk=self.kwargs["household_pk"],
+            )
+        return self._household
+
+
+class HouseholdYearView(PermissionRequiredMixin, HouseholdMixin, TemplateView):
+    """The household's assistance in a year (an htmx fragment of the request form)."""
+
+    permission_required = "funds.view_assistancerequest"
+    template_name = "funds/_household_year.html"
+
+    def get_context_data(self, **kwargs):
+        year = self.request.GET.get("year", "")
+        requested_on = self.request.GET.get("requested_on", "")
+        if requested_on[:4].isdigit():
+            year = requested_on[:4]
+        year = int(year) if year.isdigit() else timezone.localdate().year
+        return super().get_context_data(
+            household=self.get_household(),
+            assistance=selectors.household_assistance(household=self.get_household(), year=year),
+            **kwargs,
+        )
+
+
+class RequestCreateView(PermissionRequiredMixin, HouseholdMixin, FormView):
+    permission_required = "funds.add_assistancerequest"
+    form_class = RequestForm
+    template_name = "funds/request_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "household": self.get_household()}
+
+    def get_context_data(self, **kwargs):
+        household = self.get_household()
+        form = kwargs.setdefault("form", self.get_form())
+        year = timezone.localdate().year
+        if form.is_bound and form.data.get("requested_on", "")[:4].isdigit():
+            year = int(form.data["requested_on"][:4])
+        return super().get_context_data(
+            household=household,
+            assistance=selectors.household_assistance(household=household, year=year),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            request = services.request_create(
+                user=self.request.user,
+                household=self.get_household(),
+                assistance_type=data["assistance_type"],
+                tier=data["tier"],
+                beneficiary=data["beneficiary"],
+                source=data["source"],
+                amount=data["amount"],
+                out_of_pocket=data["out_of_pocket"],
+                requested_on=data["requested_on"],
+                reason=data["reason"],
+                exception_reason=data["exception_reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("已提交%(type)s申请 %(amount)s 元，等待审批。")
+            % {"type": request.assistance_type.name, "amount": f"{request.amount:,.2f}"},
+        )
+        for warning in request.warnings:
+            messages.warning(self.request, warning)
+        if request.violations:
+            messages.warning(self.request, _("该申请超出帮扶标准，须审批人决定是否突破。"))
+        return redirect("funds:request_detail", pk=request.pk)
+
+
+class RequestMixin(PermissionRequiredMixin):
+    def get_assistance_request(self) -> AssistanceRequest:
+        if not hasattr(self, "_request_obj"):
+            self._request_obj = get_object_or_404(
+                selectors.request_list(user=self.request.user).select_related(
+                    "organisation__parent", "requested_by", "paid_by", "household__category"
+                ),
+                pk=self.kwargs["pk"],
+            )
+        return self._request_obj
+
+
+class RequestDetailView(RequestMixin, DetailView):
+    permission_required = "funds.view_assistancerequest"
+    template_name = "funds/request_detail.html"
+    context_object_name = "req"
+
+    def get_object(self, queryset=None):
+        return self.get_assistance_request()
+
+    def get_context_data(self, **kwargs):
+        req = self.object
+        user = self.request.user
+        state = req.state
+        can_change = user.has_perm("funds.change_assistancerequest")
+        can_pay = user.has_perm("funds.pay_assistancerequest")
+        pending_line = selectors.pending_batch_line(req)
+        return super().get_context_data(
+            approvals=req.approvals.select_related("approver", "approver_organisation"),
+            entries=req.entries.select_related("created_by").order_by("entry_date", "id"),
+            lines=req.batch_lines.select_related("batch").order_by("id"),
+            repayments=req.repayments.order_by("repaid_on", "id"),
+            pending_line=pending_line,
+            can_decide=state == RequestState.REQUESTED
+            and user.has_perm("funds.approve_assistancerequest"),
+            can_cancel=can_change
+            and state in (RequestState.REQUESTED, RequestState.APPROVED, RequestState.FAILED)
+            and pending_line is None,
+            can_retry=can_change and state == RequestState.FAILED,
+            can_pay=can_pay and state == RequestState.APPROVED and pending_line is None,
+            can_repay=user.has_perm("funds.add_repayment")
+            and state == RequestState.PAID
+            and req.assistance_type.is_loan,
+            **kwargs,
+        )
+
+
+class RequestActionView(RequestMixin, FormView):
+    """A small form on one request whose valid data goes to one service."""
+
+    template_name = "funds/request_action.html"
+    title = ""
+    success_message = ""
+
+    def perform(self, req: AssistanceRequest, data: dict) -> None:
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        req = self.get_assistance_request()
+        try:
+            self.perform(req, form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.get_success_message(form.cleaned_data))
+        return redirect("funds:request_detail", pk=req.pk)
+
+    def get_success_message(self, data) -> str:
+        return self.success_message
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            req=self.get_assistance_request(), title=self.title, **kwargs
+        )
+
+
+class RequestDecideView(RequestActionView):
+    permission_required = "funds.approve_assistancerequest"
+    form_class = DecisionForm
+
+    @property
+    def title(self):
+        return _("审批帮扶申请")
+
+    def perform(self, req, data):
+        if data["decision"] == "approve":
+            services.request_approve(
+                user=self.request.user,
+                request=req,
+                reason=data["reason"],
+                override=data["override"],
+            )
+        else:
+            services.request_reject(user=self.request.user, request=req, reason=data["reason"])
+
+    def get_success_message(self, data):
+        return _("已批准。") if data["decision"] == "approve" else _("已不予批准。")
+
+
+class RequestCancelView(RequestActionView):
+    permission_required = "funds.change_assistancerequest"
+    form_class = ReasonForm
+
+    @property
+    def title(self):
+        return _("取消帮扶申请")
+
+    @property
+    def success_message(self):
+        return _("申请已取消。")
+
+    def perform(self, req, data):
+        services.request_cancel(user=self.request.user, request=req, reason=data["reason"])
+
+
+class RequestRetryView(RequestActionView):
+    """After the clerk has corrected the file's bank account."""
+
+    permission_required = "funds.change_assistancerequest"
+    form_class = ConfirmForm
+
+    @property
+    def title(self):
+        return _("账号已更正，重新发放")
+
+    @property
+    def success_message(self):
+        return _("已重新列入待发放。")
+
+    def perform(self, req, data):
+        services.request_retry(user=self.request.user, request=req)
+
+
+class RequestPayView(RequestActionView):
+    permission_required = "funds.pay_assistancerequest"
+    form_class = PayForm
+
+    @property
+    def title(self):
+        return _("登记发放")
+
+    @property
+    def success_message(self):
+        return _("已登记发放。")
+
+    def perform(self, req, data):
+        services.payment_mark_paid(
+            user=self.request.user,
+            request=req,
+            paid_on=data["paid_on"],
+            bank_reference=data["bank_reference"],
+        )
+
+
+class RequestFailView(RequestActionView):
+    permission_required = "funds.pay_assistancerequest"
+    form_class = ReasonForm
+
+    @property
+    def title(self):
+        return _("登记发放失败")
+
+    @property
+    def success_message(self):
+        return _("已登记发放失败，退回录入员更正账号。")
+
+    def perform(self, req, data):
+        services.payment_mark_failed(user=self.request.user, request=req, reason=data["reason"])
+
+
+class RepaymentCreateView(RequestActionView):
+    permission_required = "funds.add_repayment"
+    form_class = RepaymentForm
+
+    @property
+    def title(self):
+        return _("登记借款还款")
+
+    @property
+    def success_message(self):
+        return _("已登记还款。")
+
+    def perform(self, req, data):
+        services.repayment_record(
+            user=self.request.user,
+            request=req,
+            amount=data["amount"],
+            repaid_on=data["repaid_on"],
+            note=data["note"],
+        )
+
+
+# --- Receipts, refunds, the ledger, closed years ---------------------------------------------
+
+
+class ReceiptListView(PermissionRequiredMixin, ListView):
+    permission_required = "funds.view_receipt"
+    template_name = "funds/receipt_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return (
+            Receipt.objects.visible_to(self.request.user)
+            .select_related("organisation", "source", "created_by")
+            .prefetch_related("entries")
+            .order_by("-received_on", "-id")
+        )
+
+
+class ReceiptCreateView(PermissionRequiredMixin, FormView):
+    permission_required = "funds.add_receipt"
+    form_class = ReceiptForm
+    template_name = "funds/money_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=_("登记资金拨入"), back="funds:receipt_list", **kwargs
+        )
+
+    def form_valid(self, form):
+        try:
+            receipt = services.receipt_record(user=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("已登记%(source)s拨入 %(amount)s 元（%(number)s）。")
+            % {
+                "source": receipt.source.name,
+                "amount": f"{receipt.amount:,.2f}",
+                "number": receipt.document_number,
+            },
+        )
+        return redirect("funds:receipt_list")
+
+
+class RefundListView(PermissionRequiredMixin, ListView):
+    permission_required = "funds.view_refund"
+    template_name = "funds/refund_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return (
+            Refund.objects.visible_to(self.request.user)
+            .select_related("organisation", "source", "created_by")
+            .prefetch_related("entries")
+            .order_by("-refunded_on", "-id")
+        )
+
+
+class RefundCreateView(PermissionRequiredMixin, FormView):
+    permission_required = "funds.add_refund"
+    form_class = RefundForm
+    template_name = "funds/money_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=_("登记退回财政"), back="funds:refund_list", **kwargs)
+
+    def form_valid(self, form):
+        try:
+            refund = services.refund_record(user=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("已登记退回%(source)s %(amount)s 元（%(number)s）。")
+            % {
+                "source": refund.source.name,
+                "amount": f"{refund.amount:,.2f}",
+                "number": refund.document_number,
+            },
+        )
+        return redirect("funds:refund_list")
+
+
+class LedgerListView(PagedFilterView):
+    permission_required = "funds.view_ledgerentry"
+    filterset_class = LedgerFilter
+    template_name = "funds/ledger_list.html"
+
+    def get_queryset(self):
+        return (
+            LedgerEntry.objects.visible_to(self.request.user)
+            .select_related(
+                "organisation", "source", "created_by", "request__household", "reversed_by"
+            )
+            .order_by("-entry_date", "-id")
+        )
+
+
+class EntryReverseView(PermissionRequiredMixin, FormView):
+    permission_required = "funds.reverse_ledgerentry"
+    form_class = ReverseForm
+    template_name = "funds/entry_reverse.html"
+
+    def get_entry(self) -> LedgerEntry:
+        return get_object_or_404(
+            LedgerEntry.objects.visible_to(self.request.user).select_related(
+                "organisation", "source"
+            ),
+            pk=self.kwargs["pk"],
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(entry=self.get_entry(), **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.entry_reverse(
+                user=self.request.user,
+                entry=self.get_entry(),
+                reason=form.cleaned_data["reason"],
+                entry_date=form.cleaned_data["entry_date"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("已冲销。"))
+        return redirect("funds:ledger")
+
+
+class ClosedYearView(PermissionRequiredMixin, FormView):
+    """Closed years, and closing one (administrators)."""
+
+    permission_required = "funds.view_closedyear"
+    form_class = YearCloseForm
+    template_name = "funds/closed_years.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            closed=ClosedYear.objects.visible_to(self.request.user).select_related(
+                "organisation", "closed_by"
+            ),
+            can_close=self.request.user.has_perm("funds.add_closedyear"),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("funds.add_closedyear"):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            closed = services.year_close(user=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("%(org)s %(year)d年度已结账。")
+            % {"org": closed.organisation.name, "year": closed.year},
+        )
+        return redirect("funds:closed_years")
+
+
+# --- Bank batches ------------------------------------------------------------------------------
+
+
+class BatchListView(PermissionRequiredMixin, FormView):
+    """Batches, and exporting a new one (finance)."""
+
+    permission_required = "funds.view_paymentbatch"
+    form_class = BatchForm
+    template_name = "funds/batch_list.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            batches=PaymentBatch.objects.visible_to(self.request.user)
+            .select_related("organisation", "source", "created_by")
+            .order_by("-created_at", "-id")[:PAGE_SIZE],
+            unpaid=selectors.approved_unpaid(user=self.request.user).count(),
+            can_export=self.request.user.has_perm("funds.pay_assistancerequest"),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("funds.pay_assistancerequest"):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            batch, skipped = services.batch_create(user=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("已生成代发批次 %(number)s：%(count)d 笔，合计 %(total)s 元。")
+            % {"number": batch.number, "count": batch.line_count, "total": f"{batch.total:,.2f}"},
+        )
+        for line in skipped:
+            messages.warning(self.request, _("未列入：%(why)s") % {"why": line})
+        return redirect("funds:batch_detail", pk=batch.pk)
+
+
+class BatchMixin(PermissionRequiredMixin):
+    def get_batch(self) -> PaymentBatch:
+        if not hasattr(self, "_batch"):
+            self._batch = get_object_or_404(
+                PaymentBatch.objects.visible_to(self.request.user).select_related(
+                    "organisation", "source", "created_by", "reconciled_by"
+                ),
+                pk=self.kwargs["pk"],
+            )
+        return self._batch
+
+
+class BatchDetailView(BatchMixin, FormView):
+    """A batch's lines and the upload of the bank's return file (all or nothing)."""
+
+    permission_required = "funds.view_paymentbatch"
+    form_class = ReturnFileForm
+    template_name = "funds/batch_detail.html"
+
+    def get_context_data(self, **kwargs):
+        batch = self.get_batch()
+        return super().get_context_data(
+            batch=batch,
+            lines=batch.lines.select_related("request__household").order_by("id"),
+            can_reconcile=self.request.user.has_perm("funds.pay_assistancerequest")
+            and batch.state == PaymentBatch.State.EXPORTED,
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("funds.pay_assistancerequest"):
+            raise PermissionDenied
+        self.get_batch()
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        batch = self.get_batch()
+        upload = form.cleaned_data["file"]
+        try:
+            rows = bankfiles.read_return_file(upload)
+            counts = services.batch_reconcile(
+                user=self.request.user,
+                batch=batch,
+                rows=rows,
+                paid_on=form.cleaned_data["paid_on"],
+                file_name=upload.name,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("回盘已导入：成功 %(paid)d 笔，失败 %(failed)d 笔。") % counts,
+        )
+        return redirect("funds:batch_detail", pk=batch.pk)
+
+
+class BatchDownloadView(BatchMixin, TemplateView):
+    """The bank file: full names, ID and account numbers, so every download is logged."""
+
+    permission_required = "funds.pay_assistancerequest"
+
+    def get(self, request, *args, **kwargs):
+        batch = self.get_batch()
+        content = bankfiles.batch_workbook(batch)
+        log_access(
+            request,
+            action=AccessLog.Action.EXPORT,
+            obj=batch,
+            detail=_("代发文件 %(number)s") % {"number": batch.number},
+        )
+        response = HttpResponse(content, content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="daifa-{batch.number}.xlsx"'
+        return response
+
+
+# --- Verification ------------------------------------------------------------------------------
+
+
+class SampleListView(PermissionRequiredMixin, FormView):
+    permission_required = "funds.view_verificationsample"
+    form_class = SampleForm
+    template_name = "funds/sample_list.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            samples=VerificationSample.objects.visible_to(self.request.user)
+            .select_related("organisation", "drawn_by")
+            .order_by("-year", "-quarter", "organisation__path")[:PAGE_SIZE],
+            can_draw=self.request.user.has_perm("funds.add_verificationsample"),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("funds.add_verificationsample"):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            sample = services.sample_draw(user=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("已从 %(population)d 笔发放中随机抽取 %(size)d 笔待核实。")
+            % {"population": sample.population, "size": sample.size},
+        )
+        return redirect("funds:sample_detail", pk=sample.pk)
+
+
+class SampleDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "funds.view_verificationsample"
+    template_name = "funds/sample_detail.html"
+    context_object_name = "sample"
+
+    def get_queryset(self):
+        return VerificationSample.objects.visible_to(self.request.user).select_related(
+            "organisation", "drawn_by"
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            items=self.object.items.select_related(
+                "request__household", "request__assistance_type", "checked_by"
+            ).order_by("id"),
+            **kwargs,
+        )
+
+
+class VerificationMixin(PermissionRequiredMixin):
+    def get_item(self) -> Verification:
+        if not hasattr(self, "_item"):
+            self._item = get_object_or_404(
+                Verification.objects.visible_to(self.request.user).select_related(
+                    "sample__organisation", "request__household", "request__assistance_type"
+                ),
+                pk=self.kwargs["pk"],
+            )
+        return self._item
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(item=self.get_item(), **kwargs)
+
+
+class VerificationRecordView(VerificationMixin, FormView):
+    permission_required = "funds.change_verification"
+    form_class = VerificationForm
+    template_name = "funds/verification_form.html"
+
+    def form_valid(self, form):
+        item = self.get_item()
+        try:
+            services.verification_record(user=self.request.user, item=item, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("核实结果已登记。"))
+        return redirect("funds:sample_detail", pk=item.sample_id)
+
+
+class VerificationResolveView(VerificationMixin, FormView):
+    permission_required = "funds.change_verification"
+    form_class = FollowUpForm
+    template_name = "funds/verification_form.html"
+
+    def form_valid(self, form):
+        try:
+            services.verification_resolve(
+                user=self.request.user, item=self.get_item(), **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("跟进处理已登记。"))
+        return redirect("funds:discrepancies")
+
+
+class DiscrepancyListView(PermissionRequiredMixin, ListView):
+    """Payments the household did not receive in full: to be followed up."""
+
+    permission_required = "funds.view_verification"
+    template_name = "funds/discrepancy_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return selectors.discrepancies(user=self.request.user)
+
+
+# --- The fund statement ----------------------------------------------------------------------
+
+
+class StatementMixin(PermissionRequiredMixin):
+    permission_required = "funds.view_fund_statement"
+
+    def get_statement(self):
+        """(form, organisation, statement, side_by_side or None) from the query string."""
+        user = self.request.user
+        data = self.request.GET.copy()
+        if "organisation" not in data and user.organisation_id:
+            data["organisation"] = str(user.organisation_id)
+        if "year" not in data:
+            data["year"] = str(timezone.localdate().year)
+        form = StatementForm(data, user=user)
+        if not form.is_valid():
+            return form, None, None, None
+        organisation = form.cleaned_data["organisation"]
+        period = {"year": form.cleaned_data["year"], "cutoff": form.cleaned_data["cutoff"]}
+        statement = selectors.fund_statement(
+            organisations=Organisation.objects.subtree(organisation), **period
+        )
+        side = None
+        if selectors.statement_units(organisation):
+            side = selectors.fund_statement_side_by_side(organisation=organisation, **period)
+        return form, organisation, statement, side
+
+
+class StatementView(StatementMixin, TemplateView):
+    template_name = "funds/statement.html"
+
+    def get_context_data(self, **kwargs):
+        form, organisation, statement, side = self.get_statement()
+        return super().get_context_data(
+            form=form,
+            organisation=organisation,
+            statement=statement,
+            side=side,
+            query=self.request.GET.urlencode(),
+            **kwargs,
+        )
+
+
+class StatementExcelView(StatementMixin, TemplateView):
+    def get(self, request, *args, **kwargs):
+        form, organisation, statement, side = self.get_statement()
+        if statement is None:
+            return redirect(f"{reverse('funds:statement')}?{request.GET.urlencode()}")
+        content = exports.statement_workbook(
+            organisation=organisation, statement=statement, side_by_side=side
+        )
+        response = HttpResponse(content, content_type=XLSX)
+        name = f"funds-{organisation.code}-{statement['start']:%Y%m%d}-{statement['end']:%Y%m%d}"
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response

@@ -1,0 +1,69 @@
+"""The funds' panels on "my work": requests awaiting my approval (supervisors), approved and
+unpaid requests (finance), failed payments to fix (clerks), payment checks due (finance)."""
+
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from funds import selectors
+
+PANEL_ROWS = 8
+
+
+def panels(request) -> list[dict]:
+    user = request.user
+    found: list[dict] = []
+    if user.has_perm("funds.approve_assistancerequest"):
+        waiting = selectors.awaiting_approval(user=user).select_related("organisation__parent")
+        count = waiting.count()
+        if count:
+            found.append(
+                {
+                    "template": "funds/_work_requests.html",
+                    "title": _("待我审批的帮扶申请"),
+                    "count": count,
+                    "requests": list(waiting.prefetch_related("approvals")[:PANEL_ROWS]),
+                    "link": "funds:request_list",
+                    "query": "state=requested",
+                }
+            )
+    if user.has_perm("funds.pay_assistancerequest"):
+        unpaid = selectors.approved_unpaid(user=user)
+        count = unpaid.count()
+        if count:
+            found.append(
+                {
+                    "template": "funds/_work_unpaid.html",
+                    "title": _("已批准待发放"),
+                    "count": count,
+                    "total": selectors.cents(unpaid.aggregate(total=Sum("amount"))["total"]),
+                }
+            )
+    if user.has_perm("funds.change_assistancerequest"):
+        failed = selectors.failed_payments(user=user)
+        count = failed.count()
+        if count:
+            found.append(
+                {
+                    "template": "funds/_work_requests.html",
+                    "title": _("发放失败、待更正账号"),
+                    "count": count,
+                    "requests": list(failed.order_by("-failed_at")[:PANEL_ROWS]),
+                    "link": "funds:request_list",
+                    "query": "state=failed",
+                }
+            )
+    if user.has_perm("funds.change_verification"):
+        count = selectors.verifications_due(user=user).count()
+        open_discrepancies = (
+            selectors.discrepancies(user=user).filter(resolved_at__isnull=True).count()
+        )
+        if count or open_discrepancies:
+            found.append(
+                {
+                    "template": "funds/_work_verification.html",
+                    "title": _("发放核查"),
+                    "count": count,
+                    "discrepancies": open_discrepancies,
+                }
+            )
+    return found

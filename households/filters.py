@@ -1,0 +1,131 @@
+"""The filters and sort order of the household list (django-filter)."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from households import selectors
+from households.models import SUPPORTED_STATUSES, Category, Cause, Household, Origin, Status
+from orgs.models import Organisation
+
+YES_NO = [("true", _("是")), ("false", _("否"))]
+
+STANDING_LIST_CHOICES = [
+    ("drafts", _("草稿")),
+    ("to_review", _("待入户调查和审核")),
+    ("notice_ending", _("5个工作日内公示期满")),
+    ("approvals", _("公示期满待审批")),
+    ("closure_pending", _("退出申请待审批")),
+    ("survey_due", _("30天内应入户调查")),
+    ("survey_overdue", _("入户调查逾期")),
+    ("unchanged", _("一年未更新")),
+    ("never_assisted", _("从未获得帮扶")),
+    ("exit_candidates", _("符合脱困条件")),
+]
+
+SORT_FIELDS = (
+    ("file_number", "file_number"),
+    ("worker_name", "worker_name"),
+    ("per_capita_income", "per_capita_income"),
+    ("status_changed_on", "status_changed_on"),
+    ("next_survey_due", "next_survey_due"),
+)
+
+
+class HouseholdFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("查找"),
+        method="filter_search",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("档案编号、姓名开头或完整身份证号码"),
+                "autocomplete": "off",
+            }
+        ),
+    )
+    status = django_filters.ChoiceFilter(
+        label=pgettext_lazy("file", "状态"), choices=Status.choices, empty_label=_("全部")
+    )
+    primary_cause = django_filters.ModelChoiceFilter(
+        label=_("主要致困原因"),
+        queryset=Cause.objects.filter(is_active=True),
+        empty_label=_("全部"),
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("困难类别"), queryset=Category.objects.filter(is_active=True), empty_label=_("全部")
+    )
+    base_union = django_filters.ModelChoiceFilter(
+        label=_("基层工会"), queryset=Organisation.objects.none(), empty_label=_("全部")
+    )
+    is_migrant_worker = django_filters.ChoiceFilter(
+        label=_("农民工"), choices=YES_NO, method="filter_migrant", empty_label=_("全部")
+    )
+    origin = django_filters.ChoiceFilter(
+        label=_("来源"),
+        field_name="current_period__origin",
+        choices=Origin.choices,
+        empty_label=_("全部"),
+    )
+    survey_overdue = django_filters.ChoiceFilter(
+        label=_("入户调查逾期"),
+        choices=YES_NO,
+        method="filter_survey_overdue",
+        empty_label=_("全部"),
+    )
+    standing = django_filters.ChoiceFilter(
+        label=_("常用清单"),
+        choices=STANDING_LIST_CHOICES,
+        method="filter_standing",
+        empty_label=_("全部"),
+    )
+    sort = django_filters.OrderingFilter(
+        label=_("排序"),
+        fields=SORT_FIELDS,
+        field_labels={
+            "file_number": _("档案编号"),
+            "worker_name": _("职工姓名"),
+            "per_capita_income": _("月人均收入"),
+            "status_changed_on": _("状态变更日期"),
+            "next_survey_due": _("下次入户调查"),
+        },
+    )
+
+    class Meta:
+        model = Household
+        fields = []
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        user = request.user if request is not None else None
+        self.filters["base_union"].queryset = Organisation.objects.visible_to(user).filter(
+            level=Organisation.Level.BASE
+        )
+
+    @property
+    def qs(self):
+        # A stable order whatever the sort: ties are broken by id in the sort's own direction,
+        # so PostgreSQL can walk the (column, id) index of models.Household forwards or
+        # backwards instead of sorting the table.
+        queryset = super().qs
+        ordering = list(queryset.query.order_by) or ["-id"]
+        if "-id" not in ordering and "id" not in ordering:
+            ordering.append("-id" if str(ordering[-1]).startswith("-") else "id")
+        return queryset.order_by(*ordering)
+
+    def filter_search(self, queryset, name, value):
+        return selectors.search(queryset, value)
+
+    def filter_migrant(self, queryset, name, value):
+        return queryset.filter(is_migrant_worker=value == "true")
+
+    def filter_survey_overdue(self, queryset, name, value):
+        overdue = Q(status__in=SUPPORTED_STATUSES, next_survey_due__lt=timezone.localdate())
+        return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
+
+    def filter_standing(self, queryset, name, value):
+        selector = selectors.STANDING_LISTS[value]
+        return queryset.filter(pk__in=selector(self.request.user).values("pk"))

@@ -1,0 +1,475 @@
+"""Forms of the household staff pages. They parse and present; every rule is checked by
+`households.services`, whose ValidationErrors `add_service_errors` puts next to the fields."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from households import idnumbers
+from households.models import (
+    Category,
+    Cause,
+    ClosureRequest,
+    DeregistrationReason,
+    Document,
+    Household,
+    Member,
+    Objection,
+    Sex,
+)
+from households.services import MemberData
+from orgs.models import Organisation, User
+
+MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.00")}
+MAX_MEMBERS = 20
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def money_input():
+    return forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"})
+
+
+def add_service_errors(form, error: ValidationError, formset=None) -> None:
+    """Show a service's refusal where it belongs: a field's message next to that field, the
+    members' messages above the members table, anything else at the top of the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        if field == "members" and formset is not None:
+            formset.add_non_form_errors(errors)
+        elif field in form.fields:
+            form.add_error(field, errors)
+        else:
+            form.add_error(None, errors)
+
+
+# --- The household and its members -----------------------------------------------------------
+
+
+class HouseholdForm(forms.ModelForm):
+    """The file's own fields. The ID and bank numbers are never put back into the page: on
+    edit, an empty box keeps the stored number (its masked copy is shown)."""
+
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    bank_account = forms.CharField(
+        label=_("银行账号"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+    class Meta:
+        model = Household
+        fields = [
+            "organisation",
+            "base_union",
+            "worker_name",
+            "sex",
+            "phone",
+            "employer",
+            "is_migrant_worker",
+            "is_model_worker",
+            "address",
+            "bank_name",
+            "other_monthly_income",
+            "rigid_spending_annual",
+            "accident_spending_annual",
+            "primary_cause",
+            "secondary_causes",
+            "category",
+            "owns_multiple_homes",
+            "owns_business",
+            "children_private_school",
+            "uses_vehicles",
+            "responsible_staff",
+            "responsible_chair",
+            "responsible_chair_phone",
+        ]
+        widgets = {
+            "worker_name": forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "responsible_chair_phone": forms.TextInput(attrs={"type": "tel"}),
+            "secondary_causes": forms.CheckboxSelectMultiple,
+            "other_monthly_income": money_input(),
+            "rigid_spending_annual": money_input(),
+            "accident_spending_annual": money_input(),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        own = getattr(user, "organisation", None)
+        visible = Organisation.objects.visible_to(user)
+        # 建档单位: a county (or higher) union of the subtree; base unions are chosen below.
+        not_base = ~Q(level=Organisation.Level.BASE)
+        organisations = visible.filter(not_base | Q(pk=own.pk) if own else not_base)
+        self.fields["organisation"].queryset = organisations.order_by("path")
+        if not self.instance.pk and own is not None and not self.initial.get("organisation"):
+            self.initial["organisation"] = own.pk
+        self.fields["base_union"].queryset = visible.filter(level=Organisation.Level.BASE).order_by(
+            "path"
+        )
+        self.fields["responsible_staff"].queryset = (
+            User.objects.visible_to(user).filter(is_active=True).order_by("username")
+        )
+        self.fields["primary_cause"].queryset = Cause.objects.filter(is_active=True)
+        self.fields["secondary_causes"].queryset = Cause.objects.filter(is_active=True)
+        self.fields["secondary_causes"].help_text = _("最多选择3项。")
+        self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        self.fields["category"].help_text = _("可参考下方的认定建议。")
+        self.fields["sex"].required = False
+        self.fields["sex"].choices = [("", _("按身份证号码识别")), *Sex.choices]
+        if self.instance.pk:
+            self.fields["id_number"].required = False
+            self.fields["id_number"].help_text = _("当前：%(masked)s。留空表示不修改。") % {
+                "masked": self.instance.id_masked
+            }
+            if self.instance.bank_account_masked:
+                self.fields["bank_account"].help_text = _("当前：%(masked)s。留空表示不修改。") % {
+                    "masked": self.instance.bank_account_masked
+                }
+
+    def clean_id_number(self):
+        value = self.cleaned_data["id_number"]
+        if not value:
+            return ""
+        return idnumbers.validate_id_number(value)
+
+    def apply_identifiers(self, household: Household) -> None:
+        """Put typed numbers on the file; blank boxes on an existing file keep the old ones."""
+        if self.cleaned_data.get("id_number"):
+            household.id_number = self.cleaned_data["id_number"]
+        if self.cleaned_data.get("bank_account"):
+            household.bank_account = self.cleaned_data["bank_account"]
+
+
+class MemberForm(forms.Form):
+    pk = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    relation = forms.ChoiceField(label=_("与户主关系"), choices=Member.Relation.choices)
+    name = forms.CharField(label=_("姓名"), max_length=50, required=False)
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    health = forms.ChoiceField(
+        label=_("健康状况"), choices=Member.Health.choices, initial=Member.Health.HEALTHY
+    )
+    disability = forms.ChoiceField(
+        label=_("残疾等级"), choices=Member.Disability.choices, initial=Member.Disability.NONE
+    )
+    employment = forms.ChoiceField(
+        label=_("就业状况"),
+        choices=Member.Employment.choices,
+        initial=Member.Employment.EMPLOYED,
+    )
+    school_stage = forms.ChoiceField(
+        label=_("就学阶段"), choices=Member.School.choices, initial=Member.School.NONE
+    )
+    monthly_income = forms.DecimalField(
+        label=_("月收入（元）"), initial=Decimal("0.00"), widget=money_input(), **MONEY_FIELD
+    )
+
+    def __init__(self, *args, is_self=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_self = is_self
+        if is_self:
+            # The worker's own row: name and ID come from the worker's fields above.
+            self.fields["relation"].choices = [(Member.Relation.SELF, Member.Relation.SELF.label)]
+            self.fields["relation"].initial = Member.Relation.SELF
+            self.fields["relation"].widget = forms.HiddenInput()
+            self.fields["name"].widget = forms.HiddenInput()
+            self.fields["id_number"].widget = forms.HiddenInput()
+        else:
+            self.fields["relation"].choices = [
+                ("", "---------"),
+                *[c for c in Member.Relation.choices if c[0] != Member.Relation.SELF],
+            ]
+            masked = self.initial.get("id_masked")
+            if masked:
+                self.fields["id_number"].widget.attrs["placeholder"] = masked
+
+    def clean_relation(self):
+        return Member.Relation.SELF if self.is_self else self.cleaned_data["relation"]
+
+    def clean_id_number(self):
+        value = self.cleaned_data["id_number"]
+        if self.is_self or not value:
+            return ""
+        return idnumbers.validate_id_number(value)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.is_self and not cleaned.get("name") and "name" not in self.errors:
+            self.add_error("name", _("请填写成员姓名。"))
+        return cleaned
+
+
+class BaseMemberFormSet(forms.BaseFormSet):
+    """The members table. Row 1 is always the worker (本人)."""
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        kwargs["is_self"] = index == 0
+        return kwargs
+
+    @property
+    def empty_form(self):
+        form = self.form(
+            auto_id=self.auto_id,
+            prefix=self.add_prefix("__prefix__"),
+            empty_permitted=True,
+            use_required_attribute=False,
+            renderer=self.renderer,
+            is_self=False,
+        )
+        self.add_fields(form, None)
+        return form
+
+    def add_non_form_errors(self, errors) -> None:
+        self.non_form_errors()  # runs full_clean first
+        if self._non_form_errors is None:
+            self._non_form_errors = self.error_class(error_class="nonform")
+        messages = errors.messages if isinstance(errors, ValidationError) else errors
+        for message in messages:
+            self._non_form_errors.append(
+                message.message if isinstance(message, ValidationError) else message
+            )
+
+    def rows(self):
+        """The rows to save: the worker's row, and every other row filled in and not deleted."""
+        for index, form in enumerate(self.forms):
+            if index == 0:
+                yield form
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            if not form.has_changed() and not form.cleaned_data.get("pk"):
+                continue
+            yield form
+
+    def member_data(self, existing: dict[int, Member] | None = None) -> list[MemberData]:
+        """The rows as `services.MemberData`. A blank ID box of a saved member keeps its ID."""
+        existing = existing or {}
+        members = []
+        for form in self.rows():
+            data = form.cleaned_data
+            row = existing.get(data.get("pk"))
+            id_number = data.get("id_number", "")
+            if not id_number and row is not None and not form.is_self:
+                id_number = row.id_number
+            members.append(
+                MemberData(
+                    pk=row.pk if row is not None else None,
+                    relation=data.get("relation") or Member.Relation.SELF,
+                    name=data.get("name", ""),
+                    id_number=id_number,
+                    health=data.get("health") or Member.Health.HEALTHY,
+                    disability=data.get("disability") or Member.Disability.NONE,
+                    employment=data.get("employment") or Member.Employment.EMPLOYED,
+                    school_stage=data.get("school_stage") or Member.School.NONE,
+                    monthly_income=data.get("monthly_income") or Decimal("0.00"),
+                )
+            )
+        return members
+
+    def typed_incomes(self) -> list[Decimal]:
+        """The incomes of the rows as typed so far (for the live preview; no validation)."""
+        incomes = []
+        for index, form in enumerate(self.forms):
+            if index and self.can_delete and self._should_delete_form(form):
+                continue
+            if index and not form.has_changed():
+                continue
+            cleaned = getattr(form, "cleaned_data", {}) or {}
+            incomes.append(cleaned.get("monthly_income") or Decimal("0.00"))
+        return incomes
+
+
+MemberFormSet = forms.formset_factory(
+    MemberForm,
+    formset=BaseMemberFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=MAX_MEMBERS,
+    validate_max=True,
+)
+
+
+def member_initial(household: Household | None) -> list[dict]:
+    """Initial rows: the worker first, then the other members in the order they were added."""
+    if household is None:
+        return [{"relation": Member.Relation.SELF, "monthly_income": Decimal("0.00")}]
+    members = sorted(
+        household.members.all(), key=lambda m: (m.relation != Member.Relation.SELF, m.pk)
+    )
+    rows = [
+        {
+            "pk": m.pk,
+            "relation": m.relation,
+            "name": m.name,
+            "id_masked": m.id_masked,
+            "health": m.health,
+            "disability": m.disability,
+            "employment": m.employment,
+            "school_stage": m.school_stage,
+            "monthly_income": m.monthly_income,
+        }
+        for m in members
+    ]
+    if not rows or rows[0]["relation"] != Member.Relation.SELF:
+        rows.insert(0, {"relation": Member.Relation.SELF, "monthly_income": Decimal("0.00")})
+    return rows
+
+
+# --- Lifecycle steps -----------------------------------------------------------------------
+
+
+class TransitionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, reason_required=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = reason_required
+
+
+class HouseholdChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.file_number} {obj.worker_name}"
+
+
+class NoticeStartForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("公示单位"), queryset=Organisation.objects.none())
+    households = HouseholdChoiceField(
+        label=_("公示的档案"),
+        queryset=Household.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请至少选择一户已审核的档案。")},
+    )
+    starts_on = forms.DateField(label=_("公示开始日期"), widget=DateInput())
+    objection_contact = forms.CharField(
+        label=_("异议受理"),
+        max_length=200,
+        help_text=_("对公示有异议的，向何处、以何种方式反映（地点、电话）。"),
+    )
+    title = forms.CharField(
+        label=_("标题"), max_length=100, required=False, help_text=_("留空则自动生成。")
+    )
+
+    def __init__(self, *args, organisations, households, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        if organisations.count() <= 1:
+            self.fields["organisation"].widget = forms.HiddenInput()
+        self.fields["households"].queryset = households
+        self.fields["starts_on"].initial = timezone.localdate()
+
+
+class ClosureRequestForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("退出类型"), choices=ClosureRequest.Kind.choices, widget=forms.RadioSelect
+    )
+    effective_date = forms.DateField(label=_("生效日期"), widget=DateInput())
+    deregistration_reason = forms.ChoiceField(
+        label=_("注销原因"),
+        choices=[("", _("（仅注销时填写）")), *DeregistrationReason.choices],
+        required=False,
+    )
+    reason = forms.CharField(label=_("情况说明"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["effective_date"].initial = timezone.localdate()
+
+
+class ClosureDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("审批结果"), choices=[("approve", _("批准")), ("reject", _("驳回"))]
+    )
+    note = forms.CharField(label=_("审批意见"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ObjectionForm(forms.Form):
+    raised_by = forms.CharField(label=_("异议人"), max_length=50)
+    raised_on = forms.DateField(label=_("提出日期"), widget=DateInput())
+    content = forms.CharField(label=_("异议内容"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["raised_on"].initial = timezone.localdate()
+
+
+class ObjectionResolveForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("处理结果"),
+        choices=[
+            (Objection.Outcome.UPHELD, Objection.Outcome.UPHELD.label),
+            (Objection.Outcome.DISMISSED, Objection.Outcome.DISMISSED.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    finding = forms.CharField(label=_("核查情况"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SurveyForm(forms.Form):
+    """入户调查 with the verified monthly income of every member, prefilled with today's."""
+
+    surveyed_on = forms.DateField(label=_("调查日期"), widget=DateInput())
+    surveyors = forms.CharField(label=_("调查人"), max_length=100)
+    findings = forms.CharField(label=_("调查情况"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, members, surveyor="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = list(members)
+        self.fields["surveyed_on"].initial = timezone.localdate()
+        self.fields["surveyed_on"].widget.attrs["autofocus"] = True
+        self.fields["surveyors"].initial = surveyor
+        for member in self.members:
+            self.fields[f"income_{member.pk}"] = forms.DecimalField(
+                label=_("%(name)s（%(relation)s）核实月收入（元）")
+                % {"name": member.name, "relation": member.get_relation_display()},
+                initial=member.monthly_income,
+                widget=money_input(),
+                **MONEY_FIELD,
+            )
+
+    def income_fields(self):
+        return [self[f"income_{member.pk}"] for member in self.members]
+
+    def incomes(self) -> dict[int, Decimal]:
+        return {m.pk: self.cleaned_data[f"income_{m.pk}"] for m in self.members}
+
+
+class DocumentUploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_("材料类型"), choices=Document.Kind.choices)
+    file = forms.FileField(
+        label=_("文件"),
+        help_text=_("PDF、JPEG或PNG，不超过10MB。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+    issued_on = forms.DateField(
+        label=_("开具日期"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("诊断证明须为一年以内。"),
+    )

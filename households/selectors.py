@@ -1,0 +1,222 @@
+"""Reads of household files: the staff list, the search box, "my work" and the standing lists of
+the national system (files unchanged for a year, surveys due and overdue, exit candidates).
+Every function starts from `visible_to(user)`; none loops over households in Python."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from households import idnumbers
+from households.models import (
+    OPEN_STATUSES,
+    SUPPORTED_STATUSES,
+    ClosureRequest,
+    Household,
+    Member,
+    PublicNotice,
+    Status,
+)
+from orgs.calendar import add_months, add_working_days
+
+EXIT_RUN_MONTHS = 6  # above the dibao line for six consecutive months → may exit (脱困)
+UNCHANGED_DAYS = 365
+NOTICE_ENDING_WORKING_DAYS = 5
+SURVEY_DUE_DAYS = 30
+RECENT_REJECTIONS_DAYS = 30
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def household_list(*, user) -> QuerySet[Household]:
+    """The files the user may see, with what a list row shows."""
+    return (
+        Household.objects.visible_to(user)
+        .select_related("organisation", "base_union", "primary_cause", "category")
+        # Lists never decrypt: the masked copy is shown, the encrypted columns stay unread.
+        .defer("id_number", "bank_account")
+    )
+
+
+def search(queryset: QuerySet[Household], q: str) -> QuerySet[Household]:
+    """One box: a full ID number matches exactly (the worker's or a member's, by keyed hash);
+    anything else is a prefix of the file number or of the worker's name. Prefixes only: the
+    table holds millions of rows and `LIKE 'x%'` can use an index where `'%x%'` cannot."""
+    q = (q or "").strip()
+    if not q:
+        return queryset
+    number = idnumbers.normalise(q)
+    if len(number) == 18 and number[:17].isdigit():
+        key = idnumbers.id_hash(number)
+        # Two indexed look-ups; an OR with a subquery would make PostgreSQL scan every file.
+        members_of = list(
+            Member.objects.filter(id_hash=key).values_list("household_id", flat=True)[:100]
+        )
+        return queryset.filter(Q(id_hash=key) | Q(pk__in=members_of))
+    return queryset.filter(Q(file_number__startswith=q) | Q(worker_name__startswith=q))
+
+
+# --- Standing lists ------------------------------------------------------------------------
+
+
+def surveys_due(user, within_days: int = SURVEY_DUE_DAYS, *, today: date | None = None):
+    """Files on file or relieved whose next home survey falls within the next `within_days`."""
+    today = today or timezone.localdate()
+    return Household.objects.visible_to(user).filter(
+        status__in=SUPPORTED_STATUSES,
+        next_survey_due__gte=today,
+        next_survey_due__lte=today + timedelta(days=within_days),
+    )
+
+
+def surveys_overdue(user, *, today: date | None = None):
+    """Files on file or relieved whose home survey (twice a year [000]) is past due."""
+    today = today or timezone.localdate()
+    return Household.objects.visible_to(user).filter(
+        status__in=SUPPORTED_STATUSES, next_survey_due__lt=today
+    )
+
+
+def unchanged_for_a_year(user, *, today: date | None = None):
+    """Open files nobody has touched for a year: due for the yearly clean-up [DOMAIN 6]."""
+    today = today or timezone.localdate()
+    cutoff = _start_of(today - timedelta(days=UNCHANGED_DAYS))
+    return Household.objects.visible_to(user).filter(
+        status__in=OPEN_STATUSES, updated_at__lt=cutoff
+    )
+
+
+def never_assisted(user):
+    """Files on file or relieved that have never received a payment (先建档、后帮扶: a filed
+    household should be helped). Payments are the funds app's paid assistance requests."""
+    from funds.models import AssistanceRequest, RequestState
+
+    paid = AssistanceRequest.objects.filter(household=OuterRef("pk"), state=RequestState.PAID)
+    return (
+        Household.objects.visible_to(user)
+        .filter(status__in=SUPPORTED_STATUSES)
+        .filter(~Exists(paid))
+    )
+
+
+def exit_candidates(user, *, today: date | None = None):
+    """Files on file or relieved whose home surveys of the current filing period show the
+    per-capita income above the dibao line without a break for at least six months, up to and
+    including the latest survey (脱困: above the line for six consecutive months [000]).
+
+    One aggregate query: the run started no later than the cutoff when some above-line survey
+    on or before the cutoff is later than every below-line survey."""
+    today = today or timezone.localdate()
+    cutoff = add_months(today, -EXIT_RUN_MONTHS)
+    this_period = Q(surveys__period_id=F("current_period_id"))
+    return (
+        Household.objects.visible_to(user)
+        .filter(status__in=SUPPORTED_STATUSES)
+        .annotate(
+            last_below=Max(
+                "surveys__surveyed_on", filter=this_period & Q(surveys__is_above_line=False)
+            ),
+            run_anchor=Max(
+                "surveys__surveyed_on",
+                filter=this_period
+                & Q(surveys__is_above_line=True, surveys__surveyed_on__lte=cutoff),
+            ),
+        )
+        .filter(run_anchor__isnull=False)
+        .filter(Q(last_below__isnull=True) | Q(last_below__lt=F("run_anchor")))
+    )
+
+
+# --- Queues of "my work" ---------------------------------------------------------------------
+
+
+def drafts(user):
+    return Household.objects.visible_to(user).filter(status=Status.DRAFT)
+
+
+def applications_to_review(user):
+    """Submitted files waiting for the home survey and review (申请 → 审核)."""
+    return Household.objects.visible_to(user).filter(status=Status.APPLIED)
+
+
+def notices_ending(user, *, today: date | None = None, organisation=None):
+    """Files under notice whose notice ends within the next five working days."""
+    today = today or timezone.localdate()
+    org = organisation or getattr(user, "organisation", None)
+    until = add_working_days(today, NOTICE_ENDING_WORKING_DAYS, org)
+    return Household.objects.visible_to(user).filter(
+        status=Status.NOTICE,
+        current_period__notice__ends_on__gte=today,
+        current_period__notice__ends_on__lte=until,
+    )
+
+
+def approvals_waiting(user, *, today: date | None = None):
+    """Files under notice whose notice has ended: the supervisor may approve them now."""
+    today = today or timezone.localdate()
+    return Household.objects.visible_to(user).filter(
+        status=Status.NOTICE, current_period__notice__ends_on__lt=today
+    )
+
+
+def closure_pending(user):
+    """Files with a relief, exit or deregistration request waiting for a supervisor."""
+    return Household.objects.visible_to(user).filter(closures__state=ClosureRequest.State.PENDING)
+
+
+def pending_closures(user):
+    return (
+        ClosureRequest.objects.visible_to(user)
+        .filter(state=ClosureRequest.State.PENDING)
+        .select_related("household", "requested_by")
+        .order_by("requested_at", "pk")
+    )
+
+
+def rejected_closures(user, *, today: date | None = None):
+    """Closure requests rejected in the last month, for the clerk to follow up."""
+    today = today or timezone.localdate()
+    since = _start_of(today - timedelta(days=RECENT_REJECTIONS_DAYS))
+    return (
+        ClosureRequest.objects.visible_to(user)
+        .filter(state=ClosureRequest.State.REJECTED, decided_at__gte=since)
+        .select_related("household", "decided_by")
+        .order_by("-decided_at", "-pk")
+    )
+
+
+def status_counts(user) -> dict[str, int]:
+    """{status: number of files} in the user's scope, in one grouped query."""
+    rows = (
+        Household.objects.visible_to(user).order_by().values_list("status").annotate(n=Count("id"))
+    )
+    return dict(rows)
+
+
+def last_objection_contact(user, organisation) -> str:
+    """The objection contact of the organisation's latest notice, to prefill the next one."""
+    return (
+        PublicNotice.objects.visible_to(user)
+        .filter(organisation=organisation)
+        .order_by("-starts_on", "-id")
+        .values_list("objection_contact", flat=True)
+        .first()
+        or ""
+    )
+
+
+# The standing lists by key: used by the list filter, "my work" and the standing lists page.
+STANDING_LISTS = {
+    "drafts": drafts,
+    "to_review": applications_to_review,
+    "notice_ending": notices_ending,
+    "approvals": approvals_waiting,
+    "closure_pending": closure_pending,
+    "survey_due": surveys_due,
+    "survey_overdue": surveys_overdue,
+    "unchanged": unchanged_for_a_year,
+    "never_assisted": never_assisted,
+    "exit_candidates": exit_candidates,
+}

@@ -1,0 +1,33 @@
+from django.urls import path
+
+from households import views
+
+app_name = "households"
+
+urlpatterns = [
+    path("", views.HouseholdListView.as_view(), name="list"),
+    path("standing/", views.StandingListsView.as_view(), name="standing"),
+    path("new/", views.HouseholdCreateView.as_view(), name="create"),
+    path("preview/", views.PreviewView.as_view(), name="preview"),
+    path("notices/new/", views.NoticeStartView.as_view(), name="notice_start"),
+    path("<int:pk>/", views.HouseholdDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.HouseholdUpdateView.as_view(), name="edit"),
+    path("<int:pk>/reveal/", views.RevealView.as_view(), name="reveal"),
+    path("<int:pk>/actions/<slug:action>/", views.TransitionView.as_view(), name="transition"),
+    path("<int:pk>/survey/", views.SurveyView.as_view(), name="survey"),
+    path("<int:pk>/closure/", views.ClosureRequestView.as_view(), name="closure_request"),
+    path("<int:pk>/objections/new/", views.ObjectionCreateView.as_view(), name="objection_create"),
+    path("<int:pk>/documents/new/", views.DocumentUploadView.as_view(), name="document_upload"),
+    path("closures/<int:pk>/decide/", views.ClosureDecideView.as_view(), name="closure_decide"),
+    path(
+        "objections/<int:pk>/resolve/",
+        views.ObjectionResolveView.as_view(),
+        name="objection_resolve",
+    ),
+    path("documents/<int:pk>/", views.DocumentDownloadView.as_view(), name="document_download"),
+    path(
+        "documents/<int:pk>/withdraw/",
+        views.DocumentWithdrawView.as_view(),
+        name="document_withdraw",
+    ),
+]

@@ -1,0 +1,813 @@
+"""Staff pages of the household files. Views are thin: they check the permission, find the file
+in the user's scope (404 outside it), call a service and put its refusals on the form."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, TemplateView
+
+from households import selectors, services
+from households.eligibility import EXCLUSIONS
+from households.filters import SORT_FIELDS, STANDING_LIST_CHOICES, HouseholdFilter
+from households.forms import (
+    ClosureDecisionForm,
+    ClosureRequestForm,
+    DocumentUploadForm,
+    HouseholdForm,
+    MemberFormSet,
+    NoticeStartForm,
+    ObjectionForm,
+    ObjectionResolveForm,
+    SurveyForm,
+    TransitionForm,
+    add_service_errors,
+    member_initial,
+)
+from households.models import (
+    SUPPORTED_STATUSES,
+    Category,
+    ClosureRequest,
+    Document,
+    Household,
+    Member,
+    Objection,
+    Status,
+)
+from households.timeline import timeline_for
+from households.workflow import DIRECT_ACTIONS, STEPS, allowed_actions
+from orgs.audit import log_access
+from orgs.models import Organisation
+
+PAGE_SIZES = (25, 50, 100)
+ZERO = Decimal("0.00")
+CLERK = "households.change_household"
+SUPERVISOR = "households.approve_household"
+STANDING_ROWS = 10
+
+
+# --- Pagination without COUNT(*) ----------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """One page of a list fetched as page_size + 1 rows: the extra row says a next page exists,
+    so the database never counts the whole (possibly million-row) result."""
+
+    object_list: list
+    number: int
+    size: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _positive_int(value, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+def page_of(queryset, *, number: int, size: int) -> Page:
+    offset = (number - 1) * size
+    rows = list(queryset[offset : offset + size + 1])
+    return Page(object_list=rows[:size], number=number, size=size, has_next=len(rows) > size)
+
+
+def _query(params, **changes) -> str:
+    """The current query string with some parameters changed (None removes one)."""
+    query = params.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    return query.urlencode()
+
+
+# --- Lists --------------------------------------------------------------------------------------
+
+
+class HouseholdListView(PermissionRequiredMixin, TemplateView):
+    permission_required = "households.view_household"
+    template_name = "households/household_list.html"
+
+    def get_context_data(self, **kwargs):
+        params = self.request.GET
+        filterset = HouseholdFilter(
+            params or None,
+            queryset=selectors.household_list(user=self.request.user),
+            request=self.request,
+        )
+        if filterset.is_bound and not filterset.is_valid():
+            queryset = filterset.queryset.none()
+        else:
+            queryset = filterset.qs
+        size = _positive_int(params.get("size"), PAGE_SIZES[0])
+        if size not in PAGE_SIZES:
+            size = PAGE_SIZES[0]
+        page = page_of(queryset, number=_positive_int(params.get("page"), 1), size=size)
+        current = params.get("sort", "")
+        columns = {}
+        for field, _param in SORT_FIELDS:
+            descending = current == f"-{field}"
+            ascending = current == field
+            columns[field] = {
+                "url": "?"
+                + _query(params, sort=field if not ascending else f"-{field}", page=None),
+                "order": "ascending" if ascending else "descending" if descending else "",
+            }
+        return super().get_context_data(
+            filter=filterset,
+            page=page,
+            households=page.object_list,
+            columns=columns,
+            page_sizes=[
+                {
+                    "size": n,
+                    "url": "?" + _query(params, size=str(n), page=None),
+                    "current": n == size,
+                }
+                for n in PAGE_SIZES
+            ],
+            previous_url="?" + _query(params, page=str(page.previous_page_number)),
+            next_url="?" + _query(params, page=str(page.next_page_number)),
+            can_create=self.request.user.has_perm("households.add_household"),
+            today=timezone.localdate(),
+            **kwargs,
+        )
+
+
+class StandingListsView(PermissionRequiredMixin, TemplateView):
+    """The standing lists of the national system, each with its first rows and a link to the
+    full, filtered list."""
+
+    permission_required = "households.view_household"
+    template_name = "households/standing_lists.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        lists = []
+        for key, label in STANDING_LIST_CHOICES:
+            found = selectors.STANDING_LISTS[key](user).select_related("organisation")
+            found = found.defer("id_number", "bank_account").order_by("-id")
+            rows = list(found[: STANDING_ROWS + 1])
+            lists.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "households": rows[:STANDING_ROWS],
+                    "more": len(rows) > STANDING_ROWS,
+                    "url": reverse("households:list") + "?" + urlencode({"standing": key}),
+                }
+            )
+        return super().get_context_data(lists=lists, **kwargs)
+
+
+# --- One file -----------------------------------------------------------------------------------
+
+
+class HouseholdScopeMixin(PermissionRequiredMixin):
+    """The household of the URL, in the user's scope, or 404."""
+
+    def get_household(self) -> Household:
+        if not hasattr(self, "_household"):
+            self._household = get_object_or_404(
+                Household.objects.visible_to(self.request.user).select_related(
+                    "organisation",
+                    "base_union",
+                    "primary_cause",
+                    "category",
+                    "responsible_staff",
+                    "created_by",
+                    "current_period__notice",
+                ),
+                pk=self.kwargs["pk"],
+            )
+        return self._household
+
+    def detail_url(self, anchor: str = "") -> str:
+        url = reverse("households:detail", args=[self.get_household().pk])
+        return f"{url}#{anchor}" if anchor else url
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("household", self.get_household())
+        return super().get_context_data(**kwargs)
+
+
+def members_of(household: Household) -> list[Member]:
+    """The worker first, then the others in the order they were added."""
+    return sorted(household.members.all(), key=lambda m: (m.relation != Member.Relation.SELF, m.pk))
+
+
+def suggested_category(verdict) -> Category | None:
+    if verdict is None or not verdict.category_code:
+        return None
+    return Category.objects.filter(code=verdict.category_code).first()
+
+
+def action_forms(user, household: Household, verdict) -> list[dict]:
+    """A small form for each lifecycle step this user may take now."""
+    forms = []
+    for action in allowed_actions(user, household):
+        step = STEPS[action]
+        reason_required = step.needs_reason or (
+            action == "approve" and (verdict is None or verdict.eligible is not True)
+        )
+        forms.append(
+            {
+                "action": action,
+                "label": step.label,
+                "url": reverse("households:notice_start") + f"?household={household.pk}"
+                if action == "start_notice"
+                else reverse("households:transition", args=[household.pk, action]),
+                "is_link": action == "start_notice",
+                "form": TransitionForm(reason_required=reason_required, prefix=f"step-{action}"),
+                "reason_required": reason_required,
+                "shows_verdict": action == "approve",
+                "primary": action in ("submit", "review", "approve"),
+            }
+        )
+    return forms
+
+
+class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
+    permission_required = "households.view_household"
+    template_name = "households/household_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        log_access(request, action="view_file", obj=self.get_household())
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        household = self.get_household()
+        user = self.request.user
+        may_change = user.has_perm(CLERK) and household.is_open
+        verdict = services.verdict_for(household)
+        period = household.current_period
+        context = {
+            "members": members_of(household),
+            "verdict": verdict,
+            "category": suggested_category(verdict),
+            "secondary_causes": list(household.secondary_causes.all()),
+            "actions": action_forms(user, household, verdict),
+            "period": period,
+            "notice": period.notice if period else None,
+            "can_edit": may_change,
+            "can_reveal": user.has_perm("households.view_full_identifiers"),
+            "can_survey": user.has_perm(CLERK)
+            and household.status in (Status.APPLIED, *SUPPORTED_STATUSES),
+            "timeline": timeline_for(household, user),
+            "pending_closure": household.closures.filter(state=ClosureRequest.State.PENDING)
+            .select_related("requested_by")
+            .first(),
+        }
+        if user.has_perm("households.view_document"):
+            context["documents"] = household.documents.select_related("uploaded_by").filter(
+                is_active=True
+            )
+            context["may_download"] = user.has_perm("households.view_full_identifiers")
+            if may_change:
+                context["upload_form"] = DocumentUploadForm()
+        if user.has_perm("households.view_survey"):
+            context["surveys"] = household.surveys.select_related("recorded_by")[:5]
+        if user.has_perm("households.view_objection") and period is not None:
+            context["objections"] = list(
+                Objection.objects.filter(period=period).select_related("resolved_by")
+            )
+            if user.has_perm(CLERK) and household.status == Status.NOTICE:
+                context["objection_form"] = ObjectionForm()
+                context["resolve_form"] = ObjectionResolveForm()
+        pending = context["pending_closure"]
+        context["can_request_closure"] = (
+            user.has_perm(CLERK) and household.status in SUPPORTED_STATUSES and pending is None
+        )
+        if pending is not None and user.has_perm(SUPERVISOR):
+            context["decision_form"] = ClosureDecisionForm()
+        return super().get_context_data(**context, **kwargs)
+
+
+@method_decorator(never_cache, name="dispatch")
+class RevealView(HouseholdScopeMixin, View):
+    """显示完整号码: the full ID and bank numbers, for roles that need them, logged."""
+
+    permission_required = "households.view_full_identifiers"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        household = self.get_household()
+        members = [m for m in members_of(household) if m.relation != Member.Relation.SELF]
+        shown = [_("身份证号码")]
+        if household.bank_account:
+            shown.append(_("银行账号"))
+        if any(m.id_number for m in members):
+            shown.append(_("家庭成员身份证号码"))
+        log_access(request, action="reveal", obj=household, detail="、".join(shown))
+        context = {"household": household, "members": members}
+        template = (
+            "households/_identifiers.html"
+            if request.htmx
+            else "households/household_identifiers.html"
+        )
+        return render(request, template, context)
+
+
+# --- Create and edit ------------------------------------------------------------------------
+
+
+def preview_context(form, formset, user) -> dict:
+    """Per-capita income, the dibao line and the verdict of the data as typed (no writes)."""
+    cleaned = getattr(form, "cleaned_data", None) or {}
+    organisation = cleaned.get("organisation") or getattr(user, "organisation", None)
+    if organisation is None:
+        return {"verdict": None}
+    verdict = services.verdict_preview(
+        organisation=organisation,
+        member_incomes=formset.typed_incomes(),
+        other_monthly=cleaned.get("other_monthly_income") or ZERO,
+        rigid_annual=cleaned.get("rigid_spending_annual") or ZERO,
+        causes=[cleaned.get("primary_cause"), *(cleaned.get("secondary_causes") or [])],
+        accident_spending_annual=cleaned.get("accident_spending_annual") or ZERO,
+        exclusions=[name for name in EXCLUSIONS if cleaned.get(name)],
+    )
+    return {"verdict": verdict, "category": suggested_category(verdict)}
+
+
+class HouseholdFormView(TemplateView):
+    """The file and its members on one page; the members are an inline formset."""
+
+    template_name = "households/household_form.html"
+
+    def target(self) -> Household | None:
+        """The file being edited; None while creating one."""
+        return None
+
+    def build(self, data=None):
+        household = self.target()
+        form = HouseholdForm(data, instance=household or Household(), user=self.request.user)
+        formset = MemberFormSet(data, initial=member_initial(household), prefix="members")
+        return form, formset
+
+    def get(self, request, *args, **kwargs):
+        form, formset = self.build()
+        household = self.target()
+        preview = {"verdict": services.verdict_for(household)} if household else {}
+        if preview:
+            preview["category"] = suggested_category(preview["verdict"])
+        return self.render_to_response(self.get_context_data(form=form, formset=formset, **preview))
+
+    def post(self, request, *args, **kwargs):
+        form, formset = self.build(request.POST)
+        valid = form.is_valid()
+        valid = formset.is_valid() and valid
+        if valid:
+            household = form.save(commit=False)
+            form.apply_identifiers(household)
+            saved = self.target()
+            existing = {m.pk: m for m in saved.members.all()} if saved else {}
+            try:
+                household = self.save(
+                    household=household,
+                    members=formset.member_data(existing),
+                    secondary_causes=list(form.cleaned_data["secondary_causes"]),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error, formset)
+            else:
+                return redirect("households:detail", pk=household.pk)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form, formset=formset, **preview_context(form, formset, request.user)
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("household", self.target())
+        return super().get_context_data(exclusion_fields=list(EXCLUSIONS), **kwargs)
+
+
+class HouseholdCreateView(PermissionRequiredMixin, HouseholdFormView):
+    permission_required = "households.add_household"
+
+    def save(self, *, household, members, secondary_causes):
+        household = services.household_create(
+            user=self.request.user,
+            household=household,
+            members=members,
+            secondary_causes=secondary_causes,
+        )
+        messages.success(
+            self.request,
+            _("已建立档案 %(number)s（草稿）。核对无误后请提交申请。")
+            % {"number": household.file_number},
+        )
+        return household
+
+
+class HouseholdUpdateView(HouseholdScopeMixin, HouseholdFormView):
+    permission_required = "households.change_household"
+
+    def target(self) -> Household:
+        return self.get_household()
+
+    def save(self, *, household, members, secondary_causes):
+        services.household_update(
+            user=self.request.user,
+            household=household,
+            members=members,
+            secondary_causes=secondary_causes,
+        )
+        messages.success(self.request, _("档案已保存。"))
+        return household
+
+
+class PreviewView(PermissionRequiredMixin, View):
+    """The live check of the entry form: an htmx fragment computed from the unsaved data."""
+
+    http_method_names = ["post"]
+
+    def has_permission(self):
+        user = self.request.user
+        return user.has_perm("households.add_household") or user.has_perm(CLERK)
+
+    def post(self, request, *args, **kwargs):
+        form = HouseholdForm(request.POST, instance=Household(), user=request.user)
+        formset = MemberFormSet(request.POST, prefix="members")
+        form.is_valid()
+        formset.is_valid()
+        return render(
+            request, "households/_preview.html", preview_context(form, formset, request.user)
+        )
+
+
+# --- Lifecycle steps --------------------------------------------------------------------------
+
+
+class HouseholdStepView(HouseholdScopeMixin, FormView):
+    """A form about one file that calls one service; refusals go on the form."""
+
+    template_name = "households/step_form.html"
+    title = ""
+    submit_label = ""
+    success_message = ""
+    anchor = ""
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("title", self.title)
+        kwargs.setdefault("submit_label", self.submit_label)
+        return super().get_context_data(**kwargs)
+
+    def form_valid(self, form):
+        try:
+            message = self.perform(form)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, message or self.success_message)
+        return redirect(self.detail_url(self.anchor))
+
+
+class TransitionView(HouseholdStepView):
+    template_name = "households/household_transition.html"
+    form_class = TransitionForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.action = kwargs["action"]
+        if self.action not in DIRECT_ACTIONS:
+            raise Http404
+        self.step = STEPS[self.action]
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_permission_required(self):
+        return (self.step.permission,)
+
+    def get(self, request, *args, **kwargs):
+        if self.action == "start_notice":
+            return self.to_notice_page()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if self.action == "start_notice":
+            return self.to_notice_page()
+        return super().post(request, *args, **kwargs)
+
+    def to_notice_page(self):
+        """Notices are posted in batches on their own page, this file preselected."""
+        household = self.get_household()
+        return redirect(reverse("households:notice_start") + f"?household={household.pk}")
+
+    def verdict(self):
+        if not hasattr(self, "_verdict"):
+            self._verdict = (
+                services.verdict_for(self.get_household()) if self.action == "approve" else None
+            )
+        return self._verdict
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        verdict = self.verdict()
+        kwargs["prefix"] = f"step-{self.action}"
+        kwargs["reason_required"] = self.step.needs_reason or (
+            self.action == "approve" and (verdict is None or verdict.eligible is not True)
+        )
+        return kwargs
+
+    def perform(self, form):
+        household = self.get_household()
+        services.transition_apply(
+            user=self.request.user,
+            household=household,
+            action=self.action,
+            reason=form.cleaned_data["reason"],
+        )
+        household.refresh_from_db()
+        return _("%(action)s：档案 %(number)s 现为“%(status)s”。") % {
+            "action": self.step.label,
+            "number": household.file_number,
+            "status": household.get_status_display(),
+        }
+
+    def get_context_data(self, **kwargs):
+        verdict = self.verdict()
+        return super().get_context_data(
+            action=self.action,
+            step=self.step,
+            verdict=verdict,
+            category=suggested_category(verdict),
+            **kwargs,
+        )
+
+
+class SurveyView(HouseholdStepView):
+    permission_required = CLERK
+    template_name = "households/survey_form.html"
+    form_class = SurveyForm
+    title = gettext_lazy("登记入户调查")
+    anchor = "surveys"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["members"] = members_of(self.get_household())
+        kwargs["surveyor"] = str(self.request.user)
+        return kwargs
+
+    def perform(self, form):
+        survey = services.survey_record(
+            user=self.request.user,
+            household=self.get_household(),
+            surveyed_on=form.cleaned_data["surveyed_on"],
+            surveyors=form.cleaned_data["surveyors"],
+            findings=form.cleaned_data["findings"],
+            incomes=form.incomes(),
+        )
+        return _("已登记入户调查，核实月人均收入 %(pc)s 元。") % {"pc": survey.per_capita_income}
+
+
+class ClosureRequestView(HouseholdStepView):
+    permission_required = CLERK
+    template_name = "households/closure_form.html"
+    form_class = ClosureRequestForm
+    title = gettext_lazy("申请解困、脱困或注销")
+    submit_label = gettext_lazy("提交申请")
+    anchor = "closure"
+
+    def perform(self, form):
+        closure = services.closure_request(
+            user=self.request.user,
+            household=self.get_household(),
+            kind=form.cleaned_data["kind"],
+            effective_date=form.cleaned_data["effective_date"],
+            reason=form.cleaned_data["reason"],
+            deregistration_reason=form.cleaned_data["deregistration_reason"],
+        )
+        return _("已提交%(kind)s申请，待审批。") % {"kind": closure.get_kind_display()}
+
+
+class ObjectionCreateView(HouseholdStepView):
+    permission_required = CLERK
+    form_class = ObjectionForm
+    title = gettext_lazy("登记公示异议")
+    anchor = "objections"
+
+    def perform(self, form):
+        services.objection_record(
+            user=self.request.user, household=self.get_household(), **form.cleaned_data
+        )
+        return _("已登记公示异议。异议处理完毕前不能审批。")
+
+
+class ObjectStepView(HouseholdStepView):
+    """A step about a record of a file (a closure request, an objection, a document)."""
+
+    model = None
+
+    def get_object(self):
+        if not hasattr(self, "_object"):
+            self._object = get_object_or_404(
+                self.model.objects.visible_to(self.request.user).select_related(
+                    "household__organisation"
+                ),
+                pk=self.kwargs["pk"],
+            )
+        return self._object
+
+    def get_household(self) -> Household:
+        return self.get_object().household
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(object=self.get_object(), **kwargs)
+
+
+class ClosureDecideView(ObjectStepView):
+    permission_required = SUPERVISOR
+    model = ClosureRequest
+    template_name = "households/closure_decide.html"
+    form_class = ClosureDecisionForm
+    title = gettext_lazy("审批退出申请")
+    submit_label = gettext_lazy("提交审批意见")
+
+    def perform(self, form):
+        closure = services.closure_decide(
+            user=self.request.user,
+            closure=self.get_object(),
+            approve=form.cleaned_data["decision"] == "approve",
+            note=form.cleaned_data["note"],
+        )
+        if closure.state == ClosureRequest.State.APPROVED:
+            return _("已批准%(kind)s申请。") % {"kind": closure.get_kind_display()}
+        return _("已驳回%(kind)s申请。") % {"kind": closure.get_kind_display()}
+
+
+class ObjectionResolveView(ObjectStepView):
+    permission_required = CLERK
+    model = Objection
+    template_name = "households/objection_resolve.html"
+    form_class = ObjectionResolveForm
+    title = gettext_lazy("处理公示异议")
+    anchor = "objections"
+
+    def perform(self, form):
+        objection = services.objection_resolve(
+            user=self.request.user,
+            objection=self.get_object(),
+            outcome=form.cleaned_data["outcome"],
+            finding=form.cleaned_data["finding"],
+        )
+        return _("异议已处理：%(outcome)s。") % {"outcome": objection.get_outcome_display()}
+
+
+class NoticeStartView(PermissionRequiredMixin, FormView):
+    """开始公示: choose the reviewed files of the organisation and post them together."""
+
+    permission_required = CLERK
+    template_name = "households/notice_form.html"
+    form_class = NoticeStartForm
+
+    def organisations(self):
+        user = self.request.user
+        visible = Organisation.objects.visible_to(user)
+        own = getattr(user, "organisation", None)
+        not_base = ~Q(level=Organisation.Level.BASE)
+        return visible.filter(not_base | Q(pk=own.pk) if own else not_base).order_by("path")
+
+    def reviewed(self):
+        return (
+            Household.objects.visible_to(self.request.user)
+            .filter(status=Status.REVIEWED)
+            .select_related("organisation")
+            .defer("id_number", "bank_account")
+            .order_by("file_number")
+        )
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["organisations"] = self.organisations()
+        kwargs["households"] = self.reviewed()
+        return kwargs
+
+    def get_initial(self):
+        user = self.request.user
+        organisations = self.organisations()
+        organisation = getattr(user, "organisation", None)
+        if organisation is None or not organisations.filter(pk=organisation.pk).exists():
+            organisation = organisations.first()
+        chosen = self.request.GET.get("household", "")
+        return {
+            "organisation": organisation,
+            "objection_contact": selectors.last_objection_contact(user, organisation)
+            if organisation
+            else "",
+            "households": [int(chosen)] if chosen.isdigit() else [],
+        }
+
+    def form_valid(self, form):
+        households = list(form.cleaned_data["households"])
+        try:
+            notice = services.notice_start(
+                user=self.request.user,
+                organisation=form.cleaned_data["organisation"],
+                households=households,
+                starts_on=form.cleaned_data["starts_on"],
+                objection_contact=form.cleaned_data["objection_contact"],
+                title=form.cleaned_data["title"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("已开始公示：%(n)d户，公示期 %(start)s 至 %(end)s。")
+            % {"n": len(households), "start": notice.starts_on, "end": notice.ends_on},
+        )
+        if len(households) == 1:
+            return redirect("households:detail", pk=households[0].pk)
+        return redirect(reverse("households:list") + "?status=notice")
+
+
+# --- Documents ----------------------------------------------------------------------------------
+
+
+class DocumentUploadView(HouseholdStepView):
+    permission_required = CLERK
+    form_class = DocumentUploadForm
+    title = gettext_lazy("上传证明材料")
+    submit_label = gettext_lazy("上传")
+    anchor = "documents"
+
+    def perform(self, form):
+        document = services.document_upload(
+            user=self.request.user,
+            household=self.get_household(),
+            kind=form.cleaned_data["kind"],
+            upload=form.cleaned_data["file"],
+            issued_on=form.cleaned_data["issued_on"],
+        )
+        return _("已上传：%(kind)s。") % {"kind": document.get_kind_display()}
+
+
+class DocumentDownloadView(PermissionRequiredMixin, View):
+    """Documents are never served from MEDIA_URL: only through this view, checked and logged.
+    A copy of an ID card or bank card shows the full numbers, so it takes the same permission
+    as revealing them."""
+
+    permission_required = ("households.view_document", "households.view_full_identifiers")
+    http_method_names = ["get"]
+
+    def get(self, request, pk):
+        document = get_object_or_404(
+            Document.objects.visible_to(request.user).select_related("household__organisation"),
+            pk=pk,
+        )
+        log_access(
+            request,
+            action="download",
+            obj=document,
+            organisation=document.household.organisation,
+            detail=f"{document.household.file_number} {document.get_kind_display()}",
+        )
+        response = FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class DocumentWithdrawView(ObjectStepView):
+    permission_required = CLERK
+    model = Document
+    template_name = "households/document_withdraw.html"
+    form_class = TransitionForm  # nothing to type: a confirmation
+    title = gettext_lazy("作废材料")
+    anchor = "documents"
+
+    def perform(self, form):
+        document = self.get_object()
+        services.document_withdraw(user=self.request.user, document=document)
+        return _("已作废材料：%(name)s。") % {"name": document.original_name}

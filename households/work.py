@@ -1,0 +1,141 @@
+"""The household files on "my work": what clerks and supervisors have to do next, and counts of
+the files in the user's scope, each linking to the filtered list."""
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from households import selectors
+from households.models import Status
+
+PANEL_ITEMS = 5
+
+
+def _list_url(**params) -> str:
+    return reverse("households:list") + "?" + urlencode(params)
+
+
+def _detail_url(household) -> str:
+    return reverse("households:detail", args=[household.pk])
+
+
+def panels(request) -> list[dict]:
+    user = request.user
+    if not user.has_perm("households.view_household"):
+        return []
+    found = []
+    if user.has_perm("households.change_household"):
+        found.append(_clerk_panel(user))
+    if user.has_perm("households.approve_household"):
+        found.append(_supervisor_panel(user))
+    found.append(_overview_panel(user))
+    return found
+
+
+def _clerk_panel(user) -> dict:
+    queues = [
+        ("drafts", _("草稿（未提交申请）"), False),
+        ("to_review", _("待入户调查和审核"), False),
+        ("notice_ending", _("5个工作日内公示期满"), False),
+        ("survey_due", _("30天内应入户调查"), False),
+        ("survey_overdue", _("入户调查逾期"), True),
+    ]
+    rows = [
+        {
+            "label": label,
+            "count": selectors.STANDING_LISTS[key](user).count(),
+            "url": _list_url(standing=key),
+            "urgent": urgent,
+        }
+        for key, label, urgent in queues
+    ]
+    rejected = list(selectors.rejected_closures(user)[:PANEL_ITEMS])
+    return {
+        "template": "households/_work_panel.html",
+        "title": _("档案待办"),
+        "rows": rows,
+        "entries_title": _("近30天被驳回的退出申请"),
+        "entries": [
+            {
+                "label": f"{closure.household.file_number} {closure.household.worker_name}",
+                "url": _detail_url(closure.household),
+                "note": _("%(kind)s：%(note)s")
+                % {"kind": closure.get_kind_display(), "note": closure.decision_note},
+            }
+            for closure in rejected
+        ],
+        "link": reverse("households:create") if user.has_perm("households.add_household") else "",
+        "link_label": _("新建档案"),
+    }
+
+
+def _supervisor_panel(user) -> dict:
+    approvals = selectors.approvals_waiting(user)
+    closures = list(selectors.pending_closures(user)[: PANEL_ITEMS + 1])
+    waiting = list(
+        approvals.select_related("current_period__notice")
+        .defer("id_number", "bank_account")
+        .order_by("current_period__notice__ends_on", "pk")[:PANEL_ITEMS]
+    )
+    items = [
+        {
+            "label": f"{household.file_number} {household.worker_name}",
+            "url": _detail_url(household),
+            "note": _("公示已于 %(day)s 期满，待审批建档")
+            % {"day": household.current_period.notice.ends_on},
+        }
+        for household in waiting
+    ]
+    items += [
+        {
+            "label": f"{closure.household.file_number} {closure.household.worker_name}",
+            "url": _detail_url(closure.household) + "#closure",
+            "note": _("%(kind)s申请，%(who)s提出")
+            % {
+                "kind": closure.get_kind_display(),
+                "who": closure.requested_by,
+            },
+        }
+        for closure in closures[:PANEL_ITEMS]
+    ]
+    return {
+        "template": "households/_work_panel.html",
+        "title": _("待我审批"),
+        "rows": [
+            {
+                "label": _("公示期满待审批建档"),
+                "count": approvals.count(),
+                "url": _list_url(standing="approvals"),
+                "urgent": True,
+            },
+            {
+                "label": _("待审批的退出申请"),
+                "count": selectors.pending_closures(user).count(),
+                "url": _list_url(standing="closure_pending"),
+                "urgent": True,
+            },
+        ],
+        "entries_title": _("最早的待办"),
+        "entries": items,
+    }
+
+
+def _overview_panel(user) -> dict:
+    counts = selectors.status_counts(user)
+    return {
+        "template": "households/_work_panel.html",
+        "title": _("困难职工档案"),
+        "rows": [
+            {
+                "label": status.label,
+                "count": counts.get(status.value, 0),
+                "url": _list_url(status=status.value),
+            }
+            for status in Status
+            if counts.get(status.value)
+            or status in (Status.APPLIED, Status.NOTICE, Status.ON_FILE, Status.RELIEVED)
+        ],
+        "link": reverse("households:standing"),
+        "link_label": _("常用清单"),
+    }

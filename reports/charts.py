@@ -1,0 +1,85 @@
+"""Small server-rendered SVG bar charts: readable on screen, in print and in the PDF (no JS)."""
+
+from decimal import Decimal
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+PALETTE = ["#b3261e", "#0969da", "#1a7f37", "#9a6700", "#8250df", "#57606a"]
+
+
+def hbar(items: list[tuple[str, float | int | Decimal]], *, width=520, unit="") -> SafeString:
+    """Horizontal bars, one per (label, value); values printed at the bar's end."""
+    row, label_w, pad = 22, 130, 60
+    height = max(len(items), 1) * row + 10
+    top = max((float(v) for _, v in items), default=0) or 1
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" class="chart">'
+    ]
+    for index, (label, value) in enumerate(items):
+        y = 5 + index * row
+        length = (width - label_w - pad) * float(value) / top
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" font-size="12">'
+            f"{escape(label)}</text>"
+            f'<rect x="{label_w}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" '
+            f'fill="{PALETTE[0]}"></rect>'
+            f'<text x="{label_w + length + 4:.1f}" y="{y + 15}" font-size="12">'
+            f"{escape(_fmt(value))}{escape(unit)}</text>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def grouped_bars(
+    groups: list[str],
+    series: list[tuple[str, list[float | int | Decimal]]],
+    *,
+    width=520,
+    height=220,
+) -> SafeString:
+    """Vertical bars: one group per label (e.g. a year), one bar per series (e.g. relieved)."""
+    left, bottom, top_pad = 40, 40, 16
+    plot_h = height - bottom - top_pad
+    top = max((float(v) for _, values in series for v in values), default=0) or 1
+    group_w = (width - left - 10) / max(len(groups), 1)
+    bar_w = group_w * 0.8 / max(len(series), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" class="chart">',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" '
+        'stroke="#888"></line>',
+    ]
+    for g, group in enumerate(groups):
+        x0 = left + g * group_w + group_w * 0.1
+        for s, (_name, values) in enumerate(series):
+            value = float(values[g])
+            h = plot_h * value / top
+            x = x0 + s * bar_w
+            y = height - bottom - h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
+                f'fill="{PALETTE[s % len(PALETTE)]}"></rect>'
+                f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" font-size="11" '
+                f'text-anchor="middle">{escape(_fmt(values[g]))}</text>'
+            )
+        parts.append(
+            f'<text x="{x0 + group_w * 0.4:.1f}" y="{height - bottom + 16}" font-size="12" '
+            f'text-anchor="middle">{escape(group)}</text>'
+        )
+    for s, (name, _values) in enumerate(series):
+        x = left + s * 110
+        parts.append(
+            f'<rect x="{x}" y="{height - 14}" width="10" height="10" '
+            f'fill="{PALETTE[s % len(PALETTE)]}"></rect>'
+            f'<text x="{x + 14}" y="{height - 5}" font-size="12">{escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def _fmt(value) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return f"{value:,}"

@@ -1,0 +1,66 @@
+import json
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from orgs.models import Organisation
+from reports import render
+from reports.routing import reporting
+from reports.summary import build_years, parse_years, to_json_shape
+
+
+def parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            _("%(option)s 应为 YYYY-MM-DD 格式的日期。") % {"option": option}
+        ) from None
+
+
+class Command(BaseCommand):
+    help = _("生成解困脱困工作总结：JSON（默认输出到标准输出）、PDF 或 Excel。")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--org", required=True, help=_("组织代码"))
+        when = parser.add_mutually_exclusive_group(required=True)
+        when.add_argument("--year", help=_("年度，如 2019"))
+        when.add_argument("--years", help=_("年度范围，如 2017-2019"))
+        parser.add_argument("--cutoff", help=_("截止日期 YYYY-MM-DD，默认统计期末"))
+        parser.add_argument("--baseline", help=_("存量基准日 YYYY-MM-DD，默认组织设置"))
+        parser.add_argument("--format", default="json", help="json | pdf | xlsx")
+        parser.add_argument("--output", help=_("输出文件；JSON 默认输出到标准输出"))
+
+    def handle(self, *args, **options):
+        fmt = options["format"]
+        if fmt not in render.FORMATS:
+            raise CommandError(_("未知的格式：%(fmt)s（可选 json、pdf、xlsx）。") % {"fmt": fmt})
+        if fmt != "json" and not options["output"]:
+            raise CommandError(_("PDF 和 Excel 格式需要 --output 指定输出文件。"))
+        org = Organisation.objects.filter(code=options["org"]).first()
+        if org is None:
+            raise CommandError(_("没有代码为 %(code)s 的组织。") % {"code": options["org"]})
+        cutoff = parse_date(options["cutoff"], "--cutoff") if options["cutoff"] else None
+        baseline = parse_date(options["baseline"], "--baseline") if options["baseline"] else None
+        try:
+            first, last = parse_years(options["year"] or options["years"])
+            with reporting():
+                data = build_years(org, first, last, cutoff=cutoff, baseline=baseline)
+        except ValidationError as exc:
+            raise CommandError(exc.messages[0]) from None
+        if options["year"]:
+            data = data["years"][str(first)]
+        if fmt == "json":
+            text = json.dumps(to_json_shape(data), ensure_ascii=False, indent=2)
+            if options["output"]:
+                with open(options["output"], "w", encoding="utf-8") as handle:
+                    handle.write(text + "\n")
+            else:
+                self.stdout.write(text)
+            return
+        content = render.FORMATS[fmt](data, generated_by=None)
+        with open(options["output"], "wb") as handle:
+            handle.write(content)
+        self.stderr.write(_("已写入 %(path)s") % {"path": options["output"]})

@@ -1,0 +1,288 @@
+"""Renderers of the summary dict (reports.summary.build): page context, PDF, Excel, JSON."""
+
+import io
+import json
+from datetime import datetime
+
+from django.apps import apps
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from households.models import Category, Cause, DeregistrationReason
+from reports import charts
+from reports.summary import to_json_shape
+
+YUAN_FORMAT = '#,##0.00" 元"'
+
+
+def labels() -> dict[str, dict[str, str]]:
+    """Display names of every code in the summary, from the reference tables."""
+    result = {
+        "cause": dict(Cause.objects.values_list("code", "name")),
+        "category": dict(Category.objects.values_list("code", "name")),
+        "reason": {value: str(label) for value, label in DeregistrationReason.choices},
+        "source": {},
+        "assistance_type": {},
+        "window": {},
+    }
+    for key, model_label in (
+        ("source", "funds.FundSource"),
+        ("assistance_type", "funds.AssistanceType"),
+        ("window", "services.Window"),
+    ):
+        try:
+            model = apps.get_model(model_label)
+        except LookupError:
+            continue
+        result[key] = dict(model.objects.values_list("code", "name"))
+    return result
+
+
+def years_of(data: dict) -> list[tuple[str, dict]]:
+    if "years" in data:
+        return list(data["years"].items())
+    return [(str(data["period"]["from"].year), data)]
+
+
+def context(data: dict, *, generated_by=None) -> dict:
+    names = labels()
+    years = years_of(data)
+    latest = years[-1][1]
+    on_file = latest["on_file"]
+    cause_chart = charts.hbar(
+        [(names["cause"].get(code, code), n) for code, n in on_file["by_cause"].items() if n]
+    )
+    movement_chart = charts.grouped_bars(
+        [year for year, _ in years],
+        [
+            (_("新建档"), [item["movements"]["filed"] for _, item in years]),
+            (_("解困"), [item["movements"]["relieved"] for _, item in years]),
+            (_("脱困"), [item["movements"]["exited"] for _, item in years]),
+        ],
+    )
+    sources = latest["funds"]["by_source"]
+    funds_chart = (
+        charts.grouped_bars(
+            [names["source"].get(code, code) for code in sources],
+            [
+                (_("拨入"), [row["received"] for row in sources.values()]),
+                (_("支出"), [row["paid"] for row in sources.values()]),
+                (_("结余"), [row["closing"] for row in sources.values()]),
+            ],
+            width=640,
+        )
+        if sources
+        else ""
+    )
+    return {
+        "data": data,
+        "years": years,
+        "latest": latest,
+        "names": names,
+        "organisation": latest["organisation"],
+        "first": years[0][1]["period"],
+        "last": latest["period"],
+        "generated_at": timezone.localtime(),
+        "generated_by": generated_by,
+        "cause_chart": cause_chart,
+        "movement_chart": movement_chart,
+        "funds_chart": funds_chart,
+    }
+
+
+def to_json(data: dict, *, generated_by=None) -> bytes:
+    return json.dumps(to_json_shape(data), ensure_ascii=False, indent=2).encode()
+
+
+def to_pdf(data: dict, *, generated_by=None) -> bytes:
+    """The printed summary goes to the union above: always in Simplified Chinese."""
+    from reports.pdf import render_pdf
+
+    with translation.override("zh-hans"):
+        html = render_to_string(
+            "reports/pdf/summary.html", context(data, generated_by=generated_by)
+        )
+    return render_pdf(html)
+
+
+def to_xlsx(data: dict, *, generated_by=None) -> bytes:
+    """One sheet per section; numbers stay numbers (amounts with a 元 format)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    names = labels()
+    years = years_of(data)
+    book = Workbook()
+    bold = Font(bold=True)
+
+    def sheet(title, header, rows, money_columns=()):
+        ws = book.create_sheet(title)
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = bold
+        for row in rows:
+            ws.append(row)
+        for column in money_columns:
+            for cell in ws.iter_cols(min_col=column, max_col=column, min_row=2):
+                for item in cell:
+                    item.number_format = YUAN_FORMAT
+        for index, _title in enumerate(header, start=1):
+            ws.column_dimensions[ws.cell(1, index).column_letter].width = 16
+        return ws
+
+    book.remove(book.active)
+    info = book.create_sheet(_("说明"))
+    org = years[-1][1]["organisation"]
+    for row in (
+        (_("单位"), f"{org['name']}（{org['code']}）"),
+        (_("统计期"), f"{years[0][1]['period']['from']} — {years[-1][1]['period']['to']}"),
+        (_("截止日期"), str(years[-1][1]["period"]["cutoff"])),
+        (_("生成时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
+    ):
+        info.append(row)
+    info.column_dimensions["A"].width = 14
+    info.column_dimensions["B"].width = 40
+
+    year_names = [year for year, _ in years]
+    on_file_keys = [
+        ("households", _("在档户数")),
+        ("relieved", _("其中解困")),
+        ("stock", _("存量")),
+        ("new", _("增量")),
+        ("relapsed", _("返困")),
+        ("migrant_workers", _("农民工")),
+    ]
+    rows = [[label, *[item["on_file"][key] for _, item in years]] for key, label in on_file_keys]
+    for code, name in names["cause"].items():
+        rows.append(
+            [
+                _("致困原因：%(name)s") % {"name": name},
+                *[item["on_file"]["by_cause"].get(code, 0) for _, item in years],
+            ]
+        )
+    for code, name in names["category"].items():
+        rows.append(
+            [
+                _("困难类别：%(name)s") % {"name": name},
+                *[item["on_file"]["by_category"].get(code, 0) for _, item in years],
+            ]
+        )
+    sheet(_("在档情况"), [_("项目"), *year_names], rows)
+
+    movement_keys = [
+        ("applied", _("受理申请")),
+        ("filed", _("新建档")),
+        ("relieved", _("解困")),
+        ("exited", _("脱困")),
+        ("exited_stock", _("其中存量脱困")),
+        ("deregistered", _("注销")),
+        ("under_review", _("截止日审核中")),
+    ]
+    rows = [[label, *[item["movements"][key] for _, item in years]] for key, label in movement_keys]
+    for code, name in names["reason"].items():
+        rows.append(
+            [
+                _("注销原因：%(name)s") % {"name": name},
+                *[item["movements"]["deregistered_by_reason"].get(code, 0) for _, item in years],
+            ]
+        )
+    rows.append([_("解困脱困率"), *[float(item["target"]["rate"]) for _, item in years]])
+    rows.append([_("目标"), *[float(item["target"]["goal"]) for _, item in years]])
+    ws = sheet(_("解困脱困"), [_("项目"), *year_names], rows)
+    for cells in ws.iter_rows(min_row=ws.max_row - 1, max_row=ws.max_row, min_col=2):
+        for cell in cells:
+            cell.number_format = "0.00%"
+
+    fund_rows = []
+    for year, item in years:
+        for code, row in item["funds"]["by_source"].items():
+            fund_rows.append(
+                [
+                    year,
+                    names["source"].get(code, code),
+                    *[row[k] for k in ("opening", "received", "paid", "refunded", "closing")],
+                ]
+            )
+        total = item["funds"]["total"]
+        if total:
+            fund_rows.append(
+                [
+                    year,
+                    _("合计"),
+                    *[total[k] for k in ("opening", "received", "paid", "refunded", "closing")],
+                ]
+            )
+    sheet(
+        _("资金"),
+        [_("年度"), _("资金来源"), _("上年结余"), _("拨入"), _("支出"), _("退回"), _("结余")],
+        fund_rows,
+        money_columns=(3, 4, 5, 6, 7),
+    )
+
+    type_rows = []
+    for year, item in years:
+        for code, row in item["funds"]["by_assistance_type"].items():
+            type_rows.append(
+                [
+                    year,
+                    names["assistance_type"].get(code, code),
+                    row["households"],
+                    row["payments"],
+                    row["amount"],
+                ]
+            )
+    sheet(
+        _("帮扶项目"),
+        [_("年度"), _("帮扶类型"), _("户数"), _("笔数"), _("金额")],
+        type_rows,
+        money_columns=(5,),
+    )
+
+    service_rows = []
+    for year, item in years:
+        services = item["services"]
+        for code, count in services["cases_by_window"].items():
+            service_rows.append([year, names["window"].get(code, code), count])
+        service_rows.append([year, _("合计"), services["cases_total"]])
+    sheet(_("服务中心"), [_("年度"), _("窗口"), _("件数")], service_rows)
+
+    latest = years[-1][1]
+    if latest.get("children"):
+        rows = []
+        for child in latest["children"]:
+            rows.append(
+                [
+                    child["organisation"]["name"],
+                    child["on_file"]["households"],
+                    child["movements"]["filed"],
+                    child["movements"]["relieved"],
+                    child["movements"]["exited"],
+                    child["funds"]["total"].get("paid", 0) or 0,
+                ]
+            )
+        sheet(
+            _("下级组织"),
+            [_("单位"), _("在档户数"), _("新建档"), _("解困"), _("脱困"), _("帮扶支出")],
+            rows,
+            money_columns=(6,),
+        )
+
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+FORMATS = {"json": to_json, "pdf": to_pdf, "xlsx": to_xlsx}
+CONTENT_TYPES = {
+    "json": "application/json",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def filename(data: dict, fmt: str) -> str:
+    years = years_of(data)
+    org = years[-1][1]["organisation"]
+    span = years[0][0] if len(years) == 1 else f"{years[0][0]}-{years[-1][0]}"
+    return f"summary-{org['code']}-{span}-{datetime.now():%Y%m%d}.{fmt}"  # noqa: DTZ005

@@ -1,0 +1,179 @@
+"""The roster (花名册): the households on file (or relieved) in an organisation's subtree on a
+date, as Excel or PDF. Numbers are masked unless the caller asks for them in full and may."""
+
+import io
+import unicodedata
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.models import SUPPORTED_STATUSES, Household, Transition
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A text cell that a spreadsheet would run as a formula is prefixed with a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def households_on(org, on):
+    in_force = Transition.objects.in_force_on(on).filter(
+        household__organisation__path__startswith=org.path, to_status__in=SUPPORTED_STATUSES
+    )
+    return (
+        Household.objects.filter(pk__in=in_force.values("household_id"))
+        .select_related("primary_cause", "category", "base_union", "current_period")
+        .order_by("file_number")
+    )
+
+
+def columns() -> list[str]:
+    return [
+        _("序号"),
+        _("档案编号"),
+        _("姓名"),
+        _("性别"),
+        _("身份证号码"),
+        _("工作单位"),
+        _("所在基层工会"),
+        _("家庭人口"),
+        _("月人均收入（元）"),
+        _("主要致困原因"),
+        _("困难类别"),
+        _("状态"),
+        _("建档日期"),
+        _("开户银行"),
+        _("银行账号"),
+        _("联系电话"),
+    ]
+
+
+def rows(households, *, full: bool):
+    for index, h in enumerate(households.iterator(chunk_size=2000), start=1):
+        yield [
+            index,
+            h.file_number,
+            h.worker_name,
+            h.get_sex_display(),
+            h.id_number if full else h.id_masked,
+            h.employer,
+            h.base_union.name if h.base_union else "",
+            h.household_size,
+            h.per_capita_income,
+            h.primary_cause.name,
+            h.category.name if h.category else "",
+            h.get_status_display(),
+            h.current_period.filed_on if h.current_period else None,
+            h.bank_name,
+            h.bank_account if full else h.bank_account_masked,
+            h.phone if full else (h.phone[:3] + "****" + h.phone[-4:] if len(h.phone) >= 7 else ""),
+        ]
+
+
+def to_xlsx(org, on, *, full: bool) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("花名册"))
+    title = WriteOnlyCell(
+        sheet, value=_("%(org)s困难职工花名册（%(date)s）") % {"org": org.name, "date": on}
+    )
+    title.font = Font(bold=True, size=13)
+    sheet.append([title])
+    sheet.append([WriteOnlyCell(sheet, value=name) for name in columns()])
+    for row in rows(households_on(org, on), full=full):
+        cells = [WriteOnlyCell(sheet, value=neutralise(value)) for value in row]
+        cells[8].number_format = "#,##0.00"
+        cells[12].number_format = "yyyy-mm-dd"
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# The PDF prints each row as one line of a monospaced CJK font (CJK characters are exactly two
+# columns wide), one block per page. WeasyPrint lays out one text line far faster than a table
+# row of fourteen cells: a 10,000-household roster renders in seconds instead of minutes.
+PDF_COLUMNS = [  # (index in rows(), width in half-width columns, right-aligned)
+    (0, 6, True),
+    (1, 20, False),
+    (2, 8, False),
+    (3, 2, False),
+    (4, 18, False),
+    (5, 22, False),
+    (6, 22, False),
+    (7, 4, True),
+    (8, 10, True),
+    (9, 12, False),
+    (10, 10, False),
+    (11, 6, False),
+    (12, 10, False),
+    (14, 19, False),
+]
+ROWS_PER_PAGE = 38
+
+
+def display_width(text: str) -> int:
+    # Ambiguous-width characters (…, ·, ①) are full width in the CJK monospaced font.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
+
+
+def fit(value, width: int, right: bool = False) -> str:
+    """The value as text exactly `width` columns wide: cut with an ellipsis, then padded."""
+    text = (
+        "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))
+    )
+    if display_width(text) > width:
+        while display_width(text) > width - display_width("…"):
+            text = text[:-1]
+        text += "…"
+    padding = " " * (width - display_width(text))
+    return padding + text if right else text + padding
+
+
+def pdf_headers() -> list[str]:
+    """The column names, shortened where the printed column is narrow."""
+    names = columns()
+    names[7], names[8] = _("人口"), _("人均月收入")
+    return names
+
+
+def line(values: list) -> str:
+    return " ".join(fit(values[i], width, right) for i, width, right in PDF_COLUMNS)
+
+
+def text_pages(items: list[list], size: int = ROWS_PER_PAGE) -> list[str]:
+    return [
+        "\n".join(line(row) for row in items[start : start + size])
+        for start in range(0, len(items), size)
+    ]
+
+
+def to_pdf(org, on, *, full: bool, limit: int | None = None) -> bytes:
+    from households.notice_pdf import html_to_pdf
+
+    households = households_on(org, on)
+    if limit is not None:
+        households = households[:limit]
+    items = [
+        [f"{row[8]:,.2f}" if i == 8 else value for i, value in enumerate(row)]
+        for row in rows(households, full=full)
+    ]
+    html = render_to_string(
+        "reports/pdf/roster.html",
+        {
+            "organisation": org,
+            "on": on,
+            "header": line(pdf_headers()),
+            "pages": text_pages(items),
+            "count": len(items),
+            "generated_at": timezone.localtime(),
+        },
+    )
+    return html_to_pdf(html, stylesheets=("reports/roster-print.css",))

@@ -1,0 +1,50 @@
+"""The funds and service-centre sections, from the selectors those apps publish."""
+
+from decimal import Decimal
+
+from funds.models import AssistanceType, FundSource
+from funds.selectors import fund_statement
+from orgs.models import Organisation
+from reports.selectors import Period
+from services.selectors import service_centre_summary
+
+ZERO = Decimal("0.00")
+BALANCE_KEYS = ("opening", "received", "paid", "refunded", "closing")
+
+
+def services(org, period: Period) -> dict:
+    return service_centre_summary(
+        organisations_qs_or_user_scope=org, date_from=period.date_from, date_to=period.cutoff
+    )
+
+
+def funds(org, period: Period) -> dict:
+    """Per source and in total: opening, received, paid, refunded, closing (every source listed,
+    zeros included); per assistance type: households, payments, amount."""
+    statement = fund_statement(
+        organisations=Organisation.objects.subtree(org),
+        start=period.date_from,
+        end=period.date_to,
+        cutoff=period.cutoff,
+    )
+    rows = {row["code"]: row for row in statement["sources"]}
+    by_source = {}
+    for code in FundSource.objects.filter(is_active=True).values_list("code", flat=True):
+        row = rows.pop(code, None)
+        by_source[code] = {key: row[key] if row else ZERO for key in BALANCE_KEYS}
+    for code, row in rows.items():  # a retired source that still holds money
+        by_source[code] = {key: row[key] for key in BALANCE_KEYS}
+    types = {row["code"]: row for row in statement["types"]}
+    by_type = {}
+    for code in AssistanceType.objects.values_list("code", flat=True):
+        row = types.get(code)
+        by_type[code] = {
+            "households": row["households"] if row else 0,
+            "payments": row["payments"] if row else 0,
+            "amount": row["amount"] if row else ZERO,
+        }
+    return {
+        "by_source": by_source,
+        "total": {key: statement["totals"][key] for key in BALANCE_KEYS},
+        "by_assistance_type": by_type,
+    }

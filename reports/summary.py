@@ -1,0 +1,125 @@
+"""The annual summary as one plain dict: the shape README documents and every renderer uses."""
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from orgs.models import Organisation
+from reports import sections
+from reports.selectors import Period, movements, on_file, target
+
+
+def build(org: Organisation, period: Period, *, with_children: bool = True) -> dict:
+    moved = movements(org, period)
+    data = {
+        "organisation": {"code": org.code, "name": org.name},
+        "period": {"from": period.date_from, "to": period.date_to, "cutoff": period.cutoff},
+        "on_file": on_file(org, period),
+        "movements": moved,
+        "funds": sections.funds(org, period),
+        "services": sections.services(org, period),
+        "target": target(org, period, moved),
+    }
+    if with_children:
+        data["children"] = [
+            build(child, period, with_children=False)
+            for child in org.children.filter(is_active=True).order_by("code")
+        ]
+    return data
+
+
+def parse_years(text: str) -> tuple[int, int]:
+    """ "2019" or "2017-2019"."""
+    try:
+        parts = [int(part) for part in text.split("-")]
+    except ValueError:
+        raise ValidationError(_("年度格式应为 2019 或 2017-2019。")) from None
+    first, last = parts[0], parts[-1]
+    if len(parts) > 2 or not 2000 <= first <= last <= 2100 or last - first > 20:
+        raise ValidationError(_("年度格式应为 2019 或 2017-2019。"))
+    return first, last
+
+
+def build_years(
+    org: Organisation, first: int, last: int, *, cutoff: date | None, baseline: date | None
+) -> dict:
+    """One summary per year (the seed's 2017–2019 columns); the cut-off limits the last year."""
+    whole = Period.for_years(org, first, last, cutoff=cutoff, baseline=baseline)
+    check_period(whole)
+    years = {}
+    for year in range(first, last + 1):
+        period = Period.for_years(org, year, baseline=whole.baseline)
+        if year == last:
+            period = replace(period, cutoff=whole.cutoff)
+        years[str(year)] = build(org, period)
+    return {"years": years}
+
+
+def check_period(period: Period) -> None:
+    if not period.date_from <= period.cutoff <= period.date_to:
+        raise ValidationError(
+            _("截止日期 %(cutoff)s 不在统计期 %(start)s 至 %(end)s 之内。")
+            % {"cutoff": period.cutoff, "start": period.date_from, "end": period.date_to}
+        )
+
+
+def jsonable(value):
+    """Amounts become strings in yuan with two decimals; dates ISO strings; rates 4 decimals."""
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        places = 4 if isinstance(exponent, int) and exponent < -2 else 2
+        return f"{value:.{places}f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def to_json_shape(data: dict) -> dict:
+    """Only the keys of the published schema (README), every one present."""
+    if "years" in data:
+        return {"years": {year: to_json_shape(item) for year, item in data["years"].items()}}
+    shaped = {
+        "organisation": data["organisation"],
+        "period": data["period"],
+        "on_file": {
+            key: data["on_file"][key]
+            for key in (
+                "households",
+                "relieved",
+                "stock",
+                "relapsed",
+                "migrant_workers",
+                "by_cause",
+                "by_category",
+            )
+        },
+        "movements": {
+            key: data["movements"][key]
+            for key in (
+                "applied",
+                "filed",
+                "relieved",
+                "exited",
+                "exited_stock",
+                "deregistered",
+                "deregistered_by_reason",
+                "under_review",
+            )
+        },
+        "funds": data["funds"],
+        "services": {
+            key: data["services"][key]
+            for key in ("cases_by_window", "cases_total", "legal_aid", "job_referrals", "trainees")
+        },
+        "target": {"rate": data["target"]["rate"], "goal": data["target"]["goal"]},
+    }
+    if "children" in data:
+        shaped["children"] = [to_json_shape(child) for child in data["children"]]
+    return jsonable(shaped)

@@ -1,0 +1,273 @@
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orgs.models import Organisation, User
+from services.models import (
+    Case,
+    JobReferral,
+    LegalAidCase,
+    TrainingAttendee,
+    TrainingCourse,
+    Window,
+)
+from services.services import CASE_CLOSED_MESSAGE, OUTCOME_REQUIRED_MESSAGE
+from services.validators import normalise_id_number
+
+FULL_IDENTIFIERS = "households.view_full_identifiers"  # who may see full ID numbers
+UNKNOWN_WINDOW_MESSAGE = _("请选择有效的窗口：所选窗口不存在或已停用。")
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+MONEY_INPUT = forms.NumberInput(attrs={"min": "0", "step": "0.01", "inputmode": "decimal"})
+WORKER_WIDGETS = {
+    "worker_name": forms.TextInput(attrs={"autocomplete": "off"}),
+    "worker_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    "worker_id_number": forms.TextInput(attrs={"maxlength": "18", "autocomplete": "off"}),
+}
+
+
+def _window_field(*, current: Window | None, numbered: bool) -> forms.ModelChoiceField:
+    queryset = Window.objects.filter(is_active=True)
+    if current is not None:
+        queryset = Window.objects.filter(pk=current.pk) | queryset
+    field = forms.ModelChoiceField(
+        queryset=queryset.order_by("sort_order", "code"),
+        to_field_name="code",
+        label=_("窗口"),
+        empty_label=None,
+        error_messages={"invalid_choice": UNKNOWN_WINDOW_MESSAGE},
+    )
+    if numbered:
+        # "1. 信访接待", "2. …": a clerk picks a window by typing its number.
+        position = {pk: n for n, pk in enumerate(field.queryset.values_list("pk", flat=True), 1)}
+        field.label_from_instance = lambda window: f"{position[window.pk]}. {window.name}"
+    return field
+
+
+class WorkerFieldsMixin:
+    def clean_worker_id_number(self):
+        return normalise_id_number(self.cleaned_data.get("worker_id_number", ""))
+
+
+class CaseForm(WorkerFieldsMixin, forms.ModelForm):
+    """The case log entry. Closed cases are refused: reopen first (issue 5, "Bad input")."""
+
+    class Meta:
+        model = Case
+        fields = [
+            "worker_name",
+            "worker_phone",
+            "worker_id_number",
+            "matter",
+            "window",
+            "channel",
+            "outcome",
+            "follow_up_on",
+            "received_at",
+            "handler",
+            "organisation",
+        ]
+        widgets = {
+            **WORKER_WIDGETS,
+            "matter": forms.Textarea(attrs={"rows": 3}),
+            "outcome": forms.Textarea(attrs={"rows": 3}),
+            "follow_up_on": DATE_INPUT,
+            "received_at": DATETIME_INPUT,
+        }
+
+    numbered_windows = False
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        current = self.instance.window if self.instance.window_id else None
+        self.fields["window"] = _window_field(current=current, numbered=self.numbered_windows)
+        handlers = User.objects.visible_to(user).filter(is_active=True) | User.objects.filter(
+            pk=user.pk
+        )
+        if self.instance.handler_id:
+            handlers = handlers | User.objects.filter(pk=self.instance.handler_id)
+        self.fields["handler"].queryset = handlers.distinct().order_by("username")
+        organisations = Organisation.objects.visible_to(user).filter(is_active=True)
+        self.fields["organisation"].queryset = organisations
+        self.fields["organisation"].empty_label = None
+        if user.organisation_id and not self.instance.pk and not self.initial.get("organisation"):
+            self.initial["organisation"] = user.organisation_id
+        # The earlier cases of this worker show while name, phone or ID are typed (htmx).
+        lookup = {
+            "hx-get": reverse("services:earlier_cases"),
+            "hx-trigger": "input changed delay:300ms, change",
+            "hx-target": "#earlier-cases",
+            "hx-include": "#id_worker_name, #id_worker_phone, #id_worker_id_number",
+            "hx-sync": "closest form:replace",
+        }
+        if self.instance.pk:
+            lookup["hx-vals"] = f'{{"exclude": "{self.instance.pk}"}}'
+        for name in ("worker_name", "worker_phone", "worker_id_number"):
+            self.fields[name].widget.attrs.update(lookup)
+        if self.instance.worker_id_number and not user.has_perm(FULL_IDENTIFIERS):
+            del self.fields["worker_id_number"]  # kept as it is, never shown in full
+
+    def clean(self):
+        if self.instance.pk and self.instance.is_closed:
+            raise forms.ValidationError(CASE_CLOSED_MESSAGE, code="case_closed")
+        return super().clean()
+
+
+class QuickCaseForm(CaseForm):
+    """The counter form: one-line inputs so that Enter saves, numbered windows, sensible
+    defaults (a visit, now, this clerk, the clerk's organisation and last window)."""
+
+    close_now = forms.BooleanField(label=_("当场办结"), required=False)
+    numbered_windows = True
+
+    class Meta(CaseForm.Meta):
+        widgets = {
+            **CaseForm.Meta.widgets,
+            "matter": forms.TextInput(attrs={"autocomplete": "off"}),
+            "outcome": forms.TextInput(attrs={"autocomplete": "off"}),
+        }
+
+    field_order = [
+        "worker_name",
+        "worker_phone",
+        "worker_id_number",
+        "matter",
+        "window",
+        "channel",
+        "outcome",
+        "close_now",
+        "follow_up_on",
+        "received_at",
+        "handler",
+        "organisation",
+    ]
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["worker_name"].widget.attrs["autofocus"] = True
+        self.fields["channel"].choices = [
+            (value, f"{number}. {label}")
+            for number, (value, label) in enumerate(Case.Channel.choices, start=1)
+        ]
+        self.initial["received_at"] = timezone.localtime().replace(second=0, microsecond=0)
+        if not self.initial.get("handler"):
+            self.initial["handler"] = user.pk
+        if not self.initial.get("window"):
+            self.initial["window"] = (
+                Case.objects.filter(created_by=user, window__is_active=True)
+                .order_by("-pk")
+                .values_list("window__code", flat=True)
+                .first()
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("close_now") and not (cleaned.get("outcome") or "").strip():
+            self.add_error("outcome", OUTCOME_REQUIRED_MESSAGE)
+        return cleaned
+
+
+class CloseCaseForm(forms.Form):
+    outcome = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReferCaseForm(forms.Form):
+    referred_to = forms.CharField(label=_("转办单位"), max_length=100)
+    note = forms.CharField(
+        label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReopenCaseForm(forms.Form):
+    reason = forms.CharField(label=_("重新打开的原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LegalAidForm(forms.ModelForm):
+    class Meta:
+        model = LegalAidCase
+        fields = [
+            "dispute_type",
+            "employer",
+            "lawyer",
+            "fees_waived",
+            "wages_recovered",
+            "is_migrant_worker",
+            "outcome",
+        ]
+        widgets = {
+            "fees_waived": MONEY_INPUT,
+            "wages_recovered": MONEY_INPUT,
+            "outcome": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean(self):
+        if self.instance.case.is_closed:
+            raise forms.ValidationError(CASE_CLOSED_MESSAGE, code="case_closed")
+        return super().clean()
+
+
+def _organisation_field(form: forms.ModelForm, user: User) -> None:
+    field = form.fields["organisation"]
+    field.queryset = Organisation.objects.visible_to(user).filter(is_active=True)
+    field.empty_label = None
+    if user.organisation_id and not form.instance.pk:
+        field.initial = user.organisation_id
+
+
+class JobReferralForm(WorkerFieldsMixin, forms.ModelForm):
+    class Meta:
+        model = JobReferral
+        fields = [
+            "worker_name",
+            "worker_phone",
+            "worker_id_number",
+            "employer",
+            "position",
+            "referred_on",
+            "result",
+            "note",
+            "organisation",
+            "case",
+        ]
+        widgets = {
+            **WORKER_WIDGETS,
+            "referred_on": DATE_INPUT,
+            "note": forms.Textarea(attrs={"rows": 2}),
+            "case": forms.HiddenInput,
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        _organisation_field(self, user)
+        self.fields["case"].queryset = Case.objects.visible_to(user)
+
+
+class TrainingCourseForm(forms.ModelForm):
+    class Meta:
+        model = TrainingCourse
+        fields = ["name", "starts_on", "ends_on", "organisation", "description"]
+        widgets = {
+            "starts_on": DATE_INPUT,
+            "ends_on": DATE_INPUT,
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        _organisation_field(self, user)
+
+
+class TrainingAttendeeForm(WorkerFieldsMixin, forms.ModelForm):
+    class Meta:
+        model = TrainingAttendee
+        fields = [
+            "worker_name",
+            "worker_phone",
+            "worker_id_number",
+            "certificate_obtained",
+            "certificate_name",
+        ]
+        widgets = WORKER_WIDGETS

@@ -1,0 +1,239 @@
+"""Reads of the service centre: lists, the earlier-cases hint, "my work" and the statistics
+that the statistics page and the reports consume. Every figure is an aggregate query."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, ExtractMonth
+from django.utils import timezone
+
+from orgs.models import Organisation
+from orgs.pii import keyed_hash
+from orgs.roles import Role
+from services.models import Case, JobReferral, LegalAidCase, TrainingAttendee, Window
+from services.validators import normalise_id_number
+
+ZERO = Decimal("0.00")
+EARLIER_CASES_LIMIT = 10
+
+
+def case_list(*, user) -> QuerySet[Case]:
+    return Case.objects.visible_to(user).select_related("window", "handler", "organisation")
+
+
+def household_for_worker(*, user, id_number: str):
+    """The open household file in the user's scope whose worker has this ID number, if any."""
+    if not id_number:
+        return None
+    from households.idnumbers import id_hash
+    from households.models import Household
+
+    return (
+        Household.objects.visible_to(user)
+        .open()
+        .filter(id_hash=id_hash(id_number))
+        .order_by("-pk")
+        .first()
+    )
+
+
+def cases_for_household(household, user) -> QuerySet[Case]:
+    """The household's service cases for its timeline: those linked to the file and those
+    logged with the worker's ID number before the file existed, in the user's scope."""
+    match = Q(household=household)
+    if household.id_hash:
+        match |= Q(worker_id_hash=household.id_hash)
+    return (
+        Case.objects.visible_to(user)
+        .filter(match)
+        .select_related("window", "handler")
+        .order_by("-received_at", "-pk")
+    )
+
+
+def earlier_cases(
+    *, user, name: str = "", phone: str = "", id_number: str = "", exclude_pk=None
+) -> dict:
+    """A worker's earlier cases in the user's scope, matched on the ID number, the phone or
+    the full name, newest first; `matches` says what matched for each case."""
+    name = (name or "").strip()
+    phone = "".join((phone or "").split())
+    id_number = normalise_id_number(id_number)
+    id_hash = keyed_hash(id_number) if len(id_number) == 18 else ""
+    wanted = Q()
+    if id_hash:
+        wanted |= Q(worker_id_hash=id_hash)
+    if len(phone) >= 7:
+        wanted |= Q(worker_phone=phone)
+    if len(name) >= 2:
+        wanted |= Q(worker_name=name)
+    if not wanted:
+        return {"cases": [], "total": 0, "searched": False}
+    found = case_list(user=user).filter(wanted)
+    if exclude_pk:
+        found = found.exclude(pk=exclude_pk)
+    cases = list(found.order_by("-received_at", "-pk")[:EARLIER_CASES_LIMIT])
+    total = len(cases) if len(cases) < EARLIER_CASES_LIMIT else found.count()
+    for case in cases:
+        case.matches = [
+            label
+            for label, hit in (
+                ("id", id_hash and case.worker_id_hash == id_hash),
+                ("phone", len(phone) >= 7 and case.worker_phone == phone),
+                ("name", len(name) >= 2 and case.worker_name == name),
+            )
+            if hit
+        ]
+    return {"cases": cases, "total": total, "searched": True}
+
+
+def overdue_follow_ups(*, user, today: date | None = None) -> QuerySet[Case]:
+    """Unclosed cases past their follow-up date: a clerk's own, a supervisor's whole scope."""
+    found = Case.objects.visible_to(user).follow_up_overdue(today)
+    if not (user.is_superuser or user.has_role(Role.SUPERVISOR, Role.ADMIN)):
+        found = found.filter(handler=user)
+    return found.select_related("window", "handler").order_by("follow_up_on", "pk")
+
+
+# --- Statistics -------------------------------------------------------------------------
+
+
+def _day_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    """Aware datetimes from the start of date_from to the start of the day after date_to, so
+    that the received_at index is used and days follow the local time zone."""
+    start = timezone.make_aware(datetime.combine(date_from, time.min))
+    end = timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min))
+    return start, end
+
+
+def _in_scope(queryset: QuerySet, scope, org_lookup: str) -> QuerySet:
+    """Limit a scoped queryset to a user's subtree, one organisation's subtree, or a queryset
+    of organisations (as the reports pass them)."""
+    if isinstance(scope, QuerySet):
+        return queryset.filter(**{f"{org_lookup}__in": scope})
+    if isinstance(scope, Organisation):
+        return queryset.filter(**{f"{org_lookup}__path__startswith": scope.path})
+    return queryset.visible_to(scope)
+
+
+def cases_in_period(*, scope, date_from: date, date_to: date) -> QuerySet[Case]:
+    start, end = _day_bounds(date_from, date_to)
+    return _in_scope(Case.objects.all(), scope, "organisation").filter(
+        received_at__gte=start, received_at__lt=end
+    )
+
+
+def _windows_for(codes_with_cases) -> list[Window]:
+    """Active windows, and retired ones only where they have cases."""
+    return list(Window.objects.filter(Q(is_active=True) | Q(code__in=list(codes_with_cases))))
+
+
+def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, date_to: date):
+    """The centre's figures for a period (dates inclusive): cases by window and channel, legal
+    aid and wages recovered (of which for migrant workers), referrals and placements, trainees
+    and certificates. Scope: a user, an organisation (its subtree) or a queryset of
+    organisations. Legal aid counts by the date the case was logged, referrals by the referral
+    date, trainees by the course start date."""
+    scope = organisations_qs_or_user_scope
+    cases = cases_in_period(scope=scope, date_from=date_from, date_to=date_to)
+
+    by_window = dict(
+        cases.order_by()
+        .values("window__code")
+        .annotate(n=Count("id"))
+        .values_list("window__code", "n")
+    )
+    cases_by_window = {w.code: by_window.get(w.code, 0) for w in _windows_for(by_window)}
+    by_channel = dict(
+        cases.order_by().values("channel").annotate(n=Count("id")).values_list("channel", "n")
+    )
+    cases_by_channel = {channel: by_channel.get(channel, 0) for channel in Case.Channel.values}
+
+    money = DecimalField(max_digits=14, decimal_places=2)
+    start, end = _day_bounds(date_from, date_to)
+    legal_aid = _in_scope(LegalAidCase.objects.all(), scope, "case__organisation").filter(
+        case__received_at__gte=start, case__received_at__lt=end
+    )
+    legal = legal_aid.aggregate(
+        cases=Count("id"),
+        wages=Coalesce(Sum("wages_recovered"), Value(ZERO), output_field=money),
+        wages_migrant=Coalesce(
+            Sum("wages_recovered", filter=Q(is_migrant_worker=True)),
+            Value(ZERO),
+            output_field=money,
+        ),
+    )
+    referrals = _in_scope(JobReferral.objects.all(), scope, "organisation").filter(
+        referred_on__gte=date_from, referred_on__lte=date_to
+    )
+    placed = referrals.aggregate(
+        referred=Count("id"), placed=Count("id", filter=Q(result=JobReferral.Result.PLACED))
+    )
+    attendees = _in_scope(TrainingAttendee.objects.all(), scope, "course__organisation").filter(
+        course__starts_on__gte=date_from, course__starts_on__lte=date_to
+    )
+    trained = attendees.aggregate(
+        trainees=Count("id"), certificates=Count("id", filter=Q(certificate_obtained=True))
+    )
+    return {
+        "date_from": date_from,
+        "date_to": date_to,
+        "cases_by_window": cases_by_window,
+        "cases_by_channel": cases_by_channel,
+        "cases_total": sum(by_channel.values()),
+        "legal_aid": {
+            "cases": legal["cases"],
+            "wages_recovered": Decimal(legal["wages"]).quantize(ZERO),
+            "wages_recovered_migrant": Decimal(legal["wages_migrant"]).quantize(ZERO),
+        },
+        "job_referrals": {"referred": placed["referred"], "placed": placed["placed"]},
+        "trainees": trained["trainees"],
+        "certificates": trained["certificates"],
+    }
+
+
+def case_statistics(*, scope, year: int, within_days: int) -> dict:
+    """For the statistics page: cases per window × channel, per month × window and per month ×
+    channel, and how many cases logged in the year were closed within N days."""
+    cases = cases_in_period(scope=scope, date_from=date(year, 1, 1), date_to=date(year, 12, 31))
+    grid = (
+        cases.order_by()
+        .values("window__code", "channel")
+        .annotate(n=Count("id"))
+        .values_list("window__code", "channel", "n")
+    )
+    window_channel = {(code, channel): n for code, channel, n in grid}
+    monthly = cases.order_by().annotate(month=ExtractMonth("received_at"))
+    month_window = {
+        (month, code): n
+        for month, code, n in monthly.values("month", "window__code")
+        .annotate(n=Count("id"))
+        .values_list("month", "window__code", "n")
+    }
+    month_channel = {
+        (month, channel): n
+        for month, channel, n in monthly.values("month", "channel")
+        .annotate(n=Count("id"))
+        .values_list("month", "channel", "n")
+    }
+    closing = cases.aggregate(
+        closed=Count("id", filter=Q(status=Case.Status.CLOSED)),
+        closed_within=Count(
+            "id",
+            filter=Q(
+                status=Case.Status.CLOSED,
+                closed_at__lte=F("received_at") + timedelta(days=within_days),
+            ),
+        ),
+    )
+    codes = {code for code, _channel in window_channel}
+    return {
+        "windows": _windows_for(codes),
+        "window_channel": window_channel,
+        "month_window": month_window,
+        "month_channel": month_channel,
+        "closed": closing["closed"],
+        "closed_within": closing["closed_within"],
+        "within_days": within_days,
+    }

@@ -1,0 +1,242 @@
+"""Writes of the service centre. Views, the admin and the demo call these; none re-implements
+a rule. Each checks permission, scope and state first and runs in one transaction."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orgs.scoping import user_can_reach
+from services.models import (
+    Case,
+    CaseEvent,
+    JobReferral,
+    LegalAidCase,
+    TrainingAttendee,
+    TrainingCourse,
+)
+from services.selectors import household_for_worker
+
+CASE_CLOSED_MESSAGE = _("该案件已办结，不能修改；如需修改请先重新打开。")
+CASE_NOT_CLOSED_MESSAGE = _("只有已办结的案件才能重新打开。")
+WINDOW_RETIRED_MESSAGE = _("窗口“%(window)s”已停用，不能用于新的登记。")
+OUTCOME_REQUIRED_MESSAGE = _("办结案件须填写办理结果。")
+REFERRED_TO_REQUIRED_MESSAGE = _("转办须填写转办单位。")
+REOPEN_REASON_REQUIRED_MESSAGE = _("重新打开须填写原因。")
+OUT_OF_SCOPE_MESSAGE = _("该组织不在您的管辖范围内。")
+HANDLER_OUT_OF_SCOPE_MESSAGE = _("经办人须为本辖区的工作人员。")
+
+
+def _require(user, perm: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _require_scope(user, organisation) -> None:
+    if not user_can_reach(user, organisation):
+        raise PermissionDenied(OUT_OF_SCOPE_MESSAGE)
+
+
+def _locked_case(case: Case) -> Case:
+    """The case as stored, locked for the rest of the transaction."""
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _check_case_fields(*, user, case: Case, previous: Case | None) -> None:
+    case.full_clean()
+    _require_scope(user, case.organisation)
+    if not case.window.is_active and (previous is None or previous.window_id != case.window_id):
+        raise ValidationError({"window": WINDOW_RETIRED_MESSAGE % {"window": case.window.name}})
+    if case.handler_id != user.pk and not user_can_reach(user, case.handler.organisation):
+        raise ValidationError({"handler": HANDLER_OUT_OF_SCOPE_MESSAGE})
+
+
+def _link_household(*, user, case: Case, previous_hash: str) -> None:
+    """Link the open household file in the user's scope with the worker's ID number."""
+    if not case.worker_id_hash:
+        case.household = None
+        return
+    match = household_for_worker(user=user, id_number=case.worker_id_number)
+    if match is not None:
+        case.household = match
+    elif case.worker_id_hash != previous_hash:
+        case.household = None
+
+
+def _event(*, case: Case, user, action: str, from_status: str, note: str = "") -> None:
+    CaseEvent.objects.create(
+        case=case,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        actor=user,
+        note=note,
+    )
+
+
+@transaction.atomic
+def case_create(*, user, case: Case, close_now: bool = False) -> Case:
+    """Log a letter, call or visit (DOMAIN.md "The service centre"); a case answered at the
+    counter may be closed at once."""
+    _require(user, "services.add_case")
+    case.normalise_worker()
+    case.status = Case.Status.OPEN
+    case.closed_at = None
+    case.created_by = user
+    _check_case_fields(user=user, case=case, previous=None)
+    _link_household(user=user, case=case, previous_hash="")
+    case.save()
+    _event(case=case, user=user, action=CaseEvent.Action.LOGGED, from_status="")
+    if close_now:
+        case_close(user=user, case=case, outcome=case.outcome)
+    return case
+
+
+@transaction.atomic
+def case_update(*, user, case: Case) -> Case:
+    """Change what was logged; a closed case must be reopened first (issue 5, "Bad input")."""
+    _require(user, "services.change_case")
+    previous = _locked_case(case)
+    _require_scope(user, previous.organisation)
+    if previous.is_closed:
+        raise ValidationError(CASE_CLOSED_MESSAGE, code="case_closed")
+    # State moves only through close / refer / reopen.
+    case.status, case.closed_at, case.referred_to = (
+        previous.status,
+        previous.closed_at,
+        previous.referred_to,
+    )
+    case.created_by_id = previous.created_by_id
+    case.normalise_worker()
+    _check_case_fields(user=user, case=case, previous=previous)
+    _link_household(user=user, case=case, previous_hash=previous.worker_id_hash)
+    case.save()
+    return case
+
+
+@transaction.atomic
+def case_close(*, user, case: Case, outcome: str) -> Case:
+    """Close an open or referred case with its outcome."""
+    _require(user, "services.change_case")
+    current = _locked_case(case)
+    _require_scope(user, current.organisation)
+    if current.is_closed:
+        raise ValidationError(CASE_CLOSED_MESSAGE, code="case_closed")
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise ValidationError({"outcome": OUTCOME_REQUIRED_MESSAGE})
+    from_status = current.status
+    current.status = Case.Status.CLOSED
+    current.closed_at = timezone.now()
+    current.outcome = outcome
+    current.save(update_fields=["status", "closed_at", "outcome"])
+    _event(case=current, user=user, action=CaseEvent.Action.CLOSED, from_status=from_status)
+    case.status, case.closed_at, case.outcome = current.status, current.closed_at, outcome
+    return current
+
+
+@transaction.atomic
+def case_refer(*, user, case: Case, referred_to: str, note: str = "") -> Case:
+    """Refer an unclosed case to another body (转办); it stays unclosed until closed here."""
+    _require(user, "services.change_case")
+    current = _locked_case(case)
+    _require_scope(user, current.organisation)
+    if current.is_closed:
+        raise ValidationError(CASE_CLOSED_MESSAGE, code="case_closed")
+    referred_to = (referred_to or "").strip()
+    if not referred_to:
+        raise ValidationError({"referred_to": REFERRED_TO_REQUIRED_MESSAGE})
+    from_status = current.status
+    current.status = Case.Status.REFERRED
+    current.referred_to = referred_to
+    current.save(update_fields=["status", "referred_to"])
+    _event(
+        case=current,
+        user=user,
+        action=CaseEvent.Action.REFERRED,
+        from_status=from_status,
+        note=f"{referred_to}\n{note}".strip(),
+    )
+    return current
+
+
+@transaction.atomic
+def case_reopen(*, user, case: Case, reason: str) -> Case:
+    """Reopen a closed case, with the reason, so that it can be changed again."""
+    _require(user, "services.change_case")
+    current = _locked_case(case)
+    _require_scope(user, current.organisation)
+    if not current.is_closed:
+        raise ValidationError(CASE_NOT_CLOSED_MESSAGE, code="case_not_closed")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": REOPEN_REASON_REQUIRED_MESSAGE})
+    current.status = Case.Status.OPEN
+    current.closed_at = None
+    current.save(update_fields=["status", "closed_at"])
+    _event(
+        case=current,
+        user=user,
+        action=CaseEvent.Action.REOPENED,
+        from_status=Case.Status.CLOSED,
+        note=reason,
+    )
+    return current
+
+
+@transaction.atomic
+def legal_aid_save(*, user, legal_aid: LegalAidCase) -> LegalAidCase:
+    """Record the legal-aid details of a case (wages recovered ≥ 0); not on a closed case."""
+    _require(user, "services.change_legalaidcase" if legal_aid.pk else "services.add_legalaidcase")
+    case = _locked_case(legal_aid.case)
+    _require_scope(user, case.organisation)
+    if case.is_closed:
+        raise ValidationError(CASE_CLOSED_MESSAGE, code="case_closed")
+    legal_aid.full_clean()
+    legal_aid.save()
+    return legal_aid
+
+
+@transaction.atomic
+def referral_save(*, user, referral: JobReferral) -> JobReferral:
+    """Record a job referral and its result (职业介绍)."""
+    _require(user, "services.change_jobreferral" if referral.pk else "services.add_jobreferral")
+    if referral.pk:
+        _require_scope(user, JobReferral.objects.get(pk=referral.pk).organisation)
+    else:
+        referral.created_by = user
+    _require_scope(user, referral.organisation)
+    if referral.case_id:
+        _require_scope(user, referral.case.organisation)
+    referral.normalise_worker()
+    referral.full_clean()
+    referral.save()
+    return referral
+
+
+@transaction.atomic
+def course_save(*, user, course: TrainingCourse) -> TrainingCourse:
+    """Record a training course (技能培训)."""
+    _require(user, "services.change_trainingcourse" if course.pk else "services.add_trainingcourse")
+    if course.pk:
+        _require_scope(user, TrainingCourse.objects.get(pk=course.pk).organisation)
+    else:
+        course.created_by = user
+    _require_scope(user, course.organisation)
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def attendee_save(*, user, attendee: TrainingAttendee) -> TrainingAttendee:
+    """Record a course attendee and the certificate obtained, if any."""
+    _require(
+        user,
+        "services.change_trainingattendee" if attendee.pk else "services.add_trainingattendee",
+    )
+    _require_scope(user, attendee.course.organisation)
+    attendee.normalise_worker()
+    attendee.full_clean()
+    attendee.save()
+    return attendee

@@ -1,0 +1,184 @@
+"""Fixtures for the funds tests: reference rows, files on file since a given date, money in an
+account, and requests walked to approved or paid through the real services."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+
+from funds import services
+from funds.models import AssistanceStandard, AssistanceType, FundSource
+from households import services as household_services
+from households.models import Category, Cause, Household
+from households.services import MemberData
+from orgs.models import User
+from tests.households.conftest import dibao, make_household, new_id, walk  # noqa: F401
+
+ACCOUNT = "6222020200112233445"
+BANK = "中国工商银行南宁分行"
+FILED_ON = date(2016, 3, 1)
+
+
+@pytest.fixture
+def sources(db):
+    return {source.code: source for source in FundSource.objects.all()}
+
+
+@pytest.fixture
+def types(db):
+    return {kind.code: kind for kind in AssistanceType.objects.all()}
+
+
+@pytest.fixture
+def add_user(orgs, users):
+    """add_user("supervisor2_450102", "450102", "supervisor") creates another staff user."""
+
+    def _add(username, org_code, role):
+        user = User.objects.create(
+            username=username,
+            full_name=username,
+            organisation=orgs[org_code],
+            is_staff=role != "clerk",
+        )
+        user.groups.add(Group.objects.get(name=role))
+        users[username] = user
+        return user
+
+    return _add
+
+
+@pytest.fixture
+def filed(users, orgs, dibao):  # noqa: F811
+    """filed(on=date(2016, 3, 1)) files a household (with a bank account) that is on file from
+    `on` to today, through the household services (imported, back-dated transitions)."""
+
+    def _filed(*, on=FILED_ON, org="450102", clerk=None, category="deep", **fields):
+        clerk = users[clerk or f"clerk_{org}"]
+        household = Household(
+            organisation=orgs[org],
+            worker_name=fields.pop("worker_name", "张小明"),
+            id_number=fields.pop("id_number", None) or new_id(),
+            primary_cause=Cause.objects.get(code="illness"),
+            category=Category.objects.get(code=category) if category else None,
+            bank_name=fields.pop("bank_name", BANK),
+            bank_account=fields.pop("bank_account", ACCOUNT),
+            **fields,
+        )
+        members = [
+            MemberData(relation="self", name="", monthly_income=Decimal("600.00")),
+            MemberData(relation="spouse", name="李芳", id_number=new_id(1982)),
+        ]
+        household_services.household_create(
+            user=clerk, household=household, members=members, applied_on=on - timedelta(days=40)
+        )
+        for action, days in (("submit", 35), ("review", 30)):
+            household_services.transition_apply(
+                user=clerk,
+                household=household,
+                action=action,
+                effective_date=on - timedelta(days=days),
+                imported=True,
+            )
+        household_services.notice_start(
+            user=clerk,
+            organisation=household.organisation,
+            households=[household],
+            starts_on=on - timedelta(days=25),
+            objection_contact="0771-12351",
+        )
+        household_services.transition_apply(
+            user=clerk,
+            household=household,
+            action="approve",
+            effective_date=on,
+            reason="历史档案导入",
+            imported=True,
+        )
+        household.refresh_from_db()
+        return household
+
+    return _filed
+
+
+@pytest.fixture
+def receive(users, orgs, sources):
+    """receive("10000.00") records a receipt (central source, county 450102 by default)."""
+
+    def _receive(
+        amount,
+        *,
+        source="central",
+        org="450102",
+        on=date(2016, 1, 10),
+        year=None,
+        document_number="桂财行〔2016〕1号",
+        by=None,
+    ):
+        return services.receipt_record(
+            user=users[by or f"finance_{org}"],
+            organisation=orgs[org],
+            source=sources[source],
+            year=year or on.year,
+            amount=Decimal(amount),
+            received_on=on,
+            document_number=document_number,
+        )
+
+    return _receive
+
+
+@pytest.fixture
+def ask(users, types, sources):
+    """ask(household, "1000.00") files a request as the household's clerk."""
+
+    def _ask(household, amount, *, kind="other", source="central", on=None, by=None, **extra):
+        return services.request_create(
+            user=users[by or f"clerk_{household.organisation.code}"],
+            household=household,
+            assistance_type=types[kind],
+            source=sources[source],
+            amount=Decimal(amount),
+            reason=extra.pop("reason", "因病致困，申请帮扶"),
+            requested_on=on,
+            **extra,
+        )
+
+    return _ask
+
+
+@pytest.fixture
+def approve(users):
+    def _approve(request, *, by=None, **extra):
+        by = by or f"supervisor_{request.organisation.code}"
+        return services.request_approve(user=users[by], request=request, **extra)
+
+    return _approve
+
+
+@pytest.fixture
+def pay(users):
+    def _pay(request, *, on=None, by=None, reference="BANK-0001"):
+        by = by or f"finance_{request.organisation.code}"
+        entry = services.payment_mark_paid(
+            user=users[by],
+            request=request,
+            paid_on=on or request.requested_on,
+            bank_reference=reference,
+        )
+        request.refresh_from_db()
+        return entry
+
+    return _pay
+
+
+@pytest.fixture
+def standard(orgs, types):
+    """standard("living", year=2026, amount_cap="500.00", …) for the region."""
+
+    def _standard(kind, *, year, org="450000", **fields):
+        return AssistanceStandard.objects.create(
+            organisation=orgs[org], year=year, assistance_type=types[kind], **fields
+        )
+
+    return _standard

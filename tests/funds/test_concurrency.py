@@ -1,0 +1,102 @@
+"""The balance under concurrency, on PostgreSQL with real threads and connections: twenty
+supervisors approving at once against money for ten approve exactly ten."""
+
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from funds import selectors, services
+from funds.models import AssistanceRequest, RequestState
+
+D = Decimal
+YEAR = timezone.localdate().year
+
+
+def run_at_once(jobs):
+    """Run each job in its own thread (and database connection), all released together."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes = [None] * len(jobs)
+
+    def worker(index, job):
+        try:
+            barrier.wait()
+            job()
+            outcomes[index] = "ok"
+        except ValidationError as error:
+            outcomes[index] = error.messages[0]
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcomes[index] = repr(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_twenty_approvals_against_money_for_ten(filed, receive, ask, users, orgs, sources):
+    receive("10000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    requests = [ask(household, "1000.00") for _ in range(20)]
+    supervisor = users["supervisor_450102"]
+    outcomes = run_at_once(
+        [
+            lambda r=request: services.request_approve(user=supervisor, request=r)
+            for request in requests
+        ]
+    )
+    assert outcomes.count("ok") == 10, outcomes
+    assert all(o == "ok" or "可用余额不足" in o for o in outcomes), outcomes
+    assert AssistanceRequest.objects.filter(state=RequestState.APPROVED).count() == 10
+    assert selectors.committed(organisation=orgs["450102"], source=sources["central"]) == D(
+        "10000.00"
+    )
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_approvals_payments_and_a_refund_racing_never_overdraw(
+    filed, receive, ask, approve, users, orgs, sources
+):
+    receive("10000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    approved = [approve(ask(household, "1000.00")) for _ in range(4)]
+    waiting = [ask(household, "1000.00") for _ in range(8)]
+    finance, supervisor = users["finance_450102"], users["supervisor_450102"]
+    today = timezone.localdate()
+    jobs = [
+        lambda r=r: services.payment_mark_paid(
+            user=finance, request=r, paid_on=today, bank_reference=f"B{r.pk}"
+        )
+        for r in approved
+    ]
+    jobs += [lambda r=r: services.request_approve(user=supervisor, request=r) for r in waiting]
+    jobs.append(
+        lambda: services.refund_record(
+            user=finance,
+            organisation=orgs["450102"],
+            source=sources["central"],
+            amount=D("3000.00"),
+            refunded_on=today,
+            document_number="桂财行〔2026〕1号",
+        )
+    )
+    outcomes = run_at_once(jobs)
+    assert outcomes[:4] == ["ok"] * 4, outcomes  # paying approved money always succeeds
+    balance = selectors.balance(organisation=orgs["450102"], source=sources["central"])
+    committed = selectors.committed(organisation=orgs["450102"], source=sources["central"])
+    assert balance >= 0 and balance - committed >= 0
+    refunded = outcomes[-1] == "ok"
+    approvals = outcomes[4:12].count("ok")
+    assert approvals == (3 if refunded else 6), outcomes
+    assert balance == D("6000.00") - (D("3000.00") if refunded else 0)

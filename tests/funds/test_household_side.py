@@ -1,0 +1,99 @@
+"""The household side and "my work": the file's timeline shows its requests and payments; the
+panels show what each role has to do; the demo standards seed idempotently."""
+
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+
+from django.test import RequestFactory
+from django.utils import timezone
+
+from funds import demo, services, work
+from funds.models import AssistanceStandard
+from funds.timeline import timeline_entries
+
+D = Decimal
+YEAR = timezone.localdate().year
+
+
+def test_the_timeline_shows_requests_approvals_and_payments(
+    filed, receive, ask, approve, pay, users
+):
+    receive("10000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    paid = approve(ask(household, "800.00", kind="medical"), reason="同意")
+    pay(paid, reference="ICBC-1")
+    ask(household, "500.00", kind="living")
+    entries = timeline_entries(household, users["clerk_450102"])
+    kinds = sorted(entry["kind"] for entry in entries)
+    assert kinds == [
+        "assistance_approval",
+        "assistance_payment",
+        "assistance_request",
+        "assistance_request",
+    ]
+    payment = next(e for e in entries if e["kind"] == "assistance_payment")
+    assert payment["title"] == "发放医疗救助 800.00 元（中央财政）"
+    assert "622202*********3445" in payment["detail"] and "ICBC-1" in payment["detail"]
+    assert "6222020200112233445" not in payment["detail"]
+    assert payment["url"] == f"/funds/requests/{paid.pk}/"
+    assert all({"date", "kind", "title", "detail", "url"} <= set(e) for e in entries)
+    # the other county and roles without the permission see nothing
+    assert timeline_entries(household, users["clerk_450103"]) == []
+    assert timeline_entries(household, users["admin_450102"]) == []
+
+
+def panels_for(user):
+    request = RequestFactory().get("/")
+    request.user = user
+    return {panel["title"]: panel for panel in work.panels(request)}
+
+
+def test_my_work_panels(filed, receive, ask, approve, users, orgs):
+    receive("10000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    ask(household, "100.00")
+    failed = approve(ask(household, "200.00"))
+    approve(ask(household, "300.00"))
+    services.payment_mark_failed(user=users["finance_450102"], request=failed, reason="账号错误")
+    supervisor = panels_for(users["supervisor_450102"])
+    assert supervisor["待我审批的帮扶申请"]["count"] == 1
+    finance = panels_for(users["finance_450102"])
+    assert finance["已批准待发放"]["count"] == 1
+    assert finance["已批准待发放"]["total"] == D("300.00")
+    clerk = panels_for(users["clerk_450102"])
+    assert clerk["发放失败、待更正账号"]["count"] == 1
+    assert "待我审批的帮扶申请" not in clerk
+    assert panels_for(users["supervisor_450103"]) == {}
+
+
+def test_the_home_page_shows_the_panels(filed, receive, ask, client, login):
+    receive("10000.00", on=date(YEAR, 1, 2))
+    ask(filed(), "100.00")
+    login("supervisor_450102")
+    text = client.get("/").content.decode()
+    assert "待我审批的帮扶申请" in text
+
+
+def test_demo_standards_are_idempotent(orgs):
+    out = StringIO()
+    demo.seed_reference(orgs=orgs, stdout=out)
+    count = AssistanceStandard.objects.count()
+    assert count == len(demo.DEFAULT_STANDARDS) * len(demo.standard_years())
+    demo.seed_reference(orgs=orgs, stdout=out)
+    assert AssistanceStandard.objects.count() == count
+    living = AssistanceStandard.objects.get(
+        organisation=orgs["450000"], year=YEAR, assistance_type__code="living"
+    )
+    assert (living.amount_cap, living.times_per_year) == (D("500.00"), 2)
+    assert (living.annual_months_deep, living.annual_months_relative) == (D("12"), D("8"))
+
+
+def test_demo_records_go_through_the_services(filed, orgs, users):
+    household = filed()
+    out = StringIO()
+    demo.seed_reference(orgs=orgs, stdout=out)
+    demo.seed_records(orgs=orgs, households=1, seed=1, stdout=out)
+    assert household.assistance_requests.count() == 1
+    demo.seed_records(orgs=orgs, households=1, seed=1, stdout=out)
+    assert "already exist" in out.getvalue()

@@ -1,0 +1,374 @@
+"""Payments: once only, to an open file, by someone other than the requester and approvers;
+bank batch files out (read back with openpyxl) and return files in, all or nothing; loans."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from funds import bankfiles, selectors, services
+from funds.models import (
+    EntryKind,
+    LedgerEntry,
+    PaymentBatch,
+    PaymentBatchLine,
+    Repayment,
+    RequestState,
+)
+from households import services as household_services
+from households.models import Household
+
+D = Decimal
+TODAY = timezone.localdate()
+YEAR = TODAY.year
+
+
+def snapshot():
+    return (
+        LedgerEntry.objects.count(),
+        list(selectors.AssistanceRequest.objects.order_by("pk").values_list("state", flat=True)),
+        list(PaymentBatchLine.objects.order_by("pk").values_list("result", flat=True)),
+    )
+
+
+def refuse(call, message, field=None):
+    before = snapshot()
+    with pytest.raises(ValidationError) as exc:
+        call()
+    messages = exc.value.message_dict[field] if field else exc.value.messages
+    assert any(message in text for text in messages), messages
+    assert snapshot() == before
+    return exc.value
+
+
+@pytest.fixture
+def approved(filed, receive, ask, approve):
+    """Three approved requests of 1,000, 2,000 and 3,000 for three households."""
+    receive("10000.00", on=date(YEAR, 1, 2))
+    names = ["张小明", "王大力", "刘芳芳"]
+    return [
+        approve(ask(filed(worker_name=name), f"{(index + 1) * 1000}.00"))
+        for index, name in enumerate(names)
+    ]
+
+
+# --- Paying one request ------------------------------------------------------------------
+
+
+def test_payment_copies_name_and_account_from_the_file(approved, pay, orgs, sources):
+    request = approved[0]
+    entry = pay(request, on=TODAY, reference="ICBC-20260101-1")
+    assert (entry.kind, entry.amount, entry.request) == (EntryKind.PAYMENT, D("-1000.00"), request)
+    assert request.state == RequestState.PAID
+    assert (request.paid_worker_name, request.paid_bank_account) == (
+        "张小明",
+        "6222020200112233445",
+    )
+    assert request.paid_bank_account_masked == "622202*********3445"
+    assert request.bank_reference == "ICBC-20260101-1"
+    assert selectors.balance(organisation=orgs["450102"], source=sources["central"]) == D("9000.00")
+
+
+def test_a_payment_is_never_marked_paid_twice(approved, pay):
+    pay(approved[0])
+    refuse(lambda: pay(approved[0]), "不能重复发放")
+
+
+def test_only_approved_requests_are_paid(filed, receive, ask, pay):
+    receive("1000.00", on=date(YEAR, 1, 2))
+    request = ask(filed(), "100.00")
+    refuse(lambda: pay(request), "只有已批准待发放的申请可以发放")
+
+
+def test_no_payment_to_a_closed_file(approved, pay, users):
+    household = approved[0].household
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="deregister",
+        reason="迁出本市",
+        deregistration_reason="moved",
+        effective_date=TODAY,
+    )
+    refuse(lambda: pay(approved[0], on=TODAY), "不是在档或解困", "paid_on")
+
+
+def test_segregation_of_duties_at_payment(approved, pay, users, add_user):
+    both = users["supervisor_450102"]
+    both.groups.add(users["finance_450102"].groups.get())
+    both = type(both).objects.get(pk=both.pk)  # fresh permission cache
+    refuse(
+        lambda: services.payment_mark_paid(
+            user=both, request=approved[0], paid_on=TODAY, bank_reference="B"
+        ),
+        "不能为自己申请或审批的帮扶登记发放",
+    )
+    for username in ("clerk_450102", "viewer_450000", "finance_450103"):
+        with pytest.raises(PermissionDenied):
+            pay(approved[0], by=username)
+
+
+def test_payment_date_and_reference_rules(approved, pay, users):
+    request = approved[0]
+    refuse(lambda: pay(request, on=TODAY + timedelta(days=1)), "不能晚于今天", "paid_on")
+    refuse(lambda: pay(request, on=request.requested_on - timedelta(days=1)), "早于申请日期")
+    refuse(lambda: pay(request, reference=" "), "银行流水号", "bank_reference")
+
+
+def test_failed_payment_goes_back_to_the_clerk(approved, users, pay, orgs, sources):
+    request = approved[0]
+    services.payment_mark_failed(user=users["finance_450102"], request=request, reason="户名不符")
+    request.refresh_from_db()
+    assert request.state == RequestState.FAILED
+    assert request in selectors.failed_payments(user=users["clerk_450102"])
+    # still committed: the money waits for the corrected account
+    assert selectors.committed(organisation=orgs["450102"], source=sources["central"]) == D(
+        "6000.00"
+    )
+    services.request_retry(user=users["clerk_450102"], request=request)
+    request.refresh_from_db()
+    assert request.state == RequestState.APPROVED
+    pay(request)
+
+
+# --- Bank batch file out -------------------------------------------------------------------
+
+
+def test_batch_file_lists_approved_unpaid_with_a_control_total(approved, users, orgs, filed):
+    sneaky = approved[2].household
+    sneaky.bank_name = '=HYPERLINK("http://x")'
+    sneaky.save(update_fields=["bank_name"])
+    batch, skipped = services.batch_create(
+        user=users["finance_450102"], organisation=orgs["450102"]
+    )
+    assert skipped == []
+    assert (batch.line_count, batch.total) == (3, D("6000.00"))
+    wb = load_workbook(BytesIO(bankfiles.batch_workbook(batch)))
+    ws = wb["代发明细"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert list(rows[0]) == bankfiles.BATCH_HEADER
+    first = rows[1]
+    household = approved[0].household
+    assert first[1] == "张小明"
+    assert first[2] == household.id_number  # the bank needs the full number
+    assert first[3] == "6222020200112233445"
+    assert ws.cell(row=2, column=4).data_type == "s"  # text, never a float
+    assert D(str(first[5])) == D("1000.00")
+    assert first[6] == f"{batch.number}-0001"
+    assert rows[3][4] == '\'=HYPERLINK("http://x")'  # formula injection neutralised
+    total = rows[-1]
+    assert total[0] == "合计" and total[1] == "3笔" and D(str(total[5])) == D("6000.00")
+    assert sum(D(str(row[5])) for row in rows[1:-1]) == D(str(total[5]))
+
+
+def test_a_request_is_in_one_pending_batch_only(approved, users, orgs, pay):
+    services.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
+    refuse(
+        lambda: services.batch_create(user=users["finance_450102"], organisation=orgs["450102"]),
+        "没有可以代发的已批准申请",
+    )
+    refuse(lambda: pay(approved[0]), "请以银行回盘结果登记")
+    refuse(
+        lambda: services.request_cancel(
+            user=users["clerk_450102"], request=approved[0], reason="x"
+        ),
+        "待银行回盘",
+    )
+
+
+def test_files_without_account_or_closed_are_left_out(approved, users, orgs):
+    Household.objects.filter(pk=approved[0].household_id).update(bank_account="")
+    batch, skipped = services.batch_create(
+        user=users["finance_450102"], organisation=orgs["450102"]
+    )
+    assert batch.line_count == 2
+    assert len(skipped) == 1 and "未登记银行账号" in skipped[0]
+
+
+def test_batch_needs_finance_of_the_subtree(approved, users, orgs):
+    for username in ("clerk_450102", "supervisor_450102", "finance_450103"):
+        with pytest.raises(PermissionDenied):
+            services.batch_create(user=users[username], organisation=orgs["450102"])
+    assert PaymentBatch.objects.count() == 0
+
+
+# --- Bank return file in ------------------------------------------------------------------
+
+
+def return_file(rows, header=("业务参考号", "结果", "失败原因", "银行流水号")):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(header))
+    for row in rows:
+        ws.append(list(row))
+    buffer = BytesIO()
+    wb.save(buffer)
+    return SimpleUploadedFile(
+        "return.xlsx",
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@pytest.fixture
+def batch(approved, users, orgs):
+    made, _ = services.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
+    return made
+
+
+def reconcile(batch, users, rows, **kwargs):
+    parsed = bankfiles.read_return_file(return_file(rows, **kwargs))
+    return services.batch_reconcile(
+        user=users["finance_450102"], batch=batch, rows=parsed, paid_on=TODAY, file_name="r.xlsx"
+    )
+
+
+def test_return_file_marks_paid_and_failed(batch, users, approved):
+    refs = list(batch.lines.order_by("id").values_list("reference", flat=True))
+    counts = reconcile(
+        batch,
+        users,
+        [
+            (refs[0], "成功", "", "ICBC001"),
+            (refs[1], "失败", "账号不存在", ""),
+            (refs[2], "success", "", "ICBC003"),
+        ],
+    )
+    assert counts == {"paid": 2, "failed": 1}
+    states = [r.state for r in selectors.AssistanceRequest.objects.order_by("pk")]
+    assert states == [RequestState.PAID, RequestState.FAILED, RequestState.PAID]
+    first = selectors.AssistanceRequest.objects.get(pk=approved[0].pk)
+    assert first.bank_reference == "ICBC001"
+    assert first.paid_on == TODAY
+    second = selectors.AssistanceRequest.objects.get(pk=approved[1].pk)
+    assert second.failure_reason == "账号不存在"
+    batch.refresh_from_db()
+    assert batch.state == PaymentBatch.State.RECONCILED
+    assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 2
+    # the same file again: never paid twice, nothing changes
+    refuse(
+        lambda: reconcile(batch, users, [(refs[0], "成功", "", "ICBC001")]),
+        "不能重复发放",
+    )
+
+
+def test_the_import_is_all_or_nothing(batch, users):
+    refs = list(batch.lines.order_by("id").values_list("reference", flat=True))
+    error = refuse(
+        lambda: reconcile(
+            batch,
+            users,
+            [
+                (refs[0], "成功", "", "ICBC001"),
+                ("NO-SUCH-REF", "成功", "", "X"),
+                (refs[1], "失败", "", ""),
+                (refs[0], "成功", "", "ICBC001"),
+            ],
+        ),
+        "第3行：业务参考号 NO-SUCH-REF 不属于批次",
+    )
+    assert "第4行：失败的须注明原因（如账号错误、户名不符）。" in error.messages
+    assert f"第5行：业务参考号 {refs[0]} 重复。" in error.messages
+
+
+def test_a_service_refusal_in_one_row_rolls_back_the_others(batch, users, approved):
+    refs = list(batch.lines.order_by("id").values_list("reference", flat=True))
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=approved[2].household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=TODAY,
+    )
+    refuse(
+        lambda: reconcile(
+            batch,
+            users,
+            [(refs[0], "成功", "", "A"), (refs[1], "成功", "", "B"), (refs[2], "成功", "", "C")],
+        ),
+        "第4行：档案",
+    )
+    assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 0
+
+
+def test_amount_column_must_match(batch, users):
+    ref = batch.lines.order_by("id").values_list("reference", flat=True)[0]
+    refuse(
+        lambda: reconcile(
+            batch,
+            users,
+            [(ref, "成功", "", "A", 999)],
+            header=("参考号", "结果", "原因", "流水号", "金额"),
+        ),
+        "与代发金额 1,000.00 不符",
+    )
+
+
+def test_unreadable_return_files(batch, users):
+    with pytest.raises(ValidationError) as exc:
+        bankfiles.read_return_file(SimpleUploadedFile("x.xlsx", b"not a workbook"))
+    assert "无法读取回盘文件" in exc.value.message_dict["file"][0]
+    with pytest.raises(ValidationError) as exc:
+        bankfiles.read_return_file(return_file([("a", "成功")], header=("姓名", "结果")))
+    assert "缺少以下列：“业务参考号”" in exc.value.message_dict["file"][0]
+
+
+def test_our_own_file_returned_with_results_appended(batch, users):
+    """The bank may send our file back with 结果 and 失败原因 columns added."""
+    wb = load_workbook(BytesIO(bankfiles.batch_workbook(batch)))
+    ws = wb["代发明细"]
+    ws.cell(row=1, column=9, value="结果")
+    ws.cell(row=1, column=10, value="失败原因")
+    for row in range(2, ws.max_row):
+        ws.cell(row=row, column=9, value="成功")
+    buffer = BytesIO()
+    wb.save(buffer)
+    rows = bankfiles.read_return_file(SimpleUploadedFile("back.xlsx", buffer.getvalue()))
+    assert len(rows) == 3 and all(row.amount is not None for row in rows)
+    counts = services.batch_reconcile(
+        user=users["finance_450102"], batch=batch, rows=rows, paid_on=TODAY
+    )
+    assert counts == {"paid": 3, "failed": 0}
+
+
+# --- Small loans ------------------------------------------------------------------------------
+
+
+def test_a_small_loan_is_repaid_into_its_source(
+    filed, receive, ask, approve, pay, users, orgs, sources
+):
+    receive("10000.00", source="upper_union", on=date(YEAR, 1, 2))
+    loan = approve(ask(filed(), "5000.00", kind="small_loan", source="upper_union"))
+    pay(loan)
+    repayment = services.repayment_record(
+        user=users["finance_450102"], request=loan, amount=D("3000.00"), repaid_on=TODAY
+    )
+    assert repayment.entries.get().amount == D("3000.00")
+    assert selectors.balance(organisation=orgs["450102"], source=sources["upper_union"]) == D(
+        "8000.00"
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.repayment_record(
+            user=users["finance_450102"], request=loan, amount=D("2000.01"), repaid_on=TODAY
+        )
+    assert "不能超过借款金额" in exc.value.message_dict["amount"][0]
+    assert Repayment.objects.count() == 1
+    statement = selectors.fund_statement(
+        organisations=orgs["450102"].__class__.objects.filter(pk=orgs["450102"].pk), year=YEAR
+    )
+    assert statement["totals"]["repaid"] == D("3000.00")
+    assert statement["totals"]["closing"] == D("8000.00")
+
+
+def test_only_loans_are_repaid(approved, pay, users):
+    pay(approved[0])
+    with pytest.raises(ValidationError) as exc:
+        services.repayment_record(
+            user=users["finance_450102"], request=approved[0], amount=D("1.00"), repaid_on=TODAY
+        )
+    assert "只有借款类帮扶" in exc.value.messages[0]

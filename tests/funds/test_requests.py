@@ -1,0 +1,332 @@
+"""Assistance requests: file first, the standards (caps, frequency, one project a year) with a
+supervisor's override, segregation of duties, second approvals and committed money."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from funds import selectors, services
+from funds.models import Approval, AssistanceRequest, RequestState, Tier
+from households import services as household_services
+
+D = Decimal
+YEAR = timezone.localdate().year
+
+
+def refuse(call, message, field=None):
+    before = (AssistanceRequest.objects.count(), Approval.objects.count())
+    states = list(AssistanceRequest.objects.order_by("pk").values_list("state", flat=True))
+    with pytest.raises(ValidationError) as exc:
+        call()
+    messages = exc.value.message_dict[field] if field else exc.value.messages
+    assert any(message in text for text in messages), messages
+    assert (AssistanceRequest.objects.count(), Approval.objects.count()) == before
+    assert list(AssistanceRequest.objects.order_by("pk").values_list("state", flat=True)) == states
+    return exc.value
+
+
+@pytest.fixture
+def household(filed, receive):
+    receive("100000.00", on=date(YEAR, 1, 2))
+    return filed()
+
+
+# --- File first, real names ------------------------------------------------------------------
+
+
+def test_a_request_records_who_what_and_for_whom(household, ask, users):
+    request = ask(household, "500.00", kind="living")
+    assert request.state == RequestState.REQUESTED
+    assert request.organisation == household.organisation
+    assert request.year == YEAR
+    assert request.requested_by == users["clerk_450102"]
+    assert request.approvals_required == 1
+    assert request.waiting_for == "兴宁区总工会审批人"
+
+
+def test_no_request_for_a_file_not_on_file(make_household, ask, walk, receive):
+    receive("1000.00", on=date(YEAR, 1, 2))
+    draft = make_household(bank_account="6222020200112233445")
+    refuse(lambda: ask(draft, "100.00"), "不是在档或解困", "requested_on")
+    noticed = walk(make_household(bank_account="6222020200112233446"), "notice")
+    refuse(lambda: ask(noticed, "100.00"), "公示中", "requested_on")
+
+
+def test_no_request_dated_before_the_file_was_on_file(household, ask):
+    refuse(lambda: ask(household, "100.00", on=date(2015, 6, 1)), "未建档", "requested_on")
+
+
+def test_no_request_for_a_closed_file(household, ask, users):
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=date(2020, 6, 30),
+    )
+    refuse(lambda: ask(household, "100.00"), "脱困", "requested_on")
+    ask(household, "100.00", on=date(2020, 6, 1))  # while it was still on file
+
+
+def test_a_relieved_file_is_still_helped(household, ask, users):
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="relieve",
+        reason="重病，纳入政府兜底",
+        effective_date=date(2020, 6, 30),
+    )
+    assert ask(household, "100.00").state == RequestState.REQUESTED
+
+
+def test_no_request_without_a_bank_account(filed, ask, receive):
+    refuse(lambda: ask(filed(bank_account="", bank_name=""), "100.00"), "银行账号", "household")
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("0", "大于零"), ("-5", "大于零"), ("10.555", "两位小数")],
+)
+def test_bad_amounts_are_refused(household, ask, amount, message):
+    refuse(lambda: ask(household, amount), message, "amount")
+
+
+def test_reason_is_required_and_beneficiary_must_be_of_the_household(household, filed, ask):
+    refuse(lambda: ask(household, "100.00", reason=" "), "申请理由", "reason")
+    stranger = filed(worker_name="王五").members.exclude(relation="self").get()
+    refuse(lambda: ask(household, "100.00", beneficiary=stranger), "不是本户成员", "beneficiary")
+
+
+def test_only_clerks_of_the_subtree_request(household, ask):
+    for username in ("supervisor_450102", "finance_450102", "viewer_450000", "clerk_450103"):
+        with pytest.raises(PermissionDenied):
+            ask(household, "100.00", by=username)
+    assert AssistanceRequest.objects.count() == 0
+
+
+# --- Standards: caps, frequency, one project, override -----------------------------------
+
+
+def test_a_fixed_cap_is_refused_naming_the_rule(household, ask, standard):
+    standard("living", year=YEAR, amount_cap=D("500.00"), times_per_year=2)
+    error = refuse(lambda: ask(household, "500.01", kind="living"), "每次最高 500.00 元")
+    assert f"广西壮族自治区总工会 {YEAR}年标准" in error.messages[0]
+    ask(household, "500.00", kind="living")
+
+
+def test_the_frequency_per_year(household, ask, standard):
+    standard("living", year=YEAR, amount_cap=D("500.00"), times_per_year=2)
+    ask(household, "500.00", kind="living")
+    ask(household, "500.00", kind="living")
+    refuse(lambda: ask(household, "500.00", kind="living"), "每年最多 2 次")
+
+
+def test_rejected_and_cancelled_requests_do_not_count(household, ask, users, standard):
+    standard("living", year=YEAR, times_per_year=1)
+    first = ask(household, "500.00", kind="living")
+    services.request_reject(user=users["supervisor_450102"], request=first, reason="材料不全")
+    second = ask(household, "500.00", kind="living")
+    services.request_cancel(user=users["clerk_450102"], request=second, reason="重复录入")
+    ask(household, "500.00", kind="living")
+
+
+@pytest.mark.parametrize(("category", "cap"), [("deep", "12000.00"), ("relative", "8000.00")])
+def test_living_aid_at_most_months_of_the_dibao_line(filed, receive, ask, standard, category, cap):
+    receive("100000.00", on=date(YEAR, 1, 2))
+    household = filed(category=category)
+    standard(
+        "living", year=YEAR, annual_months_deep=D("12"), annual_months_relative=D("8")
+    )  # the dibao line of the tests is 1,000 a month
+    ask(household, D(cap) - D("1000.00"), kind="living")
+    error = refuse(lambda: ask(household, "1000.01", kind="living"), f"即 {D(cap):,.2f} 元")
+    assert "本年已申请" in error.messages[0]
+    ask(household, "1000.00", kind="living")
+
+
+def test_medical_aid_within_the_out_of_pocket_share(household, ask, standard):
+    standard("medical", year=YEAR, amount_cap=D("2000.00"), cap_out_of_pocket=True)
+    refuse(lambda: ask(household, "800.00", kind="medical"), "个人自付费用", "out_of_pocket")
+    refuse(
+        lambda: ask(household, "800.00", kind="medical", out_of_pocket=D("600.00")),
+        "不得超过个人自付费用 600.00 元",
+    )
+    assert ask(household, "600.00", kind="medical", out_of_pocket=D("600.00"))
+
+
+def test_a_tier_has_its_own_standard(household, ask, standard):
+    standard("medical", year=YEAR, amount_cap=D("2000.00"), times_per_year=2)
+    standard("medical", year=YEAR, tier=Tier.TERMINAL, amount_cap=D("5000.00"), times_per_year=1)
+    ask(household, "5000.00", kind="medical", tier=Tier.TERMINAL)
+    refuse(lambda: ask(household, "2000.00", kind="medical", tier=Tier.TERMINAL), "最多 1 次")
+    refuse(lambda: ask(household, "2000.01", kind="medical"), "每次最高 2,000.00 元")
+
+
+def test_a_county_standard_overrides_the_region(household, ask, standard):
+    standard("living", year=YEAR, amount_cap=D("500.00"))
+    standard("living", year=YEAR, org="450102", amount_cap=D("800.00"))
+    ask(household, "800.00", kind="living")
+
+
+def test_one_project_a_year_warns_or_blocks(household, ask, standard):
+    standard("festival", year=YEAR, amount_cap=D("1000.00"))
+    standard("living", year=YEAR, one_project_rule="warn")
+    standard("schooling", year=YEAR, one_project_rule="block")
+    ask(household, "1000.00", kind="festival")
+    warned = ask(household, "500.00", kind="living")
+    assert warned.warnings == ["一户一年原则上只享受一个帮扶项目，本年已有：送温暖。"]
+    refuse(lambda: ask(household, "3000.00", kind="schooling"), "只享受一个帮扶项目")
+
+
+def test_over_the_standard_needs_an_exception_then_a_supervisor_override(
+    household, ask, approve, standard
+):
+    standard("living", year=YEAR, amount_cap=D("500.00"))
+    refuse(lambda: ask(household, "900.00", kind="living"), "申请突破标准的理由")
+    request = ask(household, "900.00", kind="living", exception_reason="突发大病，家中无收入")
+    assert request.violations and "每次最高 500.00 元" in request.violations[0]
+    refuse(lambda: approve(request), "每次最高 500.00 元")
+    refuse(lambda: approve(request, override=True), "突破标准须填写理由", "reason")
+    approve(request, override=True, reason="经集体研究同意突破")
+    request.refresh_from_db()
+    assert request.state == RequestState.APPROVED
+    approval = request.approvals.get()
+    assert approval.override and approval.reason == "经集体研究同意突破"
+
+
+# --- Approval: segregation of duties, second approval, committed money --------------------
+
+
+def test_nobody_approves_their_own_request(household, ask, add_user, users):
+    both = add_user("clerk_supervisor_450102", "450102", "clerk")
+    both.groups.add(users["supervisor_450102"].groups.get())
+    request = ask(household, "100.00", by="clerk_supervisor_450102")
+    refuse(lambda: services.request_approve(user=both, request=request), "不能审批自己提出的申请")
+    refuse(
+        lambda: services.request_reject(user=both, request=request, reason="x"),
+        "不能审批自己提出的申请",
+    )
+
+
+def test_wrong_role_or_county_cannot_approve(household, ask, users):
+    request = ask(household, "100.00")
+    for username in ("clerk_450102", "finance_450102", "viewer_450000", "supervisor_450103"):
+        with pytest.raises(PermissionDenied):
+            services.request_approve(user=users[username], request=request)
+    assert Approval.objects.count() == 0
+
+
+def test_approve_twice_is_refused(household, ask, approve):
+    request = approve(ask(household, "100.00"))
+    refuse(lambda: approve(request), "已批准待发放")
+
+
+def test_reject_needs_a_reason(household, ask, users):
+    request = ask(household, "100.00")
+    refuse(
+        lambda: services.request_reject(
+            user=users["supervisor_450102"], request=request, reason=""
+        ),
+        "须填写理由",
+        "reason",
+    )
+    services.request_reject(user=users["supervisor_450102"], request=request, reason="不符合条件")
+    request.refresh_from_db()
+    assert request.state == RequestState.REJECTED
+    assert request.approvals.get().decision == "reject"
+
+
+def test_a_second_supervisor_above_the_threshold(household, ask, approve, standard, add_user):
+    standard("medical", year=YEAR, second_approval_above=D("3000.00"), second_approver="same")
+    small = ask(household, "3000.00", kind="medical")
+    assert small.approvals_required == 1
+    large = ask(household, "5000.00", kind="medical")
+    assert large.approvals_required == 2
+    assert large.waiting_for == "第一级审批（兴宁区总工会审批人）"
+    approve(large)
+    large.refresh_from_db()
+    assert large.state == RequestState.REQUESTED
+    assert large.waiting_for == "第二级审批：本级另一名审批人"
+    refuse(lambda: approve(large), "另一名审批人")
+    add_user("supervisor2_450102", "450102", "supervisor")
+    approve(large, by="supervisor2_450102")
+    large.refresh_from_db()
+    assert large.state == RequestState.APPROVED
+    assert list(large.approvals.values_list("level", flat=True)) == [1, 2]
+
+
+def test_large_medical_aid_goes_to_the_province(household, ask, approve, standard, add_user, users):
+    standard("medical", year=YEAR, second_approval_above=D("10000.00"), second_approver="region")
+    add_user("supervisor_450100", "450100", "supervisor")
+    add_user("supervisor_450000", "450000", "supervisor")
+    request = ask(household, "20000.00", kind="medical")
+    approve(request)
+    request.refresh_from_db()
+    assert request.waiting_for == "第二级审批：省/自治区总工会"
+    add_user("supervisor2_450102", "450102", "supervisor")
+    # it waits in the region's list, not in the county's
+    assert request not in selectors.awaiting_approval(user=users["supervisor2_450102"])
+    assert request in selectors.awaiting_approval(user=users["supervisor_450000"])
+    assert request not in selectors.awaiting_approval(user=users["supervisor_450102"])
+    refuse(lambda: approve(request, by="supervisor2_450102"), "省/自治区总工会的审批人")
+    refuse(lambda: approve(request, by="supervisor_450100"), "省/自治区总工会的审批人")
+    approve(request, by="supervisor_450000")
+    request.refresh_from_db()
+    assert request.state == RequestState.APPROVED
+
+
+def test_second_approval_by_the_upper_level_union(household, ask, approve, standard, add_user):
+    standard("living", year=YEAR, second_approval_above=D("1000.00"), second_approver="parent")
+    add_user("supervisor2_450102", "450102", "supervisor")
+    add_user("supervisor_450100", "450100", "supervisor")
+    request = ask(household, "2000.00", kind="living")
+    approve(request)
+    request.refresh_from_db()
+    assert request.waiting_for == "第二级审批：上级工会（南宁市总工会）"
+    refuse(lambda: approve(request, by="supervisor2_450102"), "上级工会的审批人")
+    approve(request, by="supervisor_450100")
+    request.refresh_from_db()
+    assert request.state == RequestState.APPROVED
+
+
+def test_approval_commits_money_and_never_beyond_the_balance(
+    filed, receive, ask, approve, orgs, sources
+):
+    receive("1000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    first = approve(ask(household, "600.00"))
+    second = ask(household, "600.00")
+    error = refuse(lambda: approve(second), "可用余额不足", "amount")
+    assert "已批准待发放 600.00 元" in error.message_dict["amount"][0]
+    assert selectors.committed(organisation=orgs["450102"], source=sources["central"]) == D(
+        "600.00"
+    )
+    services.request_cancel(
+        user=selectors.AssistanceRequest.objects.get(pk=first.pk).requested_by,
+        request=first,
+        reason="重复申请",
+    )
+    approve(second)
+
+
+def test_money_of_another_source_or_county_does_not_count(filed, receive, ask, approve):
+    receive("5000.00", source="union", on=date(YEAR, 1, 2))
+    receive("5000.00", org="450103", on=date(YEAR, 1, 2))
+    request = ask(filed(), "100.00", source="central")
+    refuse(lambda: approve(request), "可用 0.00 元", "amount")
+
+
+def test_cancel_rules(household, ask, approve, users):
+    request = approve(ask(household, "100.00"))
+    refuse(
+        lambda: services.request_cancel(user=users["clerk_450102"], request=request, reason=""),
+        "取消原因",
+        "reason",
+    )
+    services.request_cancel(user=users["clerk_450102"], request=request, reason="户主已去世")
+    refuse(
+        lambda: services.request_cancel(user=users["clerk_450102"], request=request, reason="x"),
+        "不能取消",
+    )

@@ -1,0 +1,458 @@
+"""The staff pages: the permission ladder for every page (anonymous → login, wrong role → 403,
+other county → 404), forms that call the services and show their refusals, pinned query counts
+on lists, the statement page and its Excel download, and the admin's bulk approval."""
+
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from funds import services
+from funds.models import (
+    AssistanceRequest,
+    LedgerEntry,
+    PaymentBatch,
+    Receipt,
+    RequestState,
+    VerificationSample,
+)
+from orgs.models import AccessLog
+
+D = Decimal
+TODAY = timezone.localdate()
+YEAR = TODAY.year
+
+
+@pytest.fixture
+def world(filed, receive, ask, approve, pay, users, orgs):
+    """One county's funds in every state a page shows."""
+    receipt = receive("50000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    new = ask(household, "500.00", kind="living")
+    paid = approve(ask(household, "800.00", kind="medical"))
+    pay(paid, on=TODAY)
+    waiting = approve(ask(filed(worker_name="王大力"), "1000.00", kind="festival"))
+    batch, _ = services.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
+    sample = services.sample_draw(
+        user=users["finance_450102"],
+        organisation=orgs["450102"],
+        year=YEAR,
+        quarter=(TODAY.month - 1) // 3 + 1,
+        size=5,
+    )
+    return {
+        "household": household,
+        "new": new,
+        "paid": paid,
+        "waiting": waiting,
+        "batch": batch,
+        "sample": sample,
+        "item": sample.items.get(),
+        "entry": receipt.entries.get(),
+    }
+
+
+def pages(world):
+    """(url name, args, who may open it: a role set)."""
+    h, r = world["household"].pk, world["new"].pk
+    ALL = {"clerk", "supervisor", "finance", "viewer"}
+    MONEY = {"supervisor", "finance", "viewer", "admin"}
+    return [
+        ("funds:index", [], MONEY),
+        ("funds:request_list", [], ALL),
+        ("funds:household_pick", [], {"clerk"}),
+        ("funds:request_create", [h], {"clerk"}),
+        ("funds:household_year", [h], ALL),
+        ("funds:request_detail", [r], ALL),
+        ("funds:request_decide", [r], {"supervisor"}),
+        ("funds:request_cancel", [r], {"clerk", "supervisor", "finance"}),
+        ("funds:request_retry", [r], {"clerk", "supervisor", "finance"}),
+        ("funds:request_pay", [r], {"finance"}),
+        ("funds:request_fail", [r], {"finance"}),
+        ("funds:repayment_create", [r], {"finance"}),
+        ("funds:receipt_list", [], MONEY),
+        ("funds:receipt_create", [], {"finance"}),
+        ("funds:refund_list", [], MONEY),
+        ("funds:refund_create", [], {"finance"}),
+        ("funds:ledger", [], MONEY),
+        ("funds:entry_reverse", [world["entry"].pk], {"finance"}),
+        ("funds:closed_years", [], MONEY),
+        ("funds:batch_list", [], {"supervisor", "finance", "viewer"}),
+        ("funds:batch_detail", [world["batch"].pk], {"supervisor", "finance", "viewer"}),
+        ("funds:batch_download", [world["batch"].pk], {"finance"}),
+        ("funds:sample_list", [], {"supervisor", "finance", "viewer"}),
+        ("funds:sample_detail", [world["sample"].pk], {"supervisor", "finance", "viewer"}),
+        ("funds:verification_record", [world["item"].pk], {"finance"}),
+        ("funds:verification_resolve", [world["item"].pk], {"finance"}),
+        ("funds:discrepancies", [], {"supervisor", "finance", "viewer"}),
+        ("funds:statement", [], MONEY),
+        ("funds:statement_xlsx", [], MONEY),
+    ]
+
+
+ROLE_USERS = {
+    "clerk": "clerk_450102",
+    "supervisor": "supervisor_450102",
+    "finance": "finance_450102",
+    "viewer": "viewer_450000",
+    "admin": "admin_450102",
+}
+OBJECT_PAGES = {
+    "funds:request_create",
+    "funds:household_year",
+    "funds:request_detail",
+    "funds:request_decide",
+    "funds:request_cancel",
+    "funds:request_retry",
+    "funds:request_pay",
+    "funds:request_fail",
+    "funds:repayment_create",
+    "funds:entry_reverse",
+    "funds:batch_detail",
+    "funds:batch_download",
+    "funds:sample_detail",
+    "funds:verification_record",
+    "funds:verification_resolve",
+}
+
+
+def test_the_permission_ladder(world, client, login):
+    for name, args, allowed in pages(world):
+        url = reverse(name, args=args)
+        login(None)
+        response = client.get(url)
+        assert response.status_code == 302 and "login" in response["Location"], name
+        for role, username in ROLE_USERS.items():
+            login(username)
+            status = client.get(url).status_code
+            assert status == (200 if role in allowed else 403), (name, username, status)
+        if name in OBJECT_PAGES:
+            other = {"clerk": "clerk_450103", "supervisor": "supervisor_450103"}
+            for role in allowed & {"clerk", "supervisor", "finance"}:
+                login(other.get(role, f"{role}_450103"))
+                assert client.get(url).status_code == 404, (name, role)
+
+
+def test_posts_need_the_right_role_too(world, client, login):
+    new = world["new"]
+    login("clerk_450102")
+    response = client.post(
+        reverse("funds:request_decide", args=[new.pk]), {"decision": "approve", "reason": "同意"}
+    )
+    assert response.status_code == 403
+    login("supervisor_450103")
+    response = client.post(
+        reverse("funds:request_decide", args=[new.pk]), {"decision": "approve", "reason": "同意"}
+    )
+    assert response.status_code == 404
+    login("supervisor_450102")
+    for name in ("funds:receipt_create", "funds:batch_list", "funds:sample_list"):
+        assert client.post(reverse(name), {}).status_code == 403, name
+    new.refresh_from_db()
+    assert new.state == RequestState.REQUESTED
+
+
+def test_another_county_sees_none_of_it(world, client, login):
+    login("clerk_450103")
+    response = client.get(reverse("funds:request_list"))
+    assert response.status_code == 200
+    assert list(response.context["object_list"]) == []
+    login("finance_450103")
+    assert client.get(reverse("funds:index")).context["accounts"] == []
+    assert list(client.get(reverse("funds:ledger")).context["object_list"]) == []
+
+
+# --- Forms through the services ------------------------------------------------------------
+
+
+def test_clerk_requests_and_sees_the_year_first(world, client, login, standard):
+    standard("living", year=YEAR, amount_cap=D("500.00"))
+    household = world["household"]
+    login("clerk_450102")
+    page = client.get(reverse("funds:request_create", args=[household.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f"{YEAR}年已享受的帮扶" in text and "800.00" in text  # this year's medical aid
+    assert "hx-get" in text and "<script>" not in text.replace("<script src", "")
+    form = {
+        "assistance_type": world["new"].assistance_type.pk,
+        "tier": "general",
+        "source": world["new"].source.pk,
+        "amount": "600.00",
+        "requested_on": TODAY.isoformat(),
+        "reason": "生活困难",
+    }
+    refused = client.post(reverse("funds:request_create", args=[household.pk]), form)
+    assert refused.status_code == 200
+    assert "每次最高 500.00 元" in refused.content.decode()
+    assert AssistanceRequest.objects.count() == 3
+    response = client.post(
+        reverse("funds:request_create", args=[household.pk]), {**form, "amount": "0.001"}
+    )
+    assert response.context["form"].errors["amount"]
+    response = client.post(
+        reverse("funds:request_create", args=[household.pk]), {**form, "amount": "400.00"}
+    )
+    created = AssistanceRequest.objects.latest("pk")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("funds:request_detail", args=[created.pk])
+    fragment = client.get(
+        reverse("funds:household_year", args=[household.pk]), {"requested_on": "2017-05-01"}
+    )
+    assert "2017年已享受的帮扶" in fragment.content.decode()
+
+
+def test_supervisor_decides_on_the_staff_page(world, client, login):
+    login("supervisor_450102")
+    url = reverse("funds:request_decide", args=[world["new"].pk])
+    response = client.post(url, {"decision": "reject", "reason": ""})
+    assert response.context["form"].errors["reason"] == ["不批准须填写理由。"]
+    response = client.post(url, {"decision": "approve", "reason": "同意"})
+    assert response.status_code == 302
+    world["new"].refresh_from_db()
+    assert world["new"].state == RequestState.APPROVED
+
+
+def test_finance_records_receipt_and_refund(world, client, login, orgs, sources):
+    login("finance_450102")
+    form = {
+        "organisation": orgs["450102"].pk,
+        "source": sources["regional"].pk,
+        "year": YEAR,
+        "amount": "96000.00",
+        "received_on": TODAY.isoformat(),
+        "document_number": "",
+    }
+    response = client.post(reverse("funds:receipt_create"), form)
+    assert "请填写" in str(response.context["form"].errors["document_number"])
+    assert Receipt.objects.count() == 1
+    response = client.post(
+        reverse("funds:receipt_create"), {**form, "document_number": "桂财行〔2018〕15号"}
+    )
+    assert response.status_code == 302
+    refund = {
+        "organisation": orgs["450102"].pk,
+        "source": sources["regional"].pk,
+        "amount": "96000.01",
+        "refunded_on": TODAY.isoformat(),
+        "document_number": "桂财行〔2018〕72号",
+    }
+    response = client.post(reverse("funds:refund_create"), refund)
+    assert "可用余额不足" in str(response.context["form"].errors["amount"])
+    response = client.post(reverse("funds:refund_create"), {**refund, "amount": "96000.00"})
+    assert response.status_code == 302
+    # another county's organisation is not a choice
+    response = client.post(
+        reverse("funds:receipt_create"),
+        {**form, "organisation": orgs["450103"].pk, "document_number": "x"},
+    )
+    assert "organisation" in response.context["form"].errors
+
+
+def test_finance_reverses_an_entry(world, client, login):
+    login("finance_450102")
+    url = reverse("funds:entry_reverse", args=[world["entry"].pk])
+    response = client.post(url, {"entry_date": TODAY.isoformat(), "reason": "重复登记"})
+    assert "可用余额不足" in response.content.decode()  # the money is spent and committed
+    assert LedgerEntry.objects.filter(reverses__isnull=False).count() == 0
+
+
+def test_batch_download_is_logged_and_the_return_imported(world, client, login):
+    batch = world["batch"]
+    login("finance_450102")
+    response = client.get(reverse("funds:batch_download", args=[batch.pk]))
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(BytesIO(response.content))["代发明细"]
+    assert sheet.cell(row=2, column=2).value == "王大力"
+    assert AccessLog.objects.filter(
+        action="export", target=f"funds.PaymentBatch:{batch.pk}"
+    ).exists()
+    line = batch.lines.get()
+    wb = Workbook()
+    wb.active.append(["业务参考号", "结果", "失败原因"])
+    wb.active.append([line.reference, "失败", "户名不符"])
+    buffer = BytesIO()
+    wb.save(buffer)
+    buffer.name = "return.xlsx"
+    buffer.seek(0)
+    response = client.post(
+        reverse("funds:batch_detail", args=[batch.pk]),
+        {"file": buffer, "paid_on": TODAY.isoformat()},
+    )
+    assert response.status_code == 302
+    world["waiting"].refresh_from_db()
+    assert world["waiting"].state == RequestState.FAILED
+    batch.refresh_from_db()
+    assert batch.state == PaymentBatch.State.RECONCILED
+    login("clerk_450102")
+    response = client.post(reverse("funds:request_retry", args=[world["waiting"].pk]), {})
+    assert response.status_code == 302
+    world["waiting"].refresh_from_db()
+    assert world["waiting"].state == RequestState.APPROVED
+
+
+def test_verification_recorded_and_discrepancy_followed_up(world, client, login):
+    item = world["item"]
+    login("finance_450102")
+    url = reverse("funds:verification_record", args=[item.pk])
+    response = client.post(
+        url,
+        {
+            "outcome": "partial",
+            "method": "phone",
+            "checked_on": TODAY.isoformat(),
+            "note": "只收到一半",
+        },
+    )
+    assert "amount_received" in response.context["form"].errors
+    response = client.post(
+        url,
+        {
+            "outcome": "partial",
+            "method": "phone",
+            "checked_on": TODAY.isoformat(),
+            "amount_received": "400.00",
+            "note": "只收到一半",
+        },
+    )
+    assert response.status_code == 302
+    listed = client.get(reverse("funds:discrepancies"))
+    assert list(listed.context["object_list"]) == [item]
+    response = client.post(
+        reverse("funds:verification_resolve", args=[item.pk]), {"follow_up": "已追回并补发"}
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.resolved_at is not None
+
+
+def test_statement_page_and_excel(world, client, login):
+    login("viewer_450000")
+    response = client.get(reverse("funds:statement"), {"year": YEAR})
+    assert response.status_code == 200
+    statement = response.context["statement"]
+    assert statement["totals"]["received"] == D("50000.00")
+    assert statement["totals"]["paid"] == D("800.00")
+    text = response.content.decode()
+    assert "49,200.00" in text and "4.92" in text  # closing in 元 and 万元
+    assert [unit.code for unit, _ in response.context["side"]["columns"]] == ["450102", "450103"]
+    xlsx = client.get(reverse("funds:statement_xlsx"), {"year": YEAR})
+    wb = load_workbook(BytesIO(xlsx.content))
+    ws = wb.worksheets[0]
+    values = [[cell for cell in row] for row in ws.iter_rows(values_only=True)]
+    central = next(row for row in values if row[0] == "中央财政")
+    assert [D(str(v)) for v in central[1:7]] == [
+        D("0"),
+        D("50000"),
+        D("800"),
+        D("0"),
+        D("0"),
+        D("49200"),
+    ]
+    assert D(str(central[12])) == D("4.92")
+    assert len(wb.worksheets) == 2  # the side-by-side sheet of the region
+    login("viewer_450000")
+    other = client.get(reverse("funds:statement"), {"year": YEAR, "organisation": 999999})
+    assert other.context["statement"] is None
+
+
+def test_closed_years_page(world, client, login, orgs):
+    login("admin_450102")
+    response = client.post(
+        reverse("funds:closed_years"), {"organisation": orgs["450102"].pk, "year": 2017}
+    )
+    assert response.status_code == 302
+    response = client.post(
+        reverse("funds:closed_years"), {"organisation": orgs["450102"].pk, "year": 2017}
+    )
+    assert "已由兴宁区总工会结账" in response.content.decode()
+    login("finance_450102")
+    assert client.post(reverse("funds:closed_years"), {"year": 2018}).status_code == 403
+
+
+# --- Pinned query counts --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "queries"),
+    [("funds:request_list", 12), ("funds:ledger", 10), ("funds:receipt_list", 9)],
+)
+def test_lists_do_not_grow_queries_with_rows(
+    world, client, login, ask, receive, name, queries, django_assert_num_queries
+):
+    login("supervisor_450102")
+    client.get(reverse(name))  # warm caches (content types, sessions)
+    with django_assert_num_queries(queries):
+        client.get(reverse(name))
+    for index in range(5):
+        receive("10.00", on=date(YEAR, 1, 3), document_number=f"n{index}")
+        ask(world["household"], "10.00")
+    with django_assert_num_queries(queries):
+        client.get(reverse(name))
+
+
+# --- The admin: supervisors approve in bulk, with a reason ------------------------------------
+
+
+def test_admin_bulk_approval_with_a_reason(world, client, login, ask, add_user):
+    second = ask(world["household"], "300.00")
+    mine = ask(world["household"], "200.00", by="clerk_450102")
+    login("supervisor_450102")
+    url = reverse("admin:funds_assistancerequest_changelist")
+    assert client.get(url).status_code == 200
+    ids = [world["new"].pk, second.pk, mine.pk]
+    page = client.post(url, {"action": "approve_selected", "_selected_action": ids})
+    assert page.status_code == 200 and "审批意见" in page.content.decode()
+    response = client.post(
+        url,
+        {"action": "approve_selected", "_selected_action": ids, "confirm": "yes", "reason": "同意"},
+        follow=True,
+    )
+    assert "已批准 3 件。" in response.content.decode()
+    assert set(AssistanceRequest.objects.filter(pk__in=ids).values_list("state", flat=True)) == {
+        RequestState.APPROVED
+    }
+    login("supervisor_450103")
+    assert (
+        client.get(reverse("admin:funds_assistancerequest_change", args=[second.pk])).status_code
+        == 404
+    )
+
+
+def test_admin_bulk_reject_needs_a_reason_and_skips_own(world, client, login, add_user, users):
+    login("supervisor_450102")
+    url = reverse("admin:funds_assistancerequest_changelist")
+    response = client.post(
+        url,
+        {
+            "action": "reject_selected",
+            "_selected_action": [world["new"].pk],
+            "confirm": "yes",
+            "reason": "",
+        },
+        follow=True,
+    )
+    assert "不批准须填写理由" in response.content.decode()
+    world["new"].refresh_from_db()
+    assert world["new"].state == RequestState.REQUESTED
+
+
+def test_clerks_and_finance_cannot_decide_in_the_admin(world, client, login):
+    login("finance_450102")
+    url = reverse("admin:funds_assistancerequest_changelist")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "approve_selected" not in response.content.decode()
+    assert VerificationSample.objects.count() == 1
+
+
+def test_admin_history_is_scoped(world, client, login):
+    url = reverse("admin:funds_assistancerequest_history", args=[world["new"].pk])
+    login("supervisor_450102")
+    assert client.get(url).status_code == 200
+    login("supervisor_450103")
+    assert client.get(url).status_code == 404

@@ -1,0 +1,95 @@
+"""The filing journey in a real browser, through the pages only: a clerk enters a file with a
+member, submits it, records the home survey, completes the review and starts the public notice;
+after the notice has run a supervisor approves it and the file is on file (在档)."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from households.idnumbers import make_id_number
+from households.models import DibaoStandard, Household
+
+pytestmark = pytest.mark.browser
+
+
+def test_clerk_files_and_supervisor_approves(browser_login, live_users):
+    from orgs.models import Organisation
+
+    today = timezone.localdate()
+    DibaoStandard.objects.create(
+        organisation=Organisation.objects.get(code="450000"),
+        year=today.year,
+        monthly_amount=Decimal("1000.00"),
+    )
+    worker_id = make_id_number("450102", date(1978, 5, 20), 317)
+    spouse_id = make_id_number("450102", date(1980, 8, 2), 428)
+
+    page = browser_login("clerk_450102")
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    # The list, then a new file with the worker and the spouse.
+    page.get_by_role("link", name="困难职工档案").first.click()
+    page.get_by_role("link", name="新建档案").click()
+    assert page.evaluate("document.activeElement.name") == "worker_name"  # autofocus
+    page.fill("#id_worker_name", "韦小宝")
+    page.fill("#id_id_number", worker_id)
+    page.fill("#id_members-0-monthly_income", "600")
+    page.click("#add-member")
+    page.select_option('select[name="members-1-relation"]', "spouse")
+    page.fill('input[name="members-1-name"]', "李芳")
+    page.fill('input[name="members-1-id_number"]', spouse_id)
+    page.fill('input[name="members-1-monthly_income"]', "300")
+    page.select_option("#id_primary_cause", label="因病")
+    # The live check answers while typing: (600 + 300) ÷ 2 = 450 yuan, under the 1,000 line.
+    page.locator("#preview .verdict-summary.ok").wait_for()
+    assert "450.00" in page.locator("#preview").inner_text()
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url("**/households/*/")
+    assert "草稿" in page.locator("h1").inner_text()
+    detail_url = page.url
+
+    page.get_by_role("button", name="提交申请").click()
+    page.wait_for_load_state()
+    assert "已申请" in page.locator("h1").inner_text()
+
+    page.get_by_role("link", name="登记入户调查").click()
+    page.fill("#id_findings", "妻子患慢性病，家中无其他收入来源。")
+    page.get_by_role("button", name="登记入户调查").click()
+    page.wait_for_url(detail_url + "#surveys")
+    assert "妻子患慢性病" in page.locator("#surveys").inner_text()
+
+    page.get_by_role("button", name="完成审核（入户调查）").click()
+    page.wait_for_load_state()
+    assert "已审核" in page.locator("h1").inner_text()
+
+    page.get_by_role("link", name="开始公示").click()
+    page.wait_for_url("**/households/notices/new/**")
+    assert page.get_by_label("韦小宝").is_checked()  # this file is preselected
+    page.fill("#id_starts_on", (today - timedelta(days=30)).isoformat())
+    page.fill("#id_objection_contact", "兴宁区总工会 0771-12351")
+    page.get_by_role("button", name="开始公示").click()
+    page.wait_for_url(detail_url)
+    assert "公示中" in page.locator("h1").inner_text()
+
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url("**/accounts/login/**")
+
+    # The notice has run: the supervisor approves.
+    page = browser_login("supervisor_450102")
+    page.goto(detail_url)
+    approve = page.locator('form[data-action="approve"]')
+    approve.locator("textarea").fill("经审核符合建档条件，同意建档。")
+    approve.get_by_role("button", name="审批建档").click()
+    page.wait_for_load_state()
+    assert "在档" in page.locator("h1").inner_text()
+    assert "审批建档" in page.locator("#timeline").inner_text()
+    assert problems == []
+
+    household = Household.objects.get(worker_name="韦小宝")
+    assert household.status == "on_file"
+    assert household.members.count() == 2
+    assert household.surveys.count() == 1

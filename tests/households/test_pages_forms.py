@@ -1,0 +1,376 @@
+"""Creating and editing a file with its members through the pages; the live eligibility check."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from households.idnumbers import sex_of
+from households.models import (
+    Cause,
+    Household,
+    IdentityClaim,
+    Member,
+    Transition,
+)
+from tests.households.conftest import new_id
+
+CREATE = reverse("households:create")
+PREVIEW = reverse("households:preview")
+
+
+def member_row(index, **values):
+    row = {
+        "pk": "",
+        "relation": "spouse",
+        "name": "",
+        "id_number": "",
+        "health": "healthy",
+        "disability": "none",
+        "employment": "employed",
+        "school_stage": "none",
+        "monthly_income": "0.00",
+    }
+    row.update(values)
+    return {f"members-{index}-{key}": value for key, value in row.items()}
+
+
+def form_data(orgs, *, worker=None, members=(), initial=1, **fields):
+    """POST data of the household form: the worker's row first, then `members` (dicts)."""
+    data = {
+        "organisation": orgs["450102"].pk,
+        "base_union": orgs["450102001"].pk,
+        "worker_name": "张小明",
+        "sex": "",
+        "id_number": new_id(),
+        "phone": "13800000000",
+        "employer": "南宁糖业",
+        "address": "民生路1号",
+        "bank_name": "",
+        "bank_account": "",
+        "other_monthly_income": "0.00",
+        "rigid_spending_annual": "0.00",
+        "accident_spending_annual": "0.00",
+        "primary_cause": Cause.objects.get(code="illness").pk,
+        "category": "",
+        "responsible_staff": "",
+        "responsible_chair": "",
+        "responsible_chair_phone": "",
+    }
+    data.update(fields)
+    rows = [{"relation": "self", **(worker or {"monthly_income": "600.00"})}, *members]
+    for index, row in enumerate(rows):
+        data.update(member_row(index, **row))
+    data.update(
+        {
+            "members-TOTAL_FORMS": str(len(rows)),
+            "members-INITIAL_FORMS": str(initial),
+            "members-MIN_NUM_FORMS": "0",
+            "members-MAX_NUM_FORMS": "20",
+        }
+    )
+    return data
+
+
+def nothing_saved():
+    assert Household.objects.count() == 0
+    assert Member.objects.count() == 0
+    assert IdentityClaim.objects.count() == 0
+    assert Transition.objects.count() == 0
+
+
+def test_the_empty_form_starts_with_the_worker_row(login, orgs, dibao):
+    response = login("clerk_450102").get(CREATE)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="worker_name"' in page and "autofocus" in page
+    assert 'name="members-0-relation" value="self"' in page
+    assert 'id="member-template"' in page and "__prefix__" in page
+    form = response.context["form"]
+    assert form["organisation"].value() == orgs["450102"].pk
+    assert set(form.fields["organisation"].queryset) == {orgs["450102"]}
+    assert set(form.fields["base_union"].queryset) == {orgs["450102001"], orgs["450102002"]}
+    staff = set(form.fields["responsible_staff"].queryset.values_list("username", flat=True))
+    assert "clerk_450102" in staff and "clerk_450103" not in staff
+    assert "<script>" not in page and "onclick" not in page  # no inline script (CSP)
+
+
+def test_create_with_a_member(login, orgs, dibao, users):
+    spouse_id = new_id(1982)
+    data = form_data(
+        orgs,
+        members=[{"name": "李芳", "id_number": spouse_id, "monthly_income": "300.00"}],
+        secondary_causes=[Cause.objects.get(code="schooling").pk],
+        owns_business="on",
+        bank_account="6222 0000 1111 2222",
+    )
+    response = login("clerk_450102").post(CREATE, data)
+    household = Household.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("households:detail", args=[household.pk])
+    assert household.worker_name == "张小明" and household.status == "draft"
+    assert household.id_number == data["id_number"] and household.sex == sex_of(data["id_number"])
+    assert household.created_by == users["clerk_450102"]
+    assert household.owns_business and household.bank_account == "6222000011112222"
+    assert [c.code for c in household.secondary_causes.all()] == ["schooling"]
+    members = {m.relation: m for m in household.members.all()}
+    assert members["self"].name == "张小明" and members["self"].monthly_income == Decimal("600")
+    assert members["spouse"].name == "李芳" and members["spouse"].id_number == spouse_id
+    assert household.household_size == 2 and household.per_capita_income == Decimal("450.00")
+    follow = login("clerk_450102").get(response["Location"])
+    assert "已建立档案" in follow.content.decode()
+
+
+def test_an_invalid_worker_id_number_is_shown_at_the_field(login, orgs, dibao):
+    data = form_data(orgs, id_number="450102198003150012")  # wrong check digit
+    response = login("clerk_450102").post(CREATE, data)
+    assert response.status_code == 200
+    assert "校验位" in response.context["form"].errors["id_number"][0]
+    nothing_saved()
+
+
+def test_an_invalid_member_id_number_is_shown_at_the_members_field(login, orgs, dibao):
+    data = form_data(orgs, members=[{"name": "李芳", "id_number": "45010219820315"}])
+    response = login("clerk_450102").post(CREATE, data)
+    formset = response.context["formset"]
+    assert "18位" in formset.forms[1].errors["id_number"][0]
+    nothing_saved()
+
+
+def test_a_person_already_on_file_is_refused(login, orgs, dibao, make_household):
+    existing = make_household()
+    data = form_data(orgs, id_number=existing.id_number, worker_name="张冒名")
+    response = login("clerk_450102").post(CREATE, data)
+    errors = response.context["form"].errors["id_number"]
+    assert "不能重复建档" in errors[0] and existing.file_number in errors[0]
+    assert Household.objects.count() == 1
+    assert Member.objects.count() == existing.members.count()
+
+
+def test_a_member_on_another_open_file_is_refused_and_nothing_is_written(
+    login, orgs, dibao, make_household
+):
+    existing = make_household()
+    spouse = existing.members.exclude(relation="self").get()
+    before = (Household.objects.count(), Member.objects.count(), Transition.objects.count())
+    data = form_data(orgs, members=[{"name": "李芳", "id_number": spouse.id_number}])
+    response = login("clerk_450102").post(CREATE, data)
+    errors = response.context["formset"].non_form_errors()
+    assert "不能重复建档" in errors[0]
+    assert 'id="member-errors"' in response.content.decode()
+    after = (Household.objects.count(), Member.objects.count(), Transition.objects.count())
+    assert after == before
+    assert IdentityClaim.objects.filter(household__in=[existing]).count() == 2
+
+
+def test_a_member_listed_twice_is_refused(login, orgs, dibao):
+    twin = new_id(2010)
+    data = form_data(
+        orgs,
+        members=[
+            {"relation": "child", "name": "小明", "id_number": twin},
+            {"relation": "child", "name": "小明", "id_number": twin},
+        ],
+    )
+    response = login("clerk_450102").post(CREATE, data)
+    errors = response.context["formset"].non_form_errors()
+    assert any("成员重复" in message for message in errors)
+    nothing_saved()
+
+
+def test_the_worker_listed_again_as_a_member_is_refused(login, orgs, dibao):
+    data = form_data(orgs)
+    data.update(member_row(1, name="张小明", id_number=data["id_number"], relation="child"))
+    data["members-TOTAL_FORMS"] = "2"
+    response = login("clerk_450102").post(CREATE, data)
+    assert any("成员重复" in m for m in response.context["formset"].non_form_errors())
+    nothing_saved()
+
+
+def test_negative_incomes_are_refused_at_their_fields(login, orgs, dibao):
+    data = form_data(
+        orgs,
+        members=[{"name": "李芳", "monthly_income": "-1.00"}],
+        other_monthly_income="-5.00",
+    )
+    response = login("clerk_450102").post(CREATE, data)
+    assert response.context["formset"].forms[1].errors["monthly_income"]
+    assert response.context["form"].errors["other_monthly_income"]
+    nothing_saved()
+
+
+def test_a_member_needs_a_name(login, orgs, dibao):
+    data = form_data(orgs, members=[{"name": "", "monthly_income": "100.00"}])
+    response = login("clerk_450102").post(CREATE, data)
+    assert "请填写成员姓名" in response.context["formset"].forms[1].errors["name"][0]
+    nothing_saved()
+
+
+def test_at_most_three_secondary_causes(login, orgs, dibao):
+    codes = ["schooling", "disability", "low_income", "unemployment"]
+    data = form_data(orgs, secondary_causes=[Cause.objects.get(code=c).pk for c in codes])
+    response = login("clerk_450102").post(CREATE, data)
+    assert "最多选择3项" in response.context["form"].errors["secondary_causes"][0]
+    nothing_saved()
+
+
+def test_the_primary_cause_is_not_also_secondary(login, orgs, dibao):
+    data = form_data(orgs, secondary_causes=[Cause.objects.get(code="illness").pk])
+    response = login("clerk_450102").post(CREATE, data)
+    assert "不能与主要致困原因相同" in response.context["form"].errors["secondary_causes"][0]
+    nothing_saved()
+
+
+def test_another_countys_organisation_cannot_be_chosen(login, orgs, dibao):
+    data = form_data(orgs, organisation=orgs["450103"].pk, base_union="")
+    response = login("clerk_450102").post(CREATE, data)
+    assert response.context["form"].errors["organisation"]
+    nothing_saved()
+
+
+def test_an_empty_extra_row_is_ignored(login, orgs, dibao):
+    data = form_data(orgs, members=[{"relation": "", "name": ""}], initial=1)
+    response = login("clerk_450102").post(CREATE, data)
+    assert response.status_code == 302
+    assert Household.objects.get().members.count() == 1
+
+
+# --- Editing ------------------------------------------------------------------------------
+
+
+def edit_data(orgs, household, **fields):
+    """The edit form as the page sends it back unchanged (ID boxes left empty)."""
+    members = []
+    worker = None
+    for member in household.members.order_by("id"):
+        row = {
+            "pk": str(member.pk),
+            "relation": member.relation,
+            "name": member.name if member.relation != "self" else "",
+            "monthly_income": str(member.monthly_income),
+        }
+        if member.relation == "self":
+            worker = row
+        else:
+            members.append(row)
+    data = form_data(
+        orgs,
+        worker=worker,
+        members=members,
+        initial=1 + len(members),
+        worker_name=household.worker_name,
+        id_number="",
+        base_union=household.base_union_id or "",
+    )
+    data.update(fields)
+    return data
+
+
+def test_the_edit_form_never_shows_the_full_numbers(login, make_household, orgs):
+    household = make_household(bank_account="6222000011112222")
+    spouse = household.members.exclude(relation="self").get()
+    response = login("clerk_450102").get(reverse("households:edit", args=[household.pk]))
+    page = response.content.decode()
+    assert household.id_number not in page and spouse.id_number not in page
+    assert "6222000011112222" not in page
+    assert household.id_masked in page and spouse.id_masked in page
+    assert "留空表示不修改" in page
+
+
+def test_edit_keeps_blank_numbers_and_saves_changes(login, make_household, orgs):
+    household = make_household()
+    spouse = household.members.exclude(relation="self").get()
+    data = edit_data(orgs, household, worker_name="张晓明", phone="13900000000")
+    data["members-1-monthly_income"] = "500.00"
+    data.update(member_row(2, relation="child", name="张小小", school_stage="primary"))
+    data["members-TOTAL_FORMS"] = "3"
+    url = reverse("households:edit", args=[household.pk])
+    response = login("clerk_450102").post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    household.refresh_from_db()
+    spouse.refresh_from_db()
+    assert household.worker_name == "张晓明" and household.phone == "13900000000"
+    assert household.members.get(relation="self").name == "张晓明"
+    assert spouse.id_number and spouse.monthly_income == Decimal("500.00")
+    assert household.members.get(relation="child").school_stage == "primary"
+    assert household.household_size == 3
+    assert household.id_number == Household.objects.get(pk=household.pk).id_number
+
+
+def test_edit_removes_a_member_that_is_ticked(login, make_household, orgs):
+    household = make_household()
+    data = edit_data(orgs, household)
+    data["members-1-DELETE"] = "on"
+    response = login("clerk_450102").post(reverse("households:edit", args=[household.pk]), data)
+    assert response.status_code == 302
+    assert list(household.members.values_list("relation", flat=True)) == ["self"]
+
+
+def test_edit_refuses_a_duplicate_and_keeps_the_file(login, make_household, orgs):
+    other = make_household(worker_name="王五")
+    household = make_household()
+    data = edit_data(orgs, household, id_number=other.id_number)
+    response = login("clerk_450102").post(reverse("households:edit", args=[household.pk]), data)
+    assert "不能重复建档" in response.context["form"].errors["id_number"][0]
+    assert Household.objects.get(pk=household.pk).id_number != other.id_number
+
+
+def test_a_closed_file_cannot_be_edited(login, make_household, users, orgs):
+    from households import services
+
+    household = make_household()
+    services.transition_apply(
+        user=users["clerk_450102"], household=household, action="withdraw", reason="重复录入"
+    )
+    household.refresh_from_db()
+    response = login("clerk_450102").post(
+        reverse("households:edit", args=[household.pk]), edit_data(orgs, household)
+    )
+    assert "档案已关闭" in str(response.context["form"].non_field_errors())
+
+
+# --- The live check ----------------------------------------------------------------------------
+
+
+def test_the_preview_computes_without_writing(login, orgs, dibao):
+    data = form_data(
+        orgs,
+        members=[{"name": "李芳", "monthly_income": "300.00"}],
+        id_number="",  # half-typed forms still get a verdict
+    )
+    client = login("clerk_450102")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(PREVIEW, data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    writes = [
+        q["sql"]
+        for q in queries
+        if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")
+        and "django_session" not in q["sql"]
+    ]
+    assert writes == []
+    nothing_saved()
+    page = response.content.decode()
+    assert "450.00" in page and "1000.00" in page  # per capita and the line
+    assert "符合建档条件" in page
+    assert response.context["category"].code == "deep"
+
+
+def test_the_preview_explains_a_refusal(login, orgs, dibao):
+    data = form_data(orgs, worker={"monthly_income": "5000.00"}, uses_vehicles="on")
+    response = login("clerk_450102").post(PREVIEW, data)
+    page = response.content.decode()
+    assert "不符合建档条件" in page and "机动车辆" in page
+
+
+def test_a_refused_form_shows_the_check_of_what_was_typed(login, orgs, dibao):
+    data = form_data(orgs, id_number="123", members=[{"name": "李芳", "monthly_income": "1400"}])
+    response = login("clerk_450102").post(CREATE, data)
+    assert response.context["verdict"].income.per_capita == Decimal("1000.00")
+
+
+@pytest.mark.parametrize("username", ["viewer_450100", "supervisor_450102", "finance_450102"])
+def test_only_clerks_use_the_preview(login, orgs, dibao, username):
+    assert login(username).post(PREVIEW, form_data(orgs)).status_code == 403

@@ -1,0 +1,486 @@
+"""The lifecycle through the pages: each step's form, the notice page, surveys, objections,
+closures, the logged reveal of full numbers and the documents."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from households import services
+from households.models import ClosureRequest, Document, Household, Objection, PublicNotice
+from orgs.models import AccessLog
+
+TODAY = timezone.localdate
+PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def step(client, household, action, **data):
+    url = reverse("households:transition", args=[household.pk, action])
+    return client.post(url, {f"step-{action}-{k}": v for k, v in data.items()})
+
+
+def status_of(household) -> str:
+    return Household.objects.values_list("status", flat=True).get(pk=household.pk)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def test_submit_survey_review_through_the_pages(login, make_household):
+    household = make_household()
+    clerk = login("clerk_450102")
+    response = step(clerk, household, "submit")
+    assert response.status_code == 302 and status_of(household) == "applied"
+
+    response = step(clerk, household, "review")
+    assert response.status_code == 200
+    assert "请先登记入户调查" in str(response.context["form"].non_field_errors())
+    assert status_of(household) == "applied"
+
+    members = {m.relation: m for m in household.members.all()}
+    survey_url = reverse("households:survey", args=[household.pk])
+    form = clerk.get(survey_url).context["form"]
+    assert form[f"income_{members['self'].pk}"].value() == Decimal("600.00")
+    response = clerk.post(
+        survey_url,
+        {
+            "surveyed_on": (TODAY() - timedelta(days=1)).isoformat(),
+            "surveyors": "王录入员、李主席",
+            "findings": "妻子患慢性病，家中无其他收入。",
+            f"income_{members['self'].pk}": "800.00",
+            f"income_{members['spouse'].pk}": "0.00",
+        },
+    )
+    assert response.status_code == 302
+    household.refresh_from_db()
+    survey = household.surveys.get()
+    assert survey.per_capita_income == Decimal("400.00") and not survey.is_above_line
+    assert household.per_capita_income == Decimal("400.00")
+
+    response = step(clerk, household, "review")
+    assert response.status_code == 302 and status_of(household) == "reviewed"
+
+
+def test_a_survey_in_the_future_is_refused_at_its_field(login, walk, make_household):
+    household = walk(make_household(), "applied")
+    self_row = household.members.get(relation="self")
+    response = login("clerk_450102").post(
+        reverse("households:survey", args=[household.pk]),
+        {
+            "surveyed_on": (TODAY() + timedelta(days=2)).isoformat(),
+            "surveyors": "王",
+            "findings": "x",
+            f"income_{self_row.pk}": "100",
+            f"income_{household.members.exclude(pk=self_row.pk).get().pk}": "-1",
+        },
+    )
+    form = response.context["form"]
+    assert form.errors[f"income_{household.members.exclude(pk=self_row.pk).get().pk}"]
+    assert household.surveys.count() == 0
+
+
+def test_the_notice_page_posts_reviewed_files(login, walk, make_household, users):
+    first = walk(make_household(), "reviewed")
+    second = walk(make_household(worker_name="李四"), "reviewed")
+    draft = make_household(worker_name="王五")
+    other = walk(
+        make_household(org="450103", by="clerk_450103", worker_name="外县"),
+        "reviewed",
+        clerk="clerk_450103",
+        supervisor="supervisor_450103",
+    )
+    clerk = login("clerk_450102")
+    url = reverse("households:notice_start")
+    page = clerk.get(url, {"household": first.pk})
+    form = page.context["form"]
+    offered = set(form.fields["households"].queryset)
+    assert offered == {first, second}
+    assert draft not in offered and other not in offered
+    assert form["households"].value() == [first.pk]
+    assert form["starts_on"].value() == TODAY()
+
+    response = clerk.post(url, {"organisation": first.organisation_id, "objection_contact": "x"})
+    assert "请至少选择一户" in str(response.context["form"].errors["households"])
+    assert PublicNotice.objects.count() == 0
+
+    response = clerk.post(
+        url,
+        {
+            "organisation": first.organisation_id,
+            "households": [first.pk, second.pk],
+            "starts_on": (TODAY() - timedelta(days=30)).isoformat(),
+            "objection_contact": "兴宁区总工会 0771-12351",
+        },
+    )
+    assert response.status_code == 302
+    assert status_of(first) == status_of(second) == "notice"
+    notice = PublicNotice.objects.get()
+    assert notice.created_by == users["clerk_450102"]
+
+    # The next notice offers the same contact.
+    third = walk(make_household(worker_name="赵六"), "reviewed")
+    form = clerk.get(url, {"household": third.pk}).context["form"]
+    assert form["objection_contact"].value() == "兴宁区总工会 0771-12351"
+
+
+def test_start_notice_button_leads_to_the_notice_page(login, walk, make_household):
+    household = walk(make_household(), "reviewed")
+    url = reverse("households:transition", args=[household.pk, "start_notice"])
+    response = login("clerk_450102").get(url)
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/households/notices/new/?household={household.pk}")
+    detail = login("clerk_450102").get(reverse("households:detail", args=[household.pk]))
+    assert [a["action"] for a in detail.context["actions"]] == ["start_notice"]
+
+
+def test_approve_through_the_page(login, walk, make_household):
+    household = walk(make_household(), "notice")
+    supervisor = login("supervisor_450102")
+    page = supervisor.get(reverse("households:transition", args=[household.pk, "approve"]))
+    assert page.context["verdict"].eligible is True
+    assert not page.context["form"].fields["reason"].required
+    response = step(supervisor, household, "approve", reason="经审核符合条件")
+    assert response.status_code == 302 and status_of(household) == "on_file"
+    follow = supervisor.get(response["Location"])
+    assert "在档" in follow.content.decode()
+
+
+def test_approve_before_the_notice_has_run_is_refused(login, walk, make_household, users):
+    household = walk(make_household(), "reviewed")
+    services.notice_start(
+        user=users["clerk_450102"],
+        organisation=household.organisation,
+        households=[household],
+        starts_on=TODAY(),
+        objection_contact="0771-12351",
+    )
+    response = step(login("supervisor_450102"), household, "approve", reason="同意")
+    assert response.status_code == 200
+    assert "期满后方可审批" in str(response.context["form"].non_field_errors())
+    assert status_of(household) == "notice"
+
+
+def test_approve_against_the_verdict_needs_a_reason(login, walk, make_household):
+    household = walk(make_household(worker_income="9000.00"), "notice")
+    supervisor = login("supervisor_450102")
+    detail = supervisor.get(reverse("households:detail", args=[household.pk]))
+    approve = next(a for a in detail.context["actions"] if a["action"] == "approve")
+    assert approve["reason_required"]
+    response = step(supervisor, household, "approve", reason="")
+    assert response.context["form"].errors["reason"]
+    assert status_of(household) == "notice"
+    response = step(supervisor, household, "approve", reason="重病，经集体研究同意建档")
+    assert status_of(household) == "on_file"
+    assert household.transitions.get(action="approve").against_verdict
+
+
+def test_reject_withdraw_and_reopen_need_reasons(login, walk, make_household):
+    clerk = login("clerk_450102")
+    draft = make_household()
+    response = step(clerk, draft, "withdraw", reason="")
+    assert response.context["form"].errors["reason"]
+    assert status_of(draft) == "draft"
+    step(clerk, draft, "withdraw", reason="重复录入")
+    assert status_of(draft) == "rejected"
+    step(clerk, draft, "reopen", reason="重新核实后申请")
+    assert status_of(draft) == "applied"
+    step(login("supervisor_450102"), draft, "reject", reason="收入超过标准")
+    assert status_of(draft) == "rejected"
+
+
+def test_a_step_from_the_wrong_state_says_why(login, make_household):
+    household = make_household()
+    response = step(login("supervisor_450102"), household, "reject", reason="x")
+    assert "不能执行" in str(response.context["form"].non_field_errors())
+    assert status_of(household) == "draft"
+
+
+def test_unknown_and_closure_actions_are_not_steps(login, make_household):
+    household = make_household()
+    clerk = login("clerk_450102")
+    for action in ("explode", "exit", "relieve", "deregister"):
+        url = reverse("households:transition", args=[household.pk, action])
+        assert clerk.post(url).status_code == 404
+
+
+def test_the_buttons_are_exactly_the_allowed_actions(login, walk, make_household):
+    household = walk(make_household(), "notice")
+    url = reverse("households:detail", args=[household.pk])
+    actions = login("supervisor_450102").get(url).context["actions"]
+    assert [a["action"] for a in actions] == ["approve", "reject"]
+    assert login("clerk_450102").get(url).context["actions"] == []
+    assert login("viewer_450100").get(url).context["actions"] == []
+
+
+# --- Objections -----------------------------------------------------------------------------
+
+
+def test_objections_are_recorded_and_resolved_through_the_pages(login, walk, make_household):
+    household = walk(make_household(), "notice")
+    clerk = login("clerk_450102")
+    response = clerk.post(
+        reverse("households:objection_create", args=[household.pk]),
+        {
+            "raised_by": "邻居王某",
+            "raised_on": (TODAY() - timedelta(days=20)).isoformat(),
+            "content": "该户有两套住房",
+        },
+    )
+    assert response.status_code == 302
+    objection = Objection.objects.get()
+    response = step(login("supervisor_450102"), household, "approve", reason="同意")
+    assert "异议尚未全部处理" in str(response.context["form"].non_field_errors())
+
+    url = reverse("households:objection_resolve", args=[objection.pk])
+    clerk = login("clerk_450102")
+    response = clerk.post(url, {"outcome": "dismissed", "finding": ""})
+    assert response.context["form"].errors["finding"]
+    response = clerk.post(url, {"outcome": "dismissed", "finding": "只有一套住房"})
+    assert response.status_code == 302
+    objection.refresh_from_db()
+    assert objection.outcome == "dismissed"
+    step(login("supervisor_450102"), household, "approve", reason="同意")
+    assert status_of(household) == "on_file"
+
+
+def test_objections_only_while_under_notice(login, make_household):
+    household = make_household()
+    response = login("clerk_450102").post(
+        reverse("households:objection_create", args=[household.pk]),
+        {"raised_by": "某", "raised_on": TODAY().isoformat(), "content": "x"},
+    )
+    assert "只有公示中的档案" in str(response.context["form"].non_field_errors())
+    assert Objection.objects.count() == 0
+
+
+# --- Closures ---------------------------------------------------------------------------------
+
+
+def test_closure_requested_and_approved(login, walk, make_household):
+    household = walk(make_household(), "on_file")
+    clerk = login("clerk_450102")
+    url = reverse("households:closure_request", args=[household.pk])
+    response = clerk.post(
+        url,
+        {"kind": "deregistered", "effective_date": TODAY().isoformat(), "reason": "已迁出"},
+    )
+    assert "请选择注销原因" in response.context["form"].errors["deregistration_reason"][0]
+    assert ClosureRequest.objects.count() == 0
+    response = clerk.post(
+        url,
+        {
+            "kind": "deregistered",
+            "effective_date": TODAY().isoformat(),
+            "deregistration_reason": "moved",
+            "reason": "全家迁往外省",
+        },
+    )
+    assert response.status_code == 302
+    closure = ClosureRequest.objects.get()
+
+    supervisor = login("supervisor_450102")
+    detail = supervisor.get(reverse("households:detail", args=[household.pk]))
+    assert detail.context["pending_closure"] == closure
+    assert "decision_form" in detail.context
+    decide = reverse("households:closure_decide", args=[closure.pk])
+    response = supervisor.post(decide, {"decision": "approve", "note": ""})
+    assert response.context["form"].errors["note"]
+    response = supervisor.post(decide, {"decision": "approve", "note": "同意注销"})
+    assert response.status_code == 302
+    assert status_of(household) == "deregistered"
+    closure.refresh_from_db()
+    assert closure.state == "approved"
+
+
+def test_closure_rejected_shows_on_the_clerks_work(login, walk, make_household):
+    household = walk(make_household(), "on_file")
+    clerk = login("clerk_450102")
+    clerk.post(
+        reverse("households:closure_request", args=[household.pk]),
+        {"kind": "exited", "effective_date": TODAY().isoformat(), "reason": "收入提高"},
+    )
+    closure = ClosureRequest.objects.get()
+    login("supervisor_450102").post(
+        reverse("households:closure_decide", args=[closure.pk]),
+        {"decision": "reject", "note": "收入证明不全"},
+    )
+    closure.refresh_from_db()
+    assert closure.state == "rejected" and status_of(household) == "on_file"
+    home = login("clerk_450102").get("/").content.decode()
+    assert "收入证明不全" in home and household.file_number in home
+
+
+def test_the_requester_cannot_decide(login, walk, make_household, users):
+    from django.contrib.auth.models import Group
+
+    from orgs.models import User
+
+    household = walk(make_household(), "on_file")
+    users["supervisor_450102"].groups.add(Group.objects.get(name="clerk"))
+    supervisor = User.objects.get(username="supervisor_450102")  # permissions not cached
+    closure = services.closure_request(
+        user=supervisor, household=household, kind="exited", effective_date=TODAY(), reason="x"
+    )
+    response = login("supervisor_450102").post(
+        reverse("households:closure_decide", args=[closure.pk]),
+        {"decision": "approve", "note": "同意"},
+    )
+    assert "不能审批自己" in str(response.context["form"].non_field_errors())
+    closure.refresh_from_db()
+    assert closure.state == "pending"
+
+
+# --- Full numbers, the access log -------------------------------------------------------------
+
+
+def test_viewing_a_file_is_logged(login, make_household, users):
+    household = make_household()
+    login("viewer_450100").get(reverse("households:detail", args=[household.pk]))
+    log = AccessLog.objects.get()
+    assert log.action == "view_file" and log.user == users["viewer_450100"]
+    assert log.target == f"households.Household:{household.pk}"
+    assert log.organisation == household.organisation
+
+
+def test_reveal_shows_the_full_numbers_and_is_logged(login, make_household, users):
+    household = make_household(bank_account="6222000011112222")
+    url = reverse("households:reveal", args=[household.pk])
+    response = login("clerk_450102").post(url, headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert household.id_number in page and "6222000011112222" in page
+    assert "<html" not in page  # the htmx fragment only
+    assert "no-store" in response["Cache-Control"]
+    log = AccessLog.objects.get(action="reveal")
+    assert log.user == users["clerk_450102"] and log.target.endswith(f":{household.pk}")
+    assert "身份证号码" in log.detail and "银行账号" in log.detail
+    full = login("finance_450102").post(url)  # without htmx: a whole page
+    assert "<html" in full.content.decode() and household.id_number in full.content.decode()
+
+
+@pytest.mark.parametrize("username", ["viewer_450100", "viewer_450000", "admin_450102"])
+def test_reveal_is_refused_to_roles_without_the_permission(login, make_household, username):
+    household = make_household()
+    response = login(username).post(reverse("households:reveal", args=[household.pk]))
+    assert response.status_code == 403
+    assert not AccessLog.objects.filter(action="reveal").exists()
+    detail = login(username).get(reverse("households:detail", args=[household.pk]))
+    assert household.id_number not in detail.content.decode()
+
+
+def test_the_detail_page_shows_masked_numbers_only(login, make_household):
+    household = make_household(bank_account="6222000011112222")
+    spouse = household.members.exclude(relation="self").get()
+    page = login("clerk_450102").get(reverse("households:detail", args=[household.pk]))
+    html = page.content.decode()
+    assert household.id_masked in html and spouse.id_masked in html
+    assert household.id_number not in html and spouse.id_number not in html
+    assert "6222000011112222" not in html and household.bank_account_masked in html
+    assert "显示完整号码" in html
+
+
+# --- Documents ------------------------------------------------------------------------------
+
+
+def upload(client, household, content, name="证明.pdf", **data):
+    return client.post(
+        reverse("households:document_upload", args=[household.pk]),
+        {"kind": "income_proof", "file": SimpleUploadedFile(name, content), **data},
+    )
+
+
+def test_upload_and_download_a_document(login, make_household, users):
+    household = make_household()
+    clerk = login("clerk_450102")
+    response = upload(clerk, household, PDF, name="收入证明.pdf")
+    assert response.status_code == 302 and response["Location"].endswith("#documents")
+    document = Document.objects.get()
+    assert document.content_type == "application/pdf" and document.original_name == "收入证明.pdf"
+
+    response = login("supervisor_450102").get(
+        reverse("households:document_download", args=[document.pk])
+    )
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Type"] == "application/pdf"
+    log = AccessLog.objects.get(action="download")
+    assert log.user == users["supervisor_450102"]
+    assert log.organisation == household.organisation
+    assert household.file_number in log.detail
+
+
+def test_a_text_file_renamed_to_pdf_is_refused(login, make_household):
+    household = make_household()
+    response = upload(login("clerk_450102"), household, b"just some text\n" * 10, name="x.pdf")
+    assert response.status_code == 200
+    assert "只能上传PDF、JPEG或PNG文件" in response.context["form"].errors["file"][0]
+    assert Document.objects.count() == 0
+
+
+def test_a_file_over_10_mb_is_refused(login, make_household):
+    household = make_household()
+    big = PDF + b"0" * (10 * 1024 * 1024)
+    response = upload(login("clerk_450102"), household, big)
+    assert "不能超过10MB" in response.context["form"].errors["file"][0]
+    assert Document.objects.count() == 0
+
+
+def test_a_diagnosis_needs_a_recent_issue_date(login, make_household):
+    household = make_household()
+    clerk = login("clerk_450102")
+    response = upload(clerk, household, PDF, kind="diagnosis")
+    assert "开具日期" in response.context["form"].errors["issued_on"][0]
+    old = (TODAY() - timedelta(days=400)).isoformat()
+    response = upload(clerk, household, PDF, kind="diagnosis", issued_on=old)
+    assert "一年以内" in response.context["form"].errors["issued_on"][0]
+    assert Document.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [
+        ("clerk_450102", 200),
+        ("supervisor_450102", 200),
+        ("finance_450102", 403),
+        ("viewer_450100", 403),
+        ("admin_450102", 403),
+        ("clerk_450103", 404),
+    ],
+)
+def test_who_may_download(login, make_household, users, username, expected):
+    household = make_household()
+    document = services.document_upload(
+        user=users["clerk_450102"],
+        household=household,
+        kind="bank_card",
+        upload=SimpleUploadedFile("卡.pdf", PDF),
+    )
+    response = login(username).get(reverse("households:document_download", args=[document.pk]))
+    if response.streaming:  # read it to the end, so the test client closes the file
+        b"".join(response.streaming_content)
+    assert response.status_code == expected
+    assert AccessLog.objects.filter(action="download").exists() == (expected == 200)
+
+
+def test_withdraw_a_document_keeps_it(login, make_household, users):
+    household = make_household()
+    document = services.document_upload(
+        user=users["clerk_450102"],
+        household=household,
+        kind="bank_card",
+        upload=SimpleUploadedFile("卡.pdf", PDF),
+    )
+    response = login("clerk_450102").post(
+        reverse("households:document_withdraw", args=[document.pk])
+    )
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert not document.is_active
+    detail = login("clerk_450102").get(reverse("households:detail", args=[household.pk]))
+    assert list(detail.context["documents"]) == []
+    assert any(e["kind"] == "document" for e in detail.context["timeline"])

@@ -1,0 +1,220 @@
+"""The file's timeline (its own traces, field history, other apps' entries) and "my work"."""
+
+import sys
+import types
+from datetime import timedelta
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from households import services
+from households.models import Transition
+from households.timeline import timeline_for
+from tests.households.conftest import new_id
+from tests.households.test_pages_forms import edit_data
+
+TODAY = timezone.localdate
+PDF = b"%PDF-1.4\n%test\n%%EOF\n"
+
+
+def detail(client, household):
+    return client.get(reverse("households:detail", args=[household.pk]))
+
+
+def test_the_timeline_tells_the_whole_story(login, make_household, walk, users, orgs):
+    household = make_household()
+    # An edit through the page, so the history knows who made it.
+    data = edit_data(orgs, household, worker_name="张晓明")
+    data.update(
+        {
+            "members-2-pk": "",
+            "members-2-relation": "child",
+            "members-2-name": "张小小",
+            "members-2-id_number": "",
+            "members-2-health": "healthy",
+            "members-2-disability": "none",
+            "members-2-employment": "student",
+            "members-2-school_stage": "primary",
+            "members-2-monthly_income": "0.00",
+            "members-TOTAL_FORMS": "3",
+        }
+    )
+    response = login("clerk_450102").post(reverse("households:edit", args=[household.pk]), data)
+    assert response.status_code == 302
+    household = walk(household, "notice")
+    services.objection_record(
+        user=users["clerk_450102"],
+        household=household,
+        raised_by="邻居王某",
+        raised_on=TODAY() - timedelta(days=20),
+        content="有车",
+    )
+    objection = household.objections.get()
+    services.objection_resolve(
+        user=users["clerk_450102"], objection=objection, outcome="dismissed", finding="车已卖"
+    )
+    services.document_upload(
+        user=users["clerk_450102"],
+        household=household,
+        kind="income_proof",
+        upload=SimpleUploadedFile("收入.pdf", PDF),
+    )
+    services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="approve",
+        reason="经审核符合条件",
+    )
+    household.refresh_from_db()
+    services.closure_request(
+        user=users["clerk_450102"],
+        household=household,
+        kind="exited",
+        effective_date=TODAY(),
+        reason="收入提高",
+    )
+
+    response = detail(login("supervisor_450102"), household)
+    timeline = response.context["timeline"]
+    kinds = {entry["kind"] for entry in timeline}
+    assert {"transition", "survey", "document", "objection", "closure", "history"} <= kinds
+    titles = [entry["title"] for entry in timeline]
+    assert titles.index(f"申请脱困（{TODAY()}起）") < titles.index("审批建档")
+    assert titles.index("审批建档") < titles.index("提交申请")
+    approve = next(e for e in timeline if e["title"] == "审批建档")
+    assert approve["actor"] == str(users["supervisor_450102"])
+    assert "经审核符合条件" in approve["detail"] and "公示中 → 在档" in approve["detail"]
+    history = next(e for e in timeline if e["kind"] == "history")
+    assert history["actor"] == str(users["clerk_450102"])
+    changes = {(c["field"], c["old"], c["new"]) for c in history["changes"]}
+    assert ("职工姓名", "张小明", "张晓明") in changes
+    assert ("新增家庭成员", "", "张小小（子女）") in changes
+    assert any(c[0] == "家庭人口" and c[1:] == ("2", "3") for c in changes)
+    moments = [timeline_sort_key(e) for e in timeline]
+    assert moments == sorted(moments, reverse=True)  # newest first
+    page = response.content.decode()
+    assert "张小明" in page and "张晓明" in page and "收入提高" in page
+
+
+def timeline_sort_key(entry):
+    from households.timeline import _sort_key
+
+    return _sort_key(entry)
+
+
+def test_id_changes_show_masked_numbers_only(login, make_household, orgs):
+    household = make_household()
+    old_number = household.id_number
+    new_number = new_id(1975)
+    data = edit_data(orgs, household, id_number=new_number)
+    login("clerk_450102").post(reverse("households:edit", args=[household.pk]), data)
+    page = detail(login("clerk_450102"), household).content.decode()
+    assert old_number not in page and new_number not in page
+    assert f"{new_number[:6]}********{new_number[-4:]}" in page
+
+
+def test_imported_transitions_are_flagged(make_household, users):
+    household = make_household()
+    services.transition_apply(
+        user=users["clerk_450102"], household=household, action="submit", imported=True
+    )
+    entries = timeline_for(household, users["clerk_450102"])
+    submit = next(e for e in entries if e["title"] == "提交申请")
+    assert "导入的历史记录" in submit["flags"]
+
+
+def test_other_apps_add_their_entries(make_household, users, monkeypatch):
+    household = make_household()
+    seen = []
+
+    def timeline_entries(household_arg, user):
+        seen.append((household_arg, user))
+        return [
+            {
+                "date": TODAY() + timedelta(days=1),
+                "kind": "payment",
+                "title": "生活救助 500.00 元",
+                "detail": "已发放",
+                "url": "/funds/payments/1/",
+            }
+        ]
+
+    module = types.ModuleType("reports.timeline")
+    module.timeline_entries = timeline_entries
+    monkeypatch.setitem(sys.modules, "reports.timeline", module)
+    entries = timeline_for(household, users["clerk_450102"])
+    assert seen == [(household, users["clerk_450102"])]
+    assert entries[0]["title"] == "生活救助 500.00 元" and entries[0]["app"] == "reports"
+
+
+def test_each_role_sees_what_it_may_read(make_household, walk, users):
+    household = walk(make_household(), "reviewed")
+    clerk_kinds = {e["kind"] for e in timeline_for(household, users["clerk_450102"])}
+    finance_kinds = {e["kind"] for e in timeline_for(household, users["finance_450102"])}
+    assert {"transition", "survey"} <= clerk_kinds
+    assert not finance_kinds & {"transition", "survey", "document", "objection", "closure"}
+
+
+def test_a_file_without_history_edits_has_no_history_entry(make_household, users):
+    household = make_household()
+    entries = timeline_for(household, users["clerk_450102"])
+    assert [e["kind"] for e in entries] == ["transition"]
+    assert Transition.objects.filter(household=household).count() == 1
+
+
+# --- My work ---------------------------------------------------------------------------------
+
+
+def panel(response, title):
+    return next(p for p in response.context["work_panels"] if p["title"] == title)
+
+
+def test_my_work_for_clerks(login, make_household, walk, users):
+    make_household()
+    walk(make_household(worker_name="李四"), "applied")
+    noticed = walk(make_household(worker_name="王五"), "reviewed")
+    services.notice_start(
+        user=users["clerk_450102"],
+        organisation=noticed.organisation,
+        households=[noticed],
+        starts_on=TODAY(),
+        objection_contact="0771-12351",
+    )
+    response = login("clerk_450102").get("/")
+    todo = panel(response, "档案待办")
+    counts = {row["label"]: row["count"] for row in todo["rows"]}
+    assert counts["草稿（未提交申请）"] == 1
+    assert counts["待入户调查和审核"] == 1
+    assert counts["5个工作日内公示期满"] == 1
+    assert todo["rows"][0]["url"] == "/households/?standing=drafts"
+    assert "待我审批" not in [p["title"] for p in response.context["work_panels"]]
+
+
+def test_my_work_for_supervisors(login, make_household, walk, users):
+    waiting = walk(make_household(), "notice")  # its notice started 30 days ago
+    response = login("supervisor_450102").get("/")
+    approvals = panel(response, "待我审批")
+    assert approvals["rows"][0]["count"] == 1
+    assert waiting.file_number in approvals["entries"][0]["label"]
+    assert "档案待办" not in [p["title"] for p in response.context["work_panels"]]
+
+
+def test_everyone_sees_the_counts(login, make_household, walk):
+    walk(make_household(), "on_file")
+    response = login("viewer_450100").get("/")
+    overview = panel(response, "困难职工档案")
+    on_file = next(row for row in overview["rows"] if row["label"] == "在档")
+    assert on_file["count"] == 1 and on_file["url"] == "/households/?status=on_file"
+    assert [p["title"] for p in response.context["work_panels"] if "档案" in p["title"]] == [
+        "困难职工档案"
+    ]
+
+
+def test_the_standing_lists_page(login, make_household, walk):
+    make_household()
+    response = login("clerk_450102").get(reverse("households:standing"))
+    lists = {entry["key"]: entry for entry in response.context["lists"]}
+    assert len(lists["drafts"]["households"]) == 1
+    assert lists["exit_candidates"]["households"] == []
+    assert lists["drafts"]["url"] == "/households/?standing=drafts"

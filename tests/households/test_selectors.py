@@ -1,0 +1,185 @@
+"""The standing lists on hand-built data: surveys due and overdue, files unchanged for a year,
+and the households that qualify for exit (above the line for six months without a break)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from households import selectors
+from households.models import FilingPeriod, Household, Status, Survey
+from orgs.calendar import add_months
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def file_in(make_household):
+    """file_in("on_file") — a file put straight into a state, its fields set by hand."""
+
+    def _file(status, *, org="450102", **fields):
+        by = "clerk_450103" if org == "450103" else "clerk_450102"
+        household = make_household(org=org, by=by, members=[])
+        Household.objects.filter(pk=household.pk).update(status=status, **fields)
+        household.refresh_from_db()
+        return household
+
+    return _file
+
+
+def survey(household, months_ago=0, *, above, days_ago=0, period=None):
+    day = add_months(TODAY, -months_ago) - timedelta(days=days_ago)
+    return Survey.objects.create(
+        household=household,
+        period=period or household.current_period,
+        surveyed_on=day,
+        surveyors="王",
+        findings="入户",
+        per_capita_income=Decimal("1200.00") if above else Decimal("500.00"),
+        dibao_line=Decimal("1000.00"),
+        is_above_line=above,
+        recorded_by=household.created_by,
+    )
+
+
+def names(queryset) -> set[str]:
+    return set(queryset.values_list("worker_name", flat=True))
+
+
+def test_surveys_due_within_30_days(file_in, users):
+    file_in("on_file", worker_name="十天后", next_survey_due=TODAY + timedelta(days=10))
+    file_in("relieved", worker_name="今天", next_survey_due=TODAY)
+    file_in("on_file", worker_name="三十天", next_survey_due=TODAY + timedelta(days=30))
+    file_in("on_file", worker_name="四十天后", next_survey_due=TODAY + timedelta(days=40))
+    file_in("on_file", worker_name="已逾期", next_survey_due=TODAY - timedelta(days=1))
+    file_in("applied", worker_name="未在档", next_survey_due=TODAY + timedelta(days=5))
+    file_in("on_file", org="450103", worker_name="外县", next_survey_due=TODAY)
+    clerk = users["clerk_450102"]
+    assert names(selectors.surveys_due(clerk)) == {"十天后", "今天", "三十天"}
+    assert names(selectors.surveys_due(clerk, within_days=7)) == {"今天"}
+    assert "外县" in names(selectors.surveys_due(users["viewer_450100"]))
+
+
+def test_surveys_overdue(file_in, users):
+    file_in("on_file", worker_name="逾期", next_survey_due=TODAY - timedelta(days=1))
+    file_in("relieved", worker_name="解困逾期", next_survey_due=TODAY - timedelta(days=90))
+    file_in("on_file", worker_name="今天到期", next_survey_due=TODAY)
+    file_in("exited", worker_name="已脱困", next_survey_due=TODAY - timedelta(days=10))
+    file_in("on_file", org="450103", worker_name="外县", next_survey_due=TODAY - timedelta(1))
+    assert names(selectors.surveys_overdue(users["clerk_450102"])) == {"逾期", "解困逾期"}
+
+
+def test_unchanged_for_a_year(file_in, users):
+    old = timezone.now() - timedelta(days=400)
+    file_in("on_file", worker_name="一年未动", updated_at=old)
+    file_in("draft", worker_name="草稿未动", updated_at=old)
+    file_in("exited", worker_name="已关闭", updated_at=old)
+    file_in("on_file", worker_name="近期更新", updated_at=timezone.now() - timedelta(days=300))
+    file_in("on_file", org="450103", worker_name="外县", updated_at=old)
+    assert names(selectors.unchanged_for_a_year(users["clerk_450102"])) == {"一年未动", "草稿未动"}
+
+
+def test_exit_candidates(file_in, users, django_assert_num_queries):
+    a = file_in("on_file", worker_name="连续7个月")
+    survey(a, 7, above=True)
+    survey(a, 1, above=True)
+
+    b = file_in("on_file", worker_name="中间低于")
+    survey(b, 7, above=True)
+    survey(b, 3, above=False)
+    survey(b, 1, above=True)
+
+    c = file_in("on_file", worker_name="只有2个月")
+    survey(c, 2, above=True)
+
+    d = file_in("on_file", worker_name="最近一次低于")
+    survey(d, 8, above=True)
+    survey(d, 1, above=True)
+    survey(d, 0, above=False, days_ago=5)
+
+    e = file_in("relieved", worker_name="解困户")
+    survey(e, 10, above=False)
+    survey(e, 7, above=True)
+    survey(e, 2, above=True)
+
+    f = file_in("applied", worker_name="审核中")
+    survey(f, 9, above=True)
+    survey(f, 1, above=True)
+
+    g = file_in("on_file", worker_name="上一建档期")
+    survey(g, 9, above=True)
+    new_period = FilingPeriod.objects.create(
+        household=g, number=2, origin="relapsed", applied_on=add_months(TODAY, -3)
+    )
+    Household.objects.filter(pk=g.pk).update(current_period=new_period)
+    survey(g, 1, above=True, period=new_period)
+
+    h = file_in("on_file", worker_name="恰好6个月")
+    survey(h, 6, above=True)
+
+    other = file_in("on_file", org="450103", worker_name="外县")
+    survey(other, 7, above=True)
+
+    clerk = users["clerk_450102"]
+    with django_assert_num_queries(1):  # one aggregate query, no loop over households
+        found = names(selectors.exit_candidates(clerk))
+    assert found == {"连续7个月", "解困户", "恰好6个月"}
+    assert "外县" in names(selectors.exit_candidates(users["viewer_450100"]))
+
+
+def test_exit_candidates_as_a_list_filter(login, file_in):
+    a = file_in("on_file", worker_name="连续7个月")
+    survey(a, 7, above=True)
+    file_in("on_file", worker_name="无调查")
+    response = login("clerk_450102").get("/households/", {"standing": "exit_candidates"})
+    assert [h.worker_name for h in response.context["households"]] == ["连续7个月"]
+
+
+def test_queues_of_my_work(file_in, users, make_household, walk):
+    file_in("draft", worker_name="草稿")
+    file_in("applied", worker_name="待审核")
+    clerk = users["clerk_450102"]
+    assert names(selectors.drafts(clerk)) == {"草稿"}
+    assert names(selectors.applications_to_review(clerk)) == {"待审核"}
+    noticed = walk(make_household(worker_name="公示满"), "notice")
+    assert names(selectors.approvals_waiting(clerk)) == {"公示满"}
+    assert names(selectors.notices_ending(clerk)) == set()
+    assert noticed.status == Status.NOTICE
+
+
+def test_status_counts(file_in, users):
+    file_in("on_file")
+    file_in("on_file")
+    file_in("draft")
+    file_in("on_file", org="450103")
+    assert selectors.status_counts(users["clerk_450102"]) == {"on_file": 2, "draft": 1}
+    assert selectors.status_counts(users["viewer_450000"])["on_file"] == 3
+
+
+def test_never_assisted(file_in, users):
+    from funds.models import AssistanceRequest, AssistanceType, FundSource
+
+    def request(household, state):
+        return AssistanceRequest.objects.create(
+            household=household,
+            organisation=household.organisation,
+            assistance_type=AssistanceType.objects.order_by("pk").first(),
+            source=FundSource.objects.order_by("pk").first(),
+            amount=Decimal("500.00"),
+            reason="生活困难",
+            requested_on=TODAY,
+            year=TODAY.year,
+            state=state,
+            paid_on=TODAY if state == "paid" else None,
+            requested_by=users["clerk_450102"],
+        )
+
+    helped = file_in("on_file", worker_name="已帮扶")
+    request(helped, "paid")
+    asked = file_in("relieved", worker_name="申请未发放")
+    request(asked, "approved")
+    file_in("on_file", worker_name="从未帮扶")
+    file_in("draft", worker_name="草稿")
+    file_in("on_file", org="450103", worker_name="外县")
+    assert names(selectors.never_assisted(users["clerk_450102"])) == {"申请未发放", "从未帮扶"}

@@ -1,0 +1,208 @@
+"""The summary as PDF (text extracted with pdftotext, fonts with pdffonts), Excel (read back),
+the page, the roster, permissions and the replica router."""
+
+import io
+import subprocess
+from datetime import date
+
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from orgs.models import AccessLog
+from reports import render, roster
+from reports.routing import ReplicaRouter, reporting
+from reports.selectors import Period
+from reports.summary import build
+
+
+def pdf_text(content: bytes) -> str:
+    return subprocess.run(  # noqa: S603
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
+
+
+def pdf_fonts(content: bytes, tmp_path) -> str:
+    path = tmp_path / "out.pdf"
+    path.write_bytes(content)
+    return subprocess.run(  # noqa: S603
+        ["pdffonts", str(path)], capture_output=True, check=True, text=True
+    ).stdout
+
+
+@pytest.fixture
+def data(orgs, scenario):
+    period = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31), date(2023, 12, 31))
+    return build(orgs["450100"], period)
+
+
+def test_pdf_has_the_organisation_figures_and_embedded_cjk_fonts(data, tmp_path):
+    content = render.to_pdf(data)
+    assert content.startswith(b"%PDF")
+    text = pdf_text(content)
+    assert "南宁市总工会" in text and "解困脱困工作总结" in text
+    compact = text.replace(" ", "")
+    assert "截止2024年12月31日" in compact and "第1页/共" in compact
+    assert "兴宁区总工会" in text and "青秀区总工会" in text  # the counties side by side
+    assert "在档户数" in text and "75.0%" in text
+    fonts = pdf_fonts(content, tmp_path)
+    rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+    assert any("Noto-Sans-CJK-SC" in row[0] for row in rows), fonts
+    # Every font embedded and subset: the "emb" and "sub" columns say yes.
+    assert all(row[-5:-3] == ["yes", "yes"] for row in rows), fonts
+
+
+def test_excel_reads_back_with_numbers_as_numbers(data):
+    book = load_workbook(io.BytesIO(render.to_xlsx(data)))
+    assert {"在档情况", "解困脱困", "资金", "服务中心", "下级组织"} <= set(book.sheetnames)
+    rows = {row[0]: row[1:] for row in book["在档情况"].iter_rows(min_row=2, values_only=True)}
+    assert rows["在档户数"] == (6,) and rows["存量"] == (2,)
+    moves = {row[0]: row[1:] for row in book["解困脱困"].iter_rows(min_row=2, values_only=True)}
+    assert moves["新建档"] == (4,) and moves["解困脱困率"] == (0.75,)
+    children = list(book["下级组织"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1]) for r in children] == [("兴宁区总工会", 4), ("青秀区总工会", 2)]
+
+
+def test_summary_page_and_downloads(login, scenario):
+    client = login("viewer_450100")
+    response = client.get(
+        "/reports/summary/",
+        {"org": "450100", "years": "2024", "cutoff": "2024-12-31", "format": "html"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "南宁市总工会" in body and "<svg" in body
+    pdf = client.get("/reports/summary/", {"org": "450100", "years": "2024", "format": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    xlsx = client.get("/reports/summary/", {"org": "450102", "years": "2024", "format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    js = client.get("/reports/summary/", {"org": "450102", "years": "2024", "format": "json"})
+    assert js.json()["organisation"]["code"] == "450102"
+
+
+@pytest.mark.parametrize(
+    ("username", "org", "expected"),
+    [
+        ("clerk_450102", "450102", 200),
+        ("clerk_450102", "450103", 404),  # another county
+        ("clerk_450102", "450100", 404),  # the union above
+        ("viewer_450100", "450103", 200),
+        ("finance_450103", "450103", 200),
+    ],
+)
+def test_summary_is_scoped(login, orgs, username, org, expected):
+    response = login(username).get("/reports/summary/", {"org": org, "years": "2024"})
+    assert response.status_code == expected
+
+
+def test_bad_input_is_a_form_error(login, orgs):
+    client = login("viewer_450100")
+    response = client.get(
+        "/reports/summary/", {"org": "450100", "years": "2024", "cutoff": "2025-02-01"}
+    )
+    assert response.status_code == 200
+    assert "截止日期须在统计期之内" in response.content.decode()
+    response = client.get("/reports/summary/", {"org": "450100", "years": "2024", "format": "docx"})
+    assert response.status_code == 200 and "有效的选项" in response.content.decode()
+
+
+def test_roster_masked_by_default_and_full_only_when_allowed(login, scenario, orgs):
+    h1 = scenario["H1"]
+    client = login("viewer_450100")
+    response = client.get(
+        "/reports/roster/", {"org": "450102", "on": "2024-12-31", "format": "xlsx"}
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert len(rows) == 4  # H1, H2, H4, H7 on file in 450102 on that day
+    ids = {row[4] for row in rows}
+    assert h1.id_masked in ids and h1.id_number not in ids
+    assert AccessLog.objects.filter(action="export", user__username="viewer_450100").exists()
+    refused = client.get(
+        "/reports/roster/",
+        {"org": "450102", "on": "2024-12-31", "format": "xlsx", "full_numbers": "on"},
+    )
+    assert refused.status_code == 403
+    full = login("clerk_450102").get(
+        "/reports/roster/",
+        {"org": "450102", "on": "2024-12-31", "format": "xlsx", "full_numbers": "on"},
+    )
+    sheet = load_workbook(io.BytesIO(full.content)).active
+    assert h1.id_number in {row[4] for row in sheet.iter_rows(min_row=3, values_only=True)}
+
+
+def test_roster_pdf_text(scenario, orgs):
+    text = pdf_text(roster.to_pdf(orgs["450102"], date(2024, 12, 31), full=False))
+    assert "兴宁区总工会困难职工花名册" in text
+    assert scenario["H1"].id_masked in text and scenario["H1"].id_number not in text
+
+
+def test_roster_neutralises_formulas():
+    assert roster.neutralise('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
+    assert roster.neutralise("-1+2") == "'-1+2" and roster.neutralise("张三") == "张三"
+
+
+def test_router_sends_report_reads_to_the_replica(settings):
+    router = ReplicaRouter()
+    settings.REPORTS_READ_REPLICA = True
+    assert router.db_for_read(None) is None
+    with reporting():
+        assert router.db_for_read(None) == "replica"
+        assert router.db_for_write(None) == "default"
+    assert router.db_for_read(None) is None
+    assert router.allow_migrate("replica", "households") is False
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "replica"])
+def test_reports_run_on_the_second_database_alias(settings, orgs, scenario):
+    settings.REPORTS_READ_REPLICA = True
+    period = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31), date(2023, 12, 31))
+    with CaptureQueriesContext(connections["replica"]) as replica_queries:
+        with CaptureQueriesContext(connections["default"]) as primary_queries:
+            with reporting():
+                data = build(orgs["450100"], period)
+    assert data["on_file"]["households"] == 6
+    assert len(replica_queries) > 5
+    assert not [q for q in primary_queries if "households_" in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "replica"])
+def test_a_user_who_just_wrote_reads_the_primary(settings, client, users, orgs):
+    settings.REPORTS_READ_REPLICA = True
+    client.force_login(users["clerk_450102"])
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})  # a write: POST
+    with CaptureQueriesContext(connections["replica"]) as replica_queries:
+        response = client.get("/reports/summary/", {"org": "450102", "years": "2024"})
+    assert response.status_code == 200
+    assert not replica_queries
+
+
+def test_roster_lines_keep_their_columns():
+    cut = roster.fit("南宁糖业股份有限公司工会联合会", 10)
+    assert roster.display_width(cut) == 10 and cut.endswith("…")
+    assert roster.fit(7, 4, right=True) == "   7"
+    long_row = [
+        "12345",
+        "X" * 40,
+        "欧阳娜娜娜",
+        "男",
+        "4" * 18,
+        "长" * 30,
+        "短",
+        3,
+        "1,234.56",
+        "因病",
+        "深度困难",
+        "在档",
+        date(2024, 1, 1),
+        "",
+        "6" * 19,
+        "",
+    ]
+    short_row = [1, "A", "王", "女", "1", "", "", 1, "0.00", "", "", "", None, "", "1", ""]
+    widths = [w for _, w, _ in roster.PDF_COLUMNS]
+    full_width = sum(widths) + len(widths) - 1
+    assert roster.display_width(roster.line(long_row)) == full_width
+    # Every column starts at the same place whatever the row holds.
+    assert roster.display_width(roster.line(short_row)) == full_width

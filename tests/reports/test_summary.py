@@ -1,0 +1,187 @@
+"""Every figure of the summary on a hand-built history (tests/reports/conftest.py)."""
+
+import json
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from reports.selectors import Period
+from reports.summary import build, build_years
+
+
+def summary(orgs, code="450100", cutoff=date(2024, 12, 31)):
+    org = orgs[code]
+    period = Period(date(2024, 1, 1), date(2024, 12, 31), cutoff, date(2023, 12, 31))
+    return build(org, period)
+
+
+def test_on_file_at_the_cutoff(orgs, scenario):
+    on_file = summary(orgs)["on_file"]
+    assert {
+        k: on_file[k]
+        for k in ("households", "relieved", "stock", "relapsed", "migrant_workers", "new")
+    } == {
+        "households": 6,
+        "relieved": 1,
+        "stock": 2,
+        "relapsed": 1,
+        "migrant_workers": 1,
+        "new": 3,
+    }
+    assert on_file["by_cause"]["illness"] == 5 and on_file["by_cause"]["disability"] == 1
+    assert on_file["by_cause"]["accident"] == 0  # every code present, even when zero
+    assert on_file["by_category"] == {
+        "deep": 2,
+        "relative": 1,
+        "accident": 0,
+        "dibao": 0,
+        "near_dibao": 0,
+    }
+
+
+def test_movements_of_the_year(orgs, scenario):
+    moved = summary(orgs)["movements"]
+    assert moved["applied"] == 5  # H2, H4 (reopened), H5, H8, H10
+    assert moved["filed"] == 4  # H2, H4, H7, H10 (H8 is filed after the cut-off)
+    assert moved["relieved"] == 2  # H2; H3 relieved and exited in the same year counts in both
+    assert moved["exited"] == 1 and moved["exited_stock"] == 1
+    assert moved["deregistered"] == 1
+    assert moved["deregistered_by_reason"] == {
+        "death": 1,
+        "moved": 0,
+        "not_eligible": 0,
+        "false_information": 0,
+        "other": 0,
+    }
+    assert moved["under_review"] == 2  # H5 and H8 at 31 Dec
+
+
+def test_target_rate(orgs, scenario):
+    target = summary(orgs)["target"]
+    assert target["on_file_at_start"] == 4  # H1, H3, H6, H9 on 31 Dec 2023
+    assert str(target["rate"]) == "0.7500" and target["met"] is True
+
+
+def test_events_after_the_cutoff_do_not_exist(orgs, scenario):
+    data = summary(orgs, cutoff=date(2024, 6, 30))
+    assert data["on_file"]["households"] == 7 and data["on_file"]["relieved"] == 2
+    moved = data["movements"]
+    assert (
+        moved["applied"],
+        moved["filed"],
+        moved["relieved"],
+        moved["exited"],
+        moved["deregistered"],
+        moved["under_review"],
+    ) == (2, 3, 2, 0, 0, 0)
+
+
+def test_consolidation_and_children(orgs, scenario):
+    data = summary(orgs)
+    children = {child["organisation"]["code"]: child for child in data["children"]}
+    assert set(children) == {"450102", "450103"}
+    assert children["450102"]["on_file"]["households"] == 4
+    assert children["450103"]["on_file"]["households"] == 2
+    assert "children" not in children["450102"]
+    for key in ("households", "stock", "relapsed", "migrant_workers"):
+        assert data["on_file"][key] == sum(c["on_file"][key] for c in children.values())
+    region = summary(orgs, code="450000")
+    assert region["on_file"]["households"] == 6  # the same subtree seen from the region
+
+
+def test_county_sees_only_its_own(orgs, scenario):
+    assert summary(orgs, code="450103")["on_file"]["households"] == 2
+
+
+def test_multi_year_columns(orgs, scenario):
+    data = build_years(orgs["450100"], 2023, 2024, cutoff=None, baseline=date(2023, 12, 31))
+    assert list(data["years"]) == ["2023", "2024"]
+    y2023 = data["years"]["2023"]
+    assert y2023["movements"]["filed"] == 2  # H3, H6
+    assert y2023["on_file"]["households"] == 4
+    assert data["years"]["2024"]["movements"]["filed"] == 4
+
+
+def test_empty_year_is_a_valid_report(orgs, scenario):
+    data = build_years(orgs["450100"], 2010, 2010, cutoff=None, baseline=None)["years"]["2010"]
+    assert data["on_file"]["households"] == 0 and data["movements"]["applied"] == 0
+    assert str(data["target"]["rate"]) == "0"
+
+
+def run(*args):
+    out = StringIO()
+    call_command("annual_summary", *args, stdout=out, stderr=StringIO())
+    return json.loads(out.getvalue())
+
+
+def test_command_json_shape(orgs, scenario):
+    data = run("--org", "450100", "--year", "2024", "--baseline", "2023-12-31")
+    assert set(data) == {
+        "organisation",
+        "period",
+        "on_file",
+        "movements",
+        "funds",
+        "services",
+        "target",
+        "children",
+    }
+    assert data["organisation"] == {"code": "450100", "name": "南宁市总工会"}
+    assert data["period"] == {"from": "2024-01-01", "to": "2024-12-31", "cutoff": "2024-12-31"}
+    assert set(data["on_file"]) == {
+        "households",
+        "relieved",
+        "stock",
+        "relapsed",
+        "migrant_workers",
+        "by_cause",
+        "by_category",
+    }
+    assert set(data["movements"]) == {
+        "applied",
+        "filed",
+        "relieved",
+        "exited",
+        "exited_stock",
+        "deregistered",
+        "deregistered_by_reason",
+        "under_review",
+    }
+    assert set(data["services"]) == {
+        "cases_by_window",
+        "cases_total",
+        "legal_aid",
+        "job_referrals",
+        "trainees",
+    }
+    assert data["services"]["legal_aid"]["wages_recovered"] == "0.00"
+    assert data["target"] == {"rate": "0.7500", "goal": "0.30"}
+    assert [c["organisation"]["code"] for c in data["children"]] == ["450102", "450103"]
+    assert "children" not in data["children"][0]
+
+
+def test_command_years_and_cutoff(orgs, scenario):
+    data = run("--org", "450100", "--years", "2023-2024", "--cutoff", "2024-06-30")
+    assert list(data["years"]) == ["2023", "2024"]
+    assert data["years"]["2024"]["period"]["cutoff"] == "2024-06-30"
+    assert data["years"]["2023"]["period"]["cutoff"] == "2023-12-31"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--org", "999999", "--year", "2024"], "没有代码为 999999 的组织"),
+        (["--org", "450100", "--year", "2024", "--cutoff", "2025-01-31"], "不在统计期"),
+        (["--org", "450100", "--year", "2024", "--format", "docx"], "未知的格式"),
+        (["--org", "450100", "--year", "20x4"], "年度格式"),
+        (["--org", "450100", "--year", "2024", "--cutoff", "31/12/2024"], "YYYY-MM-DD"),
+        (["--org", "450100", "--year", "2024", "--format", "pdf"], "--output"),
+    ],
+)
+def test_command_errors_are_one_line(orgs, args, message):
+    with pytest.raises(CommandError) as exc:
+        call_command("annual_summary", *args, stdout=StringIO())
+    assert message in str(exc.value) and "\n" not in str(exc.value)

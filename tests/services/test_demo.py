@@ -1,0 +1,22 @@
+"""The demo records: realistic, valid through the services, and seeded only once."""
+
+import io
+
+import pytest
+
+from services.demo import CASES_PER_COUNTY, seed_records
+from services.models import Case, LegalAidCase, TrainingAttendee
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_records_are_seeded_once_per_county(orgs, windows):
+    out = io.StringIO()
+    seed_records(orgs=orgs, households=5, seed=7, stdout=out)
+    assert Case.objects.count() == 2 * CASES_PER_COUNTY
+    assert Case.objects.filter(organisation=orgs["450103"]).count() == CASES_PER_COUNTY
+    assert TrainingAttendee.objects.count() == 24
+    assert all(legal.wages_recovered >= 0 for legal in LegalAidCase.objects.all())
+    assert "兴宁区总工会" in out.getvalue()
+    seed_records(orgs=orgs, households=5, seed=7, stdout=io.StringIO())
+    assert Case.objects.count() == 2 * CASES_PER_COUNTY

@@ -1,0 +1,97 @@
+"""Cases link to the open household file in the user's scope with the same ID number, and the
+household timeline finds them."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from households import services as household_services
+from households.models import Cause, DibaoStandard, Household
+from households.services import MemberData
+from services.selectors import cases_for_household
+from services.services import case_update
+from tests.services.conftest import id_number
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def household(users, orgs):
+    year = timezone.localdate().year
+    DibaoStandard.objects.create(
+        organisation=orgs["450000"], year=year, monthly_amount=Decimal("1000.00")
+    )
+    file = Household(
+        organisation=orgs["450102"],
+        worker_name="黄秀英",
+        id_number=id_number(born=timezone.localdate().replace(year=1975, month=6, day=1)),
+        primary_cause=Cause.objects.get(code="illness"),
+        is_migrant_worker=True,
+    )
+    worker = MemberData(relation="self", name="", monthly_income=Decimal("600.00"))
+    return household_services.household_create(
+        user=users["clerk_450102"], household=file, members=[worker]
+    )
+
+
+def test_a_case_with_the_workers_id_number_links_to_the_file(make_case, household):
+    case = make_case(worker_name="黄秀英", worker_id_number=household.id_number)
+    assert case.household == household
+    assert list(household.service_cases.all()) == [case]
+
+
+def test_no_link_without_a_matching_id_or_outside_the_scope(make_case, household):
+    assert make_case(worker_name="黄秀英").household is None  # the name alone is not enough
+    assert make_case(worker_id_number=id_number()).household is None
+    other_county = make_case(by="clerk_450103", org="450103", worker_id_number=household.id_number)
+    assert other_county.household is None
+
+
+def test_removing_the_id_number_unlinks(make_case, household, users):
+    case = make_case(worker_id_number=household.id_number)
+    case.worker_id_number = ""
+    case_update(user=users["clerk_450102"], case=case)
+    case.refresh_from_db()
+    assert case.household is None
+
+
+def test_household_timeline_selector(make_case, users, orgs, windows):
+    number = id_number(born=timezone.localdate().replace(year=1975, month=6, day=1))
+    before = make_case(worker_id_number=number, matter="建档前来访")  # no file yet
+    assert before.household is None
+    file = Household(
+        organisation=orgs["450102"],
+        worker_name="黄秀英",
+        id_number=number,
+        primary_cause=Cause.objects.get(code="illness"),
+    )
+    DibaoStandard.objects.create(
+        organisation=orgs["450000"],
+        year=timezone.localdate().year,
+        monthly_amount=Decimal("1000.00"),
+    )
+    file = household_services.household_create(
+        user=users["clerk_450102"],
+        household=file,
+        members=[MemberData(relation="self", name="", monthly_income=Decimal("600.00"))],
+    )
+    after = make_case(worker_id_number=number, matter="建档后来访")
+    assert after.household == file
+    make_case(worker_name="黄秀英", matter="同名不同人")
+    timeline = cases_for_household(file, users["supervisor_450102"])
+    assert [c.matter for c in timeline] == ["建档后来访", "建档前来访"]
+    assert list(cases_for_household(file, users["clerk_450103"])) == []
+
+
+def test_the_earlier_cases_hint_names_the_file(login, household):
+    response = login("clerk_450102").get(
+        "/services/earlier/", {"worker_id_number": household.id_number}
+    )
+    assert f"该职工已建档：{household.file_number}" in response.content.decode()
+
+
+def test_legal_aid_takes_the_migrant_flag_from_the_file(login, make_case, household):
+    case = make_case(window="legal_aid", worker_id_number=household.id_number)
+    form = login("clerk_450102").get(f"/services/cases/{case.pk}/legal-aid/").context["form"]
+    assert form["is_migrant_worker"].value() is True

@@ -1,0 +1,286 @@
+"""The case log's rules and every bad input of issue 5: refused with a clear message, and
+nothing written."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from services.forms import LegalAidForm, QuickCaseForm
+from services.models import Case, CaseEvent, LegalAidCase, TrainingAttendee, TrainingCourse
+from services.services import (
+    attendee_save,
+    case_close,
+    case_refer,
+    case_reopen,
+    case_update,
+    course_save,
+    legal_aid_save,
+)
+from services.validators import validate_resident_id_number
+from tests.services.conftest import at, id_number
+
+pytestmark = pytest.mark.django_db
+
+
+# --- The six windows ----------------------------------------------------------------------
+
+
+def test_the_six_default_windows_with_stable_codes(windows):
+    assert {code: w.name for code, w in windows.items()} == {
+        "petition": "信访接待",
+        "hardship_aid": "困难职工帮扶",
+        "medical_mutual_aid": "医疗互助保障",
+        "legal_aid": "法律援助",
+        "employment_training": "职业介绍和培训",
+        "general_benefits": "普惠服务",
+    }
+    assert all(w.is_active for w in windows.values())
+
+
+def test_a_renamed_or_retired_window_keeps_its_cases(make_case, windows):
+    case = make_case(window="petition")
+    window = windows["petition"]
+    window.name = "信访接待窗口"
+    window.is_active = False
+    window.save()
+    case.refresh_from_db()
+    assert case.window.name == "信访接待窗口"
+    assert case.window.code == "petition"
+    change = window.history.get()  # the migration's rows have no history; the change has
+    assert (change.name, change.is_active) == ("信访接待窗口", False)
+
+
+# --- ID numbers ---------------------------------------------------------------------------
+
+
+def test_resident_id_number_check_digit():
+    validate_resident_id_number("11010519491231002X")  # the standard's own example
+    validate_resident_id_number("11010519491231002x")  # clerks type a small x
+    with pytest.raises(ValidationError, match="校验位不正确"):
+        validate_resident_id_number("110105194912310021")
+    with pytest.raises(ValidationError, match="应为18位"):
+        validate_resident_id_number("11010519491231")
+    with pytest.raises(ValidationError, match="出生日期无效"):
+        validate_resident_id_number("110105194913310020")
+
+
+def test_id_number_is_stored_encrypted_with_a_search_hash_and_a_masked_copy(make_case):
+    number = id_number()
+    case = make_case(worker_id_number=number.lower())
+    case.refresh_from_db()
+    assert case.worker_id_number == number  # normalised, decrypted on read
+    assert case.worker_id_hash and case.worker_id_hash != number
+    assert case.worker_id_masked == number[:6] + "********" + number[-4:]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT worker_id_number FROM services_case WHERE id = %s", [case.pk])
+        (stored,) = cursor.fetchone()
+    assert number not in stored  # the column holds a token
+
+
+def test_an_invalid_id_number_is_refused(make_case):
+    with pytest.raises(ValidationError) as error:
+        make_case(worker_id_number="450102198005170011")
+    assert "身份证号码校验位不正确，请核对。" in error.value.message_dict["worker_id_number"]
+    assert Case.objects.count() == 0
+
+
+# --- Creating, closing, referring, reopening -----------------------------------------------
+
+
+def test_logging_a_case_writes_the_case_and_its_first_event(make_case, users):
+    case = make_case()
+    assert case.status == Case.Status.OPEN
+    assert case.created_by == users["clerk_450102"]
+    assert list(case.events.values_list("action", "to_status")) == [("logged", "open")]
+
+
+def test_close_refer_reopen_leave_events(make_case, users):
+    clerk = users["clerk_450102"]
+    case = make_case()
+    case_refer(user=clerk, case=case, referred_to="区人社局")
+    case_close(user=clerk, case=case, outcome="已解决")
+    case.refresh_from_db()
+    assert case.status == Case.Status.CLOSED and case.closed_at is not None
+    case_reopen(user=clerk, case=case, reason="职工再次反映")
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN and case.closed_at is None
+    events = list(case.events.values_list("action", "from_status", "to_status", "note"))
+    assert events == [
+        ("logged", "", "open", ""),
+        ("referred", "open", "referred", "区人社局"),
+        ("closed", "referred", "closed", ""),
+        ("reopened", "closed", "open", "职工再次反映"),
+    ]
+
+
+def test_closed_on_the_spot(make_case):
+    case = make_case(outcome="当场答复", close_now=True)
+    assert case.status == Case.Status.CLOSED
+    assert case.events.count() == 2
+
+
+def test_closing_needs_an_outcome(make_case, users):
+    case = make_case()
+    with pytest.raises(ValidationError) as error:
+        case_close(user=users["clerk_450102"], case=case, outcome="  ")
+    assert error.value.message_dict == {"outcome": ["办结案件须填写办理结果。"]}
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN and case.events.count() == 1
+
+
+def test_reopening_needs_a_closed_case_and_a_reason(make_case, users):
+    clerk = users["clerk_450102"]
+    case = make_case()
+    with pytest.raises(ValidationError, match="只有已办结的案件才能重新打开"):
+        case_reopen(user=clerk, case=case, reason="x")
+    case_close(user=clerk, case=case, outcome="已答复")
+    with pytest.raises(ValidationError, match="重新打开须填写原因"):
+        case_reopen(user=clerk, case=case, reason="")
+    assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
+
+
+def test_services_check_permission_and_scope(make_case, users):
+    case = make_case()
+    with pytest.raises(PermissionDenied):
+        case_close(user=users["viewer_450100"], case=case, outcome="x")
+    with pytest.raises(PermissionDenied):
+        case_close(user=users["clerk_450103"], case=case, outcome="x")
+    assert Case.objects.get(pk=case.pk).status == Case.Status.OPEN
+
+
+# --- Bad input of issue 5 ------------------------------------------------------------------
+
+
+def test_follow_up_before_the_case_date_is_refused(make_case):
+    with pytest.raises(ValidationError) as error:
+        make_case(received_at=at(2025, 3, 10, 9, 0), follow_up_on=at(2025, 3, 9, 9, 0).date())
+    assert error.value.message_dict == {"follow_up_on": ["跟进日期不能早于登记日期。"]}
+    assert Case.objects.count() == 0 and CaseEvent.objects.count() == 0
+
+
+def test_follow_up_on_the_case_date_is_fine(make_case):
+    case = make_case(received_at=at(2025, 3, 10, 23, 30), follow_up_on=at(2025, 3, 10, 0, 0).date())
+    assert case.pk
+
+
+def test_negative_wages_recovered_are_refused_by_form_service_and_database(make_case, users):
+    case = make_case(window="legal_aid")
+    form = LegalAidForm(
+        data={"dispute_type": "wage_arrears", "fees_waived": "0", "wages_recovered": "-1"},
+        instance=LegalAidCase(case=case),
+    )
+    assert not form.is_valid()
+    assert form.errors["wages_recovered"] == ["追回拖欠工资不能为负数。"]
+    with pytest.raises(ValidationError) as error:
+        legal_aid_save(
+            user=users["clerk_450102"],
+            legal_aid=LegalAidCase(
+                case=case, dispute_type="wage_arrears", wages_recovered=Decimal("-0.01")
+            ),
+        )
+    assert error.value.message_dict["wages_recovered"] == ["追回拖欠工资不能为负数。"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LegalAidCase.objects.create(
+            case=case, dispute_type="wage_arrears", wages_recovered=Decimal("-5")
+        )
+    assert LegalAidCase.objects.count() == 0
+
+
+def test_an_unknown_window_is_refused(users):
+    form = QuickCaseForm(
+        data={
+            "worker_name": "王芳",
+            "matter": "咨询",
+            "window": "no_such_window",
+            "channel": "visit",
+            "received_at": "2025-03-10T09:00",
+            "handler": users["clerk_450102"].pk,
+            "organisation": users["clerk_450102"].organisation_id,
+        },
+        user=users["clerk_450102"],
+    )
+    assert not form.is_valid()
+    assert form.errors["window"] == ["请选择有效的窗口：所选窗口不存在或已停用。"]
+
+
+def test_a_retired_window_is_refused_for_new_cases(make_case, windows):
+    windows["general_benefits"].is_active = False
+    windows["general_benefits"].save()
+    with pytest.raises(ValidationError) as error:
+        make_case(window="general_benefits")
+    assert error.value.message_dict == {"window": ["窗口“普惠服务”已停用，不能用于新的登记。"]}
+    assert Case.objects.count() == 0
+
+
+def test_a_closed_case_cannot_be_edited_without_reopening(make_case, users):
+    clerk = users["clerk_450102"]
+    case = make_case(matter="原事由")
+    case_close(user=clerk, case=case, outcome="已答复")
+    case.refresh_from_db()
+    case.matter = "改过的事由"
+    with pytest.raises(ValidationError) as error:
+        case_update(user=clerk, case=case)
+    assert error.value.messages == ["该案件已办结，不能修改；如需修改请先重新打开。"]
+    assert Case.objects.get(pk=case.pk).matter == "原事由"
+    # Legal aid details of a closed case are part of the case.
+    with pytest.raises(ValidationError, match="请先重新打开"):
+        legal_aid_save(user=clerk, legal_aid=LegalAidCase(case=case, dispute_type="other"))
+    # After reopening, the change goes through.
+    case_reopen(user=clerk, case=case, reason="补充事由")
+    case.refresh_from_db()
+    case.matter = "改过的事由"
+    case_update(user=clerk, case=case)
+    assert Case.objects.get(pk=case.pk).matter == "改过的事由"
+
+
+def test_update_cannot_move_the_status(make_case, users):
+    case = make_case()
+    case.status = Case.Status.CLOSED
+    case_update(user=users["clerk_450102"], case=case)
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN and case.closed_at is None
+
+
+def test_closed_at_goes_with_the_closed_status_in_the_database(make_case):
+    case = make_case()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.filter(pk=case.pk).update(status="closed")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.filter(pk=case.pk).update(status="lost")
+
+
+def test_course_dates_and_certificates(users, orgs):
+    clerk = users["clerk_450102"]
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as error:
+        course_save(
+            user=clerk,
+            course=TrainingCourse(
+                organisation=orgs["450102"],
+                name="电工",
+                starts_on=today,
+                ends_on=today - timedelta(1),
+            ),
+        )
+    assert error.value.message_dict == {"ends_on": ["结束日期不能早于开始日期。"]}
+    course = course_save(
+        user=clerk,
+        course=TrainingCourse(
+            organisation=orgs["450102"], name="电工", starts_on=today, ends_on=today
+        ),
+    )
+    with pytest.raises(ValidationError) as error:
+        attendee_save(
+            user=clerk,
+            attendee=TrainingAttendee(course=course, worker_name="李强", certificate_obtained=True),
+        )
+    assert error.value.message_dict == {"certificate_name": ["请填写所获证书名称。"]}
+    assert TrainingAttendee.objects.count() == 0
+    with pytest.raises(PermissionDenied):
+        attendee_save(
+            user=users["clerk_450103"], attendee=TrainingAttendee(course=course, worker_name="李强")
+        )

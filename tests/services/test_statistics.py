@@ -1,0 +1,214 @@
+"""Statistics on a hand-built set of cases where every number is known."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from orgs.models import Organisation
+from services.models import (
+    Case,
+    JobReferral,
+    LegalAidCase,
+    TrainingAttendee,
+    TrainingCourse,
+)
+from services.selectors import case_statistics, service_centre_summary
+from services.services import case_close, legal_aid_save
+from tests.services.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+YEAR_2025 = {"date_from": date(2025, 1, 1), "date_to": date(2025, 12, 31)}
+
+
+@pytest.fixture
+def centre(make_case, users, orgs, windows):
+    """Seven cases in 2025 (six in 450102 and its base union, one in 450103), two outside it,
+    legal aid, referrals and courses; see the expectations in each test."""
+    clerk, clerk_03 = users["clerk_450102"], users["clerk_450103"]
+
+    def case(when, window, channel, *, org="450102", closed_after=None, legal=None):
+        by = "clerk_450103" if org.startswith("450103") else "clerk_450102"
+        made = make_case(by=by, org=org, window=window, channel=channel, received_at=when)
+        user = clerk_03 if by == "clerk_450103" else clerk
+        if legal:
+            wages, migrant = legal
+            legal_aid_save(
+                user=user,
+                legal_aid=LegalAidCase(
+                    case=made,
+                    dispute_type="wage_arrears",
+                    wages_recovered=Decimal(wages),
+                    is_migrant_worker=migrant,
+                ),
+            )
+        if closed_after is not None:
+            case_close(user=user, case=made, outcome="已办结")
+            Case.objects.filter(pk=made.pk).update(closed_at=when + closed_after)
+        return made
+
+    case(at(2025, 1, 1, 0, 0), "petition", "visit", closed_after=timedelta(days=3))
+    case(at(2025, 1, 15, 10, 0), "petition", "call")
+    case(at(2025, 2, 3, 9, 0), "legal_aid", "visit", closed_after=timedelta(days=20),
+         legal=("12000.50", True))  # fmt: skip
+    case(at(2025, 2, 10, 14, 0), "legal_aid", "hotline_12351", legal=("3000.00", False))
+    case(at(2025, 3, 5, 8, 30), "hardship_aid", "letter", org="450102001",
+         closed_after=timedelta(days=15))  # fmt: skip
+    case(at(2025, 12, 31, 23, 59), "general_benefits", "online")
+    case(at(2025, 6, 1, 10, 0), "legal_aid", "visit", org="450103",
+         closed_after=timedelta(days=1), legal=("5000", True))  # fmt: skip
+    case(at(2024, 12, 31, 23, 59), "petition", "visit", legal=("999", True))  # the year before
+    case(at(2026, 1, 1, 0, 0), "petition", "visit")  # the year after
+
+    windows["medical_mutual_aid"].is_active = False  # retired, no cases: not listed
+    windows["medical_mutual_aid"].save()
+
+    for org, day, result in [
+        ("450102", date(2025, 3, 1), "placed"),
+        ("450102", date(2025, 5, 1), "not_placed"),
+        ("450102", date(2025, 7, 1), "pending"),
+        ("450102", date(2024, 12, 31), "placed"),
+        ("450103", date(2025, 8, 1), "placed"),
+    ]:
+        JobReferral.objects.create(
+            organisation=orgs[org], worker_name="李强", employer="某厂", position="焊工",
+            referred_on=day, result=result, created_by=clerk,
+        )  # fmt: skip
+    for org, starts, certified in [
+        ("450102", date(2025, 4, 1), [True, True, False]),
+        ("450102", date(2024, 11, 1), [True, True]),
+        ("450103", date(2025, 9, 1), [True]),
+    ]:
+        course = TrainingCourse.objects.create(
+            organisation=orgs[org], name="电工", starts_on=starts, ends_on=starts, created_by=clerk
+        )
+        for n, got in enumerate(certified):
+            TrainingAttendee.objects.create(
+                course=course, worker_name=f"学员{n}", certificate_obtained=got,
+                certificate_name="电工证" if got else "",
+            )  # fmt: skip
+
+
+def test_summary_for_the_city_sums_both_counties(centre, users):
+    summary = service_centre_summary(
+        organisations_qs_or_user_scope=users["viewer_450100"], **YEAR_2025
+    )
+    assert summary["cases_by_window"] == {
+        "petition": 2,
+        "hardship_aid": 1,
+        "legal_aid": 3,
+        "employment_training": 0,
+        "general_benefits": 1,
+    }
+    assert summary["cases_by_channel"] == {
+        "letter": 1,
+        "call": 1,
+        "hotline_12351": 1,
+        "visit": 3,
+        "online": 1,
+    }
+    assert summary["cases_total"] == 7
+    assert summary["legal_aid"] == {
+        "cases": 3,
+        "wages_recovered": Decimal("20000.50"),
+        "wages_recovered_migrant": Decimal("17000.50"),
+    }
+    assert summary["job_referrals"] == {"referred": 4, "placed": 2}
+    assert (summary["trainees"], summary["certificates"]) == (4, 3)
+
+
+def test_summary_for_a_county_user_and_for_organisation_querysets(centre, users, orgs):
+    county = service_centre_summary(
+        organisations_qs_or_user_scope=users["clerk_450102"], **YEAR_2025
+    )
+    assert county["cases_total"] == 6
+    assert county["legal_aid"] == {
+        "cases": 2,
+        "wages_recovered": Decimal("15000.50"),
+        "wages_recovered_migrant": Decimal("12000.50"),
+    }
+    assert county["job_referrals"] == {"referred": 3, "placed": 1}
+    assert (county["trainees"], county["certificates"]) == (3, 2)
+    # An organisation stands for its subtree; a queryset for exactly its organisations.
+    subtree = service_centre_summary(organisations_qs_or_user_scope=orgs["450102"], **YEAR_2025)
+    assert subtree["cases_total"] == 6
+    only_county = service_centre_summary(
+        organisations_qs_or_user_scope=Organisation.objects.filter(code="450102"), **YEAR_2025
+    )
+    assert only_county["cases_total"] == 5  # without the base union's case
+    other = service_centre_summary(
+        organisations_qs_or_user_scope=Organisation.objects.filter(code="450103"), **YEAR_2025
+    )
+    assert other["cases_by_window"]["legal_aid"] == 1 and other["cases_total"] == 1
+    assert other["legal_aid"]["wages_recovered_migrant"] == Decimal("5000.00")
+
+
+def test_summary_of_an_empty_period_has_every_active_window_and_zero_money(centre, users):
+    summary = service_centre_summary(
+        organisations_qs_or_user_scope=users["viewer_450100"],
+        date_from=date(2020, 1, 1),
+        date_to=date(2020, 12, 31),
+    )
+    assert set(summary["cases_by_window"]) == {
+        "petition", "hardship_aid", "legal_aid", "employment_training", "general_benefits"
+    }  # fmt: skip
+    assert set(summary["cases_by_window"].values()) == {0}
+    assert summary["legal_aid"]["wages_recovered"] == Decimal("0.00")
+
+
+def test_case_statistics_by_window_channel_month_and_closing_time(centre, users):
+    stats = case_statistics(scope=users["viewer_450100"], year=2025, within_days=15)
+    assert stats["window_channel"] == {
+        ("petition", "visit"): 1,
+        ("petition", "call"): 1,
+        ("legal_aid", "visit"): 2,
+        ("legal_aid", "hotline_12351"): 1,
+        ("hardship_aid", "letter"): 1,
+        ("general_benefits", "online"): 1,
+    }
+    # Months follow local time: 00:00 on 1 January and 23:59 on 31 December stay in 2025.
+    assert stats["month_window"] == {
+        (1, "petition"): 2,
+        (2, "legal_aid"): 2,
+        (3, "hardship_aid"): 1,
+        (6, "legal_aid"): 1,
+        (12, "general_benefits"): 1,
+    }
+    assert stats["month_channel"][(2, "visit")] == 1
+    assert stats["month_channel"][(2, "hotline_12351")] == 1
+    assert (stats["closed"], stats["closed_within"]) == (4, 3)  # 3, 15 and 1 days; not 20
+    assert (
+        case_statistics(scope=users["viewer_450100"], year=2025, within_days=20)["closed_within"]
+        == 4
+    )
+
+
+def test_the_summary_takes_a_fixed_number_of_queries(centre, users, django_assert_num_queries):
+    viewer = users["viewer_450100"]
+    with django_assert_num_queries(6):
+        service_centre_summary(organisations_qs_or_user_scope=viewer, **YEAR_2025)
+
+
+def test_statistics_page_and_json(centre, login):
+    client = login("viewer_450100")
+    response = client.get("/services/statistics/", {"year": 2025, "days": 15})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "追回拖欠工资 20000.50 元，其中农民工 17000.50 元" in page
+    assert "已办结 4 件，其中 15 天内办结 3 件" in page
+    rows = {row["label"]: row for row in response.context["window_rows"]}
+    assert rows["法律援助"]["total"] == 3 and "医疗互助保障" not in rows
+    assert response.context["month_rows"][1]["total"] == 2  # February
+
+    data = client.get(
+        "/services/statistics/", {"year": 2025, "organisation": "450103", "format": "json"}
+    ).json()
+    assert data["cases_total"] == 1
+    assert data["legal_aid"]["wages_recovered"] == "5000.00"
+    assert data["job_referrals"] == {"referred": 1, "placed": 1}
+
+
+def test_statistics_of_another_county_answer_404(centre, login):
+    response = login("clerk_450102").get("/services/statistics/", {"organisation": "450103"})
+    assert response.status_code == 404

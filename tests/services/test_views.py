@@ -1,0 +1,447 @@
+"""The staff pages: permission matrix (anonymous → login, role → allowed or 403, other county →
+404), quick entry, the earlier-cases hint, closed cases, "my work" and a pinned query count."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.utils import timezone
+
+from orgs.models import AccessLog, User
+from services.models import Case, JobReferral, LegalAidCase, TrainingAttendee, TrainingCourse
+from services.services import case_close
+from tests.services.conftest import id_number
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["clerk_450102", "supervisor_450102", "finance_450102", "admin_450102", "viewer_450100"]
+
+
+@pytest.fixture
+def case(make_case):
+    return make_case(worker_name="王芳", worker_phone="13800000001", window="legal_aid")
+
+
+@pytest.fixture
+def course(users, orgs):
+    today = timezone.localdate()
+    return TrainingCourse.objects.create(
+        organisation=orgs["450102"],
+        name="电工",
+        starts_on=today,
+        ends_on=today,
+        created_by=users["clerk_450102"],
+    )
+
+
+def urls(case, course):
+    return {
+        "case_list": "/services/",
+        "case_create": "/services/new/",
+        "earlier_cases": "/services/earlier/?worker_name=王芳",
+        "case_detail": f"/services/cases/{case.pk}/",
+        "case_update": f"/services/cases/{case.pk}/edit/",
+        "case_close": f"/services/cases/{case.pk}/close/",
+        "case_refer": f"/services/cases/{case.pk}/refer/",
+        "legal_aid_edit": f"/services/cases/{case.pk}/legal-aid/",
+        "legal_aid_list": "/services/legal-aid/",
+        "referral_list": "/services/referrals/",
+        "referral_create": "/services/referrals/new/",
+        "course_list": "/services/trainings/",
+        "course_create": "/services/trainings/new/",
+        "course_detail": f"/services/trainings/{course.pk}/",
+        "course_update": f"/services/trainings/{course.pk}/edit/",
+        "attendee_create": f"/services/trainings/{course.pk}/attendees/new/",
+        "statistics": "/services/statistics/",
+    }
+
+
+READ_ONLY = {
+    "case_list",
+    "earlier_cases",
+    "case_detail",
+    "legal_aid_list",
+    "referral_list",
+    "course_list",
+    "course_detail",
+    "statistics",
+}
+ADD = {"case_create", "legal_aid_edit", "referral_create", "course_create", "attendee_create"}
+CHANGE = {"case_update", "case_close", "case_refer", "course_update"}
+ALL_PAGES = sorted(READ_ONLY | ADD | CHANGE)
+
+# Which roles may open each kind of page (GET); the others get 403.
+ALLOWED = {
+    "clerk_450102": READ_ONLY | ADD | CHANGE,
+    "supervisor_450102": READ_ONLY | CHANGE,
+    "finance_450102": READ_ONLY,
+    "admin_450102": READ_ONLY | ADD | CHANGE,
+    "viewer_450100": READ_ONLY,
+}
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_anonymous_is_sent_to_login(client, case, course, page):
+    response = client.get(urls(case, course)[page])
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+@pytest.mark.parametrize("username", ROLES)
+def test_permission_matrix(login, case, course, page, username):
+    response = login(username).get(urls(case, course)[page])
+    expected = 200 if page in ALLOWED[username] else 403
+    assert response.status_code == expected, (page, username)
+
+
+def test_a_user_without_a_role_gets_403(client, orgs, case, course):
+    nobody = User.objects.create_user("nobody", organisation=orgs["450102"])
+    client.force_login(nobody)
+    for page in ("case_list", "case_detail", "statistics"):
+        assert client.get(urls(case, course)[page]).status_code == 403
+
+
+OBJECT_PAGES = [
+    "case_detail",
+    "case_update",
+    "case_close",
+    "case_refer",
+    "legal_aid_edit",
+    "course_detail",
+    "course_update",
+    "attendee_create",
+]
+
+
+@pytest.mark.parametrize("page", OBJECT_PAGES)
+def test_another_countys_records_answer_404(login, case, course, page):
+    client = login("clerk_450103")
+    assert client.get(urls(case, course)[page]).status_code == 404
+    if page not in READ_ONLY:
+        assert client.post(urls(case, course)[page], {"outcome": "x"}).status_code == 404
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN
+
+
+def test_the_city_viewer_sees_both_counties_and_changes_neither(login, make_case, case):
+    other = make_case(by="clerk_450103", org="450103")
+    client = login("viewer_450100")
+    for each in (case, other):
+        assert client.get(f"/services/cases/{each.pk}/").status_code == 200
+        assert client.get(f"/services/cases/{each.pk}/edit/").status_code == 403
+        assert client.post(f"/services/cases/{each.pk}/close/", {"outcome": "x"}).status_code == 403
+    listed = client.get("/services/").context["object_list"]
+    assert {c.pk for c in listed} == {case.pk, other.pk}
+    assert Case.objects.filter(status=Case.Status.CLOSED).count() == 0
+
+
+def test_lists_only_show_the_users_subtree(login, make_case, case):
+    make_case(by="clerk_450103", org="450103", worker_name="青秀职工")
+    listed = login("clerk_450102").get("/services/").context["object_list"]
+    assert [c.worker_name for c in listed] == ["王芳"]
+
+
+# --- Quick entry -----------------------------------------------------------------------------
+
+
+def quick_entry(**overrides):
+    data = {
+        "worker_name": "陈建国",
+        "worker_phone": "13900000002",
+        "worker_id_number": "",
+        "matter": "咨询困难职工建档",
+        "window": "hardship_aid",
+        "channel": "visit",
+        "outcome": "",
+        "follow_up_on": "",
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+    }
+    return {**data, **overrides}
+
+
+def test_quick_entry_defaults(login, users, make_case):
+    make_case(window="legal_aid")  # the clerk's last case
+    form = login("clerk_450102").get("/services/new/").context["form"]
+    assert form["channel"].value() == "visit"
+    assert form["handler"].value() == users["clerk_450102"].pk
+    assert form["organisation"].value() == users["clerk_450102"].organisation_id
+    assert form["window"].value() == "legal_aid"
+    assert "autofocus" in form.fields["worker_name"].widget.attrs
+    assert form.fields["window"].label_from_instance(form.fields["window"].queryset[0]) == (
+        "1. 信访接待"
+    )
+
+
+def test_quick_entry_saves_and_offers_an_empty_form(login, users, windows):
+    client = login("clerk_450102")
+    data = quick_entry(
+        handler=users["clerk_450102"].pk, organisation=users["clerk_450102"].organisation_id
+    )
+    response = client.post("/services/new/", data)
+    assert response.status_code == 302 and response["Location"] == "/services/new/"
+    case = Case.objects.get()
+    assert (case.worker_name, case.window.code, case.channel, case.status) == (
+        "陈建国",
+        "hardship_aid",
+        "visit",
+        "open",
+    )
+    assert case.created_by == users["clerk_450102"]
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert messages and messages[0].startswith("已登记：陈建国，困难职工帮扶。")
+    page = client.get("/services/new/")
+    assert not page.context["form"]["worker_name"].value()
+    assert page.context["form"]["window"].value() == "hardship_aid"
+
+
+def test_quick_entry_closed_on_the_spot_needs_an_outcome(login, users, windows):
+    client = login("clerk_450102")
+    base = {
+        "handler": users["clerk_450102"].pk,
+        "organisation": users["clerk_450102"].organisation_id,
+    }
+    response = client.post("/services/new/", quick_entry(close_now="on", **base))
+    assert response.status_code == 200
+    assert response.context["form"].errors["outcome"] == ["办结案件须填写办理结果。"]
+    assert Case.objects.count() == 0
+    client.post("/services/new/", quick_entry(close_now="on", outcome="已当场答复", **base))
+    assert Case.objects.get().status == Case.Status.CLOSED
+
+
+def test_quick_entry_bad_input_shows_messages_and_writes_nothing(login, users, windows):
+    client = login("clerk_450102")
+    base = {
+        "handler": users["clerk_450102"].pk,
+        "organisation": users["clerk_450102"].organisation_id,
+    }
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    response = client.post(
+        "/services/new/",
+        quick_entry(follow_up_on=yesterday, window="no_such_window", **base),
+    )
+    errors = response.context["form"].errors
+    assert errors["window"] == ["请选择有效的窗口：所选窗口不存在或已停用。"]
+    response = client.post("/services/new/", quick_entry(follow_up_on=yesterday, **base))
+    assert response.context["form"].errors["follow_up_on"] == ["跟进日期不能早于登记日期。"]
+    assert "跟进日期不能早于登记日期。" in response.content.decode()
+    assert Case.objects.count() == 0
+
+
+def test_quick_entry_refuses_another_countys_organisation_and_handler(login, users, orgs, windows):
+    client = login("clerk_450102")
+    response = client.post(
+        "/services/new/",
+        quick_entry(handler=users["clerk_450103"].pk, organisation=orgs["450103"].pk),
+    )
+    errors = response.context["form"].errors
+    assert set(errors) == {"handler", "organisation"}
+    assert Case.objects.count() == 0
+
+
+# --- Earlier cases -----------------------------------------------------------------------------
+
+
+def test_earlier_cases_match_on_name_phone_or_id(login, make_case):
+    number = id_number()
+    make_case(worker_name="王芳", worker_phone="13800000001", matter="第一次来访")
+    make_case(worker_name="王芳芳", worker_id_number=number, matter="第二次来访")
+    make_case(by="clerk_450103", org="450103", worker_name="王芳", matter="青秀区来访")
+    client = login("clerk_450102")
+    by_name = client.get("/services/earlier/", {"worker_name": "王芳"})
+    assert by_name.context["earlier"]["total"] == 1  # not the other county's
+    assert "第一次来访" in by_name.content.decode() and "姓名相同" in by_name.content.decode()
+    by_phone = client.get("/services/earlier/", {"worker_phone": "138 0000 0001"})
+    assert [c.matter for c in by_phone.context["earlier"]["cases"]] == ["第一次来访"]
+    by_id = client.get("/services/earlier/", {"worker_id_number": number.lower()})
+    assert [c.matter for c in by_id.context["earlier"]["cases"]] == ["第二次来访"]
+    assert "身份证号码相同" in by_id.content.decode()
+    nothing = client.get("/services/earlier/", {"worker_name": "王"})
+    assert not nothing.context["earlier"]["searched"]
+
+
+def test_quick_entry_page_wires_the_hint_with_htmx_and_no_inline_script(login, windows):
+    page = login("clerk_450102").get("/services/new/").content.decode()
+    assert 'hx-get="/services/earlier/"' in page
+    assert "htmx" in page and "<script>" not in page and " onclick=" not in page
+
+
+# --- Detail, closed cases, legal aid -----------------------------------------------------------
+
+
+def test_editing_a_closed_case_is_refused_until_reopened(login, users, case):
+    case_close(user=users["clerk_450102"], case=case, outcome="已答复")
+    client = login("clerk_450102")
+    response = client.get(f"/services/cases/{case.pk}/edit/")
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "该案件已办结，不能修改；如需修改请先重新打开。"
+    ]
+    data = quick_entry(
+        matter="改动", handler=users["clerk_450102"].pk, organisation=case.organisation_id
+    )
+    response = client.post(f"/services/cases/{case.pk}/edit/", data)
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "该案件已办结，不能修改；如需修改请先重新打开。"
+    ]
+    assert Case.objects.get(pk=case.pk).matter == "咨询"
+    response = client.post(f"/services/cases/{case.pk}/reopen/", {"reason": "补充材料"})
+    assert response.status_code == 302
+    client.post(f"/services/cases/{case.pk}/edit/", data)
+    assert Case.objects.get(pk=case.pk).matter == "改动"
+
+
+def test_close_refer_through_the_pages(login, case):
+    client = login("clerk_450102")
+    response = client.post(f"/services/cases/{case.pk}/close/", {"outcome": ""})
+    assert response.context["form"].errors["outcome"]
+    client.post(f"/services/cases/{case.pk}/refer/", {"referred_to": "区人社局"})
+    assert Case.objects.get(pk=case.pk).status == Case.Status.REFERRED
+    client.post(f"/services/cases/{case.pk}/close/", {"outcome": "已解决"})
+    assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
+
+
+def test_legal_aid_page_refuses_negative_wages(login, case):
+    client = login("clerk_450102")
+    data = {"dispute_type": "wage_arrears", "fees_waived": "0", "wages_recovered": "-100"}
+    response = client.post(f"/services/cases/{case.pk}/legal-aid/", data)
+    assert "追回拖欠工资不能为负数。" in response.content.decode()
+    assert LegalAidCase.objects.count() == 0
+    data["wages_recovered"] = "8000.00"
+    assert client.post(f"/services/cases/{case.pk}/legal-aid/", data).status_code == 302
+    assert str(LegalAidCase.objects.get().wages_recovered) == "8000.00"
+
+
+def test_full_id_number_is_masked_and_revealing_it_is_logged(login, make_case):
+    number = id_number()
+    case = make_case(worker_id_number=number)
+    url = f"/services/cases/{case.pk}/"
+    viewer = login("viewer_450100")
+    assert number[:6] + "********" in viewer.get(url).content.decode()
+    assert viewer.post(url).status_code == 403
+    assert AccessLog.objects.count() == 0
+    clerk = login("clerk_450102")
+    assert number not in clerk.get(url).content.decode()
+    assert number in clerk.post(url).content.decode()
+    log = AccessLog.objects.get()
+    assert (log.action, log.target) == ("reveal", f"services.Case:{case.pk}")
+    assert login("clerk_450103").post(url).status_code == 404
+
+
+# --- Referrals and trainings -------------------------------------------------------------------
+
+
+def test_referral_from_a_case_takes_over_the_worker(login, case):
+    client = login("clerk_450102")
+    form = client.get("/services/referrals/new/", {"case": case.pk}).context["form"]
+    assert form["worker_name"].value() == "王芳"
+    data = {
+        "worker_name": "王芳",
+        "worker_phone": "13800000001",
+        "employer": "某物流公司",
+        "position": "仓管员",
+        "referred_on": timezone.localdate().isoformat(),
+        "result": "placed",
+        "organisation": case.organisation_id,
+        "case": case.pk,
+    }
+    assert client.post("/services/referrals/new/", data).status_code == 302
+    referral = JobReferral.objects.get()
+    assert referral.case == case and referral.result == "placed"
+
+
+def test_course_and_attendees(login, course):
+    client = login("clerk_450102")
+    response = client.post(
+        f"/services/trainings/{course.pk}/attendees/new/",
+        {"worker_name": "李强", "certificate_obtained": "on", "certificate_name": ""},
+    )
+    assert "请填写所获证书名称。" in response.content.decode()
+    client.post(
+        f"/services/trainings/{course.pk}/attendees/new/",
+        {"worker_name": "李强", "certificate_obtained": "on", "certificate_name": "电工证"},
+    )
+    attendee = TrainingAttendee.objects.get()
+    assert attendee.certificate_name == "电工证"
+    listed = client.get("/services/trainings/").context["object_list"]
+    assert (listed[0].attendee_count, listed[0].certificate_count) == (1, 1)
+
+
+# --- My work and the list's query count ---------------------------------------------------------
+
+
+def test_overdue_follow_ups_appear_in_my_work(login, make_case):
+    now = timezone.now()
+    make_case(
+        worker_name="逾期职工",
+        received_at=now - timedelta(days=10),
+        follow_up_on=(now - timedelta(days=5)).date(),
+    )
+    make_case(worker_name="未到期职工", follow_up_on=(now + timedelta(days=5)).date())
+    home = login("clerk_450102").get("/").content.decode()
+    assert "服务案件跟进逾期" in home and "逾期职工" in home and "未到期职工" not in home
+    assert "逾期职工" in login("supervisor_450102").get("/").content.decode()
+    assert "服务案件跟进逾期" not in login("clerk_450103").get("/").content.decode()
+    assert "服务案件跟进逾期" not in login("viewer_450100").get("/").content.decode()
+    overdue = login("clerk_450102").get("/services/", {"overdue": "true"}).context["object_list"]
+    assert [c.worker_name for c in overdue] == ["逾期职工"]
+
+
+def test_case_list_filters(login, make_case, users):
+    make_case(worker_name="甲", window="petition", channel="call")
+    make_case(worker_name="乙", window="legal_aid", channel="visit")
+    make_case(worker_name="丙", by="admin_450102", window="legal_aid", channel="letter")
+    client = login("clerk_450102")
+
+    def names(**params):
+        return sorted(
+            c.worker_name for c in client.get("/services/", params).context["object_list"]
+        )
+
+    assert names(window="legal_aid") == ["丙", "乙"]
+    assert names(channel="call") == ["甲"]
+    assert names(handler=users["admin_450102"].pk) == ["丙"]
+    assert names(status="open") == ["丙", "乙", "甲"]
+    today = timezone.localdate().isoformat()
+    assert len(names(received_after=today, received_before=today)) == 3
+    assert names(q="乙") == ["乙"]
+    assert names(window="no_such_window") == []
+
+
+def test_case_list_query_count_does_not_grow_with_rows(login, make_case, django_assert_num_queries):
+    client = login("clerk_450102")
+    make_case()
+    with django_assert_num_queries(11):
+        client.get("/services/")
+    for n in range(15):
+        make_case(worker_name=f"职工{n}", window="legal_aid" if n % 2 else "petition")
+    with django_assert_num_queries(11):
+        response = client.get("/services/")
+    assert len(response.context["object_list"]) == 16
+
+
+def test_pages_in_english(login, case):
+    client = login("clerk_450102")
+    client.cookies["django_language"] = "en"
+    page = client.get("/services/new/").content.decode()
+    assert "Quick entry" in page and "Service centre" in page
+    detail = client.get(f"/services/cases/{case.pk}/").content.decode()
+    assert "Legal aid" in detail and "Open" in detail
+
+
+def test_editing_without_the_right_to_full_numbers_keeps_the_id_hidden(login, make_case, users):
+    number = id_number()
+    case = make_case(worker_id_number=number)
+    client = login("admin_450102")  # changes cases, but may not see full ID numbers
+    page = client.get(f"/services/cases/{case.pk}/edit/")
+    assert "worker_id_number" not in page.context["form"].fields
+    assert number not in page.content.decode()
+    data = quick_entry(
+        matter="补充", handler=users["clerk_450102"].pk, organisation=case.organisation_id
+    )
+    assert client.post(f"/services/cases/{case.pk}/edit/", data).status_code == 302
+    case.refresh_from_db()
+    assert (case.matter, case.worker_id_number) == ("补充", number)
+    assert AccessLog.objects.count() == 0
+    login("clerk_450102").get(f"/services/cases/{case.pk}/edit/")
+    assert AccessLog.objects.get().detail == "edit"
