@@ -7,10 +7,8 @@ from datetime import date
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,29 +29,7 @@ from funds.models import (
     Refund,
     RequestState,
 )
-from orgs.scoping import ScopedAdminMixin
-
-
-class ScopedHistoryMixin:
-    """Field history only of objects the user may see, and never reverted from the admin:
-    simple-history's own views would show another county's history and revert on POST."""
-
-    def _check_visible(self, request, object_id):
-        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
-            raise Http404
-
-    def history_view(self, request, object_id, extra_context=None):
-        self._check_visible(request, object_id)
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self._check_visible(request, object_id)
-        if request.method != "GET":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def revert_disabled(self, request, obj=None):
-        return True
+from orgs.scoping import ScopedAdminMixin, ScopedHistoryAdminMixin
 
 
 class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -94,7 +70,7 @@ class AssistanceTypeAdmin(ReferenceAdmin):
 
 
 @admin.register(AssistanceStandard)
-class AssistanceStandardAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class AssistanceStandardAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "organisation",
         "year",
@@ -184,7 +160,7 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(AssistanceRequest)
-class AssistanceRequestAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "requested_on",
         "household",

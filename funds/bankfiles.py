@@ -31,20 +31,13 @@ from openpyxl.utils import get_column_letter
 
 from funds.models import LineResult, PaymentBatch
 from funds.services import ReturnRow
+from orgs.spreadsheets import neutralise
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
 
 
-def safe(value):
-    """Neutralise spreadsheet formula injection: text starting with = + - @ gets a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def _text(ws, row: int, column: int, value) -> None:
-    cell = ws.cell(row=row, column=column, value=safe(value))
+    cell = ws.cell(row=row, column=column, value=neutralise(value))
     cell.number_format = "@"
 
 
@@ -108,7 +101,7 @@ def batch_workbook(batch: PaymentBatch) -> bytes:
     ]
     for index, (label, value) in enumerate(facts, start=1):
         info.cell(row=index, column=1, value=label).font = bold
-        cell = info.cell(row=index, column=2, value=safe(value))
+        cell = info.cell(row=index, column=2, value=neutralise(value))
         if isinstance(value, Decimal):
             cell.number_format = MONEY_FORMAT
     _widths(info, [16, 40])

@@ -9,8 +9,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from funds.bankfiles import MONEY_FORMAT, safe
+from funds.bankfiles import MONEY_FORMAT
 from funds.selectors import to_wanyuan
+from orgs.spreadsheets import neutralise
 
 LINE_KEYS = ("opening", "received", "paid", "refunded", "repaid", "closing")
 WAN_FORMAT = "0.00"
@@ -28,7 +29,7 @@ def line_titles() -> list[str]:
 
 
 def _title(ws, text: str, columns: int) -> None:
-    ws.cell(row=1, column=1, value=safe(text)).font = Font(bold=True, size=14)
+    ws.cell(row=1, column=1, value=neutralise(text)).font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
     ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
 
@@ -67,7 +68,7 @@ def statement_workbook(*, organisation, statement: dict, side_by_side: dict | No
     for line in [*statement["sources"], {"name": _("合计"), **statement["totals"]}]:
         row += 1
         is_total = line is not None and "source" not in line
-        ws.cell(row=row, column=1, value=safe(line["name"])).font = Font(bold=is_total)
+        ws.cell(row=row, column=1, value=neutralise(line["name"])).font = Font(bold=is_total)
         for index, key in enumerate(LINE_KEYS):
             _money(ws, row, 2 + index, line[key], bold=is_total)
             _money(ws, row, 2 + len(LINE_KEYS) + index, line[key], wan=True, bold=is_total)
@@ -81,7 +82,7 @@ def statement_workbook(*, organisation, statement: dict, side_by_side: dict | No
     for line in [*statement["types"], {"name": _("合计"), **statement["types_total"]}]:
         row += 1
         is_total = "type" not in line
-        ws.cell(row=row, column=1, value=safe(line["name"])).font = Font(bold=is_total)
+        ws.cell(row=row, column=1, value=neutralise(line["name"])).font = Font(bold=is_total)
         ws.cell(row=row, column=2, value=line["households"])
         ws.cell(row=row, column=3, value=line["payments"])
         _money(ws, row, 4, line["amount"], bold=is_total)
@@ -118,7 +119,7 @@ def _side_by_side_sheet(wb, *, organisation, data: dict, period: str) -> None:
     header += [unit.name if unit is not None else _("本级") for unit, _statement in columns]
     header.append(_("合计"))
     for column, title in enumerate(header, start=1):
-        ws.cell(row=2, column=column, value=safe(title)).font = Font(bold=True)
+        ws.cell(row=2, column=column, value=neutralise(title)).font = Font(bold=True)
     sources = {}
     for line in data["total"]["sources"]:
         sources[line["code"]] = line["name"]
@@ -127,7 +128,7 @@ def _side_by_side_sheet(wb, *, organisation, data: dict, period: str) -> None:
         for code, name in [*sources.items(), (None, _("合计"))]:
             row += 1
             ws.cell(row=row, column=1, value=title)
-            ws.cell(row=row, column=2, value=safe(name))
+            ws.cell(row=row, column=2, value=neutralise(name))
             for index, (_unit, statement) in enumerate([*columns, (None, data["total"])]):
                 if code is None:
                     value = statement["totals"][key]

@@ -48,7 +48,7 @@ from households.workflow import STEPS
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
 from orgs.pii import mask
-from orgs.scoping import ScopedAdminMixin
+from orgs.scoping import ScopedAdminMixin, ScopedHistoryAdminMixin
 
 # Encrypted columns: lists never load (and so never decrypt) them. Admins that defer them also
 # select_related their list_select_related in get_queryset: the changelist applies
@@ -96,26 +96,8 @@ class MaskedHistoryHelper(HistoricalRecordContextHelper):
         return super().format_delta_change(change)
 
 
-class ReadOnlyHistoryMixin:
-    """django-simple-history's views, read-only and scoped: its own views would show another
-    county's history (they look the object up without our queryset) and revert on POST."""
-
-    def _check_visible(self, request, object_id):
-        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
-            raise Http404
-
-    def history_view(self, request, object_id, extra_context=None):
-        self._check_visible(request, object_id)
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self._check_visible(request, object_id)
-        if request.method != "GET":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def revert_disabled(self, request, obj=None):
-        return True
+class ReadOnlyHistoryMixin(ScopedHistoryAdminMixin):
+    """Scoped, read-only history whose ID and bank numbers show masked."""
 
     def get_historical_record_context_helper(self, request, historical_record):
         return MaskedHistoryHelper(self.model, historical_record)

@@ -49,3 +49,29 @@ class ScopedAdminMixin:
         if db_field.related_model is Organisation:
             kwargs["queryset"] = Organisation.objects.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedHistoryAdminMixin:
+    """django-simple-history's admin views, scoped and read-only: its own views look the object
+    up without our queryset (another county's history would show) and revert on POST."""
+
+    def _check_visible(self, request, object_id):
+        from django.contrib.admin.utils import unquote
+
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        from django.core.exceptions import PermissionDenied
+
+        self._check_visible(request, object_id)
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True

@@ -9,15 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import SUPPORTED_STATUSES, Household, Transition
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A text cell that a spreadsheet would run as a formula is prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+from orgs.spreadsheets import neutralise
 
 
 def households_on(org, on):

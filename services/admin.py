@@ -2,14 +2,11 @@
 pages (their services hold the rules); windows are renamed, added and retired here."""
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from orgs.scoping import ScopedAdminMixin
+from orgs.scoping import ScopedAdminMixin, ScopedHistoryAdminMixin
 from services.models import (
     Case,
     CaseEvent,
@@ -21,29 +18,7 @@ from services.models import (
 )
 
 
-class ReadOnlyHistoryMixin:
-    """Field history is read-only, and only for objects the user may see: simple-history's
-    own views would otherwise show another county's history and revert on POST."""
-
-    def _check_visible(self, request, object_id):
-        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
-            raise Http404
-
-    def history_view(self, request, object_id, extra_context=None):
-        self._check_visible(request, object_id)
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self._check_visible(request, object_id)
-        if request.method != "GET":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def revert_disabled(self, request, obj=None):
-        return True
-
-
-class ReadOnlyAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ReadOnlyAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     show_full_result_count = False
 
     def has_add_permission(self, request, obj=None):
@@ -57,7 +32,7 @@ class ReadOnlyAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Window)
-class WindowAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
+class WindowAdmin(ScopedHistoryAdminMixin, SimpleHistoryAdmin):
     list_display = ["code", "name", "sort_order", "is_active", "case_count"]
     list_editable = ["name", "sort_order", "is_active"]
     list_filter = ["is_active"]

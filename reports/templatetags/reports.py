@@ -14,13 +14,5 @@ def get(mapping, key):
 
 
 @register.filter
-def yuan(value) -> str:
-    """12345.6 → 12,345.60 (yuan, two decimals)."""
-    if value in (None, ""):
-        return "0.00"
-    return f"{Decimal(value):,.2f}"
-
-
-@register.filter
 def percent(value) -> str:
     return f"{Decimal(value) * 100:.1f}%"

@@ -218,3 +218,13 @@ def test_the_standing_lists_page(login, make_household, walk):
     assert len(lists["drafts"]["households"]) == 1
     assert lists["exit_candidates"]["households"] == []
     assert lists["drafts"]["url"] == "/households/?standing=drafts"
+
+
+def test_detail_links_to_assistance_for_a_file_on_file(login, make_household, walk):
+    household = walk(make_household(), "on_file")
+    body = login("clerk_450102").get(f"/households/{household.pk}/").content.decode()
+    assert f"/funds/households/{household.pk}/request/" in body
+    assert f"/funds/households/{household.pk}/year/" in body
+    draft = make_household()
+    body = login("clerk_450102").get(f"/households/{draft.pk}/").content.decode()
+    assert f"/funds/households/{draft.pk}/request/" not in body  # file first, help second
