@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView, TemplateView
-from django_filters.views import FilterView
 
 from funds import bankfiles, exports, selectors, services
 from funds.filters import LedgerFilter, RequestFilter
@@ -49,38 +48,16 @@ from funds.models import (
 from households.models import Household
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
+from orgs.web import PAGE_SIZE, ScopedFilterListView, add_service_errors
 
-PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's refusal on the form: field errors on their fields, others on top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-class PagedFilterView(PermissionRequiredMixin, FilterView):
-    paginate_by = PAGE_SIZE
-    strict = False
-
-    def get_filterset_kwargs(self, filterset_class):
-        kwargs = super().get_filterset_kwargs(filterset_class)
-        kwargs["request"] = self.request
-        return kwargs
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context["query_without_page"] = query.urlencode()
-        return context
-
-
 # --- Overview ----------------------------------------------------------------------------------
+
+
+class LenientFilterListView(ScopedFilterListView):
+    strict = False  # an invalid filter value shows the unfiltered list with the error
 
 
 class IndexView(PermissionRequiredMixin, TemplateView):
@@ -107,7 +84,7 @@ class IndexView(PermissionRequiredMixin, TemplateView):
 # --- Requests ---------------------------------------------------------------------------------
 
 
-class RequestListView(PagedFilterView):
+class RequestListView(LenientFilterListView):
     permission_required = "funds.view_assistancerequest"
     filterset_class = RequestFilter
     template_name = "funds/request_list.html"
@@ -507,7 +484,7 @@ class RefundCreateView(PermissionRequiredMixin, FormView):
         return redirect("funds:refund_list")
 
 
-class LedgerListView(PagedFilterView):
+class LedgerListView(LenientFilterListView):
     permission_required = "funds.view_ledgerentry"
     filterset_class = LedgerFilter
     template_name = "funds/ledger_list.html"

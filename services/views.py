@@ -16,10 +16,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, TemplateView
-from django_filters.views import FilterView
 
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
+from orgs.web import ScopedFilterListView, add_service_errors
 from services import selectors
 from services.filters import CaseFilter, JobReferralFilter, LegalAidFilter, TrainingCourseFilter
 from services.forms import (
@@ -47,37 +47,6 @@ from services.services import (
     legal_aid_save,
     referral_save,
 )
-
-PAGE_SIZE = 50
-
-
-def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's refusal on the form: field errors on their fields, others on top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-class ScopedFilterListView(PermissionRequiredMixin, FilterView):
-    """A filtered, paginated list of what the user may see."""
-
-    paginate_by = PAGE_SIZE
-    strict = True
-
-    def get_filterset_kwargs(self, filterset_class):
-        kwargs = super().get_filterset_kwargs(filterset_class)
-        kwargs["request"] = self.request
-        return kwargs
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context["query_without_page"] = query.urlencode()
-        return context
-
 
 # --- Cases --------------------------------------------------------------------------------
 
