@@ -60,7 +60,7 @@ def test_a_renamed_or_retired_window_keeps_its_cases(make_case, windows):
 def test_resident_id_number_check_digit():
     validate_resident_id_number("11010519491231002X")  # the standard's own example
     validate_resident_id_number("11010519491231002x")  # clerks type a small x
-    with pytest.raises(ValidationError, match="校验位不正确"):
+    with pytest.raises(ValidationError, match="校验位错误"):
         validate_resident_id_number("110105194912310021")
     with pytest.raises(ValidationError, match="应为18位"):
         validate_resident_id_number("11010519491231")
@@ -84,7 +84,7 @@ def test_id_number_is_stored_encrypted_with_a_search_hash_and_a_masked_copy(make
 def test_an_invalid_id_number_is_refused(make_case):
     with pytest.raises(ValidationError) as error:
         make_case(worker_id_number="450102198005170011")
-    assert "身份证号码校验位不正确，请核对。" in error.value.message_dict["worker_id_number"]
+    assert "身份证号码校验位错误，请核对。" in error.value.message_dict["worker_id_number"]
     assert Case.objects.count() == 0
 
 
