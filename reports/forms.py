@@ -31,7 +31,9 @@ class SummaryForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("默认使用单位设置。"),
     )
-    format = forms.ChoiceField(label=_("格式"), choices=FORMAT_CHOICES, initial="html")
+    format = forms.ChoiceField(
+        label=_("格式"), choices=FORMAT_CHOICES, initial="html", required=False
+    )
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,6 +46,9 @@ class SummaryForm(forms.Form):
             return parse_years(self.cleaned_data["years"])
         except ValidationError as exc:
             raise ValidationError(exc.messages[0]) from None
+
+    def clean_format(self):
+        return self.cleaned_data.get("format") or "html"
 
     def clean(self):
         cleaned = super().clean()

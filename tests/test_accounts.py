@@ -96,3 +96,9 @@ def test_language_switch_on_login_page(client, db):
 @pytest.mark.parametrize("username", ["clerk_450102", "supervisor_450102", "finance_450103"])
 def test_staff_flag_follows_role(users, username):
     assert users[username].is_staff == (not username.startswith("clerk"))
+
+
+def test_chinese_is_the_default_whatever_the_browser_asks(client, users):
+    client.force_login(users["clerk_450102"])
+    body = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "我的工作" in body

@@ -214,3 +214,8 @@ def test_roster_lines_keep_their_columns():
     assert roster.display_width(roster.line(long_row)) == full_width
     # Every column starts at the same place whatever the row holds.
     assert roster.display_width(roster.line(short_row)) == full_width
+
+
+def test_summary_without_a_format_is_the_page(login, orgs):
+    response = login("clerk_450102").get("/reports/summary/", {"org": "450102", "years": "2024"})
+    assert response.status_code == 200 and "<svg" in response.content.decode()
