@@ -48,7 +48,7 @@ from households.workflow import STEPS
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
 from orgs.pii import mask
-from orgs.scoping import ScopedAdminMixin, ScopedHistoryAdminMixin
+from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
 
 # Encrypted columns: lists never load (and so never decrypt) them. Admins that defer them also
 # select_related their list_select_related in get_queryset: the changelist applies
@@ -61,21 +61,7 @@ APPROVE_PERMISSION = "households.approve_household"
 # --- Building blocks ---------------------------------------------------------------------------
 
 
-class ReadOnlyMixin:
-    """Nobody adds, changes or deletes these here (not even a superuser): files, transitions,
-    documents, closure requests, objections and notices are written by the services only."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
@@ -457,7 +443,11 @@ HOUSEHOLD_FIELDSETS = [
 
 @admin.register(Household)
 class HouseholdAdmin(
-    ApproveActionsMixin, ReadOnlyHistoryMixin, ReadOnlyMixin, ScopedAdminMixin, SimpleHistoryAdmin
+    ApproveActionsMixin,
+    ReadOnlyHistoryMixin,
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+    SimpleHistoryAdmin,
 ):
     list_display = [
         "file_number",
@@ -524,7 +514,9 @@ class HouseholdAdmin(
 
 
 @admin.register(ClosureRequest)
-class ClosureRequestAdmin(ApproveActionsMixin, ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ClosureRequestAdmin(
+    ApproveActionsMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin
+):
     list_display = [
         "file_number",
         "worker_name",
@@ -613,7 +605,7 @@ class NoticeFileInline(ReadOnlyInline):
 
 
 @admin.register(PublicNotice)
-class PublicNoticeAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
+class PublicNoticeAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "organisation",
@@ -681,7 +673,7 @@ class PublicNoticeAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ObjectionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "household",
         "raised_by",
@@ -718,7 +710,7 @@ class ObjectionAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Transition)
-class TransitionAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
+class TransitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "household",
         "step",

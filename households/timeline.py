@@ -7,9 +7,7 @@ is one of them. An entry is a dict with `date` (a date or an aware datetime), `k
 "field: old → new"). Each app decides what the user may see of its own entries."""
 
 from datetime import date, datetime, time, timedelta
-from importlib import import_module
 
-from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +23,7 @@ from households.models import (
 )
 from households.workflow import STEPS
 from orgs.models import Organisation, User
+from orgs.registry import app_modules
 
 # Edits saved within this gap by the same person are one change (one form submission saves the
 # file, its members and the recomputed income one after another).
@@ -78,13 +77,7 @@ RELATED |= {"category": Category, "responsible_staff": User}
 def timeline_for(household: Household, user) -> list[dict]:
     """Entries of every app about this file, newest first."""
     entries: list[dict] = []
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.timeline")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.timeline":
-                raise
-            continue
+    for config, module in app_modules("timeline"):
         collect = getattr(module, "timeline_entries", None)
         if collect is not None:
             for entry in collect(household, user):

@@ -2,11 +2,10 @@
 `ROLE_PERMISSIONS` tables of each app's `permissions.py`, gathered here and applied after every
 `migrate`. The groups themselves are created by a migration (orgs 0002)."""
 
-from importlib import import_module
-
-from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from orgs.registry import app_modules
 
 
 class Role(models.TextChoices):
@@ -24,13 +23,7 @@ ADMIN_SITE_ROLES = {Role.SUPERVISOR, Role.FINANCE, Role.ADMIN}
 def role_permission_table() -> dict[str, set[str]]:
     """{role code: {"app_label.codename", …}} from every installed app's permissions.py."""
     table: dict[str, set[str]] = {role.value: set() for role in Role}
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.permissions")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.permissions":
-                raise
-            continue
+    for _config, module in app_modules("permissions"):
         for role, perms in getattr(module, "ROLE_PERMISSIONS", {}).items():
             table[str(role)].update(perms)
     return table

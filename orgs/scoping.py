@@ -75,3 +75,17 @@ class ScopedHistoryAdminMixin:
 
     def revert_disabled(self, request, obj=None):
         return True
+
+
+class ReadOnlyAdminMixin:
+    """Records written only by the services (files, transitions, payments, cases…): the admin
+    shows them, nobody adds, changes or deletes them there, not even a superuser."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from orgs.scoping import ScopedAdminMixin, ScopedHistoryAdminMixin
+from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
 from services.models import (
     Case,
     CaseEvent,
@@ -18,17 +18,10 @@ from services.models import (
 )
 
 
-class ReadOnlyAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ReadOnlyAdmin(
+    ReadOnlyAdminMixin, ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
+):
     show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Window)

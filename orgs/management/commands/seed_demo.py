@@ -1,10 +1,8 @@
-from importlib import import_module
-
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from orgs.demo import DEMO_PASSWORD, seed_organisations_and_users
+from orgs.registry import app_modules
 
 
 class Command(BaseCommand):
@@ -23,13 +21,7 @@ class Command(BaseCommand):
             % {"orgs": len(orgs), "pw": DEMO_PASSWORD}
         )
         # Each app seeds its own reference data and, on request, its demo records.
-        for config in apps.get_app_configs():
-            try:
-                module = import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.demo":
-                    raise
-                continue
+        for _config, module in app_modules("demo"):
             if hasattr(module, "seed_reference"):
                 module.seed_reference(orgs=orgs, stdout=self.stdout)
             if households and hasattr(module, "seed_records"):
