@@ -11,7 +11,7 @@ needs `seed_demo --households 1000000` in that database for the JSON summary par
 
 import json
 import time
-from datetime import date
+from datetime import date, timedelta
 
 from common import machine, report, setup, timed
 
@@ -27,39 +27,49 @@ from reports import render, roster  # noqa: E402
 from reports.selectors import Period  # noqa: E402
 from reports.summary import build, to_json_shape  # noqa: E402
 
+# The household figures of the region and of each child, hand-written: the same two span scans
+# and the movements, grouped by organisation, reading the copies on the history rows.
 HAND_SQL = """
 WITH scope AS (
-  SELECT h.id, h.is_migrant_worker, h.primary_cause_id, h.category_id
-  FROM households_household h JOIN orgs_organisation o ON o.id = h.organisation_id
-  WHERE o.path LIKE %(path)s
-), in_force AS (
-  SELECT t.to_status, t.period_id, s.is_migrant_worker, s.primary_cause_id, s.category_id
-  FROM households_transition t JOIN scope s ON s.id = t.household_id
-  WHERE t.effective_date <= %(cutoff)s AND (t.valid_until IS NULL OR t.valid_until > %(cutoff)s)
+  SELECT id FROM orgs_organisation WHERE path LIKE %(path)s
+), spans AS (
+  SELECT organisation_id, primary_cause_id, category_id, is_migrant_worker, filed_on, origin,
+         to_status, effective_date, valid_until
+  FROM households_transition
+  WHERE valid_until IS NULL AND effective_date <= %(cutoff)s
+    AND organisation_id IN (SELECT id FROM scope)
+  UNION ALL
+  SELECT organisation_id, primary_cause_id, category_id, is_migrant_worker, filed_on, origin,
+         to_status, effective_date, valid_until
+  FROM households_transition
+  WHERE valid_until > %(before)s AND effective_date <= %(cutoff)s
+    AND organisation_id IN (SELECT id FROM scope)
+), status AS (
+  SELECT organisation_id, primary_cause_id, category_id,
+    count(*) FILTER (WHERE now AND to_status IN ('on_file', 'relieved')) AS households,
+    count(*) FILTER (WHERE now AND to_status = 'relieved') AS relieved,
+    count(*) FILTER (WHERE now AND to_status IN ('on_file', 'relieved')
+                     AND filed_on <= %(baseline)s AND origin <> 'relapsed') AS stock,
+    count(*) FILTER (WHERE now AND to_status IN ('on_file', 'relieved')
+                     AND origin = 'relapsed') AS relapsed,
+    count(*) FILTER (WHERE now AND to_status IN ('on_file', 'relieved')
+                     AND is_migrant_worker) AS migrant,
+    count(*) FILTER (WHERE now AND to_status IN ('applied', 'reviewed', 'notice')) AS review,
+    count(*) FILTER (WHERE effective_date <= %(before)s
+                     AND (valid_until IS NULL OR valid_until > %(before)s)
+                     AND to_status IN ('on_file', 'relieved')) AS at_start
+  FROM (SELECT *, valid_until IS NULL OR valid_until > %(cutoff)s AS now FROM spans) s
+  GROUP BY 1, 2, 3
+), moves AS (
+  SELECT organisation_id, to_status, deregistration_reason, count(*) AS n,
+    count(*) FILTER (WHERE filed_on <= %(baseline)s AND origin <> 'relapsed') AS stock
+  FROM households_transition
+  WHERE effective_date BETWEEN %(start)s AND %(cutoff)s
+    AND to_status IN ('applied', 'on_file', 'relieved', 'exited', 'deregistered')
+    AND organisation_id IN (SELECT id FROM scope)
+  GROUP BY 1, 2, 3
 )
-SELECT
-  (SELECT count(*) FILTER (WHERE to_status IN ('on_file', 'relieved'))
-          FROM in_force) AS on_file,
-  (SELECT count(*) FILTER (WHERE to_status = 'relieved') FROM in_force) AS relieved,
-  (SELECT count(*) FROM in_force f JOIN households_filingperiod p ON p.id = f.period_id
-     WHERE f.to_status IN ('on_file', 'relieved') AND p.filed_on <= %(baseline)s
-       AND p.origin <> 'relapsed') AS stock,
-  (SELECT count(*) FILTER (WHERE to_status IN ('on_file', 'relieved') AND is_migrant_worker)
-          FROM in_force) AS migrant,
-  (SELECT json_object_agg(primary_cause_id, n) FROM (SELECT primary_cause_id, count(*) n
-     FROM in_force WHERE to_status IN ('on_file', 'relieved') GROUP BY 1) c) AS by_cause,
-  (SELECT json_object_agg(coalesce(category_id, 0), n) FROM (SELECT category_id, count(*) n
-     FROM in_force WHERE to_status IN ('on_file', 'relieved') GROUP BY 1) c) AS by_category,
-  (SELECT count(*) FILTER (WHERE to_status IN ('applied', 'reviewed', 'notice'))
-          FROM in_force) AS under_review,
-  (SELECT json_build_object(
-      'applied', count(*) FILTER (WHERE t.to_status = 'applied'),
-      'filed', count(*) FILTER (WHERE t.to_status = 'on_file'),
-      'relieved', count(*) FILTER (WHERE t.to_status = 'relieved'),
-      'exited', count(*) FILTER (WHERE t.to_status = 'exited'),
-      'deregistered', count(*) FILTER (WHERE t.to_status = 'deregistered'))
-     FROM households_transition t JOIN scope s ON s.id = t.household_id
-     WHERE t.effective_date BETWEEN %(start)s AND %(cutoff)s) AS movements
+SELECT (SELECT json_agg(status) FROM status), (SELECT json_agg(moves) FROM moves)
 """
 
 
@@ -89,6 +99,7 @@ def main():
                     "cutoff": period.cutoff,
                     "baseline": period.baseline,
                     "start": period.date_from,
+                    "before": period.date_from - timedelta(days=1),
                 },
             )
             return cursor.fetchone()
@@ -109,7 +120,7 @@ def main():
         # The same layout with the Chinese replaced by Latin text: what a Latin report costs.
         import re
 
-        from households.notice_pdf import html_to_pdf
+        from orgs.pdf import html_to_pdf
 
         html = render_to_string("reports/pdf/summary.html", render.context(data))
         html = re.sub(r"[\u3000-\u9fff\uff00-\uffef]", "x", html)

@@ -27,6 +27,7 @@ from households.models import (
     Origin,
     Status,
     Transition,
+    facts_of,
 )
 from orgs.models import User
 from orgs.pii import mask
@@ -353,6 +354,9 @@ class Generator:
                 )
             )
         transitions = self.transitions(hid, pid, county.pk, status, applied, filed, closed, rng)
+        for transition in transitions:  # the copies the summary reads (see Transition)
+            for field, value in facts_of(household, period).items():
+                setattr(transition, field, value)
         claims = []
         if status not in (Status.EXITED, Status.DEREGISTERED, Status.REJECTED):
             claims = [IdentityClaim(household_id=hid, id_hash=m.id_hash) for m in members]

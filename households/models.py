@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -332,6 +332,12 @@ class Household(models.Model):
     def __str__(self):
         return f"{self.file_number} {self.worker_name}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        facts = {name: getattr(self, name) for name in HOUSEHOLD_FACTS}
+        # Keep the copies on the history rows in step (see Transition); writes only on change.
+        self.transitions.exclude(**facts).update(**facts)
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
@@ -520,6 +526,17 @@ class FilingPeriod(models.Model):
     def __str__(self):
         return f"{self.household.file_number} #{self.number}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        facts = {name: getattr(self, name) for name in PERIOD_FACTS}
+        # Keep the copies on the history rows in step (see Transition); writes only on change.
+        Transition.objects.filter(period=self).exclude(**facts).update(**facts)
+
+
+HOUSEHOLD_FACTS = ["organisation_id", "primary_cause_id", "category_id", "is_migrant_worker"]
+PERIOD_FACTS = ["filed_on", "origin"]
+FACT_FIELDS = ["organisation", "primary_cause", "category", "is_migrant_worker", *PERIOD_FACTS]
+
 
 class TransitionQuerySet(HouseholdChildQuerySet):
     def in_force_on(self, day):
@@ -527,6 +544,23 @@ class TransitionQuerySet(HouseholdChildQuerySet):
         return self.filter(effective_date__lte=day).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gt=day)
         )
+
+    def copy_facts(self) -> int:
+        """Refresh the copied household and period attributes (see Transition) of these rows."""
+        household = Household.objects.filter(pk=OuterRef("household_id"))
+        period = FilingPeriod.objects.filter(pk=OuterRef("period_id"))
+        return self.update(
+            **{name: Subquery(household.values(name)[:1]) for name in HOUSEHOLD_FACTS},
+            **{name: Subquery(period.values(name)[:1]) for name in PERIOD_FACTS},
+        )
+
+
+def facts_of(household, period) -> dict:
+    """The copied attributes of a new transition of `household` in `period`."""
+    return {
+        **{name: getattr(household, name) for name in HOUSEHOLD_FACTS},
+        **{name: getattr(period, name) for name in PERIOD_FACTS},
+    }
 
 
 class Transition(models.Model):
@@ -561,6 +595,24 @@ class Transition(models.Model):
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
+    # Copies of what the yearly summary groups by (the file's organisation, cause, category and
+    # migrant flag; its period's filing date and origin), so that the summary of a province
+    # reads this table's covering index alone instead of joining a million households.
+    # Household.save, FilingPeriod.save and record_transition keep them equal to the originals;
+    # bulk writers call `Transition.objects.filter(...).copy_facts()`.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, editable=False, related_name="+"
+    )
+    primary_cause = models.ForeignKey(
+        Cause, on_delete=models.PROTECT, null=True, editable=False, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, editable=False, related_name="+"
+    )
+    is_migrant_worker = models.BooleanField(default=False, editable=False)
+    filed_on = models.DateField(null=True, editable=False)
+    origin = models.CharField(max_length=10, blank=True, editable=False)
+
     objects = TransitionQuerySet.as_manager()
 
     class Meta:
@@ -568,9 +620,21 @@ class Transition(models.Model):
         verbose_name_plural = _("状态变更")
         ordering = ["household", "effective_date", "id"]
         indexes = [
-            models.Index(fields=["to_status", "effective_date"], name="transition_to_date"),
+            models.Index(
+                fields=["to_status", "effective_date"],
+                include=["organisation", "deregistration_reason", *PERIOD_FACTS],
+                name="transition_to_date",
+            ),
             models.Index(
                 fields=["to_status", "valid_until", "effective_date"], name="transition_state_at"
+            ),
+            # The summary's scans (reports/selectors.py) answered from these two indexes alone
+            # on PostgreSQL (INCLUDE is ignored elsewhere): movements of a period, and the
+            # transitions in force at some time between two dates.
+            models.Index(
+                fields=["valid_until", "effective_date"],
+                include=FACT_FIELDS + ["to_status"],
+                name="transition_span",
             ),
         ]
 

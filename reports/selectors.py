@@ -39,100 +39,164 @@ class Period:
         return cls(date(first, 1, 1), date(last, 12, 31), cutoff, baseline)
 
 
-def transitions_of(org: Organisation):
-    return Transition.objects.filter(household__organisation__path__startswith=org.path)
+def in_force_on(day: date) -> Q:
+    """The transition that gave its file the status it had on `day` (see Transition)."""
+    return Q(effective_date__lte=day) & (Q(valid_until__isnull=True) | Q(valid_until__gt=day))
 
 
-def on_file(org: Organisation, period: Period) -> dict:
-    """Files on file or relieved at the cut-off: totals, origin, migrant workers, causes,
-    categories — one grouped query."""
-    rows = (
-        transitions_of(org)
-        .in_force_on(period.cutoff)
-        .filter(to_status__in=SUPPORTED_STATUSES)
-        .values("household__primary_cause__code", "household__category__code")
-        .annotate(
-            households=Count("id"),
-            relieved=Count("id", filter=Q(to_status=Status.RELIEVED)),
-            stock=Count(
-                "id",
-                filter=Q(period__filed_on__lte=period.baseline)
-                & ~Q(period__origin=Origin.RELAPSED),
-            ),
-            relapsed=Count("id", filter=Q(period__origin=Origin.RELAPSED)),
-            migrant_workers=Count("id", filter=Q(household__is_migrant_worker=True)),
-        )
-    )
-    result = {"households": 0, "relieved": 0, "stock": 0, "relapsed": 0, "migrant_workers": 0}
-    by_cause = dict.fromkeys(cause_codes(), 0)
-    by_category = dict.fromkeys(category_codes(), 0)
-    for row in rows:
-        for key in result:
-            result[key] += row[key]
-        by_cause[row["household__primary_cause__code"]] += row["households"]
-        category = row["household__category__code"]
-        if category is not None:
-            by_category[category] += row["households"]
-    result["new"] = result["households"] - result["stock"] - result["relapsed"]
-    result["by_cause"] = by_cause
-    result["by_category"] = by_category
-    return result
+def is_stock(period: Period) -> Q:
+    """A stock file (存量): filed on or before the baseline, and not a relapse."""
+    return Q(filed_on__lte=period.baseline) & ~Q(origin=Origin.RELAPSED)
 
 
-def movements(org: Organisation, period: Period) -> dict:
-    """Events from the period's start to the cut-off, each counted by the date of its approved
-    transition; applications still under review at the cut-off."""
-    events = transitions_of(org).filter(
-        effective_date__gte=period.date_from, effective_date__lte=period.cutoff
-    )
-    exited = Q(to_status=Status.EXITED)
-    stock = Q(period__filed_on__lte=period.baseline) & ~Q(period__origin=Origin.RELAPSED)
-    counts = events.aggregate(
-        applied=Count("id", filter=Q(to_status=Status.APPLIED)),
-        filed=Count("id", filter=Q(to_status=Status.ON_FILE)),
-        relieved=Count("id", filter=Q(to_status=Status.RELIEVED)),
-        exited=Count("id", filter=exited),
-        exited_stock=Count("id", filter=exited & stock),
-        deregistered=Count("id", filter=Q(to_status=Status.DEREGISTERED)),
-    )
-    by_reason = dict.fromkeys(DeregistrationReason.values, 0)
-    for row in (
-        events.filter(to_status=Status.DEREGISTERED)
-        .values("deregistration_reason")
-        .annotate(n=Count("id"))
+ON_FILE_KEYS = ("households", "relieved", "stock", "relapsed", "migrant_workers")
+MOVEMENT_KEYS = ("applied", "filed", "relieved", "exited", "exited_stock", "deregistered")
+MOVED_TO = {
+    Status.APPLIED: "applied",
+    Status.ON_FILE: "filed",
+    Status.RELIEVED: "relieved",
+    Status.EXITED: "exited",
+    Status.DEREGISTERED: "deregistered",
+}
+
+
+def household_figures(org: Organisation, period: Period, parts=()) -> dict:
+    """The household figures of `org` and of each organisation in `parts` (its direct children,
+    for consolidation), keyed by organisation id.
+
+    Two scans of the history whatever the number of parts: one over the transitions in force at
+    some point from the day before the period to the cut-off (status at the cut-off and at the
+    start, under review), one over the period's movements. Both group by the file's
+    organisation; the subtotals are rolled up here, in Python, over at most a few thousand
+    groups — never by household."""
+    paths = Organisation.objects.subtree(org).values_list("pk", "path")
+    # Each organisation of the subtree adds to the total and to the part it lies in.
+    keys = {
+        pk: [org.pk] + [part.pk for part in parts if path.startswith(part.path)]
+        for pk, path in paths
+    }
+    history = Transition.objects.filter(organisation_id__in=list(keys))
+    causes, categories = _codes(Cause), _codes(Category)
+    figures = {
+        pk: _empty_figures(causes, categories) for pk in [org.pk, *(part.pk for part in parts)]
+    }
+    for row in _status_rows(history, period):
+        for pk in keys[row["organisation_id"]]:
+            _add_status(figures[pk], row, causes, categories)
+    for row in _movement_rows(history, period):
+        for pk in keys[row["organisation_id"]]:
+            _add_movement(figures[pk], row)
+    for item in figures.values():
+        on_file = item["on_file"]
+        on_file["new"] = on_file["households"] - on_file["stock"] - on_file["relapsed"]
+    return figures
+
+
+def _status_rows(history, period: Period):
+    """Grouped counts over the transitions in force at some time from the day before the period
+    to the cut-off: the current ones, then those closed since (two index range scans whose rows
+    are disjoint, rather than one OR that PostgreSQL cannot answer from the index alone).
+    Counting to_status (never null), not id: every column read is in the covering index."""
+    start = period.date_from - timedelta(days=1)
+    at_cutoff = in_force_on(period.cutoff)
+    supported = at_cutoff & Q(to_status__in=SUPPORTED_STATUSES)
+
+    def count(condition):
+        return Count("to_status", filter=condition)
+
+    counts = {
+        "households": count(supported),
+        "relieved": count(at_cutoff & Q(to_status=Status.RELIEVED)),
+        "stock": count(supported & is_stock(period)),
+        "relapsed": count(supported & Q(origin=Origin.RELAPSED)),
+        "migrant_workers": count(supported & Q(is_migrant_worker=True)),
+        "under_review": count(at_cutoff & Q(to_status__in=UNDER_REVIEW_STATUSES)),
+        "at_start": count(in_force_on(start) & Q(to_status__in=SUPPORTED_STATUSES)),
+    }
+    in_force = history.filter(effective_date__lte=period.cutoff)
+    for spans in (
+        in_force.filter(valid_until__isnull=True),
+        in_force.filter(valid_until__gt=start),
     ):
-        by_reason[row["deregistration_reason"] or DeregistrationReason.OTHER] += row["n"]
-    counts["deregistered_by_reason"] = by_reason
-    counts["under_review"] = (
-        transitions_of(org)
-        .in_force_on(period.cutoff)
-        .filter(to_status__in=UNDER_REVIEW_STATUSES)
-        .count()
-    )
-    return counts
+        yield from (
+            spans.values("organisation_id", "primary_cause_id", "category_id")
+            .annotate(**counts)
+            .order_by()
+        )
 
 
-def on_file_at_start(org: Organisation, period: Period) -> int:
+def _movement_rows(history, period: Period):
     return (
-        transitions_of(org)
-        .in_force_on(period.date_from - timedelta(days=1))
-        .filter(to_status__in=SUPPORTED_STATUSES)
-        .count()
+        history.filter(
+            effective_date__gte=period.date_from,
+            effective_date__lte=period.cutoff,
+            to_status__in=list(MOVED_TO),
+        )
+        .values("organisation_id", "to_status", "deregistration_reason")
+        .annotate(n=Count("to_status"), stock=Count("to_status", filter=is_stock(period)))
+        .order_by()
     )
 
 
-def target(org: Organisation, period: Period, moved: dict) -> dict:
+def _empty_figures(causes: dict, categories: dict) -> dict:
+    return {
+        "on_file": {
+            **dict.fromkeys(ON_FILE_KEYS, 0),
+            "by_cause": dict.fromkeys(causes.values(), 0),
+            "by_category": dict.fromkeys(categories.values(), 0),
+        },
+        "movements": {
+            **dict.fromkeys(MOVEMENT_KEYS, 0),
+            "deregistered_by_reason": dict.fromkeys(DeregistrationReason.values, 0),
+            "under_review": 0,
+        },
+        "on_file_at_start": 0,
+    }
+
+
+def _add_status(figures: dict, row: dict, causes: dict, categories: dict) -> None:
+    on_file = figures["on_file"]
+    for key in ON_FILE_KEYS:
+        on_file[key] += row[key]
+    if row["households"]:
+        on_file["by_cause"][causes[row["primary_cause_id"]]] += row["households"]
+        category = row["category_id"]
+        if category is not None:
+            on_file["by_category"][categories[category]] += row["households"]
+    figures["movements"]["under_review"] += row["under_review"]
+    figures["on_file_at_start"] += row["at_start"]
+
+
+def _add_movement(figures: dict, row: dict) -> None:
+    moved = figures["movements"]
+    key = MOVED_TO[row["to_status"]]
+    moved[key] += row["n"]
+    if key == "exited":
+        moved["exited_stock"] += row["stock"]
+    elif key == "deregistered":
+        reason = row["deregistration_reason"] or DeregistrationReason.OTHER
+        moved["deregistered_by_reason"][reason] += row["n"]
+
+
+def target(org: Organisation, figures: dict) -> dict:
     """The yearly target [003]: (relieved + exited) ÷ households on file at the period's start."""
-    base = on_file_at_start(org, period)
+    base = figures["on_file_at_start"]
+    moved = figures["movements"]
     done = moved["relieved"] + moved["exited"]
+    goal = Decimal(org.setting("exit_rate_goal"))
     rate = (Decimal(done) / base).quantize(Decimal("0.0001")) if base else Decimal("0")
     return {
         "on_file_at_start": base,
         "relieved_or_exited": done,
         "rate": rate,
-        "goal": Decimal(org.setting("exit_rate_goal")),
-        "met": bool(base) and rate >= Decimal(org.setting("exit_rate_goal")),
+        "goal": goal,
+        "met": bool(base) and rate >= goal,
     }
+
+
+def _codes(model) -> dict[int, str]:
+    """id -> code of a reference table (a few rows)."""
+    return dict(model.objects.values_list("pk", "code"))
 
 
 def cause_codes() -> list[str]:

@@ -9,26 +9,28 @@ from django.utils.translation import gettext as _
 
 from orgs.models import Organisation
 from reports import sections
-from reports.selectors import Period, movements, on_file, target
+from reports.selectors import Period, household_figures, target
 
 
 def build(org: Organisation, period: Period, *, with_children: bool = True) -> dict:
-    moved = movements(org, period)
-    data = {
+    children = list(org.children.filter(is_active=True).order_by("code")) if with_children else []
+    figures = household_figures(org, period, children)
+    data = _section(org, period, figures[org.pk])
+    if with_children:
+        data["children"] = [_section(child, period, figures[child.pk]) for child in children]
+    return data
+
+
+def _section(org: Organisation, period: Period, figures: dict) -> dict:
+    return {
         "organisation": {"code": org.code, "name": org.name},
         "period": {"from": period.date_from, "to": period.date_to, "cutoff": period.cutoff},
-        "on_file": on_file(org, period),
-        "movements": moved,
+        "on_file": figures["on_file"],
+        "movements": figures["movements"],
         "funds": sections.funds(org, period),
         "services": sections.services(org, period),
-        "target": target(org, period, moved),
+        "target": target(org, figures),
     }
-    if with_children:
-        data["children"] = [
-            build(child, period, with_children=False)
-            for child in org.children.filter(is_active=True).order_by("code")
-        ]
-    return data
 
 
 def parse_years(text: str) -> tuple[int, int]:

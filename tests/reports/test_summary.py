@@ -7,8 +7,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from reports.selectors import Period
+from households.models import Cause, Transition
+from reports.selectors import Period, household_figures
 from reports.summary import build, build_years
 
 
@@ -185,3 +188,37 @@ def test_command_errors_are_one_line(orgs, args, message):
     with pytest.raises(CommandError) as exc:
         call_command("annual_summary", *args, stdout=StringIO())
     assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_history_copies_follow_the_household(orgs, scenario):
+    """The summary reads the file's organisation and cause copied onto its history rows
+    (Transition): editing the file moves it in the report."""
+    household = scenario["H9"]  # on file in 450103, disability
+    household.primary_cause = Cause.objects.get(code="disaster")
+    household.organisation = orgs["450102"]
+    household.save()
+    data = summary(orgs)
+    children = {child["organisation"]["code"]: child for child in data["children"]}
+    assert data["on_file"]["by_cause"]["disaster"] == 1
+    assert data["on_file"]["by_cause"]["disability"] == 0
+    assert children["450102"]["on_file"]["households"] == 5
+    assert children["450103"]["on_file"]["households"] == 1
+
+
+def test_bulk_written_history_is_repaired_by_copy_facts(orgs, scenario):
+    expected = summary(orgs)
+    Transition.objects.update(organisation=None, primary_cause=None, filed_on=None, origin="")
+    assert summary(orgs)["on_file"]["households"] == 0  # rows without copies count nowhere
+    assert Transition.objects.all().copy_facts() == Transition.objects.count()
+    assert summary(orgs) == expected
+
+
+@pytest.mark.parametrize("children", [0, 2])
+def test_history_is_scanned_three_times_whatever_the_children(orgs, scenario, children):
+    parts = list(orgs["450100"].children.order_by("code"))[:children]
+    period = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31), date(2023, 12, 31))
+    with CaptureQueriesContext(connection) as queries:
+        household_figures(orgs["450100"], period, parts)
+    scans = [q["sql"] for q in queries.captured_queries if "households_transition" in q["sql"]]
+    assert len(scans) == 3  # current spans, spans closed since the start, movements
+    assert not any("households_household" in sql for sql in scans)  # no join with the files
