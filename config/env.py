@@ -38,6 +38,19 @@ def read_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw_value!r}")
 
 
+def read_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw_value = raw(name)
+    if raw_value is None:
+        return default
+    try:
+        value = int(raw_value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw_value!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
 def read_secret_key(*, debug: bool) -> str:
     key = raw("SECRET_KEY") or ""
     if key:

@@ -14,3 +14,6 @@ WHITENOISE_AUTOREFRESH = True  # no collectstatic before tests
 # router is exercised by the tests (reports/routing.py).
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
 REPORTS_READ_REPLICA = False  # switched on by the routing test, which commits its data
+
+# Background jobs run at once in the test's thread (a test that needs a real worker says so).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

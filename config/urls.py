@@ -15,6 +15,7 @@ urlpatterns = [
     path("services/", include("services.urls")),
     path("reports/", include("reports.urls")),
     path("households/", include("households.urls")),
+    path("imports/", include("imports.urls")),
     path("funds/", include("funds.urls")),
     path("", include("orgs.urls")),
 ]

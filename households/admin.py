@@ -43,11 +43,12 @@ from households.models import (
     Survey,
     Transition,
 )
-from households.notice_pdf import render_notice_pdf  # also registers the PDF system check
+from households.notice_pdf import render_notice_pdf
 from households.workflow import STEPS
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
 from orgs.pii import mask
+from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
 
 # Encrypted columns: lists never load (and so never decrypt) them. Admins that defer them also
@@ -791,17 +792,6 @@ class DibaoStandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # surveys and reports of past years refer to these lines
-
-
-class ReferenceAdmin(admin.ModelAdmin):
-    """Reference tables: names are edited; the code is fixed once created (reports, imports
-    and the eligibility rules use it); rows are retired (启用 off), never deleted."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["code"] if obj is not None else []
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Cause)

@@ -54,6 +54,25 @@ def add_service_errors(form, error: ValidationError, formset=None) -> None:
             form.add_error(None, errors)
 
 
+class KeyedMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Refuses a key beyond 64 bits before it reaches the database: SQLite cannot bind it in
+    the IN (…) query Django builds (OverflowError, a 500) — a hostile or mistyped POST."""
+
+    def _check_values(self, value):
+        for key in value:
+            try:
+                too_big = abs(int(str(key))) >= 2**63
+            except ValueError:
+                continue  # not a number: Django refuses it itself
+            if too_big:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": key},
+                )
+        return super()._check_values(value)
+
+
 # --- The household and its members -----------------------------------------------------------
 
 
@@ -111,6 +130,7 @@ class HouseholdForm(forms.ModelForm):
             "rigid_spending_annual": money_input(),
             "accident_spending_annual": money_input(),
         }
+        field_classes = {"secondary_causes": KeyedMultipleChoiceField}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -311,6 +331,9 @@ MemberFormSet = forms.formset_factory(
     can_delete=True,
     max_num=MAX_MEMBERS,
     validate_max=True,
+    # A forged TOTAL_FORMS builds no more forms than this (Django's default: max_num + 1000,
+    # seconds of work per request).
+    absolute_max=MAX_MEMBERS + 1,
 )
 
 
@@ -353,7 +376,7 @@ class TransitionForm(forms.Form):
         self.fields["reason"].required = reason_required
 
 
-class HouseholdChoiceField(forms.ModelMultipleChoiceField):
+class HouseholdChoiceField(KeyedMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.file_number} {obj.worker_name}"
 

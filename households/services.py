@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,6 +32,7 @@ from households.models import (
     Survey,
     SurveyIncome,
     Transition,
+    facts_of,
 )
 from households.workflow import STEPS
 from orgs.calendar import add_months, add_working_days, working_days_between
@@ -364,7 +366,9 @@ def record_transition(*, household: Household, **fields) -> Transition:
     Transition.objects.filter(household=household, valid_until__isnull=True).update(
         valid_until=fields["effective_date"]
     )
-    return Transition.objects.create(household=household, **fields)
+    return Transition.objects.create(
+        household=household, **fields, **facts_of(household, fields["period"])
+    )
 
 
 def _period_has_survey(household: Household) -> bool:
@@ -738,8 +742,8 @@ def closure_decide(*, user, closure: ClosureRequest, approve: bool, note: str) -
 
 # --- Documents ---------------------------------------------------------------------------------
 
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-# Checked by content, not by the name the browser sent.
+# Size limit: settings.DOCUMENT_MAX_BYTES. Type: checked by content, not by the name the browser
+# sent, and served only by DocumentDownloadView (attachment, nosniff).
 SIGNATURES = {
     b"%PDF-": ("application/pdf", "pdf"),
     b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
@@ -761,8 +765,10 @@ def document_upload(
     _require(user, "households.change_household", household=household)
     if household.status not in OPEN_STATUSES:
         raise ValidationError(_("档案已关闭，不能上传材料。"))
-    if upload.size > MAX_DOCUMENT_BYTES:
-        raise ValidationError({"file": _("文件不能超过10MB。")})
+    limit = settings.DOCUMENT_MAX_BYTES
+    if upload.size > limit:
+        message = _("文件不能超过%(mb)dMB。") % {"mb": limit // (1024 * 1024)}
+        raise ValidationError({"file": message})
     head = upload.read(16)
     upload.seek(0)
     detected = sniff(head)

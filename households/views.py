@@ -51,6 +51,7 @@ from households.timeline import timeline_for
 from households.workflow import DIRECT_ACTIONS, STEPS, allowed_actions
 from orgs.audit import log_access
 from orgs.models import Organisation
+from orgs.web import hides_personal_numbers
 
 PAGE_SIZES = (25, 50, 100)
 ZERO = Decimal("0.00")
@@ -311,6 +312,7 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
         return super().get_context_data(**context, **kwargs)
 
 
+@hides_personal_numbers
 @method_decorator(never_cache, name="dispatch")
 class RevealView(HouseholdScopeMixin, View):
     """显示完整号码: the full ID and bank numbers, for roles that need them, logged."""
@@ -357,6 +359,7 @@ def preview_context(form, formset, user) -> dict:
     return {"verdict": verdict, "category": suggested_category(verdict)}
 
 
+@hides_personal_numbers
 class HouseholdFormView(TemplateView):
     """The file and its members on one page; the members are an inline formset."""
 
@@ -445,6 +448,7 @@ class HouseholdUpdateView(HouseholdScopeMixin, HouseholdFormView):
         return household
 
 
+@hides_personal_numbers
 class PreviewView(PermissionRequiredMixin, View):
     """The live check of the entry form: an htmx fragment computed from the unsaved data."""
 

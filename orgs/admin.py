@@ -1,5 +1,10 @@
+from axes import admin as axes_admin
+from axes.models import AccessAttempt
+from axes.models import AccessLog as AxesAccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import AccessLog, Holiday, Organisation, User
@@ -37,10 +42,41 @@ class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Holidays decide notice periods. Administrators see the national calendar and their
+    subtree's days and change only the latter (another county's day answers 404); the
+    national calendar is kept at the top of the tree (or by a superuser)."""
+
     list_display = ["date", "name", "is_working_day", "organisation"]
     list_filter = ["is_working_day"]
     date_hierarchy = "date"
+
+    def get_queryset(self, request):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        if request.user.is_superuser:
+            return queryset
+        own = Organisation.objects.visible_to(request.user)
+        return queryset.filter(Q(organisation__isnull=True) | Q(organisation__in=own))
+
+    def keeps_national(self, request) -> bool:
+        org = request.user.organisation
+        return request.user.is_superuser or (org is not None and org.parent_id is None)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.organisation_id is None and not self.keeps_national(request):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.organisation_id is None and not self.keeps_national(request):
+            return False  # also keeps them out of "delete selected"
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "organisation" in form.base_fields and not self.keeps_national(request):
+            form.base_fields["organisation"].required = True  # blank would mean nationwide
+        return form
 
 
 @admin.register(User)
@@ -93,10 +129,15 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """Read-only: administrators search it, nobody edits or deletes it."""
+    """Read-only: administrators search it, nobody edits or deletes it (old entries go only
+    through `manage.py prune_access_log`, after the retention period)."""
 
     list_display = ["at", "user", "action", "target", "organisation", "ip_address", "detail"]
-    list_filter = ["action"]
+    list_filter = [
+        "action",
+        ("at", admin.DateFieldListFilter),
+        ("user", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["user__username", "user__full_name", "target", "ip_address", "detail"]
     date_hierarchy = "at"
     list_select_related = ["user", "organisation"]
@@ -104,6 +145,46 @@ class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Login throttling (django-axes): its admin, scoped to the users of one's subtree ------------
+
+
+class LoginRecordScopeMixin:
+    """Axes keys its rows by username; a county administrator sees those of the users in the
+    county's subtree (attempts on unknown usernames: superusers only)."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            username__in=User.objects.visible_to(request.user).values("username")
+        )
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404  # another county's row is not found, as everywhere else
+
+
+@admin.register(AccessAttempt)
+class LoginAttemptAdmin(LoginRecordScopeMixin, axes_admin.AccessAttemptAdmin):
+    """Failed logins and lockouts. Deleting the row (删除) unlocks the username at once."""
+
+    actions = []  # axes' "clean up expired attempts" would reach other counties' rows
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AxesAccessLog)
+class LoginLogAdmin(LoginRecordScopeMixin, axes_admin.AccessLogAdmin):
+    """Successful logins and logouts: read-only, pruned with the access log."""
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -13,6 +13,8 @@ class OrgsConfig(AppConfig):
         sync_role_permissions(using=kwargs.get("using", "default"))
 
     def ready(self):
+        from orgs import pdf  # noqa: F401 - registers the system check orgs.W001
+
         # Permissions only exist after every app has migrated, so the role table is applied
         # after each migrate run (the groups themselves are created by a migration).
         post_migrate.connect(self.post_ready_sync, dispatch_uid="orgs.sync_role_permissions")

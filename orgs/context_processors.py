@@ -16,6 +16,7 @@ NAVIGATION = [
     ),
     (_("帮扶资金"), "funds:index", {Role.SUPERVISOR, Role.FINANCE, Role.VIEWER, Role.ADMIN}),
     (_("统计报表"), "reports:summary", set()),
+    (_("导入导出"), "imports:index", {Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.ADMIN}),
 ]
 
 

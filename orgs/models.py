@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -129,6 +130,11 @@ class Organisation(models.Model):
             Organisation.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
                 path=Concat(models.Value(self.path), Substr("path", len(old_path) + 1))
             )
+
+    def clean(self):
+        # A parent inside the organisation's own subtree would make the tree a cycle.
+        if self.pk and self.parent_id and self.path and self.parent.path.startswith(self.path):
+            raise ValidationError({"parent": _("上级组织不能是本组织或其下级组织。")})
 
     @cached_property
     def ancestors_and_self(self) -> list["Organisation"]:

@@ -17,5 +17,9 @@ ROLE_PERMISSIONS = {
         "orgs.change_holiday",
         "orgs.delete_holiday",
         "orgs.view_accesslog",
+        # django-axes: see failed logins, unlock (delete the attempt), see the login log
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
     },
 }

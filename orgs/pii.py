@@ -2,9 +2,9 @@
 
 PIPL arts. 28 and 51 treat ID numbers and bank accounts as sensitive. They are stored encrypted
 with Fernet (AES-128-CBC + HMAC, from `cryptography`) under `PII_ENCRYPTION_KEYS` (newest first;
-older keys still decrypt, so keys rotate by prepending one and re-saving). Beside each encrypted
-value sits an HMAC-SHA256 under `PII_HASH_KEY`, used for exact search and uniqueness, and a
-masked copy for lists, so lists never decrypt anything.
+older keys still decrypt; `manage.py rotate_pii_keys` re-encrypts everything under the newest).
+Beside each encrypted value sits an HMAC-SHA256 under `PII_HASH_KEY`, used for exact search and
+uniqueness, and a masked copy for lists, so lists never decrypt anything.
 """
 
 import hashlib
@@ -14,7 +14,9 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 
 
 @cache
@@ -23,6 +25,31 @@ def _fernet() -> MultiFernet:
     if not keys:
         raise ImproperlyConfigured("PII_ENCRYPTION_KEYS is empty")
     return MultiFernet([Fernet(key) for key in keys])
+
+
+@receiver(setting_changed)
+def _keys_changed(*, setting, **kwargs):
+    if setting == "PII_ENCRYPTION_KEYS":  # tests that override the keys
+        _fernet.cache_clear()
+
+
+def is_under_newest_key(token: str) -> bool:
+    """Whether a stored token was encrypted with the first (newest) key."""
+    try:
+        Fernet(settings.PII_ENCRYPTION_KEYS[0]).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def reencrypt(token: str) -> str:
+    """The same plaintext encrypted under the newest key (from a token under any listed key)."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ImproperlyConfigured(
+            "cannot decrypt a PII value: its key is not in PII_ENCRYPTION_KEYS"
+        ) from exc
 
 
 def encrypt(value: str) -> str:
@@ -79,6 +106,65 @@ class EncryptedCharField(models.TextField):
 
 def rotate_keys_hint() -> str:
     return (
-        "Prepend a new key to PII_ENCRYPTION_KEYS, restart, then re-save the records "
-        "(python manage.py reencrypt_pii); remove the old key afterwards."
+        "Prepend a new key to PII_ENCRYPTION_KEYS, restart, run python manage.py rotate_pii_keys, "
+        "then remove the old key."
     )
+
+
+# --- Key rotation (manage.py rotate_pii_keys) -----------------------------------------------------
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], list[str]]]:
+    """Every model with encrypted columns and their names, field-history tables included
+    (django-simple-history copies the columns, encrypted too)."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_models():
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        names = [
+            field.column
+            for field in model._meta.concrete_fields
+            if isinstance(field, EncryptedCharField)
+        ]
+        if names:
+            found.append((model, names))
+    return found
+
+
+def rotate_model(
+    model: type[models.Model], columns: list[str], *, batch_size: int = 500, dry_run: bool = False
+) -> tuple[int, int]:
+    """Re-encrypt one model's columns under the newest key, `batch_size` rows per transaction.
+    The stored tokens are read and written as they are (no decryption through the ORM, no save(),
+    so no history row and no `updated_at` change). Returns (values checked, values rotated)."""
+    from django.db import transaction
+    from django.db.models.functions import Cast
+
+    raw = {f"raw_{column}": Cast(column, models.TextField()) for column in columns}
+    manager = model._base_manager
+    checked = rotated = 0
+    last_pk = None
+    while True:
+        rows = manager.annotate(**raw).order_by("pk")
+        if last_pk is not None:
+            rows = rows.filter(pk__gt=last_pk)
+        batch = list(rows.values("pk", *raw)[:batch_size])
+        if not batch:
+            return checked, rotated
+        with transaction.atomic():
+            for row in batch:
+                changes = {}
+                for column in columns:
+                    token = row[f"raw_{column}"]
+                    if not token:
+                        continue
+                    checked += 1
+                    if not is_under_newest_key(token):
+                        changes[column] = models.Value(reencrypt(token), models.TextField())
+                if changes:
+                    rotated += len(changes)
+                    if not dry_run:
+                        manager.filter(pk=row["pk"]).update(**changes)
+        last_pk = batch[-1]["pk"]

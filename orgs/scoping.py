@@ -5,6 +5,8 @@ manager and names the lookup to its organisation in `org_lookup`. Views, the adm
 reports call `.visible_to(user)`; an object outside the subtree is then simply not found (404).
 """
 
+import dataclasses
+
 from django.db import models
 from django.http import Http404
 
@@ -33,8 +35,9 @@ def user_can_reach(user, organisation) -> bool:
 
 
 class ScopedAdminMixin:
-    """Admin classes of organisation-owned models: lists, lookups and organisation choices are
-    limited to the user's subtree, so another county's object answers 404 in the admin too."""
+    """Admin classes of organisation-owned models: lists, lookups and the choices of scoped
+    foreign keys are limited to the user's subtree, so another county's object answers 404 in
+    the admin too."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -44,16 +47,39 @@ class ScopedAdminMixin:
         raise Http404
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from orgs.models import Organisation
-
-        if db_field.related_model is Organisation:
-            kwargs["queryset"] = Organisation.objects.visible_to(request.user)
+        # Not only organisations: a select of users, files or cases (the history pages render
+        # one) must not list another county's records either.
+        related = db_field.related_model._default_manager.all()
+        if isinstance(related, ScopedQuerySet):
+            kwargs["queryset"] = related.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ScopedHistoryAdminMixin:
     """django-simple-history's admin views, scoped and read-only: its own views look the object
-    up without our queryset (another county's history would show) and revert on POST."""
+    up without our queryset (another county's history would show) and revert on POST. Changes
+    of encrypted columns (ID and bank numbers) are listed masked, as lists show them."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        from simple_history.template_utils import HistoricalRecordContextHelper
+
+        from orgs.pii import EncryptedCharField, mask
+
+        secret = {
+            field.name
+            for field in self.model._meta.concrete_fields
+            if isinstance(field, EncryptedCharField)
+        }
+
+        class MaskedHelper(HistoricalRecordContextHelper):
+            def format_delta_change(self, change):
+                if change.field in secret:
+                    change = dataclasses.replace(
+                        change, old=mask(change.old or ""), new=mask(change.new or "")
+                    )
+                return super().format_delta_change(change)
+
+        return MaskedHelper(self.model, historical_record)
 
     def _check_visible(self, request, object_id):
         from django.contrib.admin.utils import unquote

@@ -2,9 +2,21 @@
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django_filters.views import FilterView
 
 PAGE_SIZE = 50
+
+
+def hides_personal_numbers(view_class, methods=("post",)):
+    """For class-based views where ID or bank numbers are typed or shown: Django's error reports
+    (mails to ADMINS, the debug page) then show neither the POST data nor the local variables
+    of the view's `methods` and everything they call. Log lines are masked by orgs/logging.py."""
+    view_class = method_decorator(sensitive_post_parameters(), name="dispatch")(view_class)
+    for method in methods:
+        view_class = method_decorator(sensitive_variables(), name=method)(view_class)
+    return view_class
 
 
 def add_service_errors(form, error: ValidationError) -> None:

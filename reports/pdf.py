@@ -1,7 +1,7 @@
 """The summary PDF: the shared Bangfu PDF plumbing (safe fetcher, HarfBuzz font subsetting)
 with the report's print stylesheet."""
 
-from households.notice_pdf import html_to_pdf
+from orgs.pdf import html_to_pdf
 
 STYLESHEETS = ("reports/summary-print.css",)
 

@@ -148,7 +148,7 @@ def text_pages(items: list[list], size: int = ROWS_PER_PAGE) -> list[str]:
 
 
 def to_pdf(org, on, *, full: bool, limit: int | None = None) -> bytes:
-    from households.notice_pdf import html_to_pdf
+    from orgs.pdf import html_to_pdf
 
     households = households_on(org, on)
     if limit is not None:

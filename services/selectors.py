@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orgs.models import Organisation
 from orgs.pii import keyed_hash
@@ -237,3 +238,43 @@ def case_statistics(*, scope, year: int, within_days: int) -> dict:
         "closed_within": closing["closed_within"],
         "within_days": within_days,
     }
+
+
+# Fields a case's change list leaves out: the hash and the encrypted number (the masked copy
+# shows the change), and bookkeeping that has entries of its own (state events).
+UNSHOWN_CHANGES = {"worker_id_hash", "worker_id_number", "state", "closed_at", "updated_at"}
+
+
+def case_changes(case: Case) -> list[dict]:
+    """The field edits of a case from its django-simple-history rows, newest first: when, who
+    and "field: old → new" (ID numbers masked), for the case page's timeline."""
+    records = list(case.history.select_related("history_user").order_by("history_date"))
+    entries = []
+    for previous, record in zip(records, records[1:], strict=False):
+        delta = record.diff_against(previous, excluded_fields=UNSHOWN_CHANGES)
+        lines = [
+            (
+                Case._meta.get_field(change.field).verbose_name,
+                _shown(change.field, change.old),
+                _shown(change.field, change.new),
+            )
+            for change in delta.changes
+        ]
+        if lines:
+            entries.append(
+                {"at": record.history_date, "actor": record.history_user, "lines": lines}
+            )
+    return entries[::-1]
+
+
+def _shown(name: str, value) -> str:
+    field = Case._meta.get_field(name)
+    if value in (None, ""):
+        return "—"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.is_relation:
+        return str(field.related_model._default_manager.filter(pk=value).first() or value)
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return str(value)

@@ -2,6 +2,7 @@
 object in the user's scope (404 outside it) and call a service."""
 
 from datetime import date
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -19,7 +20,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
-from orgs.web import ScopedFilterListView, add_service_errors
+from orgs.web import ScopedFilterListView, add_service_errors, hides_personal_numbers
 from services import selectors
 from services.filters import CaseFilter, JobReferralFilter, LegalAidFilter, TrainingCourseFilter
 from services.forms import (
@@ -60,6 +61,7 @@ class CaseListView(ScopedFilterListView):
         return selectors.case_list(user=self.request.user).order_by("-received_at", "-pk")
 
 
+@hides_personal_numbers
 class CaseCreateView(PermissionRequiredMixin, FormView):
     """Quick entry at the counter: save, then an empty form for the next worker."""
 
@@ -112,6 +114,7 @@ class CaseCreateView(PermissionRequiredMixin, FormView):
         return context
 
 
+@partial(hides_personal_numbers, methods=("get",))
 class EarlierCasesView(PermissionRequiredMixin, TemplateView):
     """The worker's earlier cases while name, phone or ID are typed (an htmx fragment)."""
 
@@ -152,6 +155,7 @@ class CaseObjectMixin(PermissionRequiredMixin):
         return self._case
 
 
+@hides_personal_numbers
 class CaseDetailView(CaseObjectMixin, DetailView):
     permission_required = "services.view_case"
     template_name = "services/case_detail.html"
@@ -178,6 +182,7 @@ class CaseDetailView(CaseObjectMixin, DetailView):
         revealed = can_reveal and self.revealed
         return super().get_context_data(
             events=case.events.select_related("actor"),
+            changes=selectors.case_changes(case),
             legal_aid=LegalAidCase.objects.filter(case=case).first(),
             referrals=case.job_referrals.visible_to(user),
             earlier=selectors.earlier_cases(
@@ -194,6 +199,7 @@ class CaseDetailView(CaseObjectMixin, DetailView):
         )
 
 
+@partial(hides_personal_numbers, methods=("get", "post"))
 class CaseUpdateView(CaseObjectMixin, FormView):
     permission_required = "services.change_case"
     form_class = CaseForm
@@ -308,11 +314,8 @@ class LegalAidEditView(CaseObjectMixin, FormView):
     template_name = "services/legalaid_form.html"
 
     def get_permission_required(self):
-        exists = (
-            LegalAidCase.objects.visible_to(self.request.user)
-            .filter(case_id=self.kwargs["pk"])
-            .exists()
-        )
+        # Another county's case is not found (404), whichever permission the page would need.
+        exists = LegalAidCase.objects.filter(case=self.get_case()).exists()
         return ["services.change_legalaidcase" if exists else "services.add_legalaidcase"]
 
     def get_form_kwargs(self):
@@ -354,6 +357,7 @@ class JobReferralListView(ScopedFilterListView):
         )
 
 
+@partial(hides_personal_numbers, methods=("get", "post"))
 class JobReferralEditView(PermissionRequiredMixin, FormView):
     form_class = JobReferralForm
     template_name = "services/referral_form.html"
@@ -474,6 +478,7 @@ class TrainingCourseDetailView(PermissionRequiredMixin, DetailView):
         )
 
 
+@partial(hides_personal_numbers, methods=("get", "post"))
 class TrainingAttendeeEditView(PermissionRequiredMixin, FormView):
     """Add an attendee to a course (course pk) or change one (attendee pk)."""
 

@@ -89,3 +89,35 @@ def test_postgres_url_selects_psycopg_backend():
     assert env  # the module-level reader is shared
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.example", 5433, "bangfu")
+
+
+def test_production_security_settings():
+    """The values `check --deploy` does not look at, read from a production start-up."""
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
+        "s.SESSION_COOKIE_SAMESITE, s.CSRF_COOKIE_SAMESITE, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_SSL_REDIRECT, s.X_FRAME_OPTIONS, "
+        "s.SECURE_CROSS_ORIGIN_OPENER_POLICY, s.SECURE_CONTENT_TYPE_NOSNIFF, "
+        "s.CONTENT_SECURITY_POLICY['DIRECTIVES']['script-src'], s.AXES_COOLOFF_TIME, "
+        "s.AXES_FAILURE_LIMIT, s.ACCESS_LOG_RETENTION_DAYS)"
+    )
+    env = {**PRODUCTION, "AXES_COOLOFF_MINUTES": "30", "ACCESS_LOG_RETENTION_DAYS": "365"}
+    result = manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    # The last line: Django 5.2's shell first says how many objects it imported.
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        *("True", "True", "True", "Lax", "Lax", "31536000", "True", "True", "DENY"),
+        *("same-origin", "True", "[\"'self'\"]", "0:30:00", "5", "365"),
+    ]
+
+
+def test_blank_numbers_take_their_default_and_bad_ones_name_the_variable():
+    # A copied .env.example leaves the numbers blank.
+    assert manage("check", CONN_MAX_AGE="", AXES_FAILURE_LIMIT="").returncode == 0
+    result = manage("check", ACCESS_LOG_RETENTION_DAYS="a year")
+    assert result.stderr.strip() == (
+        "bangfu: ACCESS_LOG_RETENTION_DAYS must be a whole number, not 'a year'"
+    )
+    result = manage("check", AXES_COOLOFF_MINUTES="0")
+    assert result.stderr.strip() == "bangfu: AXES_COOLOFF_MINUTES must be at least 1, not 0"

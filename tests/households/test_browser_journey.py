@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from households.idnumbers import make_id_number
 from households.models import DibaoStandard, Household
@@ -34,7 +35,8 @@ def test_clerk_files_and_supervisor_approves(browser_login, live_users):
     # The list, then a new file with the worker and the spouse.
     page.get_by_role("link", name="困难职工档案").first.click()
     page.get_by_role("link", name="新建档案").click()
-    assert page.evaluate("document.activeElement.name") == "worker_name"  # autofocus
+    # autofocus: applied once the page has loaded, which a busy machine may delay
+    expect(page.locator("#id_worker_name")).to_be_focused(timeout=10_000)
     page.fill("#id_worker_name", "韦小宝")
     page.fill("#id_id_number", worker_id)
     page.fill("#id_members-0-monthly_income", "600")

@@ -1,36 +1,20 @@
 """The public notice sheet (公示单): masked people, real Chinese text in embedded CJK fonts,
 nothing fetched from the network or the filesystem, and fast enough to print on demand."""
 
-import base64
 import subprocess
 import time
 from datetime import timedelta
 
 import pytest
-from django.templatetags.static import static
 from django.utils import timezone
 
 from households import services
 from households.models import Category, Household
-from households.notice_pdf import (
-    PDF_BASE_URL,
-    URLRefused,
-    html_to_pdf,
-    masked_id,
-    pdf_options,
-    pdf_subsetter,
-    render_notice_pdf,
-    safe_url_fetcher,
-    static_name,
-)
+from households.notice_pdf import masked_id, render_notice_pdf
+from orgs.pdf import pdf_subsetter
 from orgs.pii import mask
 
 from .conftest import new_id
-
-# A 1×1 transparent PNG.
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
 
 
 def pdftotext(pdf: bytes) -> str:
@@ -131,109 +115,9 @@ def test_notice_sheet_is_fast(notice):
     assert len(pdf) < 2_000_000  # subset fonts, not the 20 MB font file
 
 
-def test_pdf_options_subset_fonts_without_hinting():
-    options = pdf_options()
-    assert options["full_fonts"] is False
-    assert options["hinting"] is False
-    assert options["uncompressed_pdf"] is False
-
-
 def test_notice_text_is_autoescaped(notice):
     notice.title = '<img src="file:///etc/passwd">公示'
     notice.objection_contact = "<b>民生路</b>"
     text = pdftotext(render_notice_pdf(notice))
     assert '<img src="file:///etc/passwd">公示' in text
     assert "<b>民生路</b>" in text
-
-
-# --- The URL fetcher: data: URLs and our static files, nothing else.
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "file:///etc/passwd",
-        "http://127.0.0.1/",
-        "https://127.0.0.1:8000/static/households/pdf/notice.css",
-        "http://169.254.169.254/latest/meta-data/",
-        "ftp://example.com/x",
-        PDF_BASE_URL + "etc/passwd",
-        PDF_BASE_URL + "static/../../../../etc/passwd",
-        PDF_BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
-        PDF_BASE_URL + "static//etc/passwd",
-        PDF_BASE_URL + "static/households/pdf/missing.css",
-        PDF_BASE_URL + "media/households/1/id_copy-abc",
-    ],
-)
-def test_fetcher_refuses_everything_but_data_and_static(url):
-    with pytest.raises(URLRefused):
-        safe_url_fetcher().fetch(url)
-
-
-def test_fetcher_serves_data_urls_and_our_static_files():
-    fetcher = safe_url_fetcher()
-    response = fetcher.fetch("data:text/plain;base64," + base64.b64encode(b"ok").decode())
-    assert response.read() == b"ok"
-    response = fetcher.fetch(PDF_BASE_URL + "static/households/pdf/notice.css")
-    assert response.content_type == "text/css"
-    assert b"@page" in response.read()
-    assert static_name(PDF_BASE_URL + "static/households/pdf/notice.css") == (
-        "households/pdf/notice.css"
-    )
-
-
-def _render_html(monkeypatch, html: str) -> tuple[bytes, list[str]]:
-    """Render `html` as every Bangfu PDF is rendered, recording the URLs WeasyPrint asked for."""
-    from households import notice_pdf
-
-    asked: list[str] = []
-    real = notice_pdf.safe_url_fetcher
-
-    def recording():
-        fetcher = real()
-        original = fetcher.fetch
-
-        def fetch(url, headers=None):
-            asked.append(url)
-            return original(url, headers)
-
-        fetcher.fetch = fetch
-        return fetcher
-
-    monkeypatch.setattr(notice_pdf, "safe_url_fetcher", recording)
-    return html_to_pdf(html), asked
-
-
-def test_html_cannot_read_local_files_or_the_network(monkeypatch):
-    pdf, asked = _render_html(
-        monkeypatch,
-        '<p>探针</p><img src="file:///etc/passwd"><img src="http://127.0.0.1/x.png">'
-        '<link rel="stylesheet" href="file:///etc/passwd">'
-        "<style>@import url(http://127.0.0.1/evil.css);"
-        "@font-face { font-family: X; src: url(file:///etc/passwd); }</style>",
-    )
-    assert "file:///etc/passwd" in asked
-    assert "http://127.0.0.1/x.png" in asked
-    assert b"/Subtype /Image" not in pdf
-    assert "root:" not in pdftotext(pdf)
-    assert "探针" in pdftotext(pdf)
-
-
-def test_html_may_use_data_urls_and_static_files(monkeypatch):
-    data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
-    pdf, asked = _render_html(
-        monkeypatch,
-        f'<link rel="stylesheet" href="{static("households/pdf/notice.css")}">'
-        f'<p>探针</p><img src="{data_url}">',
-    )
-    assert PDF_BASE_URL + "static/households/pdf/notice.css" in asked
-    assert b"/Subtype /Image" in pdf
-
-
-def test_system_check_warns_when_fonts_would_be_subset_slowly(monkeypatch):
-    from households import notice_pdf
-
-    assert notice_pdf.check_pdf_subsetter() == []
-    monkeypatch.setattr(notice_pdf, "pdf_subsetter", lambda: "fonttools")
-    [warning] = notice_pdf.check_pdf_subsetter()
-    assert warning.id == "households.W001"

@@ -4,6 +4,7 @@ worker; the second shows the first as an earlier case while the name is typed.""
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +18,7 @@ def test_quick_entry_keyboard_only(browser_login, windows):
 
     # Focus starts in the name field: type, Tab to phone, Tab over the optional ID number,
     # pick window 4 (法律援助) by its number, Tab to the matter and press Enter to save.
-    assert page.evaluate("document.activeElement.id") == "id_worker_name"
+    expect(page.locator("#id_worker_name")).to_be_focused(timeout=10_000)
     page.keyboard.type("陈建国")
     page.keyboard.press("Tab")
     page.keyboard.type("13900000002")
@@ -34,7 +35,7 @@ def test_quick_entry_keyboard_only(browser_login, windows):
     assert time.monotonic() - started < 30
 
     # The next worker at the counter: an empty form, focus in the name, the window remembered.
-    assert page.evaluate("document.activeElement.id") == "id_worker_name"
+    expect(page.locator("#id_worker_name")).to_be_focused(timeout=10_000)
     assert page.input_value("#id_worker_name") == ""
     assert page.input_value("#id_window") == "legal_aid"
 

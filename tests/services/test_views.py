@@ -445,3 +445,23 @@ def test_editing_without_the_right_to_full_numbers_keeps_the_id_hidden(login, ma
     assert AccessLog.objects.count() == 0
     login("clerk_450102").get(f"/services/cases/{case.pk}/edit/")
     assert AccessLog.objects.get().detail == "edit"
+
+
+def test_the_case_page_lists_field_edits_with_who_and_old_and_new(login, make_case, users):
+    old_number, new_number = id_number(), id_number()
+    case = make_case(worker_id_number=old_number, matter="欠薪")
+    client = login("clerk_450102")
+    detail = client.get(f"/services/cases/{case.pk}/").content.decode()
+    assert "登记后未修改" in detail
+    data = quick_entry(
+        matter="欠薪三个月",
+        worker_id_number=new_number,
+        handler=users["clerk_450102"].pk,
+        organisation=case.organisation_id,
+    )
+    assert client.post(f"/services/cases/{case.pk}/edit/", data).status_code == 302
+    detail = client.get(f"/services/cases/{case.pk}/").content.decode()
+    assert "事由：欠薪 → 欠薪三个月" in detail
+    assert users["clerk_450102"].get_full_name() in detail or "clerk_450102" in detail
+    assert new_number[-4:] in detail and new_number not in detail  # masked, never in full
+    assert old_number not in detail

@@ -1,0 +1,143 @@
+"""Login throttling (django-axes): five wrong passwords for one username from one address lock
+that pair for 15 minutes, even against the right password; other users and other addresses are
+unaffected; a success resets the count; a county administrator sees and lifts the lockouts of
+the county's users in the admin, and only theirs."""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from orgs.demo import DEMO_PASSWORD
+
+LOGIN = "/accounts/login/"
+
+
+def attempt(client, username, password, address="10.0.0.1"):
+    return client.post(
+        LOGIN,
+        {"username": username, "password": password},
+        HTTP_X_FORWARDED_FOR=address,
+    )
+
+
+def fail(client, username, times, address="10.0.0.1"):
+    """`times` wrong passwords: the form with its error, until the fifth locks the pair."""
+    for number in range(1, times + 1):
+        response = attempt(client, username, "wrong-password", address)
+        if number < settings.AXES_FAILURE_LIMIT:
+            assert response.status_code == 200 and response.context["form"].errors
+        else:
+            assert is_locked_out_page(response)
+
+
+def is_locked_out_page(response) -> bool:
+    return response.status_code == 429 and "暂时无法登录" in response.content.decode()
+
+
+def test_the_configuration(settings):
+    assert settings.AXES_FAILURE_LIMIT == 5
+    assert settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+    assert settings.AXES_RESET_ON_SUCCESS is True
+    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+    assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
+
+
+def test_five_failures_lock_the_username_even_with_the_right_password(client, users):
+    fail(client, "clerk_450102", 5)
+    response = attempt(client, "clerk_450102", DEMO_PASSWORD)
+    assert is_locked_out_page(response)
+    body = response.content.decode()
+    assert "连续 5 次密码错误" in body and "15 分钟后再试" in body
+    assert "Content-Security-Policy" in response  # the lockout page is a normal page
+    assert client.get("/").status_code == 302  # not signed in
+
+
+def test_four_failures_do_not_lock(client, users):
+    fail(client, "clerk_450102", 4)
+    assert attempt(client, "clerk_450102", DEMO_PASSWORD).status_code == 302
+
+
+def test_other_users_and_other_addresses_are_unaffected(client, users):
+    fail(client, "clerk_450102", 5)
+    assert attempt(client, "supervisor_450102", DEMO_PASSWORD).status_code == 302
+    client.logout()
+    # The same username from another workstation: the lock is on the pair.
+    assert attempt(client, "clerk_450102", DEMO_PASSWORD, address="10.0.0.2").status_code == 302
+
+
+def test_a_success_resets_the_count(client, users):
+    fail(client, "clerk_450102", 4)
+    assert attempt(client, "clerk_450102", DEMO_PASSWORD).status_code == 302
+    client.logout()
+    fail(client, "clerk_450102", 4)
+    assert attempt(client, "clerk_450102", DEMO_PASSWORD).status_code == 302
+
+
+def test_the_lock_lifts_after_the_cool_off(client, users):
+    fail(client, "clerk_450102", 5)
+    assert is_locked_out_page(attempt(client, "clerk_450102", DEMO_PASSWORD))
+    AccessAttempt.objects.update(
+        attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16)
+    )
+    assert attempt(client, "clerk_450102", DEMO_PASSWORD).status_code == 302
+
+
+def test_the_admin_login_page_is_throttled_too(client, users):
+    for _ in range(5):
+        client.post(
+            reverse("admin:login"),
+            {"username": "supervisor_450102", "password": "nope", "next": "/admin/"},
+            HTTP_X_FORWARDED_FOR="10.0.0.1",
+        )
+    response = client.post(
+        reverse("admin:login"),
+        {"username": "supervisor_450102", "password": DEMO_PASSWORD, "next": "/admin/"},
+        HTTP_X_FORWARDED_FOR="10.0.0.1",
+    )
+    assert is_locked_out_page(response)
+
+
+def test_county_administrator_sees_and_lifts_a_lockout(client, login, users):
+    fail(client, "clerk_450102", 5)
+    fail(client, "clerk_450103", 5)
+    locked = AccessAttempt.objects.get(username="clerk_450102")
+    admin = login("admin_450102")
+    listing = admin.get(reverse("admin:axes_accessattempt_changelist"))
+    assert listing.status_code == 200
+    assert "clerk_450102" in listing.content.decode()
+    assert "clerk_450103" not in listing.content.decode()  # another county's user
+    other = AccessAttempt.objects.get(username="clerk_450103")
+    assert admin.get(reverse("admin:axes_accessattempt_change", args=[other.pk])).status_code in (
+        302,
+        404,
+    )
+    # Nothing to edit, only to delete (= unlock).
+    change = admin.get(reverse("admin:axes_accessattempt_change", args=[locked.pk]))
+    assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
+    response = admin.post(
+        reverse("admin:axes_accessattempt_delete", args=[locked.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    client.logout()
+    assert attempt(client, "clerk_450102", DEMO_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("username", ["clerk_450102", "supervisor_450102", "finance_450102"])
+def test_only_administrators_see_login_attempts(login, username):
+    response = login(username).get(reverse("admin:axes_accessattempt_changelist"))
+    assert response.status_code in (302, 403)
+
+
+def test_passwords_need_ten_characters(users):
+    with pytest.raises(ValidationError) as error:
+        validate_password("Zq8#kLm2p", user=users["clerk_450102"])  # nine characters
+    assert any(e.code == "password_too_short" for e in error.value.error_list)
+    validate_password("Zq8#kLm2pW", user=users["clerk_450102"])
+    validate_password(DEMO_PASSWORD, user=users["clerk_450102"])  # the demo password still works
+    assert settings.AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"] == {"min_length": 10}
