@@ -29,6 +29,7 @@ from funds.models import (
     Refund,
     RequestState,
 )
+from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
 
 
@@ -36,28 +37,16 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
 
-class ReferenceAdmin(admin.ModelAdmin):
-    """Reference rows are retired (启用 off), never deleted; reports group by the code."""
-
-    list_display = ["code", "name", "sort", "is_active"]
-    list_editable = ["name", "sort", "is_active"]
-    search_fields = ["code", "name"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["code"] if obj else []
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(FundSource)
 class FundSourceAdmin(ReferenceAdmin):
-    pass
+    list_display = ["code", "name", "sort", "is_active"]
+    list_editable = ["name", "sort", "is_active"]
 
 
 @admin.register(AssistanceType)
 class AssistanceTypeAdmin(ReferenceAdmin):
     list_display = ["code", "name", "is_loan", "sort", "is_active"]
+    list_editable = ["name", "sort", "is_active"]
 
 
 @admin.register(AssistanceStandard)

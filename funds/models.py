@@ -28,6 +28,14 @@ ZERO = Decimal("0.00")
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
 
 
+def IMPORT_KEY():  # noqa: N802 - a field factory, used like a field class
+    """The row's natural key (hashed, with its occurrence number) when it came from a funds
+    workbook: unique, so two imports of the same rows cannot both write them."""
+    return models.CharField(
+        _("导入标识"), max_length=80, null=True, blank=True, unique=True, editable=False
+    )
+
+
 # --- Reference tables --------------------------------------------------------------------------
 
 
@@ -304,6 +312,7 @@ class Receipt(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    import_key = IMPORT_KEY()
 
     objects = ScopedQuerySet.as_manager()
 
@@ -339,6 +348,7 @@ class Refund(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    import_key = IMPORT_KEY()
 
     objects = ScopedQuerySet.as_manager()
 
@@ -500,6 +510,10 @@ class AssistanceRequest(models.Model):
         editable=False,
     )
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, editable=False)
+    # A historical payment brought in by the funds import (funds.importing): requested,
+    # approved and paid by the importing user on the payment date, standards not applied.
+    is_imported = models.BooleanField(_("导入的历史记录"), default=False, editable=False)
+    import_key = IMPORT_KEY()
 
     history = HistoricalRecords(excluded_fields=["paid_bank_account"])
     objects = RequestQuerySet.as_manager()

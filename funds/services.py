@@ -77,10 +77,10 @@ def check_amount(value, *, field: str = "amount") -> Decimal:
         raise ValidationError({field: _("金额格式不正确。")})
     if amount <= 0:
         raise ValidationError({field: _("金额必须大于零。")})
+    if amount > MAX_AMOUNT:  # before quantize, which cannot hold 1e309 (InvalidOperation)
+        raise ValidationError({field: _("金额过大。")})
     if amount != amount.quantize(CENT):
         raise ValidationError({field: _("金额最多保留两位小数（到分）。")})
-    if amount > MAX_AMOUNT:
-        raise ValidationError({field: _("金额过大。")})
     return amount.quantize(CENT)
 
 

@@ -50,4 +50,5 @@ urlpatterns = [
     path("verification/discrepancies/", views.DiscrepancyListView.as_view(), name="discrepancies"),
     path("statement/", views.StatementView.as_view(), name="statement"),
     path("statement/xlsx/", views.StatementExcelView.as_view(), name="statement_xlsx"),
+    path("export/", views.FundsExportView.as_view(), name="export"),
 ]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from funds import bankfiles, exports, selectors, services
+from funds import bankfiles, exports, selectors, services, workbook
 from funds.filters import LedgerFilter, RequestFilter
 from funds.forms import (
     BatchForm,
@@ -858,5 +858,26 @@ class StatementExcelView(StatementMixin, TemplateView):
         )
         response = HttpResponse(content, content_type=XLSX)
         name = f"funds-{organisation.code}-{statement['start']:%Y%m%d}-{statement['end']:%Y%m%d}"
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+
+
+class FundsExportView(PermissionRequiredMixin, TemplateView):
+    """Receipts, paid payments and refunds of the user's subtree in the import layout. The
+    payments name files, so every download is logged."""
+
+    permission_required = "imports.export_funds"
+
+    def get(self, request, *args, **kwargs):
+        content = workbook.funds_export(request.user)
+        log_access(
+            request,
+            action=AccessLog.Action.EXPORT,
+            organisation=request.user.organisation,
+            detail=_("资金数据导出（拨入、发放、退回）"),
+        )
+        response = HttpResponse(content, content_type=XLSX)
+        code = request.user.organisation.code if request.user.organisation else "all"
+        name = f"funds-{code}-{timezone.localdate():%Y%m%d}"
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
         return response

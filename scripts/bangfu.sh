@@ -62,8 +62,12 @@ case "$mode" in
   serve)
     "$py" manage.py migrate --no-input -v 0
     "$py" manage.py seed_demo
-    say "serving on http://127.0.0.1:8000 (demo users in README; Ctrl-C stops)"
-    exec "$py" manage.py runserver 127.0.0.1:8000
+    # The background worker (imports, large exports) runs beside the server and stops with it.
+    "$py" manage.py db_worker --no-reload &
+    worker=$!
+    trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+    say "serving on http://127.0.0.1:8000 with the job worker (demo users in README; Ctrl-C stops)"
+    "$py" manage.py runserver 127.0.0.1:8000
     ;;
   test)
     db="${DATABASE_URL:-sqlite (in memory)}"

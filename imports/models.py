@@ -1,0 +1,120 @@
+"""Import and export jobs: the uploaded workbook (or the export written), its stage and
+progress, and the report of the dry run and of the write. A job runs in the background
+(imports/tasks.py) and survives the user closing the page."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from orgs.models import Organisation
+from orgs.scoping import ScopedQuerySet
+
+
+def job_path(instance, filename):
+    # Never the user's file name on disk (it is kept in a column); never served directly.
+    return f"imports/{instance.operation}-{instance.kind}-{instance.token}.xlsx"
+
+
+class ImportJob(models.Model):
+    class Kind(models.TextChoices):
+        HOUSEHOLDS = "households", _("困难职工档案")
+        FUNDS = "funds", _("帮扶资金收支")
+
+    class Operation(models.TextChoices):
+        IMPORT = "import", _("导入")
+        EXPORT = "export", _("导出")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队等待检查")
+        CHECKING = "checking", _("正在检查")
+        CHECKED = "checked", _("检查通过，待确认")
+        REJECTED = "rejected", _("有错误，未导入")
+        CONFIRMED = "confirmed", _("已确认，排队等待导入")
+        WRITING = "writing", _("正在导入")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+        EXPORTING = "exporting", _("正在导出")
+
+    RUNNING = (State.QUEUED, State.CHECKING, State.CONFIRMED, State.WRITING, State.EXPORTING)
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("所属组织"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("数据类型"), max_length=20, choices=Kind.choices)
+    operation = models.CharField(_("操作"), max_length=10, choices=Operation.choices)
+    token = models.CharField(max_length=32, editable=False)
+    file = models.FileField(_("文件"), upload_to=job_path, blank=True)
+    original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    full_identifiers = models.BooleanField(_("导出完整号码"), default=False)
+    state = models.CharField(
+        pgettext_lazy("job", "状态"), max_length=12, choices=State.choices, default=State.QUEUED
+    )
+    done = models.PositiveIntegerField(_("已处理行数"), default=0)
+    total = models.PositiveIntegerField(_("总行数"), default=0)
+    preview = models.JSONField(_("检查结果"), null=True, blank=True)
+    result = models.JSONField(_("导入结果"), null=True, blank=True)
+    failure = models.TextField(_("失败原因"), blank=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    checked_at = models.DateTimeField(_("检查完成时间"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("导入导出任务")
+        verbose_name_plural = _("导入导出任务")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("import_households", _("导入困难职工档案")),
+            ("export_households", _("导出困难职工档案")),
+            ("import_funds", _("导入帮扶资金收支")),
+            ("export_funds", _("导出帮扶资金收支")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    state__in=[
+                        "queued",
+                        "checking",
+                        "checked",
+                        "rejected",
+                        "confirmed",
+                        "writing",
+                        "done",
+                        "failed",
+                        "exporting",
+                    ]
+                ),
+                name="importjob_state_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_operation_display()} {self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in self.RUNNING
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 0
+        return min(100, round(100 * self.done / self.total))

@@ -1,0 +1,104 @@
+"""Starting and confirming import and export jobs. The page stores the upload and queues the
+job; the checks and the write run in the background (imports/tasks.py)."""
+
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from imports import registry
+from imports.models import ImportJob
+from imports.workbook import DEFAULT_MAX_UPLOAD_BYTES, limit, sniff
+
+
+def _require(user, perm: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied(_("您没有执行此操作的权限。"))
+    if user.organisation_id is None and not user.is_superuser:
+        raise PermissionDenied(_("您的账号没有所属组织，不能导入或导出。"))
+
+
+def _organisation(user):
+    if user.organisation_id is not None:
+        return user.organisation
+    from orgs.models import Organisation
+
+    return Organisation.objects.filter(parent=None).order_by("path").first()
+
+
+def _enqueue(job: ImportJob) -> None:
+    from imports.tasks import run_job
+
+    run_job.enqueue(job.pk)
+
+
+def job_upload(*, user, kind: str, upload) -> ImportJob:
+    """Store an uploaded workbook and queue its dry run. Only what needs no parsing is checked
+    here (size, and that it is a zip at all); the job checks the rest."""
+    _require(user, registry.kind(kind).import_permission)
+    maximum = limit("IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+    if upload.size > maximum:
+        raise ValidationError(
+            {
+                "file": _("文件太大，最大 %(max)d MB。请分成几个文件导入。")
+                % {"max": maximum // 2**20}
+            }
+        )
+    head = upload.read(2048)
+    upload.seek(0)
+    problem = sniff(head)
+    if problem:
+        raise ValidationError({"file": problem})
+    job = ImportJob(
+        organisation=_organisation(user),
+        created_by=user,
+        kind=kind,
+        operation=ImportJob.Operation.IMPORT,
+        token=secrets.token_hex(16),
+        original_name=(upload.name or "")[:200],
+    )
+    job.file.save("upload.xlsx", upload, save=False)
+    job.save()
+    _enqueue(job)
+    return job
+
+
+def job_confirm(*, user, job: ImportJob) -> ImportJob:
+    """Queue the write of a checked workbook without errors; only its uploader confirms."""
+    _require(user, registry.kind(job.kind).import_permission)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.created_by_id != user.pk:
+            raise PermissionDenied(_("只能确认自己上传的文件。"))
+        if job.state != ImportJob.State.CHECKED:
+            raise ValidationError(
+                _("该文件当前不能确认导入（%(state)s）。") % {"state": job.get_state_display()}
+            )
+        job.state = ImportJob.State.CONFIRMED
+        job.confirmed_by = user
+        job.confirmed_at = timezone.now()
+        job.done = 0
+        job.save(update_fields=["state", "confirmed_by", "confirmed_at", "done"])
+    _enqueue(job)
+    job.refresh_from_db()
+    return job
+
+
+def export_start(*, user, kind: str, full: bool) -> ImportJob:
+    """Queue an export of the user's subtree; full numbers only for roles that may see them."""
+    _require(user, registry.kind(kind).export_permission)
+    if registry.exporter(kind) is None:
+        raise ValidationError(_("暂不支持导出该类数据。"))
+    job = ImportJob.objects.create(
+        organisation=_organisation(user),
+        created_by=user,
+        kind=kind,
+        operation=ImportJob.Operation.EXPORT,
+        token=secrets.token_hex(16),
+        full_identifiers=full and user.has_perm("households.view_full_identifiers"),
+    )
+    _enqueue(job)
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,73 @@
+"""The admin of the reference tables (causes, categories, fund sources, assistance types):
+names are edited, a code is fixed once created (reports, imports and the rules group by it),
+rows are retired (启用 off), never deleted.
+
+Administrators also exchange a whole table as an Excel sheet through django-import-export:
+rows matched by code, a preview before anything is written, one transaction. These tables have
+a few dozen rows, so its row-by-row path is the right tool here; the household and funds
+workbooks (hundreds of thousands of rows) use the bulk path of the `imports` app instead."""
+
+import tempfile
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from import_export import resources
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import XLSX
+from import_export.forms import ImportForm
+
+from imports.workbook import WorkbookRefused, open_workbook
+
+
+class ReferenceImportForm(ImportForm):
+    """The same file checks as the household imports (size, content, zip limits) before
+    django-import-export's parser sees the upload."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        with tempfile.NamedTemporaryFile(suffix=".xlsx", dir=settings.FILE_UPLOAD_TEMP_DIR) as copy:
+            for chunk in upload.chunks():
+                copy.write(chunk)
+            copy.flush()
+            try:
+                open_workbook(copy.name, {})
+            except WorkbookRefused as refused:
+                raise ValidationError([error.message for error in refused.errors]) from None
+        upload.seek(0)
+        return upload
+
+
+def resource_for(model, fields):
+    """Rows keyed by code; unchanged rows are skipped, none is ever deleted."""
+    meta = type(
+        "Meta",
+        (),
+        {
+            "model": model,
+            "fields": fields,
+            "import_id_fields": ["code"],
+            "skip_unchanged": True,
+            "report_skipped": True,
+            "use_transactions": True,
+        },
+    )
+    return type(f"{model.__name__}Resource", (resources.ModelResource,), {"Meta": meta})
+
+
+class ReferenceAdmin(ImportExportModelAdmin):
+    search_fields = ["code", "name"]
+    import_form_class = ReferenceImportForm
+    formats = [XLSX]  # the one format the rest of the product reads and writes
+
+    def __init__(self, model, admin_site):
+        self.resource_classes = [resource_for(model, self.exchanged_fields())]
+        super().__init__(model, admin_site)
+
+    def exchanged_fields(self) -> list[str]:
+        return list(self.fields or self.list_display)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False

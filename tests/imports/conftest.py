@@ -1,0 +1,107 @@
+"""Workbooks for the import tests, built with openpyxl, and a household row factory."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from households.idnumbers import make_id_number
+from households.importing import HOUSEHOLD_HEADERS, MEMBER_HEADERS
+from tests.households.conftest import dibao, make_household, walk  # noqa: F401
+
+_sequence = iter(range(100, 100_000))
+
+
+def id_number(year=1975, area="450102"):
+    return make_id_number(area, dt.date(year, 6, 1), next(_sequence))
+
+
+def write_workbook(path: Path, sheets: dict[str, list[list]], *, headers=None) -> Path:
+    """An .xlsx with one sheet per entry: the header row (given, or the declared one for the
+    households/members sheets), then the rows as given (a str starting with "=" is a formula)."""
+    book = Workbook()
+    book.remove(book.active)
+    declared = {"households": HOUSEHOLD_HEADERS, "members": MEMBER_HEADERS, **(headers or {})}
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        if declared.get(name) is not None:
+            sheet.append(list(declared[name]))
+        for row in rows:
+            sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+def household_row(**values) -> list:
+    """A valid households row (an on-file file of county 450102); keyword = Chinese header."""
+    row = {
+        "档案编号": "XN-0001",
+        "组织代码": "450102",
+        "姓名": "韦小宝",
+        "性别": "男",
+        "身份证号": None,
+        "联系电话": "13800138000",
+        "工作单位": "南宁糖业股份有限公司",
+        "是否农民工": "否",
+        "家庭人口": None,
+        "家庭月收入": 1500,
+        "主要致困原因": "因病",
+        "困难类别": "深度困难",
+        "建档日期": dt.date(2016, 3, 1),
+        "状态": "在档",
+        "解困日期": None,
+        "脱困日期": None,
+        "注销日期": None,
+        "注销原因": None,
+        "开户银行": "中国工商银行南宁分行",
+        "银行账号": "6217000012345678",
+        "家庭住址": "南宁市民生路1号",
+    }
+    unknown = set(values) - set(row)
+    assert not unknown, unknown
+    row.update(values)
+    if row["身份证号"] is None:
+        row["身份证号"] = id_number()
+    return [row[h] for h in HOUSEHOLD_HEADERS]
+
+
+def member_row(file_number="XN-0001", **values) -> list:
+    row = {
+        "档案编号": file_number,
+        "姓名": "李芳",
+        "与户主关系": "配偶",
+        "身份证号": None,
+        "健康状况": "慢性病",
+        "就业状况": "灵活就业",
+        "月收入": 500,
+    }
+    unknown = set(values) - set(row)
+    assert not unknown, unknown
+    row.update(values)
+    if row["身份证号"] is None:
+        row["身份证号"] = id_number(1978)
+    return [row[h] for h in MEMBER_HEADERS]
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    """workbook(households=[...], members=[...]) -> path of a households workbook."""
+    counter = iter(range(1000))
+
+    def _make(households=(), members=(), *, extra=None, headers=None):
+        sheets = {"households": list(households), "members": list(members), **(extra or {})}
+        return write_workbook(tmp_path / f"book{next(counter)}.xlsx", sheets, headers=headers)
+
+    return _make
+
+
+@pytest.fixture
+def run(users):
+    """run(path, user="clerk_450102", dry_run=False) -> ImportReport."""
+    from imports.runner import run_import
+
+    def _run(path, user="clerk_450102", dry_run=False, kind="households"):
+        return run_import(kind, path, user=users[user], dry_run=dry_run)
+
+    return _run

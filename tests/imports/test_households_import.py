@@ -1,0 +1,339 @@
+"""Importing household files: bad input, dry run, matching and re-import, legacy history."""
+
+import datetime as dt
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from households import idnumbers
+from households.models import Household, IdentityClaim, Member, Status, Transition
+from orgs.pii import keyed_hash
+from tests.imports.conftest import household_row, id_number, member_row
+
+pytestmark = pytest.mark.django_db
+
+
+def errors_of(report):
+    return [(e.sheet, e.row, e.column, e.message) for e in report.errors]
+
+
+def test_a_file_with_members_is_created_with_the_worker_as_a_member(workbook, run, orgs, users):
+    worker, spouse = id_number(), id_number(1979)
+    path = workbook(
+        [household_row(身份证号=worker, 家庭人口=2, 家庭月收入="1500.00")],
+        [member_row(身份证号=spouse, 月收入=500)],
+    )
+    report = run(path)
+    assert report.ok, errors_of(report)
+    assert report.sheets["households"].created == 1
+    household = Household.objects.get(file_number="XN-0001")
+    assert household.id_number == worker and household.id_hash == keyed_hash(worker)
+    assert household.id_masked == worker[:6] + "********" + worker[-4:]
+    assert household.bank_account == "6217000012345678"
+    assert household.bank_account_masked.endswith("5678") and "*" in household.bank_account_masked
+    assert household.birth_date == idnumbers.birth_date(worker)
+    assert household.created_by == users["clerk_450102"]
+    own = household.members.get(relation="self")
+    assert own.id_hash == household.id_hash and own.id_number == worker
+    assert own.monthly_income == Decimal("1000.00")  # 1500 − the spouse's 500
+    assert (household.household_size, household.monthly_income) == (2, Decimal("1500.00"))
+    assert household.per_capita_income == Decimal("750.00")
+    assert set(IdentityClaim.objects.values_list("id_hash", flat=True)) == {
+        keyed_hash(worker),
+        keyed_hash(spouse),
+    }
+    # Field history rows were written by the bulk path.
+    assert household.history.count() == 1
+    assert Member.history.filter(household_id=household.pk).count() == 2
+    # The ID search of the staff pages finds the worker through the member rows.
+    assert Member.objects.filter(id_hash=keyed_hash(worker)).exists()
+
+
+def test_dry_run_writes_nothing(workbook, run, orgs):
+    report = run(workbook([household_row()], [member_row()]), dry_run=True)
+    assert report.ok and report.dry_run
+    assert report.sheets["households"].created == 1
+    assert not Household.objects.exists() and not Transition.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "column", "words"),
+    [
+        ({"组织代码": "999999"}, "组织代码", "不存在"),
+        ({"组织代码": "450103"}, "组织代码", "管辖范围"),
+        ({"身份证号": "450102198001011234"}, "身份证号", "校验位"),
+        ({"身份证号": 450102198001011234}, "身份证号", "文本格式"),
+        ({"家庭月收入": "一千元"}, "家庭月收入", "不是数字"),
+        ({"家庭月收入": "1500.123"}, "家庭月收入", "两位小数"),
+        ({"状态": "在档", "脱困日期": dt.date(2019, 1, 1)}, "脱困日期", "不应有"),
+        ({"状态": "注销", "注销日期": dt.date(2019, 1, 1)}, "注销原因", "必须填写注销原因"),
+        ({"状态": "脱困"}, "脱困日期", "必须填写"),
+        ({"状态": "脱困", "脱困日期": dt.date(2015, 1, 1)}, "脱困日期", "不能早于建档日期"),
+        ({"状态": "申请中"}, "建档日期", "不应有"),
+        ({"建档日期": dt.date(2099, 1, 1)}, "建档日期", "不能晚于今天"),
+        ({"主要致困原因": "因懒"}, "主要致困原因", "不是可选的值"),
+        ({"家庭人口": 5}, "家庭人口", "有2人"),
+        ({"家庭月收入": 100}, "家庭月收入", "小于成员月收入之和"),
+        ({"银行账号": "6217-abc"}, "银行账号", "8至30位数字"),
+    ],
+)
+def test_bad_rows_are_reported_by_sheet_row_and_column(workbook, run, orgs, values, column, words):
+    report = run(
+        workbook(
+            [household_row(), household_row(档案编号="XN-0002", **values)],
+            [member_row(), member_row("XN-0002")],
+        )
+    )
+    found = [e for e in report.errors if e.column == column]
+    assert found, errors_of(report)
+    assert found[0].sheet == "households" and found[0].row == 3
+    assert words in found[0].message
+    assert not Household.objects.exists()
+
+
+def test_members_of_an_unknown_file_and_duplicate_ids_in_the_workbook(workbook, run, orgs):
+    shared = id_number()
+    report = run(
+        workbook(
+            [
+                household_row(身份证号=shared),
+                household_row(档案编号="XN-0002", 身份证号=shared),
+                household_row(档案编号="XN-0001"),
+            ],
+            [member_row("XN-9999")],
+        )
+    )
+    messages = errors_of(report)
+    assert (
+        "households",
+        3,
+        "身份证号",
+        "身份证号与 households 工作表第2行（档案 XN-0001）重复。",
+    ) in messages
+    assert any(e[1] == 4 and "档案编号“XN-0001”与第2行重复" in e[3] for e in messages)
+    assert any(e[0] == "members" and "不在 households 工作表中" in e[3] for e in messages)
+    assert not Household.objects.exists()
+
+
+def test_a_member_duplicating_a_worker_of_another_open_file(workbook, run, orgs):
+    worker = id_number()
+    report = run(
+        workbook(
+            [household_row(), household_row(档案编号="XN-0002", 身份证号=worker)],
+            [member_row(身份证号=worker)],
+        )
+    )
+    assert any(e.sheet == "members" and "XN-0002" in e.message for e in report.errors)
+
+
+def test_closed_legacy_files_may_share_a_person_with_an_open_file(workbook, run, orgs):
+    worker = id_number()
+    path = workbook(
+        [
+            household_row(身份证号=worker, 状态="脱困", 脱困日期=dt.date(2018, 5, 1)),
+            household_row(档案编号="XN-0002", 身份证号=worker, 建档日期=dt.date(2020, 1, 1)),
+        ],
+        [],
+    )
+    report = run(path)
+    assert report.ok, errors_of(report)
+    assert Household.objects.count() == 2
+
+
+def test_duplicate_against_an_open_file_in_the_system(workbook, run, orgs, make_household):
+    existing = make_household()
+    report = run(workbook([household_row(身份证号=existing.id_number)], [member_row()]))
+    [error] = report.errors
+    assert (error.sheet, error.row, error.column) == ("households", 2, "身份证号")
+    assert existing.file_number in error.message
+    assert Household.objects.count() == 1
+
+
+def test_a_file_number_of_another_county_is_refused(workbook, run, orgs, make_household):
+    other = make_household(by="clerk_450103", org="450103")
+    report = run(workbook([household_row(档案编号=other.file_number)], []))
+    assert any("其他组织" in e.message for e in report.errors)
+
+
+def test_reimporting_the_same_file_creates_nothing_and_skips_every_row(workbook, run, orgs):
+    path = workbook(
+        [
+            household_row(),
+            household_row(档案编号="XN-0002", 状态="解困", 解困日期=dt.date(2019, 1, 1)),
+        ],
+        [member_row(), member_row("XN-0002", 身份证号="")],
+    )
+    assert run(path).ok
+    counts = (Household.objects.count(), Member.objects.count(), Transition.objects.count())
+    report = run(path)
+    assert report.ok, errors_of(report)
+    assert vars(report.sheets["households"]) == {"created": 0, "updated": 0, "skipped": 2}
+    assert (Household.objects.count(), Member.objects.count(), Transition.objects.count()) == counts
+
+
+def test_changed_values_update_the_file_and_keep_its_history(workbook, run, orgs):
+    worker = id_number()
+    assert run(workbook([household_row(身份证号=worker)], [member_row(身份证号="")])).ok
+    household = Household.objects.get()
+    report = run(
+        workbook(
+            [
+                household_row(
+                    身份证号=worker,
+                    联系电话="13900000000",
+                    状态="脱困",
+                    脱困日期=dt.date(2020, 6, 1),
+                )
+            ],
+            [member_row(身份证号="", 月收入=800)],
+        )
+    )
+    assert report.ok, errors_of(report)
+    assert vars(report.sheets["households"]) == {"created": 0, "updated": 1, "skipped": 0}
+    household.refresh_from_db()
+    assert household.phone == "13900000000"
+    assert household.status == Status.EXITED
+    assert household.members.get(relation="spouse").monthly_income == Decimal("800.00")
+    phones = list(household.history.order_by("history_id").values_list("phone", flat=True))
+    assert phones[0] == "13800138000" and phones[-1] == "13900000000"
+    assert household.transitions.filter(to_status="exited", is_imported=True).exists()
+    assert not household.claims.exists()  # a closed file holds no ID numbers
+
+
+def test_a_state_that_goes_back_is_refused(workbook, run, orgs):
+    worker = id_number()
+    path = workbook([household_row(身份证号=worker, 状态="脱困", 脱困日期=dt.date(2020, 6, 1))], [])
+    assert run(path).ok
+    report = run(workbook([household_row(身份证号=worker)], []))
+    [error] = report.errors
+    assert error.column == "状态" and "与系统记录不一致" in error.message
+
+
+def test_legacy_history_counts_in_past_years_reports(workbook, run, orgs):
+    from reports.selectors import Period
+    from reports.summary import build
+
+    rows = [
+        household_row(档案编号="L-1", 建档日期=dt.date(2014, 5, 1)),  # stock, still on file
+        household_row(
+            档案编号="L-2", 建档日期=dt.date(2017, 2, 1), 状态="解困", 解困日期=dt.date(2018, 7, 1)
+        ),
+        household_row(
+            档案编号="L-3", 建档日期=dt.date(2015, 3, 1), 状态="脱困", 脱困日期=dt.date(2018, 9, 1)
+        ),
+        household_row(
+            档案编号="L-4",
+            建档日期=dt.date(2016, 3, 1),
+            状态="注销",
+            解困日期=dt.date(2017, 1, 1),
+            注销日期=dt.date(2019, 2, 1),
+            注销原因="迁出",
+        ),
+    ]
+    report = run(workbook(rows, []))
+    assert report.ok, errors_of(report)
+    county = orgs["450102"]
+    y2018 = build(county, Period.for_years(county, 2018), with_children=False)
+    assert y2018["movements"]["relieved"] == 1
+    assert y2018["movements"]["exited"] == 1 and y2018["movements"]["exited_stock"] == 1
+    # On file at the end of 2018: L-1, L-2 (relieved) and L-4 (relieved, deregistered in 2019).
+    assert y2018["on_file"]["households"] == 3
+    assert y2018["on_file"]["relieved"] == 2
+    assert y2018["on_file"]["stock"] == 1
+    y2016 = build(county, Period.for_years(county, 2016), with_children=False)
+    assert y2016["movements"]["filed"] == 1 and y2016["on_file"]["households"] == 3
+    y2019 = build(county, Period.for_years(county, 2019), with_children=False)
+    assert y2019["movements"]["deregistered"] == 1
+    assert y2019["movements"]["deregistered_by_reason"]["moved"] == 1
+    l4 = Household.objects.get(file_number="L-4")
+    chain = list(l4.transitions.order_by("effective_date").values_list("to_status", "valid_until"))
+    assert chain == [
+        ("on_file", dt.date(2017, 1, 1)),
+        ("relieved", dt.date(2019, 2, 1)),
+        ("deregistered", None),
+    ]
+    assert all(l4.transitions.values_list("is_imported", flat=True))
+
+
+def test_round_trip_export_then_import(workbook, run, orgs, users, make_household, walk, tmp_path):
+    from households.exports import export_households
+
+    walk(make_household(), "on_file")
+    assert run(
+        workbook(
+            [
+                household_row(
+                    状态="注销",
+                    解困日期=dt.date(2017, 1, 1),
+                    注销日期=dt.date(2019, 2, 1),
+                    注销原因="死亡",
+                )
+            ],
+            [member_row(), member_row(姓名="韦小明", 与户主关系="子女", 身份证号="", 月收入=0)],
+        )
+    ).ok
+    data = export_households(user=users["clerk_450102"], full=True)
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(data)
+    before = {h.file_number: h for h in Household.objects.all()}
+    report = run(path)
+    assert report.ok, errors_of(report)
+    assert report.sheets["households"].skipped == 2
+    assert report.sheets["households"].created == report.sheets["households"].updated == 0
+    # Into an empty database the same workbook creates the same files.
+    Household.objects.update(current_period=None)
+    Household.objects.all().delete()
+    report = run(path)
+    assert report.ok, errors_of(report)
+    for number, old in before.items():
+        new = Household.objects.get(file_number=number)
+        for field in (
+            "worker_name",
+            "sex",
+            "id_number",
+            "bank_account",
+            "phone",
+            "status",
+            "household_size",
+            "monthly_income",
+            "per_capita_income",
+            "primary_cause_id",
+        ):
+            assert getattr(new, field) == getattr(old, field), field
+
+
+def test_masked_export_never_holds_full_numbers(users, orgs, make_household, tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    from households.exports import export_households
+
+    household = make_household(address="=cmd|' /C calc'!A0")
+    path = tmp_path / "masked.xlsx"
+    path.write_bytes(export_households(user=users["viewer_450100"], full=True))
+    rows = CalamineWorkbook.from_path(path).get_sheet_by_name("households").to_python()
+    text = repr(rows)
+    assert household.id_number not in text and household.id_masked in text
+    assert rows[1][20].startswith("'=")  # formula neutralised
+
+
+def test_command_prints_summary_and_errors_and_fails_on_error(workbook, orgs, users):
+    good = workbook([household_row()], [member_row()])
+    out = StringIO()
+    call_command("import_households", str(good), "--dry-run", "--user", "clerk_450102", stdout=out)
+    assert "households：新增 1" in out.getvalue()
+    assert not Household.objects.exists()
+    bad = workbook([household_row(组织代码="999999")], [])
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 处错误"):
+        call_command("import_households", str(bad), "--user", "clerk_450102", stderr=err)
+    assert "households 2 组织代码" in err.getvalue()
+    call_command("import_households", str(good), "--user", "clerk_450102", stdout=out)
+    assert Household.objects.count() == 1
+
+
+def test_a_role_without_the_permission_imports_nothing(workbook, run, orgs):
+    report = run(workbook([household_row()], [member_row()]), user="viewer_450100")
+    assert [e.message for e in report.errors] == ["您没有导入此类数据的权限。"]
+    assert not Household.objects.exists()

@@ -1,0 +1,143 @@
+"""The staff pages: permissions, upload → preview → confirm → result, export and download."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from households.models import Household
+from imports.models import ImportJob
+from orgs.models import AccessLog
+from tests.imports.conftest import household_row, member_row
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, path, kind="households"):
+    with open(path, "rb") as handle:
+        return client.post(
+            reverse("imports:upload", args=[kind]),
+            {"file": SimpleUploadedFile("档案.xlsx", handle.read())},
+        )
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [
+        (None, 302),
+        ("viewer_450100", 403),
+        ("finance_450102", 403),
+        ("clerk_450102", 200),
+        ("supervisor_450102", 200),
+        ("admin_450102", 200),
+    ],
+)
+def test_who_may_import_households(login, username, status):
+    client = login(username)
+    assert client.get(reverse("imports:upload", args=["households"])).status_code == status
+    assert client.get(reverse("imports:template", args=["households"])).status_code == status
+
+
+def test_index_lists_what_the_role_may_do(login):
+    assert login("viewer_450100").get(reverse("imports:index")).status_code == 403
+    page = login("clerk_450102").get(reverse("imports:index")).content.decode()
+    assert reverse("imports:template", args=["households"]) in page
+    assert reverse("imports:upload", args=["funds"]) not in page
+
+
+def test_template_has_the_declared_columns(login, orgs):
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    response = login("clerk_450102").get(reverse("imports:template", args=["households"]))
+    book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
+    from households.importing import HOUSEHOLD_HEADERS, MEMBER_HEADERS
+
+    assert tuple(book.get_sheet_by_name("households").to_python()[0]) == HOUSEHOLD_HEADERS
+    assert tuple(book.get_sheet_by_name("members").to_python()[0]) == MEMBER_HEADERS
+    assert "说明" in book.sheet_names
+
+
+def test_upload_preview_confirm_result(login, workbook, orgs):
+    client = login("clerk_450102")
+    response = upload(client, workbook([household_row()], [member_row()]))
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "imports:job", args=[job.pk]
+    )
+    assert job.state == "checked" and not Household.objects.exists()
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "确认导入" in page and "households" in page
+    client.post(reverse("imports:confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == "done" and job.result["sheets"]["households"]["created"] == 1
+    assert Household.objects.count() == 1
+    assert "导入结果" in client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    # A second confirmation does nothing.
+    client.post(reverse("imports:confirm", args=[job.pk]))
+    assert Household.objects.count() == 1
+
+
+def test_errors_are_listed_and_there_is_nothing_to_confirm(login, workbook, orgs):
+    client = login("clerk_450102")
+    upload(client, workbook([household_row(组织代码="999999")], []))
+    job = ImportJob.objects.get()
+    assert job.state == "rejected"
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "组织代码“999999”不存在" in page and "确认导入" not in page
+    client.post(reverse("imports:confirm", args=[job.pk]))
+    assert not Household.objects.exists()
+
+
+def test_a_non_excel_upload_is_refused_on_the_form(login, tmp_path, orgs):
+    path = tmp_path / "x.xlsx"
+    path.write_text("档案编号,姓名\n1,2\n")
+    response = upload(login("clerk_450102"), path)
+    assert response.status_code == 400 and "CSV" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_other_users_jobs_answer_404(login, workbook, orgs):
+    upload(login("clerk_450102"), workbook([household_row()], [member_row()]))
+    job = ImportJob.objects.get()
+    for username in ("supervisor_450102", "clerk_450103"):
+        client = login(username)
+        assert client.get(reverse("imports:job", args=[job.pk])).status_code == 404
+        assert client.post(reverse("imports:confirm", args=[job.pk])).status_code == 404
+    assert ImportJob.objects.get().state == "checked"
+
+
+def test_progress_partial_polls_while_running(login, workbook, orgs):
+    client = login("clerk_450102")
+    upload(client, workbook([household_row()], [member_row()]))
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(state="writing", done=5, total=10)
+    html = client.get(reverse("imports:job_status", args=[job.pk])).content.decode()
+    assert "<progress" in html and 'value="5"' in html and "hx-trigger" in html
+
+
+def test_export_and_download_are_logged(login, orgs, make_household):
+    household = make_household()
+    client = login("clerk_450102")
+    response = client.post(reverse("imports:export", args=["households"]), {"full": "on"})
+    job = ImportJob.objects.get(operation="export")
+    assert response["Location"] == reverse("imports:job", args=[job.pk])
+    assert job.state == "done" and job.full_identifiers
+    download = client.get(reverse("imports:download", args=[job.pk]))
+    assert download.status_code == 200
+    data = b"".join(download.streaming_content)
+    assert data[:2] == b"PK"
+    log = AccessLog.objects.get(action="export")
+    assert log.user.username == "clerk_450102"
+    assert login("clerk_450103").get(reverse("imports:download", args=[job.pk])).status_code == 404
+    assert household.file_number
+
+
+def test_admin_lists_jobs_in_scope_and_links_to_the_pages(login, workbook, orgs):
+    upload(login("clerk_450102"), workbook([household_row()], [member_row()]))
+    page = login("supervisor_450102").get(reverse("admin:imports_importjob_changelist"))
+    assert page.status_code == 200 and reverse("imports:index") in page.content.decode()
+    other = login("supervisor_450103").get(reverse("admin:imports_importjob_changelist"))
+    assert "档案.xlsx" not in other.content.decode()
+    households = login("supervisor_450102").get(reverse("admin:households_household_changelist"))
+    assert reverse("imports:index") in households.content.decode()

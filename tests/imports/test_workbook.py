@@ -1,0 +1,183 @@
+"""Reading uploads: content sniffing, limits, zip bombs, formulas, headers, empty files."""
+
+import tracemalloc
+import zipfile
+
+import pytest
+
+from households.models import Household
+from imports.workbook import WorkbookRefused, open_workbook
+from tests.imports.conftest import household_row, member_row, write_workbook
+
+SHEETS = {"households": ("档案编号", "姓名"), "members": ("档案编号",)}
+
+
+def refused(path, sheets=SHEETS):
+    with pytest.raises(WorkbookRefused) as caught:
+        open_workbook(path, sheets)
+    return caught.value.errors
+
+
+def test_a_valid_workbook_gives_rows_by_sheet_number(tmp_path):
+    path = write_workbook(
+        tmp_path / "ok.xlsx",
+        {"households": [["A-1", "张三"], [None, None], ["A-2", "李四"]], "members": []},
+        headers={"households": SHEETS["households"], "members": SHEETS["members"]},
+    )
+    book = open_workbook(path, SHEETS)
+    assert list(book.rows("households")) == [(2, ["A-1", "张三"]), (4, ["A-2", "李四"])]
+    assert list(book.rows("members")) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, ".xls"),
+        ("档案编号,姓名\nA-1,张三\n".encode(), "CSV"),
+        ("档案编号,姓名\nA-1,张三\n".encode("gbk"), "CSV"),
+        (b"%PDF-1.7\n...", "PDF"),
+        (b"just some notes\nnothing else", "文本文件"),
+        (b"", "空的"),
+        (bytes(range(256)) * 4, "不是 Excel"),
+    ],
+)
+def test_files_that_are_not_xlsx_are_named_by_content(tmp_path, content, words):
+    path = tmp_path / "upload.xlsx"  # the name says xlsx; the content decides
+    path.write_bytes(content)
+    [error] = refused(path)
+    assert words in error.message
+
+
+def test_a_zip_that_is_not_a_workbook(tmp_path):
+    path = tmp_path / "doc.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", "<w/>")
+    [error] = refused(path)
+    assert "不是 Excel" in error.message
+
+
+def test_oversized_upload_is_refused_before_reading(tmp_path, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1000
+    path = write_workbook(tmp_path / "big.xlsx", {"households": [], "members": []})
+    [error] = refused(path)
+    assert "文件太大" in error.message
+
+
+def _bomb(path, size):
+    """A workbook whose one sheet unpacks to `size` bytes of nothing (a zip bomb)."""
+    ok = write_workbook(path.with_name("base.xlsx"), {"households": [], "members": []})
+    with zipfile.ZipFile(ok) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            if item.filename.endswith("sheet1.xml"):
+                with out.open(item.filename, "w", force_zip64=True) as target:
+                    block = b" " * (1024 * 1024)
+                    for _ in range(size // len(block)):
+                        target.write(block)
+            else:
+                out.writestr(item, source.read(item.filename))
+    return path
+
+
+def test_zip_bomb_is_refused_before_parsing_with_little_memory(tmp_path, settings):
+    path = _bomb(tmp_path / "bomb.xlsx", 400 * 1024 * 1024)
+    assert path.stat().st_size < 2 * 1024 * 1024  # 400 MB of XML in under 2 MB
+    settings.IMPORT_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+    tracemalloc.start()
+    try:
+        [error] = refused(path)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "解压后过大" in error.message
+    assert peak < 5 * 1024 * 1024
+
+
+def test_a_bomb_that_lies_about_its_size_is_caught_while_streaming(tmp_path, settings):
+    """An entry declaring fewer bytes than it holds: zipfile stops at the declared size and
+    the checksum fails, so the scan refuses it without unpacking the rest."""
+    path = _bomb(tmp_path / "liar.xlsx", 8 * 1024 * 1024)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = next(i for i in archive.infolist() if i.filename.endswith("sheet1.xml"))
+    # Declare 1 KB in the entry's central directory record (uncompressed size at offset 24).
+    header = data.rfind(b"PK\x01\x02", 0, data.rfind(info.filename.encode()))
+    assert header >= 0
+    data[header + 24 : header + 28] = (1024).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    [error] = refused(path)
+    assert "已损坏" in error.message
+
+
+def test_too_many_zip_entries(tmp_path, settings):
+    settings.IMPORT_MAX_ZIP_ENTRIES = 3
+    path = write_workbook(tmp_path / "ok.xlsx", {"households": [], "members": []})
+    [error] = refused(path)
+    assert "文件过多" in error.message
+
+
+def test_formulas_are_reported_with_sheet_row_and_column(tmp_path):
+    path = write_workbook(
+        tmp_path / "f.xlsx",
+        {"households": [["A-1", "张三"], ["A-2", '=A2&"x"']], "members": [["=1+1"]]},
+        headers={"households": SHEETS["households"], "members": SHEETS["members"]},
+    )
+    errors = refused(path)
+    assert [(e.sheet, e.row, e.column) for e in errors] == [
+        ("households", 3, "B"),
+        ("members", 2, "A"),
+    ]
+    assert "公式" in errors[0].message
+
+
+def test_missing_sheet_is_named(tmp_path):
+    path = write_workbook(tmp_path / "m.xlsx", {"households": []})
+    [error] = refused(path, {"households": HOUSEHOLDS_HEADERS(), "members": ("档案编号",)})
+    assert error.sheet == "members" and "缺少工作表" in error.message
+
+
+def HOUSEHOLDS_HEADERS():
+    from households.importing import HOUSEHOLD_HEADERS
+
+    return HOUSEHOLD_HEADERS
+
+
+def test_missing_and_renamed_columns_are_named(tmp_path):
+    from households.importing import HOUSEHOLD_HEADERS, MEMBER_HEADERS
+
+    header = list(HOUSEHOLD_HEADERS)
+    header.remove("家庭住址")
+    header[header.index("身份证号")] = "身份证号码"
+    path = write_workbook(
+        tmp_path / "h.xlsx", {"households": [], "members": []}, headers={"households": header}
+    )
+    errors = refused(path, {"households": HOUSEHOLD_HEADERS, "members": MEMBER_HEADERS})
+    found = {(e.sheet, e.row, e.column): e.message for e in errors}
+    assert "缺少列“家庭住址”" in found[("households", 1, "家庭住址")]
+    assert "缺少列“身份证号”" in found[("households", 1, "身份证号")]
+    assert "改了名称" in found[("households", 1, "身份证号码")]
+
+
+def test_columns_in_another_order_are_refused(tmp_path):
+    path = write_workbook(
+        tmp_path / "o.xlsx",
+        {"households": [], "members": []},
+        headers={"households": ("姓名", "档案编号"), "members": ("档案编号",)},
+    )
+    [error] = refused(path)
+    assert "顺序" in error.message
+
+
+@pytest.mark.django_db
+def test_empty_workbook_says_so_and_writes_nothing(workbook, run, orgs):
+    report = run(workbook([], []))
+    assert [e.message for e in report.errors] == ["工作簿中没有数据行，没有可导入的内容。"]
+    assert not Household.objects.exists()
+
+
+@pytest.mark.django_db
+def test_formula_in_a_household_workbook_writes_nothing(workbook, run, orgs):
+    row = household_row()
+    row[20] = '=HYPERLINK("http://x")'
+    report = run(workbook([row], [member_row()]))
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 2, "U")]
+    assert not Household.objects.exists()

@@ -1,0 +1,108 @@
+"""The reference tables exchanged as Excel in the admin (orgs/reference_admin.py,
+django-import-export): export, preview, confirm, file checks, permissions."""
+
+import io
+import re
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from households.models import Cause
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook(rows) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["code", "name", "is_special", "sort", "is_active"])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, content: bytes, name="causes.xlsx"):
+    return client.post(
+        "/admin/households/cause/import/",
+        {
+            "resource": "0",
+            "format": "0",
+            "import_file": SimpleUploadedFile(name, content, content_type=XLSX),
+        },
+    )
+
+
+def confirm(client, preview):
+    """Posts the confirmation form django-import-export rendered in the preview."""
+    html = preview.content.decode()
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', html))
+    fields.pop("csrfmiddlewaretoken", None)
+    return client.post("/admin/households/cause/process_import/", fields)
+
+
+def test_export_is_an_excel_sheet_keyed_by_code(login):
+    client = login("admin_450000")
+    Cause.objects.filter(code="other").update(name='=HYPERLINK("http://x")')
+    response = client.get("/admin/households/cause/export/")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.values)
+    assert rows[0][0] == "code"
+    codes = {row[0]: row[1] for row in rows[1:]}
+    assert codes["illness"] == Cause.objects.get(code="illness").name
+    assert not str(codes["other"]).startswith("=")  # formula neutralised
+
+
+def test_import_previews_then_confirms(login):
+    client = login("admin_450000")
+    illness = Cause.objects.get(code="illness")
+    preview = upload(
+        client,
+        workbook(
+            [
+                ["illness", "因病（含重大疾病）", illness.is_special, illness.sort, True],
+                ["pandemic", "疫情", False, 99, True],
+            ]
+        ),
+    )
+    assert preview.status_code == 200
+    assert "pandemic" in preview.content.decode()
+    assert not Cause.objects.filter(code="pandemic").exists()  # the preview writes nothing
+    assert Cause.objects.get(code="illness").name == illness.name
+    done = confirm(client, preview)
+    assert done.status_code == 302
+    assert Cause.objects.get(code="illness").name == "因病（含重大疾病）"
+    assert Cause.objects.get(code="pandemic").name == "疫情"
+    assert Cause.objects.filter(code="illness").count() == 1
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"code,name\nillness,x\n", "CSV"),
+        (b"%PDF-1.7 not a workbook", "PDF"),
+        (b"", "空文件"),  # Django's own FileField message
+    ],
+)
+def test_a_file_that_is_not_a_workbook_is_refused_before_parsing(login, content, message):
+    client = login("admin_450000")
+    before = list(Cause.objects.values_list("code", "name"))
+    response = upload(client, content)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert list(Cause.objects.values_list("code", "name")) == before
+
+
+@pytest.mark.parametrize(
+    "username, status",
+    [("clerk_450102", 302), ("supervisor_450102", 403), ("finance_450102", 403)],
+)
+def test_only_administrators_import(login, username, status):
+    """Clerks never reach the admin (login page); other staff lack the change permission."""
+    client = login(username)
+    response = upload(client, workbook([["pandemic", "疫情", False, 99, True]]))
+    assert response.status_code == status
+    assert not Cause.objects.filter(code="pandemic").exists()
