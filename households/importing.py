@@ -1005,6 +1005,7 @@ class _Run:
                     elif info.action == "update":
                         updates[row[1]] = row
                 writer.households(new)
+                writer.copier.check()
                 self.tick(len(rows))
             for rows in self.member_spill.chunks():
                 new = []
@@ -1016,6 +1017,7 @@ class _Run:
                     elif info.action == "update":
                         update_members.setdefault(row[1], []).append(row)
                 writer.members(new)
+                writer.copier.check()
                 self.tick(len(rows))
         for file_number, row in updates.items():
             _update_file(self, row, self.files[file_number], update_members.get(file_number, []))
@@ -1066,6 +1068,9 @@ class _Writer:
             for name in ("income_rule", "stock_baseline_date", "survey_interval_months"):
                 run.setting(org_id, name)
         self.reason = str(IMPORT_REASON)
+        who = {"user": self.user, "when": self.now, "reason": self.reason}
+        self.households_history = bulk.History(self.households_t, self.households_h, **who)
+        self.members_history = bulk.History(self.members_t, self.members_h, **who)
         self.copier = bulk.Copier(
             [
                 self.households_t,
@@ -1219,7 +1224,7 @@ class _Writer:
             )
             if info.is_open:
                 claims.append({"id_hash": id_hash, "household_id": pk})
-        self._insert_with_history(self.households_t, self.households_h, households)
+        self.copier.insert(self.households_t, households, self.households_history)
         self.copier.insert(self.periods_t, periods)
         self.copier.insert(self.transitions_t, transitions)
         self._members(selves, claims)
@@ -1265,21 +1270,8 @@ class _Writer:
     def _members(self, members, claims) -> None:
         for row in members:
             row["id"] = next(self.member_ids)
-        self._insert_with_history(self.members_t, self.members_h, members)
+        self.copier.insert(self.members_t, members, self.members_history)
         self.copier.insert(self.claims_t, claims)
-
-    def _insert_with_history(self, table, history, rows) -> None:
-        self.copier.insert(table, rows)
-        self.copier.insert(
-            history,
-            bulk.history_rows(
-                history,
-                rows,
-                user=self.user,
-                when=self.now,
-                reason=self.reason,
-            ),
-        )
 
 
 def _history(status, filed, relieved, closed, today):

@@ -173,6 +173,7 @@ class Household(models.Model):
         verbose_name=_("建档单位"),
         on_delete=models.PROTECT,
         related_name="households",
+        db_index=False,  # household_org_status leads with it
     )
     base_union = models.ForeignKey(
         Organisation,
@@ -187,7 +188,7 @@ class Household(models.Model):
     worker_name = models.CharField(_("职工姓名"), max_length=50)
     sex = models.CharField(_("性别"), max_length=6, choices=Sex.choices)
     id_number = EncryptedCharField(_("身份证号码"))
-    id_hash = models.CharField(max_length=64, editable=False, db_index=True)
+    id_hash = models.CharField(max_length=64, editable=False)
     id_masked = models.CharField(_("身份证号码"), max_length=18, editable=False)
     birth_date = models.DateField(_("出生日期"), editable=False)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
@@ -286,7 +287,24 @@ class Household(models.Model):
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # The history is read by record (id) and date; indexes on its other columns, and a foreign
+    # key check of the user on every row, would only slow each write, a large import's above
+    # all (a user is deactivated, never deleted).
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        user_db_constraint=False,
+        no_db_index=[
+            "file_number",
+            "id_hash",
+            "organisation",
+            "base_union",
+            "primary_cause",
+            "category",
+            "responsible_staff",
+            "current_period",
+            "created_by",
+        ],
+    )
     objects = HouseholdQuerySet.as_manager()
 
     class Meta:
@@ -311,11 +329,9 @@ class Household(models.Model):
             models.Index(
                 fields=["worker_name"], name="household_name", opclasses=["varchar_pattern_ops"]
             ),
-            models.Index(
-                fields=["file_number"],
-                name="household_file_number_prefix",
-                opclasses=["varchar_pattern_ops"],
-            ),
+            # (file_number's prefix index is the one PostgreSQL builds for its unique key.)
+            # Exact lookups only: db_index=True would add a useless pattern index too.
+            models.Index(fields=["id_hash"], name="household_id_hash"),
             # Sortable list columns, ties broken by id in the same direction: with LIMIT,
             # PostgreSQL walks one of these forwards or backwards instead of sorting a million
             # rows (households/filters.py keeps the tie-break in step).
@@ -397,7 +413,7 @@ class Member(models.Model):
     relation = models.CharField(_("与户主关系"), max_length=12, choices=Relation.choices)
     name = models.CharField(_("姓名"), max_length=50)
     id_number = EncryptedCharField(_("身份证号码"), blank=True)
-    id_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    id_hash = models.CharField(max_length=64, blank=True, editable=False)
     id_masked = models.CharField(_("身份证号码"), max_length=18, blank=True, editable=False)
     health = models.CharField(
         _("健康状况"), max_length=10, choices=Health.choices, default=Health.HEALTHY
@@ -415,7 +431,7 @@ class Member(models.Model):
         _("月收入（元）"), default=ZERO, validators=NON_NEGATIVE, **MONEY
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["id_hash"], user_db_constraint=False)  # as Household
 
     objects = HouseholdChildQuerySet.as_manager()
 
@@ -433,6 +449,7 @@ class Member(models.Model):
                 name="member_one_self_per_household",
             ),
         ]
+        indexes = [models.Index(fields=["id_hash"], name="member_id_hash")]
 
     def __str__(self):
         return self.name
@@ -444,12 +461,14 @@ class IdentityClaim(models.Model):
     on SQLite and PostgreSQL alike, also under concurrent filings. Rows come and go with the
     file's open state; the people themselves are never deleted."""
 
-    id_hash = models.CharField(max_length=64, unique=True)
+    id_hash = models.CharField(max_length=64)
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="claims")
 
     class Meta:
         verbose_name = _("身份证号占用")
         verbose_name_plural = _("身份证号占用")
+        # A constraint rather than unique=True, which would add a pattern index on PostgreSQL.
+        constraints = [models.UniqueConstraint(fields=["id_hash"], name="identity_claim_unique")]
 
     def __str__(self):
         return f"{self.household_id}: {self.id_hash[:8]}…"
@@ -535,6 +554,9 @@ class FilingPeriod(models.Model):
 
 HOUSEHOLD_FACTS = ["organisation_id", "primary_cause_id", "category_id", "is_migrant_worker"]
 PERIOD_FACTS = ["filed_on", "origin"]
+COPY = dict(
+    on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, editable=False
+)
 FACT_FIELDS = ["organisation", "primary_cause", "category", "is_migrant_worker", *PERIOD_FACTS]
 
 
@@ -600,15 +622,11 @@ class Transition(models.Model):
     # reads this table's covering index alone instead of joining a million households.
     # Household.save, FilingPeriod.save and record_transition keep them equal to the originals;
     # bulk writers call `Transition.objects.filter(...).copy_facts()`.
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, editable=False, related_name="+"
-    )
-    primary_cause = models.ForeignKey(
-        Cause, on_delete=models.PROTECT, null=True, editable=False, related_name="+"
-    )
-    category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, null=True, editable=False, related_name="+"
-    )
+    # Copies carry no foreign key or index of their own: the household's keys protect the
+    # same rows, and each key would cost every written transition a check at commit.
+    organisation = models.ForeignKey(Organisation, related_name="+", **COPY)
+    primary_cause = models.ForeignKey(Cause, related_name="+", **COPY)
+    category = models.ForeignKey(Category, related_name="+", **COPY)
     is_migrant_worker = models.BooleanField(default=False, editable=False)
     filed_on = models.DateField(null=True, editable=False)
     origin = models.CharField(max_length=10, blank=True, editable=False)

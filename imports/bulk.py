@@ -13,6 +13,7 @@ import hmac
 import os
 import queue
 import struct
+import sys
 import threading
 import time
 from array import array
@@ -114,7 +115,7 @@ class Table:
                 self.defaults[f.attname] = f.get_default()
             elif f.null:
                 self.defaults[f.attname] = None
-        self._getter = itemgetter(*self.names)
+        self._getter = _getter(self.names)
         self.columns = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
         self.name = connection.ops.quote_name(model._meta.db_table)
         pk = model._meta.pk
@@ -126,17 +127,29 @@ class Table:
             i for i, f in enumerate(self.fields) if f.get_internal_type() == "DateTimeField"
         ]
 
-    def tuple(self, row: dict) -> tuple:
-        merged = {**self.defaults, **row}
+    def values(self, rows: list[dict]) -> list[tuple]:
+        """The rows as tuples in column order. The rows of one batch have the same keys (the
+        importers build them so), so the columns they leave out are found once, not per row."""
+        if not rows:
+            return []
+        present = [name for name in self.names if name in rows[0]]
+        absent = [name for name in self.names if name not in rows[0]]
         try:
-            return self._getter(merged)
+            constants = tuple(self.defaults[name] for name in absent)
+            if not absent:
+                return [self._getter(row) for row in rows]
+            take = _getter(present)
+            order = _getter([(present + absent).index(name) for name in self.names])
+            return [order(take(row) + constants) for row in rows]
         except KeyError as missing:
             raise ValueError(f"{self.model.__name__}: no value for {missing}") from None
 
     def insert(self, rows: list[dict]) -> None:
-        if not rows:
+        self.insert_values(self.values(rows))
+
+    def insert_values(self, values: list[tuple]) -> None:
+        if not values:
             return
-        values = [self.tuple(row) for row in rows]
         with connection.cursor() as cursor, connection.wrap_database_errors:
             if connection.vendor == "postgresql":
                 self.copy(cursor.cursor, values)
@@ -207,29 +220,46 @@ class Table:
             return range(start, start + count)
 
 
-def history_rows(
-    history_table: Table,
-    rows: list[dict],
-    ids: list[int] | None = None,
-    *,
-    user,
-    when,
-    kind="+",
-    reason: str | None = None,
-) -> list[dict]:
-    """django-simple-history rows for freshly written rows: the same values, plus who/when.
-    Without `ids` the history table must number its rows (Table(..., database_ids=True))."""
-    history = []
-    for index, row in enumerate(rows):
-        entry = dict(row)
-        if ids is not None:
-            entry["history_id"] = ids[index]
-        entry["history_date"] = when
-        entry["history_type"] = kind
-        entry["history_user_id"] = user.pk if user is not None else None
-        entry["history_change_reason"] = reason
-        history.append(entry)
-    return history
+def _getter(keys: list) -> itemgetter:
+    """itemgetter that returns a tuple for one key too."""
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda row: (row[key],)
+    return itemgetter(*keys)
+
+
+class History:
+    """The django-simple-history rows of rows written to `table`: the same values plus who,
+    when and why, derived from the table's value tuples (no second dict per row). The history
+    table numbers its rows (Table(..., database_ids=True))."""
+
+    def __init__(self, table: Table, history: Table, *, user, when, kind="+", reason=None):
+        extras = {
+            "history_date": when,
+            "history_type": kind,
+            "history_user_id": user.pk if user is not None else None,
+            "history_change_reason": reason,
+        }
+        positions, constants = [], []
+        for name in history.names:
+            if name in table.names:
+                positions.append(table.names.index(name))
+                continue
+            if name in extras:
+                constant = extras[name]
+            elif name in history.defaults:
+                constant = history.defaults[name]
+            else:
+                raise ValueError(f"{history.model.__name__}: no value for {name}")
+            positions.append(len(table.names) + len(constants))
+            constants.append(constant)
+        self.table = history
+        self._constants = tuple(constants)
+        self._order = _getter(positions)
+
+    def values(self, values: list[tuple]) -> list[tuple]:
+        constants, order = self._constants, self._order
+        return [order(value + constants) for value in values]
 
 
 def now():
@@ -237,6 +267,8 @@ def now():
 
 
 # --- Writing on a second thread ---------------------------------------------------------------
+
+CHECK = object()  # queued by Copier.check()
 
 
 class Copier:
@@ -248,7 +280,16 @@ class Copier:
     instead of interleaving; callers still avoid queries while copying (take ids up front) so
     as not to stall. An error of the thread (an IntegrityError from a unique key, say) is
     raised in the main thread by the next `insert` or on leaving the block. Elsewhere (SQLite)
-    `insert` writes at once."""
+    `insert` writes at once.
+
+    Two measured costs of the thread (bench/imports_bench.py, 100,000 files): with Python's
+    default 5 ms switch interval the copying thread, back from each send, waited for the
+    building thread's turn to end while the server sat idle (a fifth of the run); and the
+    foreign keys, deferred, were all checked at COMMIT while Python had nothing left to do.
+    So the interval is shortened while copying, and `check()` has the keys of the rows written
+    so far checked on the copying thread, while Python builds the next rows."""
+
+    SWITCH_INTERVAL = 0.0005
 
     def __init__(self, tables: list[Table]):
         self.tables = tables
@@ -265,29 +306,50 @@ class Copier:
             # The wrapper itself, not the thread-local proxy, for the thread.
             self.database = connections[DEFAULT_DB_ALIAS]
             self.queue = queue.Queue(maxsize=4)  # bounds the rows held in memory
+            self.interval = sys.getswitchinterval()
+            sys.setswitchinterval(self.SWITCH_INTERVAL)
             self.thread = threading.Thread(target=self._run, name="import-copy", daemon=True)
             self.thread.start()
         return self
 
-    def insert(self, table: Table, rows: list[dict]) -> None:
+    def check(self) -> None:
+        """Check the deferred constraints of every row written so far (PostgreSQL), on the
+        copying thread. Only between complete batches: every row a written row refers to must
+        be written too. They stay deferred for the rows after."""
+        if self.threaded:
+            self._raise()
+            self.queue.put(CHECK)
+
+    def insert(self, table: Table, rows: list[dict], history: History | None = None) -> None:
+        """Insert the rows, and their history rows when given."""
         if not rows:
             return
         if not self.threaded:
-            table.insert(rows)
+            values = table.values(rows)
+            table.insert_values(values)
+            if history is not None:
+                history.table.insert_values(history.values(values))
             return
         self._raise()
-        self.queue.put((table, rows))
+        self.queue.put((table, rows, history))
 
     def _run(self) -> None:
         raw = self.database.connection
         while (item := self.queue.get()) is not None:
             if self.error is not None or self.cancelled:
                 continue  # drain, so the main thread never blocks on a full queue
-            table, rows = item
             try:
-                values = [table.tuple(row) for row in rows]
+                if item is CHECK:
+                    with self.database.wrap_database_errors, raw.cursor() as cursor:
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                    continue
+                table, rows, history = item
+                values = table.values(rows)
                 with self.database.wrap_database_errors, raw.cursor() as cursor:
                     table.copy(cursor, values)
+                    if history is not None:
+                        history.table.copy(cursor, history.values(values))
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread
                 self.error = exc
 
@@ -302,6 +364,7 @@ class Copier:
             self.cancelled = exc_type is not None
             self.queue.put(None)
             self.thread.join()
+            sys.setswitchinterval(self.interval)
             if exc_type is None:
                 self._raise()
         return False

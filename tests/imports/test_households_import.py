@@ -51,6 +51,30 @@ def test_a_file_with_members_is_created_with_the_worker_as_a_member(workbook, ru
     assert Member.objects.filter(id_hash=keyed_hash(worker)).exists()
 
 
+def test_bulk_history_rows_are_copies_of_the_records_with_who_and_why(
+    workbook, run, orgs, users
+):
+    """The history rows are derived from the written values by column position (imports/bulk.py
+    History): each must hold its record's values, the importing user and the import reason."""
+    path = workbook(
+        [household_row(), household_row(档案编号="XN-0002", 身份证号=id_number(1966))],
+        [member_row(身份证号=id_number(1979)), member_row("XN-0002", 姓名="李四")],
+    )
+    assert run(path).ok
+    for model in (Household, Member):
+        tracked = [f.attname for f in model.history.model._meta.concrete_fields]
+        tracked = [name for name in tracked if hasattr(model, name) and name != "updated_at"]
+        records = {r["id"]: r for r in model.objects.values(*tracked)}
+        entries = list(model.history.values(*tracked, "history_type", "history_user_id"))
+        assert len(entries) == len(records) > 0
+        for entry in entries:
+            assert entry.pop("history_type") == "+"
+            assert entry.pop("history_user_id") == users["clerk_450102"].pk
+            assert entry == records[entry["id"]]
+        reasons = set(model.history.values_list("history_change_reason", flat=True))
+        assert len(reasons) == 1 and "导入" in reasons.pop()
+
+
 def test_dry_run_writes_nothing(workbook, run, orgs):
     report = run(workbook([household_row()], [member_row()]), dry_run=True)
     assert report.ok and report.dry_run
