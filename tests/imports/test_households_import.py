@@ -51,9 +51,7 @@ def test_a_file_with_members_is_created_with_the_worker_as_a_member(workbook, ru
     assert Member.objects.filter(id_hash=keyed_hash(worker)).exists()
 
 
-def test_bulk_history_rows_are_copies_of_the_records_with_who_and_why(
-    workbook, run, orgs, users
-):
+def test_bulk_history_rows_are_copies_of_the_records_with_who_and_why(workbook, run, orgs, users):
     """The history rows are derived from the written values by column position (imports/bulk.py
     History): each must hold its record's values, the importing user and the import reason."""
     path = workbook(
