@@ -348,7 +348,8 @@ class _Run:
         self.today = timezone.localdate()
         self.files: dict[str, FileInfo] = {}
         self.bad_files: set[str] = set()
-        self.persons: dict[str, tuple] = {}  # normalised ID -> (file number, sheet, row, open)
+        self.persons: dict[int, int] = {}  # see person()
+        self._file_rows: dict[int, str] = {}  # households row -> file number, for messages
         self.pending_claims: list[tuple] = []  # (hash, sheet, row, file number) to check
         self.household_spill = _Spill()
         self.member_spill = _Spill()
@@ -505,7 +506,7 @@ class _Run:
             name=name,
         )
         self.files[file_number] = info
-        self.person(id_number, worker_hash, file_number, sheet, number, C_ID, info.is_open)
+        self.person(worker_hash, file_number, info, sheet, number, C_ID)
         self.household_spill.add(
             (
                 number,
@@ -619,26 +620,46 @@ class _Run:
                 problems.append((h[C_FILED], _("建档日期早于身份证号中的出生日期。")))
         return problems
 
-    def person(self, id_number, id_hash, file_number, sheet, row, column, is_open) -> None:
-        """Duplicate ID numbers: never twice in one file, never in two open files."""
-        seen = self.persons.get(id_number)
+    def person(self, id_hash, file_number, info: FileInfo, sheet, row, column) -> None:
+        """Duplicate ID numbers: never twice in one file, never in two open files.
+
+        A large import holds hundreds of thousands of people, so each is two numbers rather
+        than strings and tuples: the first 96 bits of the keyed hash of the ID number (two
+        different numbers sharing them: about 1 in 10^17 for a million people) and the
+        households row of the file, the row, the sheet and whether the file is open packed in
+        one integer. Claims to check against the system are checked a chunk at a time."""
+        key = int(id_hash[:24], 16)
+        is_open = info.is_open
         header = (HOUSEHOLD_HEADERS if sheet == HOUSEHOLDS else MEMBER_HEADERS)[column]
+        seen = self.persons.get(key)
         if seen is not None:
-            other_file, other_sheet, other_row, other_open = seen
-            if other_file == file_number or (is_open and other_open):
+            other_open = bool(seen & 1)
+            if seen >> 34 == info.row or (is_open and other_open):
                 self.error(
                     sheet,
                     row,
                     header,
                     _("身份证号与 %(sheet)s 工作表第%(row)d行（档案 %(file)s）重复。")
-                    % {"sheet": other_sheet, "row": other_row, "file": other_file},
+                    % {
+                        "sheet": MEMBERS if seen & 2 else HOUSEHOLDS,
+                        "row": (seen >> 2) & 0xFFFFFFFF,
+                        "file": self._file_at(seen >> 34),
+                    },
                 )
                 return
             if other_open or not is_open:
                 return
-        self.persons[id_number] = (file_number, sheet, row, is_open)
+        self.persons[key] = (info.row << 34) | (row << 2) | (2 if sheet == MEMBERS else 0) | is_open
         if is_open and self.any_claims:
             self.pending_claims.append((id_hash, sheet, row, header, file_number))
+            if len(self.pending_claims) >= CHUNK:
+                self.check_claims()
+
+    def _file_at(self, households_row: int) -> str:
+        """The file number of the file on a households row (error messages only)."""
+        if households_row not in self._file_rows:
+            self._file_rows = {info.row: number for number, info in self.files.items()}
+        return self._file_rows[households_row]
 
     def check_claims(self, final: bool = False) -> None:
         """IDs held by another open file in the system (the IdentityClaim table)."""
@@ -775,7 +796,7 @@ class _Run:
             info.member_print + _fingerprint(relation, name, id_hash, health, employment, cents)
         ) & MASK64
         if id_number:
-            self.person(id_number, id_hash, file_number, sheet, number, M_ID, info.is_open)
+            self.person(id_hash, file_number, info, sheet, number, M_ID)
         self.member_spill.add(
             (number, file_number, relation, name, id_number, id_hash, health, employment, cents)
         )
