@@ -27,13 +27,11 @@ from funds.models import (
     Verification,
 )
 from orgs.models import Organisation
+from orgs.money import CENT, MONEY
 
-MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+MONEY_FIELD = DecimalField(**MONEY)
 ZERO_VALUE = Value(ZERO, output_field=MONEY_FIELD)
 WAN = Decimal("10000")
-
-
-CENT = Decimal("0.01")
 
 
 def cents(value) -> Decimal:

@@ -44,11 +44,10 @@ from funds.models import (
 from funds.standards import check_request
 from households.models import SUPPORTED_STATUSES, Household, Member, Status, Transition
 from orgs.models import Organisation
+from orgs.money import CENT, MAX_AMOUNT
 from orgs.pii import mask
 from orgs.scoping import user_can_reach
 
-MAX_AMOUNT = Decimal("999999999999.99")
-CENT = Decimal("0.01")
 MAX_SAMPLE_SIZE = 500
 
 

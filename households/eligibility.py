@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.models import Category, DibaoStandard
+from orgs.money import CENT
 
-CENT = Decimal("0.01")
 ACCIDENT_SHARE = Decimal("0.80")
 ACCIDENT_CAUSES = {"accident", "disaster"}
 EXCLUSIONS = {

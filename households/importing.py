@@ -48,6 +48,7 @@ from imports.base import ImportReport, RowError, SheetCounts
 from imports.xlsx import CHOICE, DATE, INT, MONEY, TEXT, YES_NO, Column, SheetSpec, WorkbookSpec
 from orgs.calendar import add_months
 from orgs.models import Organisation
+from orgs.money import ZERO
 from orgs.pii import mask
 
 HOUSEHOLDS = "households"
@@ -140,7 +141,6 @@ HEALTHY, EMPLOYED = Member.Health.HEALTHY.value, Member.Employment.EMPLOYED.valu
 UNDER_REVIEW = (Status.DRAFT, Status.APPLIED, Status.REVIEWED, Status.NOTICE)
 
 CHUNK = 5000
-ZERO = Decimal("0.00")
 INVALID = object()
 IMPORT_REASON = gettext_lazy("导入的历史记录")
 

@@ -14,11 +14,10 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from orgs.models import Organisation
+from orgs.money import MONEY, ZERO
 from orgs.pii import EncryptedCharField
 from orgs.scoping import ScopedQuerySet
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-ZERO = Decimal("0.00")
 NON_NEGATIVE = [MinValueValidator(ZERO)]
 
 

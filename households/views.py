@@ -2,7 +2,6 @@
 in the user's scope (404 outside it), call a service and put its refusals on the form."""
 
 from dataclasses import dataclass
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -51,10 +50,10 @@ from households.timeline import timeline_for
 from households.workflow import DIRECT_ACTIONS, STEPS, allowed_actions
 from orgs.audit import log_access
 from orgs.models import Organisation
+from orgs.money import ZERO
 from orgs.web import hides_personal_numbers
 
 PAGE_SIZES = (25, 50, 100)
-ZERO = Decimal("0.00")
 CLERK = "households.change_household"
 SUPERVISOR = "households.approve_household"
 STANDING_ROWS = 10

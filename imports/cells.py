@@ -25,10 +25,9 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from orgs.money import CENT, MAX_AMOUNT
 from orgs.spreadsheets import FORMULA_PREFIXES
 
-CENT = Decimal("0.01")
-MAX_MONEY = Decimal("999999999999.99")
 MAX_SHOWN = 40  # characters of a bad value quoted in a message
 # Integers beyond this are not what anyone typed into a cell (and keep Decimal work small).
 MAX_INTEGER = 10**15
@@ -107,7 +106,7 @@ def money(value, *, allow_zero: bool = False, allow_negative: bool = False) -> D
         raise _invalid(_("金额“%(value)s”不是数字。"), value) from None
     if not amount.is_finite():
         raise _invalid(_("金额“%(value)s”不是数字。"), value)
-    if abs(amount) > MAX_MONEY:
+    if abs(amount) > MAX_AMOUNT:
         raise _invalid(_("金额“%(value)s”过大。"), value)
     if amount != amount.quantize(CENT):
         raise _invalid(_("金额“%(value)s”最多保留两位小数（到分）。"), value)

@@ -1,14 +1,12 @@
 """The funds and service-centre sections, from the selectors those apps publish."""
 
-from decimal import Decimal
-
 from funds.models import AssistanceType, FundSource
 from funds.selectors import fund_statement
 from orgs.models import Organisation
+from orgs.money import ZERO
 from reports.selectors import Period
 from services.selectors import service_centre_summary
 
-ZERO = Decimal("0.00")
 BALANCE_KEYS = ("opening", "received", "paid", "refunded", "closing")
 
 

@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgs.models import Organisation
+from orgs.money import ZERO
 from orgs.pii import keyed_hash
 from orgs.roles import Role
 from services.models import Case, JobReferral, LegalAidCase, TrainingAttendee, Window
 from services.validators import normalise_id_number
 
-ZERO = Decimal("0.00")
 EARLIER_CASES_LIMIT = 10
 
 
