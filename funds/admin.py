@@ -37,6 +37,21 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
 
+class ImportedFilter(admin.SimpleListFilter):
+    """Rows brought in by the funds import (they carry its key) or registered on the pages."""
+
+    title = gettext_lazy("录入方式")
+    parameter_name = "imported"
+
+    def lookups(self, request, model_admin):
+        return [("yes", gettext_lazy("导入")), ("no", gettext_lazy("页面登记"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(import_key__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(FundSource)
 class FundSourceAdmin(ReferenceAdmin):
     list_display = ["code", "name", "sort", "is_active"]
@@ -152,7 +167,14 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
         "exceeds_standard",
         "organisation",
     ]
-    list_filter = ["state", "assistance_type", "source", "year", "approvals_required"]
+    list_filter = [
+        "state",
+        "assistance_type",
+        "source",
+        "year",
+        "approvals_required",
+        "is_imported",
+    ]
     list_select_related = [
         "household",
         "assistance_type",
@@ -258,7 +280,7 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
 @admin.register(Receipt)
 class ReceiptAdmin(ReadOnlyAdmin):
     list_display = ["received_on", "organisation", "source", "year", "amount", "document_number"]
-    list_filter = ["source", "year"]
+    list_filter = ["source", "year", ImportedFilter]
     list_select_related = ["organisation", "source"]
     search_fields = ["document_number", "organisation__name"]
 
@@ -266,7 +288,7 @@ class ReceiptAdmin(ReadOnlyAdmin):
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
     list_display = ["refunded_on", "organisation", "source", "amount", "document_number"]
-    list_filter = ["source"]
+    list_filter = ["source", ImportedFilter]
     list_select_related = ["organisation", "source"]
     search_fields = ["document_number", "organisation__name"]
 

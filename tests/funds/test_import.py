@@ -664,3 +664,24 @@ def test_the_export_reports_progress_and_goes_through_the_workbook_reader(
     report = run_import("funds", path, user=finance, dry_run=True)
     assert report.ok, report.errors
     assert skipped(report) == {RECEIPTS: 2, PAYMENTS: 2, REFUNDS: 1}
+
+
+def test_the_admin_tells_imported_rows_from_those_entered_on_the_pages(
+    receive, filed, finance, login
+):
+    receive("500.00", document_number="桂财行〔2016〕9号")  # on the receipt page
+    household = filed()
+    assert run([receipt(doc="桂财行〔2016〕7号")], [payment(household)], user=finance).ok
+    client = login("finance_450102")
+    url = reverse("admin:funds_receipt_changelist")
+    imported = client.get(url, {"imported": "yes"}).content.decode()
+    by_hand = client.get(url, {"imported": "no"}).content.decode()
+    assert "〔2016〕7号" in imported and "〔2016〕9号" not in imported
+    assert "〔2016〕9号" in by_hand and "〔2016〕7号" not in by_hand
+    requests = reverse("admin:funds_assistancerequest_changelist")
+    page = client.get(requests, {"is_imported__exact": "1"}).content.decode()
+    assert household.file_number in page
+    assert (
+        household.file_number
+        not in client.get(requests, {"is_imported__exact": "0"}).content.decode()
+    )
