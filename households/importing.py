@@ -1353,6 +1353,9 @@ def _update_file(run: _Run, row, info: FileInfo, member_rows) -> None:
     household.bank_account_masked = mask(account) if account else ""
     household.address = address
     household.other_monthly_income = _yuan(info.other_income)
+    # Who and why on the history rows: an import runs in a background job, with no request
+    # for django-simple-history to take the user from.
+    household._history_user = run.user
     household._change_reason = str(IMPORT_REASON)
     household.save()
     existing = list(household.members.all())
@@ -1364,7 +1367,7 @@ def _update_file(run: _Run, row, info: FileInfo, member_rows) -> None:
         own.employment if own.pk else Member.Employment.EMPLOYED,
         0,
     )
-    _save_member(own, name, id_number, health, employment, info.self_income)
+    _save_member(run.user, own, name, id_number, health, employment, info.self_income)
     keep = {own.pk}
     by_hash = {m.id_hash: m for m in existing if m.id_hash and m.relation != Member.Relation.SELF}
     by_name = {
@@ -1379,10 +1382,11 @@ def _update_file(run: _Run, row, info: FileInfo, member_rows) -> None:
         if member is None:
             member = Member(household=household)
         member.relation = relation
-        _save_member(member, m_name, m_id, m_health, m_employment, cents)
+        _save_member(run.user, member, m_name, m_id, m_health, m_employment, cents)
         keep.add(member.pk)
     for member in existing:
         if member.pk not in keep:
+            member._history_user, member._change_reason = run.user, str(IMPORT_REASON)
             member.delete()  # the deletion stays in the member's history
     try:
         services.claim_identities(user=run.user, household=household)
@@ -1413,9 +1417,10 @@ def _update_file(run: _Run, row, info: FileInfo, member_rows) -> None:
         )
 
 
-def _save_member(member, name, id_number, health, employment, cents) -> None:
+def _save_member(user, member, name, id_number, health, employment, cents) -> None:
     from households.services import set_identity
 
+    member._history_user, member._change_reason = user, str(IMPORT_REASON)
     member.name = name
     if id_number or not member.pk or member.relation != Member.Relation.SELF:
         set_identity(member, id_number)

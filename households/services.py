@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from households import eligibility, idnumbers
@@ -501,6 +502,10 @@ def transition_apply(
     household.current_period = period
     if step.target == Status.ON_FILE:
         household.next_survey_due = _next_survey_due(household, effective)
+    # The field history names who and why also where no request supplies them (imports run
+    # in background jobs, commands).
+    household._history_user = user
+    household._change_reason = Truncator(reason).chars(100)  # the history's column holds 100
     household.save(
         update_fields=[
             "status",

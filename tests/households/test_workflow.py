@@ -135,6 +135,23 @@ def test_the_full_journey_records_who_when_and_why(make_household, walk, users):
     assert household.next_survey_due == add_months(TODAY(), 6)
 
 
+def test_the_field_history_of_a_state_change_names_the_user_without_a_request(
+    make_household, users
+):
+    """Services outside a request (background imports, commands) still record who and why."""
+    household = make_household()
+    reason = "材料齐全，" * 40  # longer than the history's reason column
+    services.transition_apply(
+        user=users["clerk_450102"], household=household, action="submit", reason=reason
+    )
+    latest = household.history.latest("history_id")
+    assert latest.status == "applied" and latest.history_user == users["clerk_450102"]
+    assert (
+        reason.startswith(latest.history_change_reason.rstrip(".…"))
+        and len(latest.history_change_reason) == 100
+    )
+
+
 def test_review_needs_a_home_survey(make_household, walk, users):
     household = walk(make_household(), "applied")
     with pytest.raises(ValidationError) as exc:

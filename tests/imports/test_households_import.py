@@ -195,7 +195,7 @@ def test_reimporting_the_same_file_creates_nothing_and_skips_every_row(workbook,
     assert (Household.objects.count(), Member.objects.count(), Transition.objects.count()) == counts
 
 
-def test_changed_values_update_the_file_and_keep_its_history(workbook, run, orgs):
+def test_changed_values_update_the_file_and_keep_its_history(workbook, run, orgs, users):
     worker = id_number()
     assert run(workbook([household_row(身份证号=worker)], [member_row(身份证号="")])).ok
     household = Household.objects.get()
@@ -220,6 +220,11 @@ def test_changed_values_update_the_file_and_keep_its_history(workbook, run, orgs
     assert household.members.get(relation="spouse").monthly_income == Decimal("800.00")
     phones = list(household.history.order_by("history_id").values_list("phone", flat=True))
     assert phones[0] == "13800138000" and phones[-1] == "13900000000"
+    # who and why, though a job runs the import without a request to take the user from
+    clerk = users["clerk_450102"].pk
+    for history in (household.history, Member.history.filter(household_id=household.pk)):
+        assert set(history.values_list("history_user_id", flat=True)) == {clerk}
+        assert all("导入" in r for r in history.values_list("history_change_reason", flat=True))
     assert household.transitions.filter(to_status="exited", is_imported=True).exists()
     assert not household.claims.exists()  # a closed file holds no ID numbers
 
