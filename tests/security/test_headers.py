@@ -352,3 +352,22 @@ def test_no_policy_violation_in_the_browser(browser_login, live_users):
 
     assert [(path, found) for path, found in visited if found] == []
     assert blocked == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        ("reports:summary", "org"),
+        ("reports:roster", "org"),
+        ("services:statistics", "organisation"),
+    ],
+)
+def test_a_nul_character_in_the_query_is_a_bad_request(login, url, param):
+    """PostgreSQL refuses NUL in text: a lookup by such a parameter would end in a 500."""
+    client = login("supervisor_450102")
+    response = client.get(reverse(url), {param: "4501\x0002"})
+    assert response.status_code == 400
+    assert "无效字符" in response.content.decode()
+    assert client.get(reverse(url), {"x\x00": "1"}).status_code == 400
+    assert client.get(reverse(url), {param: "450102"}).status_code == 200
