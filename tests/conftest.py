@@ -1,11 +1,19 @@
 """Shared fixtures: the demo organisation tree, users by role, logged-in clients."""
 
+import os
 from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from orgs.demo import seed_organisations_and_users
+
+# Property-based tests run the same examples on every run of the suite (CI included), so a green
+# run stays green and a failure reproduces; HYPOTHESIS_PROFILE=explore searches new examples.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def pytest_collection_modifyitems(config, items):
