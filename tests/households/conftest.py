@@ -62,43 +62,48 @@ def make_household(users, orgs, dibao):
     return _make
 
 
+def walk_file(users, household, target, *, clerk="clerk_450102", supervisor="supervisor_450102"):
+    """Draft → applied → reviewed → notice (30 days ago) → on file, through the real steps."""
+    order = ["applied", "reviewed", "notice", "on_file"]
+    today = timezone.localdate()
+    for step in order[: order.index(target) + 1]:
+        household.refresh_from_db()
+        if step == "applied":
+            services.transition_apply(user=users[clerk], household=household, action="submit")
+        elif step == "reviewed":
+            services.survey_record(
+                user=users[clerk],
+                household=household,
+                surveyed_on=today - timedelta(days=40),
+                surveyors="王录入员",
+                findings="家中有重病患者",
+                incomes={},
+            )
+            services.transition_apply(user=users[clerk], household=household, action="review")
+        elif step == "notice":
+            services.notice_start(
+                user=users[clerk],
+                organisation=household.organisation,
+                households=[household],
+                starts_on=today - timedelta(days=30),
+                objection_contact="兴宁区总工会 0771-12351",
+            )
+        elif step == "on_file":
+            services.transition_apply(
+                user=users[supervisor],
+                household=household,
+                action="approve",
+                reason="经审核符合条件",
+            )
+    household.refresh_from_db()
+    return household
+
+
 @pytest.fixture
 def walk(users):
     """walk(household, "on_file") moves a file through the real steps, clerk and supervisor."""
 
-    def _walk(household, target, *, clerk="clerk_450102", supervisor="supervisor_450102"):
-        order = ["applied", "reviewed", "notice", "on_file"]
-        today = timezone.localdate()
-        for step in order[: order.index(target) + 1]:
-            household.refresh_from_db()
-            if step == "applied":
-                services.transition_apply(user=users[clerk], household=household, action="submit")
-            elif step == "reviewed":
-                services.survey_record(
-                    user=users[clerk],
-                    household=household,
-                    surveyed_on=today - timedelta(days=40),
-                    surveyors="王录入员",
-                    findings="家中有重病患者",
-                    incomes={},
-                )
-                services.transition_apply(user=users[clerk], household=household, action="review")
-            elif step == "notice":
-                services.notice_start(
-                    user=users[clerk],
-                    organisation=household.organisation,
-                    households=[household],
-                    starts_on=today - timedelta(days=30),
-                    objection_contact="兴宁区总工会 0771-12351",
-                )
-            elif step == "on_file":
-                services.transition_apply(
-                    user=users[supervisor],
-                    household=household,
-                    action="approve",
-                    reason="经审核符合条件",
-                )
-        household.refresh_from_db()
-        return household
+    def _walk(household, target, **roles):
+        return walk_file(users, household, target, **roles)
 
     return _walk

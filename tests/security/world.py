@@ -18,6 +18,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tests.households.conftest import walk_file
+
 PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ACCOUNT = "6222020200112233445"
 BANK = "中国工商银行南宁分行"
@@ -90,42 +92,6 @@ def make_household(users, orgs, *, by, org, bank=False, applied_on=None, **field
     return services.household_create(
         user=users[by], household=household, members=members, applied_on=applied_on
     )
-
-
-def walk(users, household, target, *, clerk, supervisor):
-    """Draft → applied → reviewed → notice (30 days ago) → on file, as staff do."""
-    from households import services
-
-    order = ["applied", "reviewed", "notice", "on_file"]
-    today = timezone.localdate()
-    for step in order[: order.index(target) + 1]:
-        household.refresh_from_db()
-        if step == "applied":
-            services.transition_apply(user=users[clerk], household=household, action="submit")
-        elif step == "reviewed":
-            services.survey_record(
-                user=users[clerk],
-                household=household,
-                surveyed_on=today - timedelta(days=40),
-                surveyors="王录入员",
-                findings="家中有重病患者",
-                incomes={},
-            )
-            services.transition_apply(user=users[clerk], household=household, action="review")
-        elif step == "notice":
-            services.notice_start(
-                user=users[clerk],
-                organisation=household.organisation,
-                households=[household],
-                starts_on=today - timedelta(days=30),
-                objection_contact="0771-12351",
-            )
-        else:
-            services.transition_apply(
-                user=users[supervisor], household=household, action="approve", reason="符合条件"
-            )
-    household.refresh_from_db()
-    return household
 
 
 def filed_long_ago(users, orgs, *, org, **fields):
@@ -209,7 +175,7 @@ def build_world() -> dict:
 
     # --- Household files of county A
     draft = make_household(users, orgs, by="clerk_450102", org="450102")
-    notice = walk(
+    notice = walk_file(
         users, make_household(users, orgs, by="clerk_450102", org="450102"), "notice",
         **supervisors,
     )  # fmt: skip
@@ -220,7 +186,7 @@ def build_world() -> dict:
         raised_on=today - timedelta(days=25),
         content="有两套住房",
     )
-    on_file = walk(
+    on_file = walk_file(
         users, make_household(users, orgs, by="clerk_450102", org="450102"), "on_file",
         **supervisors,
     )  # fmt: skip
