@@ -48,6 +48,34 @@ def add_user(orgs, users):
     return _add
 
 
+def file_back_dated(clerk, household, on) -> None:
+    """Submit, review, notice and approve a draft so that it is on file from `on` (imported,
+    back-dated transitions: the checks of today's filings do not apply to history)."""
+    for action, days in (("submit", 35), ("review", 30)):
+        household_services.transition_apply(
+            user=clerk,
+            household=household,
+            action=action,
+            effective_date=on - timedelta(days=days),
+            imported=True,
+        )
+    household_services.notice_start(
+        user=clerk,
+        organisation=household.organisation,
+        households=[household],
+        starts_on=on - timedelta(days=25),
+        objection_contact="0771-12351",
+    )
+    household_services.transition_apply(
+        user=clerk,
+        household=household,
+        action="approve",
+        effective_date=on,
+        reason="历史档案导入",
+        imported=True,
+    )
+
+
 @pytest.fixture
 def filed(users, orgs, dibao):  # noqa: F811
     """filed(on=date(2016, 3, 1)) files a household (with a bank account) that is on file from
@@ -72,29 +100,7 @@ def filed(users, orgs, dibao):  # noqa: F811
         household_services.household_create(
             user=clerk, household=household, members=members, applied_on=on - timedelta(days=40)
         )
-        for action, days in (("submit", 35), ("review", 30)):
-            household_services.transition_apply(
-                user=clerk,
-                household=household,
-                action=action,
-                effective_date=on - timedelta(days=days),
-                imported=True,
-            )
-        household_services.notice_start(
-            user=clerk,
-            organisation=household.organisation,
-            households=[household],
-            starts_on=on - timedelta(days=25),
-            objection_contact="0771-12351",
-        )
-        household_services.transition_apply(
-            user=clerk,
-            household=household,
-            action="approve",
-            effective_date=on,
-            reason="历史档案导入",
-            imported=True,
-        )
+        file_back_dated(clerk, household, on)
         household.refresh_from_db()
         return household
 

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tests.funds.conftest import file_back_dated
 from tests.households.conftest import walk_file
 
 PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -97,7 +98,6 @@ def make_household(users, orgs, *, by, org, bank=False, applied_on=None, **field
 def filed_long_ago(users, orgs, *, org, **fields):
     """A household on file since 2016 with a bank account (imported, back-dated steps), the
     way the funds tests make one: assistance can be requested and paid for it any day."""
-    from households import services
     from households.models import Category
 
     clerk = users[f"clerk_{org}"]
@@ -107,29 +107,7 @@ def filed_long_ago(users, orgs, *, org, **fields):
     )  # fmt: skip
     household.category = Category.objects.get(code="deep")
     household.save(update_fields=["category"])
-    for action, days in (("submit", 35), ("review", 30)):
-        services.transition_apply(
-            user=clerk,
-            household=household,
-            action=action,
-            effective_date=FILED_ON - timedelta(days=days),
-            imported=True,
-        )
-    services.notice_start(
-        user=clerk,
-        organisation=household.organisation,
-        households=[household],
-        starts_on=FILED_ON - timedelta(days=25),
-        objection_contact="0771-12351",
-    )
-    services.transition_apply(
-        user=clerk,
-        household=household,
-        action="approve",
-        effective_date=FILED_ON,
-        reason="历史档案导入",
-        imported=True,
-    )
+    file_back_dated(clerk, household, FILED_ON)
     household.refresh_from_db()
     return household
 
