@@ -46,7 +46,11 @@ def setup_django():
     from common import setup
 
     setup()
+    from django.conf import settings
     from django.core.management import call_command
+
+    # As in production: with DEBUG on, Django would also log the SQL of every query.
+    settings.DEBUG = False
 
     call_command("migrate", verbosity=0)
     from orgs.demo import seed_organisations_and_users

@@ -187,6 +187,7 @@ class Household(models.Model):
     worker_name = models.CharField(_("职工姓名"), max_length=50)
     sex = models.CharField(_("性别"), max_length=6, choices=Sex.choices)
     id_number = EncryptedCharField(_("身份证号码"))
+    # Collation "C" on PostgreSQL (migration 0008), as on the members and claims.
     id_hash = models.CharField(max_length=64, editable=False)
     id_masked = models.CharField(_("身份证号码"), max_length=18, editable=False)
     birth_date = models.DateField(_("出生日期"), editable=False)
