@@ -20,6 +20,7 @@ import marshal
 import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -261,17 +262,59 @@ class FileInfo:
         return self.status in OPEN_STATUSES
 
 
-class _Spill:
-    """Clean rows of pass 1, written to a temporary file in chunks for pass 2. Each chunk is
-    one length-prefixed marshal blob: `marshal.load` on the file itself reads object by object
-    through the file's methods, several times slower than `loads` on the whole chunk."""
+class SpilledHousehold(NamedTuple):
+    """A clean households row as pass 1 keeps it for pass 2 (dates as ordinals)."""
 
-    def __init__(self):
+    row: int
+    file_number: str
+    org_id: int
+    name: str
+    sex: str
+    id_number: str
+    id_hash: str
+    phone: str
+    employer: str
+    migrant: bool
+    cause_id: int
+    category_id: int
+    filed: int | None
+    status: str
+    relieved: int | None
+    exited: int | None
+    deregistered: int | None
+    reason: str
+    bank: str
+    account: str
+    address: str
+
+
+class SpilledMember(NamedTuple):
+    """A clean members row as pass 1 keeps it for pass 2 (income in cents)."""
+
+    row: int
+    file_number: str
+    relation: str
+    name: str
+    id_number: str
+    id_hash: str
+    health: str
+    employment: str
+    cents: int
+
+
+class _Spill:
+    """Clean rows of pass 1, written to a temporary file in chunks for pass 2 and read back as
+    `kind` (a NamedTuple; marshal keeps plain tuples). Each chunk is one length-prefixed
+    marshal blob: `marshal.load` on the file itself reads object by object through the file's
+    methods, several times slower than `loads` on the whole chunk."""
+
+    def __init__(self, kind):
+        self.kind = kind
         self.handle = tempfile.TemporaryFile()
         self.buffer: list[tuple] = []
 
     def add(self, row: tuple) -> None:
-        self.buffer.append(row)
+        self.buffer.append(tuple(row))
         if len(self.buffer) >= CHUNK:
             self.flush()
 
@@ -284,8 +327,10 @@ class _Spill:
     def chunks(self):
         self.flush()
         self.handle.seek(0)
+        make = self.kind._make
         while size := self.handle.read(8):
-            yield marshal.loads(self.handle.read(int.from_bytes(size, "little")))  # noqa: S302 - our own temporary file
+            blob = self.handle.read(int.from_bytes(size, "little"))
+            yield [make(row) for row in marshal.loads(blob)]  # noqa: S302 - our own temporary file
 
     def close(self):
         self.handle.close()
@@ -351,8 +396,8 @@ class _Run:
         self.persons: dict[int, int] = {}  # see person()
         self._file_rows: dict[int, str] = {}  # households row -> file number, for messages
         self.pending_claims: list[tuple] = []  # (hash, sheet, row, file number) to check
-        self.household_spill = _Spill()
-        self.member_spill = _Spill()
+        self.household_spill = _Spill(SpilledHousehold)
+        self.member_spill = _Spill(SpilledMember)
         self.done = 0
         self.scale = 1 if dry_run else 2
         self._load_reference()
@@ -508,7 +553,7 @@ class _Run:
         self.files[file_number] = info
         self.person(worker_hash, file_number, info, sheet, number, C_ID)
         self.household_spill.add(
-            (
+            SpilledHousehold(
                 number,
                 file_number,
                 org.pk,
@@ -794,7 +839,9 @@ class _Run:
         if relation == Member.Relation.SELF:
             info.self_data = (health, employment, cents)
             self.member_spill.add(
-                (number, file_number, relation, name, "", "", health, employment, cents)
+                SpilledMember(
+                    number, file_number, relation, name, "", "", health, employment, cents
+                )
             )
             return
         info.members += 1
@@ -805,7 +852,9 @@ class _Run:
         if id_number:
             self.person(id_hash, file_number, info, sheet, number, M_ID)
         self.member_spill.add(
-            (number, file_number, relation, name, id_number, id_hash, health, employment, cents)
+            SpilledMember(
+                number, file_number, relation, name, id_number, id_hash, health, employment, cents
+            )
         )
 
     def check_totals(self) -> None:
@@ -851,15 +900,15 @@ class _Run:
             return
         for rows in self.household_spill.chunks():
             chunk = {
-                row[1]: self.files[row[1]]
+                row.file_number: self.files[row.file_number]
                 for row in rows
-                if self.files[row[1]].existing is not None
+                if self.files[row.file_number].existing is not None
             }
             if not chunk:
                 continue
             self._load_existing(chunk)
             for row in rows:
-                info = chunk.get(row[1])
+                info = chunk.get(row.file_number)
                 if info is not None:
                     self._compare_row(row, info)
 
@@ -922,43 +971,20 @@ class _Run:
             info.existing_self = selves.get(h["pk"])
             info.existing_relieved = relieved_on.get(h["pk"])
 
-    def _compare_row(self, row, info: FileInfo) -> None:
+    def _compare_row(self, row: SpilledHousehold, info: FileInfo) -> None:
         h = info.existing_state
-        (
-            number,
-            _file,
-            org_id,
-            name,
-            sex,
-            _id,
-            _hash,
-            phone,
-            employer,
-            migrant,
-            cause,
-            category,
-            filed,
-            status,
-            relieved,
-            exited,
-            deregistered,
-            reason,
-            bank,
-            account,
-            address,
-        ) = row
         same_fields = (
-            h["organisation_id"] == org_id
-            and h["worker_name"] == name
-            and h["sex"] == sex
-            and h["phone"] == phone
-            and h["employer"] == employer
-            and h["is_migrant_worker"] == migrant
-            and h["primary_cause_id"] == cause
-            and h["category_id"] == category
-            and h["bank_name"] == bank
-            and (h["bank_account"] or "") == account
-            and h["address"] == address
+            h["organisation_id"] == row.org_id
+            and h["worker_name"] == row.name
+            and h["sex"] == row.sex
+            and h["phone"] == row.phone
+            and h["employer"] == row.employer
+            and h["is_migrant_worker"] == row.migrant
+            and h["primary_cause_id"] == row.cause_id
+            and h["category_id"] == row.category_id
+            and h["bank_name"] == row.bank
+            and (h["bank_account"] or "") == row.account
+            and h["address"] == row.address
             and _cents(h["other_monthly_income"]) == info.other_income
         )
         self_data = info.self_data or (
@@ -976,19 +1002,19 @@ class _Run:
             (h["status"], h["current_period__closed_on"]),
         ]
         new = [
-            (Status.ON_FILE, _day(filed)),
-            (Status.RELIEVED, _day(relieved)),
-            (status, _day(exited or deregistered)),
+            (Status.ON_FILE, _day(row.filed)),
+            (Status.RELIEVED, _day(row.relieved)),
+            (row.status, _day(row.exited or row.deregistered)),
         ]
         old_steps = _steps(old, h["status"])
-        new_steps = _steps(new, status)
+        new_steps = _steps(new, row.status)
         info.new_steps = new_steps[len(old_steps) :]
         appendable = all(
             state in (Status.RELIEVED, Status.EXITED, Status.DEREGISTERED)
             for state, _day_ in info.new_steps
         )
         same_state = old_steps == new_steps or (
-            h["status"] in UNDER_REVIEW and status == Status.APPLIED and not filed
+            h["status"] in UNDER_REVIEW and row.status == Status.APPLIED and not row.filed
         )
         if not same_state and (
             new_steps[: len(old_steps)] != old_steps
@@ -997,14 +1023,14 @@ class _Run:
         ):
             self.error(
                 HOUSEHOLDS,
-                number,
+                row.row,
                 HOUSEHOLD_HEADERS[C_STATUS],
                 _(
                     "与系统记录不一致：档案 %(number)s 在系统中为“%(state)s”（%(dates)s）。导入只能"
                     "在原有记录之后追加解困、脱困或注销，其余状态变更请在档案页面办理。"
                 )
                 % {
-                    "number": _file,
+                    "number": row.file_number,
                     "state": STATE_OF.get(h["status"], Status(h["status"]).label),
                     "dates": "、".join(f"{Status(s).label} {d}" for s, d in old_steps) or "—",
                 },
@@ -1015,7 +1041,7 @@ class _Run:
         else:
             info.action = "update"
             info.new_steps = [] if same_state else info.new_steps
-            info.reason = reason
+            info.reason = row.reason
 
     def count(self) -> None:
         households = self.report.sheets[HOUSEHOLDS]
@@ -1039,23 +1065,23 @@ class _Run:
             for rows in self.household_spill.chunks():
                 new = []
                 for row in rows:
-                    info = self.files[row[1]]
+                    info = self.files[row.file_number]
                     if info.action == "create":
                         new.append(row)
                     elif info.action == "update":
-                        updates[row[1]] = row
+                        updates[row.file_number] = row
                 writer.households(new)
                 writer.copier.check()
                 self.tick(len(rows))
             for rows in self.member_spill.chunks():
                 new = []
                 for row in rows:
-                    info = self.files[row[1]]
+                    info = self.files[row.file_number]
                     if info.action == "create":
-                        if row[2] != Member.Relation.SELF:
+                        if row.relation != Member.Relation.SELF:
                             new.append(row)
                     elif info.action == "update":
-                        update_members.setdefault(row[1], []).append(row)
+                        update_members.setdefault(row.file_number, []).append(row)
                 writer.members(new)
                 writer.copier.check()
                 self.tick(len(rows))
@@ -1123,84 +1149,65 @@ class _Writer:
             ]
         )
 
-    def households(self, rows) -> None:
+    def households(self, rows: list[SpilledHousehold]) -> None:
         if not rows:
             return
         run = self.run
-        tokens = bulk.encrypt_many([r[5] for r in rows] + [r[19] for r in rows if r[19]])
+        tokens = bulk.encrypt_many(
+            [r.id_number for r in rows] + [r.account for r in rows if r.account]
+        )
         id_tokens = tokens[: len(rows)]
         account_tokens = iter(tokens[len(rows) :])
         households, periods, transitions, claims, selves = [], [], [], [], []
         for row, id_token in zip(rows, id_tokens, strict=True):
-            (
-                _number,
-                file_number,
-                org_id,
-                name,
-                sex,
-                id_number,
-                id_hash,
-                phone,
-                employer,
-                migrant,
-                cause,
-                category,
-                filed,
-                status,
-                relieved,
-                exited,
-                deregistered,
-                reason,
-                bank,
-                account,
-                address,
-            ) = row
-            info = run.files[file_number]
+            info = run.files[row.file_number]
             pk, period_id = info.pk, info.period_id
-            filed, relieved = _day(filed), _day(relieved)
-            closed = _day(exited or deregistered)
+            filed, relieved = _day(row.filed), _day(row.relieved)
+            closed = _day(row.exited or row.deregistered)
             size = 1 + info.members
             income = compute_income(
                 member_incomes=[_yuan(info.self_income + info.members_income)]
                 + [ZERO] * (size - 1),
                 other_monthly=_yuan(info.other_income),
                 rigid_annual=ZERO,
-                rule=run.setting(org_id, "income_rule"),
+                rule=run.setting(row.org_id, "income_rule"),
             )
             origin = Origin.NEW
-            if filed is not None and filed <= run.setting(org_id, "stock_baseline_date"):
+            if filed is not None and filed <= run.setting(row.org_id, "stock_baseline_date"):
                 origin = Origin.STOCK
-            steps = _history(status, filed, relieved, closed, run.today)
+            steps = _history(row.status, filed, relieved, closed, run.today)
             household = {
                 "id": pk,
-                "organisation_id": org_id,
-                "file_number": file_number,
-                "worker_name": name,
-                "sex": sex,
+                "organisation_id": row.org_id,
+                "file_number": row.file_number,
+                "worker_name": row.name,
+                "sex": row.sex,
                 "id_number": id_token,
-                "id_hash": id_hash,
-                "id_masked": mask(id_number),
-                "birth_date": idnumbers.birth_date(id_number),
-                "phone": phone,
-                "employer": employer,
-                "is_migrant_worker": migrant,
-                "address": address,
-                "bank_name": bank,
-                "bank_account": next(account_tokens) if account else "",
-                "bank_account_masked": mask(account) if account else "",
+                "id_hash": row.id_hash,
+                "id_masked": mask(row.id_number),
+                "birth_date": idnumbers.birth_date(row.id_number),
+                "phone": row.phone,
+                "employer": row.employer,
+                "is_migrant_worker": row.migrant,
+                "address": row.address,
+                "bank_name": row.bank,
+                "bank_account": next(account_tokens) if row.account else "",
+                "bank_account_masked": mask(row.account) if row.account else "",
                 "other_monthly_income": _yuan(info.other_income),
                 "household_size": income.size,
                 "monthly_income": income.monthly,
                 "per_capita_income": income.per_capita,
-                "primary_cause_id": cause,
-                "category_id": category,
+                "primary_cause_id": row.cause_id,
+                "category_id": row.category_id,
                 "responsible_chair": "",
                 "responsible_chair_phone": "",
-                "status": status,
+                "status": row.status,
                 "status_changed_on": steps[-1][3],
                 "current_period_id": period_id,
-                "next_survey_due": add_months(filed, run.setting(org_id, "survey_interval_months"))
-                if status in SUPPORTED_STATUSES
+                "next_survey_due": add_months(
+                    filed, run.setting(row.org_id, "survey_interval_months")
+                )
+                if row.status in SUPPORTED_STATUSES
                 else None,
                 "created_by_id": self.user.pk,
                 "created_at": self.now,
@@ -1215,14 +1222,16 @@ class _Writer:
                     "origin": origin,
                     "applied_on": filed or run.today,
                     "filed_on": filed,
-                    "closed_on": closed if status in (Status.EXITED, Status.DEREGISTERED) else None,
+                    "closed_on": closed
+                    if row.status in (Status.EXITED, Status.DEREGISTERED)
+                    else None,
                 }
             )
             facts = {
-                "organisation_id": org_id,
-                "primary_cause_id": cause,
-                "category_id": category,
-                "is_migrant_worker": migrant,
+                "organisation_id": row.org_id,
+                "primary_cause_id": row.cause_id,
+                "category_id": row.category_id,
+                "is_migrant_worker": row.migrant,
                 "filed_on": filed,
                 "origin": origin,
             }
@@ -1237,7 +1246,9 @@ class _Writer:
                         "effective_date": day,
                         "valid_until": steps[index + 1][3] if index + 1 < len(steps) else None,
                         "reason": self.reason,
-                        "deregistration_reason": reason if target == Status.DEREGISTERED else "",
+                        "deregistration_reason": row.reason
+                        if target == Status.DEREGISTERED
+                        else "",
                         "is_imported": True,
                         "actor_id": self.user.pk,
                         "created_at": self.now,
@@ -1253,9 +1264,9 @@ class _Writer:
                 {
                     "household_id": pk,
                     "relation": Member.Relation.SELF,
-                    "name": name,
+                    "name": row.name,
                     "id_number": id_token,
-                    "id_hash": id_hash,
+                    "id_hash": row.id_hash,
                     "id_masked": household["id_masked"],
                     "health": health,
                     "employment": employment,
@@ -1263,48 +1274,42 @@ class _Writer:
                 }
             )
             if info.is_open:
-                claims.append({"id_hash": id_hash, "household_id": pk})
+                claims.append({"id_hash": row.id_hash, "household_id": pk})
         self.copier.insert(self.households_t, households, self.households_history)
         self.copier.insert(self.periods_t, periods)
         self.copier.insert(self.transitions_t, transitions)
         self._members(selves, claims)
 
-    def members(self, rows) -> None:
+    def members(self, rows: list[SpilledMember]) -> None:
         if not rows:
             return
-        with_id = [r for r in rows if r[4]]
+        with_id = [r for r in rows if r.id_number]
         tokens = dict(
-            zip((r[0] for r in with_id), bulk.encrypt_many([r[4] for r in with_id]), strict=True)
+            zip(
+                (r.row for r in with_id),
+                bulk.encrypt_many([r.id_number for r in with_id]),
+                strict=True,
+            )
         )
         members, claims = [], []
-        for (
-            number,
-            file_number,
-            relation,
-            name,
-            id_number,
-            id_hash,
-            health,
-            employment,
-            cents,
-        ) in rows:
-            info = self.run.files[file_number]
+        for row in rows:
+            info = self.run.files[row.file_number]
             pk = info.pk
             members.append(
                 {
                     "household_id": pk,
-                    "relation": relation,
-                    "name": name,
-                    "id_number": tokens.get(number, ""),
-                    "id_hash": id_hash,
-                    "id_masked": mask(id_number) if id_number else "",
-                    "health": health,
-                    "employment": employment,
-                    "monthly_income": _yuan(cents),
+                    "relation": row.relation,
+                    "name": row.name,
+                    "id_number": tokens.get(row.row, ""),
+                    "id_hash": row.id_hash,
+                    "id_masked": mask(row.id_number) if row.id_number else "",
+                    "health": row.health,
+                    "employment": row.employment,
+                    "monthly_income": _yuan(row.cents),
                 }
             )
-            if id_hash and info.is_open:
-                claims.append({"id_hash": id_hash, "household_id": pk})
+            if row.id_hash and info.is_open:
+                claims.append({"id_hash": row.id_hash, "household_id": pk})
         self._members(members, claims)
 
     def _members(self, members, claims) -> None:
@@ -1330,47 +1335,26 @@ def _history(status, filed, relieved, closed, today):
     return steps
 
 
-def _update_file(run: _Run, row, info: FileInfo, member_rows) -> None:
+def _update_file(
+    run: _Run, row: SpilledHousehold, info: FileInfo, member_rows: list[SpilledMember]
+) -> None:
     """A changed file, through the ORM: field history is recorded by django-simple-history,
     later states go through the transition service as imported history."""
     from households import services
 
-    (
-        _number,
-        _file,
-        org_id,
-        name,
-        sex,
-        id_number,
-        _hash,
-        phone,
-        employer,
-        migrant,
-        cause,
-        category,
-        _filed,
-        _status,
-        _relieved,
-        exited,
-        deregistered,
-        reason,
-        bank,
-        account,
-        address,
-    ) = row
     household = Household.objects.select_for_update().get(pk=info.existing)
-    household.organisation_id = org_id
-    household.worker_name = name
-    household.sex = sex
-    household.phone = phone
-    household.employer = employer
-    household.is_migrant_worker = migrant
-    household.primary_cause_id = cause
-    household.category_id = category
-    household.bank_name = bank
-    household.bank_account = account
-    household.bank_account_masked = mask(account) if account else ""
-    household.address = address
+    household.organisation_id = row.org_id
+    household.worker_name = row.name
+    household.sex = row.sex
+    household.phone = row.phone
+    household.employer = row.employer
+    household.is_migrant_worker = row.migrant
+    household.primary_cause_id = row.cause_id
+    household.category_id = row.category_id
+    household.bank_name = row.bank
+    household.bank_account = row.account
+    household.bank_account_masked = mask(row.account) if row.account else ""
+    household.address = row.address
     household.other_monthly_income = _yuan(info.other_income)
     # Who and why on the history rows: an import runs in a background job, with no request
     # for django-simple-history to take the user from.
@@ -1386,7 +1370,7 @@ def _update_file(run: _Run, row, info: FileInfo, member_rows) -> None:
         own.employment if own.pk else Member.Employment.EMPLOYED,
         0,
     )
-    _save_member(run.user, own, name, id_number, health, employment, info.self_income)
+    _save_member(run.user, own, row.name, row.id_number, health, employment, info.self_income)
     keep = {own.pk}
     by_hash = {m.id_hash: m for m in existing if m.id_hash and m.relation != Member.Relation.SELF}
     by_name = {
@@ -1394,14 +1378,25 @@ def _update_file(run: _Run, row, info: FileInfo, member_rows) -> None:
         for m in existing
         if not m.id_hash and m.relation != Member.Relation.SELF
     }
-    for _n, _f, relation, m_name, m_id, m_hash, m_health, m_employment, cents in member_rows:
-        if relation == Member.Relation.SELF:
+    for given in member_rows:
+        if given.relation == Member.Relation.SELF:
             continue
-        member = by_hash.pop(m_hash, None) if m_hash else by_name.pop((relation, m_name), None)
+        if given.id_hash:
+            member = by_hash.pop(given.id_hash, None)
+        else:
+            member = by_name.pop((given.relation, given.name), None)
         if member is None:
             member = Member(household=household)
-        member.relation = relation
-        _save_member(run.user, member, m_name, m_id, m_health, m_employment, cents)
+        member.relation = given.relation
+        _save_member(
+            run.user,
+            member,
+            given.name,
+            given.id_number,
+            given.health,
+            given.employment,
+            given.cents,
+        )
         keep.add(member.pk)
     for member in existing:
         if member.pk not in keep:
@@ -1411,7 +1406,7 @@ def _update_file(run: _Run, row, info: FileInfo, member_rows) -> None:
         services.claim_identities(user=run.user, household=household)
     except ValidationError as exc:
         raise ValidationError(
-            _("档案 %(number)s：%(error)s") % {"number": _file, "error": exc.messages[0]}
+            _("档案 %(number)s：%(error)s") % {"number": row.file_number, "error": exc.messages[0]}
         ) from None
     services.recompute_income(household)
     for state, day in info.new_steps or []:
@@ -1423,7 +1418,7 @@ def _update_file(run: _Run, row, info: FileInfo, member_rows) -> None:
         if action is None:
             raise ValidationError(
                 _("档案 %(number)s 的状态不能通过导入改为“%(state)s”。")
-                % {"number": _file, "state": Status(state).label}
+                % {"number": row.file_number, "state": Status(state).label}
             )
         services.transition_apply(
             user=run.user,
@@ -1431,7 +1426,7 @@ def _update_file(run: _Run, row, info: FileInfo, member_rows) -> None:
             action=action,
             reason=str(IMPORT_REASON),
             effective_date=day,
-            deregistration_reason=reason if action == "deregister" else "",
+            deregistration_reason=row.reason if action == "deregister" else "",
             imported=True,
         )
 
