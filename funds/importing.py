@@ -610,52 +610,38 @@ def _write(plan: Plan, *, user, tick) -> None:
     requests = _payments(new, user=user)
     entries = [
         *(
-            LedgerEntry(
-                organisation=r.organisation,
-                source=r.source,
-                kind=EntryKind.RECEIPT,
-                amount=r.amount,
-                entry_date=r.received_on,
-                year=r.received_on.year,
-                receipt=r,
-                reason=r.document_number,
-                created_by=user,
-            )
+            _entry(r, EntryKind.RECEIPT, r.amount, r.received_on, r.document_number, receipt=r)
             for r in receipts
         ),
         *(
-            LedgerEntry(
-                organisation=r.organisation,
-                source=r.source,
-                kind=EntryKind.REFUND,
-                amount=-r.amount,
-                entry_date=r.refunded_on,
-                year=r.refunded_on.year,
-                refund=r,
-                reason=r.document_number,
-                created_by=user,
-            )
+            _entry(r, EntryKind.REFUND, -r.amount, r.refunded_on, r.document_number, refund=r)
             for r in refunds
         ),
         *(
-            LedgerEntry(
-                organisation=r.organisation,
-                source=r.source,
-                kind=EntryKind.PAYMENT,
-                amount=-r.amount,
-                entry_date=r.paid_on,
-                year=r.paid_on.year,
-                request=r,
-                reason=IMPORT_REASON,
-                created_by=user,
-            )
+            _entry(r, EntryKind.PAYMENT, -r.amount, r.paid_on, IMPORT_REASON, request=r)
             for r in requests
         ),
     ]
+    for entry in entries:
+        entry.created_by = user
     for start in range(0, len(entries), BATCH):
         LedgerEntry.objects.bulk_create(entries[start : start + BATCH])
-        for _entry in entries[start : start + BATCH]:
+        for _done in entries[start : start + BATCH]:
             tick()
+
+
+def _entry(record, kind, amount, day, reason, **link) -> LedgerEntry:
+    """The ledger entry of an imported receipt, refund or payment (`link` names the record)."""
+    return LedgerEntry(
+        organisation=record.organisation,
+        source=record.source,
+        kind=kind,
+        amount=amount,
+        entry_date=day,
+        year=day.year,
+        reason=reason,
+        **link,
+    )
 
 
 def _payments(new: list[Line], *, user) -> list[AssistanceRequest]:
