@@ -277,12 +277,16 @@ class Household(models.Model):
     last_survey_on = models.DateField(_("最近入户调查"), null=True, editable=False)
     next_survey_due = models.DateField(_("下次入户调查"), null=True, editable=False)
 
+    # Users are deactivated, never deleted (orgs.admin), and PROTECT still guards the ORM: no
+    # database key or index, whose check on every new file a large import would pay for.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("录入人"),
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        db_constraint=False,
+        db_index=False,
     )
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
@@ -608,12 +612,14 @@ class Transition(models.Model):
     )
     against_verdict = models.BooleanField(_("与认定结果不一致"), default=False)
     is_imported = models.BooleanField(_("导入的历史记录"), default=False)
-    actor = models.ForeignKey(
+    actor = models.ForeignKey(  # no database key or index: as Household.created_by
         settings.AUTH_USER_MODEL,
         verbose_name=_("操作人"),
         on_delete=models.PROTECT,
         null=True,
         related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 

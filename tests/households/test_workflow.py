@@ -443,3 +443,16 @@ def test_a_transition_cannot_be_dated_before_the_previous_one(make_household, wa
             effective_date=TODAY() - timedelta(days=1),
         )
     assert "effective_date" in exc.value.message_dict
+
+
+def test_a_user_who_created_files_or_took_steps_cannot_be_deleted(make_household, walk, users):
+    """created_by and Transition.actor keep no database key (an import checks one per row):
+    PROTECT still refuses the deletion through the ORM, the only way users are removed."""
+    from django.db.models import ProtectedError
+
+    household = walk(make_household(), "on_file")
+    approver = household.transitions.get(to_status=Status.ON_FILE).actor
+    assert approver != household.created_by
+    for user in (household.created_by, approver):
+        with pytest.raises(ProtectedError):
+            user.delete()
