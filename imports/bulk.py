@@ -331,7 +331,17 @@ class Copier:
                 history.table.insert_values(history.values(values))
             return
         self._raise()
-        self.queue.put((table, rows, history))
+        # The tuples are made here: the copying thread's own Python work holds the GIL while
+        # the server waits for the rows, so it is kept to the COPY itself.
+        values = table.values(rows)
+        self.queue.put(
+            (
+                table,
+                values,
+                history.table if history else None,
+                history.values(values) if history else None,
+            )
+        )
 
     def _run(self) -> None:
         raw = self.database.connection
@@ -344,12 +354,11 @@ class Copier:
                         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                     continue
-                table, rows, history = item
-                values = table.values(rows)
+                table, values, history_table, history_values = item
                 with self.database.wrap_database_errors, raw.cursor() as cursor:
                     table.copy(cursor, values)
-                    if history is not None:
-                        history.table.copy(cursor, history.values(values))
+                    if history_table is not None:
+                        history_table.copy(cursor, history_values)
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread
                 self.error = exc
 
