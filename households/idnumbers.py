@@ -11,6 +11,7 @@ from orgs.pii import keyed_hash
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
+_ZEROS = 48 * sum(WEIGHTS)  # the weighted sum of seventeen b"0" bytes
 
 
 def normalise(value: str) -> str:
@@ -20,7 +21,13 @@ def normalise(value: str) -> str:
 def check_char(first17: str) -> str:
     if len(first17) != len(WEIGHTS):
         raise ValueError("check_char needs the first 17 characters")
-    return CHECK_CHARS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
+    if first17.isascii() and first17.isdigit():
+        # The bytes of ASCII digits are 48 + the digit: three times faster than int() on each
+        # character, which a large import does for every person.
+        total = sum(map(mul, first17.encode(), WEIGHTS)) - _ZEROS
+    else:
+        total = sum(map(mul, map(int, first17), WEIGHTS))
+    return CHECK_CHARS[total % 11]
 
 
 def birth_date(value: str) -> date | None:

@@ -21,6 +21,17 @@ def test_valid_number_with_x_check_digit():
 
 
 @pytest.mark.parametrize(
+    "first17, check",
+    [("11010519491231002", "X"), ("44052418800101001", "4"), ("00000000000000000", "1")],
+)
+def test_check_char_by_the_standard(first17, check):
+    assert idnumbers.check_char(first17) == check
+    # Digits typed full-width take the slower path and give the same check character.
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in first17)
+    assert idnumbers.check_char(wide) == check
+
+
+@pytest.mark.parametrize(
     ("value", "code"),
     [
         ("1101051949123100", "id_length"),
