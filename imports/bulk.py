@@ -321,27 +321,20 @@ class Copier:
             self.queue.put(CHECK)
 
     def insert(self, table: Table, rows: list[dict], history: History | None = None) -> None:
-        """Insert the rows, and their history rows when given."""
+        """Insert the rows, and their history rows when given. The tuples are made here, not
+        on the copying thread: its own Python work holds the GIL while the server waits for
+        the rows, so it is kept to the COPY itself."""
         if not rows:
             return
+        values = table.values(rows)
+        history_values = history.values(values) if history is not None else None
         if not self.threaded:
-            values = table.values(rows)
             table.insert_values(values)
             if history is not None:
-                history.table.insert_values(history.values(values))
+                history.table.insert_values(history_values)
             return
         self._raise()
-        # The tuples are made here: the copying thread's own Python work holds the GIL while
-        # the server waits for the rows, so it is kept to the COPY itself.
-        values = table.values(rows)
-        self.queue.put(
-            (
-                table,
-                values,
-                history.table if history else None,
-                history.values(values) if history else None,
-            )
-        )
+        self.queue.put((table, values, history, history_values))
 
     def _run(self) -> None:
         raw = self.database.connection
@@ -354,11 +347,11 @@ class Copier:
                         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                     continue
-                table, values, history_table, history_values = item
+                table, values, history, history_values = item
                 with self.database.wrap_database_errors, raw.cursor() as cursor:
                     table.copy(cursor, values)
-                    if history_table is not None:
-                        history_table.copy(cursor, history_values)
+                    if history is not None:
+                        history.table.copy(cursor, history_values)
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread
                 self.error = exc
 
