@@ -205,7 +205,7 @@ class FundsImporter:
 def _keys_taken(plan: Plan) -> bool:
     keys = [line.import_key for line in plan.lines if line.import_key]
     return any(
-        model.objects.filter(import_key__in=keys).exists()
+        model.objects.filter(import_key__any_of=keys).exists()
         for model in (Receipt, Refund, AssistanceRequest)
     )
 
@@ -312,7 +312,7 @@ def _resolve_households(plan: Plan, user) -> None:
     numbers = {line.file_number for line in lines}
     found = {
         household.file_number: household
-        for household in Household.objects.filter(file_number__in=numbers).select_related(
+        for household in Household.objects.filter(file_number__any_of=list(numbers)).select_related(
             "organisation"
         )
     }

@@ -50,7 +50,7 @@ def household_rows(households, *, full: bool, tick):
         periods = [h["current_period_id"] for h in chunk]
         steps = {}
         for t in Transition.objects.filter(
-            period_id__in=periods,
+            period_id__any_of=periods,
             to_status__in=[Status.RELIEVED, Status.DEREGISTERED],
         ).values("period_id", "to_status", "effective_date", "deregistration_reason"):
             steps[(t["period_id"], t["to_status"])] = t
