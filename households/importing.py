@@ -717,7 +717,8 @@ class _Run:
                     id_hash__any_of=[item[0] for item in chunk]
                 ).values_list("id_hash", "household__file_number")
             )
-            conflicts = [item for item in chunk if held.get(item[0], item[4]) != item[4]]
+            # item: (hash, sheet, row, header, file number)
+            conflicts = [item for item in chunk if item[0] in held and held[item[0]] != item[4]]
             if not conflicts:
                 continue
             holders = {
