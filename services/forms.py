@@ -50,6 +50,12 @@ class WorkerFieldsMixin:
     def clean_worker_id_number(self):
         return normalise_id_number(self.cleaned_data.get("worker_id_number", ""))
 
+    def hide_stored_id_number(self, user: User) -> None:
+        """A stored ID number is never put in a form for a role that may not see it in full:
+        the field goes and the number is kept as it is."""
+        if self.instance.worker_id_number and not user.has_perm(FULL_IDENTIFIERS):
+            del self.fields["worker_id_number"]
+
 
 class CaseForm(WorkerFieldsMixin, forms.ModelForm):
     """The case log entry. Closed cases are refused: reopen first (issue 5, "Bad input")."""
@@ -107,8 +113,7 @@ class CaseForm(WorkerFieldsMixin, forms.ModelForm):
             lookup["hx-vals"] = f'{{"exclude": "{self.instance.pk}"}}'
         for name in ("worker_name", "worker_phone", "worker_id_number"):
             self.fields[name].widget.attrs.update(lookup)
-        if self.instance.worker_id_number and not user.has_perm(FULL_IDENTIFIERS):
-            del self.fields["worker_id_number"]  # kept as it is, never shown in full
+        self.hide_stored_id_number(user)
 
     def clean(self):
         if self.instance.pk and self.instance.is_closed:
@@ -243,6 +248,15 @@ class JobReferralForm(WorkerFieldsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         _organisation_field(self, user)
         self.fields["case"].queryset = Case.objects.visible_to(user)
+        self.hide_stored_id_number(user)
+
+    def save(self, commit=True):
+        # A referral started from a case takes the case's ID number on the server: the form
+        # only carries it to roles that may see it in full (JobReferralEditView.get_initial).
+        referral = self.instance
+        if not referral.pk and not referral.worker_id_number and referral.case_id:
+            referral.worker_id_number = referral.case.worker_id_number
+        return super().save(commit)
 
 
 class TrainingCourseForm(forms.ModelForm):
@@ -271,3 +285,8 @@ class TrainingAttendeeForm(WorkerFieldsMixin, forms.ModelForm):
             "certificate_name",
         ]
         widgets = WORKER_WIDGETS
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.hide_stored_id_number(user)

@@ -382,13 +382,15 @@ class JobReferralEditView(PermissionRequiredMixin, FormView):
         case = selectors.case_list(user=self.request.user).filter(pk=case_pk).first()
         if case is None:
             return {}
-        return {
+        initial = {
             "case": case.pk,
             "worker_name": case.worker_name,
             "worker_phone": case.worker_phone,
-            "worker_id_number": case.worker_id_number,
             "organisation": case.organisation_id,
         }
+        if self.request.user.has_perm(FULL_IDENTIFIERS):  # otherwise taken on saving
+            initial["worker_id_number"] = case.worker_id_number
+        return initial
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -506,7 +508,8 @@ class TrainingAttendeeEditView(PermissionRequiredMixin, FormView):
         return self._attendee
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.get_attendee()}
+        kwargs = super().get_form_kwargs()
+        return {**kwargs, "instance": self.get_attendee(), "user": self.request.user}
 
     def form_valid(self, form):
         try:

@@ -350,6 +350,43 @@ def test_referral_from_a_case_takes_over_the_worker(login, case):
     assert referral.case == case and referral.result == "placed"
 
 
+def test_referral_and_attendee_forms_keep_a_stored_id_hidden(login, make_case, course):
+    """admin_450102 changes referrals and attendees but may not see full ID numbers: the forms
+    never carry a stored number, and a referral started from a case still takes it over."""
+    number = id_number()
+    case = make_case(worker_id_number=number)
+    client = login("admin_450102")
+    page = client.get("/services/referrals/new/", {"case": case.pk})
+    assert not page.context["form"]["worker_id_number"].value()
+    assert number not in page.content.decode()
+    data = {
+        "worker_name": "王芳",
+        "employer": "某物流公司",
+        "position": "仓管员",
+        "referred_on": timezone.localdate().isoformat(),
+        "result": "placed",
+        "organisation": case.organisation_id,
+        "case": case.pk,
+    }
+    assert client.post("/services/referrals/new/", data).status_code == 302
+    referral = JobReferral.objects.get()
+    assert referral.worker_id_number == number
+    page = client.get(f"/services/referrals/{referral.pk}/edit/")
+    assert "worker_id_number" not in page.context["form"].fields
+    assert number not in page.content.decode()
+    assert client.post(f"/services/referrals/{referral.pk}/edit/", data).status_code == 302
+    referral.refresh_from_db()
+    assert referral.worker_id_number == number
+
+    attendee = TrainingAttendee.objects.create(
+        course=course, worker_name="李强", worker_id_number=number
+    )
+    page = client.get(f"/services/attendees/{attendee.pk}/edit/")
+    assert page.status_code == 200 and number not in page.content.decode()
+    clerk_page = login("clerk_450102").get(f"/services/attendees/{attendee.pk}/edit/")
+    assert number in clerk_page.content.decode()
+
+
 def test_course_and_attendees(login, course):
     client = login("clerk_450102")
     response = client.post(
