@@ -1,11 +1,9 @@
-from datetime import date
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reports.summary import parse_years
+from reports.summary import check_cutoff, parse_years
 
 FORMAT_CHOICES = [("html", _("网页")), ("pdf", "PDF"), ("xlsx", "Excel"), ("json", "JSON")]
 
@@ -54,8 +52,11 @@ class SummaryForm(forms.Form):
         cleaned = super().clean()
         span = cleaned.get("years")
         cutoff = cleaned.get("cutoff")
-        if span and cutoff and not date(span[0], 1, 1) <= cutoff <= date(span[1], 12, 31):
-            self.add_error("cutoff", _("截止日期须在统计期之内。"))
+        if span:
+            try:
+                check_cutoff(*span, cutoff)
+            except ValidationError as exc:
+                self.add_error("cutoff", exc.messages[0])
         return cleaned
 
 

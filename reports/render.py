@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Category, Cause, DeregistrationReason
 from reports import charts
+from reports.sections import BALANCE_KEYS
 from reports.summary import to_json_shape
 
 YUAN_FORMAT = '#,##0.00" 元"'
@@ -201,7 +202,7 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
                 [
                     year,
                     names["source"].get(code, code),
-                    *[row[k] for k in ("opening", "received", "paid", "refunded", "closing")],
+                    *[row[k] for k in BALANCE_KEYS],
                 ]
             )
         total = item["funds"]["total"]
@@ -210,14 +211,23 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
                 [
                     year,
                     _("合计"),
-                    *[total[k] for k in ("opening", "received", "paid", "refunded", "closing")],
+                    *[total[k] for k in BALANCE_KEYS],
                 ]
             )
     sheet(
         _("资金"),
-        [_("年度"), _("资金来源"), _("上年结余"), _("拨入"), _("支出"), _("退回"), _("结余")],
+        [
+            _("年度"),
+            _("资金来源"),
+            _("上年结余"),
+            _("拨入"),
+            _("支出"),
+            _("退回"),
+            _("借款归还"),
+            _("结余"),
+        ],
         fund_rows,
-        money_columns=(3, 4, 5, 6, 7),
+        money_columns=(3, 4, 5, 6, 7, 8),
     )
 
     type_rows = []

@@ -4,21 +4,29 @@ date, as Excel or PDF. Numbers are masked unless the caller asks for them in ful
 import io
 import unicodedata
 
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.models import SUPPORTED_STATUSES, Household, Transition
+from households.models import SUPPORTED_STATUSES, Household, Status, Transition
 from orgs.spreadsheets import neutralise
 
 
 def households_on(org, on):
+    """The files on file or relieved on `on`, each with its status and filing date of that day
+    (`status_on`, `filed_on_then`): a roster of a past date must not show today's status."""
     in_force = Transition.objects.in_force_on(on).filter(
         household__organisation__path__startswith=org.path, to_status__in=SUPPORTED_STATUSES
     )
+    then = Transition.objects.in_force_on(on).filter(household_id=OuterRef("pk"))
     return (
         Household.objects.filter(pk__in=in_force.values("household_id"))
-        .select_related("primary_cause", "category", "base_union", "current_period")
+        .annotate(
+            status_on=Subquery(then.values("to_status")[:1]),
+            filed_on_then=Subquery(then.values("filed_on")[:1]),
+        )
+        .select_related("primary_cause", "category", "base_union")
         .order_by("file_number")
     )
 
@@ -58,8 +66,8 @@ def rows(households, *, full: bool):
             h.per_capita_income,
             h.primary_cause.name,
             h.category.name if h.category else "",
-            h.get_status_display(),
-            h.current_period.filed_on if h.current_period else None,
+            str(Status(h.status_on).label),
+            h.filed_on_then,
             h.bank_name,
             h.bank_account if full else h.bank_account_masked,
             h.phone if full else (h.phone[:3] + "****" + h.phone[-4:] if len(h.phone) >= 7 else ""),
@@ -96,7 +104,7 @@ PDF_COLUMNS = [  # (index in rows(), width in half-width columns, right-aligned)
     (0, 6, True),
     (1, 20, False),
     (2, 8, False),
-    (3, 2, False),
+    (3, 4, False),
     (4, 18, False),
     (5, 22, False),
     (6, 22, False),

@@ -7,7 +7,7 @@ from orgs.money import ZERO
 from reports.selectors import Period
 from services.selectors import service_centre_summary
 
-BALANCE_KEYS = ("opening", "received", "paid", "refunded", "closing")
+BALANCE_KEYS = ("opening", "received", "paid", "refunded", "repaid", "closing")
 
 
 def services(org, period: Period) -> dict:
@@ -17,7 +17,8 @@ def services(org, period: Period) -> dict:
 
 
 def funds(org, period: Period) -> dict:
-    """Per source and in total: opening, received, paid, refunded, closing (every source listed,
+    """Per source and in total: opening, received, paid, refunded, repaid (small loans paid
+    back), closing (every source listed,
     zeros included); per assistance type: households, payments, amount."""
     statement = fund_statement(
         organisations=Organisation.objects.subtree(org),

@@ -33,15 +33,20 @@ def _section(org: Organisation, period: Period, figures: dict) -> dict:
     }
 
 
+MAX_YEARS = 10
+
+
 def parse_years(text: str) -> tuple[int, int]:
-    """ "2019" or "2017-2019"."""
+    """ "2019" or "2017-2019": at most ten years, one column each (what an A4 page holds)."""
     try:
         parts = [int(part) for part in text.split("-")]
     except ValueError:
         raise ValidationError(_("年度格式应为 2019 或 2017-2019。")) from None
     first, last = parts[0], parts[-1]
-    if len(parts) > 2 or not 2000 <= first <= last <= 2100 or last - first > 20:
+    if len(parts) > 2 or not 2000 <= first <= last <= 2100:
         raise ValidationError(_("年度格式应为 2019 或 2017-2019。"))
+    if last - first >= MAX_YEARS:
+        raise ValidationError(_("一次最多对比 %(n)d 个年度。") % {"n": MAX_YEARS})
     return first, last
 
 
@@ -49,8 +54,8 @@ def build_years(
     org: Organisation, first: int, last: int, *, cutoff: date | None, baseline: date | None
 ) -> dict:
     """One summary per year (the seed's 2017–2019 columns); the cut-off limits the last year."""
+    check_cutoff(first, last, cutoff)
     whole = Period.for_years(org, first, last, cutoff=cutoff, baseline=baseline)
-    check_period(whole)
     years = {}
     for year in range(first, last + 1):
         period = Period.for_years(org, year, baseline=whole.baseline)
@@ -60,12 +65,21 @@ def build_years(
     return {"years": years}
 
 
-def check_period(period: Period) -> None:
-    if not period.date_from <= period.cutoff <= period.date_to:
-        raise ValidationError(
-            _("截止日期 %(cutoff)s 不在统计期 %(start)s 至 %(end)s 之内。")
-            % {"cutoff": period.cutoff, "start": period.date_from, "end": period.date_to}
+def check_cutoff(first: int, last: int, cutoff: date | None) -> None:
+    """A cut-off ends the last year of the span: the years before it are always reported whole,
+    so a cut-off in an earlier year would mix figures of different dates."""
+    if cutoff is None or date(last, 1, 1) <= cutoff <= date(last, 12, 31):
+        return
+    if first == last:
+        message = _("截止日期 %(cutoff)s 不在统计期 %(start)s 至 %(end)s 之内。")
+    else:
+        message = _(
+            "截止日期只限定最后一年：%(cutoff)s 不在 %(start)s 至 %(end)s 之内。"
+            "要统计更早的截止日期，请把年度范围截到那一年。"
         )
+    raise ValidationError(
+        message % {"cutoff": cutoff, "start": date(last, 1, 1), "end": date(last, 12, 31)}
+    )
 
 
 def jsonable(value):

@@ -7,6 +7,16 @@ import pytest
 from households import services
 from households.models import Category, Cause, Household, Origin, Status
 from households.services import MemberData, record_transition
+from tests.funds.conftest import (  # noqa: F401 - money in and out for the funds section
+    approve,
+    ask,
+    dibao,
+    filed,
+    pay,
+    receive,
+    sources,
+    types,
+)
 from tests.households.conftest import new_id
 
 

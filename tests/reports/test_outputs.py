@@ -4,17 +4,20 @@ the page, the roster, permissions and the replica router."""
 import io
 import subprocess
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 
+from funds import services as funds_services
 from orgs.models import AccessLog
 from reports import render, roster
 from reports.routing import ReplicaRouter, reporting
 from reports.selectors import Period
-from reports.summary import build
+from reports.summary import build, build_years
 
 
 def pdf_text(content: bytes) -> str:
@@ -59,6 +62,18 @@ def test_pdf_has_the_organisation_figures_and_embedded_cjk_fonts(data, tmp_path)
     assert any("Noto-Sans-CJK-SC" in row[0] for row in rows), fonts
     # Every font embedded and subset: the "emb" and "sub" columns say yes.
     assert all(row[-5:-3] == ["yes", "yes"] for row in rows), fonts
+
+
+def test_ten_years_print_in_full_on_landscape_pages(orgs, scenario):
+    """Ten year columns (the most a range may have) fit the page: every year heads every
+    table row of section 2, none is cut off at the right edge."""
+    data = build_years(orgs["450100"], 2015, 2024, cutoff=None, baseline=None)
+    text = pdf_text(render.to_pdf(data))
+    years = " ".join(str(year) for year in range(2015, 2025))
+    headers = [" ".join(line.split()[1:]) for line in text.splitlines() if "项目" in line]
+    assert headers and all(header == years for header in headers[:2])
+    applied = next(line for line in text.splitlines() if "受理申请" in line)
+    assert len(applied.split()) == 11
 
 
 def test_excel_reads_back_with_numbers_as_numbers(data):
@@ -110,9 +125,44 @@ def test_bad_input_is_a_form_error(login, orgs):
         "/reports/summary/", {"org": "450100", "years": "2024", "cutoff": "2025-02-01"}
     )
     assert response.status_code == 200
-    assert "截止日期须在统计期之内" in response.content.decode()
+    assert (
+        "截止日期 2025-02-01 不在统计期 2024-01-01 至 2024-12-31 之内" in response.content.decode()
+    )
+    response = client.get(
+        "/reports/summary/", {"org": "450100", "years": "2023-2024", "cutoff": "2023-06-30"}
+    )
+    assert "截止日期只限定最后一年" in response.content.decode()
+    response = client.get(
+        "/reports/summary/", {"org": "450100", "years": "2023-2024", "cutoff": "2024-06-30"}
+    )
+    assert "截止日期只限定最后一年" not in response.content.decode()
+    assert "2024年6月30日" in response.content.decode()
     response = client.get("/reports/summary/", {"org": "450100", "years": "2024", "format": "docx"})
     assert response.status_code == 200 and "有效的选项" in response.content.decode()
+
+
+def test_a_past_roster_shows_the_status_and_filing_of_that_day(login, scenario, orgs):
+    """On 2023-12-31, H3 (exited 2024) and H6 (deregistered 2024) were on file; H4's first
+    filing (2021) is the one in force in mid-2021, not its 2024 refiling."""
+    client = login("viewer_450100")
+
+    def roster_on(on):
+        response = client.get("/reports/roster/", {"org": "450102", "on": on, "format": "xlsx"})
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        header = [cell.value for cell in next(sheet.iter_rows(min_row=2, max_row=2))]
+        return {
+            row[1]: dict(zip(header, row, strict=True))
+            for row in sheet.iter_rows(min_row=3, values_only=True)
+        }
+
+    end_2023 = roster_on("2023-12-31")
+    numbers = {scenario[key].file_number: key for key in ("H1", "H3", "H6")}
+    assert set(end_2023) == set(numbers)
+    assert {line["状态"] for line in end_2023.values()} == {"在档"}
+    h4 = roster_on("2021-06-30")[scenario["H4"].file_number]
+    assert (h4["状态"], h4["建档日期"].date()) == ("在档", date(2021, 1, 10))
+    text = pdf_text(roster.to_pdf(orgs["450102"], date(2023, 12, 31), full=False))
+    assert "脱困" not in text and "注销" not in text and "性别" in text
 
 
 def test_roster_masked_by_default_and_full_only_when_allowed(login, scenario, orgs):
@@ -219,3 +269,40 @@ def test_roster_lines_keep_their_columns():
 def test_summary_without_a_format_is_the_page(login, orgs):
     response = login("clerk_450102").get("/reports/summary/", {"org": "450102", "years": "2024"})
     assert response.status_code == 200 and "<svg" in response.content.decode()
+
+
+def test_loan_repayments_are_a_column_of_the_funds_section(
+    login, users, orgs, sources, receive, filed, ask, approve, pay
+):
+    """Each source row adds up: opening + received − paid − refunded + repaid = closing, on the
+    page, in JSON and in Excel (a repaid small loan once made the row 2,000 off)."""
+    today = timezone.localdate()
+    receive("10000.00", source="upper_union", on=date(today.year, 1, 2))
+    loan = approve(ask(filed(), "5000.00", kind="small_loan", source="upper_union"))
+    pay(loan, on=today)
+    funds_services.repayment_record(
+        user=users["finance_450102"], request=loan, amount=Decimal("3000.00"), repaid_on=today
+    )
+    client = login("viewer_450100")
+    query = {"org": "450102", "years": str(today.year)}
+    data = client.get("/reports/summary/", {**query, "format": "json"}).json()
+    row = data["funds"]["by_source"]["upper_union"]
+    assert (row["received"], row["paid"], row["repaid"], row["closing"]) == (
+        "10000.00",
+        "5000.00",
+        "3000.00",
+        "8000.00",
+    )
+    assert data["funds"]["total"]["repaid"] == "3000.00"
+    book = load_workbook(
+        io.BytesIO(client.get("/reports/summary/", {**query, "format": "xlsx"}).content)
+    )
+    sheet = book["资金"]
+    header = [cell.value for cell in sheet[1]]
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        line = dict(zip(header, values, strict=True))
+        assert (
+            line["上年结余"] + line["拨入"] - line["支出"] - line["退回"] + line["借款归还"]
+            == (line["结余"])
+        )
+    assert "借款归还" in client.get("/reports/summary/", query).content.decode()

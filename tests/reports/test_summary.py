@@ -178,6 +178,13 @@ def test_command_years_and_cutoff(orgs, scenario):
     [
         (["--org", "999999", "--year", "2024"], "没有代码为 999999 的组织"),
         (["--org", "450100", "--year", "2024", "--cutoff", "2025-01-31"], "不在统计期"),
+        # A cut-off ends the last year; the years before it are whole, so none may fall there.
+        (
+            ["--org", "450100", "--years", "2023-2024", "--cutoff", "2023-06-30"],
+            "截止日期只限定最后一年",
+        ),
+        (["--org", "450100", "--year", "2023-2024"], "--year 只接受一个年度"),
+        (["--org", "450100", "--years", "2014-2024"], "一次最多对比 10 个年度"),
         (["--org", "450100", "--year", "2024", "--format", "docx"], "未知的格式"),
         (["--org", "450100", "--year", "20x4"], "年度格式"),
         (["--org", "450100", "--year", "2024", "--cutoff", "31/12/2024"], "YYYY-MM-DD"),

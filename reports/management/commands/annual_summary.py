@@ -46,6 +46,8 @@ class Command(BaseCommand):
         baseline = parse_date(options["baseline"], "--baseline") if options["baseline"] else None
         try:
             first, last = parse_years(options["year"] or options["years"])
+            if options["year"] and first != last:
+                raise CommandError(_("--year 只接受一个年度；年度范围请用 --years。"))
             with reporting():
                 data = build_years(org, first, last, cutoff=cutoff, baseline=baseline)
         except ValidationError as exc:
