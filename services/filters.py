@@ -1,8 +1,12 @@
+from datetime import date
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import DateRangeField
 from django_filters.widgets import RangeWidget
 
 from orgs.models import Organisation, User
@@ -41,6 +45,25 @@ def _subtree(field: str):
 
 
 DATE_RANGE = RangeWidget(attrs={"type": "date"})
+FIRST_DAY, LAST_DAY = date(1949, 10, 1), date(2100, 12, 31)
+
+
+class DayRangeField(DateRangeField):
+    """A from–to date range within sensible years: a typed 0001-01-01 would otherwise overflow
+    when the day becomes a time in the database's time zone."""
+
+    def compress(self, data_list):
+        for day in data_list or ():
+            if day and not FIRST_DAY <= day <= LAST_DAY:
+                raise ValidationError(
+                    _("日期应在 %(first)s 至 %(last)s 之间。")
+                    % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+                )
+        return super().compress(data_list)
+
+
+class DayRangeFilter(django_filters.DateFromToRangeFilter):
+    field_class = DayRangeField
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -52,7 +75,7 @@ class CaseFilter(django_filters.FilterSet):
     )
     channel = django_filters.ChoiceFilter(label=_("渠道"), choices=Case.Channel.choices)
     status = django_filters.ChoiceFilter(label=_("状态"), choices=Case.Status.choices)
-    received = django_filters.DateFromToRangeFilter(
+    received = DayRangeFilter(
         label=_("登记日期"), field_name="received_at", widget=DATE_RANGE
     )
     handler = django_filters.ModelChoiceFilter(label=_("经办人"), queryset=_users)
@@ -79,7 +102,7 @@ class LegalAidFilter(django_filters.FilterSet):
         label=_("纠纷类型"), choices=LegalAidCase.DisputeType.choices
     )
     is_migrant_worker = django_filters.BooleanFilter(label=_("农民工"))
-    received = django_filters.DateFromToRangeFilter(
+    received = DayRangeFilter(
         label=_("登记日期"), field_name="case__received_at", widget=DATE_RANGE
     )
     organisation = django_filters.ModelChoiceFilter(
@@ -96,7 +119,7 @@ class JobReferralFilter(django_filters.FilterSet):
         label=_("职工"), method=lambda qs, name, value: _worker_search(qs, "", value)
     )
     result = django_filters.ChoiceFilter(label=_("结果"), choices=JobReferral.Result.choices)
-    referred_on = django_filters.DateFromToRangeFilter(label=_("介绍日期"), widget=DATE_RANGE)
+    referred_on = DayRangeFilter(label=_("介绍日期"), widget=DATE_RANGE)
     organisation = django_filters.ModelChoiceFilter(
         label=_("组织"), queryset=_organisations, method=_subtree("organisation")
     )
@@ -108,7 +131,7 @@ class JobReferralFilter(django_filters.FilterSet):
 
 class TrainingCourseFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(label=_("培训名称"), lookup_expr="icontains")
-    starts_on = django_filters.DateFromToRangeFilter(label=_("开始日期"), widget=DATE_RANGE)
+    starts_on = DayRangeFilter(label=_("开始日期"), widget=DATE_RANGE)
     organisation = django_filters.ModelChoiceFilter(
         label=_("组织"), queryset=_organisations, method=_subtree("organisation")
     )

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +18,7 @@ from services.services import CASE_CLOSED_MESSAGE, OUTCOME_REQUIRED_MESSAGE
 from services.validators import normalise_id_number
 
 FULL_IDENTIFIERS = "households.view_full_identifiers"  # who may see full ID numbers
+RECEIVED_SLACK = timedelta(minutes=10)  # a counter PC's clock may run a little ahead
 UNKNOWN_WINDOW_MESSAGE = _("请选择有效的窗口：所选窗口不存在或已停用。")
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -114,6 +117,16 @@ class CaseForm(WorkerFieldsMixin, forms.ModelForm):
         for name in ("worker_name", "worker_phone", "worker_id_number"):
             self.fields[name].widget.attrs.update(lookup)
         self.hide_stored_id_number(user)
+
+    def clean_received_at(self):
+        received = self.cleaned_data.get("received_at")
+        if received is None:
+            return received
+        if received > timezone.now() + RECEIVED_SLACK:
+            raise forms.ValidationError(_("登记时间不能晚于现在。"))
+        if received.year < 2000:
+            raise forms.ValidationError(_("登记时间不能早于 2000 年。"))
+        return received
 
     def clean(self):
         if self.instance.pk and self.instance.is_closed:

@@ -172,6 +172,40 @@ def test_quick_entry_defaults(login, users, make_case):
     )
 
 
+@pytest.mark.parametrize(
+    ("received_at", "message"),
+    [
+        ("0001-01-01T00:00", "登记时间不能早于 2000 年"),
+        ("2099-01-01T10:00", "登记时间不能晚于现在"),
+    ],
+)
+def test_a_case_is_not_received_in_another_age(login, users, windows, received_at, message):
+    client = login("clerk_450102")
+    data = quick_entry(
+        received_at=received_at,
+        handler=users["clerk_450102"].pk,
+        organisation=users["clerk_450102"].organisation_id,
+    )
+    response = client.post("/services/new/", data)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_date_filter_out_of_range_is_a_form_error(login, make_case, day):
+    make_case()
+    response = login("clerk_450102").get("/services/", {"received_min": day})
+    assert response.status_code == 200
+    assert "日期应在 1949-10-01 至 2100-12-31 之间" in response.content.decode()
+    other_lists = {
+        "/services/legal-aid/": "received_min",
+        "/services/referrals/": "referred_on_min",
+        "/services/trainings/": "starts_on_min",
+    }
+    for url, parameter in other_lists.items():
+        assert login("clerk_450102").get(url, {parameter: day}).status_code == 200
+
+
 def test_quick_entry_saves_and_offers_an_empty_form(login, users, windows):
     client = login("clerk_450102")
     data = quick_entry(
