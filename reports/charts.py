@@ -6,6 +6,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 PALETTE = ["#b3261e", "#0969da", "#1a7f37", "#9a6700", "#8250df", "#57606a"]
+# SVG text does not take the page's font: without this the PDF picks the first CJK face it
+# finds (Japanese), whose glyphs differ from the Chinese ones (解, 角, 骨).
+FONT = "Noto Sans CJK SC, Noto Sans SC, sans-serif"
 
 
 def hbar(items: list[tuple[str, float | int | Decimal]], *, width=520, unit="") -> SafeString:
@@ -15,7 +18,7 @@ def hbar(items: list[tuple[str, float | int | Decimal]], *, width=520, unit="") 
     top = max((float(v) for _, v in items), default=0) or 1
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" class="chart">'
+        f'viewBox="0 0 {width} {height}" role="img" class="chart" font-family="{FONT}">'
     ]
     for index, (label, value) in enumerate(items):
         y = 5 + index * row
@@ -47,7 +50,7 @@ def grouped_bars(
     bar_w = group_w * 0.8 / max(len(series), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" class="chart">',
+        f'viewBox="0 0 {width} {height}" role="img" class="chart" font-family="{FONT}">',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" '
         'stroke="#888"></line>',
     ]
@@ -80,6 +83,6 @@ def grouped_bars(
 
 
 def _fmt(value) -> str:
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
+    if isinstance(value, Decimal):  # whole yuan: the table beside the chart has the cents
+        return f"{value:,.0f}"
     return f"{value:,}"

@@ -60,6 +60,8 @@ def test_pdf_has_the_organisation_figures_and_embedded_cjk_fonts(data, tmp_path)
     fonts = pdf_fonts(content, tmp_path)
     rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
     assert any("Noto-Sans-CJK-SC" in row[0] for row in rows), fonts
+    # The charts' SVG text too: a Japanese face would print other forms of 解, 角 or 骨.
+    assert all("CJK-SC" in row[0] for row in rows if "CJK" in row[0]), fonts
     # Every font embedded and subset: the "emb" and "sub" columns say yes.
     assert all(row[-5:-3] == ["yes", "yes"] for row in rows), fonts
 
