@@ -2,15 +2,12 @@
 the same services as the staff pages; administrators configure sources, types, standards and
 closed years. Money records are read-only: they change only through the services."""
 
-from datetime import date
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
@@ -96,16 +93,11 @@ class ClosedYearForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         organisation, year = data.get("organisation"), data.get("year")
-        if organisation and year:
-            if year > timezone.localdate().year:
-                self.add_error("year", _("只能结账今年及以前的年度。"))
-            closed = services.closed_year_of(organisation, date(year, 1, 1))
-            if closed is not None:
-                self.add_error(
-                    "year",
-                    _("%(year)d年度已由%(org)s结账。")
-                    % {"year": year, "org": closed.organisation.name},
-                )
+        if organisation and year is not None:
+            try:
+                services.check_year_closable(organisation=organisation, year=year)
+            except ValidationError as error:
+                self.add_error(None, error)  # on the year field: the error names it
         return data
 
 

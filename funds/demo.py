@@ -163,7 +163,7 @@ def seed_records(*, orgs, households, seed, stdout):
                         services.payment_mark_paid(
                             user=finance,
                             request=request,
-                            paid_on=on,
+                            paid_on=today,  # approved today: not paid before it
                             bank_reference=f"DEMO{request.pk:06d}",
                         )
                         paid += 1

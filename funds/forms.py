@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from funds.models import AssistanceType, FundSource, Tier, Verification
+from funds.standards import tier_choices
 from orgs.models import Organisation
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -102,7 +103,12 @@ class RequestForm(forms.Form):
     assistance_type = forms.ModelChoiceField(
         label=_("帮扶项目"), queryset=AssistanceType.objects.none()
     )
-    tier = forms.ChoiceField(label=_("细分标准"), choices=Tier.choices, initial=Tier.GENERAL)
+    tier = forms.ChoiceField(
+        label=_("细分标准"),
+        choices=Tier.choices,
+        initial=Tier.GENERAL,
+        help_text=_("帮扶项目有细分标准的（如助学按学段），须选择该项目下的一项；其他选“一般”。"),
+    )
     beneficiary = forms.ModelChoiceField(
         label=_("受助成员"),
         queryset=None,
@@ -129,6 +135,7 @@ class RequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assistance_type"].queryset = AssistanceType.objects.filter(is_active=True)
         self.fields["source"].queryset = active_sources()
+        self.fields["tier"].choices = tier_choices(household.organisation)
         self.fields["beneficiary"].queryset = household.members.all()
         self.fields["requested_on"].initial = timezone.localdate()
 

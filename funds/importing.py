@@ -13,7 +13,8 @@ Rules (DOMAIN "Funds", "Assistance"):
   (先建档、后帮扶);
 - no payment or refund may overdraw its source on its date: the running balance of each
   account over its existing entries and the imported rows, in date order (receipts of a day
-  before its payments), never goes below zero, and stays at least what is approved but unpaid;
+  before its payments), never goes below zero, and stays at least what is approved but unpaid
+  (the rule funds.services applies to one movement, with selectors.lowest_balance_from);
 - no entry is dated in a closed year or in the future.
 
 Re-import is idempotent: each row has a natural key (below); a row whose key is already on

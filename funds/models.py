@@ -104,23 +104,31 @@ RELATIVE_CATEGORIES = ("relative", "near_dibao")
 
 
 class StandardQuerySet(ScopedQuerySet):
-    def for_request(self, *, organisation: Organisation, year: int, assistance_type, tier: str):
-        """The standard that applies: the nearest organisation (itself, then its ancestors) that
-        has one for the year and type; its tier's own row if it has one, else its general row."""
+    def by_tier(self, *, organisation: Organisation, year: int, assistance_type) -> dict:
+        """tier -> the standard that applies to a request of that tier: the nearest organisation
+        (itself, then its ancestors) with a row for the year, type and tier or the general tier;
+        its tier's own row if it has one, else its general row. Tiers with none are left out.
+        Two queries (the ancestors, their rows)."""
         ancestors = organisation.ancestors_and_self
-        rows = list(
-            self.filter(
-                organisation__in=ancestors,
-                year=year,
-                assistance_type=assistance_type,
-                tier__in={tier, Tier.GENERAL},
-            ).select_related("organisation", "assistance_type")
-        )
-        for org in reversed(ancestors):
-            mine = {row.tier: row for row in rows if row.organisation_id == org.pk}
-            if mine:
-                return mine.get(tier) or mine.get(Tier.GENERAL)
-        return None
+        rows = {org.pk: {} for org in ancestors}
+        for row in self.filter(
+            organisation__in=ancestors, year=year, assistance_type=assistance_type
+        ).select_related("organisation", "assistance_type"):
+            rows[row.organisation_id][row.tier] = row
+        found = {}
+        for tier in Tier.values:
+            for org in reversed(ancestors):
+                mine = rows[org.pk]
+                if tier in mine or Tier.GENERAL in mine:
+                    found[tier] = mine.get(tier) or mine[Tier.GENERAL]
+                    break
+        return found
+
+    def for_request(self, *, organisation: Organisation, year: int, assistance_type, tier: str):
+        """The standard that applies to a request (see `by_tier`), or None."""
+        return self.by_tier(
+            organisation=organisation, year=year, assistance_type=assistance_type
+        ).get(tier)
 
 
 class AssistanceStandard(models.Model):
@@ -329,6 +337,11 @@ class Receipt(models.Model):
     def __str__(self):
         return f"{self.received_on} {self.source} {self.amount} {self.document_number}"
 
+    @property
+    def is_reversed(self) -> bool:
+        """Its entry has been reversed (冲销). Reads `entries.all()`, so lists prefetch them."""
+        return any(entry.reverses_id for entry in self.entries.all())
+
 
 class Refund(models.Model):
     """退回财政: unspent money returned when a recall notice comes."""
@@ -364,6 +377,11 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"{self.refunded_on} {self.source} {self.amount} {self.document_number}"
+
+    @property
+    def is_reversed(self) -> bool:
+        """Its entry has been reversed (冲销). Reads `entries.all()`, so lists prefetch them."""
+        return any(entry.reverses_id for entry in self.entries.all())
 
 
 # --- Assistance requests -----------------------------------------------------------------------

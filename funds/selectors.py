@@ -64,6 +64,29 @@ def balance(*, organisation: Organisation, source: FundSource) -> Decimal:
     )
 
 
+def lowest_balance_from(
+    *, organisation: Organisation, source: FundSource, day: date
+) -> tuple[Decimal, date]:
+    """The lowest balance of one (organisation, source) at the end of `day` or of any later day
+    with entries, and the day it falls on. A movement dated `day` may take out at most this
+    much: it must not overdraw its source on its date nor on any later date (the rule the funds
+    import applies to its rows, funds.importing `_check_balances`). Two queries."""
+    entries = LedgerEntry.objects.filter(organisation=organisation, source=source)
+    balance = cents(entries.filter(entry_date__lte=day).aggregate(value=total("amount"))["value"])
+    lowest, lowest_on = balance, day
+    later = (
+        entries.filter(entry_date__gt=day)
+        .values("entry_date")
+        .annotate(value=total("amount"))
+        .order_by("entry_date")
+    )
+    for row in later:
+        balance += cents(row["value"])
+        if balance < lowest:
+            lowest, lowest_on = balance, row["entry_date"]
+    return lowest, lowest_on
+
+
 def committed(*, organisation: Organisation, source: FundSource) -> Decimal:
     """Approved but not yet paid: money promised against the balance."""
     return cents(

@@ -41,7 +41,7 @@ from funds.models import (
     Verification,
     VerificationSample,
 )
-from funds.standards import check_request
+from funds.standards import check_request, check_tier
 from households.models import SUPPORTED_STATUSES, Household, Member, Status, Transition
 from orgs.models import Organisation
 from orgs.money import CENT, MAX_AMOUNT
@@ -49,6 +49,9 @@ from orgs.pii import mask
 from orgs.scoping import user_can_reach
 
 MAX_SAMPLE_SIZE = 500
+# The first year of money on record: fund years (receipts, closed years) and the workbook's date
+# cells (imports/xlsx.py) start here too.
+FIRST_YEAR = 1990
 
 
 def _require(user, perm: str, organisation: Organisation | None = None) -> None:
@@ -88,6 +91,8 @@ def _check_date(day: date | None, *, field: str) -> date:
         raise ValidationError({field: _("请填写日期。")})
     if day > timezone.localdate():
         raise ValidationError({field: _("日期不能晚于今天。")})
+    if day.year < FIRST_YEAR:
+        raise ValidationError({field: _("日期不能早于%(year)d年1月1日。") % {"year": FIRST_YEAR}})
     return day
 
 
@@ -141,6 +146,30 @@ def _available_error(*, source, balance, committed, amount, action) -> Validatio
             }
         }
     )
+
+
+def _check_covered(
+    *, organisation: Organisation, source: FundSource, amount: Decimal, day: date, action: str
+) -> None:
+    """Money taken out on `day` must not overdraw its source on that date nor on any later date
+    (the rule of the funds import). Call with the account locked."""
+    lowest, on = selectors.lowest_balance_from(organisation=organisation, source=source, day=day)
+    if amount > lowest:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "%(source)s在 %(date)s 的余额为 %(balance)s 元，"
+                    "不足以%(action)s %(amount)s 元。"
+                )
+                % {
+                    "source": source.name,
+                    "date": on.isoformat(),
+                    "balance": _money(lowest),
+                    "action": action,
+                    "amount": _money(amount),
+                }
+            }
+        )
 
 
 def household_status_on(household: Household, day: date) -> str:
@@ -201,7 +230,7 @@ def receipt_record(
     document_number = (document_number or "").strip()
     if not document_number:
         raise ValidationError({"document_number": _("请填写拨款文号（如：桂财行〔2018〕72号）。")})
-    if year is None or not 1990 <= int(year) <= received_on.year + 1:
+    if year is None or not FIRST_YEAR <= int(year) <= received_on.year + 1:
         raise ValidationError({"year": _("资金年度应在1990年至到账次年之间。")})
     _check_open_year(organisation, received_on, field="received_on")
     _lock_account(organisation, source)
@@ -254,6 +283,9 @@ def refund_record(
         raise _available_error(
             source=source, balance=balance, committed=committed, amount=amount, action=_("退回")
         )
+    _check_covered(
+        organisation=organisation, source=source, amount=amount, day=refunded_on, action=_("退回")
+    )
     refund = Refund.objects.create(
         organisation=organisation,
         source=source,
@@ -307,6 +339,13 @@ def entry_reverse(
                 amount=-amount,
                 action=_("冲销"),
             )
+        _check_covered(
+            organisation=entry.organisation,
+            source=entry.source,
+            amount=-amount,
+            day=entry_date,
+            action=_("冲销"),
+        )
     request = None
     if entry.kind == EntryKind.PAYMENT:
         request = AssistanceRequest.objects.select_for_update(of=("self",)).get(pk=entry.request_id)
@@ -337,11 +376,9 @@ def entry_reverse(
     return reversal
 
 
-@transaction.atomic
-def year_close(*, user, organisation: Organisation, year: int, note: str = "") -> ClosedYear:
-    """Close a year after the annual report: no entry dated in it, here and below."""
-    _require(user, "funds.add_closedyear", organisation)
-    if year is None or not 1990 <= int(year) <= timezone.localdate().year:
+def check_year_closable(*, organisation: Organisation, year: int | None) -> int:
+    """A year from 1990 to this one, not yet closed by this organisation or one above it."""
+    if year is None or not FIRST_YEAR <= int(year) <= timezone.localdate().year:
         raise ValidationError({"year": _("只能结账今年及以前的年度。")})
     closed = closed_year_of(organisation, date(int(year), 1, 1))
     if closed is not None:
@@ -351,8 +388,16 @@ def year_close(*, user, organisation: Organisation, year: int, note: str = "") -
                 % {"year": int(year), "org": closed.organisation.name}
             }
         )
+    return int(year)
+
+
+@transaction.atomic
+def year_close(*, user, organisation: Organisation, year: int, note: str = "") -> ClosedYear:
+    """Close a year after the annual report: no entry dated in it, here and below."""
+    _require(user, "funds.add_closedyear", organisation)
+    year = check_year_closable(organisation=organisation, year=year)
     return ClosedYear.objects.create(
-        organisation=organisation, year=int(year), note=(note or "").strip(), closed_by=user
+        organisation=organisation, year=year, note=(note or "").strip(), closed_by=user
     )
 
 
@@ -402,6 +447,9 @@ def request_create(
     if errors:
         raise ValidationError(errors)
     _check_supported_on(household, requested_on, field="requested_on", action=_("申请帮扶"))
+    check_tier(
+        household=household, assistance_type=assistance_type, tier=tier, year=requested_on.year
+    )
     check = check_request(
         household=household,
         assistance_type=assistance_type,
@@ -409,7 +457,6 @@ def request_create(
         amount=amount,
         year=requested_on.year,
         out_of_pocket=out_of_pocket,
-        beneficiary=beneficiary,
     )
     standard = check.standard
     if standard is not None and standard.cap_out_of_pocket and out_of_pocket is None:
@@ -454,6 +501,19 @@ def request_create(
     return request
 
 
+def _check_decider(user, request: AssistanceRequest) -> int:
+    """Who may decide a request now, approving or rejecting alike: not its requester, not the
+    approver of its first level, and at level 2 whoever the standard names. Returns the level."""
+    if request.requested_by_id == user.pk:
+        raise ValidationError(_("不能审批自己提出的申请。"))
+    approved = list(request.approvals.filter(decision=Approval.Decision.APPROVE))
+    if any(a.approver_id == user.pk for a in approved):
+        raise ValidationError(_("您已审批过该申请，第二级审批须由另一名审批人进行。"))
+    level = len(approved) + 1
+    _check_approver_level(user, request, level)
+    return level
+
+
 def _check_approver_level(user, request: AssistanceRequest, level: int) -> None:
     """Level 2 is given by whoever the standard names: another supervisor, the upper-level
     union, or the province/region."""
@@ -487,13 +547,7 @@ def request_approve(
         raise ValidationError(
             _("该申请当前状态为“%(state)s”，不能审批。") % {"state": request.get_state_display()}
         )
-    if request.requested_by_id == user.pk:
-        raise ValidationError(_("不能审批自己提出的申请。"))
-    approved = list(request.approvals.filter(decision=Approval.Decision.APPROVE))
-    if any(a.approver_id == user.pk for a in approved):
-        raise ValidationError(_("您已审批过该申请，第二级审批须由另一名审批人进行。"))
-    level = len(approved) + 1
-    _check_approver_level(user, request, level)
+    level = _check_decider(user, request)
     household = request.household
     if household.status not in SUPPORTED_STATUSES:
         raise ValidationError(
@@ -508,7 +562,6 @@ def request_approve(
         amount=request.amount,
         year=request.year,
         out_of_pocket=request.out_of_pocket,
-        beneficiary=request.beneficiary,
         exclude_pk=request.pk,
     )
     if check.violations and not override:
@@ -545,19 +598,22 @@ def request_approve(
 
 @transaction.atomic
 def request_reject(*, user, request: AssistanceRequest, reason: str) -> AssistanceRequest:
-    """不批准, with a reason; not by the requester."""
+    """不批准, with a reason, by whoever may approve at that level (not the requester, not the
+    first-level approver, the organisation the standard names for level 2)."""
     _require(user, "funds.approve_assistancerequest", request.organisation)
-    request = AssistanceRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
+    request = (
+        AssistanceRequest.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=request.pk)
+    )
     if request.state != RequestState.REQUESTED:
         raise ValidationError(
             _("该申请当前状态为“%(state)s”，不能审批。") % {"state": request.get_state_display()}
         )
-    if request.requested_by_id == user.pk:
-        raise ValidationError(_("不能审批自己提出的申请。"))
+    level = _check_decider(user, request)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("不批准须填写理由。")})
-    level = request.approvals.filter(decision=Approval.Decision.APPROVE).count() + 1
     Approval.objects.create(
         request=request,
         level=level,
@@ -662,6 +718,14 @@ def payment_mark_paid(
     paid_on = _check_date(paid_on, field="paid_on")
     if paid_on < request.requested_on:
         raise ValidationError({"paid_on": _("发放日期不能早于申请日期。")})
+    approved_on = timezone.localdate(request.decided_at) if request.decided_at else None
+    if approved_on is not None and paid_on < approved_on:
+        raise ValidationError(
+            {
+                "paid_on": _("发放日期不能早于审批日期 %(date)s。")
+                % {"date": approved_on.isoformat()}
+            }
+        )
     bank_reference = (bank_reference or "").strip() or (line.reference if line else "")
     if not bank_reference:
         raise ValidationError({"bank_reference": _("请填写银行流水号。")})
@@ -682,6 +746,13 @@ def payment_mark_paid(
                 "amount": _money(request.amount),
             }
         )
+    _check_covered(
+        organisation=request.organisation,
+        source=request.source,
+        amount=request.amount,
+        day=paid_on,
+        action=_("发放"),
+    )
     entry = _write_entry(
         organisation=request.organisation,
         source=request.source,

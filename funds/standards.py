@@ -1,13 +1,14 @@
 """The assistance standards applied to a request (DOMAIN.md "Assistance"): the cap per payment,
 the annual cap in months of the dibao line (12 for deep hardship, 8 for relative), the
-out-of-pocket limit of medical aid, the number of times per year, and "one project per
-household per year". Breaking a cap or a frequency is a violation that names its rule (a
-supervisor may override it with a reason); the one-project rule warns or blocks as configured.
-"""
+out-of-pocket limit of medical aid, the number of times per year (per household and type, over
+the tiers the standard governs), and "one project per household per year". Breaking a cap or a
+frequency is a violation that names its rule (a supervisor may override it with a reason); the
+one-project rule warns or blocks as configured."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,47 @@ def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
+def tier_choices(organisation) -> list:
+    """The tier choices of a request form: the general tier, then under each type the tiers that
+    the standards of the organisation or one above it (any year) define for that type."""
+    rows = (
+        AssistanceStandard.objects.filter(organisation__in=organisation.ancestors_and_self)
+        .exclude(tier=Tier.GENERAL)
+        .values_list("assistance_type__sort", "assistance_type__name", "tier")
+        .distinct()
+    )
+    groups: dict[str, list[str]] = {}
+    for _sort, name, tier in sorted(rows, key=lambda row: (row[0], row[1])):
+        groups.setdefault(name, []).append(tier)
+    return [
+        (Tier.GENERAL, Tier.GENERAL.label),
+        *(
+            (name, [(tier, Tier(tier).label) for tier in Tier.values if tier in tiers])
+            for name, tiers in groups.items()
+        ),
+    ]
+
+
+def check_tier(*, household, assistance_type, tier: str, year: int) -> None:
+    """A request names a tier its type has a standard of its own for (the general tier where the
+    type has a general standard): 送温暖 has no 大学 tier, 助学 may have only school stages. A
+    type without any standard that year takes any tier (there is nothing to apply)."""
+    by_tier = AssistanceStandard.objects.by_tier(
+        organisation=household.organisation, year=year, assistance_type=assistance_type
+    )
+    offered = [name for name, standard in by_tier.items() if standard.tier == name]
+    if by_tier and tier not in offered:
+        raise ValidationError(
+            {
+                "tier": _("%(type)s可选的细分标准：%(tiers)s。")
+                % {
+                    "type": assistance_type.name,
+                    "tiers": "、".join(str(Tier(name).label) for name in offered),
+                }
+            }
+        )
+
+
 def check_request(
     *,
     household,
@@ -41,18 +83,15 @@ def check_request(
     amount: Decimal,
     year: int,
     out_of_pocket: Decimal | None = None,
-    beneficiary=None,
     exclude_pk: int | None = None,
 ) -> RuleCheck:
     """The standard for the household's organisation, year, type and tier, and every rule the
     request would break. Requests of the year still active (requested, approved, paid, failed)
     count; rejected and cancelled ones do not."""
-    standard = AssistanceStandard.objects.for_request(
-        organisation=household.organisation,
-        year=year,
-        assistance_type=assistance_type,
-        tier=tier,
+    by_tier = AssistanceStandard.objects.by_tier(
+        organisation=household.organisation, year=year, assistance_type=assistance_type
     )
+    standard = by_tier.get(tier)
     check = RuleCheck(standard=standard)
     if standard is None:
         return check
@@ -104,10 +143,10 @@ def check_request(
                     }
                 )
     if standard.times_per_year is not None:
-        counted = same_type.filter(tier=tier)
-        if beneficiary is not None:
-            counted = counted.filter(beneficiary=beneficiary)
-        times = counted.count()
+        # Per household and type, whichever member benefits: the standard has no per-person
+        # scope. A tier's own standard counts that tier; the general one every tier it governs.
+        governed = [name for name, row in by_tier.items() if row.pk == standard.pk]
+        times = same_type.filter(tier__in=governed).count()
         if times >= standard.times_per_year:
             check.violations.append(
                 _("超出标准：%(type)s每年最多 %(limit)d 次（%(source)s），本年已有 %(times)d 次。")

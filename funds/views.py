@@ -119,6 +119,13 @@ class HouseholdPickView(PermissionRequiredMixin, TemplateView):
         return super().get_context_data(form=form, households=households, **kwargs)
 
 
+def typed_year(text: str) -> int | None:
+    """The year of "2026" or "2026-05-01" as typed, if it starts with four ASCII digits (not
+    "²026": str.isdigit() accepts superscripts that int() refuses)."""
+    head = (text or "")[:4]
+    return int(head) if len(head) == 4 and head.isascii() and head.isdecimal() else None
+
+
 class HouseholdMixin:
     def get_household(self) -> Household:
         if not hasattr(self, "_household"):
@@ -138,11 +145,11 @@ class HouseholdYearView(PermissionRequiredMixin, HouseholdMixin, TemplateView):
     template_name = "funds/_household_year.html"
 
     def get_context_data(self, **kwargs):
-        year = self.request.GET.get("year", "")
-        requested_on = self.request.GET.get("requested_on", "")
-        if requested_on[:4].isdigit():
-            year = requested_on[:4]
-        year = int(year) if year.isdigit() else timezone.localdate().year
+        year = (
+            typed_year(self.request.GET.get("requested_on", ""))
+            or typed_year(self.request.GET.get("year", ""))
+            or timezone.localdate().year
+        )
         return super().get_context_data(
             household=self.get_household(),
             assistance=selectors.household_assistance(household=self.get_household(), year=year),
@@ -162,8 +169,8 @@ class RequestCreateView(PermissionRequiredMixin, HouseholdMixin, FormView):
         household = self.get_household()
         form = kwargs.setdefault("form", self.get_form())
         year = timezone.localdate().year
-        if form.is_bound and form.data.get("requested_on", "")[:4].isdigit():
-            year = int(form.data["requested_on"][:4])
+        if form.is_bound:
+            year = typed_year(form.data.get("requested_on", "")) or year
         return super().get_context_data(
             household=household,
             assistance=selectors.household_assistance(household=household, year=year),
@@ -235,7 +242,8 @@ class RequestDetailView(RequestMixin, DetailView):
             repayments=req.repayments.order_by("repaid_on", "id"),
             pending_line=pending_line,
             can_decide=state == RequestState.REQUESTED
-            and user.has_perm("funds.approve_assistancerequest"),
+            and user.has_perm("funds.approve_assistancerequest")
+            and selectors.awaiting_approval(user=user).filter(pk=req.pk).exists(),
             can_cancel=can_change
             and state in (RequestState.REQUESTED, RequestState.APPROVED, RequestState.FAILED)
             and pending_line is None,

@@ -1,14 +1,21 @@
 """Fixtures for the funds tests: reference rows, files on file since a given date, money in an
 account, and requests walked to approved or paid through the real services."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from funds import services
-from funds.models import AssistanceStandard, AssistanceType, FundSource
+from funds.models import (
+    Approval,
+    AssistanceRequest,
+    AssistanceStandard,
+    AssistanceType,
+    FundSource,
+)
 from households import services as household_services
 from households.models import Category, Cause, Household
 from households.services import MemberData
@@ -155,9 +162,21 @@ def ask(users, types, sources):
 
 @pytest.fixture
 def approve(users):
-    def _approve(request, *, by=None, **extra):
+    """approve(request) approves as the county's supervisor. The approval is dated `on` (by
+    default the request's date), as when a paper history is entered: a payment may not be
+    dated before the approval of its request."""
+
+    def _approve(request, *, by=None, on=None, **extra):
         by = by or f"supervisor_{request.organisation.code}"
-        return services.request_approve(user=users[by], request=request, **extra)
+        request = services.request_approve(user=users[by], request=request, **extra)
+        day = on or request.requested_on
+        if day != timezone.localdate():
+            moment = timezone.make_aware(datetime.combine(day, time(12)))
+            Approval.objects.filter(request=request, approver=users[by]).update(decided_at=moment)
+            if request.decided_at is not None:
+                AssistanceRequest.objects.filter(pk=request.pk).update(decided_at=moment)
+                request.decided_at = moment
+        return request
 
     return _approve
 

@@ -100,3 +100,31 @@ def test_approvals_payments_and_a_refund_racing_never_overdraw(
     approvals = outcomes[4:12].count("ok")
     assert approvals == (3 if refunded else 6), outcomes
     assert balance == D("6000.00") - (D("3000.00") if refunded else 0)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_back_dated_refunds_racing_never_overdraw_their_date(receive, users, orgs, sources):
+    """Each refund alone fits on 1 February, and today's balance covers both: only the balance
+    of that date, read under the account's lock, lets one of them through."""
+    receive("1000.00", on=date(2019, 1, 2))
+    receive("1000.00", on=date(2019, 6, 1), document_number="桂财行〔2019〕2号")
+    finance = users["finance_450102"]
+    jobs = [
+        lambda n=n: services.refund_record(
+            user=finance,
+            organisation=orgs["450102"],
+            source=sources["central"],
+            amount=D("600.00"),
+            refunded_on=date(2019, 2, 1),
+            document_number=f"桂财行〔2019〕{n}号",
+        )
+        for n in (10, 11, 12, 13)
+    ]
+    outcomes = run_at_once(jobs)
+    assert outcomes.count("ok") == 1, outcomes
+    assert all(o == "ok" or "在 2019-02-01 的余额为 400.00 元" in o for o in outcomes), outcomes
+    lowest, _day = selectors.lowest_balance_from(
+        organisation=orgs["450102"], source=sources["central"], day=date(2019, 1, 2)
+    )
+    assert lowest == D("400.00")

@@ -9,7 +9,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from funds import demo, services, work
-from funds.models import AssistanceStandard
+from funds.models import AssistanceRequest, AssistanceStandard, RequestState
 from funds.timeline import timeline_entries
 
 D = Decimal
@@ -90,10 +90,12 @@ def test_demo_standards_are_idempotent(orgs):
 
 
 def test_demo_records_go_through_the_services(filed, orgs, users):
-    household = filed()
+    households = [filed(worker_name=name) for name in ("张小明", "王大力", "刘芳芳", "陈小红")]
     out = StringIO()
     demo.seed_reference(orgs=orgs, stdout=out)
     demo.seed_records(orgs=orgs, households=1, seed=1, stdout=out)
-    assert household.assistance_requests.count() == 1
+    assert "skipped" not in out.getvalue()
+    assert all(household.assistance_requests.count() == 1 for household in households)
+    assert AssistanceRequest.objects.filter(state=RequestState.PAID).exists()
     demo.seed_records(orgs=orgs, households=1, seed=1, stdout=out)
     assert "already exist" in out.getvalue()

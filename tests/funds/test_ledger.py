@@ -206,6 +206,55 @@ def test_a_refund_may_not_take_committed_money(receive, filed, ask, approve, use
     refund(users, orgs, sources, "200.00", source="central")
 
 
+def test_a_back_dated_refund_may_not_overdraw_its_own_date(receive, users, orgs, sources):
+    """1,000 received in December cannot have been refunded in June of the year before: the
+    statement of that year would close at −1,000."""
+    receive("1000.00", source="donation", on=date(2018, 12, 1), document_number="捐〔2018〕1号")
+    error = refuse(
+        lambda: refund(users, orgs, sources, "1000.00", source="donation", on=date(2017, 6, 1)),
+        "社会捐助在 2017-06-01 的余额为 0.00 元，不足以退回 1,000.00 元",
+        "amount",
+    )
+    assert set(error.message_dict) == {"amount"}
+    refund(users, orgs, sources, "1000.00", source="donation", on=date(2018, 12, 1))
+    statement = selectors.fund_statement(
+        organisations=orgs["450102"].__class__.objects.filter(pk=orgs["450102"].pk), year=2018
+    )
+    assert statement["totals"]["closing"] == D("0.00")
+
+
+def test_a_back_dated_refund_may_not_overdraw_a_later_date(
+    receive, filed, ask, approve, pay, users, orgs, sources
+):
+    """Enough money on the refund's date, but a payment after it would then have had none."""
+    receive("1000.00", on=date(2017, 1, 5))
+    pay(approve(ask(filed(), "800.00", on=date(2017, 3, 1))), on=date(2017, 3, 1))
+    receive("1000.00", on=date(2017, 6, 1), document_number="桂财行〔2017〕9号")
+    assert selectors.balance(organisation=orgs["450102"], source=sources["central"]) == D("1200.00")
+    refuse(
+        lambda: refund(users, orgs, sources, "1000.00", source="central", on=date(2017, 2, 1)),
+        "在 2017-03-01 的余额为 200.00 元",
+        "amount",
+    )
+    refund(users, orgs, sources, "200.00", source="central", on=date(2017, 2, 1))
+    refuse(
+        lambda: refund(users, orgs, sources, "0.01", source="central", on=date(2017, 2, 1)),
+        "在 2017-03-01 的余额为 0.00 元",
+        "amount",
+    )
+    refund(users, orgs, sources, "1000.00", source="central", on=date(2017, 6, 1))
+
+
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(1989, 12, 31)])
+def test_money_dated_before_1990_is_refused(receive, users, orgs, sources, day):
+    receive("1000.00", source="donation", on=date(2018, 12, 1), document_number="捐〔2018〕1号")
+    refuse(
+        lambda: refund(users, orgs, sources, "1.00", source="donation", on=day),
+        "日期不能早于1990年1月1日",
+        "refunded_on",
+    )
+
+
 def test_refund_without_document_number_is_refused(receive, users, orgs, sources):
     receive("100.00")
     refuse(
@@ -276,6 +325,25 @@ def test_reversing_a_receipt_cannot_take_money_already_spent(
         "可用余额不足",
         "amount",
     )
+
+
+def test_reversing_a_receipt_may_not_overdraw_a_date_after_the_reversal(
+    receive, filed, ask, approve, pay, users, orgs, sources
+):
+    first = receive("1000.00", on=date(2017, 1, 5)).entries.get()
+    pay(approve(ask(filed(), "1000.00", on=date(2017, 2, 1))), on=date(2017, 2, 1))
+    receive("1000.00", on=date(2017, 6, 1), document_number="桂财行〔2017〕9号")
+    refuse(
+        lambda: services.entry_reverse(
+            user=users["finance_450102"], entry=first, reason="录错", entry_date=date(2017, 1, 20)
+        ),
+        "在 2017-02-01 的余额为 0.00 元",
+        "amount",
+    )
+    services.entry_reverse(
+        user=users["finance_450102"], entry=first, reason="录错", entry_date=date(2017, 6, 1)
+    )
+    assert selectors.balance(organisation=orgs["450102"], source=sources["central"]) == D("0.00")
 
 
 def test_reversing_a_payment_returns_the_money_and_the_request_waits_again(

@@ -120,6 +120,27 @@ def test_payment_date_and_reference_rules(approved, pay, users):
     refuse(lambda: pay(request, reference=" "), "银行流水号", "bank_reference")
 
 
+def test_a_payment_is_not_dated_before_its_approval(filed, receive, ask, approve, pay):
+    receive("1000.00", on=date(2019, 1, 2))
+    request = approve(ask(filed(), "500.00", on=date(2019, 3, 1)), on=date(2019, 6, 1))
+    refuse(lambda: pay(request, on=date(2019, 5, 31)), "不能早于审批日期 2019-06-01", "paid_on")
+    pay(request, on=date(2019, 6, 1))
+    assert request.state == RequestState.PAID
+
+
+def test_a_back_dated_payment_may_not_overdraw_its_source(filed, receive, ask, approve, pay):
+    """Approved in March, but the money only arrived in December: it cannot be paid in March."""
+    receive("500.00", on=date(2019, 12, 5))
+    request = approve(ask(filed(), "500.00", on=date(2019, 3, 1)))
+    refuse(
+        lambda: pay(request, on=date(2019, 3, 2)),
+        "中央财政在 2019-03-02 的余额为 0.00 元，不足以发放 500.00 元",
+        "amount",
+    )
+    pay(request, on=date(2019, 12, 5))
+    assert request.state == RequestState.PAID
+
+
 def test_failed_payment_goes_back_to_the_clerk(approved, users, pay, orgs, sources):
     request = approved[0]
     services.payment_mark_failed(user=users["finance_450102"], request=request, reason="户名不符")

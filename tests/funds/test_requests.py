@@ -164,6 +164,47 @@ def test_a_tier_has_its_own_standard(household, ask, standard):
     refuse(lambda: ask(household, "2000.01", kind="medical"), "每次最高 2,000.00 元")
 
 
+def test_the_frequency_is_per_household_whatever_the_tier_or_member(household, ask, standard):
+    """送温暖 once a year: another tier or one member of the household is not a way round it."""
+    standard("festival", year=YEAR, amount_cap=D("1000.00"), times_per_year=1)
+    ask(household, "1000.00", kind="festival")
+    refuse(lambda: ask(household, "1000.00", kind="festival"), "最多 1 次")
+    refuse(
+        lambda: ask(household, "1000.00", kind="festival", tier=Tier.COLLEGE),
+        "送温暖可选的细分标准：一般。",
+        "tier",
+    )
+    member = household.members.get(relation="spouse")
+    refuse(lambda: ask(household, "1000.00", kind="festival", beneficiary=member), "最多 1 次")
+
+
+def test_each_tier_standard_counts_its_own_requests(household, ask, standard):
+    standard("medical", year=YEAR, amount_cap=D("2000.00"), times_per_year=1)
+    standard("medical", year=YEAR, tier=Tier.TERMINAL, amount_cap=D("5000.00"), times_per_year=1)
+    ask(household, "2000.00", kind="medical")
+    ask(household, "5000.00", kind="medical", tier=Tier.TERMINAL)
+    refuse(lambda: ask(household, "2000.00", kind="medical"), "最多 1 次")
+    refuse(
+        lambda: ask(household, "2000.00", kind="medical", tier=Tier.SERIOUS_ILLNESS),
+        "医疗救助可选的细分标准：一般、癌症或重病绝症。",
+        "tier",
+    )
+
+
+def test_schooling_aid_needs_a_school_stage_that_has_a_standard(household, ask, standard):
+    standard("schooling", year=YEAR, tier=Tier.SENIOR, amount_cap=D("3000.00"), times_per_year=1)
+    standard("schooling", year=YEAR, tier=Tier.COLLEGE, amount_cap=D("5000.00"), times_per_year=1)
+    refuse(
+        lambda: ask(household, "3000.00", kind="schooling"),
+        "助学可选的细分标准：高中、中职、大学（专科、本科）。",
+        "tier",
+    )
+    request = ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE)
+    assert request.standard.tier == Tier.COLLEGE
+    # a type without any standard that year takes any tier and is checked against none
+    assert ask(household, "100.00", kind="other", tier=Tier.COLLEGE).standard is None
+
+
 def test_a_county_standard_overrides_the_region(household, ask, standard):
     standard("living", year=YEAR, amount_cap=D("500.00"))
     standard("living", year=YEAR, org="450102", amount_cap=D("800.00"))
@@ -289,6 +330,54 @@ def test_second_approval_by_the_upper_level_union(household, ask, approve, stand
     approve(request, by="supervisor_450100")
     request.refresh_from_db()
     assert request.state == RequestState.APPROVED
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_the_second_level_is_decided_by_the_upper_union_only(
+    household, ask, approve, standard, add_user, users, decision
+):
+    """Rejecting at a level obeys the same rules as approving at it."""
+    standard("living", year=YEAR, second_approval_above=D("1000.00"), second_approver="parent")
+    add_user("supervisor2_450102", "450102", "supervisor")
+    add_user("supervisor_450100", "450100", "supervisor")
+    request = approve(ask(household, "2000.00", kind="living"))
+
+    def decide(username):
+        user = users[username]
+        if decision == "approve":
+            return services.request_approve(user=user, request=request)
+        return services.request_reject(user=user, request=request, reason="不符合条件")
+
+    refuse(lambda: decide("supervisor_450102"), "另一名审批人")
+    refuse(lambda: decide("supervisor2_450102"), "上级工会的审批人")
+    decide("supervisor_450100")
+    request.refresh_from_db()
+    assert request.state == (
+        RequestState.APPROVED if decision == "approve" else RequestState.REJECTED
+    )
+    assert request.approvals.get(level=2).approver == users["supervisor_450100"]
+
+
+def test_a_rejection_at_the_second_level_by_the_region_only(
+    household, ask, approve, standard, add_user, users
+):
+    standard("medical", year=YEAR, second_approval_above=D("10000.00"), second_approver="region")
+    add_user("supervisor_450000", "450000", "supervisor")
+    request = approve(ask(household, "20000.00", kind="medical"))
+    refuse(
+        lambda: services.request_reject(
+            user=users["supervisor_450102"], request=request, reason="x"
+        ),
+        "另一名审批人",
+    )
+    add_user("supervisor2_450102", "450102", "supervisor")
+    refuse(
+        lambda: services.request_reject(
+            user=users["supervisor2_450102"], request=request, reason="x"
+        ),
+        "省/自治区总工会的审批人",
+    )
+    services.request_reject(user=users["supervisor_450000"], request=request, reason="x")
 
 
 def test_approval_commits_money_and_never_beyond_the_balance(

@@ -14,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 from funds import services
 from funds.models import (
     AssistanceRequest,
+    ClosedYear,
     LedgerEntry,
     PaymentBatch,
     Receipt,
@@ -206,6 +207,21 @@ def test_clerk_requests_and_sees_the_year_first(world, client, login, standard):
     assert "2017年已享受的帮扶" in fragment.content.decode()
 
 
+def test_the_form_offers_each_type_the_tiers_its_standards_define(world, client, login, standard):
+    standard("schooling", year=YEAR, tier="senior", amount_cap=D("3000.00"))
+    standard("schooling", year=YEAR, tier="college", amount_cap=D("5000.00"))
+    standard("medical", year=YEAR - 1, tier="terminal", amount_cap=D("5000.00"))
+    login("clerk_450102")
+    response = client.get(reverse("funds:request_create", args=[world["household"].pk]))
+    choices = response.context["form"].fields["tier"].choices
+    assert choices == [
+        ("general", "一般"),
+        ("医疗救助", [("terminal", "癌症或重病绝症")]),
+        ("助学", [("senior", "高中、中职"), ("college", "大学（专科、本科）")]),
+    ]
+    assert '<optgroup label="助学">' in response.content.decode()
+
+
 def test_supervisor_decides_on_the_staff_page(world, client, login):
     login("supervisor_450102")
     url = reverse("funds:request_decide", args=[world["new"].pk])
@@ -215,6 +231,50 @@ def test_supervisor_decides_on_the_staff_page(world, client, login):
     assert response.status_code == 302
     world["new"].refresh_from_db()
     assert world["new"].state == RequestState.APPROVED
+
+
+def test_only_who_may_decide_sees_the_button_and_may_reject(
+    world, client, login, ask, approve, standard, add_user
+):
+    """A level-2 decision reserved for the upper-level union: the county supervisor who gave
+    level 1 neither sees the button nor rejects by posting the form."""
+    standard("living", year=YEAR, second_approval_above=D("1000.00"), second_approver="parent")
+    add_user("supervisor_450100", "450100", "supervisor")
+    request = approve(ask(world["household"], "2000.00", kind="living"))
+    detail = reverse("funds:request_detail", args=[request.pk])
+    decide = reverse("funds:request_decide", args=[request.pk])
+    login("supervisor_450102")
+    assert decide not in client.get(detail).content.decode()
+    response = client.post(decide, {"decision": "reject", "reason": "不同意"})
+    assert response.status_code == 200
+    assert "另一名审批人" in response.content.decode()
+    request.refresh_from_db()
+    assert request.state == RequestState.REQUESTED
+    login("supervisor_450100")
+    assert decide in client.get(detail).content.decode()
+    assert client.post(decide, {"decision": "reject", "reason": "不同意"}).status_code == 302
+    request.refresh_from_db()
+    assert request.state == RequestState.REJECTED
+
+
+@pytest.mark.parametrize("typed", ["²", "²026-01-01", "99999", "abcd"])
+def test_odd_digits_in_the_year_are_not_a_server_error(world, client, login, typed):
+    household = world["household"]
+    login("clerk_450102")
+    url = reverse("funds:household_year", args=[household.pk])
+    for params in ({"year": typed}, {"requested_on": typed}):
+        assert client.get(url, params).status_code == 200
+    form = {
+        "assistance_type": world["new"].assistance_type.pk,
+        "tier": "general",
+        "source": world["new"].source.pk,
+        "amount": "100.00",
+        "requested_on": typed,
+        "reason": "生活困难",
+    }
+    response = client.post(reverse("funds:request_create", args=[household.pk]), form)
+    assert response.status_code == 200
+    assert response.context["form"].errors["requested_on"]
 
 
 def test_finance_records_receipt_and_refund(world, client, login, orgs, sources):
@@ -259,6 +319,28 @@ def test_finance_reverses_an_entry(world, client, login):
     response = client.post(url, {"entry_date": TODAY.isoformat(), "reason": "重复登记"})
     assert "可用余额不足" in response.content.decode()  # the money is spent and committed
     assert LedgerEntry.objects.filter(reverses__isnull=False).count() == 0
+
+
+@pytest.mark.parametrize("name", ["funds:receipt_list", "funds:refund_list"])
+def test_a_reversed_record_shows_no_reverse_button(world, client, login, users, orgs, name):
+    finance, source = users["finance_450102"], world["paid"].source
+    common = {"user": finance, "organisation": orgs["450102"], "source": source}
+    if name == "funds:receipt_list":
+        record = services.receipt_record(
+            **common, year=YEAR, amount=D("100.00"), received_on=TODAY, document_number="捐1号"
+        )
+    else:
+        record = services.refund_record(
+            **common, amount=D("100.00"), refunded_on=TODAY, document_number="桂财行〔2026〕72号"
+        )
+    entry = record.entries.get()
+    url = reverse("funds:entry_reverse", args=[entry.pk])
+    login("finance_450102")
+    assert url in client.get(reverse(name)).content.decode()
+    services.entry_reverse(user=finance, entry=entry, reason="重复登记")
+    text = client.get(reverse(name)).content.decode()
+    assert "已冲销" in text
+    assert url not in text
 
 
 def test_batch_download_is_logged_and_the_return_imported(world, client, login):
@@ -456,3 +538,18 @@ def test_admin_history_is_scoped(world, client, login):
     assert client.get(url).status_code == 200
     login("supervisor_450103")
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("year", "message"), [(10000, "只能结账今年及以前的年度"), (0, "只能结账今年及以前的年度")]
+)
+def test_admin_refuses_a_year_out_of_range_without_a_server_error(
+    world, client, login, orgs, year, message
+):
+    login("admin_450102")
+    response = client.post(
+        reverse("admin:funds_closedyear_add"), {"organisation": orgs["450102"].pk, "year": year}
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ClosedYear.objects.exists()
