@@ -263,6 +263,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=600 * 1024 * 1024)
 IMPORT_MAX_ZIP_ENTRIES = env.int("IMPORT_MAX_ZIP_ENTRIES", default=500)
+# A job whose worker has reported nothing for this long may be run again (imports.tasks).
+IMPORT_STALL_MINUTES = env.int("IMPORT_STALL_MINUTES", default=15)
 
 # Field history is shown, never reverted: a change is a new, recorded change.
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -135,9 +135,12 @@ REASON_LABELS = {
     "提供虚假信息": DeregistrationReason.FALSE_INFORMATION.value,
 }
 REASON_OF = {code: label for label, code in list(REASON_LABELS.items())[:5]}
-RELATION_LABELS = {str(label): code for code, label in Member.Relation.choices}
-HEALTH_LABELS = {str(label): code for code, label in Member.Health.choices}
-EMPLOYMENT_LABELS = {str(label): code for code, label in Member.Employment.choices}
+# The workbook's words are Chinese whatever the language of the request that first imports this
+# module (the choices' labels are lazy translations).
+with translation.override("zh-hans"):
+    RELATION_LABELS = {str(label): code for code, label in Member.Relation.choices}
+    HEALTH_LABELS = {str(label): code for code, label in Member.Health.choices}
+    EMPLOYMENT_LABELS = {str(label): code for code, label in Member.Employment.choices}
 HEALTHY, EMPLOYED = Member.Health.HEALTHY.value, Member.Employment.EMPLOYED.value
 UNDER_REVIEW = (Status.DRAFT, Status.APPLIED, Status.REVIEWED, Status.NOTICE)
 
@@ -155,6 +158,10 @@ def workbook_spec() -> WorkbookSpec:
         notes=[
             _("households 工作表每行一户档案，members 工作表每行一名家庭成员，用档案编号对应。"),
             _("按档案编号匹配系统中的档案：内容相同的行跳过，有变化的更新并保留修改记录。"),
+            _(
+                "更新已有档案时，members 工作表应列出该户全部成员：未列出的成员将被删除"
+                "（删除也留有记录）。建议先导出档案，在导出的文件上修改。"
+            ),
             _("解困、脱困、注销的档案填写相应日期，系统按这些日期生成历史记录，计入当年的统计。"),
             _("身份证号、银行账号请以文本格式填写；金额以元为单位，最多两位小数。"),
             _("有任何一行出错时，整个文件都不会导入；请按错误提示修改后重新上传。"),
@@ -249,6 +256,7 @@ class FileInfo:
     # A matched file's recorded state (compare_existing), and what an update appends.
     existing_state: dict | None = None
     existing_print: int = 0
+    existing_members: int = 0  # recorded members other than the worker
     existing_self: tuple | None = None
     existing_relieved: dt.date | None = None
     new_steps: list | None = None
@@ -367,6 +375,18 @@ def _identifier_text(value) -> str:
     return "".join(cells.text(value, 60).split())
 
 
+def _refuse_masked(number: str) -> None:
+    """A masked export (450102********1234) cannot come back: say so rather than "not 18
+    digits" on every row."""
+    if "*" in number:
+        raise ValidationError(
+            _(
+                "号码已打码（含 *）。打码的导出不能再导入：请用可查看完整号码的账号导出完整号码，"
+                "或填写完整号码。"
+            )
+        )
+
+
 class HouseholdImporter:
     kind = "households"
     sheets = {HOUSEHOLDS: HOUSEHOLD_HEADERS, MEMBERS: MEMBER_HEADERS}
@@ -430,8 +450,8 @@ class _Run:
         self.errors.append(RowError(sheet=sheet, row=row, column=column, message=str(message)))
 
     def tick(self, rows: int = 1) -> None:
-        self.done += rows
-        if self.progress is not None and self.done % 500 == 0:
+        before, self.done = self.done, self.done + rows
+        if self.progress is not None and before // 500 != self.done // 500:
             self.progress(self.done // self.scale, 0)
 
     # --- the run -----------------------------------------------------------------------
@@ -579,10 +599,13 @@ class _Run:
         )
 
     def _id_number(self, value) -> str:
-        return idnumbers.validate_id_number(_identifier_text(value), today=self.today)
+        text = _identifier_text(value)
+        _refuse_masked(text)
+        return idnumbers.validate_id_number(text, today=self.today)
 
     def _account(self, value) -> str:
         account = _identifier_text(value)
+        _refuse_masked(account)
         if not account.isdigit() or not 8 <= len(account) <= 30:
             raise ValidationError(_("银行账号应为8至30位数字。"))
         return account
@@ -916,6 +939,7 @@ class _Run:
     def _load_existing(self, chunk: dict[str, FileInfo]) -> None:
         pks = {info.existing: number for number, info in chunk.items()}
         prints = dict.fromkeys(pks, 0)
+        counts = dict.fromkeys(pks, 0)
         selves = {}
         for (
             household_id,
@@ -942,11 +966,15 @@ class _Run:
                 prints[household_id]
                 + _fingerprint(relation, name, id_hash, health, employment, cents)
             ) & MASK64
-        relieved_on = dict(
-            Transition.objects.filter(
+            counts[household_id] += 1
+        # The relief of the current filing only: a file reopened after an earlier relief and
+        # exit was relieved in another period.
+        relieved_on = {
+            (household_id, period_id): day
+            for household_id, period_id, day in Transition.objects.filter(
                 household_id__any_of=list(pks), to_status=Status.RELIEVED
-            ).values_list("household_id", "effective_date")
-        )
+            ).values_list("household_id", "period_id", "effective_date")
+        }
         for h in Household.objects.filter(pk__any_of=list(pks)).values(
             "pk",
             "organisation_id",
@@ -962,6 +990,7 @@ class _Run:
             "address",
             "other_monthly_income",
             "status",
+            "current_period_id",
             "current_period__filed_on",
             "current_period__closed_on",
         ):
@@ -969,11 +998,27 @@ class _Run:
             info = chunk[number]
             info.existing_state = h
             info.existing_print = prints[h["pk"]]
+            info.existing_members = counts[h["pk"]]
             info.existing_self = selves.get(h["pk"])
-            info.existing_relieved = relieved_on.get(h["pk"])
+            info.existing_relieved = relieved_on.get((h["pk"], h["current_period_id"]))
 
     def _compare_row(self, row: SpilledHousehold, info: FileInfo) -> None:
         h = info.existing_state
+        if info.existing_members and not info.members and info.size_given is None:
+            # A workbook of households alone (to correct phone numbers, say) must not empty
+            # every family: removing all members takes an explicit 家庭人口 of 1.
+            self.error(
+                HOUSEHOLDS,
+                row.row,
+                HOUSEHOLD_HEADERS[C_SIZE],
+                _(
+                    "档案 %(number)s 在系统中有 %(count)d 名家庭成员，members 工作表中没有本户的"
+                    "行。更新档案时请列出全部成员（可先导出再修改）；确要删除全部成员，请把家庭"
+                    "人口填为 1。"
+                )
+                % {"number": row.file_number, "count": info.existing_members},
+            )
+            return
         same_fields = (
             h["organisation_id"] == row.org_id
             and h["worker_name"] == row.name
@@ -1073,7 +1118,7 @@ class _Run:
                         updates[row.file_number] = row
                 writer.households(new)
                 writer.copier.check()
-                self.tick(len(rows))
+                self.tick(len(rows) - sum(1 for row in rows if row.file_number in updates))
             for rows in self.member_spill.chunks():
                 new = []
                 for row in rows:
@@ -1085,9 +1130,13 @@ class _Run:
                         update_members.setdefault(row.file_number, []).append(row)
                 writer.members(new)
                 writer.copier.check()
-                self.tick(len(rows))
+                self.tick(len(rows) - sum(1 for row in rows if row.file_number in updates))
+        # Updates go through the ORM one file at a time, after the bulk path: their rows count
+        # as done only now, so the bar does not sit at 100 % while they run.
         for file_number, row in updates.items():
-            _update_file(self, row, self.files[file_number], update_members.get(file_number, []))
+            members = update_members.get(file_number, [])
+            _update_file(self, row, self.files[file_number], members)
+            self.tick(1 + len(members))
 
 
 _COUNT = {"create": "created", "update": "updated", "skip": "skipped"}

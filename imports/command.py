@@ -1,5 +1,7 @@
 """What `import_households` and `import_funds` share: FILE.xlsx [--dry-run] [--user USERNAME]."""
 
+import os
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
@@ -22,6 +24,8 @@ class ImportCommand(BaseCommand):
         )
 
     def handle(self, *args, file, dry_run, user, **options):
+        if not os.path.isfile(file):
+            raise CommandError(_("找不到文件“%(path)s”。") % {"path": file})
         actor = self._user(user)
         report = run_import(self.kind, file, user=actor, dry_run=dry_run)
         for line in summary_lines(report):

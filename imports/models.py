@@ -54,6 +54,9 @@ class ImportJob(models.Model):
     file = models.FileField(_("文件"), upload_to=job_path, blank=True)
     original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
     full_identifiers = models.BooleanField(_("导出完整号码"), default=False)
+    # The uploader's interface language: the job's messages are written in it (a worker has no
+    # request to take it from).
+    language = models.CharField(_("语言"), max_length=10, blank=True, editable=False)
     state = models.CharField(
         pgettext_lazy("job", "状态"), max_length=12, choices=State.choices, default=State.QUEUED
     )

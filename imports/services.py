@@ -5,7 +5,7 @@ import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from imports import registry
@@ -58,6 +58,7 @@ def job_upload(*, user, kind: str, upload) -> ImportJob:
         operation=ImportJob.Operation.IMPORT,
         token=secrets.token_hex(16),
         original_name=(upload.name or "")[:200],
+        language=translation.get_language() or "",
     )
     job.file.save("upload.xlsx", upload, save=False)
     job.save()
@@ -99,6 +100,26 @@ def export_start(*, user, kind: str, full: bool) -> ImportJob:
         token=secrets.token_hex(16),
         full_identifiers=full and user.has_perm("households.view_full_identifiers"),
     )
+    _enqueue(job)
+    job.refresh_from_db()
+    return job
+
+
+def job_restart(*, user, job: ImportJob) -> ImportJob:
+    """Run a stalled job again (imports.tasks.is_stalled): a check from the start, a confirmed
+    write as confirmed, an export anew. Only whoever started the job may."""
+    from imports.tasks import is_stalled
+
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.created_by_id != user.pk:
+            raise PermissionDenied(_("只能重新运行自己的任务。"))
+        if not is_stalled(job):
+            raise ValidationError(_("该任务没有中断，不能重新运行。"))
+        S = ImportJob.State
+        job.state = S.CONFIRMED if job.state == S.WRITING else S.QUEUED
+        job.done = 0
+        job.save(update_fields=["state", "done"])
     _enqueue(job)
     job.refresh_from_db()
     return job

@@ -7,12 +7,13 @@ import logging
 import os
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import task
 
 from imports import registry
@@ -47,6 +48,25 @@ class ProgressFile:
         os.replace(temporary, self.path)
 
 
+def last_sign_of_life(job: ImportJob):
+    """When the worker running `job` last reported progress (claiming it counts), or None."""
+    try:
+        return datetime.fromtimestamp(progress_path(job.pk).stat().st_mtime, tz=UTC)
+    except OSError:
+        return None
+
+
+def is_stalled(job: ImportJob) -> bool:
+    """A job a worker took and then stopped reporting on for IMPORT_STALL_MINUTES: the worker
+    was most likely killed (a restart, out of memory). The write ran in one transaction, which
+    the database rolled back when the connection went, so running it again is safe."""
+    if job.state not in (S.CHECKING, S.WRITING, S.EXPORTING):
+        return False
+    seen = last_sign_of_life(job) or job.confirmed_at or job.created_at
+    minutes = getattr(settings, "IMPORT_STALL_MINUTES", 15)
+    return timezone.now() - seen > timedelta(minutes=minutes)
+
+
 def live_progress(job: ImportJob) -> tuple[int, int]:
     try:
         data = json.loads(progress_path(job.pk).read_text())
@@ -63,6 +83,7 @@ def _claim(job_id: int, ready, running) -> ImportJob | None:
             return None
         job.state = running
         job.save(update_fields=["state"])
+    ProgressFile(job_id)(job.done, job.total)  # the first sign of life (is_stalled)
     return job
 
 
@@ -97,9 +118,10 @@ def _local_copy(job: ImportJob) -> str:
 def _run(job: ImportJob, *, dry_run: bool):
     path = _local_copy(job)
     try:
-        return run_import(
-            job.kind, path, user=job.created_by, dry_run=dry_run, progress=ProgressFile(job.pk)
-        )
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            return run_import(
+                job.kind, path, user=job.created_by, dry_run=dry_run, progress=ProgressFile(job.pk)
+            )
     finally:
         os.unlink(path)
 

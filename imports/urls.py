@@ -11,5 +11,6 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job"),
     path("jobs/<int:pk>/status/", views.JobStatusView.as_view(), name="job_status"),
     path("jobs/<int:pk>/confirm/", views.JobConfirmView.as_view(), name="confirm"),
+    path("jobs/<int:pk>/restart/", views.JobRestartView.as_view(), name="restart"),
     path("jobs/<int:pk>/download/", views.JobDownloadView.as_view(), name="download"),
 ]

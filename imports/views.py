@@ -16,7 +16,7 @@ from imports.base import ImportReport
 from imports.forms import ExportForm, UploadForm
 from imports.models import ImportJob
 from imports.runner import summary_lines
-from imports.tasks import live_progress
+from imports.tasks import is_stalled, live_progress
 from orgs.audit import log_access
 from orgs.models import AccessLog
 
@@ -110,7 +110,7 @@ class UploadView(TemplateView):
 
 def job_context(job: ImportJob) -> dict:
     done, total = live_progress(job) if job.is_running else (job.done, job.total)
-    context = {"job": job, "done": done, "total": total}
+    context = {"job": job, "done": done, "total": total, "stalled": is_stalled(job)}
     for name in ("preview", "result"):
         data = getattr(job, name)
         if data:
@@ -146,6 +146,18 @@ class JobConfirmView(View):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("已确认，正在导入。"))
+        return redirect("imports:job", pk)
+
+
+class JobRestartView(View):
+    def post(self, request, pk):
+        job = get_object_or_404(jobs_of(request.user), pk=pk)
+        try:
+            services.job_restart(user=request.user, job=job)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("任务已重新开始。"))
         return redirect("imports:job", pk)
 
 

@@ -8,7 +8,7 @@ Checks, in this order, each refusing with one translated message and without par
 3. one streaming pass over every sheet that will be read: the real decompressed size (zipfile
    stops at the declared size and fails the CRC when an entry lies about it), formulas (`<f>`
    elements: python-calamine returns their cached values, which must not be imported as if
-   typed) and the header row;
+   typed), error values (#N/A and the like, which it returns as empty) and the header row;
 4. every declared sheet exists and its header row is exactly the declared columns.
 
 Then `Workbook.rows(sheet)` iterates a sheet's data rows with python-calamine (about twelve
@@ -40,6 +40,10 @@ PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 CELL_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br="([A-Z]+)(\d+)"')
 ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
+# A cell holding an error value (#N/A, #REF!…: t="e"), such as a failed lookup pasted as values:
+# python-calamine reads it as an empty cell, which must not be imported as if left blank.
+ERROR_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\bt="e"[^>]*>')
+ERROR_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]{1,16})<")
 TAIL = 4096  # bytes kept between chunks so a match or a cell's start is never cut in two
 
 
@@ -205,19 +209,15 @@ def open_workbook(path, declared: dict[str, Sequence[str]]) -> Workbook:
         strings = _SharedStrings(archive)
         errors: list[RowError] = []
         budget = [limit("IMPORT_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES)]
-        formulas = 0
+        found = {"formulas": 0, "error values": 0}
         for name in declared:
-            info = sheets[name]
-            formulas += _scan(archive, info, strings, errors, budget, formulas)
-        if formulas > MAX_FORMULA_ERRORS:
-            errors.append(
-                RowError(
-                    "",
-                    None,
-                    "",
-                    _("另有 %(n)d 个单元格含有公式。") % {"n": formulas - MAX_FORMULA_ERRORS},
-                )
-            )
+            _scan(archive, sheets[name], strings, errors, budget, found)
+        if found["formulas"] > MAX_FORMULA_ERRORS:
+            more = found["formulas"] - MAX_FORMULA_ERRORS
+            errors.append(RowError("", None, "", _("另有 %(n)d 个单元格含有公式。") % {"n": more}))
+        if found["error values"] > MAX_FORMULA_ERRORS:
+            more = found["error values"] - MAX_FORMULA_ERRORS
+            errors.append(RowError("", None, "", _("另有 %(n)d 个单元格是错误值。") % {"n": more}))
         for name, expected in declared.items():
             errors += header_errors(name, sheets[name].header, expected)
     if errors:
@@ -340,10 +340,9 @@ def _column_index(letters: bytes) -> int:
     return index - 1
 
 
-def _scan(archive, info: SheetInfo, strings, errors, budget, formulas_so_far) -> int:
-    """Stream one sheet's XML: real size against the budget, formulas, header row, row count.
-    Returns the number of formula cells found."""
-    formulas = 0
+def _scan(archive, info: SheetInfo, strings, errors, budget, found: dict[str, int]) -> None:
+    """Stream one sheet's XML: real size against the budget, formulas and error values (counted
+    in `found`, the first ones listed in `errors`), header row, row count."""
     header_xml = b""
     header_done = False
     tail = b""
@@ -379,9 +378,15 @@ def _scan(archive, info: SheetInfo, strings, errors, budget, formulas_so_far) ->
                 for match in FORMULA.finditer(data, max(offset - 64, 0)):
                     if match.end() <= offset:
                         continue
-                    formulas += 1
-                    if formulas_so_far + formulas <= MAX_FORMULA_ERRORS:
+                    found["formulas"] += 1
+                    if found["formulas"] <= MAX_FORMULA_ERRORS:
                         errors.append(_formula_error(info.name, data, match.start()))
+                for match in ERROR_CELL.finditer(data, max(offset - 256, 0)):
+                    if match.end() <= offset:
+                        continue
+                    found["error values"] += 1
+                    if found["error values"] <= MAX_FORMULA_ERRORS:
+                        errors.append(_error_value(info.name, data, match))
                 tail = data[-TAIL:]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         # Among others, "Bad CRC-32": an entry that decompresses to more than it declares.
@@ -390,7 +395,6 @@ def _scan(archive, info: SheetInfo, strings, errors, budget, formulas_so_far) ->
         ) from exc
     info.header = _header_cells(header_xml, strings, info.name)
     info.rows = max(rows - 1, 0)
-    return formulas
 
 
 def _formula_error(sheet: str, data: bytes, position: int) -> RowError:
@@ -409,6 +413,23 @@ def _formula_error(sheet: str, data: bytes, position: int) -> RowError:
             "单元格 %(cell)s 含有公式。导入只接受录入的值：请复制后“选择性粘贴为数值”再上传。"
         )
         % {"cell": f"{column}{row}" if row else "?"},
+    )
+
+
+def _error_value(sheet: str, data: bytes, tag: re.Match) -> RowError:
+    reference = CELL_REF.match(data, tag.start())
+    column = reference.group(1).decode() if reference else ""
+    row = int(reference.group(2)) if reference else None
+    value = ERROR_VALUE.search(data, tag.end(), tag.end() + 512)
+    return RowError(
+        sheet=sheet,
+        row=row,
+        column=column,
+        message=_("单元格 %(cell)s 是错误值 %(value)s，请改为正确的值后再上传。")
+        % {
+            "cell": f"{column}{row}" if row else "?",
+            "value": value.group(1).decode(errors="replace") if value else "",
+        },
     )
 
 

@@ -331,6 +331,73 @@ def test_round_trip_export_then_import(workbook, run, orgs, users, make_househol
             assert getattr(new, field) == getattr(old, field), field
 
 
+def refile(users, household):
+    """A reopened application (today) through survey, notice and approval, 50 days on."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from households import services
+    from tests.households.conftest import age_file
+
+    age_file(household, 50)
+    today = timezone.localdate()
+    clerk = users["clerk_450102"]
+    household.refresh_from_db()
+    services.survey_record(
+        user=clerk,
+        household=household,
+        surveyed_on=today - timedelta(days=40),
+        surveyors="王录入员",
+        findings="家中有重病患者",
+        incomes={},
+    )
+    services.transition_apply(
+        user=clerk, household=household, action="review", effective_date=today - timedelta(days=35)
+    )
+    services.notice_start(
+        user=clerk,
+        organisation=household.organisation,
+        households=[household],
+        starts_on=today - timedelta(days=30),
+        objection_contact="兴宁区总工会 0771-12351",
+    )
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="approve", reason="符合条件"
+    )
+
+
+def test_a_file_refiled_after_an_earlier_relief_round_trips(workbook, run, users, tmp_path):
+    """Relieved in 2018 and exited in 2019, then reopened and filed again: the export says
+    在档 with the new filing date and no relief, and re-importing it skips the file (the 2018
+    relief belongs to the first filing)."""
+    from households import services
+    from households.exports import export_households
+
+    assert run(
+        workbook(
+            [
+                household_row(
+                    状态="脱困",
+                    建档日期=dt.date(2016, 3, 1),
+                    解困日期=dt.date(2018, 5, 1),
+                    脱困日期=dt.date(2019, 6, 1),
+                )
+            ]
+        )
+    ).ok
+    household = Household.objects.get(file_number="XN-0001")
+    services.transition_apply(
+        user=users["clerk_450102"], household=household, action="reopen", reason="再次因病致困"
+    )
+    refile(users, household)
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(export_households(user=users["clerk_450102"], full=True))
+    report = run(path)
+    assert report.ok, errors_of(report)
+    assert report.sheets["households"].skipped == 1
+
+
 def test_masked_export_never_holds_full_numbers(users, orgs, make_household, tmp_path):
     from python_calamine import CalamineWorkbook
 
@@ -343,6 +410,20 @@ def test_masked_export_never_holds_full_numbers(users, orgs, make_household, tmp
     text = repr(rows)
     assert household.id_number not in text and household.id_masked in text
     assert rows[1][20].startswith("'=")  # formula neutralised
+
+
+def test_a_masked_export_says_why_it_cannot_come_back(users, run, make_household, tmp_path):
+    from households.exports import export_households
+
+    household = make_household(bank_account="6217000012345678")
+    path = tmp_path / "masked.xlsx"
+    path.write_bytes(export_households(user=users["viewer_450100"], full=True))
+    report = run(path)
+    found = {(e.sheet, e.column): e.message for e in report.errors}
+    assert "号码已打码" in found[("households", "身份证号")]
+    assert "号码已打码" in found[("households", "银行账号")]
+    assert "号码已打码" in found[("members", "身份证号")]
+    assert Household.objects.get().pk == household.pk
 
 
 def test_command_prints_summary_and_errors_and_fails_on_error(workbook, orgs, users):
@@ -358,9 +439,84 @@ def test_command_prints_summary_and_errors_and_fails_on_error(workbook, orgs, us
     assert "households 2 组织代码" in err.getvalue()
     call_command("import_households", str(good), "--user", "clerk_450102", stdout=out)
     assert Household.objects.count() == 1
+    with pytest.raises(CommandError, match="找不到文件“no-such.xlsx”"):
+        call_command("import_households", "no-such.xlsx", "--user", "clerk_450102")
 
 
 def test_a_role_without_the_permission_imports_nothing(workbook, run, orgs):
     report = run(workbook([household_row()], [member_row()]), user="viewer_450100")
     assert [e.message for e in report.errors] == ["您没有导入此类数据的权限。"]
     assert not Household.objects.exists()
+
+
+def test_the_workbook_words_are_chinese_whatever_language_loaded_the_module():
+    """The module is first imported inside some request: an English one once made the
+    template's lists (and the accepted values) Self/Spouse/Healthy."""
+    import importlib
+
+    from django.utils import translation
+
+    from households import importing
+
+    try:
+        with translation.override("en"):
+            importlib.reload(importing)
+        assert "配偶" in importing.RELATION_LABELS and "Spouse" not in importing.RELATION_LABELS
+        assert "健康" in importing.HEALTH_LABELS and "在岗" in importing.EMPLOYMENT_LABELS
+    finally:
+        importlib.reload(importing)
+
+
+def test_a_households_sheet_alone_does_not_empty_the_families(workbook, run):
+    """Correcting phone numbers with a workbook of households only once deleted every member of
+    each file updated; now it is refused, and only an explicit 家庭人口 of 1 removes them."""
+    assert run(workbook([household_row(家庭人口=2)], [member_row()])).ok
+    household = Household.objects.get(file_number="XN-0001")
+    worker = household.id_number
+    report = run(workbook([household_row(身份证号=worker, 联系电话="13700000000")], []))
+    assert errors_of(report) == [
+        (
+            "households",
+            2,
+            "家庭人口",
+            "档案 XN-0001 在系统中有 1 名家庭成员，members 工作表中没有本户的行。更新档案时请"
+            "列出全部成员（可先导出再修改）；确要删除全部成员，请把家庭人口填为 1。",
+        )
+    ]
+    assert household.members.count() == 2
+    household.refresh_from_db()
+    assert household.phone != "13700000000"
+    report = run(workbook([household_row(身份证号=worker, 联系电话="13700000000", 家庭人口=1)], []))
+    assert report.ok, errors_of(report)
+    household.refresh_from_db()
+    assert household.phone == "13700000000" and household.household_size == 1
+    assert list(household.members.values_list("relation", flat=True)) == ["self"]
+
+
+def test_the_progress_of_a_write_counts_the_updates_as_they_run(workbook, users):
+    """Changed files are updated one by one after the bulk path; the bar once reached 100 % before
+    the first of them, and sat there while they ran."""
+    from imports.runner import run_import
+
+    rows = [household_row(档案编号=f"P-{n:04d}", 身份证号=id_number()) for n in range(1000)]
+    assert run_import(
+        "households", workbook(rows, []), user=users["clerk_450102"], dry_run=False
+    ).ok
+    for row in rows:
+        row[5] = "13700000000"  # 联系电话
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, Household.objects.filter(phone="13700000000").count()))
+
+    report = run_import(
+        "households",
+        workbook(rows, []),
+        user=users["clerk_450102"],
+        dry_run=False,
+        progress=progress,
+    )
+    assert report.sheets["households"].updated == 1000
+    assert any(0 < updated < 1000 for _done, updated in seen), seen
+    finished = [updated for done, updated in seen if done >= 1000]
+    assert finished and all(updated == 1000 for updated in finished), seen

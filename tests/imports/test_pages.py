@@ -89,6 +89,26 @@ def test_errors_are_listed_and_there_is_nothing_to_confirm(login, workbook, orgs
     assert not Household.objects.exists()
 
 
+def test_the_errors_are_in_the_uploaders_language(login, workbook, orgs):
+    """The check runs in a worker, with no request and so no language of its own: it writes
+    in the language the file was uploaded in."""
+    from django.utils import translation
+
+    from imports.tasks import run_job
+
+    client = login("clerk_450102")
+    client.cookies["django_language"] = "en"
+    upload(client, workbook([household_row(组织代码="999999")], []))
+    job = ImportJob.objects.get()
+    assert job.language == "en"
+    job.state, job.preview = ImportJob.State.QUEUED, None
+    job.save()
+    with translation.override("zh-hans"):  # a worker speaks the default language
+        run_job.call(job.pk)
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "Organisation code “999999” does not exist." in page
+
+
 def test_a_non_excel_upload_is_refused_on_the_form(login, tmp_path, orgs):
     path = tmp_path / "x.xlsx"
     path.write_text("档案编号,姓名\n1,2\n")
@@ -141,3 +161,40 @@ def test_admin_lists_jobs_in_scope_and_links_to_the_pages(login, workbook, orgs)
     assert "档案.xlsx" not in other.content.decode()
     households = login("supervisor_450102").get(reverse("admin:households_household_changelist"))
     assert reverse("imports:index") in households.content.decode()
+
+
+def test_a_job_whose_worker_died_can_be_run_again(login, workbook, orgs, settings):
+    """A worker killed while writing leaves the job 'writing' for ever: after
+    IMPORT_STALL_MINUTES without progress its page says so and its uploader may run it again."""
+    import os
+    import time
+
+    from imports.tasks import progress_path
+
+    client = login("clerk_450102")
+    upload(client, workbook([household_row()], [member_row()]))
+    job = ImportJob.objects.get()
+    job.state = ImportJob.State.WRITING  # as the dead worker left it
+    job.save()
+    path = progress_path(job.pk)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"done": 1, "total": 4}')
+    restart = reverse("imports:restart", args=[job.pk])
+
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "重新运行" not in page  # still reporting: not stalled
+    client.post(restart)
+    job.refresh_from_db()
+    assert job.state == "writing" and not Household.objects.exists()
+
+    old = time.time() - 16 * 60
+    os.utime(path, (old, old))
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "可能因服务器重启而中断" in page
+    for other in ("clerk_450103", "supervisor_450102"):  # only whoever started it
+        assert login(other).post(restart).status_code == 404
+    job.refresh_from_db()
+    assert job.state == "writing"
+    login("clerk_450102").post(restart)
+    job.refresh_from_db()
+    assert job.state == "done" and Household.objects.count() == 1

@@ -129,6 +129,24 @@ def test_formulas_are_reported_with_sheet_row_and_column(tmp_path):
     assert "公式" in errors[0].message
 
 
+def test_error_values_are_reported_not_read_as_empty(tmp_path):
+    """#N/A pasted as a value (a failed lookup) is a stored error cell, t="e": python-calamine
+    reads it as empty, so an employer or an income would silently become blank."""
+    path = write_workbook(
+        tmp_path / "e.xlsx",
+        {"households": [["A-1", "#N/A"], ["A-2", "#REF!"]], "members": [["A-1", "#DIV/0!"]]},
+        headers={"households": SHEETS["households"], "members": SHEETS["members"]},
+    )
+    with zipfile.ZipFile(path) as archive:  # openpyxl stores these strings as error cells
+        assert b't="e"' in archive.read("xl/worksheets/sheet1.xml")
+    errors = refused(path)
+    assert [(e.sheet, e.row, e.column, e.message) for e in errors] == [
+        ("households", 2, "B", "单元格 B2 是错误值 #N/A，请改为正确的值后再上传。"),
+        ("households", 3, "B", "单元格 B3 是错误值 #REF!，请改为正确的值后再上传。"),
+        ("members", 2, "B", "单元格 B2 是错误值 #DIV/0!，请改为正确的值后再上传。"),
+    ]
+
+
 def test_missing_sheet_is_named(tmp_path):
     path = write_workbook(tmp_path / "m.xlsx", {"households": []})
     [error] = refused(path, {"households": HOUSEHOLDS_HEADERS(), "members": ("档案编号",)})

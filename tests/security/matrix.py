@@ -162,6 +162,7 @@ PAGES: dict[str, Rule] = {
     "imports:job": obj("job", get="clerk", refused=404),
     "imports:job_status": obj("job", get="clerk", refused=404),  # htmx progress
     "imports:confirm": obj("job", get=None, post="clerk", refused=404),
+    "imports:restart": obj("job", get=None, post="clerk", refused=404),  # a stalled job
     "imports:download": obj("job", get="clerk", refused=404),
     # reports: summaries for everyone, the roster (names) not for finance
     "reports:summary": R(get=ALL),
