@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from households.models import Category, Cause, DeregistrationReason
 from reports import charts
 from reports.sections import BALANCE_KEYS
-from reports.summary import to_json_shape
+from reports.summary import COMPARED, comparison, to_json_shape
 
 YUAN_FORMAT = '#,##0.00" 元"'
 
@@ -80,6 +80,7 @@ def context(data: dict, *, generated_by=None) -> dict:
         "data": data,
         "years": years,
         "latest": latest,
+        "comparison": comparison(latest),
         "names": names,
         "organisation": latest["organisation"],
         "first": years[0][1]["period"],
@@ -181,6 +182,7 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
         ("under_review", _("截止日审核中")),
     ]
     rows = [[label, *[item["movements"][key] for _, item in years]] for key, label in movement_keys]
+    rows.append([_("年初在档户数"), *[item["target"]["on_file_at_start"] for _, item in years]])
     for code, name in names["reason"].items():
         rows.append(
             [
@@ -254,28 +256,35 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
         services = item["services"]
         for code, count in services["cases_by_window"].items():
             service_rows.append([year, names["window"].get(code, code), count])
-        service_rows.append([year, _("合计"), services["cases_total"]])
-    sheet(_("服务中心"), [_("年度"), _("窗口"), _("件数")], service_rows)
+        service_rows.append([year, _("合计（件）"), services["cases_total"]])
+        legal_aid, referrals = services["legal_aid"], services["job_referrals"]
+        service_rows += [
+            [year, _("法律援助案件"), legal_aid["cases"]],
+            [year, _("追回拖欠工资（元）"), legal_aid["wages_recovered"]],
+            [year, _("其中农民工（元）"), legal_aid["wages_recovered_migrant"]],
+            [year, _("职业介绍（人）"), referrals["referred"]],
+            [year, _("成功就业（人）"), referrals["placed"]],
+            [year, _("参加培训（人次）"), services["trainees"]],
+        ]
+    sheet(_("服务中心"), [_("年度"), _("项目"), _("数量")], service_rows)
 
     latest = years[-1][1]
     if latest.get("children"):
-        rows = []
-        for child in latest["children"]:
-            rows.append(
-                [
-                    child["organisation"]["name"],
-                    child["on_file"]["households"],
-                    child["movements"]["filed"],
-                    child["movements"]["relieved"],
-                    child["movements"]["exited"],
-                    child["funds"]["total"].get("paid", 0) or 0,
-                ]
-            )
         sheet(
             _("下级组织"),
-            [_("单位"), _("在档户数"), _("新建档"), _("解困"), _("脱困"), _("帮扶支出")],
-            rows,
-            money_columns=(6,),
+            [
+                _("单位"),
+                _("在档户数"),
+                _("存量"),
+                _("新建档"),
+                _("解困"),
+                _("脱困"),
+                _("注销"),
+                _("帮扶支出"),
+                _("服务中心件数"),
+            ],
+            [[row["name"], *(row[key] for key in COMPARED)] for row in comparison(latest)],
+            money_columns=(8,),
         )
 
     out = io.BytesIO()

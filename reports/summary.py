@@ -13,12 +13,45 @@ from reports.selectors import Period, household_figures, target
 
 
 def build(org: Organisation, period: Period, *, with_children: bool = True) -> dict:
-    children = list(org.children.filter(is_active=True).order_by("code")) if with_children else []
+    children = list(org.children.order_by("code")) if with_children else []
     figures = household_figures(org, period, children)
     data = _section(org, period, figures[org.pk])
     if with_children:
-        data["children"] = [_section(child, period, figures[child.pk]) for child in children]
+        # A retired child still counts in the total while its files do: it stays listed then.
+        data["children"] = [
+            _section(child, period, figures[child.pk])
+            for child in children
+            if child.is_active or any(COMPARED[key](figures[child.pk]) for key in HOUSEHOLD_KEYS)
+        ]
     return data
+
+
+# The columns of the comparison of child organisations (section 5 of the page, PDF and Excel).
+COMPARED = {
+    "households": lambda item: item["on_file"]["households"],
+    "stock": lambda item: item["on_file"]["stock"],
+    "filed": lambda item: item["movements"]["filed"],
+    "relieved": lambda item: item["movements"]["relieved"],
+    "exited": lambda item: item["movements"]["exited"],
+    "deregistered": lambda item: item["movements"]["deregistered"],
+    "paid": lambda item: item["funds"]["total"]["paid"],
+    "cases": lambda item: item["services"]["cases_total"],
+}
+HOUSEHOLD_KEYS = ("households", "filed", "relieved", "exited", "deregistered")
+
+
+def comparison(data: dict) -> list[dict]:
+    """One row per child, then 本级: what the organisation holds itself, outside every child
+    (a county keeps its files itself, its base unions none), so that the rows add up to the
+    organisation's total."""
+    rows = [
+        {"name": child["organisation"]["name"], **{k: f(child) for k, f in COMPARED.items()}}
+        for child in data.get("children", [])
+    ]
+    own = {key: figure(data) - sum(row[key] for row in rows) for key, figure in COMPARED.items()}
+    if any(own.values()):
+        rows.append({"name": _("本级"), **own})
+    return rows
 
 
 def _section(org: Organisation, period: Period, figures: dict) -> dict:

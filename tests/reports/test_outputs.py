@@ -87,6 +87,23 @@ def test_excel_reads_back_with_numbers_as_numbers(data):
     assert moves["新建档"] == (4,) and moves["解困脱困率"] == (0.75,)
     children = list(book["下级组织"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[1]) for r in children] == [("兴宁区总工会", 4), ("青秀区总工会", 2)]
+    # Every figure of the page is in the workbook too.
+    header = next(book["下级组织"].iter_rows(max_row=1, values_only=True))
+    assert header == (
+        "单位",
+        "在档户数",
+        "存量",
+        "新建档",
+        "解困",
+        "脱困",
+        "注销",
+        "帮扶支出",
+        "服务中心件数",
+    )
+    assert moves["年初在档户数"] == (data["target"]["on_file_at_start"],)
+    services = {row[1] for row in book["服务中心"].iter_rows(min_row=2, values_only=True)}
+    assert {"法律援助案件", "追回拖欠工资（元）", "其中农民工（元）", "职业介绍（人）"} <= services
+    assert {"成功就业（人）", "参加培训（人次）"} <= services
 
 
 def test_summary_page_and_downloads(login, scenario):

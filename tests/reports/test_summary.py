@@ -229,3 +229,23 @@ def test_history_is_scanned_three_times_whatever_the_children(orgs, scenario, ch
     scans = [q["sql"] for q in queries.captured_queries if "households_transition" in q["sql"]]
     assert len(scans) == 3  # current spans, spans closed since the start, movements
     assert not any("households_household" in sql for sql in scans)  # no join with the files
+
+
+def test_the_comparison_of_children_adds_up_to_the_total(orgs, scenario):
+    """A county keeps its files itself, its base unions none: the 本级 row holds them. A retired
+    child with files is still listed (its files still count in the total)."""
+    from reports.summary import COMPARED, comparison
+
+    def adds_up(data):
+        rows = comparison(data)
+        for key, figure in COMPARED.items():
+            assert sum(row[key] for row in rows) == figure(data), key
+        return {row["name"]: row["households"] for row in rows}
+
+    period = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31), date(2023, 12, 31))
+    county = adds_up(build(orgs["450102"], period))
+    assert county["本级"] == 4 and sum(county.values()) == 4  # H1, H2, H4, H7
+    assert adds_up(build(orgs["450100"], period)) == {"兴宁区总工会": 4, "青秀区总工会": 2}
+    orgs["450103"].is_active = False
+    orgs["450103"].save()
+    assert adds_up(build(orgs["450100"], period)) == {"兴宁区总工会": 4, "青秀区总工会": 2}
