@@ -17,6 +17,7 @@ from django.utils import timezone
 from households.eligibility import compute_income
 from households.idnumbers import check_char, id_hash
 from households.models import (
+    SUPPORTED_STATUSES,
     Category,
     Cause,
     DibaoStandard,
@@ -313,7 +314,7 @@ class Generator:
             last_survey_on=(self.today - timedelta(days=rng.randint(0, 240))) if filed else None,
             created_by_id=self.clerks[county.pk],
         )
-        if household.last_survey_on:
+        if household.last_survey_on and status in SUPPORTED_STATUSES:  # closed: no next visit
             household.next_survey_due = household.last_survey_on + timedelta(days=182)
         period = FilingPeriod(
             pk=pid,

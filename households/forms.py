@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +27,10 @@ from orgs.models import Organisation, User
 
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.00")}
 MAX_MEMBERS = 20
+# The largest amounts typed: the monthly incomes of MAX_MEMBERS members plus the other income
+# then add up to far less than the 14-digit money columns hold (services.recompute_income).
+MAX_MONTHLY = Decimal("9999999.99")
+MAX_ANNUAL = Decimal("99999999.99")
 
 
 class DateInput(forms.DateInput):
@@ -37,6 +42,17 @@ class DateInput(forms.DateInput):
 
 def money_input():
     return forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"})
+
+
+def limit_amount(field: forms.DecimalField, maximum: Decimal) -> forms.DecimalField:
+    """Refuse an amount above `maximum` (or beyond the column's digits), naming the field."""
+    field.max_value = maximum
+    field.validators.append(MaxValueValidator(maximum))
+    field.widget.attrs["max"] = str(maximum)
+    message = _("%(field)s不能超过 %(max)s。") % {"field": field.label, "max": f"{maximum:,}"}
+    for code in ("max_value", "max_digits", "max_whole_digits"):
+        field.error_messages[code] = message
+    return field
 
 
 def add_service_errors(form, error: ValidationError, formset=None) -> None:
@@ -156,6 +172,9 @@ class HouseholdForm(forms.ModelForm):
         self.fields["category"].help_text = _("可参考下方的认定建议。")
         self.fields["sex"].required = False
         self.fields["sex"].choices = [("", _("按身份证号码识别")), *Sex.choices]
+        limit_amount(self.fields["other_monthly_income"], MAX_MONTHLY)
+        limit_amount(self.fields["rigid_spending_annual"], MAX_ANNUAL)
+        limit_amount(self.fields["accident_spending_annual"], MAX_ANNUAL)
         if self.instance.pk:
             self.fields["id_number"].required = False
             self.fields["id_number"].help_text = _("当前：%(masked)s。留空表示不修改。") % {
@@ -211,6 +230,7 @@ class MemberForm(forms.Form):
     def __init__(self, *args, is_self=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.is_self = is_self
+        limit_amount(self.fields["monthly_income"], MAX_MONTHLY)
         if is_self:
             # The worker's own row: name and ID come from the worker's fields above.
             self.fields["relation"].choices = [(Member.Relation.SELF, Member.Relation.SELF.label)]
@@ -468,12 +488,15 @@ class SurveyForm(forms.Form):
         self.fields["surveyed_on"].widget.attrs["autofocus"] = True
         self.fields["surveyors"].initial = surveyor
         for member in self.members:
-            self.fields[f"income_{member.pk}"] = forms.DecimalField(
-                label=_("%(name)s（%(relation)s）核实月收入（元）")
-                % {"name": member.name, "relation": member.get_relation_display()},
-                initial=member.monthly_income,
-                widget=money_input(),
-                **MONEY_FIELD,
+            self.fields[f"income_{member.pk}"] = limit_amount(
+                forms.DecimalField(
+                    label=_("%(name)s（%(relation)s）核实月收入（元）")
+                    % {"name": member.name, "relation": member.get_relation_display()},
+                    initial=member.monthly_income,
+                    widget=money_input(),
+                    **MONEY_FIELD,
+                ),
+                MAX_MONTHLY,
             )
 
     def income_fields(self):

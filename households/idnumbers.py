@@ -1,5 +1,6 @@
 """Resident ID numbers (居民身份证号码, GB 11643-1999): 18 characters, birth date, check digit."""
 
+import unicodedata
 from datetime import date
 from operator import mul
 
@@ -14,8 +15,17 @@ CHECK_CHARS = "10X98765432"
 _ZEROS = 48 * sum(WEIGHTS)  # the weighted sum of seventeen b"0" bytes
 
 
+def compact(value: str) -> str:
+    """A typed number without spaces, full-width digits and letters made ASCII (NFKC:
+    ４５０１ → 4501), so that it is checked, hashed, masked and stored one way only."""
+    value = value or ""
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value)
+    return "".join(value.split())
+
+
 def normalise(value: str) -> str:
-    return "".join((value or "").split()).upper()
+    return compact(value).upper()
 
 
 def check_char(first17: str) -> str:
@@ -43,14 +53,16 @@ def validate_id_number(value: str, today: date | None = None) -> str:
     number = normalise(value)
     if len(number) != 18:
         raise ValidationError(_("身份证号码应为18位。"), code="id_length")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    first17, last = number[:17], number[17]
+    # ASCII only: isdigit() also takes the digits of other scripts (٣, ३), which NFKC keeps.
+    if not (number.isascii() and first17.isdigit() and (last.isdigit() or last == "X")):
         raise ValidationError(_("身份证号码前17位应为数字，末位为数字或X。"), code="id_chars")
     born = birth_date(number)
     if born is None:
         raise ValidationError(_("身份证号码中的出生日期无效。"), code="id_birth_date")
     if born > (today or timezone.localdate()) or born.year < 1900:
         raise ValidationError(_("身份证号码中的出生日期不合理。"), code="id_birth_date")
-    if check_char(number[:17]) != number[17]:
+    if check_char(first17) != last:
         raise ValidationError(_("身份证号码校验位错误，请核对。"), code="id_check_digit")
     return number
 

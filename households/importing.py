@@ -604,9 +604,9 @@ class _Run:
         return idnumbers.validate_id_number(text, today=self.today)
 
     def _account(self, value) -> str:
-        account = _identifier_text(value)
+        account = idnumbers.compact(_identifier_text(value))  # full-width digits made ASCII
         _refuse_masked(account)
-        if not account.isdigit() or not 8 <= len(account) <= 30:
+        if not (account.isascii() and account.isdigit()) or not 8 <= len(account) <= 30:
             raise ValidationError(_("银行账号应为8至30位数字。"))
         return account
 

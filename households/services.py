@@ -5,18 +5,19 @@ django-simple-history)."""
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from households import eligibility, idnumbers
 from households.models import (
+    CLOSED_STATUSES,
     OPEN_STATUSES,
     SUPPORTED_STATUSES,
     ClosureRequest,
@@ -37,10 +38,14 @@ from households.models import (
 )
 from households.workflow import STEPS
 from orgs.calendar import add_months, add_working_days, working_days_between
+from orgs.money import MAX_AMOUNT
 from orgs.pii import mask
 from orgs.scoping import user_can_reach
 
 MAX_SECONDARY_CAUSES = 3
+# How far ahead a notice may be scheduled: far enough for next week's board, not so far that a
+# mistyped year leaves the file waiting (or overflows the working-day calendar).
+NOTICE_MAX_DAYS_AHEAD = 30
 
 
 def _require(user, perm: str, household: Household | None = None, organisation=None) -> None:
@@ -110,7 +115,18 @@ def verdict_preview(
 
 
 def recompute_income(household: Household) -> None:
+    """Cache size and income on the file. A total the money columns cannot hold is refused, not
+    stored: reading it back would break every list and report that shows the file."""
     income = income_of(household)
+    if income.monthly > MAX_AMOUNT:
+        raise ValidationError(
+            {
+                "members": _(
+                    "家庭月收入合计 %(total)s 元超过可记录的上限 %(max)s 元，请核对各项收入。"
+                )
+                % {"total": income.monthly, "max": MAX_AMOUNT}
+            }
+        )
     household.household_size = income.size
     household.monthly_income = income.monthly
     household.per_capita_income = income.per_capita
@@ -273,8 +289,9 @@ def _validate_household(household: Household, secondary_causes) -> None:
     ):
         errors["base_union"] = [_("基层工会必须是建档单位的下级组织。")]
     if household.bank_account:
-        household.bank_account = "".join(household.bank_account.split())
-        if not household.bank_account.isdigit() or not 8 <= len(household.bank_account) <= 30:
+        household.bank_account = idnumbers.compact(household.bank_account)
+        account = household.bank_account
+        if not (account.isascii() and account.isdigit()) or not 8 <= len(account) <= 30:
             errors["bank_account"] = [_("银行账号应为8至30位数字。")]
     household.bank_account_masked = mask(household.bank_account) if household.bank_account else ""
     try:
@@ -372,6 +389,21 @@ def record_transition(*, household: Household, **fields) -> Transition:
     )
 
 
+def _check_typed_day(household: Household, day: date, *, field: str, label: str) -> None:
+    """A date typed about the file (an objection, a survey) lies between the application of its
+    current filing period and today."""
+    if day > timezone.localdate():
+        raise ValidationError({field: _("%(column)s不能晚于今天。") % {"column": label}})
+    applied_on = household.current_period.applied_on
+    if day < applied_on:
+        raise ValidationError(
+            {
+                field: _("%(field)s不能早于档案的申请日期 %(date)s。")
+                % {"field": label, "date": applied_on}
+            }
+        )
+
+
 def _period_has_survey(household: Household) -> bool:
     return Survey.objects.filter(period=household.current_period).exists()
 
@@ -447,12 +479,24 @@ def transition_apply(
                     % {"date": period.filed_on}
                 }
             )
+    if action == "start_notice":
+        if notice is None:
+            raise ValidationError(_("请选择公示批次。"))
+        effective = notice.starts_on
     latest = (
         household.transitions.order_by("-effective_date")
         .values_list("effective_date", flat=True)
         .first()
     )
-    if latest and effective < latest and action != "start_notice":
+    if latest and effective < latest:
+        if action == "start_notice":
+            # Else a notice dated back skips its working days and the file is approved at once.
+            raise ValidationError(
+                {
+                    "starts_on": _("公示开始日期不能早于档案 %(number)s 的上一步（%(date)s）。")
+                    % {"number": household.file_number, "date": latest}
+                }
+            )
         raise ValidationError(
             {"effective_date": _("生效日期不能早于上一次状态变更（%(date)s）。") % {"date": latest}}
         )
@@ -460,11 +504,8 @@ def transition_apply(
     if action == "review" and not imported and not _period_has_survey(household):
         raise ValidationError(_("请先登记入户调查，再完成审核。"))
     if action == "start_notice":
-        if notice is None:
-            raise ValidationError(_("请选择公示批次。"))
         period.notice = notice
         period.save(update_fields=["notice"])
-        effective = notice.starts_on
     if action == "approve" and not imported:
         verdict = verdict_for(household, today)
         against = verdict.eligible is not True
@@ -502,6 +543,8 @@ def transition_apply(
     household.current_period = period
     if step.target == Status.ON_FILE:
         household.next_survey_due = _next_survey_due(household, effective)
+    elif step.target in CLOSED_STATUSES:
+        household.next_survey_due = None  # nobody visits a closed file; refiling sets it again
     # The field history names who and why also where no request supplies them (imports run
     # in background jobs, commands).
     household._history_user = user
@@ -555,10 +598,22 @@ def notice_start(
         raise ValidationError(_("请至少选择一户已审核的档案。"))
     if not objection_contact.strip():
         raise ValidationError({"objection_contact": _("请填写异议受理方式。")})
+    latest_start = timezone.localdate() + timedelta(days=NOTICE_MAX_DAYS_AHEAD)
+    if starts_on > latest_start:
+        raise ValidationError(
+            {
+                "starts_on": _("公示开始日期不能晚于 %(date)s（今天起%(days)d天内）。")
+                % {"date": latest_start, "days": NOTICE_MAX_DAYS_AHEAD}
+            }
+        )
+    # (Its earliest start is each file's previous step: transition_apply checks it.)
+    if not title:
+        with translation.override("zh-hans"):  # stored data, printed on the Chinese notice
+            title = _("%(org)s困难职工建档公示") % {"org": organisation.name}
     days = organisation.setting("notice_min_working_days")
     notice = PublicNotice.objects.create(
         organisation=organisation,
-        title=title or _("%(org)s困难职工建档公示") % {"org": organisation.name},
+        title=title,
         starts_on=starts_on,
         ends_on=add_working_days(starts_on, days, organisation),
         objection_contact=objection_contact.strip(),
@@ -578,6 +633,7 @@ def objection_record(
     _require(user, "households.change_household", household=household)
     if household.status != Status.NOTICE:
         raise ValidationError(_("只有公示中的档案可以登记异议。"))
+    _check_typed_day(household, raised_on, field="raised_on", label=_("提出日期"))
     objection = Objection(
         household=household,
         period=household.current_period,
@@ -628,8 +684,7 @@ def survey_record(
             _("档案当前状态为“%(status)s”，不能登记入户调查。")
             % {"status": household.get_status_display()}
         )
-    if surveyed_on > timezone.localdate():
-        raise ValidationError({"surveyed_on": _("调查日期不能晚于今天。")})
+    _check_typed_day(household, surveyed_on, field="surveyed_on", label=_("调查日期"))
     members = {m.pk: m for m in household.members.all()}
     unknown = set(incomes) - set(members)
     if unknown:
@@ -779,6 +834,9 @@ def document_upload(
     detected = sniff(head)
     if detected is None:
         raise ValidationError({"file": _("只能上传PDF、JPEG或PNG文件。")})
+    if issued_on is not None and issued_on > timezone.localdate():
+        message = _("%(column)s不能晚于今天。") % {"column": _("开具日期")}
+        raise ValidationError({"issued_on": message})
     if kind == Document.Kind.DIAGNOSIS:
         if issued_on is None:
             raise ValidationError({"issued_on": _("诊断证明须填写开具日期。")})

@@ -54,6 +54,9 @@ from orgs.money import ZERO
 from orgs.web import hides_personal_numbers
 
 PAGE_SIZES = (25, 50, 100)
+# Beyond any list (25 million files at the smallest size; a national deployment holds five),
+# and far below the 64-bit OFFSET the databases take: a larger page number is a 404, not a 500.
+MAX_PAGE = 1_000_000
 CLERK = "households.change_household"
 SUPERVISOR = "households.approve_household"
 STANDING_ROWS = 10
@@ -130,7 +133,10 @@ class HouseholdListView(PermissionRequiredMixin, TemplateView):
         size = _positive_int(params.get("size"), PAGE_SIZES[0])
         if size not in PAGE_SIZES:
             size = PAGE_SIZES[0]
-        page = page_of(queryset, number=_positive_int(params.get("page"), 1), size=size)
+        number = _positive_int(params.get("page"), 1)
+        if number > MAX_PAGE:
+            raise Http404
+        page = page_of(queryset, number=number, size=size)
         current = params.get("sort", "")
         columns = {}
         for field, _param in SORT_FIELDS:

@@ -9,8 +9,18 @@ from django.utils import timezone
 
 from households import services
 from households.idnumbers import make_id_number
-from households.models import Cause, DibaoStandard, Household
+from households.models import (
+    Cause,
+    DibaoStandard,
+    FilingPeriod,
+    Household,
+    Objection,
+    PublicNotice,
+    Survey,
+    Transition,
+)
 from households.services import MemberData
+from orgs.calendar import add_working_days
 
 LINE = Decimal("1000.00")
 
@@ -62,14 +72,57 @@ def make_household(users, orgs, dibao):
     return _make
 
 
+WALK_APPLIED_DAYS_AGO = 50
+
+
+def age_file(household, days):
+    """Move every date of a file `days` back, as if all of it had happened then: the pages and
+    services date a step today, and a notice may not start before the step that precedes it,
+    so a test of what follows a notice that has run lets that time pass. The notice ends after
+    its working days from the new start. (A notice of several files moves with each of them:
+    use it on single-file notices.)"""
+    delta = timedelta(days=days)
+
+    def shift(queryset, *fields):
+        for row in queryset:
+            moved = {f: getattr(row, f) - delta for f in fields if getattr(row, f) is not None}
+            type(row).objects.filter(pk=row.pk).update(**moved)
+
+    periods = FilingPeriod.objects.filter(household=household)
+    household_dates = ("status_changed_on", "last_survey_on", "next_survey_due")
+    shift(Household.objects.filter(pk=household.pk), *household_dates)
+    notices = PublicNotice.objects.filter(periods__in=periods).distinct()
+    shift(notices, "starts_on")
+    for notice in notices.select_related("organisation"):  # working days, not calendar days
+        days = notice.organisation.setting("notice_min_working_days")
+        notice.ends_on = add_working_days(notice.starts_on, days, notice.organisation)
+        notice.save(update_fields=["ends_on"])
+    shift(periods, "applied_on", "filed_on", "closed_on")
+    shift(
+        Transition.objects.filter(household=household), "effective_date", "valid_until", "filed_on"
+    )
+    shift(Survey.objects.filter(household=household), "surveyed_on")
+    shift(Objection.objects.filter(household=household), "raised_on")
+    household.refresh_from_db()
+
+
 def walk_file(users, household, target, *, clerk="clerk_450102", supervisor="supervisor_450102"):
-    """Draft → applied → reviewed → notice (30 days ago) → on file, through the real steps."""
+    """Draft (entered 50 days ago) → applied (45) → surveyed (40) and reviewed (35) → notice
+    (30 days ago) → on file today, through the real steps."""
     order = ["applied", "reviewed", "notice", "on_file"]
     today = timezone.localdate()
+    entered = household.current_period.applied_on
+    if entered > today - timedelta(days=WALK_APPLIED_DAYS_AGO):
+        age_file(household, (entered - today).days + WALK_APPLIED_DAYS_AGO)
     for step in order[: order.index(target) + 1]:
         household.refresh_from_db()
         if step == "applied":
-            services.transition_apply(user=users[clerk], household=household, action="submit")
+            services.transition_apply(
+                user=users[clerk],
+                household=household,
+                action="submit",
+                effective_date=today - timedelta(days=45),
+            )
         elif step == "reviewed":
             services.survey_record(
                 user=users[clerk],
@@ -79,7 +132,12 @@ def walk_file(users, household, target, *, clerk="clerk_450102", supervisor="sup
                 findings="家中有重病患者",
                 incomes={},
             )
-            services.transition_apply(user=users[clerk], household=household, action="review")
+            services.transition_apply(
+                user=users[clerk],
+                household=household,
+                action="review",
+                effective_date=today - timedelta(days=35),
+            )
         elif step == "notice":
             services.notice_start(
                 user=users[clerk],

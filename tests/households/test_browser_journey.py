@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from households.idnumbers import make_id_number
 from households.models import DibaoStandard, Household
+from tests.households.conftest import age_file
 
 pytestmark = pytest.mark.browser
 
@@ -71,8 +72,12 @@ def test_clerk_files_and_supervisor_approves(browser_login, live_users):
     page.get_by_role("link", name="开始公示").click()
     page.wait_for_url("**/households/notices/new/**")
     assert page.get_by_label("韦小宝").is_checked()  # this file is preselected
+    # A notice cannot start before the review (today): dated back, it would skip its days.
     page.fill("#id_starts_on", (today - timedelta(days=30)).isoformat())
     page.fill("#id_objection_contact", "兴宁区总工会 0771-12351")
+    page.get_by_role("button", name="开始公示").click()
+    expect(page.locator(".field.has-error")).to_contain_text("公示开始日期不能早于")
+    page.fill("#id_starts_on", today.isoformat())
     page.get_by_role("button", name="开始公示").click()
     page.wait_for_url(detail_url)
     assert "公示中" in page.locator("h1").inner_text()
@@ -80,7 +85,8 @@ def test_clerk_files_and_supervisor_approves(browser_login, live_users):
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/accounts/login/**")
 
-    # The notice has run: the supervisor approves.
+    # Thirty days pass and the notice has run: the supervisor approves.
+    age_file(Household.objects.get(worker_name="韦小宝"), 30)
     page = browser_login("supervisor_450102")
     page.goto(detail_url)
     approve = page.locator('form[data-action="approve"]')

@@ -11,6 +11,7 @@ from django.utils import timezone
 from households import idnumbers, services
 from households.models import Household, IdentityClaim, Member
 from households.services import MemberData
+from orgs.pii import mask
 from tests.households.conftest import new_id
 
 VALID = "11010519491231002X"  # the standard's own example
@@ -104,6 +105,62 @@ def test_member_listed_twice_is_refused(make_household):
         )
     assert "成员重复" in exc.value.message_dict["members"][0]
     assert not Household.objects.exists() and not Member.objects.exists()
+
+
+def wide(text: str) -> str:
+    """The same characters typed full-width (digits and letters, as a Chinese IME gives them)."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in text)
+
+
+def test_full_width_digits_are_made_ascii():
+    assert wide("45x") == "４５ｘ"
+    assert idnumbers.validate_id_number(wide(VALID.lower())) == VALID
+    assert idnumbers.validate_id_number(f" {wide(VALID[:6])}　{VALID[6:]} ") == VALID
+    assert idnumbers.id_hash(wide(VALID)) == idnumbers.id_hash(VALID)
+
+
+def test_digits_of_other_scripts_are_refused():
+    arabic_indic = "".join(chr(0x0660 + int(c)) for c in VALID[:17]) + "X"
+    with pytest.raises(ValidationError) as exc:
+        idnumbers.validate_id_number(arabic_indic)
+    assert exc.value.code == "id_chars"
+
+
+def test_a_number_typed_full_width_is_stored_ascii(make_household):
+    number = new_id()
+    household = make_household(id_number=wide(number))
+    stored = Household.objects.get(pk=household.pk)
+    assert stored.id_number == number
+    assert stored.id_hash == idnumbers.id_hash(number)
+    assert stored.id_masked == f"{number[:6]}********{number[-4:]}"
+    member = stored.members.get(relation="self")
+    assert member.id_number == number and member.id_hash == stored.id_hash
+
+
+def test_a_person_on_file_typed_full_width_is_still_a_duplicate(make_household):
+    number = "45010219580618000X"  # typed as ４５０１０２１９５８０６１８０００ｘ below
+    first = make_household(id_number=number)
+    for typed in (wide(number.lower()), wide(number)):
+        with pytest.raises(ValidationError) as exc:
+            make_household(id_number=typed, worker_name="冒名")
+        assert first.file_number in exc.value.message_dict["id_number"][0]
+    spouse = first.members.exclude(relation="self").get()
+    with pytest.raises(ValidationError) as exc:
+        make_household(
+            members=[MemberData(relation="spouse", name="李芳", id_number=wide(spouse.id_number))]
+        )
+    assert "不能重复建档" in exc.value.message_dict["members"][0]
+    assert Household.objects.count() == 1
+
+
+def test_a_bank_account_typed_full_width_is_stored_ascii(make_household):
+    household = make_household(bank_account="６２２２　０２０２ ００１１２２３３４４５")
+    stored = Household.objects.get(pk=household.pk)
+    assert stored.bank_account == "6222020200112233445"
+    assert stored.bank_account_masked == mask("6222020200112233445")
+    with pytest.raises(ValidationError) as exc:
+        make_household(bank_account="".join(chr(0x0660 + int(c)) for c in "62220202001122"))
+    assert "bank_account" in exc.value.message_dict
 
 
 def test_closed_file_frees_the_number_and_reopening_claims_it_again(make_household, users, walk):

@@ -3,10 +3,14 @@
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
+from households import services
 from households.idnumbers import sex_of
 from households.models import (
     Cause,
@@ -15,6 +19,7 @@ from households.models import (
     Member,
     Transition,
 )
+from households.services import MemberData
 from tests.households.conftest import new_id
 
 CREATE = reverse("households:create")
@@ -374,3 +379,116 @@ def test_a_refused_form_shows_the_check_of_what_was_typed(login, orgs, dibao):
 @pytest.mark.parametrize("username", ["viewer_450100", "supervisor_450102", "finance_450102"])
 def test_only_clerks_use_the_preview(login, orgs, dibao, username):
     assert login(username).post(PREVIEW, form_data(orgs)).status_code == 403
+
+
+# --- Amounts: each one within a sane maximum, so that no household total overflows a column.
+
+
+def test_amounts_beyond_the_maximum_are_refused_naming_the_field(login, orgs, dibao):
+    huge = "999999999999.99"  # fits one column; twice that does not
+    data = form_data(
+        orgs,
+        worker={"monthly_income": huge},
+        members=[{"name": "李芳", "monthly_income": huge}],
+        other_monthly_income="10000000.00",
+        rigid_spending_annual="100000000.00",
+        accident_spending_annual="1" + "0" * 20,  # beyond the column's digits too
+    )
+    response = login("clerk_450102").post(CREATE, data)
+    assert response.status_code == 200
+    form, formset = response.context["form"], response.context["formset"]
+    assert formset.forms[0].errors["monthly_income"] == ["月收入（元）不能超过 9,999,999.99。"]
+    assert "月收入（元）不能超过" in formset.forms[1].errors["monthly_income"][0]
+    assert form.errors["other_monthly_income"] == ["其他月收入（元）不能超过 9,999,999.99。"]
+    assert "年刚性支出（元）不能超过 99,999,999.99" in form.errors["rigid_spending_annual"][0]
+    assert "意外事件年支出（元）不能超过" in form.errors["accident_spending_annual"][0]
+    nothing_saved()
+
+
+def test_the_largest_amounts_are_accepted_and_the_total_fits(login, orgs, dibao):
+    top = "9999999.99"
+    data = form_data(
+        orgs,
+        worker={"monthly_income": top},
+        members=[{"name": "李芳", "monthly_income": top}],
+        other_monthly_income=top,
+    )
+    response = login("clerk_450102").post(CREATE, data)
+    assert response.status_code == 302
+    household = Household.objects.get()
+    assert household.monthly_income == Decimal("29999999.97")
+    assert login("viewer_450000").get(reverse("households:list")).status_code == 200
+
+
+def test_the_error_names_the_field_in_english_too(login, orgs, dibao):
+    client = login("clerk_450102")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = form_data(orgs, other_monthly_income="10000000.00")
+    with translation.override(settings.LANGUAGE_CODE):  # the thread's language back after
+        response = client.post(CREATE, data)
+    message = response.context["form"].errors["other_monthly_income"][0]
+    assert message == "Other monthly income (yuan) cannot exceed 9,999,999.99."
+
+
+def test_a_household_total_beyond_the_columns_is_refused_and_nothing_written(orgs, users, dibao):
+    """The service refuses a total it could not store, whatever the caller checked."""
+    huge = Decimal("999999999999.99")
+    household = Household(
+        organisation=orgs["450102"],
+        worker_name="张小明",
+        id_number=new_id(),
+        primary_cause=Cause.objects.get(code="illness"),
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.household_create(
+            user=users["clerk_450102"],
+            household=household,
+            members=[
+                MemberData(relation="self", name="", monthly_income=huge),
+                MemberData(
+                    relation="spouse", name="李芳", id_number=new_id(1982), monthly_income=huge
+                ),
+            ],
+        )
+    assert "超过可记录的上限" in exc.value.message_dict["members"][0]
+    nothing_saved()
+
+
+def test_a_survey_income_beyond_the_maximum_is_refused(login, walk, make_household):
+    household = walk(make_household(), "applied")
+    members = {m.relation: m for m in household.members.all()}
+    response = login("clerk_450102").post(
+        reverse("households:survey", args=[household.pk]),
+        {
+            "surveyed_on": "",
+            "surveyors": "王",
+            "findings": "x",
+            f"income_{members['self'].pk}": "999999999999.99",
+            f"income_{members['spouse'].pk}": "999999999999.99",
+        },
+    )
+    errors = response.context["form"].errors[f"income_{members['self'].pk}"]
+    assert errors == ["张小明（本人）核实月收入（元）不能超过 9,999,999.99。"]
+    assert not household.surveys.exists()
+
+
+def test_the_survey_service_refuses_a_total_beyond_the_columns(make_household, walk, users):
+    household = walk(make_household(), "applied")
+    huge = Decimal("999999999999.99")
+    incomes = {m.pk: huge for m in household.members.all()}
+    with pytest.raises(ValidationError) as exc:
+        services.survey_record(
+            user=users["clerk_450102"],
+            household=household,
+            surveyed_on=household.current_period.applied_on,
+            surveyors="王",
+            findings="x",
+            incomes=incomes,
+        )
+    assert "超过可记录的上限" in exc.value.messages[0]
+    assert set(household.members.values_list("monthly_income", flat=True)) <= {
+        Decimal("600.00"),
+        Decimal("0.00"),
+    }
+    household.refresh_from_db()
+    assert household.monthly_income == Decimal("600.00") and not household.surveys.exists()

@@ -9,10 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from households import idnumbers
+from households import idnumbers, services
 from households.models import Category, Cause, Household, Origin, Status
 from households.services import MemberData, set_identity
-from tests.households.conftest import new_id
+from tests.households.conftest import new_id, walk_file
 
 LIST = reverse("households:list")
 
@@ -201,6 +201,18 @@ def test_pages_of_the_chosen_size_without_counting(login, orgs, users):
     assert rows(client.get(LIST, {"page": "x", "sort": "file_number"})) == rows(first)
 
 
+@pytest.mark.parametrize("number", ["99999999999999999999", "1000001", str(2**63)])
+def test_a_page_number_beyond_any_list_is_not_found(login, orgs, users, number):
+    bulk_households(orgs, users, 3)
+    assert login("viewer_450000").get(LIST, {"page": number}).status_code == 404
+
+
+def test_a_page_after_the_last_is_empty(login, orgs, users):
+    bulk_households(orgs, users, 3)
+    response = login("clerk_450102").get(LIST, {"page": 1_000_000})
+    assert response.status_code == 200 and rows(response) == []
+
+
 def test_next_and_previous_links_keep_the_filters(login, orgs, users):
     bulk_households(orgs, users, 30)
     page = login("clerk_450102").get(LIST, {"q": "B-", "size": 25}).content.decode()
@@ -247,3 +259,23 @@ def test_ties_are_broken_by_id_in_the_sort_direction(login, orgs, users):
     descending = client.get(LIST, {"sort": "-worker_name"}).context["households"]
     assert [h.pk for h in ascending] == ids
     assert [h.pk for h in descending] == ids[::-1]
+
+
+def test_only_files_under_support_are_marked_overdue(login, files, users):
+    """A closed file is visited no more: no survey due date, no red mark, even if one was left
+    on it (files closed before migration 0010)."""
+    closed = walk_file(users, files["zhang2"], "on_file")
+    services.transition_apply(
+        user=users["supervisor_450102"],
+        household=closed,
+        action="exit",
+        reason="收入连续六个月高于低保标准",
+    )
+    closed.refresh_from_db()
+    assert closed.status == "exited" and closed.next_survey_due is None
+    page = login("clerk_450102").get(LIST).content.decode()
+    assert page.count('class="overdue"') == 1
+    past = timezone.localdate() - timedelta(days=3)
+    Household.objects.filter(pk=closed.pk).update(next_survey_due=past)
+    page = login("clerk_450102").get(LIST).content.decode()
+    assert page.count('class="overdue"') == 1

@@ -48,7 +48,7 @@ def test_submit_survey_review_through_the_pages(login, make_household):
     response = clerk.post(
         survey_url,
         {
-            "surveyed_on": (TODAY() - timedelta(days=1)).isoformat(),
+            "surveyed_on": TODAY().isoformat(),  # not before the application, made today
             "surveyors": "王录入员、李主席",
             "findings": "妻子患慢性病，家中无其他收入。",
             f"income_{members['self'].pk}": "800.00",
@@ -125,6 +125,25 @@ def test_the_notice_page_posts_reviewed_files(login, walk, make_household, users
     third = walk(make_household(worker_name="赵六"), "reviewed")
     form = clerk.get(url, {"household": third.pk}).context["form"]
     assert form["objection_contact"].value() == "兴宁区总工会 0771-12351"
+
+
+@pytest.mark.parametrize("starts_on", ["0001-01-01", "9999-12-31"])
+def test_a_notice_start_out_of_bounds_is_refused_at_its_field(
+    login, walk, make_household, starts_on
+):
+    household = walk(make_household(), "reviewed")
+    response = login("clerk_450102").post(
+        reverse("households:notice_start"),
+        {
+            "organisation": household.organisation_id,
+            "households": [household.pk],
+            "starts_on": starts_on,
+            "objection_contact": "0771-12351",
+        },
+    )
+    assert response.status_code == 200
+    assert "公示开始日期不能" in response.context["form"].errors["starts_on"][0]
+    assert status_of(household) == "reviewed" and PublicNotice.objects.count() == 0
 
 
 def test_start_notice_button_leads_to_the_notice_page(login, walk, make_household):
@@ -245,6 +264,20 @@ def test_objections_are_recorded_and_resolved_through_the_pages(login, walk, mak
     assert objection.outcome == "dismissed"
     step(login("supervisor_450102"), household, "approve", reason="同意")
     assert status_of(household) == "on_file"
+
+
+def test_an_objection_dated_tomorrow_is_refused_at_its_field(login, walk, make_household):
+    household = walk(make_household(), "notice")
+    response = login("clerk_450102").post(
+        reverse("households:objection_create", args=[household.pk]),
+        {
+            "raised_by": "邻居王某",
+            "raised_on": (TODAY() + timedelta(days=1)).isoformat(),
+            "content": "该户有两套住房",
+        },
+    )
+    assert "提出日期不能晚于今天" in response.context["form"].errors["raised_on"][0]
+    assert Objection.objects.count() == 0
 
 
 def test_objections_only_while_under_notice(login, make_household):
@@ -438,6 +471,16 @@ def test_a_diagnosis_needs_a_recent_issue_date(login, make_household):
     old = (TODAY() - timedelta(days=400)).isoformat()
     response = upload(clerk, household, PDF, kind="diagnosis", issued_on=old)
     assert "一年以内" in response.context["form"].errors["issued_on"][0]
+    assert Document.objects.count() == 0
+
+
+def test_an_issue_date_in_the_future_is_refused(login, make_household):
+    household = make_household()
+    tomorrow = (TODAY() + timedelta(days=1)).isoformat()
+    clerk = login("clerk_450102")
+    for kind in ("diagnosis", "income_proof"):
+        response = upload(clerk, household, PDF, kind=kind, issued_on=tomorrow)
+        assert "开具日期不能晚于今天" in response.context["form"].errors["issued_on"][0]
     assert Document.objects.count() == 0
 
 

@@ -2,16 +2,25 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from households import services
-from households.models import FilingPeriod, Objection, Status, Transition
+from households.models import (
+    FilingPeriod,
+    Household,
+    Objection,
+    PublicNotice,
+    Status,
+    Transition,
+)
 from households.workflow import STEPS, allowed_actions
 from orgs.calendar import add_months, add_working_days, working_days_between
 from orgs.models import Holiday
+from tests.households.conftest import age_file
 
 TODAY = timezone.localdate
 
@@ -456,3 +465,186 @@ def test_a_user_who_created_files_or_took_steps_cannot_be_deleted(make_household
     for user in (household.created_by, approver):
         with pytest.raises(ProtectedError):
             user.delete()
+
+
+def test_closing_a_file_clears_its_survey_due_and_refiling_sets_it_afresh(
+    make_household, walk, users
+):
+    household = state_file(make_household, walk, users, "exited")
+    assert household.next_survey_due is None  # closed: nobody is due to visit it
+    clerk, supervisor = users["clerk_450102"], users["supervisor_450102"]
+    services.transition_apply(user=clerk, household=household, action="reopen", reason="返困")
+    household.refresh_from_db()
+    assert household.status == "applied" and household.next_survey_due is None
+
+    age_file(household, 40)  # the new application was made 40 days ago
+    services.survey_record(
+        user=clerk,
+        household=household,
+        surveyed_on=TODAY() - timedelta(days=35),
+        surveyors="王",
+        findings="再次因病致困",
+        incomes={},
+    )
+    services.transition_apply(
+        user=clerk,
+        household=household,
+        action="review",
+        effective_date=TODAY() - timedelta(days=34),
+    )
+    services.notice_start(
+        user=clerk,
+        organisation=household.organisation,
+        households=[household],
+        starts_on=TODAY() - timedelta(days=30),
+        objection_contact="0771-12351",
+    )
+    services.transition_apply(user=supervisor, household=household, action="approve")
+    household.refresh_from_db()
+    assert household.status == "on_file"
+    assert household.next_survey_due == add_months(TODAY(), 6)
+
+
+@pytest.mark.parametrize("state", ["exited", "deregistered"])
+def test_a_closed_file_has_no_survey_due(make_household, walk, users, state):
+    household = state_file(make_household, walk, users, state)
+    assert household.next_survey_due is None
+
+
+def test_a_withdrawn_or_rejected_file_has_no_survey_due(make_household, walk, users):
+    household = walk(make_household(), "reviewed")  # its survey set a due date
+    assert household.next_survey_due is not None
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="reject", reason="不符合"
+    )
+    household.refresh_from_db()
+    assert household.status == "rejected" and household.next_survey_due is None
+
+
+def test_the_migration_clears_the_survey_due_of_files_closed_before(make_household, walk, users):
+    from django.apps import apps
+
+    migration = import_module("households.migrations.0010_closed_files_have_no_survey_due")
+    due = TODAY() - timedelta(days=3)
+    closed = state_file(make_household, walk, users, "exited")
+    on_file = walk(make_household(), "on_file")
+    Household.objects.update(next_survey_due=due)  # as the files closed before were left
+    migration.clear_survey_due(apps, None)
+    assert Household.objects.get(pk=closed.pk).next_survey_due is None
+    assert Household.objects.get(pk=on_file.pk).next_survey_due == due
+
+
+# --- Dates a clerk types: a notice starts after the review, and it and the objections and
+# surveys lie between the application and today (a month ahead for a notice).
+
+
+def start_notice(users, household, starts_on):
+    return services.notice_start(
+        user=users["clerk_450102"],
+        organisation=household.organisation,
+        households=[household],
+        starts_on=starts_on,
+        objection_contact="0771-12351",
+    )
+
+
+def test_a_notice_cannot_be_dated_before_the_review(make_household, walk, users):
+    household = walk(make_household(), "reviewed")
+    reviewed_on = household.status_changed_on
+    for day in (date(1, 1, 1), reviewed_on - timedelta(days=1)):
+        with pytest.raises(ValidationError) as exc:
+            start_notice(users, household, day)
+        message = exc.value.message_dict["starts_on"][0]
+        assert "公示开始日期不能早于" in message and household.file_number in message
+    household.refresh_from_db()
+    assert household.status == "reviewed" and household.current_period.notice is None
+    assert not PublicNotice.objects.exists()
+    assert not household.transitions.filter(to_status="notice").exists()
+
+    # Recorded afterwards, a notice that started on the day of the review is accepted.
+    notice = start_notice(users, household, reviewed_on)
+    household.refresh_from_db()
+    assert household.status == "notice" and household.current_period.notice == notice
+
+
+def test_a_back_dated_notice_cannot_skip_its_working_days(make_household, walk, users):
+    household = walk(make_household(), "applied")
+    clerk = users["clerk_450102"]
+    services.survey_record(
+        user=clerk,
+        household=household,
+        surveyed_on=TODAY(),
+        surveyors="王",
+        findings="x",
+        incomes={},
+    )
+    services.transition_apply(user=clerk, household=household, action="review")
+    with pytest.raises(ValidationError):
+        start_notice(users, household, TODAY() - timedelta(days=30))
+    start_notice(users, household, TODAY())
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="approve"
+        )
+    assert "期满后方可审批" in exc.value.messages[0]
+
+
+@pytest.mark.parametrize("ahead", [31, 365, None])
+def test_a_notice_more_than_a_month_ahead_is_refused(make_household, walk, users, ahead):
+    household = walk(make_household(), "reviewed")
+    day = TODAY() + timedelta(days=ahead) if ahead else date(9999, 12, 31)
+    with pytest.raises(ValidationError) as exc:
+        start_notice(users, household, day)
+    assert "公示开始日期不能晚于" in exc.value.message_dict["starts_on"][0]
+    assert not PublicNotice.objects.exists()
+    start_notice(users, household, TODAY() + timedelta(days=services.NOTICE_MAX_DAYS_AHEAD))
+
+
+def test_the_notice_title_is_chinese_whatever_the_clerks_language(make_household, walk, users):
+    household = walk(make_household(), "reviewed")
+    with translation.override("en"):
+        notice = start_notice(users, household, TODAY())
+    assert notice.title == "兴宁区总工会困难职工建档公示"
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [(1, "提出日期不能晚于今天"), (-51, "提出日期不能早于档案的申请日期")],
+)
+def test_an_objection_is_dated_between_the_application_and_today(
+    make_household, walk, users, days, expected
+):
+    household = walk(make_household(), "notice")  # applied 50 days ago
+    with pytest.raises(ValidationError) as exc:
+        services.objection_record(
+            user=users["clerk_450102"],
+            household=household,
+            raised_by="邻居",
+            raised_on=TODAY() + timedelta(days=days),
+            content="有两套住房",
+        )
+    assert expected in exc.value.message_dict["raised_on"][0]
+    assert not Objection.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [(1, "调查日期不能晚于今天"), (-51, "调查日期不能早于档案的申请日期")],
+)
+def test_a_survey_is_dated_between_the_application_and_today(
+    make_household, walk, users, days, expected
+):
+    household = walk(make_household(), "applied")  # applied 50 days ago
+    worker = household.members.get(relation="self")
+    with pytest.raises(ValidationError) as exc:
+        services.survey_record(
+            user=users["clerk_450102"],
+            household=household,
+            surveyed_on=TODAY() + timedelta(days=days),
+            surveyors="王",
+            findings="x",
+            incomes={worker.pk: Decimal("900.00")},
+        )
+    assert expected in exc.value.message_dict["surveyed_on"][0]
+    worker.refresh_from_db()
+    assert worker.monthly_income == Decimal("600.00") and not household.surveys.exists()
