@@ -520,3 +520,16 @@ def test_the_progress_of_a_write_counts_the_updates_as_they_run(workbook, users)
     assert any(0 < updated < 1000 for _done, updated in seen), seen
     finished = [updated for done, updated in seen if done >= 1000]
     assert finished and all(updated == 1000 for updated in finished), seen
+
+
+def test_full_width_numbers_are_stored_in_ascii(workbook, run):
+    """Typed with a Chinese input method: ４５０１… is the same number as 4501…, for the
+    duplicate checks and the searches."""
+    worker = id_number()
+    wide = worker.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    account = "６２１７０００１２３４５６７８"
+    report = run(workbook([household_row(身份证号=wide, 银行账号=account)], []))
+    assert report.ok, errors_of(report)
+    household = Household.objects.get()
+    assert household.id_number == worker and household.id_hash == keyed_hash(worker)
+    assert household.bank_account == "621700012345678"

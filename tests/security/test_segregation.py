@@ -18,6 +18,7 @@ from funds.models import Approval, AssistanceRequest, RequestState
 from households import services as household_services
 from households.models import ClosureRequest, Household, Status
 from orgs.models import User
+from tests.households.conftest import age_file
 
 pytestmark = pytest.mark.django_db
 YEAR = timezone.localdate().year
@@ -67,9 +68,12 @@ def test_nobody_approves_a_file_they_entered_or_submitted(
         household = walk(make_household(by="both_450102"), "notice", clerk="both_450102")
     else:  # entered by the clerk, submitted by the vice-chair
         household = make_household(by="clerk_450102")
-        household_services.transition_apply(user=both, household=household, action="submit")
-        household.refresh_from_db()
+        age_file(household, 50)  # entered 50 days ago, so the notice can have run
         clerk, today = users["clerk_450102"], timezone.localdate()
+        household_services.transition_apply(
+            user=both, household=household, action="submit", effective_date=today - timedelta(45)
+        )
+        household.refresh_from_db()
         household_services.survey_record(
             user=clerk,
             household=household,
@@ -78,7 +82,9 @@ def test_nobody_approves_a_file_they_entered_or_submitted(
             findings="家中有重病患者",
             incomes={},
         )
-        household_services.transition_apply(user=clerk, household=household, action="review")
+        household_services.transition_apply(
+            user=clerk, household=household, action="review", effective_date=today - timedelta(35)
+        )
         household.refresh_from_db()
         household_services.notice_start(
             user=clerk,
