@@ -75,9 +75,7 @@ class CaseFilter(django_filters.FilterSet):
     )
     channel = django_filters.ChoiceFilter(label=_("渠道"), choices=Case.Channel.choices)
     status = django_filters.ChoiceFilter(label=_("状态"), choices=Case.Status.choices)
-    received = DayRangeFilter(
-        label=_("登记日期"), field_name="received_at", widget=DATE_RANGE
-    )
+    received = DayRangeFilter(label=_("登记日期"), field_name="received_at", widget=DATE_RANGE)
     handler = django_filters.ModelChoiceFilter(label=_("经办人"), queryset=_users)
     organisation = django_filters.ModelChoiceFilter(
         label=_("组织"), queryset=_organisations, method=_subtree("organisation")
