@@ -18,11 +18,10 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -43,7 +42,7 @@ from households.models import (
     Survey,
     Transition,
 )
-from households.notice_pdf import render_notice_pdf
+from households.notice_pdf import notice_pdf_response
 from households.workflow import STEPS
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
@@ -662,15 +661,7 @@ class PublicNoticeAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         notice = self.get_object(request, unquote(object_id))
         if notice is None:
             raise Http404
-        pdf = render_notice_pdf(notice)
-        log_access(
-            request, action=AccessLog.Action.PRINT, obj=notice, organisation=notice.organisation
-        )
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"{gettext('公示单')}-{notice.pk}.pdf"
-        )
-        return response
+        return notice_pdf_response(request, notice)
 
 
 @admin.register(Objection)

@@ -1,9 +1,14 @@
 """The public-notice sheet (公示单) as a PDF. The PDF plumbing (safe fetcher, font subsetting,
 `html_to_pdf`) lives in `orgs/pdf.py`, shared with the reports."""
 
+from django.http import HttpResponse
 from django.utils import timezone, translation
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 
 from households.models import PublicNotice
+from orgs.audit import log_access
+from orgs.models import AccessLog
 from orgs.pdf import render_pdf
 from orgs.pii import mask, mask_name
 
@@ -51,3 +56,14 @@ def render_notice_pdf(notice: PublicNotice) -> bytes:
             "issued_on": timezone.localdate(notice.created_at),
         }
         return render_pdf(NOTICE_TEMPLATE, context, stylesheets=NOTICE_STYLESHEETS)
+
+
+def notice_pdf_response(request, notice: PublicNotice) -> HttpResponse:
+    """The 公示单 download, from the staff pages or the admin; every print is logged."""
+    pdf = render_notice_pdf(notice)
+    log_access(request, action=AccessLog.Action.PRINT, obj=notice, organisation=notice.organisation)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{gettext('公示单')}-{notice.pk}.pdf"
+    )
+    return response

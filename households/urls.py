@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.HouseholdCreateView.as_view(), name="create"),
     path("preview/", views.PreviewView.as_view(), name="preview"),
     path("notices/new/", views.NoticeStartView.as_view(), name="notice_start"),
+    path("notices/<int:pk>/notice.pdf", views.NoticePdfView.as_view(), name="notice_pdf"),
     path("<int:pk>/", views.HouseholdDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.HouseholdUpdateView.as_view(), name="edit"),
     path("<int:pk>/reveal/", views.RevealView.as_view(), name="reveal"),

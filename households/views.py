@@ -44,8 +44,10 @@ from households.models import (
     Household,
     Member,
     Objection,
+    PublicNotice,
     Status,
 )
+from households.notice_pdf import notice_pdf_response
 from households.timeline import timeline_for
 from households.workflow import DIRECT_ACTIONS, STEPS, allowed_actions
 from orgs.audit import log_access
@@ -687,6 +689,18 @@ class ObjectionResolveView(ObjectStepView):
             finding=form.cleaned_data["finding"],
         )
         return _("异议已处理：%(outcome)s。") % {"outcome": objection.get_outcome_display()}
+
+
+class NoticePdfView(PermissionRequiredMixin, View):
+    """打印公示单 from the file page: whoever starts notices prints them too."""
+
+    permission_required = "households.view_publicnotice"
+
+    def get(self, request, pk):
+        notice = get_object_or_404(
+            PublicNotice.objects.visible_to(request.user).select_related("organisation"), pk=pk
+        )
+        return notice_pdf_response(request, notice)
 
 
 class NoticeStartView(PermissionRequiredMixin, FormView):

@@ -121,3 +121,24 @@ def test_notice_text_is_autoescaped(notice):
     text = pdftotext(render_notice_pdf(notice))
     assert '<img src="file:///etc/passwd">公示' in text
     assert "<b>民生路</b>" in text
+
+
+def test_the_clerk_prints_the_notice_from_the_file_page(notice, login):
+    """The clerk who posts a notice has no admin site: the file page links the sheet."""
+    from orgs.models import AccessLog
+
+    household = Household.objects.get(worker_name="张小明")
+    client = login("clerk_450102")
+    page = client.get(f"/households/{household.pk}/").content.decode()
+    url = f"/households/notices/{notice.pk}/notice.pdf"
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "张*明" in pdftotext(response.content)
+    log = AccessLog.objects.get(action="print")
+    assert (log.user.username, log.target) == (
+        "clerk_450102",
+        f"households.PublicNotice:{notice.pk}",
+    )
+    assert login("clerk_450103").get(url).status_code == 404
+    assert login("finance_450102").get(url).status_code == 403

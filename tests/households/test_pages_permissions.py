@@ -33,6 +33,7 @@ MATRIX = {
     "create": ("get", CLERK, False),
     "preview": ("post", CLERK, False),
     "notice_start": ("get", CLERK, False),
+    "notice_pdf": ("get", EVERYONE - {"finance_450102"}, True),
     "detail": ("get", EVERYONE, True),
     "edit": ("get", CLERK, True),
     "reveal": ("post", FULL_NUMBERS, True),
@@ -47,7 +48,7 @@ MATRIX = {
     "document_download": ("get", DOCUMENTS, True),
     "document_withdraw": ("get", CLERK, True),
 }
-GET_ONLY = {"list", "standing", "detail", "document_download"}
+GET_ONLY = {"list", "standing", "detail", "document_download", "notice_pdf"}
 
 
 @pytest.fixture
@@ -101,6 +102,7 @@ def url_for(name: str, records) -> str:
         "objection_resolve": records["objection"].pk,
         "document_download": records["document"].pk,
         "document_withdraw": records["document"].pk,
+        "notice_pdf": records["notice"].current_period.notice_id,
     }
     if name.startswith("transition:"):
         action = name.split(":")[1]

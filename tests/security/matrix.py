@@ -77,6 +77,7 @@ PAGES: dict[str, Rule] = {
     "households:create": R(get="clerk", post="clerk"),
     "households:preview": R(get=None, post="clerk"),  # htmx fragment of the entry form
     "households:notice_start": R(get="clerk", post="clerk"),
+    "households:notice_pdf": obj("public_notice", get="clerk supervisor viewer admin"),
     "households:detail": obj("on_file", get=ALL, post=None),
     "households:edit": obj("draft", get="clerk", post="clerk"),
     "households:reveal": obj("on_file", get=None, post=CSF),
