@@ -26,10 +26,12 @@ from households.models import (
     IdentityClaim,
     Member,
     Origin,
+    PublicNotice,
     Status,
     Transition,
     facts_of,
 )
+from orgs.calendar import add_working_days
 from orgs.models import User
 from orgs.pii import mask
 
@@ -155,6 +157,7 @@ class Generator:
         self.categories = {c.code: c.pk for c in Category.objects.all()}
         self.lines = {y: Decimal(v) for y, v in DEMO_DIBAO.items()}
         self.today = timezone.localdate()
+        self.notices = {}
         self.next_ids = {
             model: (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
             for model in (Household, Member, FilingPeriod, Transition, IdentityClaim)
@@ -234,6 +237,10 @@ class Generator:
         if status in (Status.DRAFT, Status.APPLIED, Status.REVIEWED, Status.NOTICE):
             applied = self.today - timedelta(days=rng.randint(12, 40))
             filed = None
+        notice = None
+        if status == Status.NOTICE:  # posted on the county's current notice, reviewed before it
+            notice = self.notice_of(county)
+            applied = notice.starts_on - timedelta(days=rng.randint(8, 30))
         closed = None
         if status in (Status.EXITED, Status.DEREGISTERED) and filed:
             closed = min(filed + timedelta(days=rng.randint(180, 1500)), self.today)
@@ -324,6 +331,7 @@ class Generator:
             applied_on=applied,
             filed_on=filed,
             closed_on=closed,
+            notice=notice,
         )
         members = [
             Member(
@@ -354,7 +362,9 @@ class Generator:
                     else "none",
                 )
             )
-        transitions = self.transitions(hid, pid, county.pk, status, applied, filed, closed, rng)
+        transitions = self.transitions(
+            hid, pid, county.pk, status, applied, filed, closed, rng, notice=notice
+        )
         for transition in transitions:  # the copies the summary reads (see Transition)
             for field, value in facts_of(household, period).items():
                 setattr(transition, field, value)
@@ -369,7 +379,26 @@ class Generator:
             "claims": claims,
         }
 
-    def transitions(self, hid, pid, county_pk, status, applied, filed, closed, rng):
+    def notice_of(self, county):
+        """The county's demo notice: started eight days ago, so its five working days have run
+        and the supervisor can approve its files (or hear an objection first)."""
+        if county.pk not in self.notices:
+            starts = self.today - timedelta(days=8)
+            self.notices[county.pk], _created = PublicNotice.objects.get_or_create(
+                organisation=county,
+                starts_on=starts,
+                defaults={
+                    "title": f"{county.name}困难职工建档公示",
+                    "ends_on": add_working_days(
+                        starts, county.setting("notice_min_working_days"), county
+                    ),
+                    "objection_contact": f"{county.name}职工服务中心 0771-12351",
+                    "created_by_id": self.clerks[county.pk],
+                },
+            )
+        return self.notices[county.pk]
+
+    def transitions(self, hid, pid, county_pk, status, applied, filed, closed, rng, notice=None):
         clerk, supervisor = self.clerks[county_pk], self.supervisors[county_pk]
         steps = [("create", "", "draft", applied, clerk)]
         chain = {"applied": 1, "reviewed": 2, "notice": 3}
@@ -378,9 +407,8 @@ class Generator:
         if filed or chain.get(status, 0) >= 2:
             steps.append(("review", "applied", "reviewed", applied + timedelta(days=7), clerk))
         if filed or chain.get(status, 0) >= 3:
-            steps.append(
-                ("start_notice", "reviewed", "notice", applied + timedelta(days=10), clerk)
-            )
+            posted = notice.starts_on if notice else applied + timedelta(days=10)
+            steps.append(("start_notice", "reviewed", "notice", posted, clerk))
         if filed:
             steps.append(("approve", "notice", "on_file", filed, supervisor))
         if status == Status.RELIEVED:

@@ -50,3 +50,23 @@ def test_new_records_after_the_seed_get_fresh_keys(db):
         effective_date=household.status_changed_on,
     )
     assert row.pk > top
+
+
+def test_demo_files_under_notice_can_be_approved(db):
+    """Files generated in state 公示 are posted on their county's notice, which has run its
+    working days: the supervisor's first click in the demo approves one."""
+    from households import services
+    from households.models import Status
+    from orgs.models import User
+
+    call_command("seed_demo", households=300, stdout=StringIO())
+    on_notice = Household.objects.filter(status=Status.NOTICE).select_related("current_period")
+    assert on_notice.exists()
+    assert all(h.current_period.notice_id for h in on_notice)
+    household = on_notice.first()
+    supervisor = User.objects.get(username=f"supervisor_{household.organisation.code}")
+    services.transition_apply(
+        user=supervisor, household=household, action="approve", reason="经审核符合条件"
+    )
+    household.refresh_from_db()
+    assert household.status == Status.ON_FILE
