@@ -31,6 +31,8 @@ from openpyxl.utils import get_column_letter
 
 from funds.models import LineResult, PaymentBatch
 from funds.services import ReturnRow
+from imports import cells
+from orgs.money import MAX_AMOUNT
 from orgs.spreadsheets import neutralise
 
 MONEY_FORMAT = "#,##0.00"
@@ -133,11 +135,17 @@ def _cell_text(value) -> str:
 
 
 def _parse_amount(value) -> Decimal:
-    if isinstance(value, float):
-        value = repr(value)
-    amount = Decimal(str(value).strip().replace(",", ""))
-    if not amount.is_finite():
-        raise InvalidOperation
+    """The amount cell as a Decimal, or ValidationError quoting the cell (shortened): within the
+    money columns' range, so that no message has to print a number of a million digits."""
+    text = repr(value) if isinstance(value, float) else str(value).strip().replace(",", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise ValidationError(_("金额“%(value)s”不是数字。") % {"value": cells.shown(value)})
+    if amount.copy_abs() > MAX_AMOUNT:  # copy_abs: abs() would round, and overflow
+        raise ValidationError(_("金额“%(value)s”过大。") % {"value": cells.shown(value)})
     return amount
 
 
@@ -208,8 +216,10 @@ def read_return_file(upload) -> list[ReturnRow]:
         if _cell_text(get("amount")):
             try:
                 row.amount = _parse_amount(get("amount"))
-            except (InvalidOperation, ValueError):
-                errors.append(_("第%(row)d行：金额格式不正确。") % {"row": number})
+            except ValidationError as error:
+                errors.append(
+                    _("第%(row)d行：%(message)s") % {"row": number, "message": error.messages[0]}
+                )
         if _cell_text(get("date")):
             try:
                 row.paid_on = _parse_date(get("date"))

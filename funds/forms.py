@@ -1,10 +1,12 @@
 """Forms of the funds pages. They collect and type the input; the services hold the rules."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from funds.models import AssistanceType, FundSource, Tier, Verification
+from funds.selectors import statement_period
 from funds.standards import tier_choices
 from orgs.models import Organisation
 
@@ -218,12 +220,15 @@ class ReturnFileForm(forms.Form):
         self.fields["paid_on"].initial = timezone.localdate()
 
 
+def quarter_choices() -> list:
+    """Called each time the choices are shown, in the language of the request."""
+    return [(q, _("第%(q)d季度") % {"q": q}) for q in range(1, 5)]
+
+
 class SampleForm(ScopedOrganisationMixin, forms.Form):
     organisation = forms.ModelChoiceField(label=_("组织"), queryset=Organisation.objects.none())
     year = forms.IntegerField(label=_("年度"), min_value=1990, max_value=2100)
-    quarter = forms.TypedChoiceField(
-        label=_("季度"), coerce=int, choices=[(q, _("第%(q)d季度") % {"q": q}) for q in range(1, 5)]
-    )
+    quarter = forms.TypedChoiceField(label=_("季度"), coerce=int, choices=quarter_choices)
     size = forms.IntegerField(
         label=_("抽查笔数"),
         min_value=1,
@@ -276,6 +281,15 @@ class StatementForm(ScopedOrganisationMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.scope_organisations(user)
         self.fields["year"].initial = timezone.localdate().year
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("year") is not None and cleaned.get("cutoff") is not None:
+            try:
+                statement_period(year=cleaned["year"], cutoff=cleaned["cutoff"])
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
 
 
 class HouseholdSearchForm(forms.Form):

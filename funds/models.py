@@ -1009,6 +1009,13 @@ class Verification(models.Model):
     note = models.TextField(_("核实情况"), blank=True)
     follow_up = models.TextField(_("跟进处理"), blank=True)
     resolved_at = models.DateTimeField(_("处理完毕"), null=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("跟进处理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
 
     objects = VerificationQuerySet.as_manager()
 

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from funds.models import (
     ACTIVE_STATES,
@@ -215,7 +217,12 @@ def discrepancies(*, user) -> QuerySet[Verification]:
     return (
         Verification.objects.visible_to(user)
         .discrepancies()
-        .select_related("sample__organisation", "request__household", "request__assistance_type")
+        .select_related(
+            "sample__organisation",
+            "request__household",
+            "request__assistance_type",
+            "resolved_by",
+        )
         .order_by("resolved_at", "-checked_on", "id")
     )
 
@@ -225,11 +232,26 @@ def discrepancies(*, user) -> QuerySet[Verification]:
 LINES = ("opening", "received", "paid", "refunded", "repaid", "closing")
 
 
-def _period(year: int | None, start: date | None, end: date | None, cutoff: date | None):
+def statement_period(
+    *,
+    year: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    cutoff: date | None = None,
+) -> tuple[date, date]:
+    """The first and last day of a statement: the year (or start to end), ended early by the
+    cut-off. A cut-off before the period starts is refused: it would leave no day to report."""
     if year is not None:
         start, end = date(year, 1, 1), date(year, 12, 31)
     if start is None or end is None:
         raise ValueError("fund_statement needs a year or both start and end")
+    if cutoff is not None and cutoff < start:
+        raise ValidationError(
+            {
+                "cutoff": _("截止日期 %(cutoff)s 早于统计期开始日期 %(start)s。")
+                % {"cutoff": cutoff.isoformat(), "start": start.isoformat()}
+            }
+        )
     if cutoff is not None and cutoff < end:
         end = cutoff
     return start, end
@@ -264,10 +286,13 @@ def fund_statement(
     opening = all entries before `start`; received/paid/refunded/repaid = entries of that kind
     dated in the period, net of reversals dated in the period; closing = opening + received −
     paid − refunded + repaid (= the sum of all entries up to the end). Sources with no entry
-    up to the end are left out. Per type: payments in the period; `households` and `payments`
-    count payments not reversed. Two aggregate queries.
+    up to the end are left out. Per type: `amount` = payments in the period net of reversals in
+    the period (= the "paid" line); `households` and `payments` count the payments made in the
+    period that were not reversed by the end. A reversal dated later lowers that later period's
+    amount, not its counts, so a reported (or closed) period never changes afterwards. Two
+    aggregate queries.
     """
-    start, end = _period(year, start, end, cutoff)
+    start, end = statement_period(year=year, start=start, end=end, cutoff=cutoff)
     entries = LedgerEntry.objects.filter(organisation__in=organisations, entry_date__lte=end)
     in_period = {"entry_date__gte": start}
     rows = (
@@ -302,17 +327,17 @@ def fund_statement(
     lines.sort(key=lambda line: (line["source"].sort, line["code"]))
     totals = {key: sum((line[key] for line in lines), ZERO) for key in LINES}
 
+    # A payment of the period counts unless reversed by the end; reversals never count.
+    counted = Q(reverses__isnull=True) & (
+        Q(reversed_by__isnull=True) | Q(reversed_by__entry_date__gt=end)
+    )
     payments = (
         entries.filter(kind=EntryKind.PAYMENT, **in_period)
         .values("request__assistance_type")
         .annotate(
             amount_signed=total("amount"),
-            households=Count(
-                "request__household",
-                distinct=True,
-                filter=Q(reverses__isnull=True, reversed_by__isnull=True),
-            ),
-            payments=Count("id", filter=Q(reverses__isnull=True, reversed_by__isnull=True)),
+            households=Count("request__household", distinct=True, filter=counted),
+            payments=Count("id", filter=counted),
         )
         .order_by()
     )
@@ -332,9 +357,7 @@ def fund_statement(
         )
     type_lines.sort(key=lambda line: (line["type"].sort, line["code"]))
     households_total = (
-        entries.filter(
-            kind=EntryKind.PAYMENT, reverses__isnull=True, reversed_by__isnull=True, **in_period
-        )
+        entries.filter(counted, kind=EntryKind.PAYMENT, **in_period)
         .values("request__household")
         .distinct()
         .count()

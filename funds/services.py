@@ -11,11 +11,12 @@ import random
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from funds import selectors
@@ -450,7 +451,8 @@ def request_create(
     check_tier(
         household=household, assistance_type=assistance_type, tier=tier, year=requested_on.year
     )
-    check = check_request(
+    rules = partial(
+        check_request,
         household=household,
         assistance_type=assistance_type,
         tier=tier,
@@ -458,6 +460,10 @@ def request_create(
         year=requested_on.year,
         out_of_pocket=out_of_pocket,
     )
+    # The violations and warnings are stored on the request, so in the data language: every
+    # reader sees the same words, whatever language the clerk who asked used.
+    with translation.override("zh-hans"):
+        check = rules()
     standard = check.standard
     if standard is not None and standard.cap_out_of_pocket and out_of_pocket is None:
         raise ValidationError(
@@ -467,7 +473,7 @@ def request_create(
     if check.violations and not exception_reason:
         raise ValidationError(
             [
-                *check.violations,
+                *rules().violations,  # a refusal speaks the user's language
                 _("如确需突破标准，请填写申请突破标准的理由，由审批人决定。"),
             ]
         )
@@ -1179,7 +1185,7 @@ def verification_record(
 
 @transaction.atomic
 def verification_resolve(*, user, item: Verification, follow_up: str) -> Verification:
-    """A discrepancy followed up: what was done about it."""
+    """A discrepancy followed up: what was done about it, when and by whom."""
     _require(user, "funds.change_verification", item.sample.organisation)
     item = Verification.objects.select_for_update(of=("self",)).get(pk=item.pk)
     if not item.is_discrepancy:
@@ -1191,5 +1197,6 @@ def verification_resolve(*, user, item: Verification, follow_up: str) -> Verific
         raise ValidationError({"follow_up": _("请填写跟进处理情况。")})
     item.follow_up = follow_up
     item.resolved_at = timezone.now()
-    item.save(update_fields=["follow_up", "resolved_at"])
+    item.resolved_by = user
+    item.save(update_fields=["follow_up", "resolved_at", "resolved_by"])
     return item

@@ -365,6 +365,41 @@ def test_reversing_a_payment_returns_the_money_and_the_request_waits_again(
     assert year["types_total"]["payments"] == 1
 
 
+def test_a_reversal_in_a_later_year_lowers_that_year_amount_not_the_counts(
+    receive, filed, ask, approve, pay, users, orgs
+):
+    """Per type, a payment counts in the period it was paid unless reversed by the period's end;
+    a reversal dated later lowers that period's amount (as it does the "paid" line), not its
+    counts: a year once reported keeps its figures."""
+    receive("2000.00", on=date(2024, 1, 5))
+    request = approve(ask(filed(), "500.00", on=date(2024, 6, 1)))
+    entry = pay(request, on=date(2024, 6, 2))
+    services.entry_reverse(
+        user=users["finance_450102"], entry=entry, reason="银行退回", entry_date=date(2025, 1, 10)
+    )
+    pay(request, on=date(2025, 1, 20), reference="BANK-2")
+    county = orgs["450102"].__class__.objects.filter(pk=orgs["450102"].pk)
+
+    def figures(**period):
+        statement = selectors.fund_statement(organisations=county, **period)
+        (line,) = statement["types"]
+        assert statement["types_total"]["amount"] == statement["totals"]["paid"]
+        return line["households"], line["payments"], line["amount"]
+
+    assert figures(year=2024) == (1, 1, D("500.00"))
+    assert figures(year=2025) == (1, 1, D("0.00"))  # paid again, less the reversal
+    assert figures(year=2025, cutoff=date(2025, 1, 15)) == (0, 0, D("-500.00"))
+    both = {"start": date(2024, 1, 1), "end": date(2025, 12, 31)}
+    assert figures(**both) == (1, 1, D("500.00"))  # the reversed payment is not counted
+
+
+def test_a_cutoff_before_the_period_is_refused(orgs):
+    county = orgs["450102"].__class__.objects.filter(pk=orgs["450102"].pk)
+    with pytest.raises(ValidationError) as exc:
+        selectors.fund_statement(organisations=county, year=2026, cutoff=date(2025, 12, 31))
+    assert "早于统计期开始日期 2026-01-01" in exc.value.message_dict["cutoff"][0]
+
+
 def test_a_reversal_cannot_be_dated_before_its_entry(receive, users):
     entry = receive("100.00", on=date(2017, 1, 5)).entries.get()
     refuse(

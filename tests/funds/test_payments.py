@@ -330,6 +330,29 @@ def test_amount_column_must_match(batch, users):
     )
 
 
+def test_an_amount_out_of_range_is_refused_quoting_the_cell_shortened(batch, users):
+    """A bank file's amount beyond what a money column holds is refused when the file is read,
+    and the message quotes the cell, shortened: 1e9999999 once made a 13 MB error page."""
+    refs = list(batch.lines.order_by("id").values_list("reference", flat=True))
+    file = return_file(
+        [
+            (refs[0], "成功", "", "A", "1e9999999"),
+            (refs[1], "成功", "", "B", "9" * 100),
+            (refs[2], "成功", "", "C", 1e300),
+            ("X", "成功", "", "D", "abc" * 50),
+        ],
+        header=("业务参考号", "结果", "失败原因", "银行流水号", "金额"),
+    )
+    with pytest.raises(ValidationError) as exc:
+        bankfiles.read_return_file(file)
+    assert exc.value.message_dict["file"] == [
+        "第2行：金额“1e9999999”过大。",
+        f"第3行：金额“{'9' * 39}…”过大。",
+        "第4行：金额“1e+300”过大。",
+        f"第5行：金额“{'abc' * 13}…”不是数字。",
+    ]
+
+
 def test_unreadable_return_files(batch, users):
     with pytest.raises(ValidationError) as exc:
         bankfiles.read_return_file(SimpleUploadedFile("x.xlsx", b"not a workbook"))

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from funds import selectors, services
 from funds.models import Approval, AssistanceRequest, RequestState, Tier
@@ -219,6 +219,21 @@ def test_one_project_a_year_warns_or_blocks(household, ask, standard):
     warned = ask(household, "500.00", kind="living")
     assert warned.warnings == ["一户一年原则上只享受一个帮扶项目，本年已有：送温暖。"]
     refuse(lambda: ask(household, "3000.00", kind="schooling"), "只享受一个帮扶项目")
+
+
+def test_the_notes_of_the_standards_are_stored_in_chinese_whoever_asks(household, ask, standard):
+    """Violations and warnings are stored on the request and read by everyone: in the data
+    language, not the clerk's. A refusal still speaks the clerk's language."""
+    standard("living", year=YEAR, amount_cap=D("500.00"))
+    ask(household, "1000.00", kind="festival")
+    with translation.override("en"):
+        refuse(lambda: ask(household, "900.00", kind="living"), "Above the standard")
+        request = ask(household, "900.00", kind="living", exception_reason="突发大病")
+    request.refresh_from_db()
+    assert len(request.violations) == 1
+    assert request.violations[0].startswith("超出标准：")
+    assert "每次最高 500.00 元" in request.violations[0]
+    assert request.warnings == ["一户一年原则上只享受一个帮扶项目，本年已有：送温暖。"]
 
 
 def test_over_the_standard_needs_an_exception_then_a_supervisor_override(

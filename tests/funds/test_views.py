@@ -2,13 +2,15 @@
 other county → 404), forms that call the services and show their refusals, pinned query counts
 on lists, the statement page and its Excel download, and the admin's bulk approval."""
 
+import re
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
 from funds import services
@@ -440,6 +442,91 @@ def test_statement_page_and_excel(world, client, login):
     login("viewer_450000")
     other = client.get(reverse("funds:statement"), {"year": YEAR, "organisation": 999999})
     assert other.context["statement"] is None
+
+
+def side_by_side_table(html: str) -> list[list[str]]:
+    """The cells of the statement's 所属单位对比 table, row by row (header, units, total)."""
+    table = html.split("所属单位对比", 1)[1].split("</table>", 1)[0]
+    return [
+        [cell.strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+
+
+def test_the_units_side_by_side_add_up_when_a_loan_was_repaid(
+    world, client, login, receive, filed, ask, approve, pay, users
+):
+    receive("10000.00", source="upper_union", on=date(YEAR, 1, 2))
+    loan = approve(
+        ask(filed(worker_name="李小红"), "5000.00", kind="small_loan", source="upper_union")
+    )
+    pay(loan)
+    services.repayment_record(
+        user=users["finance_450102"], request=loan, amount=D("3000.00"), repaid_on=TODAY
+    )
+    login("viewer_450000")
+    response = client.get(reverse("funds:statement"), {"year": YEAR})
+    header, *rows = side_by_side_table(response.content.decode())
+    assert header[1:7] == ["期初结余", "本期拨入", "本期发放", "退回财政", "借款归还", "期末结余"]
+    assert [row[5] for row in rows] == ["3,000.00", "0.00", "3,000.00"]  # 450102, 450103, total
+    for row in rows:
+        opening, received, paid, refunded, repaid, closing = (
+            D(cell.replace(",", "")) for cell in row[1:7]
+        )
+        assert opening + received - paid - refunded + repaid == closing, row
+    # the Excel download's side-by-side sheet has the line too
+    xlsx = client.get(reverse("funds:statement_xlsx"), {"year": YEAR})
+    sheet = load_workbook(BytesIO(xlsx.content)).worksheets[1]
+    repaid = next(
+        row for row in sheet.iter_rows(values_only=True) if row[:2] == ("借款归还", "合计")
+    )
+    assert [D(str(value)) for value in repaid[2:5]] == [D("3000"), D("0"), D("3000")]
+
+
+def test_a_cutoff_before_the_year_starts_is_a_form_error(world, client, login):
+    login("viewer_450000")
+    response = client.get(
+        reverse("funds:statement"), {"year": YEAR, "cutoff": date(YEAR - 1, 12, 31).isoformat()}
+    )
+    assert response.context["statement"] is None
+    assert "早于统计期开始日期" in response.context["form"].errors["cutoff"][0]
+    assert f"{YEAR}-01-01 至" not in response.content.decode()
+    first_day = date(YEAR, 1, 1).isoformat()
+    response = client.get(reverse("funds:statement"), {"year": YEAR, "cutoff": first_day})
+    assert (response.context["statement"]["start"], response.context["statement"]["end"]) == (
+        date(YEAR, 1, 1),
+        date(YEAR, 1, 1),
+    )
+
+
+def test_the_quarters_are_offered_in_the_reader_language(world, client, login):
+    client = login("finance_450102")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override(settings.LANGUAGE_CODE):  # the thread's language back after
+        html = client.get(reverse("funds:sample_list")).content.decode()
+    assert re.search(r'<option value="1"[^>]*>Quarter 1</option>', html)
+    assert "第1季度" not in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(reverse("funds:sample_list")).content.decode()
+    assert re.search(r'<option value="1"[^>]*>第1季度</option>', html)
+
+
+def test_a_follow_up_records_who_did_it(world, client, login, users):
+    item = world["item"]
+    finance = users["finance_450102"]
+    services.verification_record(
+        user=finance, item=item, outcome="none", method="phone", checked_on=TODAY, note="未收到"
+    )
+    login("finance_450102")
+    response = client.post(
+        reverse("funds:verification_resolve", args=[item.pk]), {"follow_up": "银行查实已入账"}
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.resolved_by == finance
+    login("viewer_450000")
+    html = client.get(reverse("funds:discrepancies")).content.decode()
+    assert "银行查实已入账" in html and str(finance) in html
 
 
 def test_closed_years_page(world, client, login, orgs):
