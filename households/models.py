@@ -233,6 +233,12 @@ class Household(models.Model):
     secondary_causes = models.ManyToManyField(
         Cause, verbose_name=_("次要致困原因"), blank=True, related_name="+"
     )
+    # The codes of the secondary causes ("low_income,unemployment"), kept by the services: the
+    # field history (django-simple-history) does not follow many-to-many fields, and a change of
+    # causes must show in the file's history like any other edit.
+    secondary_cause_codes = models.CharField(
+        _("次要致困原因"), max_length=200, blank=True, default="", editable=False
+    )
     category = models.ForeignKey(
         Category, verbose_name=_("困难类别"), on_delete=models.PROTECT, null=True, blank=True
     )

@@ -268,6 +268,12 @@ def _save_members(household: Household, members: list[MemberData]) -> None:
             row.delete()  # the deletion stays in the member's history
 
 
+def _note_secondary_causes(household: Household, causes) -> None:
+    """The causes' codes on the file itself, so that the field history records their changes
+    (Household.secondary_cause_codes)."""
+    household.secondary_cause_codes = ",".join(sorted(cause.code for cause in causes or ()))
+
+
 def _validate_household(household: Household, secondary_causes) -> None:
     errors = {}
     try:
@@ -320,6 +326,7 @@ def household_create(
     _require(user, "households.add_household", household=household)
     _validate_household(household, secondary_causes)
     _check_members(household, members)
+    _note_secondary_causes(household, secondary_causes)
     today = applied_on or timezone.localdate()
     household.created_by = user
     household.status = Status.DRAFT
@@ -368,6 +375,7 @@ def household_update(
         raise ValidationError(_("档案已关闭，如需修改请先重新申请。"))
     _validate_household(household, secondary_causes)
     _check_members(household, members)
+    _note_secondary_causes(household, secondary_causes)
     household.save()
     household.secondary_causes.set(secondary_causes)
     _save_members(household, members)

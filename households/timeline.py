@@ -51,6 +51,7 @@ HOUSEHOLD_FIELDS = [
     "monthly_income",
     "per_capita_income",
     "primary_cause",
+    "secondary_cause_codes",
     "category",
     "owns_multiple_homes",
     "owns_business",
@@ -376,6 +377,9 @@ def _related_names(records) -> dict[tuple[type, int], str]:
     for model, ids in wanted.items():
         for obj in model.objects.filter(pk__in=ids):
             names[(model, obj.pk)] = obj.name if hasattr(obj, "name") else str(obj)
+    if any(kind == "household" and record.secondary_cause_codes for kind, record in records):
+        for code, name in Cause.objects.values_list("code", "name"):
+            names[(Cause, code)] = name
     return names
 
 
@@ -388,6 +392,12 @@ def _label(model, field_name: str, value) -> str:
     if isinstance(value, bool):
         return _("是") if value else _("否")
     return str(value)
+
+
+def _cause_names(codes: str, names) -> str:
+    if not codes:
+        return _("（空）")
+    return "、".join(names.get((Cause, code), code) for code in codes.split(","))
 
 
 def _diff(model, fields, old, new, names) -> list[dict]:
@@ -403,6 +413,11 @@ def _diff(model, fields, old, new, names) -> list[dict]:
                 names.get((related, value), str(value)) if value is not None else _("（空）")
                 for value in (before, after)
             ]
+        elif name == "secondary_cause_codes":
+            before, after = getattr(old, name), getattr(new, name)
+            if before == after:
+                continue
+            shown = [_cause_names(codes, names) for codes in (before, after)]
         else:
             before, after = getattr(old, name), getattr(new, name)
             if before == after:

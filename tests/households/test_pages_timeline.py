@@ -114,6 +114,67 @@ def test_id_changes_show_masked_numbers_only(login, make_household, orgs):
     assert f"{new_number[:6]}********{new_number[-4:]}" in page
 
 
+def earlier(household, minutes):
+    """Move the file's field history back in time, as if it had been saved that long ago."""
+    from django.db.models import F
+
+    from households.models import Household, Member
+
+    shift = timedelta(minutes=minutes)
+    Household.history.filter(id=household.pk).update(history_date=F("history_date") - shift)
+    Member.history.filter(household_id=household.pk).update(history_date=F("history_date") - shift)
+
+
+def test_a_change_of_secondary_causes_is_in_the_history(login, make_household, orgs, users):
+    """Many-to-many fields escape the field history: the causes' codes on the file carry it."""
+    from households.models import Cause
+
+    household = make_household()
+    client = login("clerk_450102")
+    causes = [Cause.objects.get(code=code).pk for code in ("low_income", "unemployment")]
+    data = edit_data(orgs, household, secondary_causes=causes)
+    assert client.post(reverse("households:edit", args=[household.pk]), data).status_code == 302
+    household.refresh_from_db()
+    assert household.secondary_cause_codes == "low_income,unemployment"
+    earlier(household, minutes=5)  # the next edit is a change set of its own
+    data = edit_data(orgs, household, secondary_causes=causes[:1])
+    assert client.post(reverse("households:edit", args=[household.pk]), data).status_code == 302
+    changes = [
+        change
+        for entry in timeline_for(household, users["clerk_450102"])
+        if entry["kind"] == "history"
+        for change in entry["changes"]
+        if change["field"] == "次要致困原因"
+    ]
+    assert [(c["old"], c["new"]) for c in changes] == [  # newest first
+        ("低收入、下岗失业", "低收入"),
+        ("（空）", "低收入、下岗失业"),
+    ]
+
+
+def test_the_migration_gives_every_history_row_the_causes_of_today(make_household, users):
+    """Files with secondary causes before the codes existed: their rows take today's codes, so
+    the first edit afterwards shows no invented change."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from households.models import Cause, Household
+
+    migration = import_module("households.migrations.0011_secondary_cause_codes")
+    household = make_household()
+    household.secondary_causes.set(Cause.objects.filter(code__in=["disaster", "illness"]))
+    other = make_household()
+    Household.objects.update(secondary_cause_codes="")
+    Household.history.update(secondary_cause_codes="")
+    migration.fill_codes(apps, None)
+    assert Household.objects.get(pk=household.pk).secondary_cause_codes == "disaster,illness"
+    assert set(household.history.values_list("secondary_cause_codes", flat=True)) == {
+        "disaster,illness"
+    }
+    assert Household.objects.get(pk=other.pk).secondary_cause_codes == ""
+
+
 def test_imported_transitions_are_flagged(make_household, users):
     household = make_household()
     services.transition_apply(
