@@ -504,6 +504,16 @@ class HouseholdAdmin(
             log_access(request, action=AccessLog.Action.VIEW_FILE, obj=household)
         return response
 
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # An earlier version shows the file as fully as its page: logged like it.
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        if response.status_code == 200:
+            household = self.get_queryset(request).get(pk=unquote(object_id))
+            log_access(
+                request, action=AccessLog.Action.VIEW_FILE, obj=household, detail=str(_("历史版本"))
+            )
+        return response
+
     @admin.action(permissions=["approve"], description=_("批准建档（公示期满的档案）"))
     def approve_applications(self, request, queryset):
         return APPROVE_APPLICATIONS(self, request, queryset.order_by("file_number"))

@@ -40,6 +40,44 @@ class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # organisations own records that are never deleted; deactivate instead
 
+    def get_readonly_fields(self, request, obj=None):
+        # The tree is kept from above: below the top, an organisation's place (parent, level,
+        # code, hence its path and its scope) is not changed by those inside it, or a county
+        # could cut itself loose from the union above and from its standards.
+        if obj is not None and not request.user.is_superuser:
+            return ["code", "level", "parent", "path"]
+        return super().get_readonly_fields(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and not request.user.is_superuser:
+
+            class NewUnderParent(UnderParent, form):
+                pass
+
+            return NewUnderParent
+        return form
+
+
+class UnderParent:
+    """A new organisation of a non-superuser: inside their subtree (the parent field lists
+    only it) and one level below its parent."""
+
+    def clean(self):
+        cleaned = super().clean()
+        parent, level = cleaned.get("parent"), cleaned.get("level")
+        if parent is None:
+            self.add_error("parent", _("请选择上级组织。"))
+        elif level and LEVELS.index(level) != LEVELS.index(parent.level) + 1:
+            self.add_error(
+                "level",
+                _("层级应比上级组织（%(level)s）低一级。") % {"level": parent.get_level_display()},
+            )
+        return cleaned
+
+
+LEVELS = [choice for choice, _label in Organisation.Level.choices]  # top to bottom
+
 
 @admin.register(Holiday)
 class HolidayAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -113,6 +151,20 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         if request.user.is_superuser and obj is not None:
             fieldsets = [*fieldsets, (_("超级权限"), {"fields": ["is_staff", "is_superuser"]})]
         return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
+            # Nobody widens their own roles or scope (an administrator making themselves an
+            # approver or moving out of their county): another administrator does it.
+            readonly += ["organisation", "groups", "is_active"]
+        return readonly
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not request.user.is_superuser and "organisation" in form.base_fields:
+            form.base_fields["organisation"].required = True  # else out of everyone's scope
+        return form
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

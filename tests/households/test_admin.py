@@ -238,6 +238,11 @@ def test_history_is_scoped_read_only_and_masked(login, make_household, users):
     response = client.get(version)
     assert response.status_code == 200
     assert old_number not in response.content.decode()
+    # An earlier version shows the file like its page: the view is logged like it.
+    viewed = AccessLog.objects.filter(action="view_file", detail="历史版本")
+    assert [(log.user.username, log.target) for log in viewed] == [
+        ("supervisor_450102", f"households.Household:{household.pk}")
+    ]
     assert client.post(version, {"worker_name": "x"}).status_code == 403
     assert login("supervisor_450103").get(version).status_code == 404
 

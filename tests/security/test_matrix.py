@@ -13,6 +13,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.db import transaction
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orgs.models import User
@@ -267,7 +268,8 @@ def test_an_organisation_cannot_be_moved_under_its_own_subtree(world, db):
     county = Organisation.objects.get(code="450102")
     url = reverse("admin:orgs_organisation_change", args=[county.pk])
     form = {"code": "450102", "name": county.name, "level": "county", "is_active": "on"}
-    client = world["clients"]("admin_450102")
+    client = Client()  # not a world client: logging it in as another user ends its session
+    client.force_login(User.objects.create_superuser("root", password="x"))  # the top moves
     for parent in ("450102001", "450102"):  # its base union, itself
         data = {**form, "parent": Organisation.objects.get(code=parent).pk}
         response = client.post(url, data)
@@ -275,3 +277,73 @@ def test_an_organisation_cannot_be_moved_under_its_own_subtree(world, db):
         assert "parent" in response.context["adminform"].form.errors
     county.refresh_from_db()
     assert county.path == "/450000/450100/450102/"
+
+
+def test_a_county_keeps_its_place_in_the_tree(world, db):
+    """A county administrator changes the county's settings, never its parent, level or code:
+    a blank parent once cut the county loose from the union above, its scope and standards."""
+    from orgs.models import Organisation
+
+    county = Organisation.objects.get(code="450102")
+    url = reverse("admin:orgs_organisation_change", args=[county.pk])
+    client = world["clients"]("admin_450102")
+    data = {
+        "code": "999",
+        "name": county.name,
+        "level": "region",
+        "parent": "",
+        "is_active": "on",
+        "notice_min_working_days": "7",
+    }
+    assert client.post(url, data).status_code == 302
+    county.refresh_from_db()
+    assert (county.path, county.level, county.notice_min_working_days) == (
+        "/450000/450100/450102/",
+        "county",
+        7,
+    )
+    add = reverse("admin:orgs_organisation_add")
+    new = {"code": "450102009", "name": "新基层工会", "is_active": "on"}
+    for fields, error in (
+        ({"level": "base", "parent": ""}, "parent"),  # a new root
+        ({"level": "county", "parent": county.pk}, "level"),  # not one level below
+    ):
+        response = client.post(add, {**new, **fields})
+        assert error in response.context["adminform"].form.errors
+    assert client.post(add, {**new, "level": "base", "parent": county.pk}).status_code == 302
+    created = Organisation.objects.get(code="450102009")
+    assert created.path == "/450000/450100/450102/450102009/"
+
+
+def test_nobody_widens_their_own_roles_or_leaves_every_scope(world, db):
+    from django.contrib.auth.models import Group
+
+    admin = User.objects.get(username="admin_450102")
+    roles = set(admin.groups.values_list("name", flat=True))
+    client = world["clients"]("admin_450102")
+    url = reverse("admin:orgs_user_change", args=[admin.pk])
+    everything = [group.pk for group in Group.objects.all()]
+    data = {
+        "username": admin.username,
+        "full_name": admin.full_name,
+        "organisation": "",
+        "is_active": "on",
+        "groups": everything,
+    }
+    assert client.post(url, data).status_code == 302
+    admin.refresh_from_db()
+    assert set(admin.groups.values_list("name", flat=True)) == roles
+    assert admin.organisation.code == "450102"
+    response = client.post(
+        reverse("admin:orgs_user_add"),
+        {
+            "username": "nowhere",
+            "full_name": "无组织",
+            "organisation": "",
+            "groups": [Group.objects.get(name="admin").pk],
+            "password1": "a-long-password-2026",
+            "password2": "a-long-password-2026",
+        },
+    )
+    assert "organisation" in response.context["adminform"].form.errors
+    assert not User.objects.filter(username="nowhere").exists()
