@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -33,6 +34,16 @@ SORT_FIELDS = (
     ("status_changed_on", "status_changed_on"),
     ("next_survey_due", "next_survey_due"),
 )
+
+
+DESCENDING = _("{}（降序）")
+SORT_LABELS = {
+    "file_number": _("档案编号"),
+    "worker_name": _("职工姓名"),
+    "per_capita_income": _("月人均收入"),
+    "status_changed_on": _("状态变更日期"),
+    "next_survey_due": _("下次入户调查"),
+}
 
 
 class HouseholdFilter(django_filters.FilterSet):
@@ -85,12 +96,11 @@ class HouseholdFilter(django_filters.FilterSet):
     sort = django_filters.OrderingFilter(
         label=_("排序"),
         fields=SORT_FIELDS,
+        # Both directions named here, lazily: django-filter would format the descending ones
+        # once, at import, in whatever language was active then.
         field_labels={
-            "file_number": _("档案编号"),
-            "worker_name": _("职工姓名"),
-            "per_capita_income": _("月人均收入"),
-            "status_changed_on": _("状态变更日期"),
-            "next_survey_due": _("下次入户调查"),
+            **SORT_LABELS,
+            **{f"-{key}": format_lazy(DESCENDING, label) for key, label in SORT_LABELS.items()},
         },
     )
 

@@ -88,6 +88,16 @@ def test_language_switch(client, users):
     assert "My work" in body and "我的工作" not in body
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert "我的工作" in client.get("/").content.decode()
+    # Each language named in its own script, whatever the page's language.
+    assert '<option value="en">English</option>' in client.get("/").content.decode()
+
+
+def test_the_sort_order_speaks_the_page_language(client, users):
+    client.force_login(users["clerk_450102"])
+    assert "档案编号（降序）" in client.get("/households/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get("/households/").content.decode()
+    assert "File number (descending)" in body and "降序" not in body
 
 
 def test_language_switch_on_login_page(client, db):

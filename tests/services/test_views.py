@@ -498,6 +498,8 @@ def test_pages_in_english(login, case):
     assert "Quick entry" in page and "Service centre" in page
     detail = client.get(f"/services/cases/{case.pk}/").content.decode()
     assert "Legal aid" in detail and "Open" in detail
+    # "共 N 件" counts cases here and requests in funds: one Chinese text, two English ones.
+    assert "1 case" in client.get("/services/").content.decode()
 
 
 def test_editing_without_the_right_to_full_numbers_keeps_the_id_hidden(login, make_case, users):
