@@ -239,8 +239,24 @@ def suggested_category(verdict) -> Category | None:
 
 
 def action_forms(user, household: Household, verdict) -> list[dict]:
-    """A small form for each lifecycle step this user may take now."""
+    """A small form for each lifecycle step this user may take now. An application without its
+    home survey offers the survey first: the review is refused until there is one."""
     forms = []
+    needs_survey = (
+        household.status == Status.APPLIED
+        and user.has_perm(CLERK)
+        and not household.surveys.filter(period=household.current_period).exists()
+    )
+    if needs_survey:
+        forms.append(
+            {
+                "action": "survey",
+                "label": _("登记入户调查"),
+                "url": reverse("households:survey", args=[household.pk]),
+                "is_link": True,
+                "primary": True,
+            }
+        )
     for action in allowed_actions(user, household):
         step = STEPS[action]
         reason_required = step.needs_reason or (
@@ -257,7 +273,8 @@ def action_forms(user, household: Household, verdict) -> list[dict]:
                 "form": TransitionForm(reason_required=reason_required, prefix=f"step-{action}"),
                 "reason_required": reason_required,
                 "shows_verdict": action == "approve",
-                "primary": action in ("submit", "review", "approve"),
+                "primary": action in ("submit", "approve")
+                or (action == "review" and not needs_survey),
             }
         )
     return forms
@@ -578,7 +595,7 @@ class SurveyView(HouseholdStepView):
     template_name = "households/survey_form.html"
     form_class = SurveyForm
     title = gettext_lazy("登记入户调查")
-    anchor = "surveys"
+    anchor = ""  # the top: the message and the next step (completing the review) in view
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()

@@ -59,11 +59,15 @@ def test_clerk_files_and_supervisor_approves(browser_login, live_users):
     page.wait_for_load_state()
     assert "已申请" in page.locator("h1").inner_text()
 
-    page.get_by_role("link", name="登记入户调查").click()
+    # No survey yet: the survey is the step offered first (the review would be refused).
+    survey = page.locator("section.actions .primary")
+    expect(survey).to_have_text("登记入户调查")
+    survey.click()
     page.fill("#id_findings", "妻子患慢性病，家中无其他收入来源。")
     page.get_by_role("button", name="登记入户调查").click()
-    page.wait_for_url(detail_url + "#surveys")
+    page.wait_for_url(detail_url)  # the top: the message and the next step
     assert "妻子患慢性病" in page.locator("#surveys").inner_text()
+    expect(page.locator("section.actions .primary")).to_have_text("完成审核（入户调查）")
 
     page.get_by_role("button", name="完成审核（入户调查）").click()
     page.wait_for_load_state()
