@@ -45,9 +45,11 @@ class ReceiptForm(ScopedOrganisationMixin, forms.Form):
     year = forms.IntegerField(label=_("资金年度"), min_value=1990, max_value=2100)
     amount = money_field(_("金额（元）"))
     received_on = forms.DateField(label=_("到账日期"), widget=DATE)
-    # not required here: the service explains what is missing
     document_number = forms.CharField(
-        label=_("文号"), max_length=60, required=False, help_text=_("如：桂财行〔2018〕72号")
+        label=_("文号"),
+        max_length=60,
+        help_text=_("如：桂财行〔2018〕72号"),
+        error_messages={"required": _("请填写拨款文号（如：桂财行〔2018〕72号）。")},
     )
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 
@@ -68,8 +70,8 @@ class RefundForm(ScopedOrganisationMixin, forms.Form):
     document_number = forms.CharField(
         label=_("收回通知文号"),
         max_length=60,
-        required=False,
         help_text=_("如：桂财行〔2018〕72号"),
+        error_messages={"required": _("请填写收回通知文号。")},
     )
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 

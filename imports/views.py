@@ -101,9 +101,8 @@ class UploadView(TemplateView):
                 for message in exc.messages:
                     form.add_error("file", message)
             else:
-                messages.success(
-                    request, _("文件已上传，正在检查，可以离开本页，稍后在“导入导出”中查看结果。")
-                )
+                # No message: the job page's status card says what is happening, and a banner
+                # would still say "being checked" next to the result.
                 return redirect("imports:job", job.pk)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
@@ -144,8 +143,6 @@ class JobConfirmView(View):
             services.job_confirm(user=request.user, job=job)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("已确认，正在导入。"))
         return redirect("imports:job", pk)
 
 
@@ -156,8 +153,6 @@ class JobRestartView(View):
             services.job_restart(user=request.user, job=job)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("任务已重新开始。"))
         return redirect("imports:job", pk)
 
 

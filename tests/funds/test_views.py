@@ -289,6 +289,8 @@ def test_finance_records_receipt_and_refund(world, client, login, orgs, sources)
         "received_on": TODAY.isoformat(),
         "document_number": "",
     }
+    page = client.get(reverse("funds:receipt_create")).content.decode()
+    assert re.search(r'<input[^>]*name="document_number"[^>]*required', page)  # marked so
     response = client.post(reverse("funds:receipt_create"), form)
     assert "请填写" in str(response.context["form"].errors["document_number"])
     assert Receipt.objects.count() == 1

@@ -68,11 +68,13 @@ def test_upload_preview_confirm_result(login, workbook, orgs):
     assert job.state == "checked" and not Household.objects.exists()
     page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
     assert "确认导入" in page and "households" in page
+    assert "message success" not in page  # the status card speaks; no banner left behind
     client.post(reverse("imports:confirm", args=[job.pk]))
     job.refresh_from_db()
     assert job.state == "done" and job.result["sheets"]["households"]["created"] == 1
     assert Household.objects.count() == 1
-    assert "导入结果" in client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "导入结果" in page and "正在导入" not in page
     # A second confirmation does nothing.
     client.post(reverse("imports:confirm", args=[job.pk]))
     assert Household.objects.count() == 1
