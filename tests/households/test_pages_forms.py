@@ -141,6 +141,13 @@ def test_an_invalid_member_id_number_is_shown_at_the_members_field(login, orgs, 
     response = login("clerk_450102").post(CREATE, data)
     formset = response.context["formset"]
     assert "18位" in formset.forms[1].errors["id_number"][0]
+    # The summary at the top names it and links to it (it was an empty list 600 px above).
+    page = response.content.decode()
+    summary = page[
+        page.index('id="form-errors"') : page.index("</div>", page.index('id="form-errors"'))
+    ]
+    assert 'href="#id_members-1-id_number"' in summary and "家庭成员 2 · 身份证号码" in summary
+    assert "autofocus" in summary
     nothing_saved()
 
 
