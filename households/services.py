@@ -20,6 +20,7 @@ from households.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     SUPPORTED_STATUSES,
+    Category,
     ClosureRequest,
     DibaoStandard,
     Document,
@@ -518,6 +519,10 @@ def transition_apply(
         verdict = verdict_for(household, today)
         against = verdict.eligible is not True
         _check_approval(user, household, reason, against)
+        if household.category_id is None and verdict.category_code:
+            # Filed without a category, the file would be missing from every count by
+            # category: it takes the one the assessment suggests (shown on its page).
+            household.category = Category.objects.filter(code=verdict.category_code).first()
     if action == "deregister" and not deregistration_reason:
         raise ValidationError({"deregistration_reason": _("请选择注销原因。")})
 
@@ -563,6 +568,7 @@ def transition_apply(
             "status_changed_on",
             "current_period",
             "next_survey_due",
+            "category",
             "updated_at",
         ]
     )

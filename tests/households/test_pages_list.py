@@ -132,7 +132,8 @@ def test_search_with_an_unknown_id_number_finds_nothing(login, files):
         ({"status": "draft"}, ["zhang", "zhang2"]),
         ({"status": "on_file"}, ["li", "overdue", "stock"]),
         ({"primary_cause": "disability"}, ["zhang2"]),
-        ({"category": "deep"}, ["zhang"]),
+        # approved without a category, the files on file took the suggested one
+        ({"category": "deep"}, ["zhang", "li", "overdue", "stock"]),
         ({"base_union": "450102002"}, ["li"]),
         ({"is_migrant_worker": "true"}, ["zhang"]),
         ({"is_migrant_worker": "false"}, ["zhang2", "li", "overdue", "stock"]),

@@ -85,8 +85,11 @@ def test_the_timeline_tells_the_whole_story(login, make_household, walk, users, 
     approve = next(e for e in timeline if e["title"] == "审批建档")
     assert approve["actor"] == str(users["supervisor_450102"])
     assert "经审核符合条件" in approve["detail"] and "公示中 → 在档" in approve["detail"]
-    history = next(e for e in timeline if e["kind"] == "history")
-    assert history["actor"] == str(users["clerk_450102"])
+    histories = [e for e in timeline if e["kind"] == "history"]
+    # The approval gave the file the suggested category: a field change by the supervisor.
+    category = [c for e in histories for c in e["changes"] if c["field"] == "困难类别"]
+    assert [(c["old"], c["new"]) for c in category] == [("（空）", "深度困难")]
+    history = next(e for e in histories if e["actor"] == str(users["clerk_450102"]))
     changes = {(c["field"], c["old"], c["new"]) for c in history["changes"]}
     assert ("职工姓名", "张小明", "张晓明") in changes
     assert ("新增家庭成员", "", "张小小（子女）") in changes

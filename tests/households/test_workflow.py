@@ -368,6 +368,23 @@ def test_reopening_starts_a_relapsed_period_and_keeps_history(make_household, wa
     assert household.transitions.count() == 7  # nothing of the first period was lost
 
 
+def test_an_approved_file_without_a_category_takes_the_suggested_one(make_household, walk):
+    """Else it was on file with no category, missing from every count by category and from
+    the category column of its notice; a category chosen by the clerk is kept."""
+    from households.models import Category
+
+    bare = make_household(worker_income="600.00")
+    verdict = services.verdict_for(bare)
+    assert bare.category is None and verdict.category_code
+    bare = walk(bare, "on_file")
+    assert bare.category.code == verdict.category_code
+    on_file = Transition.objects.get(household=bare, to_status=Status.ON_FILE)
+    assert on_file.category_id == bare.category_id  # the copy the reports read
+    chosen = Category.objects.exclude(code=verdict.category_code).first()
+    kept = walk(make_household(worker_income="600.00", category=chosen), "on_file")
+    assert kept.category == chosen
+
+
 def test_filed_before_the_baseline_is_stock(make_household, walk, users, orgs):
     region = orgs["450000"]
     region.stock_baseline_date = TODAY() + timedelta(days=1)
