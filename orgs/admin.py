@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orgs.models import AccessLog, Holiday, Organisation, User
 from orgs.roles import ADMIN_SITE_ROLES
-from orgs.scoping import ScopedAdminMixin
+from orgs.scoping import ScopedAdminMixin, keeps_national
 
 
 @admin.register(Organisation)
@@ -97,8 +97,7 @@ class HolidayAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return queryset.filter(Q(organisation__isnull=True) | Q(organisation__in=own))
 
     def keeps_national(self, request) -> bool:
-        org = request.user.organisation
-        return request.user.is_superuser or (org is not None and org.parent_id is None)
+        return keeps_national(request.user)
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.organisation_id is None and not self.keeps_national(request):

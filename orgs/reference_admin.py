@@ -17,6 +17,7 @@ from import_export.formats.base_formats import XLSX
 from import_export.forms import ImportForm
 
 from imports.workbook import WorkbookRefused, open_workbook
+from orgs.scoping import NationalTableMixin
 
 
 class ReferenceImportForm(ImportForm):
@@ -54,7 +55,7 @@ def resource_for(model, fields):
     return type(f"{model.__name__}Resource", (resources.ModelResource,), {"Meta": meta})
 
 
-class ReferenceAdmin(ImportExportModelAdmin):
+class ReferenceAdmin(NationalTableMixin, ImportExportModelAdmin):
     search_fields = ["code", "name"]
     import_form_class = ReferenceImportForm
     formats = [XLSX]  # the one format the rest of the product reads and writes

@@ -34,6 +34,31 @@ def user_can_reach(user, organisation) -> bool:
     return bool(own and organisation and organisation.path.startswith(own.path))
 
 
+def keeps_national(user) -> bool:
+    """Whether `user` keeps what the whole tree shares (the national holiday calendar, the
+    reference tables): a superuser, or someone at the top of the tree."""
+    org = getattr(user, "organisation", None)
+    return user.is_superuser or (org is not None and org.parent_id is None)
+
+
+class NationalTableMixin:
+    """The admin of a table every organisation shares (causes, categories, fund sources,
+    assistance types, service windows): read by whoever may, changed only at the top of the
+    tree; else a county could rename a cause or retire a fund source for every county."""
+
+    def has_add_permission(self, request, *args):
+        return keeps_national(request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return keeps_national(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return keeps_national(request.user) and super().has_delete_permission(request, obj)
+
+    def has_import_permission(self, request):  # django-import-export
+        return keeps_national(request.user) and super().has_import_permission(request)
+
+
 class ScopedAdminMixin:
     """Admin classes of organisation-owned models: lists, lookups and the choices of scoped
     foreign keys are limited to the user's subtree, so another county's object answers 404 in

@@ -6,7 +6,12 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
+from orgs.scoping import (
+    NationalTableMixin,
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+    ScopedHistoryAdminMixin,
+)
 from services.models import (
     Case,
     CaseEvent,
@@ -25,7 +30,7 @@ class ReadOnlyAdmin(
 
 
 @admin.register(Window)
-class WindowAdmin(ScopedHistoryAdminMixin, SimpleHistoryAdmin):
+class WindowAdmin(NationalTableMixin, ScopedHistoryAdminMixin, SimpleHistoryAdmin):
     list_display = ["code", "name", "sort_order", "is_active", "case_count"]
     list_editable = ["name", "sort_order", "is_active"]
     list_filter = ["is_active"]

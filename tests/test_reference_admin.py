@@ -98,10 +98,16 @@ def test_a_file_that_is_not_a_workbook_is_refused_before_parsing(login, content,
 
 @pytest.mark.parametrize(
     "username, status",
-    [("clerk_450102", 302), ("supervisor_450102", 403), ("finance_450102", 403)],
+    [
+        ("clerk_450102", 302),
+        ("supervisor_450102", 403),
+        ("finance_450102", 403),
+        ("admin_450102", 403),  # a county's administrator: the tables are every county's
+    ],
 )
 def test_only_administrators_import(login, username, status):
-    """Clerks never reach the admin (login page); other staff lack the change permission."""
+    """Clerks never reach the admin (login page); other staff lack the change permission; the
+    shared tables are kept at the top of the tree."""
     client = login(username)
     response = upload(client, workbook([["pandemic", "疫情", False, 99, True]]))
     assert response.status_code == status

@@ -210,10 +210,10 @@ class AdminModel:
 
 def exchange(view: str) -> dict[str, Rule]:
     """A reference table's Excel exchange (django-import-export, orgs/reference_admin.py):
-    importing changes rows (administrators), exporting reads them (whoever views them)."""
+    importing changes rows (the top of the tree), exporting reads them (whoever views them)."""
     return {
-        "import": R(get="admin", post="admin"),
-        "process_import": R(get=None, post="admin"),
+        "import": R(get=NOBODY, post=NOBODY),  # the top of the tree only (not in county A)
+        "process_import": R(get=None, post=NOBODY),
         "export": R(get=view),
     }
 
@@ -244,14 +244,14 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "households.transition": AdminModel("transition", True, view="supervisor admin"),
     "households.dibaostandard": AdminModel("county_line", True, view="supervisor admin",
                                            add="admin", change="admin"),
-    "households.cause": AdminModel("cause", False, view="supervisor admin", add="admin",
-                                   change="admin", extra=exchange("supervisor admin")),
-    "households.category": AdminModel("category", False, view="supervisor admin", add="admin",
-                                      change="admin", extra=exchange("supervisor admin")),
-    "funds.fundsource": AdminModel("source", False, view=STAFF, add="admin", change="admin",
-                                   extra=exchange(STAFF)),
-    "funds.assistancetype": AdminModel("kind", False, view=STAFF, add="admin", change="admin",
-                                       extra=exchange(STAFF)),
+    # Tables every organisation shares are changed only at the top of the tree (a county's
+    # administrator reads them; orgs.scoping.NationalTableMixin).
+    "households.cause": AdminModel("cause", False, view="supervisor admin",
+                                   extra=exchange("supervisor admin")),
+    "households.category": AdminModel("category", False, view="supervisor admin",
+                                      extra=exchange("supervisor admin")),
+    "funds.fundsource": AdminModel("source", False, view=STAFF, extra=exchange(STAFF)),
+    "funds.assistancetype": AdminModel("kind", False, view=STAFF, extra=exchange(STAFF)),
     "funds.assistancestandard": AdminModel("standard", True, view=STAFF, add="admin",
                                            change="admin", history="standard_history"),
     "funds.closedyear": AdminModel("closed_year", True, view=STAFF, add="admin"),
@@ -261,8 +261,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "funds.refund": AdminModel("refund", True, view=STAFF),
     "funds.ledgerentry": AdminModel("entry", True, view=STAFF),
     "funds.paymentbatch": AdminModel("batch", True, view="supervisor finance"),
-    "services.window": AdminModel("window", False, view=STAFF, add="admin", change="admin",
-                                  delete="admin", history="window_history"),
+    "services.window": AdminModel("window", False, view=STAFF, history="window_history"),
     "services.case": AdminModel("case", True, view=STAFF, history="case_history"),
     "services.legalaidcase": AdminModel("legal", True, view=STAFF, history="legal_history"),
     "services.jobreferral": AdminModel("referral", True, view=STAFF, history="referral_history"),
