@@ -752,7 +752,7 @@ def test_supervisors_only_read_dibao_lines(login, orgs):
 
 def test_cause_codes_are_fixed_names_editable_no_delete(login, orgs):
     cause = Cause.objects.get(code="illness")
-    client = login("admin_450102")
+    client = login("admin_450000")  # the shared tables are kept at the top of the tree
     response = client.post(
         url("cause_change", cause.pk),
         {
