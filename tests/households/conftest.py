@@ -108,13 +108,16 @@ def age_file(household, days):
 
 def walk_file(users, household, target, *, clerk="clerk_450102", supervisor="supervisor_450102"):
     """Draft (entered 50 days ago) → applied (45) → surveyed (40) and reviewed (35) → notice
-    (30 days ago) → on file today, through the real steps."""
+    (30 days ago) → on file today, through the real steps; from wherever the file stands (an
+    application already submitted, or reopened, goes on with the survey)."""
     order = ["applied", "reviewed", "notice", "on_file"]
     today = timezone.localdate()
+    household.refresh_from_db()  # the services change their own copy
     entered = household.current_period.applied_on
     if entered > today - timedelta(days=WALK_APPLIED_DAYS_AGO):
         age_file(household, (entered - today).days + WALK_APPLIED_DAYS_AGO)
-    for step in order[: order.index(target) + 1]:
+    done = order.index(household.status) + 1 if household.status in order else 0
+    for step in order[done : order.index(target) + 1]:
         household.refresh_from_db()
         if step == "applied":
             services.transition_apply(

@@ -331,43 +331,7 @@ def test_round_trip_export_then_import(workbook, run, orgs, users, make_househol
             assert getattr(new, field) == getattr(old, field), field
 
 
-def refile(users, household):
-    """A reopened application (today) through survey, notice and approval, 50 days on."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from households import services
-    from tests.households.conftest import age_file
-
-    age_file(household, 50)
-    today = timezone.localdate()
-    clerk = users["clerk_450102"]
-    household.refresh_from_db()
-    services.survey_record(
-        user=clerk,
-        household=household,
-        surveyed_on=today - timedelta(days=40),
-        surveyors="王录入员",
-        findings="家中有重病患者",
-        incomes={},
-    )
-    services.transition_apply(
-        user=clerk, household=household, action="review", effective_date=today - timedelta(days=35)
-    )
-    services.notice_start(
-        user=clerk,
-        organisation=household.organisation,
-        households=[household],
-        starts_on=today - timedelta(days=30),
-        objection_contact="兴宁区总工会 0771-12351",
-    )
-    services.transition_apply(
-        user=users["supervisor_450102"], household=household, action="approve", reason="符合条件"
-    )
-
-
-def test_a_file_refiled_after_an_earlier_relief_round_trips(workbook, run, users, tmp_path):
+def test_a_file_refiled_after_an_earlier_relief_round_trips(workbook, run, users, walk, tmp_path):
     """Relieved in 2018 and exited in 2019, then reopened and filed again: the export says
     在档 with the new filing date and no relief, and re-importing it skips the file (the 2018
     relief belongs to the first filing)."""
@@ -390,7 +354,7 @@ def test_a_file_refiled_after_an_earlier_relief_round_trips(workbook, run, users
     services.transition_apply(
         user=users["clerk_450102"], household=household, action="reopen", reason="再次因病致困"
     )
-    refile(users, household)
+    walk(household, "on_file")  # survey, review, notice and approval of the new application
     path = tmp_path / "export.xlsx"
     path.write_bytes(export_households(user=users["clerk_450102"], full=True))
     report = run(path)

@@ -18,7 +18,7 @@ from funds.models import Approval, AssistanceRequest, RequestState
 from households import services as household_services
 from households.models import ClosureRequest, Household, Status
 from orgs.models import User
-from tests.households.conftest import age_file
+from tests.households.conftest import age_file, walk_file
 
 pytestmark = pytest.mark.django_db
 YEAR = timezone.localdate().year
@@ -66,34 +66,16 @@ def test_nobody_approves_a_file_they_entered_or_submitted(
 ):
     if part == "entered":
         household = walk(make_household(by="both_450102"), "notice", clerk="both_450102")
-    else:  # entered by the clerk, submitted by the vice-chair
+    else:  # entered by the clerk, submitted by the vice-chair, the rest by the clerk
         household = make_household(by="clerk_450102")
         age_file(household, 50)  # entered 50 days ago, so the notice can have run
-        clerk, today = users["clerk_450102"], timezone.localdate()
         household_services.transition_apply(
-            user=both, household=household, action="submit", effective_date=today - timedelta(45)
-        )
-        household.refresh_from_db()
-        household_services.survey_record(
-            user=clerk,
+            user=both,
             household=household,
-            surveyed_on=today - timedelta(days=40),
-            surveyors="王录入员",
-            findings="家中有重病患者",
-            incomes={},
+            action="submit",
+            effective_date=timezone.localdate() - timedelta(45),
         )
-        household_services.transition_apply(
-            user=clerk, household=household, action="review", effective_date=today - timedelta(35)
-        )
-        household.refresh_from_db()
-        household_services.notice_start(
-            user=clerk,
-            organisation=household.organisation,
-            households=[household],
-            starts_on=today - timedelta(days=30),
-            objection_contact="0771-12351",
-        )
-        household.refresh_from_db()
+        household = walk_file(users, household, "notice")
     response = door(login("both_450102"), household)
     assert response.status_code in (200, 302)
     household.refresh_from_db()
