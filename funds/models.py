@@ -301,7 +301,16 @@ class ClosedYear(models.Model):
 # --- Receipts and refunds ----------------------------------------------------------------------
 
 
-class Receipt(models.Model):
+class ReversedByEntries:
+    """A receipt or refund is booked as ledger entries (`entries`); reversing writes another."""
+
+    @property
+    def is_reversed(self) -> bool:
+        """Its entry has been reversed (冲销). Reads `entries.all()`, so lists prefetch them."""
+        return any(entry.reverses_id for entry in self.entries.all())
+
+
+class Receipt(ReversedByEntries, models.Model):
     """拨入: money received for a year from a source, under a document number (文号)."""
 
     organisation = models.ForeignKey(
@@ -337,13 +346,8 @@ class Receipt(models.Model):
     def __str__(self):
         return f"{self.received_on} {self.source} {self.amount} {self.document_number}"
 
-    @property
-    def is_reversed(self) -> bool:
-        """Its entry has been reversed (冲销). Reads `entries.all()`, so lists prefetch them."""
-        return any(entry.reverses_id for entry in self.entries.all())
 
-
-class Refund(models.Model):
+class Refund(ReversedByEntries, models.Model):
     """退回财政: unspent money returned when a recall notice comes."""
 
     organisation = models.ForeignKey(
@@ -377,11 +381,6 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"{self.refunded_on} {self.source} {self.amount} {self.document_number}"
-
-    @property
-    def is_reversed(self) -> bool:
-        """Its entry has been reversed (冲销). Reads `entries.all()`, so lists prefetch them."""
-        return any(entry.reverses_id for entry in self.entries.all())
 
 
 # --- Assistance requests -----------------------------------------------------------------------

@@ -136,24 +136,27 @@ class JobStatusView(JobDetailView):
     template_name = "imports/_job_status.html"
 
 
-class JobConfirmView(View):
+class JobStepView(View):
+    """A button on the job page: the service moves the job on or says why not; back to the
+    page either way (its status card tells what happens next)."""
+
+    step = None  # a service: job_confirm, job_restart
+
     def post(self, request, pk):
         job = get_object_or_404(jobs_of(request.user), pk=pk)
         try:
-            services.job_confirm(user=request.user, job=job)
+            self.step(user=request.user, job=job)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("imports:job", pk)
 
 
-class JobRestartView(View):
-    def post(self, request, pk):
-        job = get_object_or_404(jobs_of(request.user), pk=pk)
-        try:
-            services.job_restart(user=request.user, job=job)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        return redirect("imports:job", pk)
+class JobConfirmView(JobStepView):
+    step = staticmethod(services.job_confirm)
+
+
+class JobRestartView(JobStepView):
+    step = staticmethod(services.job_restart)
 
 
 class ExportView(View):
