@@ -365,20 +365,25 @@ def test_full_id_number_is_masked_and_revealing_it_is_logged(login, make_case):
 # --- Referrals and trainings -------------------------------------------------------------------
 
 
-def test_referral_from_a_case_takes_over_the_worker(login, case):
-    client = login("clerk_450102")
-    form = client.get("/services/referrals/new/", {"case": case.pk}).context["form"]
-    assert form["worker_name"].value() == "王芳"
-    data = {
+def referral_of(case, **fields) -> dict:
+    """The referral form of a worker placed from `case`, as the page sends it."""
+    return {
         "worker_name": "王芳",
-        "worker_phone": "13800000001",
         "employer": "某物流公司",
         "position": "仓管员",
         "referred_on": timezone.localdate().isoformat(),
         "result": "placed",
         "organisation": case.organisation_id,
         "case": case.pk,
+        **fields,
     }
+
+
+def test_referral_from_a_case_takes_over_the_worker(login, case):
+    client = login("clerk_450102")
+    form = client.get("/services/referrals/new/", {"case": case.pk}).context["form"]
+    assert form["worker_name"].value() == "王芳"
+    data = referral_of(case, worker_phone="13800000001")
     assert client.post("/services/referrals/new/", data).status_code == 302
     referral = JobReferral.objects.get()
     assert referral.case == case and referral.result == "placed"
@@ -393,15 +398,7 @@ def test_referral_and_attendee_forms_keep_a_stored_id_hidden(login, make_case, c
     page = client.get("/services/referrals/new/", {"case": case.pk})
     assert not page.context["form"]["worker_id_number"].value()
     assert number not in page.content.decode()
-    data = {
-        "worker_name": "王芳",
-        "employer": "某物流公司",
-        "position": "仓管员",
-        "referred_on": timezone.localdate().isoformat(),
-        "result": "placed",
-        "organisation": case.organisation_id,
-        "case": case.pk,
-    }
+    data = referral_of(case)
     assert client.post("/services/referrals/new/", data).status_code == 302
     referral = JobReferral.objects.get()
     assert referral.worker_id_number == number
