@@ -63,8 +63,7 @@ def is_stalled(job: ImportJob) -> bool:
     if job.state not in (S.CHECKING, S.WRITING, S.EXPORTING):
         return False
     seen = last_sign_of_life(job) or job.confirmed_at or job.created_at
-    minutes = getattr(settings, "IMPORT_STALL_MINUTES", 15)
-    return timezone.now() - seen > timedelta(minutes=minutes)
+    return timezone.now() - seen > timedelta(minutes=settings.IMPORT_STALL_MINUTES)
 
 
 def live_progress(job: ImportJob) -> tuple[int, int]:
