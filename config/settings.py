@@ -47,7 +47,7 @@ for database in DATABASES.values():
         database["CONN_HEALTH_CHECKS"] = True
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.BangfuAdminConfig",  # django.contrib.admin, our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
