@@ -9,17 +9,20 @@ count it where it happened.
 Matching: a row is the file with its 档案编号 (the worker's ID number must then agree). Identical
 rows are skipped; changed values update the file through the ORM (field history recorded), and
 later states with their dates are appended as transitions. New files go through the bulk path
-(imports.bulk): two passes over the workbook, the first validating and keeping only small keys
-per file and per person (rows spill to a temporary file), the second writing in chunks inside
-one transaction. The database's unique keys (file number, IdentityClaim.id_hash) have the last
+(imports.bulk): a first pass checks each row by itself and stages the clean ones in a scratch
+SQLite database (imports.staging), the checks across rows are SQL over it (so memory stays flat
+however large the workbook), and a second pass writes from it in chunks inside one
+transaction. The database's unique keys (file number, IdentityClaim.id_hash) have the last
 word when two imports run at once."""
 
 import datetime as dt
 import hashlib
-import marshal
-import tempfile
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -46,6 +49,7 @@ from households.models import (
 )
 from imports import bulk, cells
 from imports.base import ImportReport, RowError, SheetCounts
+from imports.staging import Staging
 from imports.xlsx import CHOICE, DATE, INT, MONEY, TEXT, YES_NO, Column, SheetSpec, WorkbookSpec
 from orgs.calendar import add_months
 from orgs.models import Organisation
@@ -232,46 +236,12 @@ def _fingerprint(*values) -> int:
 
 
 MASK64 = (1 << 64) - 1
-
-
-@dataclass(slots=True)  # slots: one per file is kept for the whole run
-class FileInfo:
-    """What pass 1 keeps of one file (a few small values; the row itself is spilled)."""
-
-    row: int
-    org_id: int
-    status: str
-    worker_hash: str
-    size_given: int | None
-    income_given: int | None  # cents
-    members: int = 0
-    members_income: int = 0  # cents, members other than 本人
-    member_print: int = 0
-    self_data: tuple | None = None  # (health, employment, income cents) of a 本人 row
-    self_income: int = 0
-    other_income: int = 0
-    existing: int | None = None  # pk of the matching file
-    action: str = "create"  # create, update, skip
-    name: str = ""
-    # A matched file's recorded state (compare_existing), and what an update appends.
-    existing_state: dict | None = None
-    existing_print: int = 0
-    existing_members: int = 0  # recorded members other than the worker
-    existing_self: tuple | None = None
-    existing_relieved: dt.date | None = None
-    new_steps: list | None = None
-    reason: str = ""
-    # The keys of a new file and of its filing period (_Writer).
-    pk: int | None = None
-    period_id: int | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+SELF = Member.Relation.SELF.value
 
 
 class SpilledHousehold(NamedTuple):
-    """A clean households row as pass 1 keeps it for pass 2 (dates as ordinals)."""
+    """A clean households row as pass 1 stages it for the checks and the writer (dates as
+    ordinals, money in cents)."""
 
     row: int
     file_number: str
@@ -294,10 +264,13 @@ class SpilledHousehold(NamedTuple):
     bank: str
     account: str
     address: str
+    size_given: int | None
+    income_given: int | None
+    is_open: bool
 
 
 class SpilledMember(NamedTuple):
-    """A clean members row as pass 1 keeps it for pass 2 (income in cents)."""
+    """A members row as pass 1 stages it (income in cents)."""
 
     row: int
     file_number: str
@@ -310,38 +283,125 @@ class SpilledMember(NamedTuple):
     cents: int
 
 
-class _Spill:
-    """Clean rows of pass 1, written to a temporary file in chunks for pass 2 and read back as
-    `kind` (a NamedTuple; marshal keeps plain tuples). Each chunk is one length-prefixed
-    marshal blob: `marshal.load` on the file itself reads object by object through the file's
-    methods, several times slower than `loads` on the whole chunk."""
+def _columns(kind, prefix="") -> str:
+    return ", ".join(prefix + name for name in kind._fields)
 
-    def __init__(self, kind):
-        self.kind = kind
-        self.handle = tempfile.TemporaryFile()
-        self.buffer: list[tuple] = []
 
-    def add(self, row: tuple) -> None:
-        self.buffer.append(tuple(row))
-        if len(self.buffer) >= CHUNK:
-            self.flush()
+def _table(kind) -> str:
+    """Columns for a staging table: the row number is SQLite's own row key."""
+    return _columns(kind).replace("row", "row INTEGER PRIMARY KEY", 1)
 
-    def flush(self) -> None:
-        if self.buffer:
-            blob = marshal.dumps(self.buffer)
-            self.handle.write(len(blob).to_bytes(8, "little") + blob)
-            self.buffer = []
 
-    def chunks(self):
-        self.flush()
-        self.handle.seek(0)
-        make = self.kind._make
-        while size := self.handle.read(8):
-            blob = self.handle.read(int.from_bytes(size, "little"))
-            yield [make(row) for row in marshal.loads(blob)]  # noqa: S302 - our own temporary file
+H_COLUMNS = _columns(SpilledHousehold, "h.")
+M_COLUMNS = _columns(SpilledMember, "m.")
+# The staging tables (imports.staging): what pass 1 read, and what the checks decided. `person`
+# is an integer key of an ID number (its hash's first 60 bits) for grouping; `ok` marks a
+# members row without errors of its own; a member's `print` is split in two 32-bit halves so
+# SQLite can sum it without overflowing.
+SCHEMA = f"""
+CREATE TABLE households ({_table(SpilledHousehold)}, person INTEGER);
+CREATE TABLE refused (row INTEGER PRIMARY KEY, file_number TEXT);
+CREATE TABLE members ({_table(SpilledMember)}, ok INTEGER, person INTEGER,
+    print_hi INTEGER, print_lo INTEGER);
+CREATE TABLE existing (file_number TEXT PRIMARY KEY, pk INTEGER) WITHOUT ROWID;
+CREATE TABLE decisions (file_number TEXT PRIMARY KEY, action TEXT, steps TEXT, reason TEXT)
+    WITHOUT ROWID;
+CREATE TABLE keys (file_number TEXT PRIMARY KEY, pk INTEGER, period_id INTEGER) WITHOUT ROWID;
+CREATE TABLE member_ids (seq INTEGER PRIMARY KEY, pk INTEGER);
+"""
+INDEXES = (
+    "CREATE INDEX households_file ON households (file_number)",
+    "CREATE INDEX refused_file ON refused (file_number)",
+    "CREATE INDEX members_file ON members (file_number, relation)",
+)
+# One row per file: its households row and what its members rows add up to. Members rows with
+# errors count as members (so a wrong size is not reported on top of them), their income not.
+FILES = f"""
+SELECT {H_COLUMNS}, COALESCE(a.members, 0), COALESCE(a.income, 0),
+    COALESCE(a.print_hi, 0), COALESCE(a.print_lo, 0), s.row, s.health, s.employment, s.cents,
+    e.pk {{extra}}
+FROM households h
+LEFT JOIN (
+    SELECT file_number, COUNT(*) AS members, SUM(CASE WHEN ok THEN cents ELSE 0 END) AS income,
+        SUM(print_hi) AS print_hi, SUM(print_lo) AS print_lo
+    FROM members WHERE NOT (ok AND relation = '{SELF}') GROUP BY file_number
+) a ON a.file_number = h.file_number
+LEFT JOIN members s ON s.file_number = h.file_number AND s.relation = '{SELF}' AND s.ok
+LEFT JOIN existing e ON e.file_number = h.file_number
+{{joins}}
+ORDER BY h.row
+"""
 
-    def close(self):
-        self.handle.close()
+
+def _person(id_hash: str) -> int:
+    return int(id_hash[:15], 16)
+
+
+def _print_halves(value: int) -> tuple[int, int]:
+    return value >> 32, value & 0xFFFFFFFF
+
+
+@dataclass(slots=True)
+class FileInfo:
+    """One file as the checks and the writer see it, built a chunk at a time from the staging
+    database: its households row and what its members add up to."""
+
+    row: SpilledHousehold
+    members: int = 0  # members rows other than 本人
+    members_income: int = 0  # cents, members other than 本人
+    member_print: int = 0
+    self_data: tuple | None = None  # (health, employment, income cents) of a 本人 row
+    self_income: int = 0
+    other_income: int = 0
+    existing: int | None = None  # pk of the matching file
+    action: str = "create"  # create, update, skip
+    # A matched file's recorded state (compare_existing), and what an update appends.
+    existing_state: dict | None = None
+    existing_print: int = 0
+    existing_members: int = 0  # recorded members other than the worker
+    existing_self: tuple | None = None
+    existing_relieved: dt.date | None = None
+    new_steps: list | None = None
+    reason: str = ""
+    # The keys of a new file and of its filing period (_Writer).
+    pk: int | None = None
+    period_id: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.row.is_open
+
+    def split_income(self) -> bool:
+        """The worker's income and the family's other income from 家庭月收入 (how
+        services.income_of computes them); False when the members earn more than that."""
+        own = self.self_data[2] if self.self_data else 0
+        given = self.row.income_given
+        if given is None:
+            self.self_income, self.other_income = own, 0
+        elif self.self_data:
+            self.self_income, self.other_income = own, given - self.members_income - own
+        else:
+            self.self_income, self.other_income = given - self.members_income, 0
+        return self.self_income >= 0 and self.other_income >= 0
+
+
+_WIDTH = len(SpilledHousehold._fields)
+
+
+def _file_info(record: tuple) -> FileInfo:
+    members, income, high, low, self_row, health, employment, cents, existing = record[
+        _WIDTH : _WIDTH + 9
+    ]
+    info = FileInfo(
+        row=SpilledHousehold._make(record[:_WIDTH]),
+        members=members,
+        members_income=income,
+        member_print=((high << 32) + low) & MASK64,
+        self_data=(health, employment, cents) if self_row is not None else None,
+        existing=existing,
+    )
+    info.split_income()
+    return info
 
 
 def _ordinal(day: dt.date | None) -> int | None:
@@ -411,20 +471,13 @@ class _Run:
         )
         self.errors = self.report.errors
         self.today = timezone.localdate()
-        self.files: dict[str, FileInfo] = {}
-        self.bad_files: set[str] = set()
-        self.persons: dict[int, int] = {}  # see person()
-        self._file_rows: dict[int, str] = {}  # households row -> file number, for messages
-        self.pending_claims: list[tuple] = []  # (hash, sheet, row, file number) to check
-        self.household_spill = _Spill(SpilledHousehold)
-        self.member_spill = _Spill(SpilledMember)
+        self.stage = Staging(SCHEMA)
         self.done = 0
         self.scale = 1 if dry_run else 2
         self._load_reference()
 
     def close(self):
-        self.household_spill.close()
-        self.member_spill.close()
+        self.stage.close()
 
     # --- reference data ----------------------------------------------------------------
 
@@ -454,18 +507,29 @@ class _Run:
         if self.progress is not None and before // 500 != self.done // 500:
             self.progress(self.done // self.scale, 0)
 
+    def files(self, extra: str = "", joins: str = "") -> Iterator[list[tuple]]:
+        """Every staged file (FILES), a chunk at a time, as (info, the `extra` columns)."""
+        query = FILES.format(extra=extra, joins=joins)
+        for records in self.stage.chunks(query):
+            yield [(_file_info(record), record[_WIDTH + 9 :]) for record in records]
+
     # --- the run -----------------------------------------------------------------------
 
     def execute(self, rows) -> ImportReport:
         for number, values in rows[HOUSEHOLDS]:
             self.household_row(number, values)
             self.tick()
-        self.check_claims()
-        self.match_existing()
         for number, values in rows[MEMBERS]:
             self.member_row(number, values)
             self.tick()
-        self.check_claims(final=True)
+        for statement in INDEXES:
+            self.stage.execute(statement)
+        self.check_file_numbers()
+        self.check_members()
+        duplicates = self.check_persons()
+        if self.any_claims:
+            self.check_claims(duplicates)
+        self.match_existing()
         self.check_totals()
         self.compare_existing()
         if self.errors:
@@ -543,37 +607,16 @@ class _Run:
             problems += self._dates(
                 status, filed, relieved, exited, deregistered, reason, id_number
             )
-        if file_number is not INVALID:
-            seen = self.files.get(file_number)
-            if seen is not None:
-                problems.append(
-                    (
-                        HOUSEHOLD_HEADERS[C_FILE],
-                        _("档案编号“%(number)s”与第%(row)d行重复。")
-                        % {"number": file_number, "row": seen.row},
-                    )
-                )
-                file_number = INVALID
         if problems:
             for column, message in problems:
                 self.error(sheet, number, column, message)
             if file_number is not INVALID:
-                self.bad_files.add(file_number)
+                self.stage.add("refused", (number, file_number))
             return
         worker_hash = bulk.hash_id(id_number)
-        info = FileInfo(
-            row=number,
-            org_id=org.pk,
-            status=status,
-            worker_hash=worker_hash,
-            size_given=size,
-            income_given=_cents(income) if income is not None else None,
-            name=name,
-        )
-        self.files[file_number] = info
-        self.person(worker_hash, file_number, info, sheet, number, C_ID)
-        self.household_spill.add(
-            SpilledHousehold(
+        self.stage.add(
+            "households",
+            (
                 number,
                 file_number,
                 org.pk,
@@ -595,7 +638,11 @@ class _Run:
                 bank,
                 account,
                 address,
-            )
+                size,
+                _cents(income) if income is not None else None,
+                status in OPEN_STATUSES,
+                _person(worker_hash),
+            ),
         )
 
     def _id_number(self, value) -> str:
@@ -688,126 +735,11 @@ class _Run:
                 problems.append((h[C_FILED], _("建档日期早于身份证号中的出生日期。")))
         return problems
 
-    def person(self, id_hash, file_number, info: FileInfo, sheet, row, column) -> None:
-        """Duplicate ID numbers: never twice in one file, never in two open files.
-
-        A large import holds hundreds of thousands of people, so each is two numbers rather
-        than strings and tuples: the first 96 bits of the keyed hash of the ID number (two
-        different numbers sharing them: about 1 in 10^17 for a million people) and the
-        households row of the file, the row, the sheet and whether the file is open packed in
-        one integer. Claims to check against the system are checked a chunk at a time."""
-        key = int(id_hash[:24], 16)
-        is_open = info.is_open
-        header = (HOUSEHOLD_HEADERS if sheet == HOUSEHOLDS else MEMBER_HEADERS)[column]
-        seen = self.persons.get(key)
-        if seen is not None:
-            other_open = bool(seen & 1)
-            if seen >> 34 == info.row or (is_open and other_open):
-                self.error(
-                    sheet,
-                    row,
-                    header,
-                    _("身份证号与 %(sheet)s 工作表第%(row)d行（档案 %(file)s）重复。")
-                    % {
-                        "sheet": MEMBERS if seen & 2 else HOUSEHOLDS,
-                        "row": (seen >> 2) & 0xFFFFFFFF,
-                        "file": self._file_at(seen >> 34),
-                    },
-                )
-                return
-            if other_open or not is_open:
-                return
-        self.persons[key] = (info.row << 34) | (row << 2) | (2 if sheet == MEMBERS else 0) | is_open
-        if is_open and self.any_claims:
-            self.pending_claims.append((id_hash, sheet, row, header, file_number))
-            if len(self.pending_claims) >= CHUNK:
-                self.check_claims()
-
-    def _file_at(self, households_row: int) -> str:
-        """The file number of the file on a households row (error messages only)."""
-        if households_row not in self._file_rows:
-            self._file_rows = {info.row: number for number, info in self.files.items()}
-        return self._file_rows[households_row]
-
-    def check_claims(self, final: bool = False) -> None:
-        """IDs held by another open file in the system (the IdentityClaim table). A re-import
-        finds every ID held by its own file: only the holders of the others are looked up."""
-        pending, self.pending_claims = self.pending_claims, []
-        for start in range(0, len(pending), CHUNK):
-            chunk = pending[start : start + CHUNK]
-            held = dict(
-                IdentityClaim.objects.filter(
-                    id_hash__any_of=[item[0] for item in chunk]
-                ).values_list("id_hash", "household__file_number")
-            )
-            # item: (hash, sheet, row, header, file number)
-            conflicts = [item for item in chunk if item[0] in held and held[item[0]] != item[4]]
-            if not conflicts:
-                continue
-            holders = {
-                row["id_hash"]: row
-                for row in IdentityClaim.objects.filter(
-                    id_hash__any_of=[item[0] for item in conflicts]
-                ).values(
-                    "id_hash",
-                    "household__file_number",
-                    "household__worker_name",
-                    "household__status",
-                    "household__organisation__path",
-                )
-            }
-            for id_hash, sheet, row, header, _file_number in conflicts:
-                holder = holders.get(id_hash)
-                if holder is None:  # released since the first query
-                    continue
-                if self.user.is_superuser or holder["household__organisation__path"].startswith(
-                    getattr(self.user.organisation, "path", "\x00")
-                ):
-                    message = _(
-                        "此人已在档案 %(number)s（%(name)s，%(status)s）中，不能重复建档。"
-                    ) % {
-                        "number": holder["household__file_number"],
-                        "name": holder["household__worker_name"],
-                        "status": Status(holder["household__status"]).label,
-                    }
-                else:
-                    message = _("此人已在其他组织建档，不能重复建档。")
-                self.error(sheet, row, header, message)
-
-    def match_existing(self) -> None:
-        """Files already in the system with the same file number."""
-        numbers = list(self.files)
-        own_path = getattr(self.user.organisation, "path", None)
-        for start in range(0, len(numbers), CHUNK):
-            for found in Household.objects.filter(
-                file_number__any_of=numbers[start : start + CHUNK]
-            ).values("pk", "file_number", "id_hash", "organisation__path"):
-                info = self.files[found["file_number"]]
-                reachable = self.user.is_superuser or (
-                    own_path and found["organisation__path"].startswith(own_path)
-                )
-                if not reachable:
-                    self.error(
-                        HOUSEHOLDS,
-                        info.row,
-                        HOUSEHOLD_HEADERS[C_FILE],
-                        _("档案编号“%(number)s”已被其他组织的档案使用。")
-                        % {"number": found["file_number"]},
-                    )
-                elif found["id_hash"] != info.worker_hash:
-                    self.error(
-                        HOUSEHOLDS,
-                        info.row,
-                        HOUSEHOLD_HEADERS[C_ID],
-                        _("档案 %(number)s 在系统中是另一位职工的档案，身份证号不一致。")
-                        % {"number": found["file_number"]},
-                    )
-                info.existing = found["pk"]
-
     # --- pass 1: members ---------------------------------------------------------------
 
     def member_row(self, number: int, c) -> None:
-        sheet = MEMBERS
+        """Checks of the row itself; what needs other rows (its file, 本人) is checked in SQL
+        once every row is staged (check_members)."""
         problems = []
 
         def parse(column, parser, *args, **kwargs):
@@ -826,115 +758,278 @@ class _Run:
             M_EMPLOYMENT, cells.optional, cells.choice, EMPLOYMENT_LABELS, default=EMPLOYED
         )
         income = parse(M_INCOME, cells.optional, cells.money, allow_zero=True, default=ZERO)
-        info = None
-        if file_number is not INVALID:
-            info = self.files.get(file_number)
-            if info is None and file_number not in self.bad_files:
-                problems.append(
-                    (
-                        MEMBER_HEADERS[M_FILE],
-                        _("档案编号“%(number)s”不在 households 工作表中。")
-                        % {"number": file_number},
-                    )
-                )
+        for column, message in problems:
+            self.error(MEMBERS, number, column, message)
+        if file_number is INVALID:
+            return
         id_hash = bulk.hash_id(id_number) if id_number not in ("", INVALID) else ""
-        if info is not None and relation == Member.Relation.SELF:
-            if info.self_data is not None:
-                problems.append(
-                    (
-                        MEMBER_HEADERS[M_RELATION],
-                        _("档案 %(number)s 有多名关系为“本人”的成员。") % {"number": file_number},
-                    )
-                )
-            elif id_hash and id_hash != info.worker_hash:
-                problems.append(
-                    (
-                        MEMBER_HEADERS[M_ID],
-                        _("“本人”的身份证号与 households 工作表中该户职工的不一致。"),
-                    )
-                )
-        if problems or info is None:
-            for column, message in problems:
-                self.error(sheet, number, column, message)
-            if info is not None:
-                info.members += 1  # keeps the household size check quiet
+        if problems:  # staged all the same: it counts as a member of its file
+            given = (relation, name, id_number, id_hash, health, employment)
+            given = tuple(None if value is INVALID else value for value in given)
+            self.stage.add("members", (number, file_number, *given, 0, 0, None, 0, 0))
             return
         cents = _cents(income)
-        if relation == Member.Relation.SELF:
-            info.self_data = (health, employment, cents)
-            self.member_spill.add(
-                SpilledMember(
-                    number, file_number, relation, name, "", "", health, employment, cents
-                )
+        if relation == SELF:
+            self.stage.add(
+                "members",
+                (number, file_number, SELF, name, "", id_hash, health, employment, cents)
+                + (1, None, 0, 0),
             )
             return
-        info.members += 1
-        info.members_income += cents
-        info.member_print = (
-            info.member_print + _fingerprint(relation, name, id_hash, health, employment, cents)
-        ) & MASK64
-        if id_number:
-            self.person(id_hash, file_number, info, sheet, number, M_ID)
-        self.member_spill.add(
-            SpilledMember(
-                number, file_number, relation, name, id_number, id_hash, health, employment, cents
+        fingerprint = _fingerprint(relation, name, id_hash, health, employment, cents)
+        self.stage.add(
+            "members",
+            (number, file_number, relation, name, id_number, id_hash, health, employment, cents)
+            + (1, _person(id_hash) if id_hash else None, *_print_halves(fingerprint)),
+        )
+
+    # --- checks across rows (SQL over the staged rows) -----------------------------------
+
+    def check_file_numbers(self) -> None:
+        """A file number on two households rows: the later row is refused."""
+        duplicates = list(
+            self.stage.rows(
+                """
+                SELECT row, file_number, first FROM (
+                    SELECT row, file_number, MIN(row) OVER (PARTITION BY file_number) AS first
+                    FROM (SELECT row, file_number FROM households
+                          UNION ALL SELECT row, file_number FROM refused)
+                ) WHERE row != first ORDER BY row
+                """
             )
         )
+        for row, file_number, first in duplicates:
+            self.error(
+                HOUSEHOLDS,
+                row,
+                HOUSEHOLD_HEADERS[C_FILE],
+                _("档案编号“%(number)s”与第%(row)d行重复。")
+                % {"number": file_number, "row": first},
+            )
+        self.stage.db.executemany(
+            "DELETE FROM households WHERE row = ?", [(row,) for row, *_ in duplicates]
+        )
+
+    def check_members(self) -> None:
+        """Members rows of files not in the households sheet; a second 本人, or a 本人 whose ID
+        number is not the worker's (the first 本人 row agreeing with the worker is theirs)."""
+        for row, file_number in self.stage.rows(
+            """
+            SELECT m.row, m.file_number FROM members m
+            WHERE NOT EXISTS (SELECT 1 FROM households h WHERE h.file_number = m.file_number)
+                AND NOT EXISTS (SELECT 1 FROM refused r WHERE r.file_number = m.file_number)
+            """
+        ):
+            self.error(
+                MEMBERS,
+                row,
+                MEMBER_HEADERS[M_FILE],
+                _("档案编号“%(number)s”不在 households 工作表中。") % {"number": file_number},
+            )
+        refused = []
+        for row, file_number, later, _other_id in self.stage.rows(
+            f"""
+            SELECT * FROM (
+                SELECT m.row, m.file_number, m.row > COALESCE(f.first, m.row) AS later,
+                    m.id_hash != '' AND m.id_hash != h.id_hash AS other_id
+                FROM members m
+                JOIN households h ON h.file_number = m.file_number
+                LEFT JOIN (
+                    SELECT s.file_number, MIN(s.row) AS first
+                    FROM members s JOIN households w ON w.file_number = s.file_number
+                    WHERE s.relation = '{SELF}' AND s.ok AND s.id_hash IN ('', w.id_hash)
+                    GROUP BY s.file_number
+                ) f ON f.file_number = m.file_number
+                WHERE m.relation = '{SELF}'
+            ) WHERE later OR other_id
+            """
+        ):
+            if later:
+                column = MEMBER_HEADERS[M_RELATION]
+                message = _("档案 %(number)s 有多名关系为“本人”的成员。") % {"number": file_number}
+            else:
+                column = MEMBER_HEADERS[M_ID]
+                message = _("“本人”的身份证号与 households 工作表中该户职工的不一致。")
+            self.error(MEMBERS, row, column, message)
+            refused.append((row,))
+        # Such a row counts as a member (no size error on top), not as the worker.
+        self.stage.db.executemany("UPDATE members SET ok = 0 WHERE row = ?", refused)
+
+    def check_persons(self) -> set[tuple[int, int]]:
+        """Duplicate ID numbers: never twice in one file, never in two open files. The first
+        person of the number holds it (the first in an open file, if any); a later one
+        conflicting with the holder is refused. Returns (sheet, row) of the refused."""
+        people = f"""
+            SELECT person, id_hash, row AS file_row, 0 AS sheet, row, is_open, file_number
+            FROM households
+            UNION ALL
+            SELECT m.person, m.id_hash, h.row, 1, m.row, h.is_open, m.file_number
+            FROM members m JOIN households h ON h.file_number = m.file_number
+            WHERE m.ok AND m.person IS NOT NULL AND m.relation != '{SELF}'
+        """
+        query = f"""
+            WITH people AS MATERIALIZED ({people})
+            SELECT id_hash, file_row, sheet, row, is_open, file_number FROM people
+            WHERE person IN (SELECT person FROM people GROUP BY person HAVING COUNT(*) > 1)
+            ORDER BY id_hash, sheet, row
+        """
+        refused = set()
+        for _hash, group in groupby(self.stage.rows(query), key=itemgetter(0)):
+            holder = None
+            for person in group:
+                _id_hash, file_row, sheet, row, is_open, _file = person
+                if holder is not None:
+                    if holder[1] == file_row or (is_open and holder[4]):
+                        header = (HOUSEHOLD_HEADERS[C_ID], MEMBER_HEADERS[M_ID])[sheet]
+                        self.error(
+                            (HOUSEHOLDS, MEMBERS)[sheet],
+                            row,
+                            header,
+                            _("身份证号与 %(sheet)s 工作表第%(row)d行（档案 %(file)s）重复。")
+                            % {
+                                "sheet": (HOUSEHOLDS, MEMBERS)[holder[2]],
+                                "row": holder[3],
+                                "file": holder[5],
+                            },
+                        )
+                        refused.add((sheet, row))
+                        continue
+                    if holder[4] or not is_open:
+                        continue
+                holder = person
+        return refused
+
+    def check_claims(self, refused: set[tuple[int, int]]) -> None:
+        """IDs held by another open file in the system (the IdentityClaim table). A re-import
+        finds every ID held by its own file: only the holders of the others are looked up."""
+        query = f"""
+            SELECT id_hash, 0, row, file_number FROM households WHERE is_open
+            UNION ALL
+            SELECT m.id_hash, 1, m.row, m.file_number
+            FROM members m JOIN households h ON h.file_number = m.file_number
+            WHERE h.is_open AND m.ok AND m.person IS NOT NULL AND m.relation != '{SELF}'
+        """
+        for chunk in self.stage.chunks(query):
+            held = dict(
+                IdentityClaim.objects.filter(
+                    id_hash__any_of=[item[0] for item in chunk]
+                ).values_list("id_hash", "household__file_number")
+            )
+            # item: (hash, sheet, row, file number)
+            conflicts = [
+                item
+                for item in chunk
+                if item[0] in held and held[item[0]] != item[3] and item[1:3] not in refused
+            ]
+            if not conflicts:
+                continue
+            holders = {
+                row["id_hash"]: row
+                for row in IdentityClaim.objects.filter(
+                    id_hash__any_of=[item[0] for item in conflicts]
+                ).values(
+                    "id_hash",
+                    "household__file_number",
+                    "household__worker_name",
+                    "household__status",
+                    "household__organisation__path",
+                )
+            }
+            for id_hash, sheet, row, _file_number in conflicts:
+                holder = holders.get(id_hash)
+                if holder is None:  # released since the first query
+                    continue
+                if self.user.is_superuser or holder["household__organisation__path"].startswith(
+                    getattr(self.user.organisation, "path", "\x00")
+                ):
+                    message = _(
+                        "此人已在档案 %(number)s（%(name)s，%(status)s）中，不能重复建档。"
+                    ) % {
+                        "number": holder["household__file_number"],
+                        "name": holder["household__worker_name"],
+                        "status": Status(holder["household__status"]).label,
+                    }
+                else:
+                    message = _("此人已在其他组织建档，不能重复建档。")
+                header = (HOUSEHOLD_HEADERS[C_ID], MEMBER_HEADERS[M_ID])[sheet]
+                self.error((HOUSEHOLDS, MEMBERS)[sheet], row, header, message)
+
+    def match_existing(self) -> None:
+        """Files already in the system with the same file number."""
+        own_path = getattr(self.user.organisation, "path", None)
+        for chunk in self.stage.chunks("SELECT file_number, row, id_hash FROM households"):
+            rows = {number: (row, id_hash) for number, row, id_hash in chunk}
+            for found in Household.objects.filter(file_number__any_of=list(rows)).values(
+                "pk", "file_number", "id_hash", "organisation__path"
+            ):
+                row, worker_hash = rows[found["file_number"]]
+                reachable = self.user.is_superuser or (
+                    own_path and found["organisation__path"].startswith(own_path)
+                )
+                if not reachable:
+                    self.error(
+                        HOUSEHOLDS,
+                        row,
+                        HOUSEHOLD_HEADERS[C_FILE],
+                        _("档案编号“%(number)s”已被其他组织的档案使用。")
+                        % {"number": found["file_number"]},
+                    )
+                elif found["id_hash"] != worker_hash:
+                    self.error(
+                        HOUSEHOLDS,
+                        row,
+                        HOUSEHOLD_HEADERS[C_ID],
+                        _("档案 %(number)s 在系统中是另一位职工的档案，身份证号不一致。")
+                        % {"number": found["file_number"]},
+                    )
+                self.stage.add("existing", (found["file_number"], found["pk"]))
 
     def check_totals(self) -> None:
         """家庭人口 and 家庭月收入 against the members (how services.income_of computes them)."""
-        for info in self.files.values():
-            size = 1 + info.members
-            if info.size_given is not None and info.size_given != size:
-                self.error(
-                    HOUSEHOLDS,
-                    info.row,
-                    HOUSEHOLD_HEADERS[C_SIZE],
-                    _("家庭人口填写为%(given)d，members 工作表中本户有%(count)d人（含本人）。")
-                    % {"given": info.size_given, "count": size},
-                )
-            own = info.self_data[2] if info.self_data else 0
-            if info.income_given is None:
-                info.self_income, info.other_income = own, 0
-                continue
-            if info.self_data:
-                info.self_income = own
-                info.other_income = info.income_given - info.members_income - own
-            else:
-                info.self_income = info.income_given - info.members_income
-                info.other_income = 0
-            if info.self_income < 0 or info.other_income < 0:
-                self.error(
-                    HOUSEHOLDS,
-                    info.row,
-                    HOUSEHOLD_HEADERS[C_INCOME],
-                    _("家庭月收入 %(given)s 元小于成员月收入之和 %(sum)s 元。")
-                    % {
-                        "given": _yuan(info.income_given),
-                        "sum": _yuan(info.members_income + own),
-                    },
-                )
+        for chunk in self.files():
+            for info, _extra in chunk:
+                row = info.row
+                size = 1 + info.members
+                if row.size_given is not None and row.size_given != size:
+                    self.error(
+                        HOUSEHOLDS,
+                        row.row,
+                        HOUSEHOLD_HEADERS[C_SIZE],
+                        _("家庭人口填写为%(given)d，members 工作表中本户有%(count)d人（含本人）。")
+                        % {"given": row.size_given, "count": size},
+                    )
+                if not info.split_income():
+                    own = info.self_data[2] if info.self_data else 0
+                    self.error(
+                        HOUSEHOLDS,
+                        row.row,
+                        HOUSEHOLD_HEADERS[C_INCOME],
+                        _("家庭月收入 %(given)s 元小于成员月收入之和 %(sum)s 元。")
+                        % {
+                            "given": _yuan(row.income_given),
+                            "sum": _yuan(info.members_income + own),
+                        },
+                    )
 
     # --- existing files: skip, update or refuse -----------------------------------------
 
     def compare_existing(self) -> None:
-        """One pass over the spilled rows: the recorded state of each chunk's matched files is
-        loaded with a few queries, then each row is compared with it."""
-        if self.errors or all(info.existing is None for info in self.files.values()):
+        """One pass over the matched files: the recorded state of each chunk's files is loaded
+        with a few queries, then each row is compared with it; updates and skips are staged
+        (decisions)."""
+        if self.errors or self.stage.value("SELECT COUNT(*) FROM existing") == 0:
             return
-        for rows in self.household_spill.chunks():
-            chunk = {
-                row.file_number: self.files[row.file_number]
-                for row in rows
-                if self.files[row.file_number].existing is not None
-            }
-            if not chunk:
-                continue
+        for infos in self.files(joins="WHERE e.pk IS NOT NULL"):
+            chunk = {info.row.file_number: info for info, _extra in infos}
             self._load_existing(chunk)
-            for row in rows:
-                info = chunk.get(row.file_number)
-                if info is not None:
-                    self._compare_row(row, info)
+            for info in chunk.values():
+                self._compare_row(info.row, info)
+                if info.action != "create":
+                    steps = [(state, day.toordinal()) for state, day in info.new_steps or []]
+                    self.stage.add(
+                        "decisions",
+                        (info.row.file_number, info.action, json.dumps(steps), info.reason),
+                    )
 
     def _load_existing(self, chunk: dict[str, FileInfo]) -> None:
         pks = {info.existing: number for number, info in chunk.items()}
@@ -1004,7 +1099,7 @@ class _Run:
 
     def _compare_row(self, row: SpilledHousehold, info: FileInfo) -> None:
         h = info.existing_state
-        if info.existing_members and not info.members and info.size_given is None:
+        if info.existing_members and not info.members and row.size_given is None:
             # A workbook of households alone (to correct phone numbers, say) must not empty
             # every family: removing all members takes an explicit 家庭人口 of 1.
             self.error(
@@ -1090,53 +1185,66 @@ class _Run:
             info.reason = row.reason
 
     def count(self) -> None:
-        households = self.report.sheets[HOUSEHOLDS]
-        members = self.report.sheets[MEMBERS]
-        action_members: dict[str, int] = {"create": 0, "update": 0, "skip": 0}
-        for info in self.files.values():
-            setattr(households, _COUNT[info.action], getattr(households, _COUNT[info.action]) + 1)
-            rows = info.members + (1 if info.self_data else 0)
-            action_members[info.action] += rows
-        members.created = action_members["create"]
-        members.updated = action_members["update"]
-        members.skipped = action_members["skip"]
+        for sheet, query in (
+            (
+                HOUSEHOLDS,
+                "SELECT d.action, COUNT(*) FROM households h "
+                "LEFT JOIN decisions d ON d.file_number = h.file_number GROUP BY d.action",
+            ),
+            (
+                MEMBERS,
+                "SELECT d.action, COUNT(*) FROM members m "
+                "LEFT JOIN decisions d ON d.file_number = m.file_number GROUP BY d.action",
+            ),
+        ):
+            counts = self.report.sheets[sheet]
+            for action, rows in self.stage.rows(query):
+                setattr(counts, _COUNT[action or "create"], rows)
 
     # --- pass 2: writing ---------------------------------------------------------------
 
     def write(self) -> None:
+        self.tick(sum(counts.skipped for counts in self.report.sheets.values()))
         writer = _Writer(self)
-        updates: dict[str, tuple] = {}
-        update_members: dict[str, list] = {}
         with writer.copier:
-            for rows in self.household_spill.chunks():
-                new = []
-                for row in rows:
-                    info = self.files[row.file_number]
-                    if info.action == "create":
-                        new.append(row)
-                    elif info.action == "update":
-                        updates[row.file_number] = row
-                writer.households(new)
+            for infos in self.files(
+                extra=", k.pk, k.period_id", joins="JOIN keys k ON k.file_number = h.file_number"
+            ):
+                for info, (pk, period_id) in infos:
+                    info.pk, info.period_id = pk, period_id
+                writer.households([info for info, _keys in infos])
                 writer.copier.check()
-                self.tick(len(rows) - sum(1 for row in rows if row.file_number in updates))
-            for rows in self.member_spill.chunks():
-                new = []
-                for row in rows:
-                    info = self.files[row.file_number]
-                    if info.action == "create":
-                        if row.relation != Member.Relation.SELF:
-                            new.append(row)
-                    elif info.action == "update":
-                        update_members.setdefault(row.file_number, []).append(row)
-                writer.members(new)
+                self.tick(len(infos) + sum(1 for info, _keys in infos if info.self_data))
+            for rows in self.stage.chunks(
+                f"""
+                SELECT {M_COLUMNS}, k.pk, h.is_open FROM members m
+                JOIN keys k ON k.file_number = m.file_number
+                JOIN households h ON h.file_number = m.file_number
+                WHERE m.relation != '{SELF}' ORDER BY m.row
+                """
+            ):
+                writer.members(rows)
                 writer.copier.check()
-                self.tick(len(rows) - sum(1 for row in rows if row.file_number in updates))
+                self.tick(len(rows))
         # Updates go through the ORM one file at a time, after the bulk path: their rows count
         # as done only now, so the bar does not sit at 100 % while they run.
-        for file_number, row in updates.items():
-            members = update_members.get(file_number, [])
-            _update_file(self, row, self.files[file_number], members)
-            self.tick(1 + len(members))
+        for infos in self.files(
+            extra=", d.steps, d.reason",
+            joins="JOIN decisions d ON d.file_number = h.file_number WHERE d.action = 'update'",
+        ):
+            for info, (steps, reason) in infos:
+                steps = json.loads(steps)
+                info.new_steps = [(state, dt.date.fromordinal(day)) for state, day in steps]
+                info.reason = reason
+                members = [
+                    SpilledMember._make(row)
+                    for row in self.stage.rows(
+                        f"SELECT {M_COLUMNS} FROM members m WHERE m.file_number = ? ORDER BY m.row",
+                        [info.row.file_number],
+                    )
+                ]
+                _update_file(self, info.row, info, members)
+                self.tick(1 + len(members))
 
 
 _COUNT = {"create": "created", "update": "updated", "skip": "skipped"}
@@ -1169,18 +1277,31 @@ class _Writer:
         self.members_h = bulk.Table(Member.history.model, database_ids=True)
         self.transitions_t = bulk.Table(Transition, database_ids=True)
         self.claims_t = bulk.Table(IdentityClaim, database_ids=True)
-        new = [n for n, i in run.files.items() if i.action == "create"]
-        # Keys of every new file, its period and its members up front: members may come in
-        # any order, and no query should wait behind the copying thread (bulk.Copier).
-        for number, pk, period_id in zip(
-            new,
-            self.households_t.take_ids(len(new)),
-            self.periods_t.take_ids(len(new)),
-            strict=True,
-        ):
-            run.files[number].pk, run.files[number].period_id = pk, period_id
-        self.member_ids = iter(self.members_t.take_ids(sum(1 + run.files[n].members for n in new)))
-        for org_id in {run.files[n].org_id for n in new}:
+        # Keys of every new file, its period and its members up front (staged): members may
+        # come in any order, and no query should wait behind the copying thread (bulk.Copier).
+        stage = run.stage
+        new = "NOT EXISTS (SELECT 1 FROM decisions d WHERE d.file_number = h.file_number)"
+        files = stage.value(f"SELECT COUNT(*) FROM households h WHERE {new}")
+        members = stage.value(
+            "SELECT COUNT(*) FROM members m JOIN households h ON h.file_number = m.file_number "
+            f"WHERE m.relation != '{SELF}' AND {new}"
+        )
+        numbers = stage.rows(f"SELECT file_number FROM households h WHERE {new}")
+        stage.add_many(
+            "keys",
+            (
+                (number, pk, period_id)
+                for (number,), pk, period_id in zip(
+                    numbers,
+                    self.households_t.take_ids(files),
+                    self.periods_t.take_ids(files),
+                    strict=True,
+                )
+            ),
+        )
+        stage.add_many("member_ids", enumerate(self.members_t.take_ids(files + members)))
+        self.member_ids = (pk for (pk,) in stage.rows("SELECT pk FROM member_ids ORDER BY seq"))
+        for (org_id,) in stage.rows(f"SELECT DISTINCT org_id FROM households h WHERE {new}"):
             for name in ("income_rule", "stock_baseline_date", "survey_interval_months"):
                 run.setting(org_id, name)
         self.reason = str(IMPORT_REASON)
@@ -1199,19 +1320,21 @@ class _Writer:
             ]
         )
 
-    def households(self, rows: list[SpilledHousehold]) -> None:
-        if not rows:
+    def households(self, infos: list[FileInfo]) -> None:
+        if not infos:
             return
         run = self.run
+        rows = [info.row for info in infos]
         tokens = bulk.encrypt_many(
             [r.id_number for r in rows] + [r.account for r in rows if r.account]
         )
         id_tokens = tokens[: len(rows)]
         account_tokens = iter(tokens[len(rows) :])
         households, periods, transitions, claims, selves = [], [], [], [], []
-        for row, id_token in zip(rows, id_tokens, strict=True):
-            info = run.files[row.file_number]
+        for info, id_token in zip(infos, id_tokens, strict=True):
+            row = info.row
             pk, period_id = info.pk, info.period_id
+            migrant = bool(row.migrant)
             filed, relieved = _day(row.filed), _day(row.relieved)
             closed = _day(row.exited or row.deregistered)
             size = 1 + info.members
@@ -1238,7 +1361,7 @@ class _Writer:
                 "birth_date": idnumbers.birth_date(row.id_number),
                 "phone": row.phone,
                 "employer": row.employer,
-                "is_migrant_worker": row.migrant,
+                "is_migrant_worker": migrant,
                 "address": row.address,
                 "bank_name": row.bank,
                 "bank_account": next(account_tokens) if row.account else "",
@@ -1281,7 +1404,7 @@ class _Writer:
                 "organisation_id": row.org_id,
                 "primary_cause_id": row.cause_id,
                 "category_id": row.category_id,
-                "is_migrant_worker": row.migrant,
+                "is_migrant_worker": migrant,
                 "filed_on": filed,
                 "origin": origin,
             }
@@ -1330,10 +1453,12 @@ class _Writer:
         self.copier.insert(self.transitions_t, transitions)
         self._members(selves, claims)
 
-    def members(self, rows: list[SpilledMember]) -> None:
+    def members(self, rows: list[tuple]) -> None:
+        """Members rows of new files, each with its file's key and open flag."""
         if not rows:
             return
-        with_id = [r for r in rows if r.id_number]
+        given = [(SpilledMember._make(record[:-2]), *record[-2:]) for record in rows]
+        with_id = [row for row, _pk, _open in given if row.id_number]
         tokens = dict(
             zip(
                 (r.row for r in with_id),
@@ -1342,9 +1467,7 @@ class _Writer:
             )
         )
         members, claims = [], []
-        for row in rows:
-            info = self.run.files[row.file_number]
-            pk = info.pk
+        for row, pk, is_open in given:
             members.append(
                 {
                     "household_id": pk,
@@ -1358,7 +1481,7 @@ class _Writer:
                     "monthly_income": _yuan(row.cents),
                 }
             )
-            if row.id_hash and info.is_open:
+            if row.id_hash and is_open:
                 claims.append({"id_hash": row.id_hash, "household_id": pk})
         self._members(members, claims)
 

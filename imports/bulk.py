@@ -16,8 +16,7 @@ import struct
 import sys
 import threading
 import time
-from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator
 from functools import cache
 from operator import itemgetter
 
@@ -190,13 +189,14 @@ class Table:
                 value[i] = connection.ops.adapt_datetimefield_value(value[i])
         return tuple(value)
 
-    def take_ids(self, count: int) -> Sequence[int]:
-        """`count` new primary keys. PostgreSQL: from the table's sequence, so a concurrent
-        import (or a clerk saving a file) never gets the same ones. Elsewhere the database
-        allows one writer at a time: the next ids after the largest. Kept compact (8 bytes
-        an id): an import takes hundreds of thousands at once."""
+    def take_ids(self, count: int) -> Iterator[int]:
+        """`count` new primary keys, one at a time (an import takes hundreds of thousands: the
+        caller stages them rather than holding them). Read them all before the next query on
+        the connection. PostgreSQL: from the table's sequence, so a concurrent import (or a
+        clerk saving a file) never gets the same ones. Elsewhere the database allows one writer
+        at a time: the next ids after the largest."""
         if count <= 0:
-            return []
+            return
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 if self._sequence is None:
@@ -209,15 +209,15 @@ class Table:
                     "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
                     [self._sequence, count],
                 )
-                ids = array("q")
                 while rows := cursor.fetchmany(10_000):
-                    ids.extend(row[0] for row in rows)
-                return ids
+                    for (pk,) in rows:
+                        yield pk
+                return
             cursor.execute(
                 f"SELECT MAX({connection.ops.quote_name(self.sequence_column)}) FROM {self.name}"  # noqa: S608
             )
             start = (cursor.fetchone()[0] or 0) + 1
-            return range(start, start + count)
+        yield from range(start, start + count)
 
 
 def _getter(keys: list) -> itemgetter:
