@@ -304,8 +304,8 @@ CREATE TABLE refused (row INTEGER PRIMARY KEY, file_number TEXT);
 CREATE TABLE members ({_table(SpilledMember)}, ok INTEGER, person INTEGER,
     print_hi INTEGER, print_lo INTEGER);
 CREATE TABLE existing (file_number TEXT PRIMARY KEY, pk INTEGER) WITHOUT ROWID;
-CREATE TABLE decisions (file_number TEXT PRIMARY KEY, action TEXT, steps TEXT, reason TEXT)
-    WITHOUT ROWID;
+CREATE TABLE decisions (file_number TEXT PRIMARY KEY, action TEXT, steps TEXT, reason TEXT,
+    removed INTEGER) WITHOUT ROWID;
 CREATE TABLE keys (file_number TEXT PRIMARY KEY, pk INTEGER, period_id INTEGER) WITHOUT ROWID;
 CREATE TABLE member_ids (seq INTEGER PRIMARY KEY, pk INTEGER);
 """
@@ -359,6 +359,8 @@ class FileInfo:
     existing_state: dict | None = None
     existing_print: int = 0
     existing_members: int = 0  # recorded members other than the worker
+    existing_people: list | None = None  # their (relation, name, id hash)
+    removed: int = 0  # recorded members an update deletes (not listed in the workbook)
     existing_self: tuple | None = None
     existing_relieved: dt.date | None = None
     new_steps: list | None = None
@@ -1024,17 +1026,43 @@ class _Run:
             self._load_existing(chunk)
             for info in chunk.values():
                 self._compare_row(info.row, info)
+            self._count_removed([info for info in chunk.values() if info.action == "update"])
+            for info in chunk.values():
                 if info.action != "create":
                     steps = [(state, day.toordinal()) for state, day in info.new_steps or []]
-                    self.stage.add(
-                        "decisions",
-                        (info.row.file_number, info.action, json.dumps(steps), info.reason),
-                    )
+                    decision = (info.action, json.dumps(steps), info.reason, info.removed)
+                    self.stage.add("decisions", (info.row.file_number, *decision))
+
+    def _count_removed(self, updates: list[FileInfo]) -> None:
+        """The recorded members an update deletes, for the preview: those the members sheet
+        does not list, matched as _update_file matches them (by ID number, else by relation
+        and name)."""
+        if not updates:
+            return
+        given: dict[str, list] = {info.row.file_number: [] for info in updates}
+        marks = ", ".join("?" * len(given))
+        for number, relation, name, id_hash in self.stage.rows(
+            f"SELECT file_number, relation, name, id_hash FROM members "
+            f"WHERE relation != '{SELF}' AND file_number IN ({marks})",
+            list(given),
+        ):
+            given[number].append((relation, name, id_hash))
+        for info in updates:
+            by_hash = {key[2]: key for key in info.existing_people if key[2]}
+            by_name = {key[:2]: key for key in info.existing_people if not key[2]}
+            kept = 0
+            for relation, name, id_hash in given[info.row.file_number]:
+                found = (
+                    by_hash.pop(id_hash, None) if id_hash else by_name.pop((relation, name), None)
+                )
+                kept += found is not None
+            info.removed = len(info.existing_people) - kept
 
     def _load_existing(self, chunk: dict[str, FileInfo]) -> None:
         pks = {info.existing: number for number, info in chunk.items()}
         prints = dict.fromkeys(pks, 0)
         counts = dict.fromkeys(pks, 0)
+        people = {pk: [] for pk in pks}
         selves = {}
         for (
             household_id,
@@ -1062,6 +1090,7 @@ class _Run:
                 + _fingerprint(relation, name, id_hash, health, employment, cents)
             ) & MASK64
             counts[household_id] += 1
+            people[household_id].append((relation, name, id_hash))
         # The relief of the current filing only: a file reopened after an earlier relief and
         # exit was relieved in another period.
         relieved_on = {
@@ -1094,6 +1123,7 @@ class _Run:
             info.existing_state = h
             info.existing_print = prints[h["pk"]]
             info.existing_members = counts[h["pk"]]
+            info.existing_people = people[h["pk"]]
             info.existing_self = selves.get(h["pk"])
             info.existing_relieved = relieved_on.get((h["pk"], h["current_period_id"]))
 
@@ -1200,6 +1230,8 @@ class _Run:
             counts = self.report.sheets[sheet]
             for action, rows in self.stage.rows(query):
                 setattr(counts, _COUNT[action or "create"], rows)
+        removed = self.stage.value("SELECT SUM(removed) FROM decisions")
+        self.report.sheets[MEMBERS].removed = removed or 0
 
     # --- pass 2: writing ---------------------------------------------------------------
 

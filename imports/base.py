@@ -35,6 +35,7 @@ class SheetCounts:
     created: int = 0
     updated: int = 0
     skipped: int = 0  # rows identical to what is on record (re-import)
+    removed: int = 0  # rows on record the import deletes (members an update no longer lists)
 
 
 @dataclass
@@ -47,6 +48,10 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def removes(self) -> bool:
+        return any(counts.removed for counts in self.sheets.values())
 
     @property
     def rows(self) -> int:

@@ -45,13 +45,19 @@ def summary_lines(report: ImportReport) -> list[str]:
     """What a command prints and a job page shows above the errors: one line per sheet."""
     lines = []
     for name, counts in report.sheets.items():
-        lines.append(
-            _("%(sheet)s：新增 %(created)d，更新 %(updated)d，无变化跳过 %(skipped)d")
-            % {
-                "sheet": name,
-                "created": counts.created,
-                "updated": counts.updated,
-                "skipped": counts.skipped,
-            }
-        )
+        values = {
+            "sheet": name,
+            "created": counts.created,
+            "updated": counts.updated,
+            "skipped": counts.skipped,
+            "removed": counts.removed,
+        }
+        if counts.removed:
+            line = _(
+                "%(sheet)s：新增 %(created)d，更新 %(updated)d，无变化跳过 %(skipped)d，"
+                "删除 %(removed)d"
+            )
+        else:
+            line = _("%(sheet)s：新增 %(created)d，更新 %(updated)d，无变化跳过 %(skipped)d")
+        lines.append(line % values)
     return lines

@@ -191,7 +191,12 @@ def test_reimporting_the_same_file_creates_nothing_and_skips_every_row(workbook,
     counts = (Household.objects.count(), Member.objects.count(), Transition.objects.count())
     report = run(path)
     assert report.ok, errors_of(report)
-    assert vars(report.sheets["households"]) == {"created": 0, "updated": 0, "skipped": 2}
+    assert vars(report.sheets["households"]) == {
+        "created": 0,
+        "updated": 0,
+        "skipped": 2,
+        "removed": 0,
+    }
     assert (Household.objects.count(), Member.objects.count(), Transition.objects.count()) == counts
 
 
@@ -213,7 +218,12 @@ def test_changed_values_update_the_file_and_keep_its_history(workbook, run, orgs
         )
     )
     assert report.ok, errors_of(report)
-    assert vars(report.sheets["households"]) == {"created": 0, "updated": 1, "skipped": 0}
+    assert vars(report.sheets["households"]) == {
+        "created": 0,
+        "updated": 1,
+        "skipped": 0,
+        "removed": 0,
+    }
     household.refresh_from_db()
     assert household.phone == "13900000000"
     assert household.status == Status.EXITED

@@ -200,3 +200,60 @@ def test_a_job_whose_worker_died_can_be_run_again(login, workbook, orgs, setting
     login("clerk_450102").post(restart)
     job.refresh_from_db()
     assert job.state == "done" and Household.objects.count() == 1
+
+
+def test_the_preview_says_how_many_recorded_members_an_update_deletes(login, workbook, orgs):
+    from households.models import Member
+    from tests.imports.conftest import id_number
+
+    client = login("clerk_450102")
+    child = member_row(姓名="韦小", 与户主关系="子女", 身份证号=id_number(2010), 月收入=0)
+    worker_id = id_number()
+    worker = household_row(家庭月收入=None, 身份证号=worker_id)
+    upload(client, workbook([worker], [member_row(), child]))
+    client.post(reverse("imports:confirm", args=[ImportJob.objects.get().pk]))
+    assert Member.objects.exclude(relation="self").count() == 2
+    # The spouse's row is left out: the update would delete her.
+    upload(client, workbook([worker], [child]))
+    job = ImportJob.objects.latest("pk")
+    assert job.state == "checked" and job.preview["sheets"]["members"]["removed"] == 1
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "1 名系统中已有的家庭成员不在 members 工作表中，导入后将被删除" in page
+    client.post(reverse("imports:confirm", args=[job.pk]))
+    assert list(Member.objects.exclude(relation="self").values_list("name", flat=True)) == ["韦小"]
+    # A file updated with all its members listed deletes nobody: no column, no warning.
+    upload(
+        client,
+        workbook(
+            [household_row(家庭月收入=None, 身份证号=worker_id, 联系电话="13900000000")], [child]
+        ),
+    )
+    job = ImportJob.objects.latest("pk")
+    assert job.preview["sheets"]["households"]["updated"] == 1
+    assert job.preview["sheets"]["members"]["removed"] == 0
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "导入后将被删除" not in page
+
+
+def test_summary_lines_name_the_deleted_rows_only_when_there_are_some():
+    from django.utils import translation
+
+    from imports.base import ImportReport, SheetCounts
+    from imports.runner import summary_lines
+
+    report = ImportReport(
+        kind="households",
+        dry_run=True,
+        sheets={
+            "households": SheetCounts(updated=2),
+            "members": SheetCounts(created=1, skipped=3, removed=2),
+        },
+    )
+    assert summary_lines(report) == [
+        "households：新增 0，更新 2，无变化跳过 0",
+        "members：新增 1，更新 0，无变化跳过 3，删除 2",
+    ]
+    with translation.override("en"):
+        assert summary_lines(report)[1] == (
+            "members: 1 new, 0 updated, 3 unchanged and skipped, 2 deleted"
+        )
