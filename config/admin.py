@@ -1,13 +1,15 @@
-"""The admin site: Django's, with the checks of query strings and posted ids that its changelists
-and actions leave out (config/apps.py makes it `admin.site`, so every registered admin has them,
-django-axes' and django-tasks' included)."""
+"""The admin site: Django's, with the checks of query strings and posted ids that its changelists,
+actions and django-import-export's export page leave out (config/apps.py makes it `admin.site`, so
+every registered admin has them, django-axes' and django-tasks' included)."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext
 
 # Django's own message (and its translation), shown when an action is posted without a selection.
@@ -63,6 +65,19 @@ class CheckedInputMixin:
             self.message_user(request, gettext(NOTHING_SELECTED), messages.WARNING)
             return None  # changelist_view redirects back to the list
         return super().response_action(request, queryset)
+
+    def export_action(self, request):
+        """django-import-export's export page (on the admins that have one) filters as the
+        changelist does, through the same ChangeList, but lets IncorrectLookupParameters through
+        as a 500 (`export/?id__in=abc`, `?nosuch=1`): it answers as the changelist does."""
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            opts = self.opts
+            changelist = reverse(
+                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist"
+            )
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
 
 
 class AdminSite(admin.AdminSite):

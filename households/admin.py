@@ -107,7 +107,7 @@ class SubtreeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        if not self.value().isdigit():
+        if not (self.value().isascii() and self.value().isdigit()):  # "²" is a digit to isdigit()
             return queryset.none()
         org = Organisation.objects.visible_to(request.user).filter(pk=self.value()).first()
         if org is None:

@@ -9,12 +9,16 @@ workbooks (hundreds of thousands of rows) use the bulk path of the `imports` app
 
 import tempfile
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.utils.translation import gettext
 from import_export import resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import XLSX
-from import_export.forms import ImportForm
+from import_export.forms import ConfirmImportForm, ImportForm
 
 from imports.workbook import WorkbookRefused, open_workbook
 from orgs.scoping import NationalTableMixin
@@ -38,6 +42,23 @@ class ReferenceImportForm(ImportForm):
         return upload
 
 
+class ReferenceConfirmImportForm(ConfirmImportForm):
+    """The preview's hidden fields, posted back to confirm: a format or resource the admin does
+    not offer is an invalid form (django-import-export would index its lists with it: a 500)."""
+
+    def __init__(self, *args, formats: int, resources: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        hidden = forms.HiddenInput()
+        self.fields["format"] = forms.ChoiceField(choices=numbered(formats), widget=hidden)
+        self.fields["resource"] = forms.ChoiceField(
+            choices=numbered(resources), widget=hidden, required=False
+        )
+
+
+def numbered(count: int) -> list[tuple[str, str]]:
+    return [(str(index), str(index)) for index in range(count)]
+
+
 def resource_for(model, fields):
     """Rows keyed by code; unchanged rows are skipped, none is ever deleted."""
     meta = type(
@@ -58,11 +79,29 @@ def resource_for(model, fields):
 class ReferenceAdmin(NationalTableMixin, ImportExportModelAdmin):
     search_fields = ["code", "name"]
     import_form_class = ReferenceImportForm
+    confirm_form_class = ReferenceConfirmImportForm
     formats = [XLSX]  # the one format the rest of the product reads and writes
 
     def __init__(self, model, admin_site):
         self.resource_classes = [resource_for(model, self.exchanged_fields())]
         super().__init__(model, admin_site)
+
+    def get_confirm_form_kwargs(self, request, import_form=None):
+        return {
+            **super().get_confirm_form_kwargs(request, import_form),
+            "formats": len(self.get_import_formats()),
+            "resources": len(self.get_import_resource_classes(request)),
+        }
+
+    def process_import(self, request, **kwargs):
+        """A confirmation posted again (the browser's back button) finds its upload gone: the
+        rows were written the first time, or the upload expired. Back to the upload, not a 500."""
+        try:
+            return super().process_import(request, **kwargs)
+        except FileNotFoundError:
+            messages.error(request, gettext("这份文件已经导入过或已失效，请重新上传。"))
+            opts = self.opts
+            return redirect(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_import")
 
     def exchanged_fields(self) -> list[str]:
         return list(self.fields or self.list_display)

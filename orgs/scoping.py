@@ -106,10 +106,21 @@ class ScopedHistoryAdminMixin:
 
         return MaskedHelper(self.model, historical_record)
 
-    def _check_visible(self, request, object_id):
+    def _check_visible(self, request, object_id, version_id=None):
+        """404 unless the object is in the user's subtree; ids that cannot be keys of the
+        record or of its versions ("abc", from the URL) are not found either, not a 500."""
         from django.contrib.admin.utils import unquote
+        from django.core.exceptions import ValidationError
 
-        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+        opts = self.model._meta
+        try:
+            pk = opts.pk.to_python(unquote(object_id))
+            if version_id is not None:
+                history = getattr(self.model, opts.simple_history_manager_attribute).model
+                history._meta.pk.to_python(version_id)
+        except ValidationError:
+            raise Http404 from None
+        if not self.get_queryset(request).filter(pk=pk).exists():
             raise Http404
 
     def history_view(self, request, object_id, extra_context=None):
@@ -119,7 +130,7 @@ class ScopedHistoryAdminMixin:
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         from django.core.exceptions import PermissionDenied
 
-        self._check_visible(request, object_id)
+        self._check_visible(request, object_id, version_id)
         if request.method != "GET":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)

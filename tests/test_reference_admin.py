@@ -112,3 +112,30 @@ def test_only_administrators_import(login, username, status):
     response = upload(client, workbook([["pandemic", "疫情", False, 99, True]]))
     assert response.status_code == status
     assert not Cause.objects.filter(code="pandemic").exists()
+
+
+def test_a_confirmation_posted_twice_goes_back_to_the_upload(login):
+    """The browser's back button after a confirmed import: the stored upload is gone."""
+    client = login("admin_450000")
+    preview = upload(client, workbook([["pandemic", "疫情", False, 99, True]]))
+    assert confirm(client, preview).status_code == 302
+    again = confirm(client, preview)
+    assert (again.status_code, again.url) == (302, "/admin/households/cause/import/")
+    shown = [str(message) for message in client.get(again.url).context["messages"]]
+    assert shown[-1] == "这份文件已经导入过或已失效，请重新上传。"
+    assert Cause.objects.filter(code="pandemic").count() == 1
+
+
+@pytest.mark.parametrize(
+    "changed", [{"format": "abc"}, {"format": "9"}, {"resource": "9"}, {"resource": "abc"}]
+)
+def test_a_confirmation_with_a_format_or_resource_not_offered_is_refused(login, changed):
+    client = login("admin_450000")
+    preview = upload(client, workbook([["pandemic", "疫情", False, 99, True]]))
+    html = preview.content.decode()
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', html))
+    fields.pop("csrfmiddlewaretoken", None)
+    response = client.post("/admin/households/cause/process_import/", {**fields, **changed})
+    assert response.status_code == 200
+    assert response.context["errors"]
+    assert not Cause.objects.filter(code="pandemic").exists()
