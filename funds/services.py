@@ -507,6 +507,17 @@ def request_create(
     return request
 
 
+def check_decidable(*, user, request: AssistanceRequest) -> int:
+    """Whether `user` may decide `request` now: it still awaits a decision, and `_check_decider`.
+    The decide page asks before it shows its form; the services ask again on the locked row.
+    Returns the level."""
+    if request.state != RequestState.REQUESTED:
+        raise ValidationError(
+            _("该申请当前状态为“%(state)s”，不能审批。") % {"state": request.get_state_display()}
+        )
+    return _check_decider(user, request)
+
+
 def _check_decider(user, request: AssistanceRequest) -> int:
     """Who may decide a request now, approving or rejecting alike: not its requester, not the
     approver of its first level, and at level 2 whoever the standard names. Returns the level."""
@@ -549,11 +560,7 @@ def request_approve(
         .select_related("household__organisation", "household__category", "assistance_type")
         .get(pk=request.pk)
     )
-    if request.state != RequestState.REQUESTED:
-        raise ValidationError(
-            _("该申请当前状态为“%(state)s”，不能审批。") % {"state": request.get_state_display()}
-        )
-    level = _check_decider(user, request)
+    level = check_decidable(user=user, request=request)
     household = request.household
     if household.status not in SUPPORTED_STATUSES:
         raise ValidationError(
@@ -612,11 +619,7 @@ def request_reject(*, user, request: AssistanceRequest, reason: str) -> Assistan
         .select_related("organisation")
         .get(pk=request.pk)
     )
-    if request.state != RequestState.REQUESTED:
-        raise ValidationError(
-            _("该申请当前状态为“%(state)s”，不能审批。") % {"state": request.get_state_display()}
-        )
-    level = _check_decider(user, request)
+    level = check_decidable(user=user, request=request)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("不批准须填写理由。")})

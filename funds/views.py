@@ -293,6 +293,19 @@ class RequestDecideView(RequestActionView):
     def title(self):
         return _("审批帮扶申请")
 
+    def get(self, request, *args, **kwargs):
+        """The form only for who may decide the request now (the level-1 approver when level 2
+        is another's, its requester, anyone once it is decided): back to the request with the
+        reason. A post is refused by the service itself."""
+        req = self.get_assistance_request()
+        try:
+            services.check_decidable(user=request.user, request=req)
+        except ValidationError as refusal:
+            for message in refusal.messages:
+                messages.error(request, message)
+            return redirect("funds:request_detail", pk=req.pk)
+        return super().get(request, *args, **kwargs)
+
     def perform(self, req, data):
         if data["decision"] == "approve":
             services.request_approve(

@@ -9,6 +9,7 @@ from io import BytesIO
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
@@ -257,6 +258,46 @@ def test_only_who_may_decide_sees_the_button_and_may_reject(
     assert client.post(decide, {"decision": "reject", "reason": "不同意"}).status_code == 302
     request.refresh_from_db()
     assert request.state == RequestState.REJECTED
+
+
+def test_the_decision_form_opens_only_for_who_may_decide(
+    world, client, login, ask, approve, standard, add_user
+):
+    """The level-1 approver of a request whose level 2 is the upper union's, its requester, and
+    anyone once it is decided go back to the request with the service's reason, no form."""
+    standard("living", year=YEAR, second_approval_above=D("1000.00"), second_approver="parent")
+    add_user("supervisor_450100", "450100", "supervisor")
+    request = approve(ask(world["household"], "2000.00", kind="living"))
+    detail = reverse("funds:request_detail", args=[request.pk])
+    decide = reverse("funds:request_decide", args=[request.pk])
+    login("supervisor_450102")
+    response = client.get(decide)
+    assert (response.status_code, response.url) == (302, detail)
+    shown = [str(message) for message in client.get(detail).context["messages"]]
+    assert shown == ["您已审批过该申请，第二级审批须由另一名审批人进行。"]
+    paid = reverse("funds:request_decide", args=[world["paid"].pk])
+    response = client.get(paid, follow=True)
+    assert response.redirect_chain == [
+        (reverse("funds:request_detail", args=[world["paid"].pk]), 302)
+    ]
+    assert [str(m) for m in response.context["messages"]] == [
+        "该申请当前状态为“已发放”，不能审批。"
+    ]
+    # a supervisor who is also a clerk, on their own request
+    add_user("supervisor2_450102", "450102", "supervisor").groups.add(
+        Group.objects.get(name="clerk")
+    )
+    own = ask(world["household"], "300.00", kind="festival", by="supervisor2_450102")
+    login("supervisor2_450102")
+    response = client.get(reverse("funds:request_decide", args=[own.pk]), follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["不能审批自己提出的申请。"]
+    login("supervisor_450100")
+    response = client.get(decide)
+    assert response.status_code == 200
+    assert "form" in response.context
+    request.refresh_from_db()
+    own.refresh_from_db()
+    assert request.state == own.state == RequestState.REQUESTED
 
 
 @pytest.mark.parametrize("typed", ["²", "²026-01-01", "99999", "abcd"])
