@@ -75,6 +75,60 @@ def check_tier(*, household, assistance_type, tier: str, year: int) -> None:
         )
 
 
+@dataclass
+class Usage:
+    """The standard a request would fall under and what the household has used of it this
+    year: what the request form shows as the clerk types, and what check_request applies."""
+
+    standard: AssistanceStandard | None
+    months: Decimal | None = None  # annual cap in months of the dibao line, for its category
+    line_missing: bool = False  # a cap in months, but no dibao line for the year
+    annual_cap: Decimal | None = None
+    requested: Decimal = Decimal("0.00")  # active requests of the type this year
+    times: int = 0  # active requests this year under the tiers the standard governs
+    others: list[str] = field(default_factory=list)  # other types requested this year
+
+
+def usage(*, household, assistance_type, tier: str, year: int, exclude_pk=None) -> Usage:
+    """Requests of the year still active (requested, approved, paid, failed) count; rejected
+    and cancelled ones do not."""
+    by_tier = AssistanceStandard.objects.by_tier(
+        organisation=household.organisation, year=year, assistance_type=assistance_type
+    )
+    standard = by_tier.get(tier)
+    found = Usage(standard=standard)
+    if standard is None:
+        return found
+    same_year = AssistanceRequest.objects.filter(
+        household=household, year=year, state__in=ACTIVE_STATES
+    )
+    if exclude_pk:
+        same_year = same_year.exclude(pk=exclude_pk)
+    same_type = same_year.filter(assistance_type=assistance_type)
+    category = household.category.code if household.category_id else None
+    found.months = standard.months_for(category)
+    if found.months is not None:
+        line = DibaoStandard.objects.line_for(household.organisation, year)
+        if line is None:
+            found.line_missing = True
+        else:
+            found.annual_cap = (line * found.months).quantize(Decimal("0.01"))
+        found.requested = cents(same_type.aggregate(value=Sum("amount"))["value"])
+    if standard.times_per_year is not None:
+        # Per household and type, whichever member benefits: the standard has no per-person
+        # scope. A tier's own standard counts that tier; the general one every tier it governs.
+        governed = [name for name, row in by_tier.items() if row.pk == standard.pk]
+        found.times = same_type.filter(tier__in=governed).count()
+    found.others = sorted(
+        set(
+            same_year.exclude(assistance_type=assistance_type).values_list(
+                "assistance_type__name", flat=True
+            )
+        )
+    )
+    return found
+
+
 def check_request(
     *,
     household,
@@ -86,12 +140,15 @@ def check_request(
     exclude_pk: int | None = None,
 ) -> RuleCheck:
     """The standard for the household's organisation, year, type and tier, and every rule the
-    request would break. Requests of the year still active (requested, approved, paid, failed)
-    count; rejected and cancelled ones do not."""
-    by_tier = AssistanceStandard.objects.by_tier(
-        organisation=household.organisation, year=year, assistance_type=assistance_type
+    request would break (see `usage` for what counts)."""
+    used = usage(
+        household=household,
+        assistance_type=assistance_type,
+        tier=tier,
+        year=year,
+        exclude_pk=exclude_pk,
     )
-    standard = by_tier.get(tier)
+    standard = used.standard
     check = RuleCheck(standard=standard)
     if standard is None:
         return check
@@ -99,12 +156,6 @@ def check_request(
     label = assistance_type.name
     if standard.tier != Tier.GENERAL:
         label = f"{label}（{standard.get_tier_display()}）"
-    same_year = AssistanceRequest.objects.filter(
-        household=household, year=year, state__in=ACTIVE_STATES
-    )
-    if exclude_pk:
-        same_year = same_year.exclude(pk=exclude_pk)
-    same_type = same_year.filter(assistance_type=assistance_type)
 
     if standard.amount_cap is not None and amount > standard.amount_cap:
         check.violations.append(
@@ -116,57 +167,38 @@ def check_request(
             _("超出标准：%(type)s不得超过个人自付费用 %(oop)s 元（%(source)s）。")
             % {"type": label, "oop": _money(out_of_pocket), "source": source}
         )
-    category = household.category.code if household.category_id else None
-    months = standard.months_for(category)
-    if months is not None:
-        line = DibaoStandard.objects.line_for(household.organisation, year)
-        if line is None:
-            check.violations.append(
-                _("未设置%(year)d年的低保标准，无法核定%(type)s的年度上限。")
-                % {"year": year, "type": label}
-            )
-        else:
-            cap = (line * months).quantize(Decimal("0.01"))
-            already = cents(same_type.aggregate(value=Sum("amount"))["value"])
-            if already + amount > cap:
-                check.violations.append(
-                    _(
-                        "超出标准：%(type)s每户每年不超过 %(months)s 个月低保标准，即 %(cap)s 元"
-                        "（%(source)s）；本年已申请 %(already)s 元。"
-                    )
-                    % {
-                        "type": assistance_type.name,
-                        "months": f"{months.normalize():f}",
-                        "cap": _money(cap),
-                        "source": source,
-                        "already": _money(already),
-                    }
-                )
-    if standard.times_per_year is not None:
-        # Per household and type, whichever member benefits: the standard has no per-person
-        # scope. A tier's own standard counts that tier; the general one every tier it governs.
-        governed = [name for name, row in by_tier.items() if row.pk == standard.pk]
-        times = same_type.filter(tier__in=governed).count()
-        if times >= standard.times_per_year:
-            check.violations.append(
-                _("超出标准：%(type)s每年最多 %(limit)d 次（%(source)s），本年已有 %(times)d 次。")
-                % {
-                    "type": label,
-                    "limit": standard.times_per_year,
-                    "source": source,
-                    "times": times,
-                }
-            )
-    others = sorted(
-        set(
-            same_year.exclude(assistance_type=assistance_type).values_list(
-                "assistance_type__name", flat=True
-            )
+    if used.line_missing:
+        check.violations.append(
+            _("未设置%(year)d年的低保标准，无法核定%(type)s的年度上限。")
+            % {"year": year, "type": label}
         )
-    )
-    if others:
+    elif used.annual_cap is not None and used.requested + amount > used.annual_cap:
+        check.violations.append(
+            _(
+                "超出标准：%(type)s每户每年不超过 %(months)s 个月低保标准，即 %(cap)s 元"
+                "（%(source)s）；本年已申请 %(already)s 元。"
+            )
+            % {
+                "type": assistance_type.name,
+                "months": f"{used.months.normalize():f}",
+                "cap": _money(used.annual_cap),
+                "source": source,
+                "already": _money(used.requested),
+            }
+        )
+    if standard.times_per_year is not None and used.times >= standard.times_per_year:
+        check.violations.append(
+            _("超出标准：%(type)s每年最多 %(limit)d 次（%(source)s），本年已有 %(times)d 次。")
+            % {
+                "type": label,
+                "limit": standard.times_per_year,
+                "source": source,
+                "times": used.times,
+            }
+        )
+    if used.others:
         message = _("一户一年原则上只享受一个帮扶项目，本年已有：%(types)s。") % {
-            "types": "、".join(others)
+            "types": "、".join(used.others)
         }
         if standard.one_project_rule == OneProjectRule.BLOCK:
             check.violations.append(message)

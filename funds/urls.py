@@ -14,6 +14,11 @@ urlpatterns = [
         name="request_create",
     ),
     path(
+        "households/<int:household_pk>/standard/",
+        views.RequestStandardView.as_view(),
+        name="request_standard",
+    ),
+    path(
         "households/<int:household_pk>/year/",
         views.HouseholdYearView.as_view(),
         name="household_year",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from funds import bankfiles, exports, selectors, services, workbook
+from funds import bankfiles, exports, selectors, services, standards, workbook
 from funds.filters import LedgerFilter, RequestFilter
 from funds.forms import (
     BatchForm,
@@ -32,22 +32,26 @@ from funds.forms import (
     StatementForm,
     VerificationForm,
     YearCloseForm,
+    money_field,
 )
 from funds.models import (
     Approval,
     AssistanceRequest,
+    AssistanceType,
     ClosedYear,
     LedgerEntry,
     PaymentBatch,
     Receipt,
     Refund,
     RequestState,
+    Tier,
     Verification,
     VerificationSample,
 )
 from households.models import Household
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
+from orgs.money import ZERO
 from orgs.web import PAGE_SIZE, ScopedFilterListView, add_service_errors
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -157,6 +161,62 @@ class HouseholdYearView(PermissionRequiredMixin, HouseholdMixin, TemplateView):
         )
 
 
+def standard_panel(household, data) -> dict:
+    """The request form's 适用标准 panel for the values typed so far (lenient: what cannot be
+    read yet is left out, the form itself reports it on saving)."""
+    year = typed_year(data.get("requested_on", "")) or timezone.localdate().year
+    panel = {"year": year, "assistance_type": None}
+    key = str(data.get("assistance_type") or "")
+    if not (key.isascii() and key.isdecimal() and len(key) < 10):
+        return panel
+    assistance_type = AssistanceType.objects.filter(is_active=True, pk=int(key)).first()
+    if assistance_type is None:
+        return panel
+    tier = data.get("tier") if data.get("tier") in Tier.values else Tier.GENERAL
+    amounts = {}
+    for name in ("amount", "out_of_pocket"):
+        try:
+            amounts[name] = money_field("", required=False).clean(data.get(name))
+        except ValidationError:
+            amounts[name] = None
+    rules = {"household": household, "assistance_type": assistance_type, "tier": tier}
+    used = standards.usage(**rules, year=year)
+    check = standards.check_request(
+        **rules,
+        year=year,
+        amount=amounts["amount"] or ZERO,
+        out_of_pocket=amounts["out_of_pocket"],
+    )
+    standard = used.standard
+    second = (
+        standard is not None
+        and standard.second_approval_above is not None
+        and amounts["amount"] is not None
+        and amounts["amount"] > standard.second_approval_above
+    )
+    return {
+        **panel,
+        "assistance_type": assistance_type,
+        "usage": used,
+        "check": check,
+        "amount": amounts["amount"],
+        "second_approval": second,
+    }
+
+
+class RequestStandardView(PermissionRequiredMixin, HouseholdMixin, TemplateView):
+    """The 适用标准 panel of the request form (an htmx fragment, refreshed as the form
+    changes)."""
+
+    permission_required = "funds.add_assistancerequest"
+    template_name = "funds/_request_standard.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            panel=standard_panel(self.get_household(), self.request.GET), **kwargs
+        )
+
+
 class RequestCreateView(PermissionRequiredMixin, HouseholdMixin, FormView):
     permission_required = "funds.add_assistancerequest"
     form_class = RequestForm
@@ -174,6 +234,7 @@ class RequestCreateView(PermissionRequiredMixin, HouseholdMixin, FormView):
         return super().get_context_data(
             household=household,
             assistance=selectors.household_assistance(household=household, year=year),
+            panel=standard_panel(household, form.data if form.is_bound else {}),
             **kwargs,
         )
 

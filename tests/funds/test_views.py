@@ -71,6 +71,7 @@ def pages(world):
         ("funds:household_pick", [], {"clerk"}),
         ("funds:request_create", [h], {"clerk"}),
         ("funds:household_year", [h], ALL),
+        ("funds:request_standard", [h], {"clerk"}),
         ("funds:request_detail", [r], ALL),
         ("funds:request_decide", [r], {"supervisor"}),
         ("funds:request_cancel", [r], {"clerk", "supervisor", "finance"}),
@@ -108,6 +109,7 @@ ROLE_USERS = {
 OBJECT_PAGES = {
     "funds:request_create",
     "funds:household_year",
+    "funds:request_standard",
     "funds:request_detail",
     "funds:request_decide",
     "funds:request_cancel",
@@ -208,6 +210,43 @@ def test_clerk_requests_and_sees_the_year_first(world, client, login, standard):
         reverse("funds:household_year", args=[household.pk]), {"requested_on": "2017-05-01"}
     )
     assert "2017年已享受的帮扶" in fragment.content.decode()
+
+
+def test_the_form_shows_the_standard_and_the_years_use_as_the_clerk_types(
+    world, client, login, standard
+):
+    standard(
+        "living",
+        year=YEAR,
+        amount_cap=D("500.00"),
+        times_per_year=2,
+        second_approval_above=D("300.00"),
+        note="桂工发〔2024〕1号",
+    )
+    household, living = world["household"], world["new"].assistance_type
+    login("clerk_450102")
+    page = client.get(reverse("funds:request_create", args=[household.pk])).content.decode()
+    assert 'id="request-standard"' in page and "选择帮扶项目后" in page
+    assert reverse("funds:request_standard", args=[household.pk]) in page  # hx-get of the form
+    url = reverse("funds:request_standard", args=[household.pk])
+    typed = {"assistance_type": living.pk, "tier": "general", "requested_on": TODAY.isoformat()}
+    text = client.get(url, {**typed, "amount": "600"}).content.decode()
+    assert "依据：桂工发〔2024〕1号" in text
+    assert "最多 2 次，本年已有 1 次" in text  # world["new"], asked this year
+    assert "超过 300.00 元须二级审批" in text and "本次申请须二级审批" in text
+    assert "超出标准：生活救助每次最高 500.00 元" in text  # check_request's own words
+    assert "本年已有：医疗救助" in text  # the one-project rule warns
+    text = client.get(url, {**typed, "amount": "200"}).content.decode()
+    assert "超出标准" not in text and "本次申请须二级审批" not in text
+    # What cannot be read yet is left out, never a server error.
+    for odd in ({**typed, "amount": "abc"}, {"assistance_type": "²"}, {"tier": "nonsense"}):
+        assert client.get(url, odd).status_code == 200
+    text = client.get(url, {**typed, "requested_on": "2017-05-01"}).content.decode()
+    assert "2017年的生活救助未设置帮扶标准" in text
+    # A refused save shows the panel for what was typed.
+    form = {**typed, "source": world["new"].source.pk, "amount": "600.00", "reason": "生活困难"}
+    refused = client.post(reverse("funds:request_create", args=[household.pk]), form)
+    assert "本次申请须二级审批" in refused.content.decode()
 
 
 def test_the_form_offers_each_type_the_tiers_its_standards_define(world, client, login, standard):
