@@ -99,6 +99,7 @@ PAGES: dict[str, Rule] = {
     "funds:household_pick": R(get="clerk", query="q=张"),
     "funds:request_create": obj("money", get="clerk", post="clerk"),
     "funds:household_year": obj("money", get="clerk supervisor finance viewer"),  # htmx
+    "funds:request_standard": obj("money", get="clerk"),  # htmx, beside the request form
     "funds:request_detail": obj("new", get="clerk supervisor finance viewer"),
     "funds:request_decide": obj("new", get="supervisor", post="supervisor"),
     "funds:request_cancel": obj("new", get=CSF, post=CSF),
