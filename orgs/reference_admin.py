@@ -7,11 +7,13 @@ rows matched by code, a preview before anything is written, one transaction. The
 a few dozen rows, so its row-by-row path is the right tool here; the household and funds
 workbooks (hundreds of thousands of rows) use the bulk path of the `imports` app instead."""
 
+import os
 import tempfile
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext
@@ -42,17 +44,41 @@ class ReferenceImportForm(ImportForm):
         return upload
 
 
+# The stored upload's name travels through the preview page signed, with the user's key: the
+# confirmation reads only the file its own preview stored (django-import-export would open
+# whatever name the hidden field says, in its temporary folder).
+UPLOAD_SALT = "orgs.reference_admin.upload"
+UPLOAD_MAX_AGE = 24 * 3600
+
+
+def sign_upload(name: str, user_pk) -> str:
+    return signing.dumps([name, user_pk], salt=UPLOAD_SALT)
+
+
 class ReferenceConfirmImportForm(ConfirmImportForm):
     """The preview's hidden fields, posted back to confirm: a format or resource the admin does
-    not offer is an invalid form (django-import-export would index its lists with it: a 500)."""
+    not offer is an invalid form (django-import-export would index its lists with it: a 500),
+    and so is a file name this user's preview did not sign."""
 
-    def __init__(self, *args, formats: int, resources: int, **kwargs):
+    def __init__(self, *args, formats: int, resources: int, user_pk=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user_pk = user_pk
         hidden = forms.HiddenInput()
         self.fields["format"] = forms.ChoiceField(choices=numbered(formats), widget=hidden)
         self.fields["resource"] = forms.ChoiceField(
             choices=numbered(resources), widget=hidden, required=False
         )
+
+    def clean_import_file_name(self):
+        try:
+            name, user_pk = signing.loads(
+                self.cleaned_data["import_file_name"], salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE
+            )
+        except (signing.BadSignature, ValueError, TypeError):
+            raise ValidationError(gettext("这份文件已经导入过或已失效，请重新上传。")) from None
+        if user_pk != self.user_pk:
+            raise ValidationError(gettext("这份文件已经导入过或已失效，请重新上传。"))
+        return os.path.basename(name)
 
 
 def numbered(count: int) -> list[tuple[str, str]]:
@@ -91,7 +117,14 @@ class ReferenceAdmin(NationalTableMixin, ImportExportModelAdmin):
             **super().get_confirm_form_kwargs(request, import_form),
             "formats": len(self.get_import_formats()),
             "resources": len(self.get_import_resource_classes(request)),
+            "user_pk": request.user.pk,
         }
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if initial.get("import_file_name"):
+            initial["import_file_name"] = sign_upload(initial["import_file_name"], request.user.pk)
+        return initial
 
     def process_import(self, request, **kwargs):
         """A confirmation posted again (the browser's back button) finds its upload gone: the

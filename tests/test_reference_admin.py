@@ -139,3 +139,36 @@ def test_a_confirmation_with_a_format_or_resource_not_offered_is_refused(login, 
     assert response.status_code == 200
     assert response.context["errors"]
     assert not Cause.objects.filter(code="pandemic").exists()
+
+
+def test_a_confirmation_reads_only_the_file_its_own_preview_stored(login, users):
+    from orgs.reference_admin import sign_upload
+
+    client = login("admin_450000")
+    preview = upload(client, workbook([["pandemic", "疫情", False, 99, True]]))
+    html = preview.content.decode()
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', html))
+    fields.pop("csrfmiddlewaretoken", None)
+    name = signing_name(fields["import_file_name"])
+    forged = [
+        name,  # the bare name (another file in the folder could be named)
+        "x" + fields["import_file_name"],  # a signature that does not match
+        sign_upload(name, users["clerk_450102"].pk),  # signed, for someone else
+    ]
+    for value in forged:
+        response = client.post(
+            "/admin/households/cause/process_import/", {**fields, "import_file_name": value}
+        )
+        assert response.status_code == 200
+        assert "这份文件已经导入过或已失效" in str(response.context["errors"])
+    assert not Cause.objects.filter(code="pandemic").exists()
+    assert confirm(client, preview).status_code == 302  # the genuine confirmation still works
+    assert Cause.objects.filter(code="pandemic").exists()
+
+
+def signing_name(value: str) -> str:
+    from django.core import signing
+
+    from orgs.reference_admin import UPLOAD_SALT
+
+    return signing.loads(value, salt=UPLOAD_SALT)[0]
