@@ -57,3 +57,13 @@ def test_id_hashes_compare_bytewise_on_postgresql():
             "households_member": "C",
             "households_identityclaim": "C",
         }
+
+
+def test_any_of_takes_more_keys_than_sqlite_allows_variables(make_household):
+    """A funds workbook looks up every import key at once: beyond SQLite's limit on variables
+    (250,000 in Debian's build, 32,766 by default) a plain IN failed."""
+    household = make_household()
+    keys = [f"NO-{n}" for n in range(300_000)] + [household.file_number]
+    assert list(Household.objects.filter(file_number__any_of=keys)) == [household]
+    pks = list(range(-300_000, 0)) + [household.pk]
+    assert Household.objects.filter(pk__any_of=pks).count() == 1
