@@ -97,6 +97,9 @@ def encrypt_many(values: list[str]) -> list[str]:
 # --- Rows -------------------------------------------------------------------------------------
 
 
+ID_BATCH = 10_000  # new keys fetched per query (Table.take_ids)
+
+
 class Table:
     """A model's table for bulk inserts: rows are dicts by attribute name; columns left out
     take the field's default (or NULL). With `database_ids` the primary key is left out too and
@@ -205,12 +208,13 @@ class Table:
                         [self.model._meta.db_table, self.sequence_column],
                     )
                     self._sequence = cursor.fetchone()[0]
-                cursor.execute(
-                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
-                    [self._sequence, count],
-                )
-                while rows := cursor.fetchmany(10_000):
-                    for (pk,) in rows:
+                # A batch at a time: the driver holds a query's whole result in memory.
+                for start in range(0, count, ID_BATCH):
+                    cursor.execute(
+                        "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                        [self._sequence, min(ID_BATCH, count - start)],
+                    )
+                    for (pk,) in cursor.fetchall():
                         yield pk
                 return
             cursor.execute(
