@@ -449,6 +449,20 @@ def _refuse_masked(number: str) -> None:
         )
 
 
+def _cell_parser(row, headers, problems: list):
+    """parse(column, parser, *args): the cell read by the parser, or INVALID with the problem
+    (header, message) noted, so that every problem of a row is reported at once."""
+
+    def parse(column, parser, *args, **kwargs):
+        try:
+            return parser(row[column], *args, **kwargs)
+        except ValidationError as exc:
+            problems.append((headers[column], exc.messages[0]))
+            return INVALID
+
+    return parse
+
+
 class HouseholdImporter:
     kind = "households"
     sheets = {HOUSEHOLDS: HOUSEHOLD_HEADERS, MEMBERS: MEMBER_HEADERS}
@@ -565,13 +579,7 @@ class _Run:
     def household_row(self, number: int, c) -> None:
         sheet = HOUSEHOLDS
         problems = []
-
-        def parse(column, parser, *args, **kwargs):
-            try:
-                return parser(c[column], *args, **kwargs)
-            except ValidationError as exc:
-                problems.append((HOUSEHOLD_HEADERS[column], exc.messages[0]))
-                return INVALID
+        parse = _cell_parser(c, HOUSEHOLD_HEADERS, problems)
 
         file_number = parse(C_FILE, cells.required, cells.text, 30)
         code = parse(C_ORG, cells.required, cells.text, 20)
@@ -743,14 +751,7 @@ class _Run:
         """Checks of the row itself; what needs other rows (its file, 本人) is checked in SQL
         once every row is staged (check_members)."""
         problems = []
-
-        def parse(column, parser, *args, **kwargs):
-            try:
-                return parser(c[column], *args, **kwargs)
-            except ValidationError as exc:
-                problems.append((MEMBER_HEADERS[column], exc.messages[0]))
-                return INVALID
-
+        parse = _cell_parser(c, MEMBER_HEADERS, problems)
         file_number = parse(M_FILE, cells.required, cells.text, 30)
         name = parse(M_NAME, cells.required, cells.text, 50)
         relation = parse(M_RELATION, cells.required, cells.choice, RELATION_LABELS)

@@ -35,12 +35,15 @@ def upload(client, content: bytes, name="causes.xlsx"):
     )
 
 
-def confirm(client, preview):
-    """Posts the confirmation form django-import-export rendered in the preview."""
-    html = preview.content.decode()
-    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', html))
+def hidden_fields(preview) -> dict:
+    """The confirmation form django-import-export rendered in the preview."""
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', preview.content.decode()))
     fields.pop("csrfmiddlewaretoken", None)
-    return client.post("/admin/households/cause/process_import/", fields)
+    return fields
+
+
+def confirm(client, preview):
+    return client.post("/admin/households/cause/process_import/", hidden_fields(preview))
 
 
 def test_export_is_an_excel_sheet_keyed_by_code(login):
@@ -132,9 +135,7 @@ def test_a_confirmation_posted_twice_goes_back_to_the_upload(login):
 def test_a_confirmation_with_a_format_or_resource_not_offered_is_refused(login, changed):
     client = login("admin_450000")
     preview = upload(client, workbook([["pandemic", "疫情", False, 99, True]]))
-    html = preview.content.decode()
-    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', html))
-    fields.pop("csrfmiddlewaretoken", None)
+    fields = hidden_fields(preview)
     response = client.post("/admin/households/cause/process_import/", {**fields, **changed})
     assert response.status_code == 200
     assert response.context["errors"]
@@ -146,9 +147,7 @@ def test_a_confirmation_reads_only_the_file_its_own_preview_stored(login, users)
 
     client = login("admin_450000")
     preview = upload(client, workbook([["pandemic", "疫情", False, 99, True]]))
-    html = preview.content.decode()
-    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', html))
-    fields.pop("csrfmiddlewaretoken", None)
+    fields = hidden_fields(preview)
     name = signing_name(fields["import_file_name"])
     forged = [
         name,  # the bare name (another file in the folder could be named)

@@ -275,14 +275,19 @@ def test_supervisor_decides_on_the_staff_page(world, client, login):
     assert world["new"].state == RequestState.APPROVED
 
 
-def test_only_who_may_decide_sees_the_button_and_may_reject(
-    world, client, login, ask, approve, standard, add_user
-):
-    """A level-2 decision reserved for the upper-level union: the county supervisor who gave
-    level 1 neither sees the button nor rejects by posting the form."""
+@pytest.fixture
+def level_two(world, ask, approve, standard, add_user):
+    """A request the county supervisor approved at level 1, whose level 2 is reserved for the
+    upper-level union (450100, which has a supervisor)."""
     standard("living", year=YEAR, second_approval_above=D("1000.00"), second_approver="parent")
     add_user("supervisor_450100", "450100", "supervisor")
-    request = approve(ask(world["household"], "2000.00", kind="living"))
+    return approve(ask(world["household"], "2000.00", kind="living"))
+
+
+def test_only_who_may_decide_sees_the_button_and_may_reject(client, login, level_two):
+    """A level-2 decision reserved for the upper-level union: the county supervisor who gave
+    level 1 neither sees the button nor rejects by posting the form."""
+    request = level_two
     detail = reverse("funds:request_detail", args=[request.pk])
     decide = reverse("funds:request_decide", args=[request.pk])
     login("supervisor_450102")
@@ -300,13 +305,11 @@ def test_only_who_may_decide_sees_the_button_and_may_reject(
 
 
 def test_the_decision_form_opens_only_for_who_may_decide(
-    world, client, login, ask, approve, standard, add_user
+    world, client, login, ask, add_user, level_two
 ):
     """The level-1 approver of a request whose level 2 is the upper union's, its requester, and
     anyone once it is decided go back to the request with the service's reason, no form."""
-    standard("living", year=YEAR, second_approval_above=D("1000.00"), second_approver="parent")
-    add_user("supervisor_450100", "450100", "supervisor")
-    request = approve(ask(world["household"], "2000.00", kind="living"))
+    request = level_two
     detail = reverse("funds:request_detail", args=[request.pk])
     decide = reverse("funds:request_decide", args=[request.pk])
     login("supervisor_450102")
