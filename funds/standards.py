@@ -28,6 +28,7 @@ class RuleCheck:
     standard: AssistanceStandard | None
     violations: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    usage: "Usage | None" = None  # what the rules counted (the request form's panel shows it)
 
 
 def _money(value: Decimal) -> str:
@@ -149,7 +150,7 @@ def check_request(
         exclude_pk=exclude_pk,
     )
     standard = used.standard
-    check = RuleCheck(standard=standard)
+    check = RuleCheck(standard=standard, usage=used)
     if standard is None:
         return check
     source = _("%(org)s %(year)d年标准") % {"org": standard.organisation.name, "year": year}

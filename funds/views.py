@@ -179,15 +179,15 @@ def standard_panel(household, data) -> dict:
             amounts[name] = money_field("", required=False).clean(data.get(name))
         except ValidationError:
             amounts[name] = None
-    rules = {"household": household, "assistance_type": assistance_type, "tier": tier}
-    used = standards.usage(**rules, year=year)
     check = standards.check_request(
-        **rules,
+        household=household,
+        assistance_type=assistance_type,
+        tier=tier,
         year=year,
         amount=amounts["amount"] or ZERO,
         out_of_pocket=amounts["out_of_pocket"],
     )
-    standard = used.standard
+    standard = check.standard
     second = (
         standard is not None
         and standard.second_approval_above is not None
@@ -197,7 +197,7 @@ def standard_panel(household, data) -> dict:
     return {
         **panel,
         "assistance_type": assistance_type,
-        "usage": used,
+        "usage": check.usage,
         "check": check,
         "amount": amounts["amount"],
         "second_approval": second,

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from import_export import resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import XLSX
@@ -48,6 +48,7 @@ class ReferenceImportForm(ImportForm):
 # confirmation reads only the file its own preview stored (django-import-export would open
 # whatever name the hidden field says, in its temporary folder).
 UPLOAD_SALT = "orgs.reference_admin.upload"
+UPLOAD_GONE = gettext_noop("这份文件已经导入过或已失效，请重新上传。")
 UPLOAD_MAX_AGE = 24 * 3600
 
 
@@ -75,9 +76,9 @@ class ReferenceConfirmImportForm(ConfirmImportForm):
                 self.cleaned_data["import_file_name"], salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE
             )
         except (signing.BadSignature, ValueError, TypeError):
-            raise ValidationError(gettext("这份文件已经导入过或已失效，请重新上传。")) from None
+            raise ValidationError(gettext(UPLOAD_GONE)) from None
         if user_pk != self.user_pk:
-            raise ValidationError(gettext("这份文件已经导入过或已失效，请重新上传。"))
+            raise ValidationError(gettext(UPLOAD_GONE))
         return os.path.basename(name)
 
 
@@ -132,7 +133,7 @@ class ReferenceAdmin(NationalTableMixin, ImportExportModelAdmin):
         try:
             return super().process_import(request, **kwargs)
         except FileNotFoundError:
-            messages.error(request, gettext("这份文件已经导入过或已失效，请重新上传。"))
+            messages.error(request, gettext(UPLOAD_GONE))
             opts = self.opts
             return redirect(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_import")
 
