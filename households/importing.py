@@ -150,6 +150,9 @@ UNDER_REVIEW = (Status.DRAFT, Status.APPLIED, Status.REVIEWED, Status.NOTICE)
 
 CHUNK = 5000
 INVALID = object()
+# The tables whose statistics a large import refreshes: those the pages, the reports and the
+# next import's comparison query (the history tables are read by key only).
+ANALYZED = (Household, Member, FilingPeriod, Transition, IdentityClaim)
 IMPORT_REASON = gettext_lazy("导入的历史记录")
 
 
@@ -543,9 +546,9 @@ class _Run:
         self.check_file_numbers()
         self.check_members()
         duplicates = self.check_persons()
+        self.match_existing()
         if self.any_claims:
             self.check_claims(duplicates)
-        self.match_existing()
         self.check_totals()
         self.compare_existing()
         if self.errors:
@@ -572,6 +575,10 @@ class _Run:
             self.report.sheets = {HOUSEHOLDS: SheetCounts(), MEMBERS: SheetCounts()}
             for message in exc.messages:
                 self.error("", None, "", message)
+        else:
+            created = sum(counts.created for counts in self.report.sheets.values())
+            if created >= bulk.ANALYZE_AFTER:
+                bulk.analyze(ANALYZED)
         return self.report
 
     # --- pass 1: households ------------------------------------------------------------
@@ -904,21 +911,24 @@ class _Run:
 
     def check_claims(self, refused: set[tuple[int, int]]) -> None:
         """IDs held by another open file in the system (the IdentityClaim table). A re-import
-        finds every ID held by its own file: only the holders of the others are looked up."""
+        finds every ID held by its own file (the one its file number matched): only the holders
+        of the others are looked up."""
         query = f"""
-            SELECT id_hash, 0, row, file_number FROM households WHERE is_open
+            SELECT h.id_hash, 0, h.row, e.pk FROM households h
+            LEFT JOIN existing e ON e.file_number = h.file_number WHERE h.is_open
             UNION ALL
-            SELECT m.id_hash, 1, m.row, m.file_number
+            SELECT m.id_hash, 1, m.row, e.pk
             FROM members m JOIN households h ON h.file_number = m.file_number
+            LEFT JOIN existing e ON e.file_number = h.file_number
             WHERE h.is_open AND m.ok AND m.person IS NOT NULL AND m.relation != '{SELF}'
         """
         for chunk in self.stage.chunks(query):
             held = dict(
-                IdentityClaim.objects.filter(
-                    id_hash__any_of=[item[0] for item in chunk]
-                ).values_list("id_hash", "household__file_number")
+                IdentityClaim.objects.filter(id_hash__any_of=[item[0] for item in chunk])
+                .order_by()
+                .values_list("id_hash", "household_id")
             )
-            # item: (hash, sheet, row, file number)
+            # item: (hash, sheet, row, the key of the file its file number matched or None)
             conflicts = [
                 item
                 for item in chunk
@@ -930,7 +940,9 @@ class _Run:
                 row["id_hash"]: row
                 for row in IdentityClaim.objects.filter(
                     id_hash__any_of=[item[0] for item in conflicts]
-                ).values(
+                )
+                .order_by()
+                .values(
                     "id_hash",
                     "household__file_number",
                     "household__worker_name",
@@ -938,7 +950,7 @@ class _Run:
                     "household__organisation__path",
                 )
             }
-            for id_hash, sheet, row, _file_number in conflicts:
+            for id_hash, sheet, row, _existing in conflicts:
                 holder = holders.get(id_hash)
                 if holder is None:  # released since the first query
                     continue
@@ -962,9 +974,8 @@ class _Run:
         own_path = getattr(self.user.organisation, "path", None)
         for chunk in self.stage.chunks("SELECT file_number, row, id_hash FROM households"):
             rows = {number: (row, id_hash) for number, row, id_hash in chunk}
-            for found in Household.objects.filter(file_number__any_of=list(rows)).values(
-                "pk", "file_number", "id_hash", "organisation__path"
-            ):
+            found_files = Household.objects.filter(file_number__any_of=list(rows)).order_by()
+            for found in found_files.values("pk", "file_number", "id_hash", "organisation__path"):
                 row, worker_hash = rows[found["file_number"]]
                 reachable = self.user.is_superuser or (
                     own_path and found["organisation__path"].startswith(own_path)
@@ -1078,14 +1089,18 @@ class _Run:
             health,
             employment,
             income,
-        ) in Member.objects.filter(household_id__any_of=list(pks)).values_list(
-            "household_id",
-            "relation",
-            "name",
-            "id_hash",
-            "health",
-            "employment",
-            "monthly_income",
+        ) in (
+            Member.objects.filter(household_id__any_of=list(pks))
+            .order_by()
+            .values_list(
+                "household_id",
+                "relation",
+                "name",
+                "id_hash",
+                "health",
+                "employment",
+                "monthly_income",
+            )
         ):
             cents = _cents(income)
             if relation == Member.Relation.SELF:
@@ -1103,26 +1118,32 @@ class _Run:
             (household_id, period_id): day
             for household_id, period_id, day in Transition.objects.filter(
                 household_id__any_of=list(pks), to_status=Status.RELIEVED
-            ).values_list("household_id", "period_id", "effective_date")
+            )
+            .order_by()
+            .values_list("household_id", "period_id", "effective_date")
         }
-        for h in Household.objects.filter(pk__any_of=list(pks)).values(
-            "pk",
-            "organisation_id",
-            "worker_name",
-            "sex",
-            "phone",
-            "employer",
-            "is_migrant_worker",
-            "primary_cause_id",
-            "category_id",
-            "bank_name",
-            "bank_account",
-            "address",
-            "other_monthly_income",
-            "status",
-            "current_period_id",
-            "current_period__filed_on",
-            "current_period__closed_on",
+        for h in (
+            Household.objects.filter(pk__any_of=list(pks))
+            .order_by()
+            .values(
+                "pk",
+                "organisation_id",
+                "worker_name",
+                "sex",
+                "phone",
+                "employer",
+                "is_migrant_worker",
+                "primary_cause_id",
+                "category_id",
+                "bank_name",
+                "bank_account",
+                "address",
+                "other_monthly_income",
+                "status",
+                "current_period_id",
+                "current_period__filed_on",
+                "current_period__closed_on",
+            )
         ):
             number = pks[h["pk"]]
             info = chunk[number]

@@ -270,6 +270,25 @@ def now():
     return timezone.now()
 
 
+# --- After a large write ----------------------------------------------------------------------
+
+ANALYZE_AFTER = 10_000  # rows written
+
+
+def analyze(models) -> None:
+    """Fresh planner statistics for the tables a large import has just filled. Until
+    autovacuum gets to them (a minute later at best, and only past its 10 % threshold),
+    PostgreSQL plans queries on them with the row counts from before the import: right after
+    100,000 files, fetching the relief transitions of 5,000 of them (the re-import's
+    comparison) took 275 ms instead of 22 ms. SQLite keeps no statistics unless asked and
+    plans well without them."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
+
+
 # --- Writing on a second thread ---------------------------------------------------------------
 
 CHECK = object()  # queued by Copier.check()
