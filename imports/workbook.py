@@ -8,8 +8,12 @@ Checks, in this order, each refusing with one translated message and without par
 3. one streaming pass over every sheet that will be read: the real decompressed size (zipfile
    stops at the declared size and fails the CRC when an entry lies about it), formulas (`<f>`
    elements: python-calamine returns their cached values, which must not be imported as if
-   typed), error values (#N/A and the like, which it returns as empty) and the header row;
-4. every declared sheet exists and its header row is exactly the declared columns.
+   typed), error values (#N/A and the like, which it returns as empty), the header row, the
+   rows that hold a value (the progress total: a row that is only formatted, such as a template
+   styled down to row 5000, holds none) and the merged ranges;
+4. every declared sheet exists and its header row is exactly the declared columns;
+5. no merged range covers the declared columns of rows that hold data (only a merged range's
+   first cell holds the value: the rows below would read as blank), nor breaks the header row.
 
 Then `Workbook.rows(sheet)` iterates a sheet's data rows with python-calamine (about twelve
 times faster than openpyxl's read-only mode), one sheet in memory at a time."""
@@ -44,6 +48,9 @@ ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
 # python-calamine reads it as an empty cell, which must not be imported as if left blank.
 ERROR_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\bt="e"[^>]*>')
 ERROR_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]{1,16})<")
+# The start of sheetData, naming the prefix its rows and cells use (usually none).
+SHEET_DATA = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?sheetData\b[^>]*?(/?)>")
+MERGE_REF = re.compile(rb'\bref="(([A-Z]+)(\d+):([A-Z]+)(\d+))"')
 TAIL = 4096  # bytes kept between chunks so a match or a cell's start is never cut in two
 
 
@@ -111,12 +118,30 @@ def _as_text(head: bytes) -> str | None:
 # --- The workbook ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Merged:
+    """A merged range: rows as numbered in the sheet, columns from 0."""
+
+    ref: str  # as the sheet names it, "B3:B7"
+    first_row: int
+    first_column: int
+    last_row: int
+    last_column: int
+
+    @property
+    def in_header(self) -> bool:
+        """Spans columns of the header row: a header cell under it reads as blank."""
+        return self.first_row < FIRST_DATA_ROW and self.last_column > self.first_column
+
+
 @dataclass
 class SheetInfo:
     name: str
     part: str  # the sheet's XML entry in the zip
     header: list[str] = field(default_factory=list)
-    rows: int = 0  # data rows as the scan counts them (row elements; for progress only)
+    rows: int = 0  # data rows that hold a value, as the scan counts them (the progress total)
+    merged: list[Merged] = field(default_factory=list)  # those that matter (MAX_… at most)
+    more_merged: int = 0  # merged ranges that matter beyond those listed
 
 
 class Workbook:
@@ -130,6 +155,7 @@ class Workbook:
 
     @property
     def total_rows(self) -> int:
+        """The data rows holding a value, for a progress bar (counted by the scan, not read)."""
         return sum(self.sheets[name].rows for name in self.declared)
 
     def rows(self, name: str) -> Iterator[Row]:
@@ -210,8 +236,8 @@ def open_workbook(path, declared: dict[str, Sequence[str]]) -> Workbook:
         errors: list[RowError] = []
         budget = [limit("IMPORT_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES)]
         found = {"formulas": 0, "error values": 0}
-        for name in declared:
-            _scan(archive, sheets[name], strings, errors, budget, found)
+        for name, expected in declared.items():
+            _scan(archive, sheets[name], strings, errors, budget, found, width=len(expected))
         if found["formulas"] > MAX_FORMULA_ERRORS:
             more = found["formulas"] - MAX_FORMULA_ERRORS
             errors.append(RowError("", None, "", _("另有 %(n)d 个单元格含有公式。") % {"n": more}))
@@ -219,7 +245,9 @@ def open_workbook(path, declared: dict[str, Sequence[str]]) -> Workbook:
             more = found["error values"] - MAX_FORMULA_ERRORS
             errors.append(RowError("", None, "", _("另有 %(n)d 个单元格是错误值。") % {"n": more}))
         for name, expected in declared.items():
-            errors += header_errors(name, sheets[name].header, expected)
+            header = header_errors(name, sheets[name].header, expected)
+            errors += merged_errors(sheets[name], expected, header_broken=bool(header))
+            errors += header
     if errors:
         raise WorkbookRefused(errors)
     return Workbook(path, sheets, declared)
@@ -340,13 +368,131 @@ def _column_index(letters: bytes) -> int:
     return index - 1
 
 
-def _scan(archive, info: SheetInfo, strings, errors, budget, found: dict[str, int]) -> None:
+class _Body:
+    """The rows and merged ranges of one sheet's XML, read chunk by chunk with the other checks.
+
+    A row counts when it holds a value, a <v> or an inline <is>: a cell that is only formatted
+    (a border, a number format: a template styled down to row 5000) has neither, nor has a row
+    that only sets its height. Merged ranges come after sheetData, when the last row holding a
+    value is known; one is kept when it reaches the declared columns and either spans columns of
+    the header row or covers a data row up to that last row (one wholly in the formatted empty
+    rows below the data does no harm). The patterns carry the sheet's own prefix (usually none)
+    so that each starts with a literal and is searched quickly."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.rows = 0  # data rows holding a value
+        self.last = 0  # the last data row holding a value
+        self.merged: list[Merged] = []
+        self.more_merged = 0
+        self.row = self.value = self.sheet_end = self.merge = None
+        self.ended_at: int | None = None  # where sheetData ends, once found
+        self.number = 0  # the row being read
+        self.reading = False  # inside a row not yet counted
+        self.has_value = False
+        self.start = 0  # where that row's content starts in the XML
+
+    def feed(self, data: bytes, offset: int, base: int) -> None:
+        """Read `data`, which starts at `base` in the sheet's XML; its first `offset` bytes were
+        read with the previous chunk, so a match that ends there is not counted again."""
+        begin = 0
+        if self.row is None:
+            found = SHEET_DATA.search(data)
+            if found is None:
+                return
+            prefix = re.escape(found.group(1) + b":") if found.group(1) else b""
+            # The row's number (r="…"; a row without one follows the one before) and "/" when
+            # the row has no cells (<row r="9" ht="30"/>).
+            self.row = re.compile(b"<" + prefix + rb'row\b(?:[^>]*?\sr="(\d+)")?[^>]*?(/?)>')
+            self.value = re.compile(b"<" + prefix + rb"(?:v|is)[\s>]")
+            self.sheet_end = re.compile(b"</" + prefix + rb"sheetData>")
+            self.merge = re.compile(b"<" + prefix + rb"mergeCell\b[^>]*>")
+            begin = found.end()
+            if found.group(2):  # <sheetData/>: no rows at all
+                self.ended_at = base + begin
+        if self.ended_at is None:
+            self._rows(data, offset, base, begin)
+            if self.ended_at is None:
+                return
+        for match in self.merge.finditer(data, max(self.ended_at - base, 0)):
+            if match.end() > offset:
+                self._merged(match.group())
+
+    def _rows(self, data: bytes, offset: int, base: int, begin: int) -> None:
+        # One pass per row, so the names are local (about 1 µs a row).
+        end = self.sheet_end.search(data, begin)
+        stop = end.start() if end else len(data)
+        value = self.value.search
+        reading, has_value, number, rows, last = (
+            self.reading,
+            self.has_value,
+            self.number,
+            self.rows,
+            self.last,
+        )
+        start = max(self.start - base, 0)
+        for match in self.row.finditer(data, begin, stop):
+            if match.end() <= offset:
+                continue
+            if reading and (has_value or value(data, start, match.start())):
+                if number >= FIRST_DATA_ROW:
+                    rows += 1
+                    last = number
+            given, empty = match.groups()
+            number = int(given) if given else number + 1
+            reading, has_value, start = not empty, False, match.end()
+        if reading and not has_value:
+            has_value = value(data, start, stop) is not None
+        if end is not None:
+            if reading and has_value and number >= FIRST_DATA_ROW:
+                rows += 1
+                last = number
+            reading = False
+            self.ended_at = base + end.end()
+        self.reading, self.has_value, self.number, self.rows, self.last = (
+            reading,
+            has_value,
+            number,
+            rows,
+            last,
+        )
+        self.start = base + start
+
+    def _merged(self, tag: bytes) -> None:
+        ref = MERGE_REF.search(tag)
+        if ref is None:  # a single cell, or not a reference
+            return
+        first_column, last_column = sorted((_column_index(ref[2]), _column_index(ref[4])))
+        first_row, last_row = sorted((int(ref[3]), int(ref[5])))
+        merged = Merged(
+            ref=ref[1].decode(),
+            first_row=first_row,
+            first_column=first_column,
+            last_row=last_row,
+            last_column=last_column,
+        )
+        if first_column >= self.width or (first_row, first_column) == (last_row, last_column):
+            return
+        covers_data = last_row >= FIRST_DATA_ROW and max(first_row, FIRST_DATA_ROW) <= self.last
+        if not (covers_data or merged.in_header):
+            return
+        if len(self.merged) < MAX_FORMULA_ERRORS:
+            self.merged.append(merged)
+        else:
+            self.more_merged += 1
+
+
+def _scan(
+    archive, info: SheetInfo, strings, errors, budget, found: dict[str, int], *, width: int
+) -> None:
     """Stream one sheet's XML: real size against the budget, formulas and error values (counted
-    in `found`, the first ones listed in `errors`), header row, row count."""
+    in `found`, the first ones listed in `errors`), header row, the rows holding a value and the
+    merged ranges that matter (`_Body`)."""
     header_xml = b""
     header_done = False
     tail = b""
-    rows = 0
+    body = _Body(width)
+    read = 0  # bytes of XML before the chunk being read
     try:
         handle = archive.open(info.part)
     except KeyError:
@@ -364,6 +510,8 @@ def _scan(archive, info: SheetInfo, strings, errors, budget, found: dict[str, in
                     raise _refuse(_("工作簿解压后过大，拒绝读取。请分成几个文件导入。"))
                 data = tail + chunk
                 offset = len(tail)
+                body.feed(data, offset, read - offset)
+                read += len(chunk)
                 if not header_done:
                     header_xml += chunk
                     end = ROW_END.search(header_xml)
@@ -373,8 +521,6 @@ def _scan(archive, info: SheetInfo, strings, errors, budget, found: dict[str, in
                     elif len(header_xml) > 1024 * 1024:
                         header_done = True  # a header row this long is not ours
                 # A match wholly inside the tail was counted with the previous chunk.
-                rows += data.count(b"</row>", max(offset - 5, 0))
-                rows += data.count(b":row>", max(offset - 4, 0))
                 for match in FORMULA.finditer(data, max(offset - 64, 0)):
                     if match.end() <= offset:
                         continue
@@ -394,7 +540,8 @@ def _scan(archive, info: SheetInfo, strings, errors, budget, found: dict[str, in
             _("工作表“%(sheet)s”已损坏，无法读取。") % {"sheet": info.name}, info.name
         ) from exc
     info.header = _header_cells(header_xml, strings, info.name)
-    info.rows = max(rows - 1, 0)
+    info.rows = body.rows
+    info.merged, info.more_merged = body.merged, body.more_merged
 
 
 def _formula_error(sheet: str, data: bytes, position: int) -> RowError:
@@ -513,4 +660,42 @@ def header_errors(sheet: str, found: list[str], expected: Sequence[str]) -> list
                 % {"columns": "、".join(expected)},
             )
         )
+    return errors
+
+
+def merged_errors(
+    info: SheetInfo, expected: Sequence[str], *, header_broken: bool
+) -> list[RowError]:
+    """One error per merged range that matters, naming it and its columns: over data rows only
+    the range's first cell holds the value, so each row below (or column to the right) would
+    read as blank, a "required" error on every one of them; over the header row, the columns
+    under the range have no name. A range in the header row is named only when the header does
+    not match (spanning a column past the declared ones does no harm)."""
+    errors = []
+    for merged in sorted(info.merged, key=lambda m: (m.first_row, m.first_column)):
+        columns = "、".join(expected[merged.first_column : merged.last_column + 1])
+        values = {"sheet": info.name, "cells": merged.ref, "column": columns}
+        if merged.in_header:
+            if not header_broken:
+                continue
+            message = _(
+                "工作表“%(sheet)s”的表头（第1行）中，%(cells)s 是合并单元格，列名无法逐列对应。"
+                "请取消合并单元格，每一列填写一个列名，与导入模板一致。"
+            )
+            errors.append(RowError(info.name, merged.first_row, "", message % values))
+            continue
+        if merged.last_row > merged.first_row:
+            message = _(
+                "工作表“%(sheet)s”的 %(cells)s 是合并单元格（列“%(column)s”）：只有第一行有值，"
+                "下面各行会读成空白。请取消合并单元格，并在每一行填写该列的值。"
+            )
+        else:
+            message = _(
+                "工作表“%(sheet)s”的 %(cells)s 是合并单元格（列“%(column)s”）：只有第一列有值，"
+                "右边各列会读成空白。请取消合并单元格，并在每一列填写各自的值。"
+            )
+        errors.append(RowError(info.name, merged.first_row, columns, message % values))
+    if info.more_merged:
+        message = _("另有 %(n)d 处合并单元格。") % {"n": info.more_merged}
+        errors.append(RowError(info.name, None, "", message))
     return errors

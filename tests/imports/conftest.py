@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.styles import Border, Side
 
 from households.idnumbers import make_id_number
 from households.importing import HOUSEHOLD_HEADERS, MEMBER_HEADERS
@@ -17,18 +18,35 @@ def id_number(year=1975, area="450102"):
     return make_id_number(area, dt.date(year, 6, 1), next(_sequence))
 
 
-def write_workbook(path: Path, sheets: dict[str, list[list]], *, headers=None) -> Path:
+def write_workbook(
+    path: Path, sheets: dict[str, list[list]], *, headers=None, formatted_to=None, merged=None
+) -> Path:
     """An .xlsx with one sheet per entry: the header row (given, or the declared one for the
-    households/members sheets), then the rows as given (a str starting with "=" is a formula)."""
+    households/members sheets), then the rows as given (a str starting with "=" is a formula).
+
+    `formatted_to` (sheet -> row number) gives every cell of the header's columns a border down
+    to that row, as a template formatted in advance, and the row after it a height (a row with
+    no cells); `merged` (sheet -> ranges such as "B3:B7") merges cells as a clerk would, which
+    leaves only the first cell of each range its value."""
     book = Workbook()
     book.remove(book.active)
     declared = {"households": HOUSEHOLD_HEADERS, "members": MEMBER_HEADERS, **(headers or {})}
+    border = Border(*[Side(style="thin")] * 4)
     for name, rows in sheets.items():
         sheet = book.create_sheet(name)
         if declared.get(name) is not None:
             sheet.append(list(declared[name]))
         for row in rows:
             sheet.append(list(row))
+        last = (formatted_to or {}).get(name)
+        if last:
+            width = len(declared.get(name) or ()) or sheet.max_column
+            for number in range(2, last + 1):
+                for column in range(1, width + 1):
+                    sheet.cell(number, column).border = border
+            sheet.row_dimensions[last + 1].height = 30
+        for cells in (merged or {}).get(name, ()):
+            sheet.merge_cells(cells)
     book.save(path)
     return path
 
@@ -89,9 +107,11 @@ def workbook(tmp_path):
     """workbook(households=[...], members=[...]) -> path of a households workbook."""
     counter = iter(range(1000))
 
-    def _make(households=(), members=(), *, extra=None, headers=None):
+    def _make(households=(), members=(), *, extra=None, headers=None, **layout):
+        """`layout`: formatted_to and merged, as write_workbook takes them."""
         sheets = {"households": list(households), "members": list(members), **(extra or {})}
-        return write_workbook(tmp_path / f"book{next(counter)}.xlsx", sheets, headers=headers)
+        path = tmp_path / f"book{next(counter)}.xlsx"
+        return write_workbook(path, sheets, headers=headers, **layout)
 
     return _make
 

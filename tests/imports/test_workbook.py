@@ -199,3 +199,182 @@ def test_formula_in_a_household_workbook_writes_nothing(workbook, run, orgs):
     report = run(workbook([row], [member_row()]))
     assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 2, "U")]
     assert not Household.objects.exists()
+
+
+# --- Rows that are only formatted, merged cells ------------------------------------------------
+
+
+def test_rows_that_are_only_formatted_count_for_nothing(tmp_path):
+    """A template formatted down to row 5000 (borders on every cell, then a row with only a
+    height): the progress total counts the rows holding a value, gaps and the trailing formatted
+    rows excluded, and no formatted row is read."""
+    path = write_workbook(
+        tmp_path / "formatted.xlsx",
+        {"households": [["A-1", "张三"], [None, None], ["A-2", "李四"]], "members": [["A-1"]]},
+        headers={"households": SHEETS["households"], "members": SHEETS["members"]},
+        formatted_to={"households": 5000, "members": 300},
+    )
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    assert b'<c r="B5000" s="1"' in xml and b'<row r="5001"' in xml
+    book = open_workbook(path, SHEETS)
+    assert [book.sheets[name].rows for name in SHEETS] == [2, 1]
+    assert book.total_rows == 3
+    assert list(book.rows("households")) == [(2, ["A-1", "张三"]), (4, ["A-2", "李四"])]
+    assert list(book.rows("members")) == [(2, ["A-1"])]
+
+
+@pytest.mark.parametrize(("chunk", "tail"), [(97, 4096), (101, 64), (4096, 64)])
+def test_rows_and_merged_ranges_are_found_across_chunks(tmp_path, monkeypatch, chunk, tail):
+    """The scan reads the sheet a chunk at a time; a row, a value or a merged range cut in two
+    between chunks is counted once."""
+    sheets = {
+        "households": [["A-1", "张三"], [None, None], ["A-2", "李四"], ["A-3", None]] * 30,
+        "members": [],
+    }
+    layout = {"headers": SHEETS, "formatted_to": {"households": 400}}
+    plain = write_workbook(tmp_path / "plain.xlsx", sheets, **layout)
+    merged = write_workbook(
+        tmp_path / "merged.xlsx", sheets, merged={"households": ["B3:B4", "A60:B61"]}, **layout
+    )
+    monkeypatch.setattr("imports.workbook.CHUNK", chunk)
+    monkeypatch.setattr("imports.workbook.TAIL", tail)
+    assert open_workbook(plain, SHEETS).total_rows == 90
+    errors = refused(merged)
+    assert [(e.row, e.column) for e in errors] == [(3, "姓名"), (60, "档案编号、姓名")]
+    monkeypatch.setattr("imports.workbook.MAX_FORMULA_ERRORS", 0)  # the merged ones, too
+    [more] = refused(merged)
+    assert more.message == "另有 2 处合并单元格。"
+
+
+def test_a_sheet_with_a_namespace_prefix_is_counted():
+    """Some writers spell every element with a prefix (<x:row>); the scan follows the prefix the
+    sheet's <sheetData> uses."""
+    from imports.workbook import _Body
+
+    xml = (
+        b'<x:worksheet xmlns:x="urn:x"><x:sheetData>'
+        b'<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>h</x:t></x:is></x:c></x:row>'
+        b'<x:row r="2"><x:c r="A2"><x:v>1</x:v></x:c></x:row>'
+        b'<x:row r="3"><x:c r="A3" s="1"/></x:row><x:row r="4" ht="30"/>'
+        b"<x:row><x:c><x:v>2</x:v></x:c></x:row>"
+        b'</x:sheetData><x:mergeCells><x:mergeCell ref="A2:A5"/></x:mergeCells></x:worksheet>'
+    )
+    body = _Body(width=1)
+    body.feed(xml, 0, 0)
+    assert (body.rows, body.last) == (2, 5)
+    assert [m.ref for m in body.merged] == ["A2:A5"]
+
+
+def test_a_merged_range_over_data_rows_is_one_error_naming_it(tmp_path):
+    """Only a merged range's first cell holds the value, so the rows below read as blank: one
+    error names the range and its column instead of a "required" error on each row."""
+    path = write_workbook(
+        tmp_path / "merged.xlsx",
+        {
+            "households": [["A-1", "张三"], ["A-2", "李四"], ["A-3", "王五"], ["A-4", "赵六"]],
+            "members": [["A-1"], ["A-2"]],
+        },
+        headers={"households": SHEETS["households"], "members": SHEETS["members"]},
+        merged={"households": ["B3:B5", "A2:B2"], "members": ["A2:A3"]},
+    )
+    errors = refused(path)
+    assert [(e.sheet, e.row, e.column, e.message) for e in errors] == [
+        (
+            "households",
+            2,
+            "档案编号、姓名",
+            "工作表“households”的 A2:B2 是合并单元格（列“档案编号、姓名”）：只有第一列有值，"
+            "右边各列会读成空白。请取消合并单元格，并在每一列填写各自的值。",
+        ),
+        (
+            "households",
+            3,
+            "姓名",
+            "工作表“households”的 B3:B5 是合并单元格（列“姓名”）：只有第一行有值，"
+            "下面各行会读成空白。请取消合并单元格，并在每一行填写该列的值。",
+        ),
+        (
+            "members",
+            2,
+            "档案编号",
+            "工作表“members”的 A2:A3 是合并单元格（列“档案编号”）：只有第一行有值，"
+            "下面各行会读成空白。请取消合并单元格，并在每一行填写该列的值。",
+        ),
+    ]
+
+
+def test_merged_ranges_that_read_no_data_are_let_through(tmp_path):
+    """A range past the declared columns (a clerk's notes), one in the formatted rows below the
+    last row holding a value, and one that joins the last declared column to the next in the
+    header row read nothing the import uses."""
+    path = write_workbook(
+        tmp_path / "harmless.xlsx",
+        {"households": [["A-1", "张三", None, "备注"], ["A-2", "李四"]], "members": []},
+        headers={"households": SHEETS["households"], "members": SHEETS["members"]},
+        formatted_to={"households": 100},
+        merged={"households": ["D2:E3", "A50:B60", "B1:C1"]},
+    )
+    book = open_workbook(path, SHEETS)
+    assert list(book.rows("households")) == [(2, ["A-1", "张三"]), (3, ["A-2", "李四"])]
+
+
+def test_a_merged_header_is_named_with_the_column_it_hides(tmp_path):
+    """Merging 档案编号 over the next header cell leaves 姓名 without its name: before, only
+    "missing column 姓名" was said, with nothing about why."""
+    path = write_workbook(
+        tmp_path / "header.xlsx",
+        {"households": [["A-1", "张三"]], "members": []},
+        headers={"households": SHEETS["households"], "members": SHEETS["members"]},
+        merged={"households": ["A1:B1"]},
+    )
+    errors = refused(path)
+    assert [(e.sheet, e.row, e.column, e.message) for e in errors] == [
+        (
+            "households",
+            1,
+            "",
+            "工作表“households”的表头（第1行）中，A1:B1 是合并单元格，列名无法逐列对应。"
+            "请取消合并单元格，每一列填写一个列名，与导入模板一致。",
+        ),
+        ("households", 1, "姓名", "缺少列“姓名”。"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_merged_org_code_is_one_error_and_writes_nothing(workbook, run, orgs):
+    """A clerk merged the same 组织代码 over rows 3 to 5: one error names B3:B5 and the column,
+    where each of rows 4 and 5 had a "required" error before."""
+    rows = [household_row(档案编号=f"XN-000{n}") for n in range(1, 5)]
+    members = [member_row(f"XN-000{n}") for n in range(1, 5)]
+    report = run(workbook(rows, members, merged={"households": ["B3:B5"]}))
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 3, "组织代码")]
+    [error] = report.errors
+    assert "B3:B5" in error.message and "请取消合并单元格，并在每一行填写该列的值" in error.message
+    assert not any("必填" in e.message for e in report.errors)
+    assert not Household.objects.exists()
+
+
+@pytest.mark.django_db
+def test_rows_only_formatted_neither_fail_nor_swell_the_progress(workbook, users, orgs):
+    """A households workbook formatted down to row 5000: imported without an error, and every
+    progress report has the rows holding a value as its total (before: 4,999 + 299)."""
+    from imports.runner import run_import
+
+    path = workbook(
+        [household_row(), household_row(档案编号="XN-0002")],
+        [member_row(), member_row("XN-0002")],
+        formatted_to={"households": 5000, "members": 300},
+    )
+    seen = []
+    report = run_import(
+        "households",
+        path,
+        user=users["clerk_450102"],
+        dry_run=False,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert report.ok, report.errors
+    assert report.sheets["households"].created == 2
+    assert seen and {total for _done, total in seen} == {4}
+    assert seen[-1] == (4, 4)
