@@ -109,7 +109,7 @@ M_FILE, M_NAME, M_RELATION, M_ID, M_HEALTH, M_EMPLOYMENT, M_INCOME = range(len(M
 
 # The workbook's state words and what they are in the system. 申请中 covers every stage before
 # approval (an export writes 申请中 for a draft, an application under review or on notice).
-# Plain str values (not the enum members): the rows spill through marshal.
+# Plain str values (not the enum members): the rows are staged in SQLite.
 STATE_LABELS = {
     "申请中": Status.APPLIED.value,
     "在档": Status.ON_FILE.value,
@@ -242,7 +242,7 @@ MASK64 = (1 << 64) - 1
 SELF = Member.Relation.SELF.value
 
 
-class SpilledHousehold(NamedTuple):
+class StagedHousehold(NamedTuple):
     """A clean households row as pass 1 stages it for the checks and the writer (dates as
     ordinals, money in cents)."""
 
@@ -272,7 +272,7 @@ class SpilledHousehold(NamedTuple):
     is_open: bool
 
 
-class SpilledMember(NamedTuple):
+class StagedMember(NamedTuple):
     """A members row as pass 1 stages it (income in cents)."""
 
     row: int
@@ -295,16 +295,16 @@ def _table(kind) -> str:
     return _columns(kind).replace("row", "row INTEGER PRIMARY KEY", 1)
 
 
-H_COLUMNS = _columns(SpilledHousehold, "h.")
-M_COLUMNS = _columns(SpilledMember, "m.")
+H_COLUMNS = _columns(StagedHousehold, "h.")
+M_COLUMNS = _columns(StagedMember, "m.")
 # The staging tables (imports.staging): what pass 1 read, and what the checks decided. `person`
 # is an integer key of an ID number (its hash's first 60 bits) for grouping; `ok` marks a
 # members row without errors of its own; a member's `print` is split in two 32-bit halves so
 # SQLite can sum it without overflowing.
 SCHEMA = f"""
-CREATE TABLE households ({_table(SpilledHousehold)}, person INTEGER);
+CREATE TABLE households ({_table(StagedHousehold)}, person INTEGER);
 CREATE TABLE refused (row INTEGER PRIMARY KEY, file_number TEXT);
-CREATE TABLE members ({_table(SpilledMember)}, ok INTEGER, person INTEGER,
+CREATE TABLE members ({_table(StagedMember)}, ok INTEGER, person INTEGER,
     print_hi INTEGER, print_lo INTEGER);
 CREATE TABLE existing (file_number TEXT PRIMARY KEY, pk INTEGER) WITHOUT ROWID;
 CREATE TABLE decisions (file_number TEXT PRIMARY KEY, action TEXT, steps TEXT, reason TEXT,
@@ -349,7 +349,7 @@ class FileInfo:
     """One file as the checks and the writer see it, built a chunk at a time from the staging
     database: its households row and what its members add up to."""
 
-    row: SpilledHousehold
+    row: StagedHousehold
     members: int = 0  # members rows other than 本人
     members_income: int = 0  # cents, members other than 本人
     member_print: int = 0
@@ -390,7 +390,7 @@ class FileInfo:
         return self.self_income >= 0 and self.other_income >= 0
 
 
-_WIDTH = len(SpilledHousehold._fields)
+_WIDTH = len(StagedHousehold._fields)
 
 
 def _file_info(record: tuple) -> FileInfo:
@@ -398,7 +398,7 @@ def _file_info(record: tuple) -> FileInfo:
         _WIDTH : _WIDTH + 9
     ]
     info = FileInfo(
-        row=SpilledHousehold._make(record[:_WIDTH]),
+        row=StagedHousehold._make(record[:_WIDTH]),
         members=members,
         members_income=income,
         member_print=((high << 32) + low) & MASK64,
@@ -1154,7 +1154,7 @@ class _Run:
             info.existing_self = selves.get(h["pk"])
             info.existing_relieved = relieved_on.get((h["pk"], h["current_period_id"]))
 
-    def _compare_row(self, row: SpilledHousehold, info: FileInfo) -> None:
+    def _compare_row(self, row: StagedHousehold, info: FileInfo) -> None:
         h = info.existing_state
         if info.existing_members and not info.members and row.size_given is None:
             # A workbook of households alone (to correct phone numbers, say) must not empty
@@ -1296,7 +1296,7 @@ class _Run:
                 info.new_steps = [(state, dt.date.fromordinal(day)) for state, day in steps]
                 info.reason = reason
                 members = [
-                    SpilledMember._make(row)
+                    StagedMember._make(row)
                     for row in self.stage.rows(
                         f"SELECT {M_COLUMNS} FROM members m WHERE m.file_number = ? ORDER BY m.row",
                         [info.row.file_number],
@@ -1516,7 +1516,7 @@ class _Writer:
         """Members rows of new files, each with its file's key and open flag."""
         if not rows:
             return
-        given = [(SpilledMember._make(record[:-2]), *record[-2:]) for record in rows]
+        given = [(StagedMember._make(record[:-2]), *record[-2:]) for record in rows]
         with_id = [row for row, _pk, _open in given if row.id_number]
         tokens = dict(
             zip(
@@ -1568,7 +1568,7 @@ def _history(status, filed, relieved, closed, today):
 
 
 def _update_file(
-    run: _Run, row: SpilledHousehold, info: FileInfo, member_rows: list[SpilledMember]
+    run: _Run, row: StagedHousehold, info: FileInfo, member_rows: list[StagedMember]
 ) -> None:
     """A changed file, through the ORM: field history is recorded by django-simple-history,
     later states go through the transition service as imported history."""
