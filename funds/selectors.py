@@ -1,15 +1,28 @@
-"""Reads of the funds app: balances, lists, a household's assistance, and the fund statement.
+"""Reads of the funds app: balances, lists, who may decide a request, a household's
+assistance, and the fund statement.
 
 Balances are sums of ledger entries; nothing stores a balance. `fund_statement` is the one
 place that turns the ledger into the statement of DOMAIN.md ("Funds"); the reports app calls
 it for any organisation subtree and period."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import ValidationError
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import (
+    BooleanField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -172,25 +185,144 @@ def household_assistance(*, household, year: int) -> dict:
     }
 
 
-def awaiting_approval(*, user) -> QuerySet[AssistanceRequest]:
-    """Requests this supervisor could decide now: not their own, not already approved by them,
-    and, for a second approval, only where their organisation may give it."""
-    queryset = (
-        request_list(user=user)
-        .filter(state=RequestState.REQUESTED)
-        .exclude(requested_by=user)
-        .exclude(pk__in=Approval.objects.filter(approver=user).values("request"))
-        .annotate(approved=Count("approvals", filter=Q(approvals__decision="approve")))
-    )
+# --- Who may decide a request ----------------------------------------------------------------
+
+APPROVE_PERMISSION = "funds.approve_assistancerequest"
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """One condition of deciding a request. `allows` is a Q over requests (it may use the
+    aliases of `_with_decision_facts`), or True/False when it depends on the user alone;
+    `refusal(request)` is the error that tells the user why when a request fails it."""
+
+    allows: Q | bool
+    refusal: Callable[[AssistanceRequest], Exception]
+
+
+def decision_rules(user) -> list[DecisionRule]:
+    """Who may decide (approve or reject alike) a request now, in the order a refusal names
+    them: the permission; the request in the user's subtree (`visible_to`, checked before these
+    rules); still awaiting a decision; not its requester; not the approver of its first level;
+    and at level 2 whoever the standard names: another supervisor, the upper-level union (an
+    organisation above the request's), or the province/region. A superuser may give level 2
+    anywhere.
+
+    The only statement of the rule: `awaiting_approval` (the work list, the 审批 button) keeps
+    the requests that pass them all; `decision_level` (and so `services.check_decidable`, which
+    the approve and reject services enforce) raises the refusal of the first one it fails."""
     own = getattr(user, "organisation", None)
-    if not user.is_superuser:
-        if own is None or own.level != Organisation.Level.REGION:
-            queryset = queryset.exclude(approved__gte=1, second_approver=SecondApprover.REGION)
-        if own is not None:
-            queryset = queryset.exclude(
-                approved__gte=1, second_approver=SecondApprover.PARENT, organisation=own
-            )
+    second_level = Q(at_second_level=True)
+    parent_may = user.is_superuser or (
+        ~Q(organisation=own) if own is not None else False  # in the subtree, so above it
+    )
+    region_may = user.is_superuser or (own is not None and own.level == Organisation.Level.REGION)
+    return [
+        DecisionRule(
+            user.has_perm(APPROVE_PERMISSION),
+            lambda request: PermissionDenied(_("您没有执行此操作的权限。")),
+        ),
+        DecisionRule(
+            Q(state=RequestState.REQUESTED),
+            lambda request: ValidationError(
+                _("该申请当前状态为“%(state)s”，不能审批。")
+                % {"state": request.get_state_display()}
+            ),
+        ),
+        DecisionRule(
+            ~Q(requested_by=user.pk),
+            lambda request: ValidationError(_("不能审批自己提出的申请。")),
+        ),
+        DecisionRule(
+            Q(approved_by_user=False),
+            lambda request: ValidationError(
+                _("您已审批过该申请，第二级审批须由另一名审批人进行。")
+            ),
+        ),
+        DecisionRule(
+            _either(~(second_level & Q(second_approver=SecondApprover.PARENT)), parent_may),
+            lambda request: ValidationError(_("该申请的第二级审批须由上级工会的审批人进行。")),
+        ),
+        DecisionRule(
+            _either(~(second_level & Q(second_approver=SecondApprover.REGION)), region_may),
+            lambda request: ValidationError(
+                _("该申请的第二级审批须由省/自治区总工会的审批人进行。")
+            ),
+        ),
+    ]
+
+
+def _either(condition: Q, user_may: Q | bool) -> Q | bool:
+    """`condition` or `user_may`, where `user_may` may be a plain True/False."""
+    if user_may is True:
+        return True
+    if user_may is False:
+        return condition
+    return condition | user_may
+
+
+def _with_decision_facts(queryset: QuerySet[AssistanceRequest], user) -> QuerySet:
+    """The facts the rules read besides the request's own fields: whether its first level is
+    approved (so a decision now is at level 2; a request needs at most two) and whether
+    `user` gave that approval."""
+    approvals = Approval.objects.filter(request=OuterRef("pk"), decision=Approval.Decision.APPROVE)
+    return queryset.alias(
+        at_second_level=Exists(approvals),
+        approved_by_user=Exists(approvals.filter(approver=user.pk)),
+    )
+
+
+def awaiting_approval(*, user) -> QuerySet[AssistanceRequest]:
+    """Requests `user` may decide now (`decision_rules`), in their subtree, oldest first: the
+    supervisor's work list and the 审批 button of a request. Empty without the permission."""
+    queryset = _with_decision_facts(request_list(user=user), user)
+    for rule in decision_rules(user):
+        if rule.allows is False:
+            return queryset.none()
+        if rule.allows is not True:
+            queryset = queryset.filter(rule.allows)
     return queryset.order_by("requested_on", "id")
+
+
+def decision_level(*, user, request: AssistanceRequest) -> int:
+    """The level at which `user` decides `request` now; else raises the refusal of the first of
+    `decision_rules` it fails (a request outside the user's subtree: PermissionDenied, after the
+    permission). Reads the request's row, not the object: one query, none without the
+    permission."""
+    rules = decision_rules(user)
+    row = None
+    for index, rule in enumerate(rules):
+        if isinstance(rule.allows, Q):
+            row = row or _decision_verdicts(user, request, rules)
+            if row[f"rule_{index}"]:
+                continue
+        elif rule.allows:
+            continue
+        raise rule.refusal(request)
+    row = row or _decision_verdicts(user, request, rules)
+    return 2 if row["second_level"] else 1
+
+
+def _decision_verdicts(user, request: AssistanceRequest, rules: list[DecisionRule]) -> dict:
+    """Whether `request` passes each rule given as a Q (`rule_<index>`) and whether a decision
+    now is at level 2, in one query. Outside the user's subtree: PermissionDenied."""
+    verdicts = {
+        f"rule_{index}": ExpressionWrapper(rule.allows, output_field=BooleanField())
+        for index, rule in enumerate(rules)
+        if isinstance(rule.allows, Q)
+    }
+    verdicts["second_level"] = ExpressionWrapper(
+        Q(at_second_level=True), output_field=BooleanField()
+    )
+    row = (
+        _with_decision_facts(AssistanceRequest.objects.visible_to(user), user)
+        .filter(pk=request.pk)
+        .values(**verdicts)
+        .first()
+    )
+    if row is None:
+        raise PermissionDenied(_("该记录不在您的管辖范围内。"))
+    return row
 
 
 def approved_unpaid(*, user) -> QuerySet[AssistanceRequest]:

@@ -37,7 +37,6 @@ from funds.models import (
     Refund,
     Repayment,
     RequestState,
-    SecondApprover,
     Tier,
     Verification,
     VerificationSample,
@@ -508,42 +507,12 @@ def request_create(
 
 
 def check_decidable(*, user, request: AssistanceRequest) -> int:
-    """Whether `user` may decide `request` now: it still awaits a decision, and `_check_decider`.
-    The decide page asks before it shows its form; the services ask again on the locked row.
-    Returns the level."""
-    if request.state != RequestState.REQUESTED:
-        raise ValidationError(
-            _("该申请当前状态为“%(state)s”，不能审批。") % {"state": request.get_state_display()}
-        )
-    return _check_decider(user, request)
-
-
-def _check_decider(user, request: AssistanceRequest) -> int:
-    """Who may decide a request now, approving or rejecting alike: not its requester, not the
-    approver of its first level, and at level 2 whoever the standard names. Returns the level."""
-    if request.requested_by_id == user.pk:
-        raise ValidationError(_("不能审批自己提出的申请。"))
-    approved = list(request.approvals.filter(decision=Approval.Decision.APPROVE))
-    if any(a.approver_id == user.pk for a in approved):
-        raise ValidationError(_("您已审批过该申请，第二级审批须由另一名审批人进行。"))
-    level = len(approved) + 1
-    _check_approver_level(user, request, level)
-    return level
-
-
-def _check_approver_level(user, request: AssistanceRequest, level: int) -> None:
-    """Level 2 is given by whoever the standard names: another supervisor, the upper-level
-    union, or the province/region."""
-    if level < 2 or user.is_superuser:
-        return
-    own = user.organisation
-    target = request.organisation
-    if request.second_approver == SecondApprover.PARENT:
-        if own is None or own.pk == target.pk or not target.path.startswith(own.path):
-            raise ValidationError(_("该申请的第二级审批须由上级工会的审批人进行。"))
-    elif request.second_approver == SecondApprover.REGION:
-        if own is None or own.level != Organisation.Level.REGION:
-            raise ValidationError(_("该申请的第二级审批须由省/自治区总工会的审批人进行。"))
+    """Whether `user` may decide `request` now, approving or rejecting alike: the rule of
+    `selectors.decision_rules` (the permission, the subtree, still awaiting a decision, not its
+    requester, not its level-1 approver, level 2 by whoever the standard names), the same rule
+    that fills the work list and shows the 审批 button. The decide page asks before it shows its
+    form; the services ask again on the locked row. Returns the level; raises the reason."""
+    return selectors.decision_level(user=user, request=request)
 
 
 @transaction.atomic

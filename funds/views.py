@@ -73,12 +73,18 @@ class IndexView(PermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         accounts = selectors.account_balances(organisations=Organisation.objects.visible_to(user))
+        # A supervisor counts what awaits their decision; whoever does not decide (finance, a
+        # viewer) counts every request awaiting one, as the list the card links to shows them.
+        if user.has_perm(selectors.APPROVE_PERMISSION):
+            awaiting = selectors.awaiting_approval(user=user)
+        else:
+            awaiting = selectors.request_list(user=user).filter(state=RequestState.REQUESTED)
         return super().get_context_data(
             accounts=accounts,
             total_balance=sum((a.balance for a in accounts), selectors.ZERO),
             total_committed=sum((a.committed for a in accounts), selectors.ZERO),
             total_available=sum((a.available for a in accounts), selectors.ZERO),
-            awaiting=selectors.awaiting_approval(user=user).count(),
+            awaiting=awaiting.count(),
             unpaid=selectors.approved_unpaid(user=user).count(),
             failed=selectors.failed_payments(user=user).count(),
             **kwargs,
@@ -302,8 +308,8 @@ class RequestDetailView(RequestMixin, DetailView):
             lines=req.batch_lines.select_related("batch").order_by("id"),
             repayments=req.repayments.order_by("repaid_on", "id"),
             pending_line=pending_line,
+            # the rule of the work list; a decided request fails it without a query
             can_decide=state == RequestState.REQUESTED
-            and user.has_perm("funds.approve_assistancerequest")
             and selectors.awaiting_approval(user=user).filter(pk=req.pk).exists(),
             can_cancel=can_change
             and state in (RequestState.REQUESTED, RequestState.APPROVED, RequestState.FAILED)

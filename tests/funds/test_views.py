@@ -342,6 +342,15 @@ def test_the_decision_form_opens_only_for_who_may_decide(
     assert request.state == own.state == RequestState.REQUESTED
 
 
+def test_the_overview_counts_what_awaits_a_decision(world, client, login, level_two):
+    """A supervisor counts what they may decide now (not the level 2 reserved for the upper
+    union); finance, who decides nothing, counts every request awaiting a decision."""
+    index = reverse("funds:index")
+    assert login("supervisor_450102").get(index).context["awaiting"] == 1
+    assert login("supervisor_450100").get(index).context["awaiting"] == 2
+    assert login("finance_450102").get(index).context["awaiting"] == 2
+
+
 @pytest.mark.parametrize("typed", ["²", "²026-01-01", "99999", "abcd"])
 def test_odd_digits_in_the_year_are_not_a_server_error(world, client, login, typed):
     household = world["household"]
