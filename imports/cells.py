@@ -10,8 +10,9 @@ Decisions:
   ("1200.50", "1,200.50", "￥1,200.50", "1200元"), because clerks often type amounts as text.
   A float from Excel is read as the 15 significant digits Excel shows (never its binary
   expansion), so 12.3 is 12.30 and 12.345 is refused rather than rounded.
-- Dates are Excel dates (or date-times at midnight) or ISO text 'YYYY-MM-DD'; any other text
-  is refused, since '03/04/2019' is ambiguous. Excel serial numbers are refused: a date column
+- Dates are Excel dates (or date-times at midnight) or text with the year first, as clerks
+  type it: '2019-03-31', '2019/3/31', '2019.3.31', '2019年3月31日'; any other text is
+  refused, since '03/04/2019' is ambiguous. Excel serial numbers are refused: a date column
   that arrives as a number was not formatted as a date.
 - Text strips whitespace; a whole float from Excel (a phone typed as a number,
   13800138000.0) becomes '13800138000'; the quote our exports put before text that a
@@ -34,7 +35,10 @@ MAX_INTEGER = 10**15
 
 YES = ("是", "Y", "YES", "TRUE", "1")
 NO = ("否", "N", "NO", "FALSE", "0")
-ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+# The year first, one separator throughout (2019-03-31, 2019/3/31, 2019.3.31), or 2019年3月31日.
+DATE_TEXT = re.compile(
+    r"^(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日)$"
+)
 MONEY_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
@@ -118,7 +122,7 @@ def money(value, *, allow_zero: bool = False, allow_negative: bool = False) -> D
 
 
 def day(value) -> dt.date:
-    """A date: an Excel date (or a date-time at midnight) or 'YYYY-MM-DD' text."""
+    """A date: an Excel date (or a date-time at midnight) or text with the year first."""
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0, 0):
             raise _invalid(_("日期“%(value)s”带有时间，请只填写日期。"), value)
@@ -126,10 +130,11 @@ def day(value) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        match = ISO_DATE.match(value.strip())
+        match = DATE_TEXT.match(value.strip())
         if match:
+            year, _separator, *month_day = match.groups()
             try:
-                return dt.date(*(int(part) for part in match.groups()))
+                return dt.date(int(year), *(int(part) for part in month_day if part))
             except ValueError:
                 raise _invalid(_("日期“%(value)s”不存在。"), value) from None
     raise _invalid(_("日期“%(value)s”格式不正确，应为日期或“2019-03-31”的形式。"), value)

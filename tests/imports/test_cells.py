@@ -111,11 +111,22 @@ def test_day_accepts_dates_midnight_datetimes_and_iso_text():
 
 
 @pytest.mark.parametrize(
+    "value", ["2019/3/31", "2019/03/31", "2019.3.31", "2019年3月31日", "2019 年 3 月 31 日"]
+)
+def test_day_accepts_the_year_first_forms_clerks_type(value):
+    assert cells.day(value) == dt.date(2019, 3, 31)
+
+
+@pytest.mark.parametrize(
     "value, fragment",
     [
         ("2019-02-30", "不存在"),
         ("31/03/2019", "格式不正确"),
-        ("2019年3月31日", "格式不正确"),
+        ("03/31/2019", "格式不正确"),
+        ("2019/3-31", "格式不正确"),  # two separators
+        ("2019年3月31", "格式不正确"),
+        ("2019/2/30", "不存在"),
+        ("2019年13月1日", "不存在"),
         (43555, "格式不正确"),  # an Excel serial number: the column was not a date
         (43555.0, "格式不正确"),
         (None, "格式不正确"),
