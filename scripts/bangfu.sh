@@ -61,7 +61,9 @@ case "$mode" in
     ;;
   serve)
     "$py" manage.py migrate --no-input -v 0
-    "$py" manage.py seed_demo
+    # 300 demo files (with members, history, payments and service cases), so every page has
+    # something to show; a second run adds nothing.
+    "$py" manage.py seed_demo --households 300
     # The background worker (imports, large exports) runs beside the server and stops with it.
     "$py" manage.py db_worker --no-reload &
     worker=$!
