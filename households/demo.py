@@ -28,6 +28,7 @@ from households.models import (
     Origin,
     PublicNotice,
     Status,
+    Survey,
     Transition,
     facts_of,
 )
@@ -51,6 +52,17 @@ DEMO_DIBAO = {
     2025: "950",
     2026: "970",
     2027: "990",
+}
+
+
+# What a home visit found, by the file's main cause (demo text).
+FINDINGS = {
+    "illness": ["本人患慢性病长期服药，家庭收入难以覆盖医疗支出。", "家中有重病人员，需长期治疗。"],
+    "disability": ["家中有残疾人员需长期照料，收入来源单一。"],
+    "schooling": ["子女在校就读，学杂费和生活费负担较重。"],
+    "unemployment": ["本人失业，正在寻找工作，家庭收入明显下降。"],
+    "single_parent": ["单亲家庭，独自抚养子女，收入较低。"],
+    "other": ["家庭收入低于当地平均水平，生活较为困难。", "核实收入与申报一致，生活较为困难。"],
 }
 
 
@@ -149,7 +161,9 @@ class Generator:
             county.pk: [o for o in orgs.values() if o.parent_id == county.pk]
             for county in self.counties
         }
-        self.clerks = {c.pk: User.objects.get(username=f"clerk_{c.code}").pk for c in self.counties}
+        clerks = {c.pk: User.objects.get(username=f"clerk_{c.code}") for c in self.counties}
+        self.clerks = {pk: user.pk for pk, user in clerks.items()}
+        self.clerk_names = {user.pk: str(user) for user in clerks.values()}
         self.supervisors = {
             c.pk: User.objects.get(username=f"supervisor_{c.code}").pk for c in self.counties
         }
@@ -160,7 +174,7 @@ class Generator:
         self.notices = {}
         self.next_ids = {
             model: (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-            for model in (Household, Member, FilingPeriod, Transition, IdentityClaim)
+            for model in (Household, Member, FilingPeriod, Transition, IdentityClaim, Survey)
         }
 
     def take_ids(self, model, count) -> range:
@@ -171,7 +185,7 @@ class Generator:
     @transaction.atomic
     def write_chunk(self, first: int, count: int):
         rng = random.Random(self.seed * 1_000_003 + first)
-        households, members, periods, transitions, claims = [], [], [], [], []
+        households, members, periods, transitions, claims, surveys = [], [], [], [], [], []
         household_ids = self.take_ids(Household, count)
         period_ids = self.take_ids(FilingPeriod, count)
         for offset in range(count):
@@ -183,6 +197,9 @@ class Generator:
             periods.append(built["period"])
             transitions.extend(built["transitions"])
             claims.extend(built["claims"])
+            surveys.extend(built["surveys"])
+        for row, pk in zip(surveys, self.take_ids(Survey, len(surveys)), strict=True):
+            row.pk = pk
         for row, pk in zip(members, self.take_ids(Member, len(members)), strict=True):
             row.pk = pk
         for row, pk in zip(transitions, self.take_ids(Transition, len(transitions)), strict=True):
@@ -200,6 +217,7 @@ class Generator:
             (Member, members),
             (Transition, transitions),
             (IdentityClaim, claims),
+            (Survey, surveys),
         ):
             insert(model, rows)
         with connection.cursor() as cursor:
@@ -318,9 +336,10 @@ class Generator:
             status=status,
             status_changed_on=closed or filed or applied,
             current_period_id=pid,
-            last_survey_on=(self.today - timedelta(days=rng.randint(0, 240))) if filed else None,
             created_by_id=self.clerks[county.pk],
         )
+        surveys = self.surveys(rng, household, pid, cause, applied, filed, status)
+        household.last_survey_on = surveys[-1].surveyed_on if surveys else None
         if household.last_survey_on and status in SUPPORTED_STATUSES:  # closed: no next visit
             household.next_survey_due = household.last_survey_on + timedelta(days=182)
         period = FilingPeriod(
@@ -377,7 +396,38 @@ class Generator:
             "period": period,
             "transitions": transitions,
             "claims": claims,
+            "surveys": surveys,
         }
+
+    def surveys(self, rng, household, pid, cause, applied, filed, status) -> list[Survey]:
+        """The home survey the review needs (a week after the application, as `transitions`
+        dates the review) and, for a file on record, the latest visit in the past eight months,
+        so the file's survey dates and its survey records agree."""
+        if not filed and status not in (Status.REVIEWED, Status.NOTICE):
+            return []
+        days = [applied + timedelta(days=7)]
+        if filed and status in SUPPORTED_STATUSES:
+            latest = self.today - timedelta(days=rng.randint(0, 240))
+            if latest > max(days[0], filed):
+                days.append(latest)
+        clerk = self.clerks[household.organisation_id]
+        surveys = []
+        for day in days:
+            line = self.lines.get(day.year, self.lines[2026])
+            surveys.append(
+                Survey(
+                    household_id=household.pk,
+                    period_id=pid,
+                    surveyed_on=day,
+                    surveyors=f"{self.clerk_names[clerk]}、{name(rng)}",
+                    findings=rng.choice(FINDINGS[cause if cause in FINDINGS else "other"]),
+                    per_capita_income=household.per_capita_income,
+                    dibao_line=line,
+                    is_above_line=household.per_capita_income > line,
+                    recorded_by_id=clerk,
+                )
+            )
+        return surveys
 
     def notice_of(self, county):
         """The county's demo notice: started eight days ago, so its five working days have run
@@ -443,7 +493,7 @@ class Generator:
             return
         from django.core.management.color import no_style
 
-        models = [Household, Member, FilingPeriod, Transition, IdentityClaim]
+        models = [Household, Member, FilingPeriod, Transition, IdentityClaim, Survey]
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(sql)

@@ -36,6 +36,25 @@ def test_generated_households_are_valid_and_consistent(db):
     assert {"on_file", "exited"} <= statuses
 
 
+def test_demo_files_have_the_surveys_their_history_and_dates_say(db):
+    """A file past review had its home survey on the review's date; its last survey date is
+    the latest survey on record (the detail page showed a date with no survey behind it)."""
+    call_command("seed_demo", households=60, stdout=StringIO())
+    reviewed = 0
+    for household in Household.objects.prefetch_related("surveys", "transitions"):
+        review = [t for t in household.transitions.all() if t.action == "review"]
+        days = sorted(survey.surveyed_on for survey in household.surveys.all())
+        if review:
+            reviewed += 1
+            assert days[0] == review[0].effective_date, household.file_number
+        else:
+            assert not days, household.file_number
+        assert household.last_survey_on == (days[-1] if days else None), household.file_number
+        if days and household.next_survey_due:
+            assert household.next_survey_due > household.last_survey_on
+    assert reviewed > 30
+
+
 def test_new_records_after_the_seed_get_fresh_keys(db):
     """Explicit primary keys must not leave the sequences behind (PostgreSQL)."""
     call_command("seed_demo", households=10, stdout=StringIO())
