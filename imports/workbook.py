@@ -6,11 +6,13 @@ Checks, in this order, each refusing with one translated message and without par
    PDF and anything else is named as what it is;
 2. the upload's size, the zip's entry count and its declared uncompressed size (zip bombs);
 3. one streaming pass over every sheet that will be read: the real decompressed size (zipfile
-   stops at the declared size and fails the CRC when an entry lies about it), formulas (`<f>`
-   elements: python-calamine returns their cached values, which must not be imported as if
-   typed), error values (#N/A and the like, which it returns as empty), the header row, the
-   rows that hold a value (the progress total: a row that is only formatted, such as a template
-   styled down to row 5000, holds none) and the merged ranges;
+   stops at the declared size and fails the CRC when an entry lies about it), cell formulas
+   (`<f>` elements inside `<sheetData>`: python-calamine returns their cached values, which
+   must not be imported as if typed; the formulas of data validations and conditional formats
+   come after it, in Excel 2010+ as `<xm:f>` in `<extLst>`, and do no harm), error values
+   (#N/A and the like, which it returns as empty), the header row, the rows that hold a value
+   (the progress total: a row that is only formatted, such as a template styled down to row
+   5000, holds none) and the merged ranges;
 4. every declared sheet exists and its header row is exactly the declared columns;
 5. no merged range covers the declared columns of rows that hold data (only a merged range's
    first cell holds the value: the rows below would read as blank), nor breaks the header row.
@@ -40,10 +42,13 @@ CHUNK = 1024 * 1024
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-# A formula element, with or without a namespace prefix: <f>, <f t="shared" …/>, <x:f>.
+# A formula element, with or without a namespace prefix: <f>, <f t="shared" …/>, <x:f>; searched
+# only inside sheetData (a cell's formula), never in the data validations after it.
 FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 CELL_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br="([A-Z]+)(\d+)"')
+ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b")
 ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
+XMLNS = re.compile(rb'\sxmlns:([A-Za-z_][\w.-]*)="([^"]*)"')
 # A cell holding an error value (#N/A, #REF!…: t="e"), such as a failed lookup pasted as values:
 # python-calamine reads it as an empty cell, which must not be imported as if left blank.
 ERROR_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\bt="e"[^>]*>')
@@ -386,6 +391,7 @@ class _Body:
         self.merged: list[Merged] = []
         self.more_merged = 0
         self.row = self.value = self.sheet_end = self.merge = None
+        self.started_at: int | None = None  # where sheetData's content starts, once found
         self.ended_at: int | None = None  # where sheetData ends, once found
         self.number = 0  # the row being read
         self.reading = False  # inside a row not yet counted
@@ -408,6 +414,7 @@ class _Body:
             self.sheet_end = re.compile(b"</" + prefix + rb"sheetData>")
             self.merge = re.compile(b"<" + prefix + rb"mergeCell\b[^>]*>")
             begin = found.end()
+            self.started_at = base + begin
             if found.group(2):  # <sheetData/>: no rows at all
                 self.ended_at = base + begin
         if self.ended_at is None:
@@ -417,6 +424,15 @@ class _Body:
         for match in self.merge.finditer(data, max(self.ended_at - base, 0)):
             if match.end() > offset:
                 self._merged(match.group())
+
+    def cells(self, data: bytes, base: int) -> tuple[int, int]:
+        """The part of `data` (fed last, starting at `base`) inside sheetData, as (start, stop):
+        where cells and their formulas are; empty before sheetData starts and after it ends."""
+        if self.started_at is None:
+            return 0, 0
+        start = max(self.started_at - base, 0)
+        stop = len(data) if self.ended_at is None else max(self.ended_at - base, 0)
+        return start, max(start, stop)
 
     def _rows(self, data: bytes, offset: int, base: int, begin: int) -> None:
         # One pass per row, so the names are local (about 1 µs a row).
@@ -485,9 +501,9 @@ class _Body:
 def _scan(
     archive, info: SheetInfo, strings, errors, budget, found: dict[str, int], *, width: int
 ) -> None:
-    """Stream one sheet's XML: real size against the budget, formulas and error values (counted
-    in `found`, the first ones listed in `errors`), header row, the rows holding a value and the
-    merged ranges that matter (`_Body`)."""
+    """Stream one sheet's XML: real size against the budget, the formulas and error values of
+    cells (inside sheetData; counted in `found`, the first ones listed in `errors`), header row,
+    the rows holding a value and the merged ranges that matter (`_Body`)."""
     header_xml = b""
     header_done = False
     tail = b""
@@ -510,7 +526,8 @@ def _scan(
                     raise _refuse(_("工作簿解压后过大，拒绝读取。请分成几个文件导入。"))
                 data = tail + chunk
                 offset = len(tail)
-                body.feed(data, offset, read - offset)
+                base = read - offset  # where `data` starts in the sheet's XML
+                body.feed(data, offset, base)
                 read += len(chunk)
                 if not header_done:
                     header_xml += chunk
@@ -521,13 +538,14 @@ def _scan(
                     elif len(header_xml) > 1024 * 1024:
                         header_done = True  # a header row this long is not ours
                 # A match wholly inside the tail was counted with the previous chunk.
-                for match in FORMULA.finditer(data, max(offset - 64, 0)):
+                start, stop = body.cells(data, base)
+                for match in FORMULA.finditer(data, max(offset - 64, start), stop):
                     if match.end() <= offset:
                         continue
                     found["formulas"] += 1
                     if found["formulas"] <= MAX_FORMULA_ERRORS:
                         errors.append(_formula_error(info.name, data, match.start()))
-                for match in ERROR_CELL.finditer(data, max(offset - 256, 0)):
+                for match in ERROR_CELL.finditer(data, max(offset - 256, start), stop):
                     if match.end() <= offset:
                         continue
                     found["error values"] += 1
@@ -581,17 +599,29 @@ def _error_value(sheet: str, data: bytes, tag: re.Match) -> RowError:
 
 
 def _header_cells(xml: bytes, strings, sheet: str) -> list[str]:
-    """The texts of the first row's cells, by column position (gaps as "")."""
+    """The texts of the first row's cells, by column position (gaps as ""). The elements may
+    carry a namespace prefix (<x:row><x:c>), as some writers spell every one."""
     if not xml:
         return []
-    start = xml.find(b"<sheetData")
-    fragment = xml[start:] if start >= 0 else xml
-    begin = re.search(rb"<(?:[A-Za-z_][\w.-]*:)?row\b", fragment)
+    sheet_data = SHEET_DATA.search(xml)
+    if sheet_data is None:
+        return []
+    begin = ROW_START.search(xml, sheet_data.end())
     if not begin:
         return []
-    fragment = fragment[begin.start() :]
-    # Re-wrap the fragment in the main namespace so it parses on its own.
-    wrapped = b'<root xmlns="' + NS[1:-1].encode() + b'">' + fragment + b"</root>"
+    # Re-wrap the row in the main namespace and the prefixes the sheet declares (on its root
+    # element, before sheetData) so that it parses on its own.
+    prefixes = dict(XMLNS.findall(xml, 0, sheet_data.start()))
+    declared = b"".join(b" xmlns:" + name + b'="' + uri + b'"' for name, uri in prefixes.items())
+    wrapped = (
+        b'<root xmlns="'
+        + NS[1:-1].encode()
+        + b'"'
+        + declared
+        + b">"
+        + xml[begin.start() :]
+        + b"</root>"
+    )
     try:
         root = ElementTree.fromstring(wrapped)
     except Exception:
@@ -601,17 +631,18 @@ def _header_cells(xml: bytes, strings, sheet: str) -> list[str]:
         return []
     if row.get("r") not in (None, "1"):
         return []  # the first row with anything in it is not row 1: no header row
+    ns = row.tag[: row.tag.index("}") + 1] if row.tag.startswith("{") else ""
     cells: dict[int, str] = {}
     for position, cell in enumerate(row):
         ref = cell.get("r")
         match = re.match(r"([A-Z]+)", ref or "")
         index = _column_index(match.group(1).encode()) if match else position
         kind = cell.get("t")
-        value_el = cell.find(f"{NS}v")
+        value_el = cell.find(f"{ns}v")
         if kind == "s" and value_el is not None and (value_el.text or "").isdigit():
             text = strings.get(int(value_el.text))
         elif kind == "inlineStr":
-            text = "".join(t.text or "" for t in cell.iter(f"{NS}t"))
+            text = "".join(t.text or "" for t in cell.iter(f"{ns}t"))
         else:
             text = value_el.text if value_el is not None and value_el.text else ""
         cells[index] = text

@@ -1,10 +1,12 @@
 """Reading uploads: content sniffing, limits, zip bombs, formulas, headers, empty files."""
 
+import re
 import tracemalloc
 import zipfile
 
 import pytest
 
+from households.importing import HOUSEHOLD_HEADERS, MEMBER_HEADERS
 from households.models import Household
 from imports.workbook import WorkbookRefused, open_workbook
 from tests.imports.conftest import household_row, member_row, write_workbook
@@ -378,3 +380,167 @@ def test_rows_only_formatted_neither_fail_nor_swell_the_progress(workbook, users
     assert report.sheets["households"].created == 2
     assert seen and {total for _done, total in seen} == {4}
     assert seen[-1] == (4, 4)
+
+
+# --- What Excel and other writers add: validations in extLst, prefixed elements ---------------
+
+# As Excel 2010+ saves a list validation that refers to another sheet (the template's hidden
+# 选项 sheet) and a newer conditional format: after sheetData, in the sheet's extLst.
+EXT_LIST = (
+    '<extLst><ext uri="{CCE6A557-97BC-4b89-ADB8-A0C4C4B4A4A0}" '
+    'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+    '<x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+    '<x14:dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1">'
+    "<x14:formula1><xm:f>选项!$A$1:$A$5</xm:f></x14:formula1><xm:sqref>D2:D5000</xm:sqref>"
+    "</x14:dataValidation></x14:dataValidations></ext>"
+    '<ext uri="{78C0D931-6437-407d-A8EE-F0AAD7539E65}" '
+    'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+    "<x14:conditionalFormattings>"
+    '<x14:conditionalFormatting xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+    '<x14:cfRule type="expression" priority="2" id="{00000000-0000-0000-0000-000000000001}">'
+    '<xm:f>选项!$A$1="x"</xm:f><x14:dxf/></x14:cfRule><xm:sqref>B2:B10</xm:sqref>'
+    "</x14:conditionalFormatting></x14:conditionalFormattings></ext></extLst>"
+).encode()
+CONDITIONAL_FORMAT = (
+    b'<conditionalFormatting sqref="A2:A10"><cfRule type="expression" priority="1">'
+    b"<formula>LEN(A2)&gt;30</formula></cfRule></conditionalFormatting>"
+)
+MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def rewrite(path, change) -> None:
+    """Rewrite the zip at `path` in place; change(name, data) gives each entry's new bytes."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in entries:
+            target.writestr(info, change(info.filename, data))
+
+
+def with_validations(path):
+    """Every sheet as Excel saves the template: a conditional format after sheetData, the
+    validation lists and a newer conditional format in extLst, before </worksheet>."""
+
+    def change(name, data):
+        if name.startswith("xl/worksheets/"):
+            data = data.replace(b"</sheetData>", b"</sheetData>" + CONDITIONAL_FORMAT, 1)
+            data = data.replace(b"</worksheet>", EXT_LIST + b"</worksheet>")
+        return data
+
+    rewrite(path, change)
+    return path
+
+
+@pytest.mark.django_db
+def test_validation_lists_and_conditional_formats_are_not_cell_formulas(workbook, run, orgs):
+    """A template opened and saved again in Excel: its list validations, referring to the
+    hidden 选项 sheet, are stored as <xm:f> in extLst; they and the conditional formats were
+    refused as formulas, under the name of the last cell of the sheet."""
+    options = {"选项": [["在档"], ["解困"], ["脱困"], ["注销"], ["因病"]]}
+    path = with_validations(workbook([household_row()], [member_row()], extra=options))
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    assert (
+        b"<xm:f>" in xml
+        and b"<formula>" in xml
+        and xml.index(b"<xm:f>") > xml.index(b"</sheetData>")
+    )
+    report = run(path)
+    assert report.ok, report.errors
+    assert Household.objects.get().members.count() == 2  # the worker and the spouse
+
+
+@pytest.mark.django_db
+def test_a_cell_formula_beside_validation_lists_is_refused_naming_its_cell(workbook, run, orgs):
+    row = household_row()
+    row[20] = '=HYPERLINK("http://x")'
+    path = with_validations(workbook([row], [member_row()]))
+    report = run(path)
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 2, "U")]
+    assert "单元格 U2 含有公式" in report.errors[0].message
+    assert not Household.objects.exists()
+
+
+@pytest.mark.parametrize(("chunk", "tail"), [(97, 4096), (101, 64), (4096, 64)])
+def test_only_cell_formulas_are_counted_across_chunks(tmp_path, monkeypatch, chunk, tail):
+    """Where sheetData ends may fall anywhere in a chunk: the cells' formulas before it are
+    counted once, the validations after it never."""
+    rows = [["A-1", "张三"], ["A-2", '=A3&"x"'], ["A-3", "李四"]] * 20
+    path = write_workbook(tmp_path / "f.xlsx", {"households": rows, "members": []}, headers=SHEETS)
+    with_validations(path)
+    monkeypatch.setattr("imports.workbook.CHUNK", chunk)
+    monkeypatch.setattr("imports.workbook.TAIL", tail)
+    errors = refused(path)
+    assert [(e.row, e.column) for e in errors] == [(3 + 3 * n, "B") for n in range(20)]
+
+
+def with_prefix(path):
+    """The workbook as some writers (the Open XML SDK) spell it: every element of the workbook,
+    its sheets and its shared strings with the prefix x:, the texts in shared strings."""
+    strings: list[bytes] = []
+
+    def shared(match):
+        strings.append(match.group(3))
+        return b'<c %s t="s"%s><v>%d</v></c>' % (match.group(1), match.group(2), len(strings) - 1)
+
+    def prefix(xml):
+        xml = xml.replace(b'xmlns="' + MAIN + b'"', b'xmlns:x="' + MAIN + b'"')
+        return re.sub(rb"<(/?)([A-Za-z][\w.-]*)(?=[\s/>])", rb"<\1x:\2", xml)
+
+    def change(name, data):
+        if name.startswith("xl/worksheets/"):
+            return prefix(INLINE_STRING.sub(shared, data))
+        if name == "xl/workbook.xml":
+            return prefix(data)
+        if name == "[Content_Types].xml":
+            return data.replace(b"</Types>", SHARED_STRINGS_TYPE + b"</Types>")
+        if name == "xl/_rels/workbook.xml.rels":
+            return data.replace(b"</Relationships>", SHARED_STRINGS_REL + b"</Relationships>")
+        return data
+
+    rewrite(path, change)
+    items = b"".join(b'<si><t xml:space="preserve">%s</t></si>' % text for text in strings)
+    table = b'<sst xmlns="%s" count="%d" uniqueCount="%d">%s</sst>' % (
+        MAIN,
+        len(strings),
+        len(strings),
+        items,
+    )
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", prefix(table))
+    return path
+
+
+INLINE_STRING = re.compile(
+    rb'<c ([^>]*?)\s*t="inlineStr"([^>]*)><is><t(?: xml:space="preserve")?>(.*?)</t></is></c>',
+    re.DOTALL,
+)
+SHARED_STRINGS_TYPE = (
+    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+SHARED_STRINGS_REL = (
+    b'<Relationship Id="rIdStrings" Target="sharedStrings.xml" Type="http://schemas.'
+    b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'
+)
+
+
+@pytest.mark.django_db
+def test_a_workbook_with_prefixed_elements_is_imported(workbook, run, orgs):
+    """<x:worksheet><x:sheetData><x:row><x:c>: the rows were counted, but the header row was
+    read as empty and the workbook refused for having none."""
+    rows = [household_row(), household_row(档案编号="XN-0002", 姓名="陆小凤")]
+    path = with_prefix(workbook(rows, [member_row(), member_row("XN-0002")]))
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+        strings = archive.read("xl/sharedStrings.xml")
+    assert b"<x:sheetData><x:row" in sheet and b'<x:c r="A1" t="s"><x:v>0</x:v>' in sheet
+    assert b"<x:si>" in strings and b"<row" not in sheet and b"<si>" not in strings
+    book = open_workbook(path, {"households": HOUSEHOLD_HEADERS, "members": MEMBER_HEADERS})
+    assert book.sheets["households"].header == list(HOUSEHOLD_HEADERS)
+    assert book.total_rows == 4
+    report = run(path)
+    assert report.ok, report.errors
+    assert report.sheets["households"].created == 2
+    household = Household.objects.get(file_number="XN-0002")
+    assert household.worker_name == "陆小凤" and household.members.count() == 2  # and self
