@@ -173,7 +173,7 @@ class FundsImporter:
             return report
         materialised = {name: list(rows.get(name, ())) for name in SHEETS}
         count = sum(len(sheet_rows) for sheet_rows in materialised.values())
-        tick = _Ticker(progress, total=count if dry_run else 2 * count)
+        tick = _Ticker(progress, total=count, scale=1 if dry_run else 2)
         plan = Plan()
         try:
             with transaction.atomic():
@@ -189,6 +189,8 @@ class FundsImporter:
                 if report.errors or dry_run:
                     transaction.set_rollback(True)  # the account rows a check may have made
                     return report
+                # The rows that write nothing (empty, imported before) are done at once.
+                tick(count - sum(1 for line in plan.lines if line.new))
                 _write(plan, user=user, tick=tick)
         except IntegrityError:
             if not _keys_taken(plan):
@@ -216,13 +218,17 @@ def _error_order(error: RowError):
 
 
 class _Ticker:
-    def __init__(self, progress: Progress | None, *, total: int):
-        self.progress, self.total, self.count = progress, total, 0
+    """Progress as rows of the workbook done of `total`, as the households import reports it:
+    a writing import goes over each row twice (checked, then written), `scale` steps a row, so
+    the bar is halfway when the check ends and reaches the total only once all is written."""
 
-    def __call__(self):
-        self.count += 1
-        if self.progress is not None and self.count % PROGRESS_EVERY == 0:
-            self.progress(min(self.count, self.total), self.total)
+    def __init__(self, progress: Progress | None, *, total: int, scale: int):
+        self.progress, self.total, self.scale, self.steps = progress, total, scale, 0
+
+    def __call__(self, steps: int = 1):
+        before, self.steps = self.steps, self.steps + steps
+        if self.progress is not None and before // PROGRESS_EVERY != self.steps // PROGRESS_EVERY:
+            self.progress(min(self.steps // self.scale, self.total), self.total)
 
     def done(self):
         if self.progress is not None:
@@ -626,9 +632,9 @@ def _write(plan: Plan, *, user, tick) -> None:
     for entry in entries:
         entry.created_by = user
     for start in range(0, len(entries), BATCH):
-        LedgerEntry.objects.bulk_create(entries[start : start + BATCH])
-        for _done in entries[start : start + BATCH]:
-            tick()
+        batch = entries[start : start + BATCH]
+        LedgerEntry.objects.bulk_create(batch)
+        tick(len(batch))
 
 
 def _entry(record, kind, amount, day, reason, **link) -> LedgerEntry:

@@ -23,6 +23,8 @@ def run_import(
     total = book.total_rows
 
     def tick(done: int, _total: int) -> None:
+        # `done` counts rows of the workbook: an importer that goes over each row twice (checked,
+        # then written) reports half its steps, so the total is reached only once written.
         if progress is not None:
             progress(min(done, total), total)
 

@@ -480,10 +480,36 @@ def test_queries_do_not_grow_with_rows(filed, finance):
 
 
 def test_progress_is_reported(finance):
+    """In rows of the workbook: a writing import checks, then writes, each row, two steps."""
     calls = []
     rows = [receipt("1.00", doc=f"{i}号") for i in range(450)]
     run(rows, user=finance, progress=lambda done, total: calls.append((done, total)))
-    assert calls[0] == (200, 900) and calls[-1] == (900, 900)
+    assert calls[0] == (100, 450) and calls[-1] == (450, 450)
+
+
+def test_a_writing_import_reaches_the_total_only_once_written(finance, tmp_path):
+    """The importer counted to twice the rows (checked, then written) and the runner capped it
+    at the workbook's rows: the bar reached 100 % when the check ended, before any was written."""
+    from imports.runner import run_import
+    from tests.imports.conftest import write_workbook
+
+    rows = [receipt(D("1.00"), doc=f"{i}号") for i in range(400)]
+    path = write_workbook(
+        tmp_path / "funds.xlsx", {RECEIPTS: rows, PAYMENTS: [], REFUNDS: []}, headers=SHEETS
+    )
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total, Receipt.objects.count()))
+
+    report = run_import("funds", path, user=finance, dry_run=False, progress=progress)
+    assert report.ok, report.errors
+    assert created(report)[RECEIPTS] == 400
+    done = [done for done, _total, _written in seen]
+    assert done == sorted(done) and {total for _done, total, _written in seen} == {400}
+    assert seen[-1][:2] == (400, 400)
+    assert (200, 400, 0) in seen  # halfway: checked, nothing written yet
+    assert all(written == 400 for done, total, written in seen if done == total), seen
 
 
 # --- Template -----------------------------------------------------------------------------
