@@ -325,3 +325,9 @@ def test_loan_repayments_are_a_column_of_the_funds_section(
             == (line["结余"])
         )
     assert "借款归还" in client.get("/reports/summary/", query).content.decode()
+
+
+def test_the_reports_address_opens_the_summary(login):
+    response = login("clerk_450102").get("/reports/", follow=True)
+    assert response.redirect_chain == [("/reports/summary/", 302)]
+    assert response.status_code == 200

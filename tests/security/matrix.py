@@ -167,6 +167,7 @@ PAGES: dict[str, Rule] = {
     "imports:restart": obj("job", get=None, post="clerk", refused=404),  # a stalled job
     "imports:download": obj("job", get="clerk", refused=404),
     # reports: summaries for everyone, the roster (names) not for finance
+    "reports:index": R(get=ALL),  # a redirect to the summary
     "reports:summary": R(get=ALL),
     "reports:roster": R(get="clerk supervisor viewer admin"),
 }  # fmt: skip
