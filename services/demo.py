@@ -4,7 +4,7 @@ The windows themselves come from migration 0002. Counties that already have case
 alone, so the command can be run again."""
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -79,11 +79,19 @@ def seed_records(*, orgs, households, seed, stdout) -> None:
         )
 
 
+def _office_hours(now, rng):
+    """A moment of the past 330 days between 8:30 and 17:30 local time (the centre's hours),
+    never after `now`."""
+    day = timezone.localdate(now) - timedelta(days=rng.randrange(0, 330))
+    moment = datetime.combine(day, time(8, 30)) + timedelta(minutes=rng.randrange(540))
+    return min(timezone.make_aware(moment), now)
+
+
 def _seed_county(*, rng, county, clerk, windows) -> None:
     now = timezone.now()
     for _index in range(CASES_PER_COUNTY):
         window = rng.choice(windows)
-        received_at = now - timedelta(days=rng.randrange(0, 330), minutes=rng.randrange(600))
+        received_at = _office_hours(now, rng)
         case = case_create(
             user=clerk,
             case=Case(

@@ -1,8 +1,10 @@
 """The demo records: realistic, valid through the services, and seeded only once."""
 
+import datetime as dt
 import io
 
 import pytest
+from django.utils import timezone
 
 from services.demo import CASES_PER_COUNTY, seed_records
 from services.models import Case, LegalAidCase, TrainingAttendee
@@ -20,3 +22,11 @@ def test_demo_records_are_seeded_once_per_county(orgs, windows):
     assert "兴宁区总工会" in out.getvalue()
     seed_records(orgs=orgs, households=5, seed=7, stdout=io.StringIO())
     assert Case.objects.count() == 2 * CASES_PER_COUNTY
+
+
+def test_demo_cases_arrive_in_office_hours(orgs, windows):
+    seed_records(orgs=orgs, households=5, seed=7, stdout=io.StringIO())
+    now = timezone.now()
+    for received in Case.objects.values_list("received_at", flat=True):
+        assert received <= now
+        assert dt.time(8, 30) <= timezone.localtime(received).time() <= dt.time(17, 30)
