@@ -73,11 +73,12 @@ class AssistanceStandardAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleH
         "annual_months_relative",
         "cap_out_of_pocket",
         "times_per_year",
+        "scope",
         "one_project_rule",
         "second_approval_above",
         "second_approver",
     ]
-    list_filter = ["year", "assistance_type", "one_project_rule"]
+    list_filter = ["year", "assistance_type", "scope", "one_project_rule"]
     list_select_related = ["organisation", "assistance_type"]
     search_fields = ["organisation__name", "note"]
 

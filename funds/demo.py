@@ -16,6 +16,7 @@ from funds.models import (
     FundSource,
     Receipt,
     SecondApprover,
+    StandardScope,
     Tier,
 )
 from households.models import Household
@@ -25,7 +26,8 @@ D = Decimal
 # (type, tier, fields) — DOMAIN.md "Assistance" [002, 003]: dibao households twice a year 500
 # yuan, capped at 12 months of the dibao line (8 for relative hardship); medical aid 2,000 twice
 # a year, 5,000 once for cancer, never above the out-of-pocket share, large sums approved by the
-# region; schooling per student by stage; festival visits 1,000; one project a year warns.
+# region; schooling by stage, once a year per student (per person, not per household); festival
+# visits 1,000; one project a year warns.
 DEFAULT_STANDARDS = [
     (
         "living",
@@ -64,9 +66,21 @@ DEFAULT_STANDARDS = [
             "second_approver": SecondApprover.SAME_LEVEL,
         },
     ),
-    ("schooling", Tier.SENIOR, {"amount_cap": D("3000.00"), "times_per_year": 1}),
-    ("schooling", Tier.COLLEGE, {"amount_cap": D("5000.00"), "times_per_year": 1}),
-    ("schooling", Tier.POSTGRADUATE, {"amount_cap": D("10000.00"), "times_per_year": 1}),
+    (
+        "schooling",
+        Tier.SENIOR,
+        {"amount_cap": D("3000.00"), "times_per_year": 1, "scope": StandardScope.PERSON},
+    ),
+    (
+        "schooling",
+        Tier.COLLEGE,
+        {"amount_cap": D("5000.00"), "times_per_year": 1, "scope": StandardScope.PERSON},
+    ),
+    (
+        "schooling",
+        Tier.POSTGRADUATE,
+        {"amount_cap": D("10000.00"), "times_per_year": 1, "scope": StandardScope.PERSON},
+    ),
     ("festival", Tier.GENERAL, {"amount_cap": D("1000.00"), "times_per_year": 1}),
     (
         "small_loan",

@@ -99,6 +99,14 @@ class OneProjectRule(models.TextChoices):
     BLOCK = "block", _("禁止")
 
 
+class StandardScope(models.TextChoices):
+    """Whom a standard's number of times counts: the household (whichever member benefits) or
+    each member who benefits (助学 per student per year, DOMAIN "Assistance")."""
+
+    HOUSEHOLD = "household", _("每户")
+    PERSON = "person", _("每人")
+
+
 # Categories whose living-aid cap uses the "relative hardship" number of months.
 RELATIVE_CATEGORIES = ("relative", "near_dibao")
 
@@ -179,6 +187,17 @@ class AssistanceStandard(models.Model):
     times_per_year = models.PositiveSmallIntegerField(
         _("每年次数"), null=True, blank=True, help_text=_("留空表示不限次数。")
     )
+    scope = models.CharField(
+        _("按户或按人"),
+        max_length=10,
+        choices=StandardScope.choices,
+        default=StandardScope.HOUSEHOLD,
+        help_text=_(
+            "每户：每年次数按全户计算，不论哪名成员受助。每人：每年次数按受助成员分别计算"
+            "（如助学每名学生每年1次），申请须选择受助成员，每次最高金额即每人每次的金额。"
+            "按月低保标准计算的年度上限始终按户计算（每户每年）。"
+        ),
+    )
     one_project_rule = models.CharField(
         _("一户一年一个项目"),
         max_length=10,
@@ -223,11 +242,18 @@ class AssistanceStandard(models.Model):
                 condition=Q(second_approver__in=SecondApprover.values),
                 name="standard_second_approver_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(scope__in=StandardScope.values), name="standard_scope_valid"
+            ),
         ]
 
     def __str__(self):
         tier = "" if self.tier == Tier.GENERAL else f"（{self.get_tier_display()}）"
         return f"{self.organisation.name} {self.year} {self.assistance_type}{tier}"
+
+    @property
+    def per_person(self) -> bool:
+        return self.scope == StandardScope.PERSON
 
     def months_for(self, category_code: str | None) -> Decimal | None:
         if category_code in RELATIVE_CATEGORIES:
