@@ -420,7 +420,8 @@ def request_create(
     exception_reason: str = "",
 ) -> AssistanceRequest:
     """帮扶申请 for a file on file or relieved (先建档、后帮扶、实名制), within the standards
-    unless an exception is asked for (a supervisor then decides whether to override)."""
+    unless an exception is asked for (a supervisor then decides whether to override); under a
+    standard that counts per person, for a named member of the household."""
     _require(user, "funds.add_assistancerequest", household.organisation)
     amount = check_amount(amount)
     requested_on = _check_date(requested_on or timezone.localdate(), field="requested_on")
@@ -458,6 +459,7 @@ def request_create(
         amount=amount,
         year=requested_on.year,
         out_of_pocket=out_of_pocket,
+        beneficiary=beneficiary,
     )
     # The violations and warnings are stored on the request, so in the data language: every
     # reader sees the same words, whatever language the clerk who asked used.
@@ -467,6 +469,13 @@ def request_create(
     if standard is not None and standard.cap_out_of_pocket and out_of_pocket is None:
         raise ValidationError(
             {"out_of_pocket": _("%(type)s须填写个人自付费用。") % {"type": assistance_type.name}}
+        )
+    if standard is not None and standard.per_person and beneficiary is None:
+        raise ValidationError(
+            {
+                "beneficiary": _("%(type)s按人计算次数，请选择受助成员。")
+                % {"type": assistance_type.name}
+            }
         )
     exception_reason = (exception_reason or "").strip()
     if check.violations and not exception_reason:
@@ -544,6 +553,7 @@ def request_approve(
         amount=request.amount,
         year=request.year,
         out_of_pocket=request.out_of_pocket,
+        beneficiary=request.beneficiary,
         exclude_pk=request.pk,
     )
     if check.violations and not override:

@@ -1,7 +1,8 @@
 """The assistance standards applied to a request (DOMAIN.md "Assistance"): the cap per payment,
 the annual cap in months of the dibao line (12 for deep hardship, 8 for relative), the
 out-of-pocket limit of medical aid, the number of times per year (per household and type, over
-the tiers the standard governs), and "one project per household per year". Breaking a cap or a
+the tiers the standard governs; per member who benefits where the standard counts per person,
+as schooling aid per student), and "one project per household per year". Breaking a cap or a
 frequency is a violation that names its rule (a supervisor may override it with a reason); the
 one-project rule warns or blocks as configured."""
 
@@ -20,7 +21,7 @@ from funds.models import (
     Tier,
 )
 from funds.selectors import cents
-from households.models import DibaoStandard
+from households.models import DibaoStandard, Member
 
 
 @dataclass
@@ -87,17 +88,30 @@ class Usage:
     annual_cap: Decimal | None = None
     requested: Decimal = Decimal("0.00")  # active requests of the type this year
     times: int = 0  # active requests this year under the tiers the standard governs
+    # A per-person standard counts the times of one member: the beneficiary (None: not chosen
+    # yet, nothing counted; the request service refuses a per-person request without one).
+    beneficiary: Member | None = None
     others: list[str] = field(default_factory=list)  # other types requested this year
 
 
-def usage(*, household, assistance_type, tier: str, year: int, exclude_pk=None) -> Usage:
+def usage(
+    *,
+    household,
+    assistance_type,
+    tier: str,
+    year: int,
+    beneficiary: Member | None = None,
+    exclude_pk=None,
+) -> Usage:
     """Requests of the year still active (requested, approved, paid, failed) count; rejected
-    and cancelled ones do not."""
+    and cancelled ones do not. The times of a per-person standard are those of the same member
+    (by the request's member key, the one request_create stores; its name is only a copy for
+    reading), whole-household requests counting for nobody."""
     by_tier = AssistanceStandard.objects.by_tier(
         organisation=household.organisation, year=year, assistance_type=assistance_type
     )
     standard = by_tier.get(tier)
-    found = Usage(standard=standard)
+    found = Usage(standard=standard, beneficiary=beneficiary)
     if standard is None:
         return found
     same_year = AssistanceRequest.objects.filter(
@@ -116,10 +130,14 @@ def usage(*, household, assistance_type, tier: str, year: int, exclude_pk=None) 
             found.annual_cap = (line * found.months).quantize(Decimal("0.01"))
         found.requested = cents(same_type.aggregate(value=Sum("amount"))["value"])
     if standard.times_per_year is not None:
-        # Per household and type, whichever member benefits: the standard has no per-person
-        # scope. A tier's own standard counts that tier; the general one every tier it governs.
+        # Per household and type, whichever member benefits, unless the standard counts per
+        # person. A tier's own standard counts that tier; the general one every tier it governs.
         governed = [name for name, row in by_tier.items() if row.pk == standard.pk]
-        found.times = same_type.filter(tier__in=governed).count()
+        counted = same_type.filter(tier__in=governed)
+        if not standard.per_person:
+            found.times = counted.count()
+        elif beneficiary is not None:
+            found.times = counted.filter(beneficiary=beneficiary).count()
     found.others = sorted(
         set(
             same_year.exclude(assistance_type=assistance_type).values_list(
@@ -138,15 +156,18 @@ def check_request(
     amount: Decimal,
     year: int,
     out_of_pocket: Decimal | None = None,
+    beneficiary: Member | None = None,
     exclude_pk: int | None = None,
 ) -> RuleCheck:
     """The standard for the household's organisation, year, type and tier, and every rule the
-    request would break (see `usage` for what counts)."""
+    request would break (see `usage` for what counts; a per-person standard counts the times
+    of `beneficiary` only, and none while no member is named)."""
     used = usage(
         household=household,
         assistance_type=assistance_type,
         tier=tier,
         year=year,
+        beneficiary=beneficiary,
         exclude_pk=exclude_pk,
     )
     standard = used.standard
@@ -187,7 +208,22 @@ def check_request(
                 "already": _money(used.requested),
             }
         )
-    if standard.times_per_year is not None and used.times >= standard.times_per_year:
+    if standard.times_per_year is not None and standard.per_person:
+        if beneficiary is not None and used.times >= standard.times_per_year:
+            check.violations.append(
+                _(
+                    "超出标准：%(type)s每人每年最多 %(limit)d 次（%(source)s），"
+                    "%(name)s 本年已有 %(times)d 次。"
+                )
+                % {
+                    "type": label,
+                    "limit": standard.times_per_year,
+                    "source": source,
+                    "name": beneficiary.name,
+                    "times": used.times,
+                }
+            )
+    elif standard.times_per_year is not None and used.times >= standard.times_per_year:
         check.violations.append(
             _("超出标准：%(type)s每年最多 %(limit)d 次（%(source)s），本年已有 %(times)d 次。")
             % {

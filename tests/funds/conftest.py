@@ -207,3 +207,42 @@ def standard(orgs, types):
         )
 
     return _standard
+
+
+MEMBER_FIELDS = ("relation", "name", "id_number", "health", "disability", "employment")
+
+
+@pytest.fixture
+def add_students(users):
+    """add_students(household, "张一", "张二") adds children at university to the file, through
+    the household service, and returns their member rows (助学 per student)."""
+
+    def _add(household, *names, stage="college"):
+        kept = [
+            MemberData(
+                pk=member.pk,
+                school_stage=member.school_stage,
+                monthly_income=member.monthly_income,
+                **{name: getattr(member, name) for name in MEMBER_FIELDS},
+            )
+            for member in household.members.all()
+        ]
+        added = [
+            MemberData(
+                relation="child",
+                name=name,
+                id_number=new_id(2004),
+                employment="student",
+                school_stage=stage,
+            )
+            for name in names
+        ]
+        household_services.household_update(
+            user=users[f"clerk_{household.organisation.code}"],
+            household=household,
+            members=kept + added,
+            secondary_causes=list(household.secondary_causes.all()),
+        )
+        return [household.members.get(name=name) for name in names]
+
+    return _add

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
-from funds import selectors, services
+from funds import selectors, services, standards
 from funds.models import Approval, AssistanceRequest, RequestState, Tier
 from households import services as household_services
 
@@ -203,6 +203,103 @@ def test_schooling_aid_needs_a_school_stage_that_has_a_standard(household, ask, 
     assert request.standard.tier == Tier.COLLEGE
     # a type without any standard that year takes any tier and is checked against none
     assert ask(household, "100.00", kind="other", tier=Tier.COLLEGE).standard is None
+
+
+# --- Standards per person: 助学 per student per year ----------------------------------------
+
+
+@pytest.fixture
+def students(household, add_students):
+    return add_students(household, "张一", "张二")
+
+
+def per_student(standard, **fields):
+    """助学 for university students, once a year, counted per student unless told otherwise."""
+    fields = {"amount_cap": D("5000.00"), "times_per_year": 1, "scope": "person", **fields}
+    return standard("schooling", year=YEAR, tier=Tier.COLLEGE, **fields)
+
+
+def test_schooling_aid_once_a_year_per_student(household, students, ask, standard, types):
+    per_student(standard)
+    first, second = students
+    ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=first)
+    ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=second)
+    error = refuse(
+        lambda: ask(household, "3000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=first),
+        "每人每年最多 1 次",
+    )
+    assert error.messages[0] == (
+        "超出标准：助学（大学（专科、本科））每人每年最多 1 次"
+        f"（广西壮族自治区总工会 {YEAR}年标准），张一 本年已有 1 次。"
+    )
+    used = standards.usage(
+        household=household,
+        assistance_type=types["schooling"],
+        tier=Tier.COLLEGE,
+        year=YEAR,
+        beneficiary=second,
+    )
+    assert (used.times, used.beneficiary) == (1, second)
+
+
+def test_the_annual_cap_in_months_stays_per_household(household, students, ask, standard):
+    per_student(standard, amount_cap=D("8000.00"), times_per_year=2, annual_months_deep=D("12"))
+    first, second = students  # the dibao line of the tests is 1,000 a month: 12,000 a year
+    ask(household, "8000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=first)
+    ask(household, "4000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=second)
+    refuse(
+        lambda: ask(household, "100.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=second),
+        "每户每年不超过 12 个月低保标准，即 12,000.00 元",
+    )
+
+
+def test_a_per_household_standard_still_counts_the_household(household, students, ask, standard):
+    per_student(standard, scope="household")
+    first, second = students
+    ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=first)
+    refuse(
+        lambda: ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=second),
+        "助学（大学（专科、本科））每年最多 1 次",
+    )
+
+
+def test_a_per_person_request_names_its_member(household, students, ask, standard):
+    per_student(standard)
+    refuse(
+        lambda: ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE),
+        "助学按人计算次数，请选择受助成员。",
+        "beneficiary",
+    )
+    refuse(  # an exception to the standard is no way round it
+        lambda: ask(
+            household, "5000.00", kind="schooling", tier=Tier.COLLEGE, exception_reason="特殊困难"
+        ),
+        "请选择受助成员",
+        "beneficiary",
+    )
+
+
+def test_approval_recounts_per_student(household, students, ask, approve, standard):
+    per_student(standard)
+    first, second = students
+    for_first = ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=first)
+    for_second = ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=second)
+    approve(for_second)  # the first student's request does not count against the second
+    approve(for_first)
+    again = ask(
+        household,
+        "2000.00",
+        kind="schooling",
+        tier=Tier.COLLEGE,
+        beneficiary=first,
+        exception_reason="学费上涨",
+    )
+    assert "张一 本年已有 1 次" in again.violations[0]
+    refuse(lambda: approve(again), "每人每年最多 1 次")
+    services.request_cancel(user=again.requested_by, request=for_first, reason="重复申请")
+    approve(again)  # re-checked at approval: the first student's other request was cancelled
+    again.refresh_from_db()
+    assert again.state == RequestState.APPROVED
 
 
 def test_a_county_standard_overrides_the_region(household, ask, standard):
