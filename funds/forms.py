@@ -117,7 +117,7 @@ class RequestForm(forms.Form):
         label=_("受助成员"),
         queryset=None,
         required=False,
-        help_text=_("助学的学生、医疗救助的患者等；留空表示全户。"),
+        help_text=_("助学的学生、医疗救助的患者等；留空表示全户。按人计算次数的标准须选择。"),
     )
     source = forms.ModelChoiceField(label=_("资金来源"), queryset=FundSource.objects.none())
     amount = money_field(_("金额（元）"))

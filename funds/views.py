@@ -136,6 +136,12 @@ def typed_year(text: str) -> int | None:
     return int(head) if len(head) == 4 and head.isascii() and head.isdecimal() else None
 
 
+def typed_key(value) -> int | None:
+    """A primary key as a form sends it ("12"), or None for anything else ("", "²", "1e9")."""
+    key = str(value or "")
+    return int(key) if key.isascii() and key.isdecimal() and len(key) < 10 else None
+
+
 class HouseholdMixin:
     def get_household(self) -> Household:
         if not hasattr(self, "_household"):
@@ -172,13 +178,17 @@ def standard_panel(household, data) -> dict:
     read yet is left out, the form itself reports it on saving)."""
     year = typed_year(data.get("requested_on", "")) or timezone.localdate().year
     panel = {"year": year, "assistance_type": None}
-    key = str(data.get("assistance_type") or "")
-    if not (key.isascii() and key.isdecimal() and len(key) < 10):
+    key = typed_key(data.get("assistance_type"))
+    if key is None:
         return panel
-    assistance_type = AssistanceType.objects.filter(is_active=True, pk=int(key)).first()
+    assistance_type = AssistanceType.objects.filter(is_active=True, pk=key).first()
     if assistance_type is None:
         return panel
     tier = data.get("tier") if data.get("tier") in Tier.values else Tier.GENERAL
+    member_key = typed_key(data.get("beneficiary"))  # a per-person standard counts this member
+    beneficiary = (
+        household.members.filter(pk=member_key).first() if member_key is not None else None
+    )
     amounts = {}
     for name in ("amount", "out_of_pocket"):
         try:
@@ -192,6 +202,7 @@ def standard_panel(household, data) -> dict:
         year=year,
         amount=amounts["amount"] or ZERO,
         out_of_pocket=amounts["out_of_pocket"],
+        beneficiary=beneficiary,
     )
     standard = check.standard
     second = (

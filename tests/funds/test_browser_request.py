@@ -36,3 +36,20 @@ def test_the_standard_panel_follows_the_form(browser_login, live_users, filed, s
     page.press("#id_amount", "Tab")
     expect(panel).not_to_contain_text("超出标准")
     assert problems == []
+
+
+def test_the_panel_counts_the_chosen_member_of_a_per_person_standard(
+    browser_login, live_users, filed, standard, add_students
+):
+    year = timezone.localdate().year
+    standard("schooling", year=year, tier="college", times_per_year=1, scope="person")
+    household = filed()
+    add_students(household, "张一")
+    page = browser_login("clerk_450102")
+    page.goto(page.base_url + reverse("funds:request_create", args=[household.pk]))
+    panel = page.locator("#request-standard")
+    page.select_option("#id_assistance_type", label="助学")
+    page.select_option("#id_tier", value="college")
+    expect(panel).to_contain_text("每人每年最多 1 次；请选择受助成员")
+    page.select_option("#id_beneficiary", label="张一")
+    expect(panel).to_contain_text("每人每年最多 1 次，张一 本年已有 0 次")

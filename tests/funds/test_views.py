@@ -249,6 +249,64 @@ def test_the_form_shows_the_standard_and_the_years_use_as_the_clerk_types(
     assert "本次申请须二级审批" in refused.content.decode()
 
 
+def test_the_panel_shows_a_per_person_standard_for_the_chosen_member(
+    world, client, login, standard, add_students, ask, filed, types
+):
+    standard("schooling", year=YEAR, tier="college", times_per_year=1, scope="person")
+    household = world["household"]
+    first, second = add_students(household, "张一", "张二")
+    ask(household, "5000.00", kind="schooling", tier="college", beneficiary=first)
+    stranger = filed(worker_name="王五").members.exclude(relation="self").get()
+    login("clerk_450102")
+    url = reverse("funds:request_standard", args=[household.pk])
+    typed = {
+        "assistance_type": types["schooling"].pk,
+        "tier": "college",
+        "requested_on": TODAY.isoformat(),
+        "amount": "3000",
+    }
+    text = client.get(url, typed).content.decode()
+    assert "每人每年最多 1 次；请选择受助成员" in text and "超出标准" not in text
+    text = client.get(url, {**typed, "beneficiary": first.pk}).content.decode()
+    assert "每人每年最多 1 次，张一 本年已有 1 次" in text
+    assert "每人每年最多 1 次（" in text  # check_request's violation, per person
+    text = client.get(url, {**typed, "beneficiary": second.pk}).content.decode()
+    assert "每人每年最多 1 次，张二 本年已有 0 次" in text and "超出标准" not in text
+    # another household's member, or nonsense, is no member of this one
+    for odd in (stranger.pk, "²", "x"):
+        text = client.get(url, {**typed, "beneficiary": odd}).content.decode()
+        assert "请选择受助成员" in text and "王五" not in text and "李芳" not in text
+    # a per-household standard says so
+    standard("living", year=YEAR, times_per_year=2)
+    living = {**typed, "assistance_type": types["living"].pk, "tier": "general"}
+    assert "每户每年最多 2 次，本年已有 1 次" in client.get(url, living).content.decode()
+
+
+def test_the_form_refuses_a_per_person_request_without_its_member(
+    world, client, login, standard, add_students, types
+):
+    standard("schooling", year=YEAR, tier="college", times_per_year=1, scope="person")
+    household = world["household"]
+    (student,) = add_students(household, "张一")
+    login("clerk_450102")
+    url = reverse("funds:request_create", args=[household.pk])
+    form = {
+        "assistance_type": types["schooling"].pk,
+        "tier": "college",
+        "source": world["new"].source.pk,
+        "amount": "3000.00",
+        "requested_on": TODAY.isoformat(),
+        "reason": "大学学费",
+    }
+    before = AssistanceRequest.objects.count()
+    refused = client.post(url, form)
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["beneficiary"] == ["助学按人计算次数，请选择受助成员。"]
+    assert AssistanceRequest.objects.count() == before
+    assert client.post(url, {**form, "beneficiary": student.pk}).status_code == 302
+    assert AssistanceRequest.objects.latest("pk").beneficiary == student
+
+
 def test_the_form_offers_each_type_the_tiers_its_standards_define(world, client, login, standard):
     standard("schooling", year=YEAR, tier="senior", amount_cap=D("3000.00"))
     standard("schooling", year=YEAR, tier="college", amount_cap=D("5000.00"))
@@ -719,6 +777,34 @@ def test_admin_history_is_scoped(world, client, login):
     assert client.get(url).status_code == 200
     login("supervisor_450103")
     assert client.get(url).status_code == 404
+
+
+def test_admin_edits_whether_a_standard_counts_per_person(client, login, standard, orgs, types):
+    row = standard("schooling", year=YEAR, org="450102", tier="college", times_per_year=1)
+    login("admin_450102")
+    url = reverse("admin:funds_assistancestandard_change", args=[row.pk])
+    page = client.get(url).content.decode()
+    assert 'name="scope"' in page and "年度上限始终按户计算" in page
+    fields = {
+        "organisation": orgs["450102"].pk,
+        "year": YEAR,
+        "assistance_type": types["schooling"].pk,
+        "tier": "college",
+        "times_per_year": 1,
+        "scope": "person",
+        "one_project_rule": "warn",
+        "second_approver": "same",
+    }
+    response = client.post(url, fields)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    row.refresh_from_db()
+    assert row.scope == "person" and row.per_person
+    assert row.history.latest().scope == "person"
+    changelist = client.get(reverse("admin:funds_assistancestandard_changelist")).content.decode()
+    assert "每人" in changelist
+    assert client.post(url, {**fields, "scope": "student"}).status_code == 200  # not a choice
+    row.refresh_from_db()
+    assert row.scope == "person"
 
 
 @pytest.mark.parametrize(
