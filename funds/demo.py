@@ -93,7 +93,7 @@ DEFAULT_STANDARDS = [
         },
     ),
 ]
-NOTE = "演示数据：依据 DOMAIN.md 所列标准"
+NOTE = "演示标准：参照各地公布的困难职工帮扶标准拟定，使用前请按本地文件修改。"
 
 
 def standard_years(today: date | None = None) -> range:

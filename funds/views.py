@@ -386,7 +386,7 @@ class RequestDecideView(RequestActionView):
 
     def perform(self, req, data):
         if data["decision"] == "approve":
-            services.request_approve(
+            self.decided = services.request_approve(
                 user=self.request.user,
                 request=req,
                 reason=data["reason"],
@@ -396,7 +396,11 @@ class RequestDecideView(RequestActionView):
             services.request_reject(user=self.request.user, request=req, reason=data["reason"])
 
     def get_success_message(self, data):
-        return _("已批准。") if data["decision"] == "approve" else _("已不予批准。")
+        if data["decision"] != "approve":
+            return _("已不予批准。")
+        if self.decided.state == RequestState.REQUESTED:  # a second level still to come
+            return _("第一级审批已通过，等待%(whom)s。") % {"whom": self.decided.waiting_for}
+        return _("已批准。")
 
 
 class RequestCancelView(RequestActionView):

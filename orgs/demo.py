@@ -54,6 +54,12 @@ def demo_users() -> list[tuple[str, str, str, str]]:
         for offset, role in enumerate(COUNTY_ROLES):
             surname = SURNAMES[(index * 4 + offset) % len(SURNAMES)]
             users.append((f"{role.value}_{code}", f"{surname}{role.label}", code, role.value))
+    # Approvers of the second level of assistance requests, so each kind can be completed in
+    # the demo: another supervisor of the county, the city union's and the region's.
+    for code in COUNTY_CODES:
+        users.append((f"supervisor2_{code}", f"{code}第二审批人", code, Role.SUPERVISOR.value))
+    users.append(("supervisor_450100", "南宁市审核审批", "450100", Role.SUPERVISOR.value))
+    users.append(("supervisor_450000", "自治区审核审批", "450000", Role.SUPERVISOR.value))
     users.append(("viewer_450100", "南宁市总工会（只读）", "450100", Role.VIEWER.value))
     users.append(("viewer_450000", "自治区总工会（只读）", "450000", Role.VIEWER.value))
     users.append(("admin_450000", "自治区系统管理员", "450000", Role.ADMIN.value))

@@ -39,15 +39,19 @@ def types(db):
 
 @pytest.fixture
 def add_user(orgs, users):
-    """add_user("supervisor2_450102", "450102", "supervisor") creates another staff user."""
+    """add_user("clerk2_450102", "450102", "clerk") creates another staff user (or returns the
+    demo user of that name, such as supervisor2_450102, with the role added)."""
 
     def _add(username, org_code, role):
-        user = User.objects.create(
+        user, _created = User.objects.get_or_create(
             username=username,
-            full_name=username,
-            organisation=orgs[org_code],
-            is_staff=role != "clerk",
+            defaults={
+                "full_name": username,
+                "organisation": orgs[org_code],
+                "is_staff": role != "clerk",
+            },
         )
+        assert user.organisation == orgs[org_code]
         user.groups.add(Group.objects.get(name=role))
         users[username] = user
         return user

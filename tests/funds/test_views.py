@@ -333,6 +333,23 @@ def test_supervisor_decides_on_the_staff_page(world, client, login):
     assert world["new"].state == RequestState.APPROVED
 
 
+def test_a_first_level_approval_says_whose_approval_comes_next(
+    world, client, login, ask, standard, add_user
+):
+    standard("living", year=YEAR, second_approval_above=D("1000.00"), second_approver="parent")
+    add_user("supervisor_450100", "450100", "supervisor")
+    request = ask(world["household"], "2000.00", kind="living")
+    login("supervisor_450102")
+    decide = reverse("funds:request_decide", args=[request.pk])
+    response = client.post(decide, {"decision": "approve", "reason": "同意"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "第一级审批已通过，等待第二级审批：上级工会（南宁市总工会）。"
+    ]
+    login("supervisor_450100")
+    response = client.post(decide, {"decision": "approve", "reason": "同意"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["已批准。"]
+
+
 @pytest.fixture
 def level_two(world, ask, approve, standard, add_user):
     """A request the county supervisor approved at level 1, whose level 2 is reserved for the
