@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 from households import selectors
 from households.models import SUPPORTED_STATUSES, Category, Cause, Household, Origin, Status
 from orgs.models import Organisation
+from orgs.web import IdSearchFilterSetMixin
 
 YES_NO = [("true", _("是")), ("false", _("否"))]
 
@@ -46,7 +47,7 @@ SORT_LABELS = {
 }
 
 
-class HouseholdFilter(django_filters.FilterSet):
+class HouseholdFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("查找"),
         method="filter_search",
@@ -127,7 +128,12 @@ class HouseholdFilter(django_filters.FilterSet):
         return queryset.order_by(*ordering)
 
     def filter_search(self, queryset, name, value):
+        if self.searches_id_hash:  # the box shows the masked number; `idh` is searched
+            return queryset
         return selectors.search(queryset, value)
+
+    def search_id_hash(self, queryset, key):
+        return selectors.search_id_hash(queryset, key)
 
     def filter_migrant(self, queryset, name, value):
         return queryset.filter(is_migrant_worker=value == "true")

@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from households import idnumbers
 from households.models import (
     OPEN_STATUSES,
     SUPPORTED_STATUSES,
@@ -17,6 +16,7 @@ from households.models import (
     PublicNotice,
     Status,
 )
+from orgs import idsearch
 from orgs.calendar import add_months, add_working_days
 
 EXIT_RUN_MONTHS = 6  # above the dibao line for six consecutive months → may exit (脱困)
@@ -43,19 +43,23 @@ def household_list(*, user) -> QuerySet[Household]:
 def search(queryset: QuerySet[Household], q: str) -> QuerySet[Household]:
     """One box: a full ID number matches exactly (the worker's or a member's, by keyed hash);
     anything else is a prefix of the file number or of the worker's name. Prefixes only: the
-    table holds millions of rows and `LIKE 'x%'` can use an index where `'%x%'` cannot."""
+    table holds millions of rows and `LIKE 'x%'` can use an index where `'%x%'` cannot.
+    (The list's box never passes an ID number here: the list searches its hash, `idh`.)"""
     q = (q or "").strip()
     if not q:
         return queryset
-    number = idnumbers.normalise(q)
-    if len(number) == 18 and number[:17].isdigit():
-        key = idnumbers.id_hash(number)
-        # Two indexed look-ups; an OR with a subquery would make PostgreSQL scan every file.
-        members_of = list(
-            Member.objects.filter(id_hash=key).values_list("household_id", flat=True)[:100]
-        )
-        return queryset.filter(Q(id_hash=key) | Q(pk__in=members_of))
+    if number := idsearch.id_number_in(q):
+        return search_id_hash(queryset, idsearch.search_hash(number))
     return queryset.filter(Q(file_number__startswith=q) | Q(worker_name__startswith=q))
+
+
+def search_id_hash(queryset: QuerySet[Household], key: str) -> QuerySet[Household]:
+    """The files whose worker or a member has the ID number of this keyed hash."""
+    # Two indexed look-ups; an OR with a subquery would make PostgreSQL scan every file.
+    members_of = list(
+        Member.objects.filter(id_hash=key).values_list("household_id", flat=True)[:100]
+    )
+    return queryset.filter(Q(id_hash=key) | Q(pk__in=members_of))
 
 
 # --- Standing lists ------------------------------------------------------------------------

@@ -53,7 +53,7 @@ from households.workflow import DIRECT_ACTIONS, STEPS, allowed_actions
 from orgs.audit import log_access
 from orgs.models import Organisation
 from orgs.money import ZERO
-from orgs.web import hides_personal_numbers
+from orgs.web import IdSearchListMixin, hides_personal_numbers
 
 PAGE_SIZES = (25, 50, 100)
 # Beyond any list (25 million files at the smallest size; a national deployment holds five),
@@ -117,14 +117,18 @@ def _query(params, **changes) -> str:
 # --- Lists --------------------------------------------------------------------------------------
 
 
-class HouseholdListView(PermissionRequiredMixin, TemplateView):
+@hides_personal_numbers
+class HouseholdListView(PermissionRequiredMixin, IdSearchListMixin, TemplateView):
+    """The files in scope. The search form is posted: a full ID number in the box is searched by
+    its keyed hash (`idh`), never put in the address (orgs/idsearch.py)."""
+
     permission_required = "households.view_household"
     template_name = "households/household_list.html"
 
     def get_context_data(self, **kwargs):
         params = self.request.GET
         filterset = HouseholdFilter(
-            params or None,
+            self.id_search_data(),
             queryset=selectors.household_list(user=self.request.user),
             request=self.request,
         )

@@ -49,7 +49,8 @@ class ReplicaRouter:
 
 
 class RecentWriteMiddleware:
-    """Remember when the user last changed something (any successful non-GET request)."""
+    """Remember when the user last changed something (any successful non-GET request, except
+    those a view marks `request.reads_only`: searches posted to keep ID numbers out of URLs)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -58,6 +59,7 @@ class RecentWriteMiddleware:
         response = self.get_response(request)
         if (
             request.method not in ("GET", "HEAD", "OPTIONS")
+            and not getattr(request, "reads_only", False)
             and response.status_code < 400
             and getattr(request, "user", None) is not None
             and request.user.is_authenticated

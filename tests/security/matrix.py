@@ -12,7 +12,7 @@ Roles are the demo users of county A (兴宁区 450102, the city viewer 南宁 4
 county A's records; the same roles from elsewhere (青秀区 450103, the viewer of 柳州 450200) get
 404 on every record-scoped URL their role may otherwise open. Outcomes:
 
-    OK      200, or a redirect anywhere but a login page (a valid form saves and moves on)
+    OK      200, or a redirect (302, 303) anywhere but a login page (a valid form moves on)
     LOGIN   a redirect to a login page (anonymous; non-staff users on the admin site)
     403     the role may not do this
     404     not found: another county's record, or a page that does not exist for anyone
@@ -72,7 +72,8 @@ PAGES: dict[str, Rule] = {
     "password_change": R(get=ALL, post=ALL),
     "set_language": R(get=None, post=ALL, ok=302, anonymous=302),
     # households
-    "households:list": R(get=ALL),
+    # the search form is posted (an ID number stays out of the address): a redirect to the list
+    "households:list": R(get=ALL, post=ALL),
     "households:standing": R(get=ALL),
     "households:create": R(get="clerk", post="clerk"),
     "households:preview": R(get=None, post="clerk"),  # htmx fragment of the entry form

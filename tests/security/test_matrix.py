@@ -104,7 +104,7 @@ def matches(outcome, response) -> bool:
     if outcome == LOGIN:
         return status == 302 and location.startswith(LOGIN_PAGES)
     if outcome == OK:
-        return status == 200 or (status == 302 and not location.startswith(LOGIN_PAGES))
+        return status == 200 or (status in (302, 303) and not location.startswith(LOGIN_PAGES))
     return status == outcome
 
 
