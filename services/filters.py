@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import DateRangeField
 from django_filters.widgets import RangeWidget
 
+from orgs import idsearch
 from orgs.models import Organisation, User
-from orgs.pii import keyed_hash
+from orgs.web import IdSearchFilterSetMixin
 from services.models import Case, JobReferral, LegalAidCase, TrainingCourse, Window
-from services.validators import normalise_id_number
 
 
 def _users(request):
@@ -24,17 +24,34 @@ def _organisations(request):
 
 
 def _worker_search(queryset, prefix: str, value: str):
-    """Name or phone contains the text; an 18-character ID number matches exactly (its hash)."""
+    """Name or phone contains the text; an ID number matches exactly (its hash). (The lists'
+    box never passes an ID number here: they search its hash, `idh`.)"""
     value = value.strip()
     if not value:
         return queryset
-    number = normalise_id_number(value)
-    if len(number) == 18:
-        return queryset.filter(**{f"{prefix}worker_id_hash": keyed_hash(number)})
+    if number := idsearch.id_number_in(value):
+        return queryset.filter(**{f"{prefix}worker_id_hash": idsearch.search_hash(number)})
     return queryset.filter(
         Q(**{f"{prefix}worker_name__icontains": value})
         | Q(**{f"{prefix}worker_phone__contains": value})
     )
+
+
+class WorkerSearchFilterSet(IdSearchFilterSetMixin, django_filters.FilterSet):
+    """The 职工 box of the service centre's lists; a full ID number typed there is searched by
+    its keyed hash, `idh` (orgs/idsearch.py)."""
+
+    worker_prefix = ""  # the path from the listed model to the worker's fields
+
+    q = django_filters.CharFilter(label=_("职工"), method="filter_worker")
+
+    def filter_worker(self, queryset, name, value):
+        if self.searches_id_hash:  # the box shows the masked number; `idh` is searched
+            return queryset
+        return _worker_search(queryset, self.worker_prefix, value)
+
+    def search_id_hash(self, queryset, key):
+        return queryset.filter(**{f"{self.worker_prefix}worker_id_hash": key})
 
 
 def _subtree(field: str):
@@ -66,10 +83,7 @@ class DayRangeFilter(django_filters.DateFromToRangeFilter):
     field_class = DayRangeField
 
 
-class CaseFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("职工"), method=lambda qs, name, value: _worker_search(qs, "", value)
-    )
+class CaseFilter(WorkerSearchFilterSet):
     window = django_filters.ModelChoiceFilter(
         label=_("窗口"), queryset=Window.objects.all(), to_field_name="code"
     )
@@ -92,10 +106,9 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.follow_up_overdue(timezone.localdate()) if value else queryset
 
 
-class LegalAidFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("职工"), method=lambda qs, name, value: _worker_search(qs, "case__", value)
-    )
+class LegalAidFilter(WorkerSearchFilterSet):
+    worker_prefix = "case__"
+
     dispute_type = django_filters.ChoiceFilter(
         label=_("纠纷类型"), choices=LegalAidCase.DisputeType.choices
     )
@@ -112,10 +125,7 @@ class LegalAidFilter(django_filters.FilterSet):
         fields = []
 
 
-class JobReferralFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("职工"), method=lambda qs, name, value: _worker_search(qs, "", value)
-    )
+class JobReferralFilter(WorkerSearchFilterSet):
     result = django_filters.ChoiceFilter(label=_("结果"), choices=JobReferral.Result.choices)
     referred_on = DayRangeFilter(label=_("介绍日期"), widget=DATE_RANGE)
     organisation = django_filters.ModelChoiceFilter(

@@ -105,8 +105,9 @@ class CaseForm(WorkerFieldsMixin, forms.ModelForm):
         if user.organisation_id and not self.instance.pk and not self.initial.get("organisation"):
             self.initial["organisation"] = user.organisation_id
         # The earlier cases of this worker show while name, phone or ID are typed (htmx).
+        # Posted with the form (its CSRF token): an ID number never goes in a URL.
         lookup = {
-            "hx-get": reverse("services:earlier_cases"),
+            "hx-post": reverse("services:earlier_cases"),
             "hx-trigger": "input changed delay:300ms, change",
             "hx-target": "#earlier-cases",
             "hx-include": "#id_worker_name, #id_worker_phone, #id_worker_id_number",

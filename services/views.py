@@ -20,7 +20,12 @@ from django.views.generic import DetailView, FormView, TemplateView
 
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
-from orgs.web import ScopedFilterListView, add_service_errors, hides_personal_numbers
+from orgs.web import (
+    IdSearchListMixin,
+    ScopedFilterListView,
+    add_service_errors,
+    hides_personal_numbers,
+)
 from services import selectors
 from services.filters import CaseFilter, JobReferralFilter, LegalAidFilter, TrainingCourseFilter
 from services.forms import (
@@ -52,7 +57,8 @@ from services.services import (
 # --- Cases --------------------------------------------------------------------------------
 
 
-class CaseListView(ScopedFilterListView):
+@hides_personal_numbers
+class CaseListView(IdSearchListMixin, ScopedFilterListView):
     permission_required = "services.view_case"
     filterset_class = CaseFilter
     template_name = "services/case_list.html"
@@ -114,15 +120,22 @@ class CaseCreateView(PermissionRequiredMixin, FormView):
         return context
 
 
-@partial(hides_personal_numbers, methods=("get",))
+@hides_personal_numbers
 class EarlierCasesView(PermissionRequiredMixin, TemplateView):
-    """The worker's earlier cases while name, phone or ID are typed (an htmx fragment)."""
+    """The worker's earlier cases while name, phone or ID are typed (an htmx fragment). Posted
+    (the entry form's CSRF token goes with it): the ID number stays out of URLs and so out of
+    access logs; posting reads only, so the reports' replica routing is left alone."""
 
     permission_required = "services.view_case"
     template_name = "services/_earlier_cases.html"
+    http_method_names = ["post", "options"]
+
+    def post(self, request, *args, **kwargs):
+        request.reads_only = True  # reports.routing.RecentWriteMiddleware
+        return self.render_to_response(self.get_context_data(**kwargs))
 
     def get_context_data(self, **kwargs):
-        params = self.request.GET
+        params = self.request.POST
         exclude = params.get("exclude", "")
         earlier = selectors.earlier_cases(
             user=self.request.user,
@@ -294,7 +307,8 @@ class CaseReopenView(CaseActionView):
 # --- Legal aid ---------------------------------------------------------------------------
 
 
-class LegalAidListView(ScopedFilterListView):
+@hides_personal_numbers
+class LegalAidListView(IdSearchListMixin, ScopedFilterListView):
     permission_required = "services.view_legalaidcase"
     filterset_class = LegalAidFilter
     template_name = "services/legalaid_list.html"
@@ -344,7 +358,8 @@ class LegalAidEditView(CaseObjectMixin, FormView):
 # --- Job referrals -----------------------------------------------------------------------
 
 
-class JobReferralListView(ScopedFilterListView):
+@hides_personal_numbers
+class JobReferralListView(IdSearchListMixin, ScopedFilterListView):
     permission_required = "services.view_jobreferral"
     filterset_class = JobReferralFilter
     template_name = "services/referral_list.html"

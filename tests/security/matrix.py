@@ -128,9 +128,10 @@ PAGES: dict[str, Rule] = {
     # receipts, payments (names, masked accounts) and refunds in the import layout
     "funds:export": R(get="finance admin"),
     # service centre
-    "services:case_list": R(get=ALL),
+    "services:case_list": R(get=ALL, post=ALL),  # the search form posts, as the file list's
     "services:case_create": R(get="clerk admin", post="clerk admin"),
-    "services:earlier_cases": R(get=ALL, query="worker_name=王芳"),  # htmx hint
+    # htmx hint, posted with the entry form (the ID number stays out of the URL); GET is refused
+    "services:earlier_cases": R(get=ALL, post=ALL, special={("get", r): 405 for r in ROLES}),
     # POST on a case is 显示完整号码: only the roles that may see full ID numbers
     "services:case_detail": obj("case", get=ALL, post=CSF),
     "services:case_update": obj("case", get=CSA, post=CSA),
@@ -139,8 +140,8 @@ PAGES: dict[str, Rule] = {
     "services:case_reopen": obj("case", get=CSA, post=CSA),
     "services:legal_aid_edit": obj("case", get=CSA, post=CSA,
                                    lookup_first=True),
-    "services:legal_aid_list": R(get=ALL),
-    "services:referral_list": R(get=ALL),
+    "services:legal_aid_list": R(get=ALL, post=ALL),
+    "services:referral_list": R(get=ALL, post=ALL),
     "services:referral_create": R(get="clerk admin", post="clerk admin"),
     "services:referral_update": obj("referral", get=CSA, post=CSA),
     "services:course_list": R(get=ALL),

@@ -233,8 +233,8 @@ def test_htmx_fragments_and_the_reveal_page_too(client, users, records):
     url = reverse("households:reveal", args=[records["on_file"].pk])
     assert_hardened(client.post(url))
     assert_hardened(client.post(url, HTTP_HX_REQUEST="true"))
-    earlier = reverse("services:earlier_cases") + "?worker_name=王芳"
-    assert_hardened(client.get(earlier, HTTP_HX_REQUEST="true"))
+    earlier = reverse("services:earlier_cases")
+    assert_hardened(client.post(earlier, {"worker_name": "王芳"}, HTTP_HX_REQUEST="true"))
 
 
 def test_admin_pages_have_the_policy_and_no_inline_script(client, users, records):

@@ -2,6 +2,7 @@
 worker; the second shows the first as an earlier case while the name is typed."""
 
 import time
+from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import expect
@@ -57,3 +58,44 @@ def test_quick_entry_keyboard_only(browser_login, windows):
 
     cases = list(Case.objects.order_by("pk").values_list("worker_name", "window__code", "channel"))
     assert cases == [("陈建国", "legal_aid", "visit"), ("陈建国", "legal_aid", "visit")]
+
+
+def test_an_id_number_typed_at_the_counter_never_goes_in_a_url(browser_login, live_users, windows):
+    """The hint is posted (hx-post, with the form's CSRF token) and the case list's box is
+    posted and answered with the keyed hash: no request the browser sends has the number in its
+    URL, and the box shows the masked number after the search."""
+    from services.models import Case
+    from services.services import case_create
+    from tests.services.conftest import id_number
+
+    number = id_number()
+    clerk = live_users["clerk_450102"]
+    case_create(
+        user=clerk,
+        case=Case(
+            organisation=clerk.organisation,
+            window=windows["petition"],
+            handler=clerk,
+            worker_name="陈建国",
+            worker_id_number=number,
+            matter="咨询社保",
+        ),
+    )
+    page = browser_login("clerk_450102")
+    urls = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.goto(page.base_url + "/services/new/")
+    page.locator("#id_worker_id_number").press_sequentially(number)
+    hint = page.locator("#earlier-cases")
+    hint.get_by_text("身份证号码相同").wait_for()
+    assert "咨询社保" in hint.inner_text()
+
+    page.goto(page.base_url + "/services/")
+    page.fill("#id_q", number)
+    with page.expect_navigation():
+        page.press("#id_q", "Enter")
+    assert "idh=" in page.url
+    expect(page.locator("#id_q")).to_have_value(f"{number[:6]}********{number[-4:]}")
+    assert "咨询社保" in page.locator("table.data").inner_text()
+    leaked = [url for url in urls if number[:17] in unquote(url)]
+    assert not leaked, leaked

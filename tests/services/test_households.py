@@ -85,7 +85,7 @@ def test_household_timeline_selector(make_case, users, orgs, windows):
 
 
 def test_the_earlier_cases_hint_names_the_file(login, household):
-    response = login("clerk_450102").get(
+    response = login("clerk_450102").post(
         "/services/earlier/", {"worker_id_number": household.id_number}
     )
     assert f"该职工已建档：{household.file_number}" in response.content.decode()

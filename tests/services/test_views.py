@@ -38,7 +38,7 @@ def urls(case, course):
     return {
         "case_list": "/services/",
         "case_create": "/services/new/",
-        "earlier_cases": "/services/earlier/?worker_name=王芳",
+        "earlier_cases": "/services/earlier/",  # posted: see `open_page`
         "case_detail": f"/services/cases/{case.pk}/",
         "case_update": f"/services/cases/{case.pk}/edit/",
         "case_close": f"/services/cases/{case.pk}/close/",
@@ -80,16 +80,23 @@ ALLOWED = {
 }
 
 
+def open_page(client, page, url):
+    """GET the page; the earlier-cases hint is posted by the entry form (htmx)."""
+    if page == "earlier_cases":
+        return client.post(url, {"worker_name": "王芳"})
+    return client.get(url)
+
+
 @pytest.mark.parametrize("page", ALL_PAGES)
 def test_anonymous_is_sent_to_login(client, case, course, page):
-    response = client.get(urls(case, course)[page])
+    response = open_page(client, page, urls(case, course)[page])
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 @pytest.mark.parametrize("page", ALL_PAGES)
 @pytest.mark.parametrize("username", ROLES)
 def test_permission_matrix(login, case, course, page, username):
-    response = login(username).get(urls(case, course)[page])
+    response = open_page(login(username), page, urls(case, course)[page])
     expected = 200 if page in ALLOWED[username] else 403
     assert response.status_code == expected, (page, username)
 
@@ -281,21 +288,44 @@ def test_earlier_cases_match_on_name_phone_or_id(login, make_case):
     make_case(worker_name="王芳芳", worker_id_number=number, matter="第二次来访")
     make_case(by="clerk_450103", org="450103", worker_name="王芳", matter="青秀区来访")
     client = login("clerk_450102")
-    by_name = client.get("/services/earlier/", {"worker_name": "王芳"})
+    by_name = client.post("/services/earlier/", {"worker_name": "王芳"})
     assert by_name.context["earlier"]["total"] == 1  # not the other county's
     assert "第一次来访" in by_name.content.decode() and "姓名相同" in by_name.content.decode()
-    by_phone = client.get("/services/earlier/", {"worker_phone": "138 0000 0001"})
+    by_phone = client.post("/services/earlier/", {"worker_phone": "138 0000 0001"})
     assert [c.matter for c in by_phone.context["earlier"]["cases"]] == ["第一次来访"]
-    by_id = client.get("/services/earlier/", {"worker_id_number": number.lower()})
+    by_id = client.post("/services/earlier/", {"worker_id_number": number.lower()})
     assert [c.matter for c in by_id.context["earlier"]["cases"]] == ["第二次来访"]
     assert "身份证号码相同" in by_id.content.decode()
-    nothing = client.get("/services/earlier/", {"worker_name": "王"})
+    nothing = client.post("/services/earlier/", {"worker_name": "王"})
     assert not nothing.context["earlier"]["searched"]
+
+
+def test_the_earlier_cases_hint_is_posted_never_a_get(login, make_case):
+    """The hint gets the typed ID number: by POST only, so it never stands in a URL (access
+    logs, history). A GET is refused rather than answered."""
+    number = id_number()
+    make_case(worker_name="王芳", worker_id_number=number)
+    client = login("clerk_450102")
+    response = client.get("/services/earlier/", {"worker_id_number": number})
+    assert response.status_code == 405
+    assert "earlier" not in (response.context or {})
+
+
+def test_the_earlier_cases_hint_is_no_write_for_the_report_replica(login, make_case):
+    """Typing at the counter posts the hint every few keystrokes: it reads, so it neither marks
+    the user as having just written (reports.routing) nor saves the session for it."""
+    from reports.routing import LAST_WRITE_KEY
+
+    client = login("clerk_450102")
+    client.post("/services/earlier/", {"worker_name": "王芳"})
+    assert LAST_WRITE_KEY not in client.session
 
 
 def test_quick_entry_page_wires_the_hint_with_htmx_and_no_inline_script(login, windows):
     page = login("clerk_450102").get("/services/new/").content.decode()
-    assert 'hx-get="/services/earlier/"' in page
+    # Posted inside the entry form, whose CSRF token htmx sends with it; never hx-get.
+    assert 'hx-post="/services/earlier/"' in page and "hx-get=" not in page
+    assert 'name="csrfmiddlewaretoken"' in page
     assert "htmx" in page and "<script>" not in page and " onclick=" not in page
 
 
