@@ -1,20 +1,30 @@
 """The admin site: Django's, with the checks of query strings and posted ids that its changelists,
-actions and django-import-export's export page leave out (config/apps.py makes it `admin.site`, so
-every registered admin has them, django-axes' and django-tasks' included)."""
+actions and django-import-export's export page leave out, and a search box that keeps ID numbers
+out of URLs (config/apps.py makes it `admin.site`, so every registered admin has them,
+django-axes' and django-tasks' included)."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
-from django.core.exceptions import EmptyResultSet, ValidationError
+from django.contrib.admin.views.main import ERROR_FLAG, SEARCH_VAR, ChangeList
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.db import connections
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
+from django.views.decorators.debug import sensitive_post_parameters
+
+from orgs import idsearch
 
 # Django's own message (and its translation), shown when an action is posted without a selection.
 NOTHING_SELECTED = (
     "Items must be selected in order to perform actions on them. No items have been changed."
+)
+# What the changelist's other posts carry: an action (from the top or bottom bar, with or without
+# a selection) and list_editable's save. A post without any of them is the search box's.
+CHANGELIST_POST_KEYS = frozenset(
+    {"action", "index", "select_across", "_save", helpers.ACTION_CHECKBOX_NAME}
 )
 
 
@@ -23,7 +33,19 @@ class CheckedChangeList(ChangeList):
     `?e=1`) only when the error comes up while the queryset is built. These came up later, as
     500s: a date-hierarchy drill-down whose range ends past year 9999 (`?at__year=9999`), a year
     lookup past 9999 (`?created_at__year=10000`: ValueError when the SQL is compiled), an id past
-    64 bits (`?organisation__id__exact=<20 digits>`: OverflowError when SQLite binds it)."""
+    64 bits (`?organisation__id__exact=<20 digits>`: OverflowError when SQLite binds it).
+
+    `idh`, a search by ID number (orgs/idsearch.py), is no lookup: ModelAdmin.get_search_results
+    applies it, and the search box shows its masked number (`id_search`)."""
+
+    def __init__(self, request, *args, **kwargs):
+        self.id_search = idsearch.id_search(request)
+        super().__init__(request, *args, **kwargs)
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        lookup_params.pop(idsearch.HASH, None)
+        return lookup_params
 
     def get_filters(self, request):
         # Only query-string values are parsed here (the list filters', the date hierarchy's).
@@ -49,10 +71,46 @@ class CheckedChangeList(ChangeList):
 
 class CheckedInputMixin:
     """Put by the site in front of every registered ModelAdmin (none defines its own
-    ChangeList)."""
+    ChangeList).
+
+    The changelist's search box is posted (templates/admin/search_form.html) and answered with a
+    redirect to the list by `q`, or by `idh` when the text is an ID number (orgs/idsearch.py);
+    a GET whose `q` holds one is redirected likewise. An admin whose model can be searched by ID
+    number defines `search_id_hash(request, queryset, key)`; the others find nothing by `idh`."""
 
     def get_changelist(self, request, **kwargs):
         return CheckedChangeList
+
+    @method_decorator(sensitive_post_parameters(SEARCH_VAR))
+    def changelist_view(self, request, extra_context=None):
+        posted_search = request.method == "POST" and (
+            SEARCH_VAR in request.POST and not CHANGELIST_POST_KEYS.intersection(request.POST)
+        )
+        typed_in_address = request.method == "GET" and idsearch.id_number_in(
+            request.GET.get(SEARCH_VAR, "")
+        )
+        if posted_search or typed_in_address:
+            if not self.has_view_or_change_permission(request):
+                raise PermissionDenied  # as Django's changelist_view, before anything is kept
+            if posted_search:
+                return idsearch.answer_search_post(request)
+            return idsearch.redirect_id_number_in_query(request)
+        if (
+            request.method == "GET"
+            and idsearch.HASH in request.GET
+            and not hasattr(self, "search_id_hash")
+        ):
+            self.message_user(request, idsearch.NOT_SEARCHABLE, messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        if idsearch.HASH not in request.GET:
+            return super().get_search_results(request, queryset, search_term)
+        key = idsearch.valid_hash(request.GET.get(idsearch.HASH))
+        search_id_hash = getattr(self, "search_id_hash", None)
+        if not key or search_id_hash is None:
+            return queryset.none(), False  # a bogus hash, or a model without ID numbers
+        return search_id_hash(request, queryset, key), False
 
     def response_action(self, request, queryset):
         # Django filters `pk__in=<posted ids>` unchecked: "abc" raised ValueError, 20 digits

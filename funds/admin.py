@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +26,7 @@ from funds.models import (
     Refund,
     RequestState,
 )
+from households.models import Member
 from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
 
@@ -175,6 +176,9 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
         "organisation__parent",
     ]
     search_fields = ["household__file_number", "household__worker_name"]
+    search_help_text = gettext_lazy(
+        "按档案编号或职工姓名查询；输入完整的18位身份证号码可查找本人或家庭成员的申请。"
+    )
     date_hierarchy = "requested_on"
     show_full_result_count = False
     actions = ["approve_selected", "reject_selected"]
@@ -190,6 +194,11 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
             .get_queryset(request)
             .prefetch_related(Prefetch("approvals", queryset=Approval.objects.order_by("level")))
         )
+
+    def search_id_hash(self, request, queryset, key):
+        """The requests of the files whose worker or a member has this ID number (its hash)."""
+        member = Member.objects.filter(household=OuterRef("household"), id_hash=key)
+        return queryset.filter(Q(household__id_hash=key) | Q(Exists(member)))
 
     def has_add_permission(self, request, obj=None):
         return False  # clerks request on the staff pages

@@ -9,7 +9,6 @@ Everything organisation-owned is scoped: another county's record answers 404.
 """
 
 import dataclasses
-import re
 from collections.abc import Callable
 
 from django import forms
@@ -27,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from households import idnumbers, services
+from households import services
 from households.models import (
     Category,
     Cause,
@@ -44,6 +43,7 @@ from households.models import (
 )
 from households.notice_pdf import notice_pdf_response
 from households.workflow import STEPS
+from orgs import idsearch
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
 from orgs.pii import mask
@@ -54,7 +54,6 @@ from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdmi
 # select_related their list_select_related in get_queryset: the changelist applies
 # list_select_related only to a queryset that has no select_related yet.
 SECRET_FIELDS = ("id_number", "bank_account")
-ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
 APPROVE_PERMISSION = "households.approve_household"
 
 
@@ -489,13 +488,15 @@ class HouseholdAdmin(
 
     def get_search_results(self, request, queryset, search_term):
         """A full ID number finds the worker's or a member's file through the keyed hash (the
-        numbers themselves are encrypted and cannot be searched)."""
-        number = idnumbers.normalise(search_term)
-        if ID_NUMBER_RE.match(number):
-            key = idnumbers.id_hash(number)
-            member = Member.objects.filter(household=OuterRef("pk"), id_hash=key)
-            return queryset.filter(Q(id_hash=key) | Q(Exists(member))), False
+        numbers themselves are encrypted and cannot be searched). The list's search box sends
+        the hash (`idh`, config/admin.py); a number given in `q` is found here too."""
+        if number := idsearch.id_number_in(search_term):
+            return self.search_id_hash(request, queryset, idsearch.search_hash(number)), False
         return super().get_search_results(request, queryset, search_term)
+
+    def search_id_hash(self, request, queryset, key):
+        member = Member.objects.filter(household=OuterRef("pk"), id_hash=key)
+        return queryset.filter(Q(id_hash=key) | Q(Exists(member)))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

@@ -85,9 +85,13 @@ class CaseAdmin(ReadOnlyAdmin):
     list_filter = ["status", "channel", "window", "organisation__level"]
     search_fields = ["worker_name", "worker_phone", "matter", "organisation__name"]
     list_select_related = ["window", "handler", "organisation"]
+    search_help_text = _("按姓名、电话、事由或组织查询；输入完整的18位身份证号码可精确查找。")
     date_hierarchy = "received_at"
     exclude = ["worker_id_number", "worker_id_hash"]
     inlines = [CaseEventInline]
+
+    def search_id_hash(self, request, queryset, key):  # an ID number typed in the search box
+        return queryset.filter(worker_id_hash=key)
 
 
 @admin.register(LegalAidCase)
@@ -104,6 +108,9 @@ class LegalAidCaseAdmin(ReadOnlyAdmin):
     search_fields = ["case__worker_name", "employer", "lawyer"]
     list_select_related = ["case"]
 
+    def search_id_hash(self, request, queryset, key):
+        return queryset.filter(case__worker_id_hash=key)
+
 
 @admin.register(JobReferral)
 class JobReferralAdmin(ReadOnlyAdmin):
@@ -113,6 +120,9 @@ class JobReferralAdmin(ReadOnlyAdmin):
     list_select_related = ["organisation"]
     date_hierarchy = "referred_on"
     exclude = ["worker_id_number", "worker_id_hash"]
+
+    def search_id_hash(self, request, queryset, key):
+        return queryset.filter(worker_id_hash=key)
 
 
 class TrainingAttendeeInline(admin.TabularInline):

@@ -257,7 +257,8 @@ def test_search_by_exact_id_number(login, make_household):
     client = login("supervisor_450102")
 
     def found(term):
-        response = client.get(url("household_changelist"), {"q": term})
+        # The search box is posted and answered with a redirect (config/admin.py).
+        response = client.post(url("household_changelist"), {"q": term}, follow=True)
         assert response.status_code == 200
         return list(response.context["cl"].result_list)
 
