@@ -6,7 +6,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages that must be reachable without logging in.
-PUBLIC = {"login", "set_language", "admin:login", "javascript-catalog"}
+PUBLIC = {"login", "set_language", "admin:login", "javascript-catalog", "favicon"}
 SAMPLE = {
     "int": "1",
     "str": "x",

@@ -144,7 +144,7 @@ def test_another_countys_file_answers_404(login, make_household, walk):
 def test_upper_levels_see_the_counties_below(client, make_household):
     household = make_household()
     city = User.objects.create_user(
-        "supervisor_450100", organisation=household.organisation.parent, is_staff=True
+        "city_supervisor", organisation=household.organisation.parent, is_staff=True
     )
     city.groups.add(Group.objects.get(name="supervisor"))
     client.force_login(city)

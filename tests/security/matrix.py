@@ -71,6 +71,7 @@ PAGES: dict[str, Rule] = {
     "logout": R(get=None, post=ALL, ok=LOGIN, anonymous=LOGIN),  # then the login page
     "password_change": R(get=ALL, post=ALL),
     "set_language": R(get=None, post=ALL, ok=302, anonymous=302),
+    "favicon": R(get=ALL, ok=302, anonymous=302),  # a redirect to the static icon
     # households
     # the search form is posted (an ID number stays out of the address): a redirect to the list
     "households:list": R(get=ALL, post=ALL),
