@@ -83,8 +83,9 @@ def workbook_path(households: int) -> Path:
 
 
 def generate(households: int) -> Path:
-    """A workbook as clerks would send it: on-file, relieved, exited and deregistered files
-    over ten years, 2.5 members per file on average, valid and unique ID numbers."""
+    """A workbook of legacy files as a county sends it: on-file, relieved, exited and
+    deregistered files over ten years, 2.5 members per file on average, valid and unique ID
+    numbers."""
     path = workbook_path(households)
     if path.exists():
         return path
@@ -162,7 +163,8 @@ def import_once(path: Path):
     from imports.runner import run_import
     from orgs.models import User
 
-    user = User.objects.get(username="admin_450000")
+    # the region's supervisor: importing approved files takes the approval permission
+    user = User.objects.get(username="supervisor_450000")
     empty_tables()
     started = time.perf_counter()
     report = run_import("households", path, user=user, dry_run=False)
@@ -256,7 +258,7 @@ def main():
     from orgs.models import User
 
     again = run_import(
-        "households", path, user=User.objects.get(username="admin_450000"), dry_run=False
+        "households", path, user=User.objects.get(username="supervisor_450000"), dry_run=False
     )
     print(
         f"re-import of the same workbook (all skipped: {again.sheets['households'].skipped:,}): "

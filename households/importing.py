@@ -4,7 +4,8 @@ Sheet `households` holds one file per row, sheet `members` the family members (t
 own row, relation 本人, is optional: without it the worker's income is 家庭月收入 minus the
 other members' incomes). A row in state 解困/脱困/注销 with its dates becomes a file whose
 history holds each transition on those dates (Transition.is_imported), so past years' reports
-count it where it happened.
+count it where it happened. Such rows record approvals: importing them takes the permission
+to approve files (check_approvals); a clerk imports 申请中 rows, which become applications.
 
 Matching: a row is the file with its 档案编号 (the worker's ID number must then agree). Identical
 rows are skipped; changed values update the file through the ORM (field history recorded), and
@@ -47,6 +48,7 @@ from households.models import (
     Status,
     Transition,
 )
+from households.workflow import STEPS
 from imports import bulk, cells
 from imports.base import ImportReport, RowError, SheetCounts
 from imports.staging import Staging
@@ -154,6 +156,9 @@ INVALID = object()
 # next import's comparison query (the history tables are read by key only).
 ANALYZED = (Household, Member, FilingPeriod, Transition, IdentityClaim)
 IMPORT_REASON = gettext_lazy("导入的历史记录")
+# A row past 申请中 stands for approved steps (审批建档, and 解困/脱困/注销 after it): importing
+# it takes the permission those steps take in the lifecycle table (households/workflow.py).
+APPROVE_PERMISSION = STEPS["approve"].permission
 
 
 def workbook_spec() -> WorkbookSpec:
@@ -170,6 +175,11 @@ def workbook_spec() -> WorkbookSpec:
                 "（删除也留有记录）。建议先导出档案，在导出的文件上修改。"
             ),
             _("解困、脱困、注销的档案填写相应日期，系统按这些日期生成历史记录，计入当年的统计。"),
+            _(
+                "导入“申请中”以外状态（在档、解困、脱困、注销）的档案，或在已有档案上追加解困、"
+                "脱困、注销，需要审批权限（审核审批人员）；录入员只能导入“申请中”的档案，"
+                "建档须经审核、公示、审批。"
+            ),
             _("身份证号、银行账号请以文本格式填写；金额以元为单位，最多两位小数。"),
             _("有任何一行出错时，整个文件都不会导入；请按错误提示修改后重新上传。"),
         ],
@@ -198,7 +208,13 @@ def workbook_spec() -> WorkbookSpec:
                     Column("主要致困原因", "", CHOICE, tuple(causes), required=True),
                     Column("困难类别", "", CHOICE, tuple(categories)),
                     Column("建档日期", _("审批建档的日期；“申请中”的档案留空。"), DATE),
-                    Column("状态", "", CHOICE, tuple(STATE_LABELS), required=True),
+                    Column(
+                        "状态",
+                        _("“申请中”以外的状态须由有审批权限的人员导入。"),
+                        CHOICE,
+                        tuple(STATE_LABELS),
+                        required=True,
+                    ),
                     Column("解困日期", _("状态为解困（或解困后脱困、注销）时填写。"), DATE),
                     Column("脱困日期", _("状态为脱困时必填。"), DATE),
                     Column("注销日期", _("状态为注销时必填。"), DATE),
@@ -493,6 +509,7 @@ class _Run:
         self.stage = Staging(SCHEMA)
         self.done = 0
         self.scale = 1 if dry_run else 2
+        self.may_approve = user.has_perm(APPROVE_PERMISSION)
         self._load_reference()
 
     def close(self):
@@ -551,6 +568,7 @@ class _Run:
             self.check_claims(duplicates)
         self.check_totals()
         self.compare_existing()
+        self.check_approvals()
         if self.errors:
             self.errors.sort(key=_error_order)
             return self.report
@@ -1240,6 +1258,42 @@ class _Run:
             info.action = "update"
             info.new_steps = [] if same_state else info.new_steps
             info.reason = row.reason
+
+    # --- who may import approved steps -------------------------------------------------
+
+    def check_approvals(self) -> None:
+        """Rows that would record approvals: a new file past 申请中 (on file, relieved, exited
+        or deregistered on its dates) and an update appending 解困/脱困/注销 to a file. Without
+        the permission to approve files (a clerk's case) each is refused on its 状态 cell;
+        申请中 rows stay open to everyone who imports and become applications, to be reviewed,
+        noticed and approved like any other. The appended states are known once the matched
+        files were compared (compare_existing, which does not run when other rows failed)."""
+        if self.may_approve:
+            return
+        words = {code: word for word, code in STATE_LABELS.items()}
+        for row, file_number, status, steps in self.stage.rows(
+            f"""
+            SELECT h.row, h.file_number, h.status, d.steps FROM households h
+            LEFT JOIN existing e ON e.file_number = h.file_number
+            LEFT JOIN decisions d ON d.file_number = h.file_number
+            WHERE (e.pk IS NULL AND h.status != '{Status.APPLIED.value}')
+                OR (d.action = 'update' AND d.steps != '[]')
+            ORDER BY h.row
+            """
+        ):
+            if steps is None:
+                message = _(
+                    "档案 %(number)s 的状态为“%(state)s”：导入已审批的档案（在档、解困、脱困、"
+                    "注销）需要审批权限，请由审核审批人员导入。您可以导入“申请中”的档案，"
+                    "经审核、公示后由审核审批人员审批建档。"
+                ) % {"number": file_number, "state": words[status]}
+            else:
+                appended = "、".join(words[state] for state, _day in json.loads(steps))
+                message = _(
+                    "档案 %(number)s 将追加“%(states)s”：解困、脱困、注销须经审批，通过导入追加"
+                    "需要审批权限，请由审核审批人员导入，或在档案页面“申请解困、脱困或注销”。"
+                ) % {"number": file_number, "states": appended}
+            self.error(HOUSEHOLDS, row, HOUSEHOLD_HEADERS[C_STATUS], message)
 
     def count(self) -> None:
         for sheet, query in (

@@ -84,6 +84,12 @@ def household_row(**values) -> list:
     return [row[h] for h in HOUSEHOLD_HEADERS]
 
 
+def application_row(**values) -> list:
+    """A households row in state 申请中 (an application, no filing date): what a clerk, who
+    may not import approved files, brings in."""
+    return household_row(**{"状态": "申请中", "建档日期": None, **values})
+
+
 def member_row(file_number="XN-0001", **values) -> list:
     row = {
         "档案编号": file_number,
@@ -118,10 +124,12 @@ def workbook(tmp_path):
 
 @pytest.fixture
 def run(users):
-    """run(path, user="clerk_450102", dry_run=False) -> ImportReport."""
+    """run(path, user="supervisor_450102", dry_run=False) -> ImportReport. The default importer
+    is the county's supervisor: household_row() is a file on record, which a clerk may not
+    import (households.importing check_approvals); tests of who may import name the user."""
     from imports.runner import run_import
 
-    def _run(path, user="clerk_450102", dry_run=False, kind="households"):
+    def _run(path, user="supervisor_450102", dry_run=False, kind="households"):
         return run_import(kind, path, user=users[user], dry_run=dry_run)
 
     return _run

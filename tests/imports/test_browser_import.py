@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from households.models import Household
-from tests.imports.conftest import household_row, member_row, write_workbook
+from tests.imports.conftest import application_row, member_row, write_workbook
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,8 @@ def test_upload_progress_preview_confirm_result(browser_login, live_users, setti
     path = write_workbook(
         tmp_path / "档案.xlsx",
         {
-            "households": [household_row(档案编号="BR-1"), household_row(档案编号="BR-2")],
+            # applications: the clerk may not import approved files (a supervisor's rows)
+            "households": [application_row(档案编号="BR-1"), application_row(档案编号="BR-2")],
             "members": [member_row("BR-1"), member_row("BR-2")],
         },
     )

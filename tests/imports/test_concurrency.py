@@ -23,7 +23,7 @@ def test_the_same_workbook_twice_at_once_creates_one_set_of_files(
         [household_row(档案编号=f"C-{i}") for i in range(30)],
         [member_row(f"C-{i}") for i in range(30)],
     )
-    user = live_users["clerk_450102"]
+    user = live_users["supervisor_450102"]
     barrier = threading.Barrier(2)
     both_checked = threading.Barrier(2, timeout=60)
     reports = []

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from households import idnumbers
 from households.models import Household, IdentityClaim, Member, Status, Transition
 from orgs.pii import keyed_hash
-from tests.imports.conftest import household_row, id_number, member_row
+from tests.imports.conftest import application_row, household_row, id_number, member_row
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_a_file_with_members_is_created_with_the_worker_as_a_member(workbook, ru
     assert household.bank_account == "6217000012345678"
     assert household.bank_account_masked.endswith("5678") and "*" in household.bank_account_masked
     assert household.birth_date == idnumbers.birth_date(worker)
-    assert household.created_by == users["clerk_450102"]
+    assert household.created_by == users["supervisor_450102"]
     own = household.members.get(relation="self")
     assert own.id_hash == household.id_hash and own.id_number == worker
     assert own.monthly_income == Decimal("1000.00")  # 1500 − the spouse's 500
@@ -67,7 +67,7 @@ def test_bulk_history_rows_are_copies_of_the_records_with_who_and_why(workbook, 
         assert len(entries) == len(records) > 0
         for entry in entries:
             assert entry.pop("history_type") == "+"
-            assert entry.pop("history_user_id") == users["clerk_450102"].pk
+            assert entry.pop("history_user_id") == users["supervisor_450102"].pk
             assert entry == records[entry["id"]]
         reasons = set(model.history.values_list("history_change_reason", flat=True))
         assert len(reasons) == 1 and "导入" in reasons.pop()
@@ -231,9 +231,9 @@ def test_changed_values_update_the_file_and_keep_its_history(workbook, run, orgs
     phones = list(household.history.order_by("history_id").values_list("phone", flat=True))
     assert phones[0] == "13800138000" and phones[-1] == "13900000000"
     # who and why, though a job runs the import without a request to take the user from
-    clerk = users["clerk_450102"].pk
+    supervisor = users["supervisor_450102"].pk
     for history in (household.history, Member.history.filter(household_id=household.pk)):
-        assert set(history.values_list("history_user_id", flat=True)) == {clerk}
+        assert set(history.values_list("history_user_id", flat=True)) == {supervisor}
         assert all("导入" in r for r in history.values_list("history_change_reason", flat=True))
     assert household.transitions.filter(to_status="exited", is_imported=True).exists()
     assert not household.claims.exists()  # a closed file holds no ID numbers
@@ -364,7 +364,9 @@ def test_a_file_refiled_after_an_earlier_relief_round_trips(workbook, run, users
     services.transition_apply(
         user=users["clerk_450102"], household=household, action="reopen", reason="再次因病致困"
     )
-    walk(household, "on_file")  # survey, review, notice and approval of the new application
+    # survey, review, notice and approval of the new application, by a supervisor other than
+    # the one who entered the file (the import)
+    walk(household, "on_file", supervisor="supervisor2_450102")
     path = tmp_path / "export.xlsx"
     path.write_bytes(export_households(user=users["clerk_450102"], full=True))
     report = run(path)
@@ -403,18 +405,20 @@ def test_a_masked_export_says_why_it_cannot_come_back(users, run, make_household
 def test_command_prints_summary_and_errors_and_fails_on_error(workbook, orgs, users):
     good = workbook([household_row()], [member_row()])
     out = StringIO()
-    call_command("import_households", str(good), "--dry-run", "--user", "clerk_450102", stdout=out)
+    call_command(
+        "import_households", str(good), "--dry-run", "--user", "supervisor_450102", stdout=out
+    )
     assert "households：新增 1" in out.getvalue()
     assert not Household.objects.exists()
     bad = workbook([household_row(组织代码="999999")], [])
     err = StringIO()
     with pytest.raises(CommandError, match="1 处错误"):
-        call_command("import_households", str(bad), "--user", "clerk_450102", stderr=err)
+        call_command("import_households", str(bad), "--user", "supervisor_450102", stderr=err)
     assert "households 2 组织代码" in err.getvalue()
-    call_command("import_households", str(good), "--user", "clerk_450102", stdout=out)
+    call_command("import_households", str(good), "--user", "supervisor_450102", stdout=out)
     assert Household.objects.count() == 1
     with pytest.raises(CommandError, match="找不到文件“no-such.xlsx”"):
-        call_command("import_households", "no-such.xlsx", "--user", "clerk_450102")
+        call_command("import_households", "no-such.xlsx", "--user", "supervisor_450102")
 
 
 def test_a_role_without_the_permission_imports_nothing(workbook, run, orgs):
@@ -474,7 +478,7 @@ def test_the_progress_of_a_write_counts_the_updates_as_they_run(workbook, users)
 
     rows = [household_row(档案编号=f"P-{n:04d}", 身份证号=id_number()) for n in range(1000)]
     assert run_import(
-        "households", workbook(rows, []), user=users["clerk_450102"], dry_run=False
+        "households", workbook(rows, []), user=users["supervisor_450102"], dry_run=False
     ).ok
     for row in rows:
         row[5] = "13700000000"  # 联系电话
@@ -486,7 +490,7 @@ def test_the_progress_of_a_write_counts_the_updates_as_they_run(workbook, users)
     report = run_import(
         "households",
         workbook(rows, []),
-        user=users["clerk_450102"],
+        user=users["supervisor_450102"],
         dry_run=False,
         progress=progress,
     )
@@ -507,3 +511,126 @@ def test_full_width_numbers_are_stored_in_ascii(workbook, run):
     household = Household.objects.get()
     assert household.id_number == worker and household.id_hash == keyed_hash(worker)
     assert household.bank_account == "621700012345678"
+
+
+# --- Who may import approved files (a clerk enters applications; a supervisor approves) ---
+
+APPROVED_ROWS = {
+    "在档": {},
+    "解困": {"解困日期": dt.date(2018, 7, 1)},
+    "脱困": {"脱困日期": dt.date(2018, 9, 1)},
+    "注销": {"注销日期": dt.date(2019, 2, 1), "注销原因": "迁出"},
+}
+
+
+def refused_new(number, state):
+    return (
+        f"档案 {number} 的状态为“{state}”：导入已审批的档案（在档、解困、脱困、注销）需要审批"
+        "权限，请由审核审批人员导入。您可以导入“申请中”的档案，经审核、公示后由审核审批人员"
+        "审批建档。"
+    )
+
+
+def import_tables():
+    return (
+        Household.objects.count(),
+        Member.objects.count(),
+        Transition.objects.count(),
+        IdentityClaim.objects.count(),
+        Household.history.count(),
+    )
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "confirm"])
+def test_a_clerk_may_not_import_approved_files(workbook, run, orgs, dry_run):
+    """Each row past 申请中 is refused on its 状态 cell, the application beside them is not,
+    and nothing is written: the check and the write see the same rule."""
+    rows = [application_row(档案编号="A-0")] + [
+        household_row(档案编号=f"A-{n}", 身份证号=id_number(), 状态=state, **values)
+        for n, (state, values) in enumerate(APPROVED_ROWS.items(), start=1)
+    ]
+    path = workbook(rows, [member_row(f"A-{n}") for n in range(5)])
+    report = run(path, user="clerk_450102", dry_run=dry_run)
+    assert errors_of(report) == [
+        ("households", n + 2, "状态", refused_new(f"A-{n}", state))
+        for n, state in enumerate(APPROVED_ROWS, start=1)
+    ]
+    assert import_tables() == (0, 0, 0, 0, 0)
+
+
+def test_a_clerk_may_not_append_an_exit_to_a_file(workbook, run, orgs, users):
+    worker = id_number()
+    assert run(workbook([household_row(身份证号=worker)], [member_row(身份证号="")])).ok
+    before = import_tables()
+    exited = household_row(
+        身份证号=worker, 联系电话="13900000000", 状态="脱困", 脱困日期=dt.date(2020, 6, 1)
+    )
+    for dry_run in (True, False):
+        report = run(
+            workbook([exited], [member_row(身份证号="")]), user="clerk_450102", dry_run=dry_run
+        )
+        assert errors_of(report) == [
+            (
+                "households",
+                2,
+                "状态",
+                "档案 XN-0001 将追加“脱困”：解困、脱困、注销须经审批，通过导入追加需要审批权限，"
+                "请由审核审批人员导入，或在档案页面“申请解困、脱困或注销”。",
+            )
+        ]
+    assert import_tables() == before
+    household = Household.objects.get()
+    assert household.status == Status.ON_FILE and household.phone == "13800138000"
+    # The same row is the supervisor's to import.
+    report = run(workbook([exited], [member_row(身份证号="")]), user="supervisor_450102")
+    assert report.ok, errors_of(report)
+    transition = household.transitions.get(to_status=Status.EXITED)
+    assert transition.is_imported and transition.actor == users["supervisor_450102"]
+
+
+def test_a_clerk_imports_applications_and_corrects_approved_files(workbook, run, orgs, users):
+    """申请中 rows become applications entered by the clerk, to be reviewed, noticed and
+    approved; a row that leaves a file's approved state as recorded (an export brought back
+    to correct a phone number) is the clerk's to import too."""
+    clerk = users["clerk_450102"]
+    path = workbook(
+        [application_row(), application_row(档案编号="XN-0002", 身份证号=id_number())],
+        [member_row(), member_row("XN-0002")],
+    )
+    for dry_run in (True, False):
+        report = run(path, user="clerk_450102", dry_run=dry_run)
+        assert report.ok, errors_of(report)
+        assert report.sheets["households"].created == 2
+    for household in Household.objects.all():
+        assert household.status == Status.APPLIED and household.created_by == clerk
+        assert list(household.transitions.values_list("action", "actor")) == [
+            ("create", clerk.pk),
+            ("submit", clerk.pk),
+        ]
+    worker = id_number()
+    assert run(workbook([household_row(档案编号="XN-0003", 身份证号=worker)], [])).ok
+    corrected = household_row(档案编号="XN-0003", 身份证号=worker, 联系电话="13700000000")
+    report = run(workbook([corrected], []), user="clerk_450102")
+    assert report.ok, errors_of(report)
+    on_file = Household.objects.get(file_number="XN-0003")
+    assert on_file.phone == "13700000000" and on_file.status == Status.ON_FILE
+    assert on_file.transitions.count() == 1
+
+
+def test_a_supervisor_imports_files_in_every_state(workbook, run, orgs, users):
+    supervisor = users["supervisor_450102"]
+    rows = [application_row(档案编号="A-0")] + [
+        household_row(档案编号=f"A-{n}", 身份证号=id_number(), 状态=state, **values)
+        for n, (state, values) in enumerate(APPROVED_ROWS.items(), start=1)
+    ]
+    report = run(workbook(rows, []), user="supervisor_450102")
+    assert report.ok, errors_of(report)
+    assert dict(Household.objects.values_list("file_number", "status")) == {
+        "A-0": Status.APPLIED,
+        "A-1": Status.ON_FILE,
+        "A-2": Status.RELIEVED,
+        "A-3": Status.EXITED,
+        "A-4": Status.DEREGISTERED,
+    }
+    approved = Transition.objects.exclude(household__file_number="A-0")
+    assert set(approved.values_list("actor", "is_imported")) == {(supervisor.pk, True)}

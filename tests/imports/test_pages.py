@@ -7,7 +7,7 @@ from django.urls import reverse
 from households.models import Household
 from imports.models import ImportJob
 from orgs.models import AccessLog
-from tests.imports.conftest import household_row, member_row
+from tests.imports.conftest import application_row, household_row, member_row
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_template_has_the_declared_columns(login, orgs):
 
 def test_upload_preview_confirm_result(login, workbook, orgs):
     client = login("clerk_450102")
-    response = upload(client, workbook([household_row()], [member_row()]))
+    response = upload(client, workbook([application_row()], [member_row()]))
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
         "imports:job", args=[job.pk]
@@ -87,6 +87,23 @@ def test_errors_are_listed_and_there_is_nothing_to_confirm(login, workbook, orgs
     assert job.state == "rejected"
     page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
     assert "组织代码“999999”不存在" in page and "确认导入" not in page
+    client.post(reverse("imports:confirm", args=[job.pk]))
+    assert not Household.objects.exists()
+
+
+def test_a_clerk_uploads_but_approved_rows_are_refused(login, workbook, orgs):
+    """The clerk keeps the upload page; a file on record in the workbook is refused on its row
+    (an approval is a supervisor's), and there is nothing to confirm."""
+    client = login("clerk_450102")
+    assert client.get(reverse("imports:upload", args=["households"])).status_code == 200
+    upload(client, workbook([application_row(), household_row(档案编号="XN-0002")], []))
+    job = ImportJob.objects.get()
+    assert job.state == "rejected"
+    [error] = job.preview["errors"]
+    assert (error["row"], error["column"]) == (3, "状态")
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "档案 XN-0002 的状态为“在档”" in page and "需要审批权限" in page
+    assert "确认导入" not in page
     client.post(reverse("imports:confirm", args=[job.pk]))
     assert not Household.objects.exists()
 
@@ -120,7 +137,7 @@ def test_a_non_excel_upload_is_refused_on_the_form(login, tmp_path, orgs):
 
 
 def test_other_users_jobs_answer_404(login, workbook, orgs):
-    upload(login("clerk_450102"), workbook([household_row()], [member_row()]))
+    upload(login("clerk_450102"), workbook([application_row()], [member_row()]))
     job = ImportJob.objects.get()
     for username in ("supervisor_450102", "clerk_450103"):
         client = login(username)
@@ -174,7 +191,7 @@ def test_a_job_whose_worker_died_can_be_run_again(login, workbook, orgs, setting
     from imports.tasks import progress_path
 
     client = login("clerk_450102")
-    upload(client, workbook([household_row()], [member_row()]))
+    upload(client, workbook([application_row()], [member_row()]))
     job = ImportJob.objects.get()
     job.state = ImportJob.State.WRITING  # as the dead worker left it
     job.save()
@@ -209,7 +226,7 @@ def test_the_preview_says_how_many_recorded_members_an_update_deletes(login, wor
     client = login("clerk_450102")
     child = member_row(姓名="韦小", 与户主关系="子女", 身份证号=id_number(2010), 月收入=0)
     worker_id = id_number()
-    worker = household_row(家庭月收入=None, 身份证号=worker_id)
+    worker = application_row(家庭月收入=None, 身份证号=worker_id)
     upload(client, workbook([worker], [member_row(), child]))
     client.post(reverse("imports:confirm", args=[ImportJob.objects.get().pk]))
     assert Member.objects.exclude(relation="self").count() == 2
@@ -225,7 +242,7 @@ def test_the_preview_says_how_many_recorded_members_an_update_deletes(login, wor
     upload(
         client,
         workbook(
-            [household_row(家庭月收入=None, 身份证号=worker_id, 联系电话="13900000000")], [child]
+            [application_row(家庭月收入=None, 身份证号=worker_id, 联系电话="13900000000")], [child]
         ),
     )
     job = ImportJob.objects.latest("pk")

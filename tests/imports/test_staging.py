@@ -134,7 +134,7 @@ def _peak_of_import(workbook, run, files: int, prefix: str) -> int:
             tracemalloc.stop()
 
     with mock.patch.object(importer, "run", traced):
-        report = run(path, user="admin_450000")
+        report = run(path, user="supervisor_450000")
     assert report.ok, errors_of(report)[:3]
     return peaks[0]
 

@@ -372,7 +372,7 @@ def test_rows_only_formatted_neither_fail_nor_swell_the_progress(workbook, users
     report = run_import(
         "households",
         path,
-        user=users["clerk_450102"],
+        user=users["supervisor_450102"],
         dry_run=False,
         progress=lambda done, total: seen.append((done, total)),
     )
