@@ -14,6 +14,7 @@ from funds.models import (
     Refund,
     RequestState,
 )
+from funds.services import FIRST_YEAR
 from imports.base import Progress
 from imports.xlsx import CHOICE, DATE, INT, MONEY, TEXT, Column, SheetSpec, WorkbookSpec
 from imports.xlsx import export_workbook as write_workbook
@@ -107,7 +108,16 @@ def workbook_spec() -> WorkbookSpec:
                 (
                     org,
                     source,
-                    Column(YEAR, _("资金所属年度，如 2018。"), kind=INT, required=True),
+                    Column(
+                        YEAR,
+                        _("资金所属年度，如 2018。"),
+                        kind=INT,
+                        required=True,
+                        # the importer's first year; none after 2100 (the model's bound) is
+                        # ever taken, as a year is at most the one after its receipt's date
+                        minimum=FIRST_YEAR,
+                        maximum=2100,
+                    ),
                     amount,
                     Column(RECEIVED_ON, _("到账日期，如 2018-03-31。"), kind=DATE, required=True),
                     Column(DOCUMENT, _("拨款文号，如：桂财行〔2018〕72号。"), required=True),

@@ -149,6 +149,11 @@ with translation.override("zh-hans"):
     EMPLOYMENT_LABELS = {str(label): code for code, label in Member.Employment.choices}
 HEALTHY, EMPLOYED = Member.Health.HEALTHY.value, Member.Employment.EMPLOYED.value
 UNDER_REVIEW = (Status.DRAFT, Status.APPLIED, Status.REVIEWED, Status.NOTICE)
+# What the cells accept, read by the parsers and written into the template's data validation
+# (imports.xlsx), so Excel refuses no value the import takes: a household of 1 to 99 people,
+# incomes from 0 (a child, an unemployed member; the export writes 0.00).
+SIZE_MIN, SIZE_MAX = 1, 99
+INCOME_MAY_BE_ZERO = True
 
 CHUNK = 5000
 INVALID = object()
@@ -199,11 +204,14 @@ def workbook_spec() -> WorkbookSpec:
                         "家庭人口",
                         _("含本人；留空按 members 工作表计算，填写时须与之一致。"),
                         INT,
+                        minimum=SIZE_MIN,
+                        maximum=SIZE_MAX,
                     ),
                     Column(
                         "家庭月收入",
                         _("元；含全部成员收入和其他收入，不得小于成员月收入之和。"),
                         MONEY,
+                        allow_zero=INCOME_MAY_BE_ZERO,
                     ),
                     Column("主要致困原因", "", CHOICE, tuple(causes), required=True),
                     Column("困难类别", "", CHOICE, tuple(categories)),
@@ -241,7 +249,7 @@ def workbook_spec() -> WorkbookSpec:
                     Column("身份证号", _("有则填写，文本格式。"), TEXT),
                     Column("健康状况", _("留空视为“健康”。"), CHOICE, tuple(HEALTH_LABELS)),
                     Column("就业状况", _("留空视为“在岗”。"), CHOICE, tuple(EMPLOYMENT_LABELS)),
-                    Column("月收入", _("元，留空视为0。"), MONEY),
+                    Column("月收入", _("元，留空视为0。"), MONEY, allow_zero=INCOME_MAY_BE_ZERO),
                 ],
             ),
         ],
@@ -614,8 +622,8 @@ class _Run:
         phone = parse(C_PHONE, cells.text, 20)
         employer = parse(C_EMPLOYER, cells.text, 100)
         migrant = parse(C_MIGRANT, cells.optional, cells.yes_no, default=False)
-        size = parse(C_SIZE, cells.optional, cells.integer, minimum=1, maximum=99)
-        income = parse(C_INCOME, cells.optional, cells.money, allow_zero=True)
+        size = parse(C_SIZE, cells.optional, cells.integer, minimum=SIZE_MIN, maximum=SIZE_MAX)
+        income = parse(C_INCOME, cells.optional, cells.money, allow_zero=INCOME_MAY_BE_ZERO)
         cause = parse(C_CAUSE, cells.required, cells.choice, self.causes)
         category = parse(C_CATEGORY, cells.optional, cells.choice, self.categories)
         filed = parse(C_FILED, cells.optional, cells.day)
@@ -785,7 +793,9 @@ class _Run:
         employment = parse(
             M_EMPLOYMENT, cells.optional, cells.choice, EMPLOYMENT_LABELS, default=EMPLOYED
         )
-        income = parse(M_INCOME, cells.optional, cells.money, allow_zero=True, default=ZERO)
+        income = parse(
+            M_INCOME, cells.optional, cells.money, allow_zero=INCOME_MAY_BE_ZERO, default=ZERO
+        )
         for column, message in problems:
             self.error(MEMBERS, number, column, message)
         if file_number is INVALID:

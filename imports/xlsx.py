@@ -7,8 +7,10 @@ export never holds its rows in memory), so an export can be edited and imported 
 
 Every sheet gets a bold, frozen header row, column number formats (dates as dates, money as
 numbers in 元) and data validation: a drop-down list on columns with fixed values (the values
-on a hidden sheet when the list is long or holds commas), whole numbers, positive amounts and
-dates elsewhere. A sheet `说明` lists every column with its meaning and allowed values.
+on a hidden sheet when the list is long or holds commas), whole numbers in the column's range,
+amounts above zero (or from zero, where the importer takes 0) and dates elsewhere, so Excel
+and WPS refuse what the importer refuses and nothing it accepts. A sheet `说明` lists every
+column with its meaning and allowed values.
 
 Text is neutralised against formula injection (orgs.spreadsheets.neutralise); imports.cells.text
 takes the added quote off again, so an export re-imports unchanged."""
@@ -54,12 +56,21 @@ class Column:
     choices: Sequence[str] = ()  # allowed values (labels) of a CHOICE column
     required: bool = False
     width: int | None = None
+    # What the importer accepts, for the template's data validation: an amount of 0 (MONEY;
+    # else above zero), the smallest and largest whole number (INT).
+    allow_zero: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"unknown column kind {self.kind!r}")
         if self.kind == CHOICE and not self.choices:
             raise ValueError(f"choice column {self.header!r} lists no values")
+        if self.allow_zero and self.kind != MONEY:
+            raise ValueError(f"column {self.header!r}: allow_zero is for money columns")
+        if (self.minimum is not None or self.maximum is not None) and self.kind != INT:
+            raise ValueError(f"column {self.header!r}: a range is for whole-number columns")
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -89,10 +100,26 @@ class WorkbookSpec:
         return next(sheet for sheet in self.sheets if sheet.name == name)
 
 
+def _int_range(column: Column) -> str:
+    """The whole-number range of an INT column in words, "" when it has none."""
+    low, high = column.minimum, column.maximum
+    if low is not None and high is not None:
+        return _("%(low)d至%(high)d") % {"low": low, "high": high}
+    if low is not None:
+        return _("不小于%(low)d") % {"low": low}
+    if high is not None:
+        return _("不大于%(high)d") % {"high": high}
+    return ""
+
+
 def _kind_label(column: Column) -> str:
+    if column.kind == MONEY and column.allow_zero:
+        return _("金额（元，可为0，最多两位小数）")
+    if column.kind == INT and _int_range(column):
+        return _("整数（%(range)s）") % {"range": _int_range(column)}
     return {
         TEXT: _("文字"),
-        MONEY: _("金额（元，最多两位小数）"),
+        MONEY: _("金额（元，大于零，最多两位小数）"),
         DATE: _("日期（如 2019-03-31）"),
         INT: _("整数"),
         CHOICE: _("从下拉列表选择"),
@@ -135,6 +162,14 @@ def _validation(column: Column, lists: _Lists) -> DataValidation | None:
             allow_blank=True,
             error=_("请从下拉列表中选择。"),
         )
+    elif column.kind == MONEY and column.allow_zero:
+        dv = DataValidation(
+            type="decimal",
+            operator="greaterThanOrEqual",
+            formula1="0",
+            allow_blank=True,
+            error=_("请填写不小于零的金额（元），最多两位小数。"),
+        )
     elif column.kind == MONEY:
         dv = DataValidation(
             type="decimal",
@@ -153,8 +188,18 @@ def _validation(column: Column, lists: _Lists) -> DataValidation | None:
             error=_("请填写日期，如 2019-03-31。"),
         )
     elif column.kind == INT:
-        dv = DataValidation(type="whole", allow_blank=True, error=_("请填写整数。"))
-        dv.operator, dv.formula1, dv.formula2 = "between", "-2147483647", "2147483647"
+        words = _int_range(column)
+        error = _("请填写%(range)s的整数。") % {"range": words} if words else _("请填写整数。")
+        dv = DataValidation(type="whole", allow_blank=True, error=error)
+        if column.minimum is not None and column.maximum is not None:
+            dv.operator, dv.formula1 = "between", str(column.minimum)
+            dv.formula2 = str(column.maximum)
+        elif column.minimum is not None:
+            dv.operator, dv.formula1 = "greaterThanOrEqual", str(column.minimum)
+        elif column.maximum is not None:
+            dv.operator, dv.formula1 = "lessThanOrEqual", str(column.maximum)
+        else:
+            dv.operator, dv.formula1, dv.formula2 = "between", "-2147483647", "2147483647"
     else:
         return None
     dv.errorTitle = error_title
