@@ -417,15 +417,20 @@ def _period_has_survey(household: Household) -> bool:
     return Survey.objects.filter(period=household.current_period).exists()
 
 
-def _check_approval(user, household: Household, verdict_reason: str, against: bool) -> None:
-    period = household.current_period
-    # Segregation of duties: whoever entered or submitted the file does not approve it.
+def _entered_or_submitted_by(household: Household, period) -> set[int]:
+    """Who entered the file or submitted this filing: segregation of duties keeps them from
+    approving it and from deciding its objections."""
     submitters = set(
         Transition.objects.filter(period=period, action__in=["create", "submit"]).values_list(
             "actor_id", flat=True
         )
     )
-    if user.pk in submitters or household.created_by_id == user.pk:
+    return submitters | {household.created_by_id}
+
+
+def _check_approval(user, household: Household, verdict_reason: str, against: bool) -> None:
+    period = household.current_period
+    if user.pk in _entered_or_submitted_by(household, period):
         raise ValidationError(_("不能审批自己录入或提交的档案。"))
     notice = period.notice
     if notice is None:
@@ -663,7 +668,12 @@ def objection_record(
 
 @transaction.atomic
 def objection_resolve(*, user, objection: Objection, outcome: str, finding: str) -> Objection:
-    _require(user, "households.change_household", household=objection.household)
+    """An objection is decided by whoever may approve the file, never by whoever entered or
+    submitted it (the approval's segregation of duties: a dismissed objection clears the way
+    to approval)."""
+    _require(user, "households.approve_household", household=objection.household)
+    if user.pk in _entered_or_submitted_by(objection.household, objection.period):
+        raise ValidationError(_("不能处理自己录入或提交的档案的公示异议。"))
     if objection.outcome != Objection.Outcome.PENDING:
         raise ValidationError(_("该异议已处理。"))
     if outcome not in (Objection.Outcome.UPHELD, Objection.Outcome.DISMISSED):

@@ -328,9 +328,11 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
             context["objections"] = list(
                 Objection.objects.filter(period=period).select_related("resolved_by")
             )
-            if user.has_perm(CLERK) and household.status == Status.NOTICE:
-                context["objection_form"] = ObjectionForm()
-                context["resolve_form"] = ObjectionResolveForm()
+            if household.status == Status.NOTICE:
+                if user.has_perm(CLERK):
+                    context["objection_form"] = ObjectionForm()
+                if user.has_perm(SUPERVISOR):
+                    context["resolve_form"] = ObjectionResolveForm()
         pending = context["pending_closure"]
         context["can_request_closure"] = (
             user.has_perm(CLERK) and household.status in SUPPORTED_STATUSES and pending is None
@@ -695,7 +697,7 @@ class ClosureDecideView(ObjectStepView):
 
 
 class ObjectionResolveView(ObjectStepView):
-    permission_required = CLERK
+    permission_required = SUPERVISOR
     model = Objection
     template_name = "households/objection_resolve.html"
     form_class = ObjectionResolveForm

@@ -44,7 +44,7 @@ MATRIX = {
     "objection_create": ("get", CLERK, True),
     "document_upload": ("get", CLERK, True),
     "closure_decide": ("get", SUPERVISOR, True),
-    "objection_resolve": ("get", CLERK, True),
+    "objection_resolve": ("get", SUPERVISOR, True),
     "document_download": ("get", DOCUMENTS, True),
     "document_withdraw": ("get", CLERK, True),
 }

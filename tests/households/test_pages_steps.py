@@ -255,10 +255,11 @@ def test_objections_are_recorded_and_resolved_through_the_pages(login, walk, mak
     assert "异议尚未全部处理" in str(response.context["form"].non_field_errors())
 
     url = reverse("households:objection_resolve", args=[objection.pk])
-    clerk = login("clerk_450102")
-    response = clerk.post(url, {"outcome": "dismissed", "finding": ""})
+    assert login("clerk_450102").get(url).status_code == 403  # the supervisor decides
+    supervisor = login("supervisor_450102")
+    response = supervisor.post(url, {"outcome": "dismissed", "finding": ""})
     assert response.context["form"].errors["finding"]
-    response = clerk.post(url, {"outcome": "dismissed", "finding": "只有一套住房"})
+    response = supervisor.post(url, {"outcome": "dismissed", "finding": "只有一套住房"})
     assert response.status_code == 302
     objection.refresh_from_db()
     assert objection.outcome == "dismissed"

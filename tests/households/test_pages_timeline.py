@@ -52,7 +52,7 @@ def test_the_timeline_tells_the_whole_story(login, make_household, walk, users, 
     )
     objection = household.objections.get()
     services.objection_resolve(
-        user=users["clerk_450102"], objection=objection, outcome="dismissed", finding="车已卖"
+        user=users["supervisor_450102"], objection=objection, outcome="dismissed", finding="车已卖"
     )
     services.document_upload(
         user=users["clerk_450102"],

@@ -222,8 +222,16 @@ def test_approval_waits_for_objections(make_household, walk, users):
             user=users["supervisor_450102"], household=household, action="approve"
         )
     assert "异议尚未全部处理" in exc.value.messages[0]
+    # A clerk does not decide objections; who may approve the file does.
+    with pytest.raises(PermissionDenied):
+        services.objection_resolve(
+            user=users["clerk_450102"],
+            objection=objection,
+            outcome=Objection.Outcome.DISMISSED,
+            finding="经核查只有一套住房",
+        )
     services.objection_resolve(
-        user=users["clerk_450102"],
+        user=users["supervisor_450102"],
         objection=objection,
         outcome=Objection.Outcome.DISMISSED,
         finding="经核查只有一套住房",
@@ -665,3 +673,26 @@ def test_a_survey_is_dated_between_the_application_and_today(
     assert expected in exc.value.message_dict["surveyed_on"][0]
     worker.refresh_from_db()
     assert worker.monthly_income == Decimal("600.00") and not household.surveys.exists()
+
+
+def test_whoever_entered_the_file_does_not_decide_its_objections(make_household, walk, users):
+    household = walk(make_household(), "notice")
+    objection = services.objection_record(
+        user=users["clerk_450102"],
+        household=household,
+        raised_by="邻居王某",
+        raised_on=TODAY() - timedelta(days=20),
+        content="该户有两套住房",
+    )
+    Household.objects.filter(pk=household.pk).update(created_by=users["supervisor_450102"])
+    objection.household.refresh_from_db()
+    with pytest.raises(ValidationError) as exc:
+        services.objection_resolve(
+            user=users["supervisor_450102"], objection=objection, outcome="dismissed", finding="无"
+        )
+    assert exc.value.messages == ["不能处理自己录入或提交的档案的公示异议。"]
+    services.objection_resolve(
+        user=users["supervisor2_450102"], objection=objection, outcome="dismissed", finding="无"
+    )
+    objection.refresh_from_db()
+    assert objection.resolved_by == users["supervisor2_450102"]

@@ -92,7 +92,8 @@ PAGES: dict[str, Rule] = {
     "households:objection_create": obj("notice", get="clerk", post="clerk"),
     "households:document_upload": obj("draft", get="clerk", post="clerk"),
     "households:closure_decide": obj("closure", get="supervisor", post="supervisor"),
-    "households:objection_resolve": obj("objection", get="clerk", post="clerk"),
+    # decided by who may approve the file (not who entered it: see the services' tests)
+    "households:objection_resolve": obj("objection", get="supervisor", post="supervisor"),
     "households:document_download": obj("document", get="clerk supervisor"),
     "households:document_withdraw": obj("document", get="clerk", post="clerk"),
     # funds

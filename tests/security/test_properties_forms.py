@@ -228,7 +228,9 @@ DRIVERS = {
         "households:closure_decide", ("closure",), user="supervisor_450102"
     ),
     "households.forms.ObjectionForm": Driver("households:objection_create", ("notice",)),
-    "households.forms.ObjectionResolveForm": Driver("households:objection_resolve", ("objection",)),
+    "households.forms.ObjectionResolveForm": Driver(
+        "households:objection_resolve", ("objection",), user="supervisor_450102"
+    ),
     "households.forms.SurveyForm": Driver("households:survey", ("on_file",)),
     "households.forms.DocumentUploadForm": Driver(
         "households:document_upload", ("draft",), files=("file",)
