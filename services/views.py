@@ -389,12 +389,26 @@ class JobReferralEditView(PermissionRequiredMixin, FormView):
             )
         return JobReferral()
 
-    def get_initial(self):
-        """A referral started from a case takes over the case's worker."""
+    def get(self, request, *args, **kwargs):
+        # The form shows a full ID number (the referral's own, or the case's it starts from) to
+        # roles that may see it: a view of personal data, logged as the case page logs it.
+        if request.user.has_perm(FULL_IDENTIFIERS):
+            referral = self.get_referral()
+            shown = referral if referral.worker_id_number else self.starting_case()
+            if shown is not None and shown.worker_id_number:
+                log_access(request, action=AccessLog.Action.REVEAL, obj=shown, detail="referral")
+        return super().get(request, *args, **kwargs)
+
+    def starting_case(self) -> Case | None:
+        """The case a new referral starts from (?case=), if the user may see it."""
         case_pk = self.request.GET.get("case", "")
         if "pk" in self.kwargs or not case_pk.isdigit():
-            return {}
-        case = selectors.case_list(user=self.request.user).filter(pk=case_pk).first()
+            return None
+        return selectors.case_list(user=self.request.user).filter(pk=case_pk).first()
+
+    def get_initial(self):
+        """A referral started from a case takes over the case's worker."""
+        case = self.starting_case()
         if case is None:
             return {}
         initial = {

@@ -419,6 +419,27 @@ def test_referral_from_a_case_takes_over_the_worker(login, case):
     assert referral.case == case and referral.result == "placed"
 
 
+def test_a_referral_form_showing_a_full_id_number_is_logged(login, make_case):
+    """The clerk's referral form carries the worker's full ID number (from the case it starts
+    from, or its own): a view of personal data, logged as the case page logs it."""
+    from orgs.models import AccessLog
+
+    number = id_number()
+    case = make_case(worker_id_number=number)
+    client = login("clerk_450102")
+    page = client.get("/services/referrals/new/", {"case": case.pk})
+    assert page.context["form"]["worker_id_number"].value() == number
+    log = AccessLog.objects.get()
+    assert (log.action, log.detail) == ("reveal", "referral")
+    assert log.target == f"services.Case:{case.pk}"
+    assert client.post("/services/referrals/new/", referral_of(case)).status_code == 302
+    referral = JobReferral.objects.get()
+    client.get(f"/services/referrals/{referral.pk}/edit/")
+    assert AccessLog.objects.latest("pk").target == f"services.JobReferral:{referral.pk}"
+    client.get("/services/referrals/new/")  # no case, no number: nothing to log
+    assert AccessLog.objects.count() == 2
+
+
 def test_referral_and_attendee_forms_keep_a_stored_id_hidden(login, make_case, course):
     """admin_450102 changes referrals and attendees but may not see full ID numbers: the forms
     never carry a stored number, and a referral started from a case still takes it over."""
