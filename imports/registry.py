@@ -15,6 +15,8 @@ class Kind:
     exporter: str  # dotted path of `export(*, user, full, progress) -> bytes`, "" when none
     import_permission: str
     export_permission: str
+    # The export holds ID or bank numbers, masked unless the user asks for them in full.
+    personal_numbers: bool = False
 
 
 KINDS = {
@@ -26,6 +28,7 @@ KINDS = {
         "households.exports.export_households",
         "imports.import_households",
         "imports.export_households",
+        personal_numbers=True,
     ),
     "funds": Kind(
         "funds",

@@ -164,7 +164,8 @@ class ExportView(View):
         if not request.user.has_perm(_kind(kind).export_permission):
             raise PermissionDenied
         form = ExportForm(request.POST)
-        full = form.is_valid() and form.cleaned_data["full"]
+        # Full numbers only where the workbook has any (the funds workbook has none).
+        full = _kind(kind).personal_numbers and form.is_valid() and form.cleaned_data["full"]
         try:
             job = services.export_start(user=request.user, kind=kind, full=full)
         except ValidationError as exc:

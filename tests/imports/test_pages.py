@@ -172,6 +172,18 @@ def test_export_and_download_are_logged(login, orgs, make_household):
     assert household.file_number
 
 
+def test_the_funds_export_offers_no_full_numbers_it_does_not_hold(login, orgs):
+    """The funds workbook carries no ID or bank numbers: no "full numbers" box, and a posted
+    one is ignored (it was logged as an export of full numbers)."""
+    client = login("finance_450102")
+    page = client.get(reverse("imports:index")).content.decode()
+    funds = page[page.index('id="kind-funds"') :]
+    assert 'name="full"' not in funds[: funds.index("</section>")]
+    client.post(reverse("imports:export", args=["funds"]), {"full": "on"})
+    job = ImportJob.objects.get(operation="export")
+    assert job.state == "done" and not job.full_identifiers
+
+
 def test_admin_lists_jobs_in_scope_and_links_to_the_pages(login, workbook, orgs):
     upload(login("clerk_450102"), workbook([household_row()], [member_row()]))
     page = login("supervisor_450102").get(reverse("admin:imports_importjob_changelist"))
