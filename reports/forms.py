@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reports.summary import check_cutoff, parse_years
+from reports.summary import check_cutoff_has_passed, check_dates, parse_years
 
 FORMAT_CHOICES = [("html", _("网页")), ("pdf", "PDF"), ("xlsx", "Excel"), ("json", "JSON")]
 
@@ -15,19 +15,21 @@ class OrganisationChoice(forms.Select):
 class SummaryForm(forms.Form):
     org = forms.ChoiceField(label=_("单位"))
     years = forms.CharField(
-        label=_("年度"), max_length=9, help_text=_("如 2019，或 2017-2019 逐年对比")
+        label=_("年度"),
+        max_length=9,
+        help_text=_("如 2019，或 2017-2019 逐年对比；2000 年至今年。"),
     )
     cutoff = forms.DateField(
         label=_("截止日期"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("默认为统计期末；此日期之后的事项不计入。"),
+        help_text=_("默认为统计期末，统计期未结束时为今天；此日期之后的事项不计入。"),
     )
     baseline = forms.DateField(
         label=_("存量基准日"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("默认使用单位设置。"),
+        help_text=_("默认使用单位设置；不能晚于截止日期。"),
     )
     format = forms.ChoiceField(
         label=_("格式"), choices=FORMAT_CHOICES, initial="html", required=False
@@ -37,7 +39,9 @@ class SummaryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["org"].choices = [(o.code, f"{o.name}（{o.code}）") for o in organisations]
         # The user's own organisation first, so the default is the widest report they may see.
-        self.fields["years"].initial = str(timezone.localdate().year)
+        today = timezone.localdate()
+        self.fields["years"].initial = str(today.year)
+        self.fields["cutoff"].widget.attrs["max"] = today.isoformat()
 
     def clean_years(self):
         try:
@@ -45,18 +49,23 @@ class SummaryForm(forms.Form):
         except ValidationError as exc:
             raise ValidationError(exc.messages[0]) from None
 
+    def clean_cutoff(self):
+        cutoff = self.cleaned_data["cutoff"]
+        if cutoff is not None:
+            check_cutoff_has_passed(cutoff)  # said even while the years are wrong
+        return cutoff
+
     def clean_format(self):
         return self.cleaned_data.get("format") or "html"
 
     def clean(self):
         cleaned = super().clean()
         span = cleaned.get("years")
-        cutoff = cleaned.get("cutoff")
-        if span:
+        if span and not self.has_error("cutoff") and not self.has_error("baseline"):
             try:
-                check_cutoff(*span, cutoff)
+                check_dates(*span, cutoff=cleaned.get("cutoff"), baseline=cleaned.get("baseline"))
             except ValidationError as exc:
-                self.add_error("cutoff", exc.messages[0])
+                self.add_error(None, exc)  # keyed by field: each refusal shows on its field
         return cleaned
 
 
@@ -77,4 +86,17 @@ class RosterForm(forms.Form):
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org"].choices = [(o.code, f"{o.name}（{o.code}）") for o in organisations]
-        self.fields["on"].initial = timezone.localdate()
+        today = timezone.localdate()
+        self.fields["on"].initial = today
+        self.fields["on"].widget.attrs["max"] = today.isoformat()
+
+    def clean_on(self):
+        """A roster is of a day that has passed: the files of a day to come are not known."""
+        on, today = self.cleaned_data["on"], timezone.localdate()
+        if on > today:
+            raise ValidationError(
+                _("日期不能晚于今天（%(today)s）：%(on)s 的在档情况还不知道。"),
+                code="future",
+                params={"today": today, "on": on},
+            )
+        return on

@@ -76,6 +76,7 @@ def context(data: dict, *, generated_by=None) -> dict:
         if sources
         else ""
     )
+    generated_at = timezone.localtime()
     return {
         "data": data,
         "years": years,
@@ -85,8 +86,10 @@ def context(data: dict, *, generated_by=None) -> dict:
         "organisation": latest["organisation"],
         "first": years[0][1]["period"],
         "last": latest["period"],
-        "generated_at": timezone.localtime(),
+        "generated_at": generated_at,
         "generated_by": generated_by,
+        # The last year has not ended: its figures are the cut-off's, not the year's.
+        "in_progress": latest["period"]["to"] > timezone.localdate(),
         "cause_chart": cause_chart,
         "movement_chart": movement_chart,
         "funds_chart": funds_chart,
@@ -136,10 +139,14 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
     book.remove(book.active)
     info = book.create_sheet(_("说明"))
     org = years[-1][1]["organisation"]
+    last = years[-1][1]["period"]
+    span = f"{years[0][1]['period']['from']} — {last['to']}"
+    if last["to"] > timezone.localdate():
+        span = _("%(span)s（尚未结束）") % {"span": span}
     for row in (
         (_("单位"), f"{org['name']}（{org['code']}）"),
-        (_("统计期"), f"{years[0][1]['period']['from']} — {years[-1][1]['period']['to']}"),
-        (_("截止日期"), str(years[-1][1]["period"]["cutoff"])),
+        (_("统计期"), span),
+        (_("截止日期"), str(last["cutoff"])),
         (_("生成时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
     ):
         info.append(row)

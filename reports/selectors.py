@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from households.models import (
     SUPPORTED_STATUSES,
@@ -32,11 +33,25 @@ class Period:
     baseline: date
 
     @classmethod
-    def for_years(cls, org: Organisation, first: int, last: int | None = None, **kwargs):
+    def for_years(
+        cls,
+        org: Organisation,
+        first: int,
+        last: int | None = None,
+        *,
+        cutoff: date | None = None,
+        baseline: date | None = None,
+    ):
         last = last or first
-        cutoff = kwargs.get("cutoff") or date(last, 12, 31)
-        baseline = kwargs.get("baseline") or org.setting("stock_baseline_date")
+        cutoff = cutoff or default_cutoff(last)
+        baseline = baseline or org.setting("stock_baseline_date")
         return cls(date(first, 1, 1), date(last, 12, 31), cutoff, baseline)
+
+
+def default_cutoff(last: int) -> date:
+    """The end of the last year, or today while that year runs: a report of the current year
+    shows today's figures and says so, never a 31 December to come."""
+    return min(date(last, 12, 31), timezone.localdate())
 
 
 def in_force_on(day: date) -> Q:

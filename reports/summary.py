@@ -5,11 +5,12 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgs.models import Organisation
 from reports import sections
-from reports.selectors import Period, household_figures, target
+from reports.selectors import Period, default_cutoff, household_figures, target
 
 
 def build(org: Organisation, period: Period, *, with_children: bool = True) -> dict:
@@ -67,27 +68,76 @@ def _section(org: Organisation, period: Period, figures: dict) -> dict:
 
 
 MAX_YEARS = 10
+FIRST_YEAR = 2000  # the earliest year a report covers
 
 
 def parse_years(text: str) -> tuple[int, int]:
-    """ "2019" or "2017-2019": at most ten years, one column each (what an A4 page holds)."""
+    """ "2019" or "2017-2019": at most ten years, one column each (what an A4 page holds), from
+    FIRST_YEAR to the current year."""
     try:
         parts = [int(part) for part in text.split("-")]
     except ValueError:
-        raise ValidationError(_("年度格式应为 2019 或 2017-2019。")) from None
-    first, last = parts[0], parts[-1]
-    if len(parts) > 2 or not 2000 <= first <= last <= 2100:
-        raise ValidationError(_("年度格式应为 2019 或 2017-2019。"))
+        raise ValidationError(_("年度格式应为 2019 或 2017-2019。"), code="format") from None
+    if len(parts) > 2:
+        raise ValidationError(_("年度格式应为 2019 或 2017-2019。"), code="format")
+    check_years(parts[0], parts[-1])
+    return parts[0], parts[-1]
+
+
+def check_years(first: int, last: int) -> None:
+    """The years of a report: in order, from FIRST_YEAR to this year (a year that has not begun
+    has no figures yet), at most MAX_YEARS of them."""
+    current = timezone.localdate().year
+    if first > last:
+        raise ValidationError(
+            _("年度范围颠倒了：起始年 %(first)d 晚于结束年 %(last)d，应写作 %(last)d-%(first)d。")
+            % {"first": first, "last": last},
+            code="reversed",
+        )
+    if first < FIRST_YEAR:
+        raise ValidationError(
+            _("年度应在 %(min)d 年至今年（%(max)d 年）之间：%(year)d 年早于 %(min)d 年。")
+            % {"min": FIRST_YEAR, "max": current, "year": first},
+            code="too_early",
+        )
+    if last > current:
+        raise ValidationError(
+            _("%(year)d 年尚未开始：年度最晚为今年（%(max)d 年）。")
+            % {"year": last, "max": current},
+            code="future",
+        )
     if last - first >= MAX_YEARS:
-        raise ValidationError(_("一次最多对比 %(n)d 个年度。") % {"n": MAX_YEARS})
-    return first, last
+        raise ValidationError(_("一次最多对比 %(n)d 个年度。") % {"n": MAX_YEARS}, code="too_many")
+
+
+def check_dates(first: int, last: int, *, cutoff: date | None, baseline: date | None) -> None:
+    """Every rule of a report's dates, each refusal keyed by the field it is about (years,
+    cutoff, baseline): the form shows it there, the command names its option."""
+    errors = {}
+    try:
+        check_years(first, last)
+    except ValidationError as exc:
+        errors["years"] = exc
+    else:
+        try:
+            check_cutoff(first, last, cutoff)
+        except ValidationError as exc:
+            errors["cutoff"] = exc
+        else:
+            try:
+                check_baseline(baseline, cutoff or default_cutoff(last))
+            except ValidationError as exc:
+                errors["baseline"] = exc
+    if errors:
+        raise ValidationError(errors)
 
 
 def build_years(
     org: Organisation, first: int, last: int, *, cutoff: date | None, baseline: date | None
 ) -> dict:
-    """One summary per year (the seed's 2017–2019 columns); the cut-off limits the last year."""
-    check_cutoff(first, last, cutoff)
+    """One summary per year (the seed's 2017–2019 columns); the cut-off limits the last year
+    (by default its end, or today while it runs)."""
+    check_dates(first, last, cutoff=cutoff, baseline=baseline)
     whole = Period.for_years(org, first, last, cutoff=cutoff, baseline=baseline)
     years = {}
     for year in range(first, last + 1):
@@ -99,9 +149,13 @@ def build_years(
 
 
 def check_cutoff(first: int, last: int, cutoff: date | None) -> None:
-    """A cut-off ends the last year of the span: the years before it are always reported whole,
-    so a cut-off in an earlier year would mix figures of different dates."""
-    if cutoff is None or date(last, 1, 1) <= cutoff <= date(last, 12, 31):
+    """A cut-off is a day that has passed (the figures of a day to come do not exist yet) and
+    ends the last year of the span: the years before it are always reported whole, so a
+    cut-off in an earlier year would mix figures of different dates."""
+    if cutoff is None:
+        return
+    check_cutoff_has_passed(cutoff)
+    if date(last, 1, 1) <= cutoff <= date(last, 12, 31):
         return
     if first == last:
         message = _("截止日期 %(cutoff)s 不在统计期 %(start)s 至 %(end)s 之内。")
@@ -111,8 +165,31 @@ def check_cutoff(first: int, last: int, cutoff: date | None) -> None:
             "要统计更早的截止日期，请把年度范围截到那一年。"
         )
     raise ValidationError(
-        message % {"cutoff": cutoff, "start": date(last, 1, 1), "end": date(last, 12, 31)}
+        message % {"cutoff": cutoff, "start": date(last, 1, 1), "end": date(last, 12, 31)},
+        code="outside",
     )
+
+
+def check_cutoff_has_passed(cutoff: date) -> None:
+    """The figures of a day to come do not exist yet (whatever the years asked for)."""
+    today = timezone.localdate()
+    if cutoff > today:
+        raise ValidationError(
+            _("截止日期不能晚于今天（%(today)s）：%(cutoff)s 的数据还没有发生。")
+            % {"today": today, "cutoff": cutoff},
+            code="future",
+        )
+
+
+def check_baseline(baseline: date | None, cutoff: date) -> None:
+    """Stock (存量) is what was filed on or before the baseline: a baseline after the cut-off
+    would make every file of the report stock."""
+    if baseline is not None and baseline > cutoff:
+        raise ValidationError(
+            _("存量基准日 %(baseline)s 不能晚于截止日期 %(cutoff)s，否则所有档案都算作存量。")
+            % {"baseline": baseline, "cutoff": cutoff},
+            code="after_cutoff",
+        )
 
 
 def jsonable(value):

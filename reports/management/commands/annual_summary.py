@@ -28,8 +28,13 @@ class Command(BaseCommand):
         when = parser.add_mutually_exclusive_group(required=True)
         when.add_argument("--year", help=_("年度，如 2019"))
         when.add_argument("--years", help=_("年度范围，如 2017-2019"))
-        parser.add_argument("--cutoff", help=_("截止日期 YYYY-MM-DD，默认统计期末"))
-        parser.add_argument("--baseline", help=_("存量基准日 YYYY-MM-DD，默认组织设置"))
+        parser.add_argument(
+            "--cutoff",
+            help=_("截止日期 YYYY-MM-DD，不晚于今天；默认统计期末，统计期未结束时为今天"),
+        )
+        parser.add_argument(
+            "--baseline", help=_("存量基准日 YYYY-MM-DD，不晚于截止日期；默认组织设置")
+        )
         parser.add_argument("--format", default="json", help="json | pdf | xlsx")
         parser.add_argument("--output", help=_("输出文件；JSON 默认输出到标准输出"))
 
@@ -44,14 +49,23 @@ class Command(BaseCommand):
             raise CommandError(_("没有代码为 %(code)s 的组织。") % {"code": options["org"]})
         cutoff = parse_date(options["cutoff"], "--cutoff") if options["cutoff"] else None
         baseline = parse_date(options["baseline"], "--baseline") if options["baseline"] else None
+        # The form's rules, each refusal named by the option it is about.
+        years_option = "--year" if options["year"] else "--years"
         try:
             first, last = parse_years(options["year"] or options["years"])
-            if options["year"] and first != last:
-                raise CommandError(_("--year 只接受一个年度；年度范围请用 --years。"))
+        except ValidationError as exc:
+            raise CommandError(f"{years_option}: {exc.messages[0]}") from None
+        if options["year"] and first != last:
+            raise CommandError(_("--year 只接受一个年度；年度范围请用 --years。"))
+        try:
             with reporting():
                 data = build_years(org, first, last, cutoff=cutoff, baseline=baseline)
         except ValidationError as exc:
-            raise CommandError(exc.messages[0]) from None
+            if not hasattr(exc, "error_dict"):
+                raise CommandError(exc.messages[0]) from None
+            field, errors = next(iter(exc.message_dict.items()))
+            option = years_option if field == "years" else f"--{field}"
+            raise CommandError(f"{option}: {errors[0]}") from None
         if options["year"]:
             data = data["years"][str(first)]
         if fmt == "json":

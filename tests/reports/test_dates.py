@@ -1,0 +1,194 @@
+"""The dates of a report: the default cut-off of a period that has not ended is today, a year
+that has not begun, a cut-off or roster date after today and a stock baseline after the cut-off
+are refused, each on its own field (form) or option (command). Today is frozen where it matters
+(the project has no time-freezing library: timezone.localdate is patched)."""
+
+import io
+import json
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from orgs.models import AccessLog
+from reports.summary import build_years
+from tests.reports.test_outputs import pdf_text
+
+TODAY = date(2026, 12, 6)  # the day QA found the future cut-offs
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """frozen(day) makes `day` today for every timezone.localdate() call without an argument."""
+
+    def freeze(day=TODAY):
+        real = timezone.localdate
+
+        def localdate(value=None, timezone=None):
+            return day if value is None else real(value, timezone)
+
+        monkeypatch.setattr("django.utils.timezone.localdate", localdate)
+        return day
+
+    return freeze
+
+
+def test_the_current_year_is_reported_to_today_and_says_so(login, scenario, frozen):
+    frozen()
+    client = login("viewer_450100")
+    query = {"org": "450100", "years": "2026"}
+    body = client.get("/reports/summary/", query).content.decode()
+    assert "2026年12月31日（尚未结束），数据截至 2026年12月6日" in body
+    assert "数据截至 2026年12月31日" not in body
+    data = client.get("/reports/summary/", {**query, "format": "json"}).json()
+    assert data["period"] == {"from": "2026-01-01", "to": "2026-12-31", "cutoff": "2026-12-06"}
+    text = pdf_text(client.get("/reports/summary/", {**query, "format": "pdf"}).content)
+    compact = text.replace(" ", "")
+    assert "（尚未结束，数据截至2026年12月6日）" in compact and "截止2026年12月6日" in compact
+    book = load_workbook(
+        io.BytesIO(client.get("/reports/summary/", {**query, "format": "xlsx"}).content)
+    )
+    info = dict(book["说明"].iter_rows(values_only=True))
+    assert info["截止日期"] == "2026-12-06" and info["统计期"].endswith("（尚未结束）")
+
+
+def test_a_past_year_is_reported_whole_without_the_note(login, scenario, frozen):
+    frozen()
+    body = login("viewer_450100").get("/reports/summary/", {"org": "450100", "years": "2024"})
+    body = body.content.decode()
+    assert "数据截至 2024年12月31日" in body and "尚未结束" not in body
+
+
+def test_the_default_cutoff_of_a_running_year_counts_what_has_happened(orgs, scenario, frozen):
+    """On 30 June 2024, the 2024 summary has the figures of that day (the cut-off test of
+    test_summary), not those of 31 December; the years before are whole."""
+    frozen(date(2024, 6, 30))
+    data = build_years(orgs["450100"], 2023, 2024, cutoff=None, baseline=date(2023, 12, 31))
+    y2023, y2024 = data["years"]["2023"], data["years"]["2024"]
+    assert y2023["period"]["cutoff"] == date(2023, 12, 31)
+    assert y2024["period"]["cutoff"] == date(2024, 6, 30)
+    assert y2024["on_file"]["households"] == 7 and y2024["movements"]["exited"] == 0
+
+
+BAD = [
+    ({"years": "2027"}, "years", "2027 年尚未开始：年度最晚为今年（2026 年）。"),
+    ({"years": "2025-2027"}, "years", "2027 年尚未开始"),
+    ({"years": "1999"}, "years", "年度应在 2000 年至今年（2026 年）之间：1999 年早于 2000 年。"),
+    (
+        {"years": "2026-2017"},
+        "years",
+        "年度范围颠倒了：起始年 2026 晚于结束年 2017，应写作 2017-2026。",
+    ),
+    ({"years": "20x4"}, "years", "年度格式应为 2019 或 2017-2019。"),
+    ({"years": "2026", "cutoff": "2026-12-07"}, "cutoff", "截止日期不能晚于今天（2026-12-06）"),
+    ({"years": "2026", "cutoff": "2026-12-31"}, "cutoff", "截止日期不能晚于今天"),
+    (
+        {"years": "2024", "baseline": "2030-01-01"},
+        "baseline",
+        "存量基准日 2030-01-01 不能晚于截止日期 2024-12-31",
+    ),
+    (
+        {"years": "2024", "cutoff": "2024-06-30", "baseline": "2024-07-01"},
+        "baseline",
+        "不能晚于截止日期 2024-06-30",
+    ),
+    # The default cut-off of the running year is today: a baseline after it is refused too.
+    ({"years": "2026", "baseline": "2026-12-07"}, "baseline", "不能晚于截止日期 2026-12-06"),
+]
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf"])
+@pytest.mark.parametrize(("query", "field", "message"), BAD)
+def test_bad_dates_are_refused_on_their_field(login, orgs, frozen, query, field, message, fmt):
+    frozen()
+    response = login("viewer_450100").get(
+        "/reports/summary/", {"org": "450100", "format": fmt, **query}
+    )
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    errors = response.context["form"].errors
+    assert list(errors) == [field], errors
+    assert message in errors[field][0]
+    assert "report-head" not in response.content.decode()
+
+
+def test_every_field_says_what_is_wrong_with_it_at_once(login, orgs, frozen):
+    """A cut-off after today is wrong whatever the years: both refusals show."""
+    frozen()
+    response = login("viewer_450100").get(
+        "/reports/summary/", {"org": "450100", "years": "2026-2017", "cutoff": "2030-01-01"}
+    )
+    errors = response.context["form"].errors
+    assert set(errors) == {"years", "cutoff"}
+    assert "颠倒" in errors["years"][0] and "截止日期不能晚于今天" in errors["cutoff"][0]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"years": "2026", "cutoff": "2026-12-06"},  # today is a day that has passed
+        {"years": "2017-2026"},
+        {"years": "2000"},
+        {"years": "2024", "cutoff": "2024-06-30", "baseline": "2024-06-30"},
+    ],
+)
+def test_dates_within_the_rules_are_reported(login, orgs, frozen, query):
+    frozen()
+    response = login("viewer_450100").get("/reports/summary/", {"org": "450100", **query})
+    assert not response.context["form"].errors
+    assert "report-head" in response.content.decode()
+
+
+def test_a_roster_of_a_day_to_come_is_refused(login, scenario, frozen):
+    frozen()
+    client = login("viewer_450000")  # QA's example: the region's roster
+    response = client.get(
+        "/reports/roster/", {"org": "450000", "on": "2030-01-01", "format": "xlsx"}
+    )
+    assert response["Content-Type"].startswith("text/html")
+    assert response.context["form"].errors == {
+        "on": ["日期不能晚于今天（2026-12-06）：2030-01-01 的在档情况还不知道。"]
+    }
+    assert not AccessLog.objects.filter(action="export").exists()  # nothing was exported
+    today = client.get("/reports/roster/", {"org": "450000", "on": "2026-12-06", "format": "xlsx"})
+    assert today.status_code == 200 and today.content[:2] == b"PK"
+
+
+def run(*args):
+    out = StringIO()
+    call_command("annual_summary", *args, stdout=out, stderr=StringIO())
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--year", "2027"], "--year: 2027 年尚未开始"),
+        (["--years", "2025-2027"], "--years: 2027 年尚未开始"),
+        (["--year", "1999"], "--year: 年度应在 2000 年至今年（2026 年）之间"),
+        (["--years", "2026-2017"], "--years: 年度范围颠倒了"),
+        (
+            ["--year", "2026", "--cutoff", "2026-12-31"],
+            "--cutoff: 截止日期不能晚于今天（2026-12-06）",
+        ),
+        (["--year", "2024", "--baseline", "2030-01-01"], "--baseline: 存量基准日 2030-01-01"),
+        (["--year", "2026", "--baseline", "2026-12-07"], "不能晚于截止日期 2026-12-06"),
+    ],
+)
+def test_the_command_follows_the_same_rules(orgs, frozen, args, message):
+    frozen()
+    with pytest.raises(CommandError) as exc:
+        call_command("annual_summary", "--org", "450100", *args, stdout=StringIO())
+    assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_the_command_reports_the_running_year_to_today(orgs, scenario, frozen):
+    frozen()
+    data = run("--org", "450100", "--year", "2026")
+    assert data["period"]["cutoff"] == "2026-12-06"
+    data = run("--org", "450100", "--years", "2025-2026")
+    assert data["years"]["2025"]["period"]["cutoff"] == "2025-12-31"
+    assert data["years"]["2026"]["period"]["cutoff"] == "2026-12-06"
