@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from households.models import Category, Cause, DeregistrationReason
 from reports import charts
-from reports.sections import BALANCE_KEYS
+from reports.sections import BALANCE_KEYS, wanyuan
 from reports.summary import COMPARED, comparison, to_json_shape
 
 YUAN_FORMAT = '#,##0.00" 元"'
+WAN_FORMAT = '#,##0.0000" 万元"'
 
 
 def labels() -> dict[str, dict[str, str]]:
@@ -112,7 +113,8 @@ def to_pdf(data: dict, *, generated_by=None) -> bytes:
 
 
 def to_xlsx(data: dict, *, generated_by=None) -> bytes:
-    """One sheet per section; numbers stay numbers (amounts with a 元 format)."""
+    """One sheet per section; numbers stay numbers: amounts in 元 (a 元 format), each followed,
+    after the sheet's 元 columns, by its 万元 (four decimals, a 万元 format)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -121,17 +123,18 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
     book = Workbook()
     bold = Font(bold=True)
 
-    def sheet(title, header, rows, money_columns=()):
+    def sheet(title, header, rows, money_columns=(), wan_columns=()):
         ws = book.create_sheet(title)
         ws.append(header)
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
             ws.append(row)
-        for column in money_columns:
-            for cell in ws.iter_cols(min_col=column, max_col=column, min_row=2):
-                for item in cell:
-                    item.number_format = YUAN_FORMAT
+        for columns, number_format in ((money_columns, YUAN_FORMAT), (wan_columns, WAN_FORMAT)):
+            for column in columns:
+                for cells in ws.iter_cols(min_col=column, max_col=column, min_row=2):
+                    for item in cells:
+                        item.number_format = number_format
         for index, _title in enumerate(header, start=1):
             ws.column_dimensions[ws.cell(1, index).column_letter].width = 16
         return ws
@@ -148,6 +151,7 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
         (_("统计期"), span),
         (_("截止日期"), str(last["cutoff"])),
         (_("生成时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
+        (_("金额单位"), _("元；标“万元”的列为万元（四位小数）")),
     ):
         info.append(row)
     info.column_dimensions["A"].width = 14
@@ -206,37 +210,31 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
 
     fund_rows = []
     for year, item in years:
-        for code, row in item["funds"]["by_source"].items():
+        funds = item["funds"]
+        lines = [(names["source"].get(code, code), row) for code, row in funds["by_source"].items()]
+        if funds["total"]:
+            lines.append((_("合计"), funds["total"]))
+        for name, row in lines:
             fund_rows.append(
                 [
                     year,
-                    names["source"].get(code, code),
+                    name,
                     *[row[k] for k in BALANCE_KEYS],
+                    *[wanyuan(row[k]) for k in BALANCE_KEYS],
                 ]
             )
-        total = item["funds"]["total"]
-        if total:
-            fund_rows.append(
-                [
-                    year,
-                    _("合计"),
-                    *[total[k] for k in BALANCE_KEYS],
-                ]
-            )
+    balance_titles = [_("上年结余"), _("拨入"), _("支出"), _("退回"), _("借款归还"), _("结余")]
     sheet(
         _("资金"),
         [
             _("年度"),
             _("资金来源"),
-            _("上年结余"),
-            _("拨入"),
-            _("支出"),
-            _("退回"),
-            _("借款归还"),
-            _("结余"),
+            *balance_titles,
+            *[_("%(title)s（万元）") % {"title": title} for title in balance_titles],
         ],
         fund_rows,
-        money_columns=(3, 4, 5, 6, 7, 8),
+        money_columns=range(3, 3 + len(BALANCE_KEYS)),
+        wan_columns=range(3 + len(BALANCE_KEYS), 3 + 2 * len(BALANCE_KEYS)),
     )
 
     type_rows = []
@@ -249,31 +247,40 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
                     row["households"],
                     row["payments"],
                     row["amount"],
+                    wanyuan(row["amount"]),
                 ]
             )
     sheet(
         _("帮扶项目"),
-        [_("年度"), _("帮扶类型"), _("户数"), _("笔数"), _("金额")],
+        [_("年度"), _("帮扶类型"), _("户数"), _("笔数"), _("金额"), _("金额（万元）")],
         type_rows,
         money_columns=(5,),
+        wan_columns=(6,),
     )
 
-    service_rows = []
+    service_rows, money_rows = [], []
     for year, item in years:
         services = item["services"]
         for code, count in services["cases_by_window"].items():
             service_rows.append([year, names["window"].get(code, code), count])
         service_rows.append([year, _("合计（件）"), services["cases_total"]])
         legal_aid, referrals = services["legal_aid"], services["job_referrals"]
+        service_rows.append([year, _("法律援助案件"), legal_aid["cases"]])
+        for label, amount in (
+            (_("追回拖欠工资（元）"), legal_aid["wages_recovered"]),
+            (_("其中农民工（元）"), legal_aid["wages_recovered_migrant"]),
+        ):
+            service_rows.append([year, label, amount, wanyuan(amount)])
+            money_rows.append(len(service_rows) + 1)  # + the header row
         service_rows += [
-            [year, _("法律援助案件"), legal_aid["cases"]],
-            [year, _("追回拖欠工资（元）"), legal_aid["wages_recovered"]],
-            [year, _("其中农民工（元）"), legal_aid["wages_recovered_migrant"]],
             [year, _("职业介绍（人）"), referrals["referred"]],
             [year, _("成功就业（人）"), referrals["placed"]],
             [year, _("参加培训（人次）"), services["trainees"]],
         ]
-    sheet(_("服务中心"), [_("年度"), _("项目"), _("数量")], service_rows)
+    ws = sheet(_("服务中心"), [_("年度"), _("项目"), _("数量"), _("万元")], service_rows)
+    for row in money_rows:
+        ws.cell(row, 3).number_format = YUAN_FORMAT
+        ws.cell(row, 4).number_format = WAN_FORMAT
 
     latest = years[-1][1]
     if latest.get("children"):
@@ -289,9 +296,14 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
                 _("注销"),
                 _("帮扶支出"),
                 _("服务中心件数"),
+                _("帮扶支出（万元）"),
             ],
-            [[row["name"], *(row[key] for key in COMPARED)] for row in comparison(latest)],
+            [
+                [row["name"], *(row[key] for key in COMPARED), wanyuan(row["paid"])]
+                for row in comparison(latest)
+            ],
             money_columns=(8,),
+            wan_columns=(10,),
         )
 
     out = io.BytesIO()

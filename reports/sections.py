@@ -1,13 +1,23 @@
 """The funds and service-centre sections, from the selectors those apps publish."""
 
+from decimal import Decimal
+
 from funds.models import AssistanceType, FundSource
-from funds.selectors import fund_statement
+from funds.selectors import fund_statement, to_wanyuan
 from orgs.models import Organisation
 from orgs.money import ZERO
 from reports.selectors import Period
 from services.selectors import service_centre_summary
 
 BALANCE_KEYS = ("opening", "received", "paid", "refunded", "repaid", "closing")
+# 万元 to the yuan, as the summaries sent up write it (27.0873 万元, seed 000).
+WAN_PLACES = 4
+
+
+def wanyuan(amount: Decimal) -> Decimal:
+    """Yuan → 万元 with four decimals, rounded half up (Decimal throughout): the one conversion
+    of the page, the PDF and the workbook."""
+    return to_wanyuan(amount, WAN_PLACES)
 
 
 def services(org, period: Period) -> dict:

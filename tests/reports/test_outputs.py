@@ -99,6 +99,7 @@ def test_excel_reads_back_with_numbers_as_numbers(data):
         "注销",
         "帮扶支出",
         "服务中心件数",
+        "帮扶支出（万元）",  # after the columns of before, which keep their places
     )
     assert moves["年初在档户数"] == (data["target"]["on_file_at_start"],)
     services = {row[1] for row in book["服务中心"].iter_rows(min_row=2, values_only=True)}
