@@ -1,10 +1,15 @@
 """List filters of the funds pages; organisation choices come from the user's subtree."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from funds import selectors
+from funds.forms import SEARCH_PLACEHOLDER
 from funds.models import AssistanceType, EntryKind, FundSource, RequestState
+from orgs import idsearch
 from orgs.models import Organisation
+from orgs.web import IdSearchFilterSetMixin
 
 
 def _organisations(request):
@@ -15,8 +20,17 @@ def _subtree(queryset, name, value):
     return queryset.filter(organisation__path__startswith=value.path) if value else queryset
 
 
-class RequestFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("档案编号或姓名"), method="search")
+class RequestFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
+    """The request list's filters. Its box `q` is posted: a full ID number typed there finds the
+    requests of the worker's or a member's file by the number's keyed hash, `idh`."""
+
+    q = django_filters.CharFilter(
+        label=_("档案编号或姓名"),
+        method="search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": SEARCH_PLACEHOLDER, "autocomplete": "off"}
+        ),
+    )
     state = django_filters.ChoiceFilter(label=_("状态"), choices=RequestState.choices)
     assistance_type = django_filters.ModelChoiceFilter(
         label=_("帮扶项目"), queryset=AssistanceType.objects.all(), to_field_name="code"
@@ -30,12 +44,19 @@ class RequestFilter(django_filters.FilterSet):
     )
 
     def search(self, queryset, name, value):
+        if self.searches_id_hash:  # the box shows the masked number; `idh` is searched
+            return queryset
         value = value.strip()
         if not value:
             return queryset
+        if number := idsearch.id_number_in(value):  # the list's box never passes one here
+            return self.search_id_hash(queryset, idsearch.search_hash(number))
         if value[:1].isdigit():
             return queryset.filter(household__file_number__startswith=value)
         return queryset.filter(household__worker_name__startswith=value)
+
+    def search_id_hash(self, queryset, key):
+        return selectors.requests_by_id_hash(queryset, key)
 
 
 class LedgerFilter(django_filters.FilterSet):

@@ -11,6 +11,10 @@ from funds.standards import tier_choices
 from orgs.models import Organisation
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# The boxes that find a file (the request list's, the 申请帮扶 search): a full ID number, the
+# worker's or a member's, is searched by its keyed hash, never put in the address
+# (orgs/idsearch.py).
+SEARCH_PLACEHOLDER = _("档案编号、姓名开头或完整身份证号码")
 
 
 def money_field(label, *, required=True, help_text=""):
@@ -295,9 +299,18 @@ class StatementForm(ScopedOrganisationMixin, forms.Form):
 
 
 class HouseholdSearchForm(forms.Form):
+    """The 申请帮扶 file search; posted (orgs/idsearch.py)."""
+
     q = forms.CharField(
         label=_("档案编号或姓名"),
         max_length=50,
         required=False,
-        widget=forms.TextInput(attrs={"type": "search", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autofocus": True,
+                "placeholder": SEARCH_PLACEHOLDER,
+                "autocomplete": "off",
+            }
+        ),
     )

@@ -41,6 +41,8 @@ from funds.models import (
     SecondApprover,
     Verification,
 )
+from households import selectors as household_selectors
+from households.models import Household
 from orgs.models import Organisation
 from orgs.money import CENT, MONEY
 
@@ -165,6 +167,15 @@ def request_list(*, user) -> QuerySet[AssistanceRequest]:
     return AssistanceRequest.objects.visible_to(user).select_related(
         "household", "organisation", "assistance_type", "source"
     )
+
+
+def requests_by_id_hash(
+    queryset: QuerySet[AssistanceRequest], key: str
+) -> QuerySet[AssistanceRequest]:
+    """The requests of the files whose worker or a member has the ID number of this keyed hash
+    (the files as the file list finds them: households.selectors.search_id_hash)."""
+    files = household_selectors.search_id_hash(Household.objects.all(), key)
+    return queryset.filter(household__in=files.values("pk"))
 
 
 def household_assistance(*, household, year: int) -> dict:

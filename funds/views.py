@@ -4,7 +4,7 @@ user's scope (404 outside it) and call a service; a refusal is shown on the form
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -48,11 +48,19 @@ from funds.models import (
     Verification,
     VerificationSample,
 )
+from households import selectors as household_selectors
 from households.models import Household
+from orgs import idsearch
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
 from orgs.money import ZERO
-from orgs.web import PAGE_SIZE, ScopedFilterListView, add_service_errors
+from orgs.web import (
+    PAGE_SIZE,
+    IdSearchListMixin,
+    ScopedFilterListView,
+    add_service_errors,
+    hides_personal_numbers,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -94,7 +102,11 @@ class IndexView(PermissionRequiredMixin, TemplateView):
 # --- Requests ---------------------------------------------------------------------------------
 
 
-class RequestListView(LenientFilterListView):
+@hides_personal_numbers
+class RequestListView(IdSearchListMixin, LenientFilterListView):
+    """The requests in scope. The filter form is posted: a full ID number in the box is searched
+    by its keyed hash (`idh`), never put in the address (orgs/idsearch.py)."""
+
     permission_required = "funds.view_assistancerequest"
     filterset_class = RequestFilter
     template_name = "funds/request_list.html"
@@ -108,25 +120,33 @@ class RequestListView(LenientFilterListView):
         )
 
 
-class HouseholdPickView(PermissionRequiredMixin, TemplateView):
-    """Find the file to request assistance for: on file or relieved, in the user's subtree."""
+@hides_personal_numbers
+class HouseholdPickView(PermissionRequiredMixin, IdSearchListMixin, TemplateView):
+    """Find the file to request assistance for: on file or relieved, in the user's subtree. The
+    box is posted: a full ID number (the worker's or a member's) finds the file by its keyed
+    hash (`idh`), never put in the address (orgs/idsearch.py); other text is a prefix of the
+    file number or the worker's name."""
 
     permission_required = "funds.add_assistancerequest"
     template_name = "funds/household_pick.html"
 
     def get_context_data(self, **kwargs):
-        form = HouseholdSearchForm(self.request.GET or None)
-        households = []
-        if form.is_valid() and form.cleaned_data["q"].strip():
-            q = form.cleaned_data["q"].strip()
-            households = list(
-                Household.objects.visible_to(self.request.user)
-                .supported()
-                .filter(Q(file_number__startswith=q) | Q(worker_name__startswith=q))
-                .select_related("organisation")
-                .order_by("file_number")[:50]
-            )
-        return super().get_context_data(form=form, households=households, **kwargs)
+        form = HouseholdSearchForm(self.id_search_data())
+        return super().get_context_data(form=form, households=self.found(form), **kwargs)
+
+    def found(self, form) -> list[Household] | None:
+        """The files found (50 at most), or None before anything was searched."""
+        households = Household.objects.visible_to(self.request.user).supported()
+        search = idsearch.id_search(self.request)
+        if search is not None:
+            if not search.key:
+                return []  # an `idh` that is not a hash finds nothing
+            households = household_selectors.search_id_hash(households, search.key)
+        elif form.is_valid() and form.cleaned_data["q"].strip():
+            households = household_selectors.search(households, form.cleaned_data["q"])
+        else:
+            return None
+        return list(households.select_related("organisation").order_by("file_number")[:50])
 
 
 def typed_year(text: str) -> int | None:

@@ -98,8 +98,10 @@ PAGES: dict[str, Rule] = {
     "households:document_withdraw": obj("document", get="clerk", post="clerk"),
     # funds
     "funds:index": R(get=MONEY),
-    "funds:request_list": R(get="clerk supervisor finance viewer"),
-    "funds:household_pick": R(get="clerk", query="q=张"),
+    # the search forms are posted (an ID number stays out of the address): a redirect back
+    "funds:request_list": R(get="clerk supervisor finance viewer",
+                            post="clerk supervisor finance viewer"),
+    "funds:household_pick": R(get="clerk", post="clerk", query="q=张"),
     "funds:request_create": obj("money", get="clerk", post="clerk"),
     "funds:household_year": obj("money", get="clerk supervisor finance viewer"),  # htmx
     "funds:request_standard": obj("money", get="clerk"),  # htmx, beside the request form
