@@ -243,14 +243,21 @@ def standard_panel(household, data) -> dict:
 
 class RequestStandardView(PermissionRequiredMixin, HouseholdMixin, TemplateView):
     """The 适用标准 panel of the request form (an htmx fragment, refreshed as the form
-    changes)."""
+    changes). Posted with the form (hx-post, its CSRF token included): what is typed, the
+    申请理由 with its health details above all, stays out of URLs and so out of access logs;
+    GET is refused. Posting reads only, so the reports' replica routing is left alone."""
 
     permission_required = "funds.add_assistancerequest"
     template_name = "funds/_request_standard.html"
+    http_method_names = ["post", "options"]
+
+    def post(self, request, *args, **kwargs):
+        request.reads_only = True  # reports.routing.RecentWriteMiddleware
+        return self.render_to_response(self.get_context_data(**kwargs))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            panel=standard_panel(self.get_household(), self.request.GET), **kwargs
+            panel=standard_panel(self.get_household(), self.request.POST), **kwargs
         )
 
 

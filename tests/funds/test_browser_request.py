@@ -2,6 +2,7 @@
 of it this year, follow what the clerk picks and types (htmx), before anything is saved."""
 
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -36,6 +37,31 @@ def test_the_standard_panel_follows_the_form(browser_login, live_users, filed, s
     page.press("#id_amount", "Tab")
     expect(panel).not_to_contain_text("超出标准")
     assert problems == []
+
+
+def test_the_panel_is_posted_and_the_reason_never_goes_in_a_url(
+    browser_login, live_users, filed, standard
+):
+    """The panel is refreshed by hx-post with the form's CSRF token: the 申请理由, which may
+    hold health details, and the other fields stay out of every URL the browser requests."""
+    standard("living", year=timezone.localdate().year, amount_cap=Decimal("500.00"))
+    household = filed()
+    page = browser_login("clerk_450102")
+    sent = []
+    page.on("request", lambda request: sent.append((request.method, request.url)))
+    page.goto(page.base_url + reverse("funds:request_create", args=[household.pk]))
+    panel = page.locator("#request-standard")
+    page.select_option("#id_assistance_type", label="生活救助")
+    expect(panel).to_contain_text("500.00 元")
+    reason = "患尿毒症每周透析"
+    page.fill("#id_reason", reason)
+    with page.expect_response(lambda r: "/standard/" in r.url and r.status == 200):
+        page.press("#id_reason", "Tab")
+    url = reverse("funds:request_standard", args=[household.pk])
+    panel_requests = [method for method, address in sent if address.endswith(url)]
+    assert panel_requests and set(panel_requests) == {"POST"}
+    leaked = [address for _method, address in sent if reason in unquote(address)]
+    assert not leaked and not any("assistance_type=" in address for _m, address in sent)
 
 
 def test_the_panel_counts_the_chosen_member_of_a_per_person_standard(

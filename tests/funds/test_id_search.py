@@ -1,9 +1,11 @@
-"""The funds pages take ID numbers without putting them in a URL (orgs/idsearch.py): the
-request list's box and the 申请帮扶 file search are posted and answered with the list by the
-number's keyed hash `idh`, the box shows the masked number."""
+"""The funds pages take ID numbers without putting them, or what the request form holds, in a
+URL (orgs/idsearch.py): the request list's box and the 申请帮扶 file search are posted and
+answered with the list by the number's keyed hash `idh`, the box shows the masked number; the
+request form's standard panel is posted with the form."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from funds.views import RequestListView
 from orgs.pii import keyed_hash, mask
@@ -192,3 +194,54 @@ def test_the_pick_by_an_old_address_a_bogus_hash_and_by_text(login, files):
     assert found(client.get(PICK, {"q": files["zhang"].file_number})) == [files["zhang"]]
     assert found(client.get(PICK)) is None  # nothing searched yet: no table
     assert "没有找到" not in client.get(PICK).content.decode()
+
+
+# --- The request form's standard panel ----------------------------------------------------------
+
+
+def test_the_panel_is_posted_with_the_form_and_refused_by_get(login, files, types):
+    household = files["zhang"]
+    client = login("clerk_450102")
+    url = reverse("funds:request_standard", args=[household.pk])
+    page = client.get(reverse("funds:request_create", args=[household.pk])).content.decode()
+    form = page[page.index('<form method="post" class="card"') :]
+    form_tag = form[: form.index(">")]
+    assert f'hx-post="{url}"' in form_tag and "hx-get" not in form_tag
+    assert "hx-params" not in form_tag  # the CSRF token goes with it
+    assert 'name="csrfmiddlewaretoken"' in form
+    typed = {
+        "assistance_type": types["living"].pk,
+        "requested_on": timezone.localdate().isoformat(),
+        "reason": "患尿毒症，每周透析三次",
+    }
+    response = client.post(url, typed, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response.context["panel"]["assistance_type"] == types["living"]
+    refused = client.get(url, typed)
+    assert refused.status_code == 405
+    assert "panel" not in (refused.context or {})
+
+
+def test_the_panel_is_no_write_for_the_report_replica(login, files, types):
+    from reports.routing import LAST_WRITE_KEY
+
+    client = login("clerk_450102")
+    url = reverse("funds:request_standard", args=[files["zhang"].pk])
+    assert client.post(url, {"assistance_type": types["living"].pk}).status_code == 200
+    assert LAST_WRITE_KEY not in client.session
+
+
+def test_the_panel_takes_the_csrf_token_of_the_form(users, files, types):
+    from django.test import Client
+
+    household = files["zhang"]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["clerk_450102"])
+    url = reverse("funds:request_standard", args=[household.pk])
+    assert client.post(url, {"assistance_type": types["living"].pk}).status_code == 403
+    page = client.get(reverse("funds:request_create", args=[household.pk])).content.decode()
+    token = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    response = client.post(
+        url, {"csrfmiddlewaretoken": token, "assistance_type": types["living"].pk}
+    )
+    assert response.status_code == 200

@@ -104,7 +104,9 @@ PAGES: dict[str, Rule] = {
     "funds:household_pick": R(get="clerk", post="clerk", query="q=张"),
     "funds:request_create": obj("money", get="clerk", post="clerk"),
     "funds:household_year": obj("money", get="clerk supervisor finance viewer"),  # htmx
-    "funds:request_standard": obj("money", get="clerk"),  # htmx, beside the request form
+    # htmx beside the request form, posted with it (the 申请理由 stays out of URLs); GET refused
+    "funds:request_standard": obj("money", get="clerk", post="clerk",
+                                  special={("get", "clerk"): 405}),
     "funds:request_detail": obj("new", get="clerk supervisor finance viewer"),
     "funds:request_decide": obj("new", get="supervisor", post="supervisor"),
     "funds:request_cancel": obj("new", get=CSF, post=CSF),
