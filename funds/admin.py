@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,7 +26,8 @@ from funds.models import (
     Refund,
     RequestState,
 )
-from households.models import Member
+from households.models import Household
+from households.selectors import search_id_hash
 from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
 
@@ -196,9 +197,11 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
         )
 
     def search_id_hash(self, request, queryset, key):
-        """The requests of the files whose worker or a member has this ID number (its hash)."""
-        member = Member.objects.filter(household=OuterRef("household"), id_hash=key)
-        return queryset.filter(Q(household__id_hash=key) | Q(Exists(member)))
+        """The requests of the files whose worker or a member has this ID number (its hash),
+        found as the household list finds the files (an OR with a correlated subquery made
+        PostgreSQL read every request)."""
+        files = search_id_hash(Household.objects.all(), key).values_list("pk", flat=True)
+        return queryset.filter(household__in=list(files))
 
     def has_add_permission(self, request, obj=None):
         return False  # clerks request on the staff pages

@@ -241,6 +241,7 @@ def standard_panel(household, data) -> dict:
     }
 
 
+@hides_personal_numbers  # the 申请理由 may hold health details: kept out of error reports
 class RequestStandardView(PermissionRequiredMixin, HouseholdMixin, TemplateView):
     """The 适用标准 panel of the request form (an htmx fragment, refreshed as the form
     changes). Posted with the form (hx-post, its CSRF token included): what is typed, the
@@ -261,6 +262,7 @@ class RequestStandardView(PermissionRequiredMixin, HouseholdMixin, TemplateView)
         )
 
 
+@hides_personal_numbers  # as the panel
 class RequestCreateView(PermissionRequiredMixin, HouseholdMixin, FormView):
     permission_required = "funds.add_assistancerequest"
     form_class = RequestForm

@@ -489,6 +489,7 @@ class PreviewView(PermissionRequiredMixin, View):
         return user.has_perm("households.add_household") or user.has_perm(CLERK)
 
     def post(self, request, *args, **kwargs):
+        request.reads_only = True  # computes, writes nothing (reports.routing)
         form = HouseholdForm(request.POST, instance=Household(), user=request.user)
         formset = MemberFormSet(request.POST, prefix="members")
         form.is_valid()

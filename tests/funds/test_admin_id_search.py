@@ -22,3 +22,19 @@ def test_a_workers_and_a_members_number_find_the_households_requests(login, file
         assert response.redirect_chain == [(f"{REQUESTS}?idh={keyed_hash(number)}", 303)]
         assert_number_in_no_url(response, number)
         assert f'value="{mask(number)}" id="searchbar"' in response.content.decode()
+
+
+def test_the_search_reads_the_requests_without_a_correlated_subquery(login, filed, ask):
+    """Files first (two indexed look-ups, as the household list), then their requests: an OR
+    with an EXISTS over the members made PostgreSQL read every request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    household = filed()
+    ask(household, "1000.00")
+    client = login("supervisor_450102")
+    url = f"{REQUESTS}?idh={keyed_hash(household.id_number)}"
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    listed = [q["sql"] for q in queries if 'FROM "funds_assistancerequest"' in q["sql"]]
+    assert listed and not any("EXISTS" in sql for sql in listed)

@@ -368,6 +368,11 @@ def test_the_preview_computes_without_writing(login, orgs, dibao):
     assert "450.00" in page and "1000.00" in page  # per capita and the line
     assert "符合建档条件" in page
     assert response.context["category"].code == "deep"
+    # Nor does it count as a write for the report replica (each keystroke would otherwise
+    # save the session and send the user's reports to the primary database).
+    from reports.routing import LAST_WRITE_KEY
+
+    assert LAST_WRITE_KEY not in client.session
 
 
 def test_the_preview_explains_a_refusal(login, orgs, dibao):
