@@ -4,7 +4,7 @@ and phone numbers masked unless the export asks for them in full and the role ma
 The access log entry is written where the file is handed out (imports.views)."""
 
 from households.importing import REASON_OF, STATE_OF, workbook_spec
-from households.models import Household, Member, Status, Transition
+from households.models import AMEND, Household, Member, Status, Transition
 from imports.xlsx import export_workbook
 
 CHUNK = 2000
@@ -49,10 +49,14 @@ def household_rows(households, *, full: bool, tick):
         last = chunk[-1]["pk"]
         periods = [h["current_period_id"] for h in chunk]
         steps = {}
-        for t in Transition.objects.filter(
-            period_id__any_of=periods,
-            to_status__in=[Status.RELIEVED, Status.DEREGISTERED],
-        ).values("period_id", "to_status", "effective_date", "deregistration_reason"):
+        for t in (
+            Transition.objects.filter(
+                period_id__any_of=periods,
+                to_status__in=[Status.RELIEVED, Status.DEREGISTERED],
+            )
+            .exclude(action=AMEND)  # the date of the step, not of a later fact change
+            .values("period_id", "to_status", "effective_date", "deregistration_reason")
+        ):
             steps[(t["period_id"], t["to_status"])] = t
         for h in chunk:
             status = h["status"]

@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy
 from households import idnumbers
 from households.eligibility import compute_income
 from households.models import (
+    AMEND,
     OPEN_STATUSES,
     SUPPORTED_STATUSES,
     Category,
@@ -1147,6 +1148,7 @@ class _Run:
             for household_id, period_id, day in Transition.objects.filter(
                 household_id__any_of=list(pks), to_status=Status.RELIEVED
             )
+            .exclude(action=AMEND)  # the relief itself, not a later fact change (date_facts)
             .order_by()
             .values_list("household_id", "period_id", "effective_date")
         }

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -360,9 +361,9 @@ class Household(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        facts = {name: getattr(self, name) for name in HOUSEHOLD_FACTS}
-        # Keep the copies on the history rows in step (see Transition); writes only on change.
-        self.transitions.exclude(**facts).update(**facts)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or set(update_fields) & FACT_COLUMNS:
+            date_facts(self)
 
     @property
     def is_open(self) -> bool:
@@ -563,6 +564,10 @@ class FilingPeriod(models.Model):
 
 
 HOUSEHOLD_FACTS = ["organisation_id", "primary_cause_id", "category_id", "is_migrant_worker"]
+# The same as the names `save(update_fields=…)` may give.
+FACT_COLUMNS = {*HOUSEHOLD_FACTS, "organisation", "primary_cause", "category"}
+# A transition that changes no status: the file's facts changed (see date_facts).
+AMEND = "amend"
 PERIOD_FACTS = ["filed_on", "origin"]
 COPY = dict(
     on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, editable=False
@@ -585,6 +590,52 @@ class TransitionQuerySet(HouseholdChildQuerySet):
             **{name: Subquery(household.values(name)[:1]) for name in HOUSEHOLD_FACTS},
             **{name: Subquery(period.values(name)[:1]) for name in PERIOD_FACTS},
         )
+
+
+def date_facts(household) -> None:
+    """The facts the reports group by (HOUSEHOLD_FACTS) hold from the day they change: the
+    transition in force keeps what it said until today, and a transition AMEND (same status,
+    effective today, by the user django-simple-history records) says the new facts from today
+    on. A report of a past period is so the same whenever it is made, as the cut-off promises
+    ("events after it do not exist for the report"): a file moved to another county or given
+    another category today is counted there from today. A span that began today is corrected
+    in place."""
+    facts = {name: getattr(household, name) for name in HOUSEHOLD_FACTS}
+    current = (
+        Transition.objects.filter(household=household, valid_until__isnull=True)
+        .exclude(**facts)
+        .first()
+    )
+    if current is None:
+        return
+    today = timezone.localdate()
+    if current.effective_date >= today:
+        Transition.objects.filter(pk=current.pk).update(**facts)
+        return
+    Transition.objects.filter(pk=current.pk).update(valid_until=today)
+    Transition.objects.create(
+        household=household,
+        period_id=current.period_id,
+        action=AMEND,
+        from_status=current.to_status,
+        to_status=current.to_status,
+        effective_date=today,
+        reason=str(_("档案信息变更")),
+        actor=_acting_user(household),
+        filed_on=current.filed_on,
+        origin=current.origin,
+        **facts,
+    )
+
+
+def _acting_user(household):
+    """Who changes the file: as django-simple-history finds them (the service's user, else the
+    request's)."""
+    user = getattr(household, "_history_user", None)
+    if user is None:
+        request = getattr(HistoricalRecords.context, "request", None)
+        user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
 
 
 def facts_of(household, period) -> dict:
@@ -632,8 +683,9 @@ class Transition(models.Model):
     # Copies of what the yearly summary groups by (the file's organisation, cause, category and
     # migrant flag; its period's filing date and origin), so that the summary of a province
     # reads this table's covering index alone instead of joining a million households.
-    # Household.save, FilingPeriod.save and record_transition keep them equal to the originals;
-    # bulk writers call `Transition.objects.filter(...).copy_facts()`.
+    # record_transition copies them from the file; when the file's change them, Household.save
+    # dates the change (date_facts: the span in force ends today, an AMEND row starts), so a
+    # past period reads the facts it had; FilingPeriod.save keeps the period's in step.
     # Copies carry no foreign key or index of their own: the household's keys protect the
     # same rows, and each key would cost every written transition a check at commit.
     organisation = models.ForeignKey(Organisation, related_name="+", **COPY)
@@ -652,7 +704,8 @@ class Transition(models.Model):
         indexes = [
             models.Index(
                 fields=["to_status", "effective_date"],
-                include=["organisation", "deregistration_reason", *PERIOD_FACTS],
+                # from_status: the summary's movements leave out AMEND rows (no status change)
+                include=["organisation", "deregistration_reason", "from_status", *PERIOD_FACTS],
                 name="transition_to_date",
             ),
             models.Index(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from households import eligibility, idnumbers
 from households.models import (
+    AMEND,
     CLOSED_STATUSES,
     OPEN_STATUSES,
     SUPPORTED_STATUSES,
@@ -377,6 +378,7 @@ def household_update(
     _validate_household(household, secondary_causes)
     _check_members(household, members)
     _note_secondary_causes(household, secondary_causes)
+    household._history_user = user  # who, on the field history and a fact change (date_facts)
     household.save()
     household.secondary_causes.set(secondary_causes)
     _save_members(household, members)
@@ -389,10 +391,17 @@ def household_update(
 
 
 def record_transition(*, household: Household, **fields) -> Transition:
-    """Append a transition and close the validity of the one before it (see Transition)."""
-    Transition.objects.filter(household=household, valid_until__isnull=True).update(
-        valid_until=fields["effective_date"]
-    )
+    """Append a transition and close the validity of the one before it (see Transition). A
+    step dated before a fact change (an AMEND row, dated the day of the change: so only a step
+    dated before today) takes its place: the new status holds the file's present facts from
+    its own date."""
+    day = fields["effective_date"]
+    if day < timezone.localdate():
+        later = Transition.objects.filter(household=household, action=AMEND, effective_date__gt=day)
+        if later.delete()[0]:
+            latest = household.transitions.order_by("-effective_date", "-id").first()
+            Transition.objects.filter(pk=latest.pk).update(valid_until=None)
+    Transition.objects.filter(household=household, valid_until__isnull=True).update(valid_until=day)
     return Transition.objects.create(
         household=household, **fields, **facts_of(household, fields["period"])
     )
@@ -498,7 +507,8 @@ def transition_apply(
             raise ValidationError(_("请选择公示批次。"))
         effective = notice.starts_on
     latest = (
-        household.transitions.order_by("-effective_date")
+        household.transitions.exclude(action=AMEND)  # a fact change is no step (date_facts)
+        .order_by("-effective_date")
         .values_list("effective_date", flat=True)
         .first()
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import (
+    AMEND,
     Category,
     Cause,
     ClosureRequest,
@@ -131,7 +132,12 @@ def _person(user) -> str:
 
 def _transitions(household: Household) -> list[dict]:
     entries = []
-    rows = household.transitions.select_related("actor").order_by("effective_date", "id")
+    # A fact change (AMEND) is told by the field history, with what changed.
+    rows = (
+        household.transitions.exclude(action=AMEND)
+        .select_related("actor")
+        .order_by("effective_date", "id")
+    )
     for row in rows:
         step = STEPS.get(row.action)
         title = step.label if step else _("录入档案") if row.action == "create" else row.action

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from households.models import (
@@ -141,12 +141,15 @@ def _status_rows(history, period: Period):
 
 
 def _movement_rows(history, period: Period):
+    """The period's state changes, a fact change (no change of status: households.date_facts)
+    not among them."""
     return (
         history.filter(
             effective_date__gte=period.date_from,
             effective_date__lte=period.cutoff,
             to_status__in=list(MOVED_TO),
         )
+        .exclude(from_status=F("to_status"))
         .values("organisation_id", "to_status", "deregistration_reason")
         .annotate(n=Count("to_status"), stock=Count("to_status", filter=is_stock(period)))
         .order_by()

@@ -197,19 +197,29 @@ def test_command_errors_are_one_line(orgs, args, message):
     assert message in str(exc.value) and "\n" not in str(exc.value)
 
 
-def test_history_copies_follow_the_household(orgs, scenario):
+def test_history_copies_follow_the_household_from_the_day_of_the_change(orgs, scenario):
     """The summary reads the file's organisation and cause copied onto its history rows
-    (Transition): editing the file moves it in the report."""
+    (Transition): editing the file moves it in the report from the day of the edit on, and a
+    past period's report stays as it was (see test_fact_changes)."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    now = Period(date(today.year, 1, 1), today, today, date(2023, 12, 31))
+
+    def present():
+        data = build(orgs["450100"], now)
+        children = {c["organisation"]["code"]: c["on_file"]["households"] for c in data["children"]}
+        causes = data["on_file"]["by_cause"]
+        return causes["disaster"], causes["disability"], children["450102"], children["450103"]
+
+    before, present_before = summary(orgs), present()
     household = scenario["H9"]  # on file in 450103, disability
     household.primary_cause = Cause.objects.get(code="disaster")
     household.organisation = orgs["450102"]
     household.save()
-    data = summary(orgs)
-    children = {child["organisation"]["code"]: child for child in data["children"]}
-    assert data["on_file"]["by_cause"]["disaster"] == 1
-    assert data["on_file"]["by_cause"]["disability"] == 0
-    assert children["450102"]["on_file"]["households"] == 5
-    assert children["450103"]["on_file"]["households"] == 1
+    assert summary(orgs) == before  # 2024, a past period
+    disaster, disability, county_a, county_b = present_before
+    assert present() == (disaster + 1, disability - 1, county_a + 1, county_b - 1)
 
 
 def test_bulk_written_history_is_repaired_by_copy_facts(orgs, scenario):

@@ -1,0 +1,95 @@
+"""A file's facts (organisation, cause, category, migrant flag) changed today count from today:
+a report of a past period is the same whenever it is made (households.models.date_facts)."""
+
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from households import services
+from households.models import AMEND, Category, Status, Transition
+from households.timeline import timeline_for
+from reports.selectors import Period, household_figures
+from tests.reports.conftest import build as build_file
+
+
+def figures(org, first: date, last: date):
+    period = Period(first, last, last, date(2015, 12, 31))
+    return household_figures(org, period)[org.pk]
+
+
+def year_2018(org):
+    return figures(org, date(2018, 1, 1), date(2018, 12, 31))
+
+
+def this_year(org):
+    today = timezone.localdate()
+    return figures(org, date(today.year, 1, 1), today)
+
+
+def test_a_category_or_county_changed_today_leaves_the_past_as_it_was(users, orgs):
+    county, other = orgs["450102"], orgs["450103"]
+    household = build_file(
+        users["clerk_450102"],
+        county,
+        [("applied", date(2018, 3, 1)), ("on_file", date(2018, 5, 2))],
+        category="relative",
+    )
+    before = year_2018(county)
+    assert before["on_file"]["by_category"]["relative"] == 1
+
+    household.category = Category.objects.get(code="deep")
+    household._history_user = users["supervisor_450102"]
+    household.save()
+    assert year_2018(county) == before  # the report sent up for 2018 stays as it was
+    now = this_year(county)["on_file"]
+    assert now["by_category"] == {**now["by_category"], "deep": 1, "relative": 0}
+    # A fact change is no movement: nothing was filed this year.
+    assert this_year(county)["movements"]["filed"] == 0
+    amend = Transition.objects.get(household=household, action=AMEND)
+    assert (amend.from_status, amend.to_status) == (Status.ON_FILE, Status.ON_FILE)
+    assert amend.effective_date == timezone.localdate()
+    assert amend.actor == users["supervisor_450102"]
+
+    household.organisation = other  # moved to the other county
+    household.save()
+    assert year_2018(county) == before
+    assert this_year(county)["on_file"]["households"] == 0
+    assert this_year(other)["on_file"]["households"] == 1
+    # Changed twice the same day: one AMEND row, corrected in place.
+    assert Transition.objects.filter(household=household, action=AMEND).count() == 1
+    # The timeline tells the change by the field history, not as a step of the file.
+    titles = [entry["title"] for entry in timeline_for(household, users["supervisor_450102"])]
+    assert AMEND not in titles
+
+
+def test_a_step_dated_before_a_fact_change_takes_its_place(users, orgs):
+    county = orgs["450102"]
+    household = build_file(
+        users["clerk_450102"],
+        county,
+        [("applied", date(2018, 3, 1)), ("on_file", date(2018, 5, 2))],
+        category="relative",
+    )
+    household.category = Category.objects.get(code="deep")
+    household.save()
+    last_week = timezone.localdate() - timedelta(days=7)
+    services.record_transition(
+        household=household,
+        period=household.current_period,
+        action="relieve",
+        from_status=Status.ON_FILE,
+        to_status=Status.RELIEVED,
+        effective_date=last_week,
+        actor=users["supervisor_450102"],
+    )
+    rows = list(
+        Transition.objects.filter(household=household)
+        .order_by("effective_date", "id")
+        .values_list("to_status", "effective_date", "valid_until")
+    )
+    # The relief holds from its date, with the present facts; no AMEND row is left after it.
+    assert rows[-1] == (Status.RELIEVED, last_week, None)
+    assert rows[-2][2] == last_week
+    assert not Transition.objects.filter(household=household, action=AMEND).exists()
+    relieved = Transition.objects.get(household=household, to_status=Status.RELIEVED)
+    assert relieved.category.code == "deep"
