@@ -162,21 +162,15 @@ def _validation(column: Column, lists: _Lists) -> DataValidation | None:
             allow_blank=True,
             error=_("请从下拉列表中选择。"),
         )
-    elif column.kind == MONEY and column.allow_zero:
-        dv = DataValidation(
-            type="decimal",
-            operator="greaterThanOrEqual",
-            formula1="0",
-            allow_blank=True,
-            error=_("请填写不小于零的金额（元），最多两位小数。"),
-        )
     elif column.kind == MONEY:
         dv = DataValidation(
             type="decimal",
-            operator="greaterThan",
+            operator="greaterThanOrEqual" if column.allow_zero else "greaterThan",
             formula1="0",
             allow_blank=True,
-            error=_("请填写大于零的金额（元），最多两位小数。"),
+            error=_("请填写不小于零的金额（元），最多两位小数。")
+            if column.allow_zero
+            else _("请填写大于零的金额（元），最多两位小数。"),
         )
     elif column.kind == DATE:
         dv = DataValidation(

@@ -208,7 +208,8 @@ def test_approval_refused_until_the_notice_has_run(make_household, walk, users):
     assert household.status == "notice"
 
 
-def test_approval_waits_for_objections(make_household, walk, users):
+def objection_on_notice(make_household, walk, users):
+    """A file on public notice and an objection its clerk recorded."""
     household = walk(make_household(), "notice")
     objection = services.objection_record(
         user=users["clerk_450102"],
@@ -217,6 +218,11 @@ def test_approval_waits_for_objections(make_household, walk, users):
         raised_on=TODAY() - timedelta(days=20),
         content="该户有两套住房",
     )
+    return household, objection
+
+
+def test_approval_waits_for_objections(make_household, walk, users):
+    household, objection = objection_on_notice(make_household, walk, users)
     with pytest.raises(ValidationError) as exc:
         services.transition_apply(
             user=users["supervisor_450102"], household=household, action="approve"
@@ -676,14 +682,7 @@ def test_a_survey_is_dated_between_the_application_and_today(
 
 
 def test_whoever_entered_the_file_does_not_decide_its_objections(make_household, walk, users):
-    household = walk(make_household(), "notice")
-    objection = services.objection_record(
-        user=users["clerk_450102"],
-        household=household,
-        raised_by="邻居王某",
-        raised_on=TODAY() - timedelta(days=20),
-        content="该户有两套住房",
-    )
+    household, objection = objection_on_notice(make_household, walk, users)
     Household.objects.filter(pk=household.pk).update(created_by=users["supervisor_450102"])
     objection.household.refresh_from_db()
     with pytest.raises(ValidationError) as exc:
