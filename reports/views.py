@@ -2,6 +2,8 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -29,6 +31,18 @@ def download(content: bytes, content_type: str, name: str) -> HttpResponse:
     return response
 
 
+def summary_query(request, organisations):
+    """What the summary page shows: the query as asked, its missing parts (a link naming only
+    ?org=…) filled with the defaults; on a first visit the current year of the user's own
+    organisation, so the page opens on a report rather than an empty form."""
+    own = getattr(request.user.organisation, "code", None)
+    if "org" not in request.GET and not organisations.filter(code=own).exists():
+        return None  # no organisation of their own to default to: the empty form
+    query = {"org": own, "years": str(timezone.localdate().year), "format": "html"}
+    query.update(request.GET.dict())
+    return query
+
+
 class SummaryView(PermissionRequiredMixin, View):
     """The yearly relief/exit summary for any organisation of the user's subtree and period."""
 
@@ -37,11 +51,7 @@ class SummaryView(PermissionRequiredMixin, View):
 
     def get(self, request):
         organisations = requested_organisation(request)
-        form = SummaryForm(
-            request.GET if "org" in request.GET else None,
-            organisations=organisations,
-            initial={"org": getattr(request.user.organisation, "code", None)},
-        )
+        form = SummaryForm(summary_query(request, organisations), organisations=organisations)
         context = {"form": form}
         if form.is_bound and form.is_valid():
             org = organisations.get(code=form.cleaned_data["org"])
@@ -67,7 +77,10 @@ class SummaryView(PermissionRequiredMixin, View):
                     content, renderers.CONTENT_TYPES[fmt], renderers.filename(data, fmt)
                 )
             context.update(renderers.context(data, generated_by=request.user))
-            context["query"] = request.GET.copy()
+            # The download links ask for this very report, whatever the address left out.
+            context["query"] = urlencode(
+                {name: value for name, value in form.data.items() if name != "format"}
+            )
         return render(request, self.template_name, context)
 
 

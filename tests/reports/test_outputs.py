@@ -332,3 +332,24 @@ def test_the_reports_address_opens_the_summary(login):
     response = login("clerk_450102").get("/reports/", follow=True)
     assert response.redirect_chain == [("/reports/summary/", 302)]
     assert response.status_code == 200
+
+
+def test_the_summary_opens_on_this_year_of_the_users_own_organisation(login, orgs):
+    """A first visit shows a report, not an empty form; a link naming only the organisation
+    fills in the rest; the download links ask for the very report on the page."""
+    year = timezone.localdate().year
+    page = login("clerk_450102").get("/reports/summary/").content.decode()
+    assert "兴宁区总工会（450102）</h2>" in page
+    assert f"统计期 {year}年1月1日 至 {year}年12月31日" in page
+    assert f"?org=450102&amp;years={year}&amp;format=pdf" in page
+    viewer = login("viewer_450000")
+    page = viewer.get("/reports/summary/", {"org": "450100"}).content.decode()
+    assert "南宁市总工会（450100）</h2>" in page and "必填" not in page
+    data = viewer.get("/reports/summary/", {"org": "450100", "format": "json"}).json()
+    assert data["organisation"]["code"] == "450100" and data["period"]["from"] == f"{year}-01-01"
+
+
+def test_an_emptied_year_is_still_refused(login, orgs):
+    response = login("clerk_450102").get("/reports/summary/", {"org": "450102", "years": ""})
+    page = response.content.decode()
+    assert "这个字段是必填项" in page and "<svg" not in page
