@@ -132,7 +132,7 @@ def seed_records(*, orgs, households, seed, stdout):
     sources = {source.code: source for source in FundSource.objects.all()}
     types = {kind.code: kind for kind in AssistanceType.objects.all()}
     start = date(today.year, 1, 1)
-    paid = 0
+    paid = waiting = 0
     for code in ("450102", "450103"):
         county = orgs[code]
         finance = User.objects.get(username=f"finance_{code}")
@@ -183,4 +183,58 @@ def seed_records(*, orgs, households, seed, stdout):
                         paid += 1
             except ValidationError as error:  # demo data: skip a household that fails
                 stdout.write(f"  skipped {household.file_number}: {error}")
-    stdout.write(f"Demo fund records: receipts for 2 counties, {paid} payments.")
+        waiting += seed_waiting(
+            county=county, clerk=clerk, supervisor=supervisor, today=today, stdout=stdout
+        )
+    stdout.write(
+        f"Demo fund records: receipts for 2 counties, {paid} payments, "
+        f"{waiting} requests awaiting a decision."
+    )
+
+
+# Requests left waiting, so each supervisor of the demo has something to decide: (type, tier,
+# amount, out-of-pocket, reason, approved by the county supervisor already). The terminal-illness
+# request above 3,000 then waits for a second supervisor of the county, the small loan above
+# 10,000 for the city (DEFAULT_STANDARDS).
+WAITING = [
+    ("living", Tier.GENERAL, "500.00", None, "冬季取暖及生活补助", False),
+    ("living", Tier.GENERAL, "300.00", None, "子女返校前生活补助", False),
+    ("medical", Tier.TERMINAL, "4000.00", "6500.00", "肝癌住院治疗，自付部分救助", True),
+    ("small_loan", Tier.GENERAL, "15000.00", None, "开办早餐店周转资金，分期归还", True),
+]
+
+
+def seed_waiting(*, county, clerk, supervisor, today, stdout) -> int:
+    from funds import services
+
+    sources = {source.code: source for source in FundSource.objects.all()}
+    types = {kind.code: kind for kind in AssistanceType.objects.all()}
+    candidates = (
+        Household.objects.filter(organisation=county)
+        .supported()
+        .exclude(bank_account="")
+        .order_by("-id")[: len(WAITING)]
+    )
+    made = 0
+    for household, (code, tier, amount, own_share, reason, first) in zip(
+        candidates, WAITING, strict=False
+    ):
+        try:
+            with transaction.atomic():
+                request = services.request_create(
+                    user=clerk,
+                    household=household,
+                    assistance_type=types[code],
+                    source=sources["central" if code == "medical" else "upper_union"],
+                    amount=D(amount),
+                    out_of_pocket=D(own_share) if own_share else None,
+                    tier=tier,
+                    reason=reason,
+                    requested_on=today,
+                )
+                if first:
+                    services.request_approve(user=supervisor, request=request)
+                made += 1
+        except ValidationError as error:  # demo data: skip a household that fails
+            stdout.write(f"  skipped {household.file_number}: {error}")
+    return made

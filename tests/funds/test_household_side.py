@@ -95,7 +95,22 @@ def test_demo_records_go_through_the_services(filed, orgs, users):
     demo.seed_reference(orgs=orgs, stdout=out)
     demo.seed_records(orgs=orgs, households=1, seed=1, stdout=out)
     assert "skipped" not in out.getvalue()
-    assert all(household.assistance_requests.count() == 1 for household in households)
+    assert all(
+        household.assistance_requests.filter(reason="春节送温暖") for household in households
+    )
     assert AssistanceRequest.objects.filter(state=RequestState.PAID).exists()
+    # Requests left for each supervisor of the demo to decide: the county's first level, a
+    # second supervisor of the county, the city.
+    waiting = AssistanceRequest.objects.filter(state=RequestState.REQUESTED).order_by("pk")
+    assert [(r.assistance_type.code, r.approvals.count()) for r in waiting] == [
+        ("living", 0),
+        ("living", 0),
+        ("medical", 1),
+        ("small_loan", 1),
+    ]
+    assert [r.waiting_for for r in waiting[2:]] == [
+        "第二级审批：本级另一名审批人",
+        "第二级审批：上级工会（南宁市总工会）",
+    ]
     demo.seed_records(orgs=orgs, households=1, seed=1, stdout=out)
     assert "already exist" in out.getvalue()
