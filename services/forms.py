@@ -204,6 +204,24 @@ class ReopenCaseForm(forms.Form):
     reason = forms.CharField(label=_("重新打开的原因"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class FollowUpForm(forms.Form):
+    note = forms.CharField(
+        label=_("跟进情况"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("如：电话回访，职工表示单位已补发工资。"),
+    )
+    next_on = forms.DateField(
+        label=_("下次跟进日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("不填表示不再安排跟进；案件仍未办结，办结请用“办结”。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["next_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+
+
 class LegalAidForm(forms.ModelForm):
     class Meta:
         model = LegalAidCase

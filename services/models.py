@@ -222,14 +222,16 @@ class CaseEventQuerySet(ScopedQuerySet):
 
 
 class CaseEvent(models.Model):
-    """A state change of a case (logged, referred, closed, reopened), written by the service
-    that changes the state, in the same transaction (architecture.md rule 7)."""
+    """A step of a case (logged, referred, closed, reopened, followed up), written by the
+    service that takes it, in the same transaction (architecture.md rule 7). A follow-up keeps
+    the status: from_status and to_status are the same."""
 
     class Action(models.TextChoices):
         LOGGED = "logged", _("登记")
         REFERRED = "referred", _("转办")
         CLOSED = "closed", _("办结")
         REOPENED = "reopened", _("重新打开")
+        FOLLOWED_UP = "followed_up", _("跟进")
 
     case = models.ForeignKey(
         Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="events"
@@ -256,7 +258,7 @@ class CaseEvent(models.Model):
         ordering = ["at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(action__in=["logged", "referred", "closed", "reopened"]),
+                condition=Q(action__in=["logged", "referred", "closed", "reopened", "followed_up"]),
                 name="svc_case_event_action_valid",
             ),
         ]

@@ -241,34 +241,70 @@ def case_statistics(*, scope, year: int, within_days: int) -> dict:
 
 
 # Fields a case's change list leaves out: the hash and the encrypted number (the masked copy
-# shows the change), and bookkeeping that has entries of its own (state events).
+# shows the change), bookkeeping that has entries of its own (state events), and the legal-aid
+# details' key to the case.
 UNSHOWN_CHANGES = {"worker_id_hash", "worker_id_number", "state", "closed_at", "updated_at"}
+UNSHOWN_LEGAL_AID_CHANGES = {"case"}
 
 
 def case_changes(case: Case) -> list[dict]:
-    """The field edits of a case from its django-simple-history rows, newest first: when, who
-    and "field: old → new" (ID numbers masked), for the case page's timeline."""
-    records = list(case.history.select_related("history_user").order_by("history_date"))
+    """The field edits of a case and of its legal-aid details, from their django-simple-history
+    rows, newest first: when, who and "field: old → new" (ID numbers masked), for the case
+    page's timeline. The legal-aid details appear from their first save (every field filled
+    in then, "— → value")."""
+    entries = _history_entries(
+        list(case.history.select_related("history_user").order_by("history_date")),
+        Case,
+        UNSHOWN_CHANGES,
+    )
+    legal_aid = list(
+        LegalAidCase.history.filter(case_id=case.pk)
+        .select_related("history_user")
+        .order_by("history_date")
+    )
+    if legal_aid:
+        legal_aid.insert(0, None)  # the first save shows as edits of empty fields
+    entries += _history_entries(legal_aid, LegalAidCase, UNSHOWN_LEGAL_AID_CHANGES)
+    return sorted(entries, key=lambda entry: entry["at"], reverse=True)
+
+
+def _history_entries(records: list, model, unshown: set[str]) -> list[dict]:
     entries = []
     for previous, record in zip(records, records[1:], strict=False):
-        delta = record.diff_against(previous, excluded_fields=UNSHOWN_CHANGES)
+        if previous is None:
+            changes = [
+                (field.name, None, getattr(record, field.name))
+                for field in _fields(model, unshown)
+                if getattr(record, field.name) not in (None, "", field.get_default())
+            ]
+        else:
+            delta = record.diff_against(previous, excluded_fields=unshown)
+            changes = [(change.field, change.old, change.new) for change in delta.changes]
         lines = [
             (
-                Case._meta.get_field(change.field).verbose_name,
-                _shown(change.field, change.old),
-                _shown(change.field, change.new),
+                model._meta.get_field(name).verbose_name,
+                _shown(model, name, old),
+                _shown(model, name, new),
             )
-            for change in delta.changes
+            for name, old, new in changes
         ]
         if lines:
             entries.append(
                 {"at": record.history_date, "actor": record.history_user, "lines": lines}
             )
-    return entries[::-1]
+    return entries
 
 
-def _shown(name: str, value) -> str:
-    field = Case._meta.get_field(name)
+def _fields(model, unshown: set[str]) -> list:
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in unshown
+    ]
+
+
+def _shown(model, name: str, value) -> str:
+    field = model._meta.get_field(name)
     if value in (None, ""):
         return "—"
     if field.choices:

@@ -23,6 +23,8 @@ WINDOW_RETIRED_MESSAGE = _("窗口“%(window)s”已停用，不能用于新的
 OUTCOME_REQUIRED_MESSAGE = _("办结案件须填写办理结果。")
 REFERRED_TO_REQUIRED_MESSAGE = _("转办须填写转办单位。")
 REOPEN_REASON_REQUIRED_MESSAGE = _("重新打开须填写原因。")
+FOLLOW_UP_NOTE_REQUIRED_MESSAGE = _("请填写跟进情况。")
+NEXT_FOLLOW_UP_PAST_MESSAGE = _("下次跟进日期不能早于今天。")
 OUT_OF_SCOPE_MESSAGE = _("该组织不在您的管辖范围内。")
 HANDLER_OUT_OF_SCOPE_MESSAGE = _("经办人须为本辖区的工作人员。")
 
@@ -180,6 +182,32 @@ def case_reopen(*, user, case: Case, reason: str) -> Case:
         action=CaseEvent.Action.REOPENED,
         from_status=Case.Status.CLOSED,
         note=reason,
+    )
+    return current
+
+
+@transaction.atomic
+def case_follow_up(*, user, case: Case, note: str, next_on=None) -> Case:
+    """回访/跟进: record what was done on an unclosed case and when to follow up next (none:
+    no further date, so the case leaves the overdue list until it is closed or given one)."""
+    _require(user, "services.change_case")
+    current = _locked_case(case)
+    _require_scope(user, current.organisation)
+    if current.is_closed:
+        raise ValidationError(CASE_CLOSED_MESSAGE, code="case_closed")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": FOLLOW_UP_NOTE_REQUIRED_MESSAGE})
+    if next_on is not None and next_on < timezone.localdate():
+        raise ValidationError({"next_on": NEXT_FOLLOW_UP_PAST_MESSAGE})
+    current.follow_up_on = next_on
+    current.save(update_fields=["follow_up_on"])  # its history row shows the new date
+    _event(
+        case=current,
+        user=user,
+        action=CaseEvent.Action.FOLLOWED_UP,
+        from_status=current.status,
+        note=note,
     )
     return current
 

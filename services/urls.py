@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<int:pk>/close/", views.CaseCloseView.as_view(), name="case_close"),
     path("cases/<int:pk>/refer/", views.CaseReferView.as_view(), name="case_refer"),
     path("cases/<int:pk>/reopen/", views.CaseReopenView.as_view(), name="case_reopen"),
+    path("cases/<int:pk>/follow-up/", views.CaseFollowUpView.as_view(), name="case_follow_up"),
     path("cases/<int:pk>/legal-aid/", views.LegalAidEditView.as_view(), name="legal_aid_edit"),
     path("legal-aid/", views.LegalAidListView.as_view(), name="legal_aid_list"),
     path("referrals/", views.JobReferralListView.as_view(), name="referral_list"),

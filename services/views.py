@@ -32,6 +32,7 @@ from services.forms import (
     FULL_IDENTIFIERS,
     CaseForm,
     CloseCaseForm,
+    FollowUpForm,
     JobReferralForm,
     LegalAidForm,
     QuickCaseForm,
@@ -46,6 +47,7 @@ from services.services import (
     attendee_save,
     case_close,
     case_create,
+    case_follow_up,
     case_refer,
     case_reopen,
     case_update,
@@ -302,6 +304,18 @@ class CaseReopenView(CaseActionView):
 
     def perform(self, case, data):
         case_reopen(user=self.request.user, case=case, reason=data["reason"])
+
+
+class CaseFollowUpView(CaseActionView):
+    form_class = FollowUpForm
+
+    title = gettext_lazy("记录跟进")
+    success_message = gettext_lazy("已记录跟进。")
+
+    def perform(self, case, data):
+        case_follow_up(
+            user=self.request.user, case=case, note=data["note"], next_on=data["next_on"]
+        )
 
 
 # --- Legal aid ---------------------------------------------------------------------------

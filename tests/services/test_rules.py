@@ -14,6 +14,7 @@ from services.models import Case, CaseEvent, LegalAidCase, TrainingAttendee, Tra
 from services.services import (
     attendee_save,
     case_close,
+    case_follow_up,
     case_refer,
     case_reopen,
     case_update,
@@ -152,6 +153,26 @@ def test_services_check_permission_and_scope(make_case, users):
     with pytest.raises(PermissionDenied):
         case_close(user=users["clerk_450103"], case=case, outcome="x")
     assert Case.objects.get(pk=case.pk).status == Case.Status.OPEN
+
+
+def test_a_follow_up_keeps_the_status_and_is_refused_out_of_scope(make_case, users):
+    case = make_case()
+    case_refer(user=users["clerk_450102"], case=case, referred_to="区人社局")
+    next_on = timezone.localdate() + timedelta(days=7)
+    case_follow_up(user=users["supervisor_450102"], case=case, note="已催办", next_on=next_on)
+    event = case.events.last()
+    assert (event.action, event.from_status, event.to_status, event.note) == (
+        "followed_up",
+        "referred",
+        "referred",
+        "已催办",
+    )
+    assert event.actor == users["supervisor_450102"]
+    for username in ("viewer_450100", "clerk_450103", "finance_450102"):
+        with pytest.raises(PermissionDenied):
+            case_follow_up(user=users[username], case=case, note="x")
+    assert case.events.count() == 3
+    assert Case.objects.get(pk=case.pk).follow_up_on == next_on
 
 
 # --- Bad input of issue 5 ------------------------------------------------------------------

@@ -43,6 +43,7 @@ def urls(case, course):
         "case_update": f"/services/cases/{case.pk}/edit/",
         "case_close": f"/services/cases/{case.pk}/close/",
         "case_refer": f"/services/cases/{case.pk}/refer/",
+        "case_follow_up": f"/services/cases/{case.pk}/follow-up/",
         "legal_aid_edit": f"/services/cases/{case.pk}/legal-aid/",
         "legal_aid_list": "/services/legal-aid/",
         "referral_list": "/services/referrals/",
@@ -67,7 +68,7 @@ READ_ONLY = {
     "statistics",
 }
 ADD = {"case_create", "legal_aid_edit", "referral_create", "course_create", "attendee_create"}
-CHANGE = {"case_update", "case_close", "case_refer", "course_update"}
+CHANGE = {"case_update", "case_close", "case_refer", "case_follow_up", "course_update"}
 ALL_PAGES = sorted(READ_ONLY | ADD | CHANGE)
 
 # Which roles may open each kind of page (GET); the others get 403.
@@ -113,6 +114,7 @@ OBJECT_PAGES = [
     "case_update",
     "case_close",
     "case_refer",
+    "case_follow_up",
     "legal_aid_edit",
     "course_detail",
     "course_update",
@@ -586,3 +588,64 @@ def test_the_case_page_lists_field_edits_with_who_and_old_and_new(login, make_ca
     assert users["clerk_450102"].get_full_name() in detail or "clerk_450102" in detail
     assert new_number[-4:] in detail and new_number not in detail  # masked, never in full
     assert old_number not in detail
+
+
+def test_a_follow_up_through_the_page_takes_the_case_off_the_overdue_list(login, make_case):
+    """记录跟进: what was done and the next date, in the case's record; a case followed up
+    with a later date is no longer overdue, one without a date is not either."""
+    now = timezone.now()
+    case = make_case(
+        worker_name="逾期职工",
+        received_at=now - timedelta(days=10),
+        follow_up_on=(now - timedelta(days=5)).date(),
+    )
+    client = login("clerk_450102")
+    detail = client.get(f"/services/cases/{case.pk}/").content.decode()
+    assert f"/services/cases/{case.pk}/follow-up/" in detail
+    url = f"/services/cases/{case.pk}/follow-up/"
+    response = client.post(url, {"note": " ", "next_on": ""})
+    assert response.context["form"].errors["note"]
+    yesterday = (now - timedelta(days=1)).date()
+    response = client.post(url, {"note": "电话回访", "next_on": yesterday.isoformat()})
+    assert "下次跟进日期不能早于今天。" in response.content.decode()
+    assert case.events.count() == 1
+    later = (now + timedelta(days=14)).date()
+    response = client.post(url, {"note": "电话回访，单位答应月底补发", "next_on": later})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.follow_up_on == later and case.status == Case.Status.OPEN
+    assert "逾期职工" not in client.get("/").content.decode()
+    detail = client.get(f"/services/cases/{case.pk}/").content.decode()
+    assert "电话回访，单位答应月底补发" in detail
+    assert f"跟进日期：{case.received_at.date() + timedelta(days=5)} → {later}" in detail
+    client.post(url, {"note": "已补发，待职工确认", "next_on": ""})
+    case.refresh_from_db()
+    assert case.follow_up_on is None and case.status == Case.Status.OPEN
+    assert list(case.events.values_list("action", flat=True)) == [
+        "logged",
+        "followed_up",
+        "followed_up",
+    ]
+
+
+def test_a_closed_case_has_no_follow_up(login, case, users):
+    case_close(user=users["clerk_450102"], case=case, outcome="已答复")
+    client = login("clerk_450102")
+    assert "follow-up" not in client.get(f"/services/cases/{case.pk}/").content.decode()
+    response = client.post(f"/services/cases/{case.pk}/follow-up/", {"note": "回访"})
+    assert "该案件已办结" in response.content.decode()
+    assert not case.events.filter(action="followed_up").exists()
+
+
+def test_legal_aid_details_and_their_edits_are_in_the_case_record(login, case):
+    client = login("clerk_450102")
+    data = {"dispute_type": "wage_arrears", "fees_waived": "0", "wages_recovered": "0"}
+    client.post(f"/services/cases/{case.pk}/legal-aid/", {**data, "lawyer": "莫律师"})
+    detail = client.get(f"/services/cases/{case.pk}/").content.decode()
+    assert "纠纷类型：— → 拖欠工资" in detail and "承办律师：— → 莫律师" in detail
+    assert "减免费用（元）：" not in detail  # a default left as it was is no edit
+    data.update(lawyer="莫律师", wages_recovered="8000.00")
+    client.post(f"/services/cases/{case.pk}/legal-aid/", data)
+    detail = client.get(f"/services/cases/{case.pk}/").content.decode()
+    assert "追回拖欠工资（元）：0.00 → 8000.00" in detail
+    assert detail.index("0.00 → 8000.00") < detail.index("— → 莫律师")  # newest first
