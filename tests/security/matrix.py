@@ -144,6 +144,7 @@ PAGES: dict[str, Rule] = {
     "services:case_close": obj("case", get=CSA, post=CSA),
     "services:case_refer": obj("case", get=CSA, post=CSA),
     "services:case_reopen": obj("case", get=CSA, post=CSA),
+    "services:case_follow_up": obj("case", get=CSA, post=CSA),
     "services:legal_aid_edit": obj("case", get=CSA, post=CSA,
                                    lookup_first=True),
     "services:legal_aid_list": R(get=ALL, post=ALL),

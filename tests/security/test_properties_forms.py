@@ -281,6 +281,7 @@ DRIVERS = {
     "services.forms.CloseCaseForm": Driver("services:case_close", ("case",)),
     "services.forms.ReferCaseForm": Driver("services:case_refer", ("case",)),
     "services.forms.ReopenCaseForm": Driver("services:case_reopen", ("case",)),
+    "services.forms.FollowUpForm": Driver("services:case_follow_up", ("case",)),
     "services.forms.LegalAidForm": Driver("services:legal_aid_edit", ("case",)),
     "services.forms.JobReferralForm": Driver("services:referral_create"),
     "services.forms.TrainingCourseForm": Driver("services:course_create"),
