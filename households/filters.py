@@ -96,6 +96,7 @@ class HouseholdFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
     )
     sort = django_filters.OrderingFilter(
         label=_("排序"),
+        empty_label=_("最新录入在前"),
         fields=SORT_FIELDS,
         # Both directions named here, lazily: django-filter would format the descending ones
         # once, at import, in whatever language was active then.

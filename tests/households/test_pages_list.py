@@ -381,3 +381,22 @@ def test_only_files_under_support_are_marked_overdue(login, files, users):
     Household.objects.filter(pk=closed.pk).update(next_survey_due=past)
     page = login("clerk_450102").get(LIST).content.decode()
     assert page.count('class="overdue"') == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [("/households/", "status"), ("/funds/requests/", "state"), ("/services/", "channel")],
+)
+def test_list_filters_offer_all_rather_than_dashes(login, orgs, url, field):
+    page = login("clerk_450102").get(url).content.decode()
+    select = page[page.index(f'name="{field}"') :]
+    select = select[: select.index("</select>")]
+    assert '<option value="" selected>全部</option>' in select and "---------" not in page
+    english = login("clerk_450102")
+    english.cookies["django_language"] = "en"
+    assert ">All</option>" in english.get(url).content.decode()
+
+
+def test_the_default_sort_is_named(login, orgs):
+    page = login("clerk_450102").get("/households/").content.decode()
+    assert '<option value="" selected>最新录入在前</option>' in page
