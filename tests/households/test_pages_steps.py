@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from households import services
-from households.models import ClosureRequest, Document, Household, Objection, PublicNotice
+from households.models import (
+    Category,
+    ClosureRequest,
+    Document,
+    Household,
+    Objection,
+    PublicNotice,
+)
 from orgs.models import AccessLog
 
 TODAY = timezone.localdate
@@ -528,3 +535,28 @@ def test_withdraw_a_document_keeps_it(login, make_household, users):
     detail = login("clerk_450102").get(reverse("households:detail", args=[household.pk]))
     assert list(detail.context["documents"]) == []
     assert any(e["kind"] == "document" for e in detail.context["timeline"])
+
+
+def test_the_approval_says_which_category_the_file_will_have(login, walk, make_household):
+    """Approval gives a file without a category the one the assessment suggests: the approver
+    reads which before approving, on the file's page and on the approval page."""
+    household = walk(make_household(), "notice")
+    assert household.category is None
+    supervisor = login("supervisor_450102")
+    for url in (
+        reverse("households:detail", args=[household.pk]),
+        reverse("households:transition", args=[household.pk, "approve"]),
+    ):
+        page = supervisor.get(url).content.decode()
+        assert "未填困难类别，审批建档后按认定建议记为“深度困难”" in page, url
+    step(supervisor, household, "approve", reason="经审核符合条件")
+    household.refresh_from_db()
+    assert household.category.name == "深度困难"
+
+
+def test_the_approval_shows_the_category_entered(login, walk, make_household):
+    category = Category.objects.get(code="relative")
+    household = walk(make_household(category=category), "notice")
+    page = login("supervisor_450102").get(reverse("households:detail", args=[household.pk]))
+    assert "困难类别：相对困难" in page.content.decode()
+    assert "未填困难类别" not in page.content.decode()
