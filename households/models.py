@@ -924,6 +924,17 @@ class Document(models.Model):
         related_name="+",
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    # 作废: who, when and why, shown in the file's trail (the document itself is kept).
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("作废人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    withdrawn_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    withdraw_reason = models.CharField(_("作废原因"), max_length=200, blank=True)
 
     history = HistoricalRecords()
 

@@ -156,6 +156,36 @@ def duplicate_message(user, holder: Household) -> str:
     return _("此人已在其他组织建档，不能重复建档。")
 
 
+def check_no_earlier_file(*, user, household: Household) -> None:
+    """A worker whose earlier file is closed (exited, deregistered, not approved) comes back by
+    重新申请 on that file: it keeps one file per person, and the return counts as 返困 rather
+    than as a new file. Only a file the user can reach is named (and reopened); a file
+    elsewhere is another organisation's to reopen, so a new file here is not refused."""
+    if not household.id_hash:
+        return
+    earlier = (
+        Household.objects.filter(id_hash=household.id_hash, status__in=STEPS["reopen"].sources)
+        .exclude(pk=household.pk)
+        .select_related("organisation")
+        .order_by("-status_changed_on", "-pk")
+    )
+    for file in earlier:
+        if user_can_reach(user, file.organisation):
+            raise ValidationError(
+                {
+                    "id_number": _(
+                        "此人已有档案 %(number)s（%(name)s，%(status)s）。请在原档案中“重新申请”"
+                        "（返困按原档案统计），不要新建档案。"
+                    )
+                    % {
+                        "number": file.file_number,
+                        "name": file.worker_name,
+                        "status": file.get_status_display(),
+                    }
+                }
+            )
+
+
 def claim_identities(*, user, household: Household) -> None:
     """(Re)write the open file's ID claims; the unique key refuses anyone already on file."""
     IdentityClaim.objects.filter(household=household).delete()
@@ -328,6 +358,7 @@ def household_create(
     _require(user, "households.add_household", household=household)
     _validate_household(household, secondary_causes)
     _check_members(household, members)
+    check_no_earlier_file(user=user, household=household)
     _note_secondary_causes(household, secondary_causes)
     today = applied_on or timezone.localdate()
     household.created_by = user
@@ -897,10 +928,24 @@ def document_upload(
 
 
 @transaction.atomic
-def document_withdraw(*, user, document: Document) -> None:
+def document_withdraw(*, user, document: Document, reason: str) -> Document:
+    """作废 a document of an open file, with the reason: it stays in the file (and its trail,
+    with who, when and why), no longer counted as valid proof."""
     _require(user, "households.change_household", household=document.household)
+    document = Document.objects.select_for_update().select_related("household").get(pk=document.pk)
+    if document.household.status not in OPEN_STATUSES:
+        raise ValidationError(_("档案已关闭，不能作废材料。"))
+    if not document.is_active:
+        raise ValidationError(_("该材料已作废。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写作废原因。")})
     document.is_active = False
-    document.save(update_fields=["is_active"])
+    document.withdrawn_by = user
+    document.withdrawn_at = timezone.now()
+    document.withdraw_reason = reason[:200]
+    document.save(update_fields=["is_active", "withdrawn_by", "withdrawn_at", "withdraw_reason"])
+    return document
 
 
 # --- Reference data: dibao lines ---------------------------------------------------------------

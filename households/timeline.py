@@ -204,7 +204,21 @@ def _surveys(household: Household) -> list[dict]:
 def _documents(household: Household, user) -> list[dict]:
     entries = []
     may_download = user.has_perm("households.view_full_identifiers")
-    for document in household.documents.select_related("uploaded_by").order_by("uploaded_at"):
+    documents = household.documents.select_related("uploaded_by", "withdrawn_by")
+    for document in documents.order_by("uploaded_at"):
+        if document.withdrawn_at is not None:
+            entries.append(
+                {
+                    "date": document.withdrawn_at,
+                    "order": document.pk,
+                    "kind": "document",
+                    "title": _("作废材料：%(kind)s") % {"kind": document.get_kind_display()},
+                    "detail": f"{document.original_name}\n{document.withdraw_reason}".strip(),
+                    "actor": _person(document.withdrawn_by),
+                    "flags": [],
+                    "url": "",
+                }
+            )
         entries.append(
             {
                 "date": document.uploaded_at,

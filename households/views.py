@@ -850,11 +850,16 @@ class DocumentWithdrawView(ObjectStepView):
     permission_required = CLERK
     model = Document
     template_name = "households/document_withdraw.html"
-    form_class = TransitionForm  # nothing to type: a confirmation
+    form_class = TransitionForm  # the reason
     title = gettext_lazy("作废材料")
     anchor = "documents"
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "reason_required": True}
+
     def perform(self, form):
         document = self.get_object()
-        services.document_withdraw(user=self.request.user, document=document)
+        services.document_withdraw(
+            user=self.request.user, document=document, reason=form.cleaned_data["reason"]
+        )
         return _("已作废材料：%(name)s。") % {"name": document.original_name}

@@ -180,7 +180,11 @@ def test_closed_file_frees_the_number_and_reopening_claims_it_again(make_househo
     )
     assert ClosureRequest.objects.get().state == "approved"
     assert not IdentityClaim.objects.filter(household=household).exists()
-    other = make_household(id_number=number, worker_name="另一份")
+    # The same county is sent to 重新申请 on the closed file; another county may file the
+    # person anew, and the closed file then cannot be reopened while that one is open.
+    with pytest.raises(ValidationError, match="重新申请"):
+        make_household(id_number=number, worker_name="另一份")
+    other = make_household(id_number=number, worker_name="另一份", by="clerk_450103", org="450103")
     household.refresh_from_db()
     with pytest.raises(ValidationError):
         services.transition_apply(

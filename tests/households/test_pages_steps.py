@@ -526,15 +526,47 @@ def test_withdraw_a_document_keeps_it(login, make_household, users):
         kind="bank_card",
         upload=SimpleUploadedFile("卡.pdf", PDF),
     )
-    response = login("clerk_450102").post(
-        reverse("households:document_withdraw", args=[document.pk])
-    )
+    url = reverse("households:document_withdraw", args=[document.pk])
+    clerk = login("clerk_450102")
+    response = clerk.post(url, {"reason": " "})
+    assert response.status_code == 200 and response.context["form"].errors["reason"]
+    document.refresh_from_db()
+    assert document.is_active
+    response = clerk.post(url, {"reason": "银行卡已更换"})
     assert response.status_code == 302
     document.refresh_from_db()
     assert not document.is_active
-    detail = login("clerk_450102").get(reverse("households:detail", args=[household.pk]))
+    assert (document.withdrawn_by, document.withdraw_reason) == (
+        users["clerk_450102"],
+        "银行卡已更换",
+    )
+    detail = clerk.get(reverse("households:detail", args=[household.pk]))
     assert list(detail.context["documents"]) == []
-    assert any(e["kind"] == "document" for e in detail.context["timeline"])
+    withdrawal = [e for e in detail.context["timeline"] if str(e["title"]).startswith("作废材料")]
+    assert [(e["detail"], e["actor"]) for e in withdrawal] == [
+        ("卡.pdf\n银行卡已更换", str(users["clerk_450102"]))
+    ]
+    response = clerk.post(url, {"reason": "再次作废"})
+    assert "该材料已作废。" in response.content.decode()
+
+
+def test_no_document_is_withdrawn_on_a_closed_file(login, make_household, users):
+    household = make_household()
+    document = services.document_upload(
+        user=users["clerk_450102"],
+        household=household,
+        kind="bank_card",
+        upload=SimpleUploadedFile("卡.pdf", PDF),
+    )
+    services.transition_apply(
+        user=users["clerk_450102"], household=household, action="withdraw", reason="重复录入"
+    )
+    response = login("clerk_450102").post(
+        reverse("households:document_withdraw", args=[document.pk]), {"reason": "错传"}
+    )
+    assert "档案已关闭，不能作废材料。" in response.content.decode()
+    document.refresh_from_db()
+    assert document.is_active and document.withdrawn_at is None
 
 
 def test_the_approval_says_which_category_the_file_will_have(login, walk, make_household):

@@ -695,3 +695,27 @@ def test_whoever_entered_the_file_does_not_decide_its_objections(make_household,
     )
     objection.refresh_from_db()
     assert objection.resolved_by == users["supervisor2_450102"]
+
+
+@pytest.mark.parametrize("state", ["exited", "deregistered", "rejected"])
+def test_a_worker_with_a_closed_file_comes_back_by_reopening_it(make_household, walk, users, state):
+    """No second file for someone whose file is closed: the clerk is sent to 重新申请 on it (so
+    the return counts as 返困, and the person keeps one file). A file the clerk cannot reach
+    is another county's to reopen: a new file there is not refused."""
+    earlier = state_file(make_household, walk, users, state)
+    with pytest.raises(ValidationError) as exc:
+        make_household(id_number=earlier.id_number, worker_name="再来")
+    [message] = exc.value.message_dict["id_number"]
+    assert f"此人已有档案 {earlier.file_number}" in message and "重新申请" in message
+    assert Household.objects.filter(id_hash=earlier.id_hash).count() == 1
+    services.transition_apply(
+        user=users["clerk_450102"], household=earlier, action="reopen", reason="再次致困"
+    )
+    earlier.refresh_from_db()
+    assert earlier.status == "applied"
+
+
+def test_a_closed_file_in_another_county_does_not_stop_a_new_file(make_household, walk, users):
+    earlier = state_file(make_household, walk, users, "exited")
+    elsewhere = make_household(id_number=earlier.id_number, by="clerk_450103", org="450103")
+    assert elsewhere.status == "draft" and elsewhere.id_hash == earlier.id_hash

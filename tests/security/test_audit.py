@@ -133,7 +133,7 @@ def test_documents_keep_history(login, users, make_household):  # noqa: F811
         {"kind": "income_proof", "file": SimpleUploadedFile("证明.pdf", PDF)},
     )
     document = Document.objects.get()
-    clerk.post(reverse("households:document_withdraw", args=[document.pk]))
+    clerk.post(reverse("households:document_withdraw", args=[document.pk]), {"reason": "错传"})
     kinds = list(document.history.order_by("history_date").values_list("history_type", "is_active"))
     assert kinds == [("+", True), ("~", False)]
     assert {h.history_user for h in document.history.all()} == {users["clerk_450102"]}
