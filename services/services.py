@@ -229,13 +229,19 @@ def legal_aid_save(*, user, legal_aid: LegalAidCase) -> LegalAidCase:
 def referral_save(*, user, referral: JobReferral) -> JobReferral:
     """Record a job referral and its result (职业介绍)."""
     _require(user, "services.change_jobreferral" if referral.pk else "services.add_jobreferral")
-    if referral.pk:
-        _require_scope(user, JobReferral.objects.get(pk=referral.pk).organisation)
+    previous = JobReferral.objects.get(pk=referral.pk) if referral.pk else None
+    if previous is not None:
+        _require_scope(user, previous.organisation)
     else:
         referral.created_by = user
     _require_scope(user, referral.organisation)
     if referral.case_id:
-        _require_scope(user, referral.case.organisation)
+        case = _locked_case(referral.case)
+        _require_scope(user, case.organisation)
+        # A closed case takes no new step (reopen it first); a referral already made from it
+        # may still get its result.
+        if case.is_closed and (previous is None or previous.case_id != case.pk):
+            raise ValidationError(CASE_CLOSED_MESSAGE, code="case_closed")
     referral.normalise_worker()
     referral.full_clean()
     referral.save()

@@ -421,6 +421,24 @@ def test_referral_from_a_case_takes_over_the_worker(login, case):
     assert referral.case == case and referral.result == "placed"
 
 
+def test_a_closed_case_takes_no_new_referral_but_its_referrals_keep_their_result(
+    login, case, users
+):
+    client = login("clerk_450102")
+    assert client.post("/services/referrals/new/", referral_of(case)).status_code == 302
+    referral = JobReferral.objects.get()
+    case_close(user=users["clerk_450102"], case=case, outcome="已介绍上岗")
+    assert "referrals/new/?case=" not in client.get(f"/services/cases/{case.pk}/").content.decode()
+    response = client.post("/services/referrals/new/", referral_of(case))
+    assert "该案件已办结" in response.content.decode()
+    assert JobReferral.objects.count() == 1
+    data = referral_of(case, result="not_placed")
+    response = client.post(f"/services/referrals/{referral.pk}/edit/", data)
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.result == "not_placed"
+
+
 def test_a_referral_form_showing_a_full_id_number_is_logged(login, make_case):
     """The clerk's referral form carries the worker's full ID number (from the case it starts
     from, or its own): a view of personal data, logged as the case page logs it."""
