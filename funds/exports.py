@@ -14,7 +14,7 @@ from funds.selectors import to_wanyuan
 from orgs.spreadsheets import neutralise
 
 LINE_KEYS = ("opening", "received", "paid", "refunded", "repaid", "closing")
-WAN_FORMAT = "0.00"
+WAN_FORMAT = "#,##0.0000"
 
 
 def line_titles() -> list[str]:

@@ -63,8 +63,9 @@ def total(expression, **filters):
     return Coalesce(Sum(expression, filter=condition), ZERO_VALUE, output_field=MONEY_FIELD)
 
 
-def to_wanyuan(amount: Decimal, places: int = 2) -> Decimal:
-    """Yuan → 万元, rounded half up: 828833.00 → 82.88."""
+def to_wanyuan(amount: Decimal, places: int = 4) -> Decimal:
+    """Yuan → 万元, rounded half up, to the yuan by default (DOMAIN.md writes 27.0873 万元):
+    828833.00 → 82.8833; 105.00 stays 0.0105 rather than 0.01."""
     quantum = Decimal(1).scaleb(-places)
     return (Decimal(amount) / WAN).quantize(quantum, rounding=ROUND_HALF_UP)
 

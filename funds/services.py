@@ -448,6 +448,9 @@ def request_create(
     if errors:
         raise ValidationError(errors)
     _check_supported_on(household, requested_on, field="requested_on", action=_("申请帮扶"))
+    # A closed year's books are final: no request of that year either (it would count against
+    # that year's standards and be paid from this year's money).
+    _check_open_year(household.organisation, requested_on, field="requested_on")
     check_tier(
         household=household, assistance_type=assistance_type, tier=tier, year=requested_on.year
     )

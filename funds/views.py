@@ -1,6 +1,8 @@
 """Staff pages of the funds. Views are thin: they check a permission, find the object in the
 user's scope (404 outside it) and call a service; a refusal is shown on the form."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -342,11 +344,13 @@ class RequestDetailView(RequestMixin, DetailView):
         can_change = user.has_perm("funds.change_assistancerequest")
         can_pay = user.has_perm("funds.pay_assistancerequest")
         pending_line = selectors.pending_batch_line(req)
+        is_loan = req.assistance_type.is_loan and state == RequestState.PAID
+        repaid = sum((r.amount for r in req.repayments.all()), Decimal("0.00"))
         return super().get_context_data(
             approvals=req.approvals.select_related("approver", "approver_organisation"),
             entries=req.entries.select_related("created_by").order_by("entry_date", "id"),
             lines=req.batch_lines.select_related("batch").order_by("id"),
-            repayments=req.repayments.order_by("repaid_on", "id"),
+            loan={"repaid": repaid, "outstanding": req.amount - repaid} if is_loan else None,
             pending_line=pending_line,
             # the rule of the work list; a decided request fails it without a query
             can_decide=state == RequestState.REQUESTED
@@ -356,9 +360,7 @@ class RequestDetailView(RequestMixin, DetailView):
             and pending_line is None,
             can_retry=can_change and state == RequestState.FAILED,
             can_pay=can_pay and state == RequestState.APPROVED and pending_line is None,
-            can_repay=user.has_perm("funds.add_repayment")
-            and state == RequestState.PAID
-            and req.assistance_type.is_loan,
+            can_repay=user.has_perm("funds.add_repayment") and is_loan and repaid < req.amount,
             **kwargs,
         )
 

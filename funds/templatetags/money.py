@@ -30,7 +30,7 @@ def yuan(value) -> str:
 
 
 @register.filter
-def wanyuan(value, places: int = 2) -> str:
+def wanyuan(value, places: int = 4) -> str:
     amount = _decimal(value)
     if amount is None:
         return ""

@@ -482,6 +482,18 @@ def test_a_reversal_is_booked_in_an_open_year(receive, users, orgs):
     )
 
 
+def test_requests_dated_in_a_closed_year_are_refused(receive, filed, ask, users, orgs):
+    receive("1000.00", on=date(2017, 1, 5))
+    household = filed()
+    services.year_close(user=users["admin_450102"], organisation=orgs["450102"], year=2017)
+    refuse(
+        lambda: ask(household, "100.00", on=date(2017, 6, 1)),
+        "2017年度已由兴宁区总工会结账",
+        "requested_on",
+    )
+    assert ask(household, "100.00", on=date(2018, 1, 2)).year == 2018  # the next year is open
+
+
 def test_payments_in_a_closed_year_are_refused(receive, filed, ask, approve, users, orgs):
     receive("1000.00", on=date(2017, 1, 5))
     request = approve(ask(filed(), "100.00", on=date(2017, 2, 1)))

@@ -599,7 +599,7 @@ def test_statement_page_and_excel(world, client, login):
     assert statement["totals"]["received"] == D("50000.00")
     assert statement["totals"]["paid"] == D("800.00")
     text = response.content.decode()
-    assert "49,200.00" in text and "4.92" in text  # closing in 元 and 万元
+    assert "49,200.00" in text and "4.9200" in text  # closing in 元 and 万元 (to the yuan)
     assert [unit.code for unit, _ in response.context["side"]["columns"]] == ["450102", "450103"]
     xlsx = client.get(reverse("funds:statement_xlsx"), {"year": YEAR})
     wb = load_workbook(BytesIO(xlsx.content))
@@ -615,6 +615,8 @@ def test_statement_page_and_excel(world, client, login):
         D("49200"),
     ]
     assert D(str(central[12])) == D("4.92")
+    row = next(row for row in ws.iter_rows() if row[0].value == "中央财政")
+    assert row[12].number_format == "#,##0.0000"
     assert len(wb.worksheets) == 2  # the side-by-side sheet of the region
     login("viewer_450000")
     other = client.get(reverse("funds:statement"), {"year": YEAR, "organisation": 999999})
@@ -845,3 +847,56 @@ def test_admin_refuses_a_year_out_of_range_without_a_server_error(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not ClosedYear.objects.exists()
+
+
+def test_the_statement_shows_wanyuan_to_the_yuan(world, client, login):
+    """105 yuan is 0.0105 万元, not 0.01 (nor a 10-yuan refund 0.00): four decimals, as the
+    summary report and DOMAIN.md's 27.0873 万元."""
+    from funds.templatetags.money import wanyuan
+
+    assert wanyuan(D("105.00")) == "0.0105" and wanyuan(D("10.00")) == "0.0010"
+    assert wanyuan(D("828833.00")) == "82.8833"
+
+
+def test_the_balance_table_names_failed_payments_among_the_money_kept(
+    client, login, users, filed, receive, ask, approve
+):
+    """A failed payment keeps its money reserved: the column says 已批准未发放 (approved and
+    waiting, or failed and waiting for a corrected account), not 已批准待发放, which the tile
+    above counts without the failed ones."""
+    from funds import services
+
+    receive("1000.00", on=date(YEAR, 1, 2))
+    request = approve(ask(filed(), "300.00"))
+    services.payment_mark_failed(user=users["finance_450102"], request=request, reason="户名不符")
+    login("finance_450102")
+    response = client.get(reverse("funds:index"))
+    text = response.content.decode()
+    assert "已批准未发放（元）" in text and "发放失败待更正" in text
+    [account] = response.context["accounts"]
+    assert (account.committed, account.balance - account.committed) == (D("300.00"), D("700.00"))
+    assert response.context["unpaid"] == 0
+
+
+def test_a_loan_page_says_what_is_left_to_repay(
+    client, login, receive, filed, ask, approve, pay, users
+):
+    """Each repayment shows once (its ledger entry), the page says what is still owed, and a
+    loan repaid in full offers no 登记还款."""
+    receive("10000.00", source="upper_union", on=date(YEAR, 1, 2))
+    loan = approve(ask(filed(), "5000.00", kind="small_loan", source="upper_union"))
+    pay(loan)
+    services.repayment_record(
+        user=users["finance_450102"], request=loan, amount=D("3000.00"), repaid_on=TODAY
+    )
+    login("finance_450102")
+    url = reverse("funds:request_detail", args=[loan.pk])
+    repay = reverse("funds:repayment_create", args=[loan.pk])
+    text = client.get(url).content.decode()
+    assert "借款 5,000.00 元，已还 3,000.00 元，未还 2,000.00 元。" in text and repay in text
+    assert text.count("3,000.00</td>") == 1
+    services.repayment_record(
+        user=users["finance_450102"], request=loan, amount=D("2000.00"), repaid_on=TODAY
+    )
+    text = client.get(url).content.decode()
+    assert "未还 0.00 元" in text and repay not in text
