@@ -288,13 +288,42 @@ class StatementForm(ScopedOrganisationMixin, forms.Form):
         self.scope_organisations(user)
         self.fields["year"].initial = timezone.localdate().year
 
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        this_year = timezone.localdate().year
+        if year is not None and year > this_year:
+            raise ValidationError(
+                _("%(year)d年尚未开始，最晚可查询今年（%(this)d年）。")
+                % {"year": year, "this": this_year}
+            )
+        return year
+
+    def clean_cutoff(self):
+        cutoff = self.cleaned_data["cutoff"]
+        today = timezone.localdate()
+        if cutoff is not None and cutoff > today:
+            raise ValidationError(
+                _("截止日期不能晚于今天（%(today)s）。") % {"today": today.isoformat()}
+            )
+        return cutoff
+
     def clean(self):
+        """A cut-off lies within the year asked for: before it, no day is left to report;
+        after it, it would be ignored without a word."""
         cleaned = super().clean()
-        if cleaned.get("year") is not None and cleaned.get("cutoff") is not None:
-            try:
-                statement_period(year=cleaned["year"], cutoff=cleaned["cutoff"])
-            except ValidationError as error:
-                self.add_error(None, error)
+        year, cutoff = cleaned.get("year"), cleaned.get("cutoff")
+        if year is not None and cutoff is not None:
+            if cutoff.year > year:
+                self.add_error(
+                    "cutoff",
+                    _("截止日期 %(cutoff)s 晚于统计期结束日期 %(end)s。")
+                    % {"cutoff": cutoff.isoformat(), "end": f"{year}-12-31"},
+                )
+            else:
+                try:
+                    statement_period(year=year, cutoff=cutoff)
+                except ValidationError as error:
+                    self.add_error(None, error)
         return cleaned
 
 

@@ -3,7 +3,7 @@ other county → 404), forms that call the services and show their refusals, pin
 on lists, the statement page and its Excel download, and the admin's bulk approval."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
 
@@ -660,6 +660,33 @@ def test_the_units_side_by_side_add_up_when_a_loan_was_repaid(
         row for row in sheet.iter_rows(values_only=True) if row[:2] == ("借款归还", "合计")
     )
     assert [D(str(value)) for value in repaid[2:5]] == [D("3000"), D("0"), D("3000")]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"year": YEAR + 1}, "year", "年尚未开始"),
+        (
+            {"year": YEAR, "cutoff": (TODAY + timedelta(days=1)).isoformat()},
+            "cutoff",
+            "不能晚于今天",
+        ),
+        (
+            {"year": YEAR - 1, "cutoff": date(YEAR, 1, 5).isoformat()},
+            "cutoff",
+            "晚于统计期结束日期",
+        ),
+    ],
+)
+def test_a_statement_of_days_to_come_or_a_cutoff_past_the_year_is_refused(
+    world, client, login, query, field, message
+):
+    """The reports page refuses these; the statement did not say a word (a future year showed
+    zeros, a cut-off after the year was silently ignored)."""
+    login("viewer_450000")
+    response = client.get(reverse("funds:statement"), query)
+    assert response.context["statement"] is None
+    assert message in response.context["form"].errors[field][0]
 
 
 def test_a_cutoff_before_the_year_starts_is_a_form_error(world, client, login):
