@@ -676,6 +676,19 @@ class ObjectStepView(HouseholdStepView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(object=self.get_object(), **kwargs)
 
+    def already_done(self) -> str:
+        """Why there is nothing left to do (an objection resolved, a request decided), or ""."""
+        return ""
+
+    def get(self, request, *args, **kwargs):
+        # Opened from an old link or a second tab: say so at once, rather than after a form
+        # filled in for nothing.
+        done = self.already_done()
+        if done:
+            messages.info(request, done)
+            return redirect(self.detail_url(self.anchor))
+        return super().get(request, *args, **kwargs)
+
 
 class ClosureDecideView(ObjectStepView):
     permission_required = SUPERVISOR
@@ -684,6 +697,11 @@ class ClosureDecideView(ObjectStepView):
     form_class = ClosureDecisionForm
     title = gettext_lazy("审批退出申请")
     submit_label = gettext_lazy("提交审批意见")
+
+    def already_done(self):
+        if self.get_object().state != ClosureRequest.State.PENDING:
+            return _("该申请已审批。")
+        return ""
 
     def perform(self, form):
         closure = services.closure_decide(
@@ -704,6 +722,11 @@ class ObjectionResolveView(ObjectStepView):
     form_class = ObjectionResolveForm
     title = gettext_lazy("处理公示异议")
     anchor = "objections"
+
+    def already_done(self):
+        if self.get_object().outcome != Objection.Outcome.PENDING:
+            return _("该异议已处理。")
+        return ""
 
     def perform(self, form):
         objection = services.objection_resolve(
@@ -853,6 +876,9 @@ class DocumentWithdrawView(ObjectStepView):
     form_class = TransitionForm  # the reason
     title = gettext_lazy("作废材料")
     anchor = "documents"
+
+    def already_done(self):
+        return "" if self.get_object().is_active else _("该材料已作废。")
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "reason_required": True}

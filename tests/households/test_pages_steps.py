@@ -270,6 +270,10 @@ def test_objections_are_recorded_and_resolved_through_the_pages(login, walk, mak
     assert response.status_code == 302
     objection.refresh_from_db()
     assert objection.outcome == "dismissed"
+    # Opened again (an old link, a second tab): said at once, no form to fill for nothing.
+    again = supervisor.get(url, follow=True)
+    assert again.redirect_chain[-1][0].endswith("#objections")
+    assert "该异议已处理。" in again.content.decode()
     step(login("supervisor_450102"), household, "approve", reason="同意")
     assert status_of(household) == "on_file"
 
@@ -335,6 +339,9 @@ def test_closure_requested_and_approved(login, walk, make_household):
     assert status_of(household) == "deregistered"
     closure.refresh_from_db()
     assert closure.state == "approved"
+    again = supervisor.get(decide, follow=True)
+    assert "该申请已审批。" in again.content.decode()
+    assert again.redirect_chain == [(reverse("households:detail", args=[household.pk]), 302)]
 
 
 def test_closure_rejected_shows_on_the_clerks_work(login, walk, make_household):
@@ -548,6 +555,9 @@ def test_withdraw_a_document_keeps_it(login, make_household, users):
     ]
     response = clerk.post(url, {"reason": "再次作废"})
     assert "该材料已作废。" in response.content.decode()
+    again = clerk.get(url, follow=True)
+    assert again.redirect_chain[-1][0].endswith("#documents")
+    assert "该材料已作废。" in again.content.decode()
 
 
 def test_no_document_is_withdrawn_on_a_closed_file(login, make_household, users):
