@@ -95,3 +95,13 @@ def test_legal_aid_takes_the_migrant_flag_from_the_file(login, make_case, househ
     case = make_case(window="legal_aid", worker_id_number=household.id_number)
     form = login("clerk_450102").get(f"/services/cases/{case.pk}/legal-aid/").context["form"]
     assert form["is_migrant_worker"].value() is True
+
+
+def test_a_link_by_id_number_under_another_name_is_flagged(login, make_case, household):
+    """Linked on the ID number alone: a different name means one of the two was mistyped."""
+    same = make_case(worker_name="黄秀英", worker_id_number=household.id_number)
+    other = make_case(worker_name="黄秀云", worker_id_number=household.id_number)
+    client = login("clerk_450102")
+    assert "与登记的姓名不同" not in client.get(f"/services/cases/{same.pk}/").content.decode()
+    page = client.get(f"/services/cases/{other.pk}/").content.decode()
+    assert "档案的职工姓名为“黄秀英”，与登记的姓名不同" in page
