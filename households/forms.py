@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households import idnumbers
 from households.models import (
+    SUPPORTED_STATUSES,
     Category,
     Cause,
     ClosureRequest,
@@ -151,6 +152,13 @@ class HouseholdForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        if self.instance.pk and self.instance.status in SUPPORTED_STATUSES:
+            # An approved file's facts change with a reason (households.services).
+            self.fields["change_reason"] = forms.CharField(
+                label=_("修改原因"),
+                max_length=100,
+                help_text=_("如：入户调查核实配偶已就业，收入变化。记入档案轨迹。"),
+            )
         own = getattr(user, "organisation", None)
         visible = Organisation.objects.visible_to(user)
         # 建档单位: a county (or higher) union of the subtree; base unions are chosen below.

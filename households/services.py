@@ -398,18 +398,32 @@ def household_create(
     return household
 
 
+CHANGE_REASON_REQUIRED = _("修改在档（含解困）档案须填写修改原因。")
+
+
 @transaction.atomic
 def household_update(
-    *, user, household: Household, members: list[MemberData], secondary_causes=()
+    *,
+    user,
+    household: Household,
+    members: list[MemberData],
+    secondary_causes=(),
+    reason: str = "",
 ) -> Household:
-    """Edit a file: people, incomes, causes. A closed file is changed only by reopening it."""
+    """Edit a file: people, incomes, causes. A closed file is changed only by reopening it. A
+    file on record (approved: on file or relieved) is changed with a reason, which its field
+    history keeps beside who, when and what (the application's own edits need none)."""
     _require(user, "households.change_household", household=household)
     if household.status not in OPEN_STATUSES:
         raise ValidationError(_("档案已关闭，如需修改请先重新申请。"))
+    reason = (reason or "").strip()
+    if household.status in SUPPORTED_STATUSES and not reason:
+        raise ValidationError({"change_reason": CHANGE_REASON_REQUIRED})
     _validate_household(household, secondary_causes)
     _check_members(household, members)
     _note_secondary_causes(household, secondary_causes)
     household._history_user = user  # who, on the field history and a fact change (date_facts)
+    household._change_reason = Truncator(reason).chars(100)  # why: history_change_reason
     household.save()
     household.secondary_causes.set(secondary_causes)
     _save_members(household, members)

@@ -370,13 +370,14 @@ def field_history(household: Household) -> list[dict]:
         if created or not changes:
             continue
         first = group[0][1]
+        reasons = [r.history_change_reason for _kind, r in group if r.history_change_reason]
         entries.append(
             {
                 "date": first.history_date,
                 "order": first.history_id,
                 "kind": "history",
                 "title": _("修改档案信息"),
-                "detail": "",
+                "detail": _("修改原因：%(reason)s") % {"reason": reasons[0]} if reasons else "",
                 "actor": _person(first.history_user),
                 "changes": changes,
             }

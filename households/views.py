@@ -427,6 +427,7 @@ class HouseholdFormView(TemplateView):
                     household=household,
                     members=formset.member_data(existing),
                     secondary_causes=list(form.cleaned_data["secondary_causes"]),
+                    reason=form.cleaned_data.get("change_reason", ""),
                 )
             except ValidationError as error:
                 add_service_errors(form, error, formset)
@@ -446,7 +447,7 @@ class HouseholdFormView(TemplateView):
 class HouseholdCreateView(PermissionRequiredMixin, HouseholdFormView):
     permission_required = "households.add_household"
 
-    def save(self, *, household, members, secondary_causes):
+    def save(self, *, household, members, secondary_causes, reason):
         household = services.household_create(
             user=self.request.user,
             household=household,
@@ -467,12 +468,13 @@ class HouseholdUpdateView(HouseholdScopeMixin, HouseholdFormView):
     def target(self) -> Household:
         return self.get_household()
 
-    def save(self, *, household, members, secondary_causes):
+    def save(self, *, household, members, secondary_causes, reason):
         services.household_update(
             user=self.request.user,
             household=household,
             members=members,
             secondary_causes=secondary_causes,
+            reason=reason,
         )
         messages.success(self.request, _("档案已保存。"))
         return household

@@ -246,6 +246,7 @@ def add_students(users):
             household=household,
             members=kept + added,
             secondary_causes=list(household.secondary_causes.all()),
+            reason="入户核实新增家庭成员",
         )
         return [household.members.get(name=name) for name in names]
 

@@ -4,6 +4,8 @@ import sys
 import types
 from datetime import timedelta
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -292,3 +294,32 @@ def test_detail_links_to_assistance_for_a_file_on_file(login, make_household, wa
     draft = make_household()
     body = login("clerk_450102").get(f"/households/{draft.pk}/").content.decode()
     assert f"/funds/households/{draft.pk}/request/" not in body  # file first, help second
+
+
+def test_a_file_on_record_is_changed_with_a_reason_the_trail_keeps(
+    login, make_household, walk, orgs, users
+):
+    """Who, when, what and why: an approved file's facts change with a reason, shown on the
+    trail's entry; an application's own edits need none."""
+    draft = make_household()
+    client = login("clerk_450102")
+    edit = reverse("households:edit", args=[draft.pk])
+    assert 'name="change_reason"' not in client.get(edit).content.decode()
+    assert client.post(edit, edit_data(orgs, draft, phone="13900000001")).status_code == 302
+
+    household = walk(make_household(), "on_file")
+    edit = reverse("households:edit", args=[household.pk])
+    assert 'name="change_reason"' in client.get(edit).content.decode()
+    response = client.post(edit, edit_data(orgs, household, phone="13900000002"))
+    assert response.status_code == 200 and response.context["form"].errors["change_reason"]
+    household.refresh_from_db()
+    assert household.phone != "13900000002"
+    data = edit_data(orgs, household, phone="13900000002", change_reason="职工更换手机号码")
+    assert client.post(edit, data).status_code == 302
+    edits = [e for e in timeline_for(household, users["clerk_450102"]) if e["kind"] == "history"]
+    [entry] = [e for e in edits if any(c["new"] == "13900000002" for c in e["changes"])]
+    assert entry["detail"] == "修改原因：职工更换手机号码"
+    assert "修改原因：职工更换手机号码" in detail(client, household).content.decode()
+    with pytest.raises(ValidationError) as exc:
+        services.household_update(user=users["clerk_450102"], household=household, members=[])
+    assert "须填写修改原因" in exc.value.message_dict["change_reason"][0]
