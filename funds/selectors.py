@@ -345,6 +345,16 @@ def failed_payments(*, user) -> QuerySet[AssistanceRequest]:
     return request_list(user=user).filter(state=RequestState.FAILED)
 
 
+def loan_repaid(request) -> Decimal:
+    """What has come back of a small loan: its repayment entries in the ledger (the money as
+    booked), for the repayment service's check and the loan's page alike."""
+    return cents(
+        LedgerEntry.objects.filter(request=request, kind=EntryKind.REPAYMENT).aggregate(
+            value=Sum("amount")
+        )["value"]
+    )
+
+
 def pending_batch_line(request: AssistanceRequest) -> PaymentBatchLine | None:
     return (
         PaymentBatchLine.objects.filter(request=request, result="pending")

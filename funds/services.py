@@ -15,7 +15,6 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -822,11 +821,7 @@ def repayment_record(
     if repaid_on < request.paid_on:
         raise ValidationError({"repaid_on": _("还款日期不能早于借款发放日期。")})
     _check_open_year(request.organisation, repaid_on, field="repaid_on")
-    repaid = selectors.cents(
-        LedgerEntry.objects.filter(request=request, kind=EntryKind.REPAYMENT).aggregate(
-            value=Sum("amount")
-        )["value"]
-    )
+    repaid = selectors.loan_repaid(request)
     if repaid + amount > request.amount:
         raise ValidationError(
             {

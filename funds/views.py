@@ -345,7 +345,7 @@ class RequestDetailView(RequestMixin, DetailView):
         can_pay = user.has_perm("funds.pay_assistancerequest")
         pending_line = selectors.pending_batch_line(req)
         is_loan = req.assistance_type.is_loan and state == RequestState.PAID
-        repaid = sum((r.amount for r in req.repayments.all()), Decimal("0.00"))
+        repaid = selectors.loan_repaid(req) if is_loan else Decimal("0.00")
         return super().get_context_data(
             approvals=req.approvals.select_related("approver", "approver_organisation"),
             entries=req.entries.select_related("created_by").order_by("entry_date", "id"),

@@ -499,6 +499,16 @@ def test_an_issue_date_in_the_future_is_refused(login, make_household):
     assert Document.objects.count() == 0
 
 
+def bank_card(household, users):
+    """A bank-card copy uploaded to the file by its clerk."""
+    return services.document_upload(
+        user=users["clerk_450102"],
+        household=household,
+        kind="bank_card",
+        upload=SimpleUploadedFile("卡.pdf", PDF),
+    )
+
+
 @pytest.mark.parametrize(
     ("username", "expected"),
     [
@@ -512,12 +522,7 @@ def test_an_issue_date_in_the_future_is_refused(login, make_household):
 )
 def test_who_may_download(login, make_household, users, username, expected):
     household = make_household()
-    document = services.document_upload(
-        user=users["clerk_450102"],
-        household=household,
-        kind="bank_card",
-        upload=SimpleUploadedFile("卡.pdf", PDF),
-    )
+    document = bank_card(household, users)
     response = login(username).get(reverse("households:document_download", args=[document.pk]))
     if response.streaming:  # read it to the end, so the test client closes the file
         b"".join(response.streaming_content)
@@ -527,12 +532,7 @@ def test_who_may_download(login, make_household, users, username, expected):
 
 def test_withdraw_a_document_keeps_it(login, make_household, users):
     household = make_household()
-    document = services.document_upload(
-        user=users["clerk_450102"],
-        household=household,
-        kind="bank_card",
-        upload=SimpleUploadedFile("卡.pdf", PDF),
-    )
+    document = bank_card(household, users)
     url = reverse("households:document_withdraw", args=[document.pk])
     clerk = login("clerk_450102")
     response = clerk.post(url, {"reason": " "})
@@ -562,12 +562,7 @@ def test_withdraw_a_document_keeps_it(login, make_household, users):
 
 def test_no_document_is_withdrawn_on_a_closed_file(login, make_household, users):
     household = make_household()
-    document = services.document_upload(
-        user=users["clerk_450102"],
-        household=household,
-        kind="bank_card",
-        upload=SimpleUploadedFile("卡.pdf", PDF),
-    )
+    document = bank_card(household, users)
     services.transition_apply(
         user=users["clerk_450102"], household=household, action="withdraw", reason="重复录入"
     )
