@@ -164,7 +164,10 @@ class FundsImporter:
         user,
         dry_run: bool,
         progress: Progress | None = None,
+        known_errors: Iterable[RowError] = (),
     ) -> ImportReport:
+        known_errors = list(known_errors)
+        dry_run = dry_run or bool(known_errors)  # a workbook with errors writes nothing
         report = ImportReport(
             kind=KIND, dry_run=dry_run, sheets={name: SheetCounts() for name in SHEETS}
         )
@@ -178,8 +181,11 @@ class FundsImporter:
         try:
             with transaction.atomic():
                 plan = _check(materialised, user=user, lock=not dry_run, tick=tick)
+                # Rows with an error are left out (the runner counts them): a preview with
+                # errors still shows what the rest would do.
+                bad = {(e.sheet, e.row) for e in plan.errors + known_errors}
                 for line in plan.lines:
-                    if line.key:
+                    if line.key and (line.sheet, line.row) not in bad:
                         counts = report.sheets[line.sheet]
                         if line.new:
                             counts.created += 1

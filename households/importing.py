@@ -51,7 +51,7 @@ from households.models import (
 )
 from households.workflow import STEPS
 from imports import bulk, cells
-from imports.base import ImportReport, RowError, SheetCounts
+from imports.base import ImportReport, RowError, SheetCounts, error_rows
 from imports.staging import Staging
 from imports.xlsx import CHOICE, DATE, INT, MONEY, TEXT, YES_NO, Column, SheetSpec, WorkbookSpec
 from orgs.calendar import add_months
@@ -336,6 +336,7 @@ CREATE TABLE decisions (file_number TEXT PRIMARY KEY, action TEXT, steps TEXT, r
     removed INTEGER) WITHOUT ROWID;
 CREATE TABLE keys (file_number TEXT PRIMARY KEY, pk INTEGER, period_id INTEGER) WITHOUT ROWID;
 CREATE TABLE member_ids (seq INTEGER PRIMARY KEY, pk INTEGER);
+CREATE TABLE bad (sheet TEXT, row INTEGER, PRIMARY KEY (sheet, row)) WITHOUT ROWID;
 """
 INDEXES = (
     "CREATE INDEX households_file ON households (file_number)",
@@ -495,8 +496,8 @@ class HouseholdImporter:
     kind = "households"
     sheets = {HOUSEHOLDS: HOUSEHOLD_HEADERS, MEMBERS: MEMBER_HEADERS}
 
-    def run(self, rows, *, user, dry_run: bool, progress=None) -> ImportReport:
-        run = _Run(user=user, dry_run=dry_run, progress=progress)
+    def run(self, rows, *, user, dry_run: bool, progress=None, known_errors=()) -> ImportReport:
+        run = _Run(user=user, dry_run=dry_run, progress=progress, known_errors=known_errors)
         try:
             return run.execute(rows)
         finally:
@@ -504,9 +505,10 @@ class HouseholdImporter:
 
 
 class _Run:
-    def __init__(self, *, user, dry_run: bool, progress):
+    def __init__(self, *, user, dry_run: bool, progress, known_errors=()):
         self.user = user
-        self.dry_run = dry_run
+        self.known_errors = list(known_errors)
+        self.dry_run = dry_run or bool(self.known_errors)  # a workbook with errors writes nothing
         self.progress = progress
         self.report = ImportReport(
             kind="households",
@@ -517,7 +519,7 @@ class _Run:
         self.today = timezone.localdate()
         self.stage = Staging(SCHEMA)
         self.done = 0
-        self.scale = 1 if dry_run else 2
+        self.scale = 1 if self.dry_run else 2
         self.may_approve = user.has_perm(APPROVE_PERMISSION)
         self._load_reference()
 
@@ -578,10 +580,10 @@ class _Run:
         self.check_totals()
         self.compare_existing()
         self.check_approvals()
+        self.count()
         if self.errors:
             self.errors.sort(key=_error_order)
             return self.report
-        self.count()
         if self.dry_run:
             return self.report
         try:
@@ -1308,16 +1310,25 @@ class _Run:
             self.error(HOUSEHOLDS, row, HOUSEHOLD_HEADERS[C_STATUS], message)
 
     def count(self) -> None:
+        """What the import does with each row; rows with an error are left out (the runner
+        counts them), so a preview with errors still shows what the rest would do."""
+        errors = self.errors + self.known_errors
+        for sheet in (HOUSEHOLDS, MEMBERS):
+            self.stage.add_many("bad", ((sheet, row) for row in error_rows(errors, sheet)))
         for sheet, query in (
             (
                 HOUSEHOLDS,
                 "SELECT d.action, COUNT(*) FROM households h "
-                "LEFT JOIN decisions d ON d.file_number = h.file_number GROUP BY d.action",
+                "LEFT JOIN decisions d ON d.file_number = h.file_number "
+                f"WHERE h.row NOT IN (SELECT row FROM bad WHERE sheet = '{HOUSEHOLDS}') "
+                "GROUP BY d.action",
             ),
             (
                 MEMBERS,
                 "SELECT d.action, COUNT(*) FROM members m "
-                "LEFT JOIN decisions d ON d.file_number = m.file_number GROUP BY d.action",
+                "LEFT JOIN decisions d ON d.file_number = m.file_number "
+                f"WHERE m.row NOT IN (SELECT row FROM bad WHERE sheet = '{MEMBERS}') "
+                "GROUP BY d.action",
             ),
         ):
             counts = self.report.sheets[sheet]

@@ -36,6 +36,9 @@ class SheetCounts:
     updated: int = 0
     skipped: int = 0  # rows identical to what is on record (re-import)
     removed: int = 0  # rows on record the import deletes (members an update no longer lists)
+    # Rows with at least one error. The three counts above then cover the other rows: what
+    # the import would do with them once the errors are fixed.
+    invalid: int = 0
 
 
 @dataclass
@@ -48,6 +51,10 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def has_invalid(self) -> bool:
+        return any(counts.invalid for counts in self.sheets.values())
 
     @property
     def removes(self) -> bool:
@@ -96,4 +103,18 @@ class Importer(Protocol):
         user,
         dry_run: bool,
         progress: Progress | None = None,
+        known_errors: Sequence[RowError] = (),
     ) -> ImportReport: ...
+
+    # `known_errors`: what the workbook's own check found in cells (a formula, an error value).
+    # The run then writes nothing, and leaves those rows out of its created/updated/skipped
+    # counts; it reports its own errors only (the caller merges both lists).
+
+
+def error_rows(errors: Iterable[RowError], sheet: str) -> set[int]:
+    """The data rows of `sheet` that have an error."""
+    return {
+        error.row
+        for error in errors
+        if error.sheet == sheet and error.row is not None and error.row >= FIRST_DATA_ROW
+    }

@@ -5,7 +5,7 @@ run and only when everything is valid, write."""
 from django.utils.translation import gettext as _
 
 from imports import registry
-from imports.base import ImportReport, Progress, RowError
+from imports.base import ImportReport, Progress, RowError, error_rows
 from imports.workbook import WorkbookRefused, open_workbook
 
 
@@ -28,10 +28,22 @@ def run_import(
         if progress is not None:
             progress(min(done, total), total)
 
+    known = book.cell_errors
     try:
-        report = importer.run(book.all_rows(), user=user, dry_run=dry_run, progress=tick)
+        report = importer.run(
+            book.all_rows(),
+            user=user,
+            dry_run=dry_run or bool(known),
+            progress=tick,
+            known_errors=known,
+        )
     except WorkbookRefused as refused:  # a sheet that could not be parsed after all
         return ImportReport(kind=kind, dry_run=dry_run, errors=refused.errors)
+    report.dry_run = dry_run
+    if known:
+        report.errors = _merged(known, report.errors, list(importer.sheets))
+    for name, counts in report.sheets.items():
+        counts.invalid = len(error_rows(report.errors, name))
     if book.rows_read == 0 and not report.errors:
         report.errors.append(
             RowError(
@@ -41,6 +53,18 @@ def run_import(
     if progress is not None:
         progress(total, total)
     return report
+
+
+def _merged(known: list[RowError], found: list[RowError], sheets: list[str]) -> list[RowError]:
+    """The workbook's cell errors and the importer's, in sheet and row order; an importer's
+    error on a cell already reported (the cached value of a formula, say) is left out."""
+    cells = {(error.sheet, error.row, error.column) for error in known}
+    errors = known + [e for e in found if (e.sheet, e.row, e.column) not in cells]
+
+    def order(error: RowError):
+        return (sheets.index(error.sheet) if error.sheet in sheets else -1, error.row or 0)
+
+    return sorted(errors, key=order)
 
 
 def summary_lines(report: ImportReport) -> list[str]:
@@ -61,5 +85,8 @@ def summary_lines(report: ImportReport) -> list[str]:
             )
         else:
             line = _("%(sheet)s：新增 %(created)d，更新 %(updated)d，无变化跳过 %(skipped)d")
-        lines.append(line % values)
+        line %= values
+        if counts.invalid:
+            line += _("，有错误 %(invalid)d 行") % {"invalid": counts.invalid}
+        lines.append(line)
     return lines

@@ -16,10 +16,13 @@ Checks, in this order, each refusing with one translated message and without par
 4. every declared sheet exists and its header row is exactly the declared columns;
 5. no merged range covers the declared columns of rows that hold data (only a merged range's
    first cell holds the value: the rows below would read as blank), nor breaks the header row.
+A cell's formula or error value does not stop the reading: it is an error of that cell,
+reported with everything the importer finds (`Workbook.cell_errors`), and nothing is written.
 
 Then `Workbook.rows(sheet)` iterates a sheet's data rows with python-calamine (about twelve
 times faster than openpyxl's read-only mode), one sheet in memory at a time."""
 
+import dataclasses
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -152,8 +155,16 @@ class SheetInfo:
 class Workbook:
     """An uploaded .xlsx that passed the checks; iterate its sheets with `rows`."""
 
-    def __init__(self, path, sheets: dict[str, SheetInfo], declared: dict[str, Sequence[str]]):
+    def __init__(
+        self,
+        path,
+        sheets: dict[str, SheetInfo],
+        declared: dict[str, Sequence[str]],
+        *,
+        cell_errors: Sequence[RowError] = (),
+    ):
         self.path = str(path)
+        self.cell_errors = list(cell_errors)  # formulas and error values, by sheet, row, column
         self.sheets = sheets
         self.declared = declared
         self.rows_read = 0
@@ -238,24 +249,40 @@ def open_workbook(path, declared: dict[str, Sequence[str]]) -> Workbook:
                 ]
             )
         strings = _SharedStrings(archive)
-        errors: list[RowError] = []
+        cell_errors: list[RowError] = []
         budget = [limit("IMPORT_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES)]
         found = {"formulas": 0, "error values": 0}
         for name, expected in declared.items():
-            _scan(archive, sheets[name], strings, errors, budget, found, width=len(expected))
+            _scan(archive, sheets[name], strings, cell_errors, budget, found, width=len(expected))
+        cell_errors = [_named(error, declared[error.sheet]) for error in cell_errors]
         if found["formulas"] > MAX_FORMULA_ERRORS:
             more = found["formulas"] - MAX_FORMULA_ERRORS
-            errors.append(RowError("", None, "", _("另有 %(n)d 个单元格含有公式。") % {"n": more}))
+            message = _("另有 %(n)d 个单元格含有公式。") % {"n": more}
+            cell_errors.append(RowError("", None, "", message))
         if found["error values"] > MAX_FORMULA_ERRORS:
             more = found["error values"] - MAX_FORMULA_ERRORS
-            errors.append(RowError("", None, "", _("另有 %(n)d 个单元格是错误值。") % {"n": more}))
+            message = _("另有 %(n)d 个单元格是错误值。") % {"n": more}
+            cell_errors.append(RowError("", None, "", message))
+        errors: list[RowError] = []
         for name, expected in declared.items():
             header = header_errors(name, sheets[name].header, expected)
             errors += merged_errors(sheets[name], expected, header_broken=bool(header))
             errors += header
     if errors:
-        raise WorkbookRefused(errors)
-    return Workbook(path, sheets, declared)
+        raise WorkbookRefused(cell_errors + errors)
+    # Cells holding a formula or an error value do not stop the rows from being read: the
+    # importer checks the whole workbook and reports them with every other error at once.
+    return Workbook(path, sheets, declared, cell_errors=cell_errors)
+
+
+def _named(error: RowError, expected: Sequence[str]) -> RowError:
+    """A cell's error under its column's name rather than its letter (when it has one)."""
+    if not error.column.isalpha():
+        return error
+    index = _column_index(error.column.encode())
+    if index >= len(expected):
+        return error
+    return dataclasses.replace(error, column=expected[index])
 
 
 def _file_size(path) -> int:

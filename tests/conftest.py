@@ -22,6 +22,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language. A test client's request activates its
+    language for the thread and nothing deactivates it: a request in English left the next
+    test on that worker speaking English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 # Data migrations that seed reference rows (causes, categories, windows, sources, types).
 REFERENCE_SEEDS = [
     ("households.migrations.0002_reference_data", "seed"),

@@ -182,6 +182,8 @@ def test_one_bad_row_among_good_ones_writes_nothing(filed, finance):
         RowError(RECEIPTS, 3, "金额", "金额“12.345”最多保留两位小数（到分）。")
     ]
     assert written() == before
+    # What the other rows would do once the error is fixed.
+    assert created(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 0}
 
 
 @pytest.mark.parametrize(
@@ -361,6 +363,7 @@ def test_each_overdraft_is_reported_once(filed, finance):
     )
     # 800 fits, 300 does not (200 left), 200 does once the 300 is set aside.
     assert [(e.sheet, e.row) for e in report.errors] == [(PAYMENTS, 3)]
+    assert created(report) == {RECEIPTS: 1, PAYMENTS: 2, REFUNDS: 0}
 
 
 def test_a_refund_may_not_overdraw(finance):

@@ -196,6 +196,7 @@ def test_reimporting_the_same_file_creates_nothing_and_skips_every_row(workbook,
         "updated": 0,
         "skipped": 2,
         "removed": 0,
+        "invalid": 0,
     }
     assert (Household.objects.count(), Member.objects.count(), Transition.objects.count()) == counts
 
@@ -223,6 +224,7 @@ def test_changed_values_update_the_file_and_keep_its_history(workbook, run, orgs
         "updated": 1,
         "skipped": 0,
         "removed": 0,
+        "invalid": 0,
     }
     household.refresh_from_db()
     assert household.phone == "13900000000"
@@ -413,8 +415,11 @@ def test_command_prints_summary_and_errors_and_fails_on_error(workbook, orgs, us
     bad = workbook([household_row(组织代码="999999")], [])
     err = StringIO()
     with pytest.raises(CommandError, match="1 处错误"):
-        call_command("import_households", str(bad), "--user", "supervisor_450102", stderr=err)
+        call_command(
+            "import_households", str(bad), "--user", "supervisor_450102", stdout=out, stderr=err
+        )
     assert "households 2 组织代码" in err.getvalue()
+    assert "households：新增 0，更新 0，无变化跳过 0，有错误 1 行" in out.getvalue()
     call_command("import_households", str(good), "--user", "supervisor_450102", stdout=out)
     assert Household.objects.count() == 1
     with pytest.raises(CommandError, match="找不到文件“no-such.xlsx”"):

@@ -91,6 +91,24 @@ def test_errors_are_listed_and_there_is_nothing_to_confirm(login, workbook, orgs
     assert not Household.objects.exists()
 
 
+def test_a_preview_with_errors_still_counts_the_other_rows(login, workbook, orgs):
+    """The counts of a workbook with errors were all zero: the clerk could not tell whether
+    the rest of it would create or update files."""
+    client = login("clerk_450102")
+    rows = [
+        application_row(档案编号="XN-0001"),
+        application_row(档案编号="XN-0002", 组织代码="999999"),
+    ]
+    upload(client, workbook(rows, [member_row("XN-0001")]))
+    job = ImportJob.objects.get()
+    assert job.state == "rejected"
+    counts = job.preview["sheets"]["households"]
+    assert (counts["created"], counts["invalid"]) == (1, 1)
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "有错误" in page and "其余各行改正错误后" in page
+    assert not Household.objects.exists()
+
+
 def test_a_clerk_uploads_but_approved_rows_are_refused(login, workbook, orgs):
     """The clerk keeps the upload page; a file on record in the workbook is refused on its row
     (an approval is a supervisor's), and there is nothing to confirm."""

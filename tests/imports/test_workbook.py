@@ -20,6 +20,12 @@ def refused(path, sheets=SHEETS):
     return caught.value.errors
 
 
+def cell_errors(path, sheets=SHEETS):
+    """A workbook whose cells hold formulas or error values is read all the same: those are
+    errors of their cells, reported with the importer's (nothing is written)."""
+    return open_workbook(path, sheets).cell_errors
+
+
 def test_a_valid_workbook_gives_rows_by_sheet_number(tmp_path):
     path = write_workbook(
         tmp_path / "ok.xlsx",
@@ -123,12 +129,12 @@ def test_formulas_are_reported_with_sheet_row_and_column(tmp_path):
         {"households": [["A-1", "张三"], ["A-2", '=A2&"x"']], "members": [["=1+1"]]},
         headers={"households": SHEETS["households"], "members": SHEETS["members"]},
     )
-    errors = refused(path)
+    errors = cell_errors(path)
     assert [(e.sheet, e.row, e.column) for e in errors] == [
-        ("households", 3, "B"),
-        ("members", 2, "A"),
+        ("households", 3, "姓名"),
+        ("members", 2, "档案编号"),
     ]
-    assert "公式" in errors[0].message
+    assert "单元格 B3 含有公式" in errors[0].message
 
 
 def test_error_values_are_reported_not_read_as_empty(tmp_path):
@@ -141,10 +147,11 @@ def test_error_values_are_reported_not_read_as_empty(tmp_path):
     )
     with zipfile.ZipFile(path) as archive:  # openpyxl stores these strings as error cells
         assert b't="e"' in archive.read("xl/worksheets/sheet1.xml")
-    errors = refused(path)
+    errors = cell_errors(path)
     assert [(e.sheet, e.row, e.column, e.message) for e in errors] == [
-        ("households", 2, "B", "单元格 B2 是错误值 #N/A，请改为正确的值后再上传。"),
-        ("households", 3, "B", "单元格 B3 是错误值 #REF!，请改为正确的值后再上传。"),
+        ("households", 2, "姓名", "单元格 B2 是错误值 #N/A，请改为正确的值后再上传。"),
+        ("households", 3, "姓名", "单元格 B3 是错误值 #REF!，请改为正确的值后再上传。"),
+        # past the sheet's declared columns: named by its letter
         ("members", 2, "B", "单元格 B2 是错误值 #DIV/0!，请改为正确的值后再上传。"),
     ]
 
@@ -199,8 +206,43 @@ def test_formula_in_a_household_workbook_writes_nothing(workbook, run, orgs):
     row = household_row()
     row[20] = '=HYPERLINK("http://x")'
     report = run(workbook([row], [member_row()]))
-    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 2, "U")]
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 2, "家庭住址")]
     assert not Household.objects.exists()
+
+
+@pytest.mark.django_db
+def test_formulas_are_reported_with_every_other_error_and_the_counts_of_the_rest(
+    workbook, run, orgs
+):
+    """A formula used to stop the check: its workbook came back with that one error, and the
+    next upload with the errors behind it. Now one upload lists them all, and the counts say
+    what the rows without errors would do."""
+    formula = household_row(档案编号="XN-0001")
+    formula[20] = '=HYPERLINK("http://x")'
+    wrong_id = household_row(档案编号="XN-0002", 身份证号="123")
+    fine = household_row(档案编号="XN-0003")
+    path = workbook(
+        [formula, wrong_id, fine],
+        [member_row("XN-0001"), member_row("XN-0003")],
+    )
+    report = run(path)
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [
+        ("households", 2, "家庭住址"),
+        ("households", 3, "身份证号"),
+    ]
+    households, members = report.sheets["households"], report.sheets["members"]
+    assert (households.created, households.invalid) == (1, 2)
+    assert (members.created, members.invalid) == (2, 0)
+    assert not report.dry_run and not Household.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_cached_value_of_a_formula_is_not_reported_twice(workbook, run, orgs):
+    row = household_row()
+    row[4] = '="45010"&"2"'  # an ID number made by a formula: its cached value is not an ID
+    report = run(workbook([row], [member_row()]))
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 2, "身份证号")]
+    assert "含有公式" in report.errors[0].message
 
 
 # --- Rows that are only formatted, merged cells ------------------------------------------------
@@ -456,7 +498,7 @@ def test_a_cell_formula_beside_validation_lists_is_refused_naming_its_cell(workb
     row[20] = '=HYPERLINK("http://x")'
     path = with_validations(workbook([row], [member_row()]))
     report = run(path)
-    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 2, "U")]
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 2, "家庭住址")]
     assert "单元格 U2 含有公式" in report.errors[0].message
     assert not Household.objects.exists()
 
@@ -470,8 +512,8 @@ def test_only_cell_formulas_are_counted_across_chunks(tmp_path, monkeypatch, chu
     with_validations(path)
     monkeypatch.setattr("imports.workbook.CHUNK", chunk)
     monkeypatch.setattr("imports.workbook.TAIL", tail)
-    errors = refused(path)
-    assert [(e.row, e.column) for e in errors] == [(3 + 3 * n, "B") for n in range(20)]
+    errors = cell_errors(path)
+    assert [(e.row, e.column) for e in errors] == [(3 + 3 * n, "姓名") for n in range(20)]
 
 
 def with_prefix(path):
