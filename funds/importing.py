@@ -1,16 +1,21 @@
-"""Excel import and export of the funds (issue 7): receipts, historical payments and refunds.
+"""Excel import and export of the funds (issue 7): receipts, historical payments, refunds and
+loan repayments.
 
 `FundsImporter` implements the `imports.base.Importer` contract for the kind "funds". It reads
-three sheets, checks every row, and writes only when the whole workbook is free of errors,
-in one transaction, through the ledger the way funds.services does: the (organisation, source)
-accounts are locked first, each receipt, payment and refund writes one append-only
-`LedgerEntry`, so balances (sums of entries) stay consistent.
+the sheets (repayments optional), checks every row, and writes only when the whole workbook is
+free of errors, in one transaction, through the ledger the way funds.services does: the
+(organisation, source) accounts are locked first, each receipt, payment, refund and repayment
+writes one append-only `LedgerEntry`, so balances (sums of entries) stay consistent.
 
 Rules (DOMAIN "Funds", "Assistance"):
 - the organisation must exist and lie in the importing user's subtree;
 - historical payments are not checked against today's assistance standards, but their file
   must lie in the organisation's subtree and be on file or relieved on the payment date
   (先建档、后帮扶);
+- a repayment goes to the file's small loan (小额借款) from the same organisation and source
+  paid on the row's loan date (on record or in the workbook; without a loan date, the earliest
+  paid by the repayment date), which must still owe at least the amount, as
+  funds.services.repayment_record would check it;
 - no payment or refund may overdraw its source on its date: the running balance of each
   account over its existing entries and the imported rows, in date order (receipts of a day
   before its payments), never goes below zero, and stays at least what is approved but unpaid
@@ -51,6 +56,7 @@ from funds.models import (
     LedgerEntry,
     Receipt,
     Refund,
+    Repayment,
     RequestState,
 )
 from funds.selectors import cents, total
@@ -60,12 +66,16 @@ from funds.workbook import (
     DATE_COLUMN,
     DOCUMENT,
     FILE,
+    INFLOW_SHEETS,
+    LOAN_PAID_ON,
     NOTE,
     NOTE_LENGTH,
+    OPTIONAL_SHEETS,
     ORG,
     PAYMENTS,
     RECEIPTS,
     REFUNDS,
+    REPAYMENTS,
     SHEETS,
     SOURCE,
     TYPE,
@@ -115,6 +125,10 @@ class Line:
     key: tuple = ()
     import_key: str = ""
     new: bool = False
+    loan_paid_on: date | None = None  # a repayment's loan, by its payment date
+    # A repayment's loan: an AssistanceRequest on record, or the payments Line of a new loan.
+    loan: "AssistanceRequest | Line | None" = None
+    request: AssistanceRequest | None = None  # a new payment's request, once written
 
     @property
     def account(self) -> tuple[int, int]:
@@ -122,7 +136,7 @@ class Line:
 
     @property
     def signed(self) -> Decimal:
-        return self.amount if self.sheet == RECEIPTS else -self.amount
+        return self.amount if self.sheet in INFLOW_SHEETS else -self.amount
 
 
 @dataclass
@@ -153,6 +167,7 @@ def _cell(plan: Plan, line: Line, cell: dict, column: str, parser, *args, requir
 class FundsImporter:
     kind = KIND
     sheets = SHEETS
+    optional_sheets = OPTIONAL_SHEETS
     permission = "imports.import_funds"
 
     template = staticmethod(template)
@@ -215,7 +230,7 @@ def _keys_taken(plan: Plan) -> bool:
     keys = [line.import_key for line in plan.lines if line.import_key]
     return any(
         model.objects.filter(import_key__any_of=keys).exists()
-        for model in (Receipt, Refund, AssistanceRequest)
+        for model in (Receipt, Refund, AssistanceRequest, Repayment)
     )
 
 
@@ -271,7 +286,8 @@ def _check(rows: dict[str, list[Row]], *, user, lock: bool, tick) -> Plan:
     _check_statuses(plan, [line for line in live if line.sheet == PAYMENTS])
     live = [line for line in plan.lines if not line.failed]
     _match_existing(live)
-    _check_balances(plan, [line for line in live if line.new])
+    _check_loans(plan, [line for line in live if line.new])
+    _check_balances(plan, [line for line in live if line.new and not line.failed])
     return plan
 
 
@@ -296,8 +312,15 @@ def _parse(plan: Plan, line: Line, cell: dict, known: Labels, today: date) -> No
         line.year = _cell(plan, line, cell, YEAR, cells.integer, minimum=1990)
         if line.year is not None and line.day is not None and line.year > line.day.year + 1:
             plan.error(line, YEAR, _("资金年度应在1990年至到账次年之间。"))
-    if sheet == PAYMENTS:
+    if sheet in (PAYMENTS, REPAYMENTS):
         line.file_number = _cell(plan, line, cell, FILE, cells.text, 30) or ""
+    if sheet == REPAYMENTS:
+        line.loan_paid_on = _cell(
+            plan, line, cell, LOAN_PAID_ON, cells.optional, cells.day, required=False
+        )
+        if line.loan_paid_on and line.day and line.loan_paid_on > line.day:
+            plan.error(line, LOAN_PAID_ON, _("借款发放日期晚于还款日期。"))
+    if sheet == PAYMENTS:
         kind = _cell(plan, line, cell, TYPE, cells.choice, known.type_codes)
         line.assistance_type = known.types.get(kind)
 
@@ -321,7 +344,9 @@ def _resolve_organisations(plan: Plan, user) -> None:
 
 
 def _resolve_households(plan: Plan, user) -> None:
-    lines = [line for line in plan.lines if line.sheet == PAYMENTS and line.file_number]
+    lines = [
+        line for line in plan.lines if line.sheet in (PAYMENTS, REPAYMENTS) and line.file_number
+    ]
     numbers = {line.file_number for line in lines}
     found = {
         household.file_number: household
@@ -408,6 +433,8 @@ def _natural_key(line: Line) -> tuple:
     org, source, day, amount = line.organisation.pk, line.source.pk, line.day, line.amount
     if line.sheet == PAYMENTS:
         return (PAYMENTS, org, line.household.pk, line.assistance_type.pk, source, amount, day)
+    if line.sheet == REPAYMENTS:
+        return (REPAYMENTS, org, line.household.pk, source, amount, day)
     return (line.sheet, org, source, line.document_number, day, amount)
 
 
@@ -434,6 +461,23 @@ def _existing(lines: list[Line]) -> Counter:
             found = Refund.objects.filter(
                 organisation__in=orgs, refunded_on__range=(first, last)
             ).values_list("organisation", "source", "document_number", "refunded_on", "amount")
+        elif sheet == REPAYMENTS:
+            found = Repayment.objects.filter(
+                request__organisation__in=orgs,
+                request__household__in={line.household.pk for line in sheet_lines},
+                repaid_on__range=(first, last),
+            ).values_list(
+                "request__organisation",
+                "request__household",
+                "request__source",
+                "amount",
+                "repaid_on",
+            )
+            counts.update(
+                (REPAYMENTS, org, household, source, cents(amount), day)
+                for org, household, source, amount, day in found
+            )
+            continue
         else:
             # Paid requests, and imported ones whose payment was reversed since (their key
             # stays taken): the date of an imported request is its requested_on.
@@ -483,11 +527,83 @@ def _match_existing(lines: list[Line]) -> None:
             line.import_key = _hash(line.key, copy)
 
 
+def _check_loans(plan: Plan, new_lines: list[Line]) -> None:
+    """Each new repayment to its loan (module docstring): the loans of the files concerned on
+    record with what they still owe (their repayment entries, as selectors.loan_repaid counts
+    them), and the new loans of the workbook; repayments taken in date order."""
+    repayments = sorted(
+        (line for line in new_lines if line.sheet == REPAYMENTS),
+        key=lambda line: (line.day, line.row),
+    )
+    if not repayments:
+        return
+    loans = defaultdict(list)  # (household, organisation, source) -> [paid on, order, loan]
+    owed: dict[int, Decimal] = {}  # id() of the loan -> outstanding
+    on_record = list(
+        AssistanceRequest.objects.filter(
+            household__in={line.household.pk for line in repayments},
+            state=RequestState.PAID,
+            assistance_type__is_loan=True,
+        ).order_by("paid_on", "id")
+    )
+    repaid = dict(
+        LedgerEntry.objects.filter(request__in=on_record, kind=EntryKind.REPAYMENT)
+        .values("request")
+        .annotate(value=total("amount"))
+        .values_list("request", "value")
+        .order_by()
+    )
+    for loan in on_record:
+        loans[(loan.household_id, loan.organisation_id, loan.source_id)].append(
+            (loan.paid_on, 0, loan)
+        )
+        owed[id(loan)] = loan.amount - cents(repaid.get(loan.pk))
+    for line in new_lines:
+        if line.sheet == PAYMENTS and line.assistance_type.is_loan:
+            loans[(line.household.pk, *line.account)].append((line.day, 1, line))
+            owed[id(line)] = line.amount
+    for line in repayments:
+        candidates = sorted(
+            (
+                loan
+                for loan in loans[(line.household.pk, *line.account)]
+                if loan[0] <= line.day and line.loan_paid_on in (None, loan[0])
+            ),
+            key=lambda loan: loan[:2],
+        )
+        loan = next((c[2] for c in candidates if owed[id(c[2])] >= line.amount), None)
+        if loan is not None:
+            owed[id(loan)] -= line.amount
+            line.loan = loan
+            continue
+        values = {
+            "number": line.file_number,
+            "date": (line.loan_paid_on or line.day).isoformat(),
+            "source": source_label(line.source),
+            "amount": _money(line.amount),
+        }
+        if not candidates and line.loan_paid_on:
+            message = _(
+                "档案 %(number)s 在 %(date)s 没有该组织从%(source)s发放的小额借款，无从还款。"
+            )
+        elif not candidates:
+            message = _(
+                "档案 %(number)s 在 %(date)s 及以前没有该组织从%(source)s发放的小额借款，无从还款。"
+            )
+        else:
+            values["owed"] = _money(max(owed[id(c[2])] for c in candidates))
+            message = _(
+                "还款 %(amount)s 元超过档案 %(number)s 的%(source)s小额借款尚未归还的金额"
+                "（最多 %(owed)s 元）。"
+            )
+        plan.error(line, AMOUNT, message % values)
+
+
 def _check_balances(plan: Plan, new_lines: list[Line]) -> None:
     """No new payment or refund overdraws its account on its date or any later date; the
     balance also stays at least what is approved but unpaid. One query for the existing
     entries of every account involved (daily in- and outflows), one for commitments."""
-    spending = {line.account for line in new_lines if line.sheet != RECEIPTS}
+    spending = {line.account for line in new_lines if line.sheet not in INFLOW_SHEETS}
     if not spending:
         return
     orgs = {org for org, _source in spending}
@@ -505,7 +621,7 @@ def _check_balances(plan: Plan, new_lines: list[Line]) -> None:
             events[account].append((row["entry_date"], 1, 0, cents(row["outflow"]), None))
     for sequence, line in enumerate(new_lines):
         if line.account in spending:
-            order = 0 if line.sheet == RECEIPTS else 2
+            order = 0 if line.sheet in INFLOW_SHEETS else 2
             events[line.account].append((line.day, order, sequence, line.signed, line))
     committed = {
         (row["organisation"], row["source"]): cents(row["value"])
@@ -621,6 +737,7 @@ def _write(plan: Plan, *, user, tick) -> None:
     Receipt.objects.bulk_create(receipts, batch_size=BATCH)
     Refund.objects.bulk_create(refunds, batch_size=BATCH)
     requests = _payments(new, user=user)
+    repayments = _repayments(new, user=user)
     entries = [
         *(
             _entry(r, EntryKind.RECEIPT, r.amount, r.received_on, r.document_number, receipt=r)
@@ -634,6 +751,18 @@ def _write(plan: Plan, *, user, tick) -> None:
             _entry(r, EntryKind.PAYMENT, -r.amount, r.paid_on, IMPORT_REASON, request=r)
             for r in requests
         ),
+        *(
+            _entry(
+                r.request,
+                EntryKind.REPAYMENT,
+                r.amount,
+                r.repaid_on,
+                r.note or IMPORT_REASON,
+                request=r.request,
+                repayment=r,
+            )
+            for r in repayments
+        ),
     ]
     for entry in entries:
         entry.created_by = user
@@ -641,6 +770,24 @@ def _write(plan: Plan, *, user, tick) -> None:
         batch = entries[start : start + BATCH]
         LedgerEntry.objects.bulk_create(batch)
         tick(len(batch))
+
+
+def _repayments(new: list[Line], *, user) -> list[Repayment]:
+    """Each new repayment on the loan _check_loans found: a request on record, or the request
+    just written for a loan of the workbook."""
+    repayments = [
+        Repayment(
+            request=line.loan.request if isinstance(line.loan, Line) else line.loan,
+            amount=line.amount,
+            repaid_on=line.day,
+            note=line.note,
+            created_by=user,
+            import_key=line.import_key,
+        )
+        for line in new
+        if line.sheet == REPAYMENTS
+    ]
+    return Repayment.objects.bulk_create(repayments, batch_size=BATCH)
 
 
 def _entry(record, kind, amount, day, reason, **link) -> LedgerEntry:
@@ -667,32 +814,31 @@ def _payments(new: list[Line], *, user) -> list[AssistanceRequest]:
             continue
         household = line.household
         account = household.bank_account or ""
-        requests.append(
-            AssistanceRequest(
-                household=household,
-                organisation=line.organisation,
-                assistance_type=line.assistance_type,
-                source=line.source,
-                amount=line.amount,
-                reason=line.note or IMPORT_REASON,
-                requested_on=line.day,
-                year=line.day.year,
-                state=RequestState.PAID,
-                approvals_required=1,
-                requested_by=user,
-                decided_at=now,
-                paid_on=line.day,
-                paid_worker_name=household.worker_name,
-                paid_bank_name=household.bank_name,
-                paid_bank_account=account,
-                paid_bank_account_masked=(household.bank_account_masked or mask(account))
-                if account
-                else "",
-                paid_by=user,
-                is_imported=True,
-                import_key=line.import_key,
-            )
+        line.request = AssistanceRequest(
+            household=household,
+            organisation=line.organisation,
+            assistance_type=line.assistance_type,
+            source=line.source,
+            amount=line.amount,
+            reason=line.note or IMPORT_REASON,
+            requested_on=line.day,
+            year=line.day.year,
+            state=RequestState.PAID,
+            approvals_required=1,
+            requested_by=user,
+            decided_at=now,
+            paid_on=line.day,
+            paid_worker_name=household.worker_name,
+            paid_bank_name=household.bank_name,
+            paid_bank_account=account,
+            paid_bank_account_masked=(household.bank_account_masked or mask(account))
+            if account
+            else "",
+            paid_by=user,
+            is_imported=True,
+            import_key=line.import_key,
         )
+        requests.append(line.request)
     if not requests:
         return []
     requests = bulk_create_with_history(

@@ -686,6 +686,7 @@ class Repayment(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    import_key = IMPORT_KEY()
 
     objects = RequestChildQuerySet.as_manager()
 

@@ -1,6 +1,9 @@
-"""The funds workbook (issue 7): its three sheets, their columns and labels, the blank
-template, and the export of a subtree's receipts, paid payments and refunds in the same
-layout, so that an export imports again cleanly (funds.importing reads it)."""
+"""The funds workbook (issue 7): its sheets, their columns and labels, the blank template,
+and the export of a subtree's receipts, paid payments, refunds and loan repayments in the same
+layout, so that an export imports again cleanly (funds.importing reads it). The issue's
+workbook has three sheets; `repayments` is ours (without it an exported ledger with repaid
+loans would not add up again) and optional, so a workbook from the three-sheet template still
+imports."""
 
 from dataclasses import dataclass
 
@@ -12,6 +15,7 @@ from funds.models import (
     FundSource,
     Receipt,
     Refund,
+    Repayment,
     RequestState,
 )
 from funds.services import FIRST_YEAR
@@ -20,18 +24,27 @@ from imports.xlsx import CHOICE, DATE, INT, MONEY, TEXT, Column, SheetSpec, Work
 from imports.xlsx import export_workbook as write_workbook
 
 RECEIPTS, PAYMENTS, REFUNDS = "receipts", "payments", "refunds"
+REPAYMENTS = "repayments"
 PROGRESS_EVERY = 500
 
 ORG, SOURCE, YEAR, AMOUNT, NOTE = "组织代码", "资金来源", "年度", "金额", "备注"
-RECEIVED_ON, PAID_ON, REFUNDED_ON = "到账日期", "发放日期", "退回日期"
-DOCUMENT, FILE, TYPE = "文号", "档案编号", "帮扶类型"
+RECEIVED_ON, PAID_ON, REFUNDED_ON, REPAID_ON = "到账日期", "发放日期", "退回日期", "还款日期"
+DOCUMENT, FILE, TYPE, LOAN_PAID_ON = "文号", "档案编号", "帮扶类型", "借款发放日期"
 SHEETS = {
     RECEIPTS: (ORG, SOURCE, YEAR, AMOUNT, RECEIVED_ON, DOCUMENT, NOTE),
     PAYMENTS: (ORG, FILE, TYPE, SOURCE, AMOUNT, PAID_ON, NOTE),
     REFUNDS: (ORG, SOURCE, AMOUNT, REFUNDED_ON, DOCUMENT),
+    REPAYMENTS: (ORG, FILE, SOURCE, LOAN_PAID_ON, AMOUNT, REPAID_ON, NOTE),
 }
-DATE_COLUMN = {RECEIPTS: RECEIVED_ON, PAYMENTS: PAID_ON, REFUNDS: REFUNDED_ON}
-NOTE_LENGTH = {RECEIPTS: 200, PAYMENTS: 1000}
+OPTIONAL_SHEETS = (REPAYMENTS,)
+INFLOW_SHEETS = (RECEIPTS, REPAYMENTS)  # money into the source; the others take it out
+DATE_COLUMN = {
+    RECEIPTS: RECEIVED_ON,
+    PAYMENTS: PAID_ON,
+    REFUNDS: REFUNDED_ON,
+    REPAYMENTS: REPAID_ON,
+}
+NOTE_LENGTH = {RECEIPTS: 200, PAYMENTS: 1000, REPAYMENTS: 200}
 
 # The labels a workbook shows for the seeded sources (DOMAIN "Funds"); names given by an
 # administrator, and these aliases, are accepted too.
@@ -151,6 +164,26 @@ def workbook_spec() -> WorkbookSpec:
                 ),
                 help=_("退回财政。"),
             ),
+            SheetSpec(
+                REPAYMENTS,
+                (
+                    org,
+                    Column(FILE, _("借款的困难职工档案编号。"), required=True),
+                    source,
+                    Column(
+                        LOAN_PAID_ON,
+                        _("所还借款的发放日期；不填则记在最早一笔未还清的借款上。"),
+                        kind=DATE,
+                    ),
+                    amount,
+                    Column(REPAID_ON, _("还款日期。"), kind=DATE, required=True),
+                    Column(NOTE, _("可不填，最多200字。")),
+                ),
+                help=_(
+                    "小额借款的还款，计入借款的资金来源；记在该档案同一组织、同一来源、"
+                    "在借款发放日期发放的借款上。没有还款可不要此工作表。"
+                ),
+            ),
         ),
     )
 
@@ -198,6 +231,11 @@ def _querysets(user) -> dict:
         .exclude(entries__reverses__isnull=False)
         .select_related("organisation", "source")
         .order_by("refunded_on", "id"),
+        REPAYMENTS: Repayment.objects.visible_to(user)
+        .filter(request__state=RequestState.PAID)
+        .exclude(entries__reverses__isnull=False)
+        .select_related("request__organisation", "request__household", "request__source")
+        .order_by("repaid_on", "id"),
     }
 
 
@@ -221,6 +259,17 @@ def _row(sheet: str, r) -> list:
             r.amount,
             r.paid_on,
             r.reason[: NOTE_LENGTH[PAYMENTS]],
+        ]
+    if sheet == REPAYMENTS:
+        loan = r.request
+        return [
+            loan.organisation.code,
+            loan.household.file_number,
+            source_label(loan.source),
+            loan.paid_on,
+            r.amount,
+            r.repaid_on,
+            r.note,
         ]
     return [r.organisation.code, source_label(r.source), r.amount, r.refunded_on, r.document_number]
 

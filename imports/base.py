@@ -93,7 +93,9 @@ Progress = Callable[[int, int], None]
 
 class Importer(Protocol):
     kind: str  # "households" or "funds"
-    # sheet name -> its exact header row; every sheet is required, a sheet may have no data rows.
+    # sheet name -> its exact header row; every sheet is required unless named in
+    # `optional_sheets` (an importer may declare them), a sheet may have no data rows. `rows`
+    # has no entry for an optional sheet the workbook does not have.
     sheets: dict[str, tuple[str, ...]]
 
     def run(

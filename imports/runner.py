@@ -17,7 +17,7 @@ def run_import(
         return ImportReport(kind=kind, dry_run=dry_run, errors=[RowError("", None, "", message)])
     importer = registry.importer(kind)
     try:
-        book = open_workbook(path, importer.sheets)
+        book = open_workbook(path, importer.sheets, getattr(importer, "optional_sheets", ()))
     except WorkbookRefused as refused:
         return ImportReport(kind=kind, dry_run=dry_run, errors=refused.errors)
     total = book.total_rows

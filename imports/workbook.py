@@ -211,9 +211,12 @@ class Workbook:
         return {name: self.rows(name) for name in self.declared}
 
 
-def open_workbook(path, declared: dict[str, Sequence[str]]) -> Workbook:
+def open_workbook(
+    path, declared: dict[str, Sequence[str]], optional: Sequence[str] = ()
+) -> Workbook:
     """Check the file at `path` against the limits and the declared sheets (name -> exact
-    header); raise WorkbookRefused with every problem found."""
+    header); raise WorkbookRefused with every problem found. A sheet named in `optional` may
+    be absent (a workbook made from an earlier template): it is then left out, not read."""
     size = _file_size(path)
     if size > limit("IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES):
         raise _refuse(
@@ -234,6 +237,11 @@ def open_workbook(path, declared: dict[str, Sequence[str]]) -> Workbook:
     with archive:
         _check_archive(archive)
         sheets = _sheet_parts(archive)
+        declared = {
+            name: header
+            for name, header in declared.items()
+            if name in sheets or name not in optional
+        }
         missing = [name for name in declared if name not in sheets]
         if missing:
             raise WorkbookRefused(

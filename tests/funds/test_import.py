@@ -3,6 +3,7 @@ ledger, all or nothing, idempotent, never overdrawing a source on any date; the 
 export that imports again; two imports of the same rows at once writing one copy."""
 
 import threading
+import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
@@ -25,9 +26,18 @@ from funds.models import (
     LedgerEntry,
     Receipt,
     Refund,
+    Repayment,
     RequestState,
 )
-from funds.workbook import PAYMENTS, RECEIPTS, REFUNDS, SHEETS, funds_export, template
+from funds.workbook import (
+    PAYMENTS,
+    RECEIPTS,
+    REFUNDS,
+    REPAYMENTS,
+    SHEETS,
+    funds_export,
+    template,
+)
 from imports.base import RowError
 from orgs.models import AccessLog
 
@@ -57,11 +67,18 @@ def numbered(rows):
     return [(number, row) for number, row in enumerate(rows, start=2)]
 
 
-def run(receipts=(), payments=(), refunds=(), *, user, dry_run=False, progress=None):
+def repayment(household, amount="400.00", *, on=date(2016, 9, 1), org="450102", **kw):
+    number = household if isinstance(household, str) else household.file_number
+    source, loan = kw.get("source", "中央财政"), kw.get("loan")
+    return [org, number, source, loan, amount, on, kw.get("note")]
+
+
+def run(receipts=(), payments=(), refunds=(), repayments=(), *, user, dry_run=False, progress=None):
     rows = {
         RECEIPTS: numbered(receipts),
         PAYMENTS: numbered(payments),
         REFUNDS: numbered(refunds),
+        REPAYMENTS: numbered(repayments),
     }
     return FundsImporter().run(rows, user=user, dry_run=dry_run, progress=progress)
 
@@ -85,10 +102,18 @@ def written():
 
 
 def ledger():
-    """The ledger as data: what an identical re-import must reproduce."""
+    """The ledger as data: what an identical re-import must reproduce (a repayment with the
+    amount and date of the loan it went to)."""
     return sorted(
-        (e.organisation.code, e.source.code, e.kind, e.amount, e.entry_date)
-        for e in LedgerEntry.objects.select_related("organisation", "source")
+        (
+            e.organisation.code,
+            e.source.code,
+            e.kind,
+            e.amount,
+            e.entry_date,
+            (e.request.amount, e.request.paid_on) if e.kind == EntryKind.REPAYMENT else None,
+        )
+        for e in LedgerEntry.objects.select_related("organisation", "source", "request")
     )
 
 
@@ -130,7 +155,7 @@ def test_receipts_payments_and_refunds_are_written_through_the_ledger(
         user=finance,
     )
     assert report.ok, report.errors
-    assert created(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 1}
+    assert created(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 1, REPAYMENTS: 0}
     assert balance(orgs, sources) == D("8500.00")
     kinds = dict(LedgerEntry.objects.values_list("kind", "amount"))
     assert kinds == {
@@ -165,7 +190,7 @@ def test_a_dry_run_counts_and_writes_nothing(filed, finance):
     before = written()
     report = run([receipt()], [payment(household)], [refund()], user=finance, dry_run=True)
     assert report.ok and report.dry_run
-    assert created(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 1}
+    assert created(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 1, REPAYMENTS: 0}
     assert written() == before
 
 
@@ -183,7 +208,7 @@ def test_one_bad_row_among_good_ones_writes_nothing(filed, finance):
     ]
     assert written() == before
     # What the other rows would do once the error is fixed.
-    assert created(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 0}
+    assert created(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 0, REPAYMENTS: 0}
 
 
 @pytest.mark.parametrize(
@@ -271,8 +296,8 @@ def test_importing_the_same_rows_again_skips_them(filed, finance):
     before = (written(), ledger())
     report = run(*rows, user=finance)
     assert report.ok
-    assert created(report) == {RECEIPTS: 0, PAYMENTS: 0, REFUNDS: 0}
-    assert skipped(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 1}
+    assert created(report) == {RECEIPTS: 0, PAYMENTS: 0, REFUNDS: 0, REPAYMENTS: 0}
+    assert skipped(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 1, REPAYMENTS: 0}
     assert (written(), ledger()) == before
 
 
@@ -298,7 +323,7 @@ def test_a_reversed_imported_payment_is_not_imported_again(filed, finance):
     entry = LedgerEntry.objects.get(kind=EntryKind.PAYMENT)
     services.entry_reverse(user=finance, entry=entry, reason="重复登记")
     report = run(*rows, user=finance)
-    assert report.ok and skipped(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 0}
+    assert report.ok and skipped(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 0, REPAYMENTS: 0}
 
 
 def test_the_database_refuses_a_second_copy_the_checks_missed(filed, finance, monkeypatch):
@@ -363,7 +388,7 @@ def test_each_overdraft_is_reported_once(filed, finance):
     )
     # 800 fits, 300 does not (200 left), 200 does once the 300 is set aside.
     assert [(e.sheet, e.row) for e in report.errors] == [(PAYMENTS, 3)]
-    assert created(report) == {RECEIPTS: 1, PAYMENTS: 2, REFUNDS: 0}
+    assert created(report) == {RECEIPTS: 1, PAYMENTS: 2, REFUNDS: 0, REPAYMENTS: 0}
 
 
 def test_a_refund_may_not_overdraw(finance):
@@ -371,6 +396,114 @@ def test_a_refund_may_not_overdraw(finance):
     assert [(e.sheet, e.column) for e in report.errors] == [(REFUNDS, "金额")]
     assert "不足以退回 100.01 元" in report.errors[0].message
     assert run([receipt("100.00")], [], [refund("100.00")], user=finance).ok
+
+
+# --- Loan repayments (the optional fourth sheet) --------------------------------------------
+
+
+def test_repayments_go_to_their_loan_and_back_into_its_source(filed, finance, orgs, sources):
+    household = filed()
+    report = run(
+        [receipt("10000.00")],
+        [payment(household, "2000.00", on=date(2016, 4, 1), kind="小额借款")],
+        [],
+        [
+            repayment(household, "500.00", on=date(2016, 6, 1), loan=date(2016, 4, 1)),
+            repayment(household, "1500.00", on=date(2016, 9, 1), note="还清"),  # no loan date
+        ],
+        user=finance,
+    )
+    assert report.ok, report.errors
+    assert created(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 0, REPAYMENTS: 2}
+    loan = AssistanceRequest.objects.get()
+    assert loan.assistance_type.is_loan and selectors.loan_repaid(loan) == D("2000.00")
+    assert sorted(loan.repayments.values_list("repaid_on", "amount", "note")) == [
+        (date(2016, 6, 1), D("500.00"), ""),
+        (date(2016, 9, 1), D("1500.00"), "还清"),
+    ]
+    assert balance(orgs, sources) == D("10000.00")
+    # Imported again: nothing new; the sheet is in the report like the others.
+    again = run(
+        [],
+        [],
+        [],
+        [repayment(household, "500.00", on=date(2016, 6, 1), loan=date(2016, 4, 1))],
+        user=finance,
+    )
+    assert again.ok and skipped(again)[REPAYMENTS] == 1
+    assert Repayment.objects.count() == 2
+
+
+def test_a_repayment_needs_a_loan_that_still_owes_it(filed, finance):
+    household = filed()
+    assert run(
+        [receipt("10000.00")],
+        [
+            payment(household, "1000.00", on=date(2016, 4, 1), kind="小额借款"),
+            payment(household, "700.00", on=date(2016, 4, 2)),  # not a loan
+        ],
+        user=finance,
+    ).ok
+    before = written()
+    report = run(
+        [],
+        [],
+        [],
+        [
+            repayment(household, "600.00", on=date(2016, 5, 1)),
+            repayment(household, "600.00", on=date(2016, 5, 2)),  # 400 left after the first
+            repayment(household, "100.00", on=date(2016, 3, 31)),  # before the loan was paid
+            repayment(household, "100.00", on=date(2016, 5, 3), loan=date(2016, 4, 2)),
+            repayment(household, "100.00", on=date(2016, 5, 3), loan=date(2016, 6, 1)),
+            repayment(household, "100.00", on=date(2016, 5, 3), source="工会经费"),
+        ],
+        user=finance,
+    )
+    assert [(e.row, e.column) for e in report.errors] == [
+        (3, "金额"),
+        (4, "金额"),
+        (5, "金额"),
+        (6, "借款发放日期"),
+        (7, "金额"),
+    ]
+    messages = [e.message for e in report.errors]
+    assert "还款 600.00 元超过档案" in messages[0] and "最多 400.00 元" in messages[0]
+    assert "2016-03-31 及以前没有该组织从中央财政发放的小额借款" in messages[1]
+    assert "在 2016-04-02 没有该组织从中央财政发放的小额借款" in messages[2]
+    assert messages[3] == "借款发放日期晚于还款日期。"
+    assert "从工会经费发放的小额借款" in messages[4]
+    assert created(report)[REPAYMENTS] == 1 and written() == before
+
+
+def test_a_repayment_pays_for_a_later_payment(filed, finance):
+    household = filed()
+    rows = (
+        [receipt("1000.00")],
+        [
+            payment(household, "1000.00", on=date(2016, 4, 1), kind="小额借款"),
+            payment(household, "800.00", on=date(2016, 6, 1)),
+        ],
+        [],
+    )
+    without = run(*rows, user=finance)
+    assert [(e.sheet, e.row) for e in without.errors] == [(PAYMENTS, 3)]
+    repaid = run(*rows, [repayment(household, "1000.00", on=date(2016, 5, 1))], user=finance)
+    assert repaid.ok, repaid.errors
+
+
+def test_a_workbook_without_the_repayments_sheet_imports(finance, tmp_path):
+    """Made from the issue's three-sheet template, before repayments had a sheet."""
+    from imports.runner import run_import
+    from tests.imports.conftest import write_workbook
+
+    path = write_workbook(
+        tmp_path / "funds.xlsx", {RECEIPTS: [receipt()], PAYMENTS: [], REFUNDS: []}, headers=SHEETS
+    )
+    with zipfile.ZipFile(path) as archive:
+        assert not any("repayments" in name for name in archive.namelist())
+    report = run_import("funds", path, user=finance, dry_run=False)
+    assert report.ok, report.errors
+    assert Receipt.objects.count() == 1
 
 
 def test_sources_are_kept_apart(filed, finance):
@@ -467,14 +600,17 @@ def test_queries_do_not_grow_with_rows(filed, finance):
 
     def count(n):
         tag = f"{n}-"  # rows of their own: none skipped as already imported
+        days = [date(2016, 4, 1) + timedelta(i) for i in range(n)]
         rows = (
             [receipt("100000.00", doc=f"{tag}{i}") for i in range(n)],
-            [payment(household, f"{n}.00", on=date(2016, 4, 1) + timedelta(i)) for i in range(n)],
+            [payment(household, f"{n}.00", on=day, kind="小额借款") for day in days],
             [refund("1.00", doc=f"{tag}{i}") for i in range(n)],
+            [repayment(household, f"{n}.00", on=day + timedelta(1)) for day in days],
         )
         with CaptureQueriesContext(connection) as queries:
             report = run(*rows, user=finance)
-        assert report.ok and created(report) == {RECEIPTS: n, PAYMENTS: n, REFUNDS: n}
+        assert report.ok, report.errors
+        assert created(report) == {RECEIPTS: n, PAYMENTS: n, REFUNDS: n, REPAYMENTS: n}
         return len(queries)
 
     count(1)  # creates the account lock rows
@@ -578,8 +714,8 @@ def test_the_export_imports_again_with_every_row_skipped(history, finance):
     before = (written(), ledger())
     report = import_bytes(content, user=finance)
     assert report.ok, report.errors
-    assert created(report) == {RECEIPTS: 0, PAYMENTS: 0, REFUNDS: 0}
-    assert skipped(report) == {RECEIPTS: 2, PAYMENTS: 2, REFUNDS: 1}
+    assert created(report) == {RECEIPTS: 0, PAYMENTS: 0, REFUNDS: 0, REPAYMENTS: 0}
+    assert skipped(report) == {RECEIPTS: 2, PAYMENTS: 2, REFUNDS: 1, REPAYMENTS: 0}
     assert (written(), ledger()) == before
 
 
@@ -605,10 +741,20 @@ def test_the_export_imports_into_a_fresh_state_identically(
             request = ask(household, "1500.00", on=date(2016, 5, 1), kind="medical")
             approve(request)
             pay(request, on=date(2016, 5, 3))
+            loan = ask(household, "2000.00", on=date(2016, 6, 1), kind="small_loan")
+            approve(loan)
+            pay(loan, on=date(2016, 6, 2))
+            services.repayment_record(
+                user=finance, request=loan, amount=D("500.00"), repaid_on=date(2016, 8, 1)
+            )
             run(
                 [],
-                [payment(household, "300.00", on=date(2016, 7, 1))],
+                [
+                    payment(household, "300.00", on=date(2016, 7, 1)),
+                    payment(household, "1000.00", on=date(2016, 7, 2), kind="小额借款"),
+                ],
                 [refund("100.00")],
+                [repayment(household, "1000.00", on=date(2016, 10, 1), loan=date(2016, 7, 2))],
                 user=finance,
             )
             original = ledger()
@@ -619,8 +765,14 @@ def test_the_export_imports_into_a_fresh_state_identically(
     assert LedgerEntry.objects.count() == 0
     report = import_bytes(content, user=finance)
     assert report.ok, report.errors
-    assert created(report) == {RECEIPTS: 1, PAYMENTS: 2, REFUNDS: 1}
+    assert created(report) == {RECEIPTS: 1, PAYMENTS: 4, REFUNDS: 1, REPAYMENTS: 2}
     assert ledger() == original
+    # Each repayment on its own loan: the one repaid in full, the other with 1,500 still owed.
+    owed = {
+        loan.amount - selectors.loan_repaid(loan)
+        for loan in AssistanceRequest.objects.filter(assistance_type__code="small_loan")
+    }
+    assert owed == {D("0.00"), D("1500.00")}
 
 
 def test_the_export_is_scoped(history, users):
@@ -692,7 +844,7 @@ def test_the_export_reports_progress_and_goes_through_the_workbook_reader(
     path.write_bytes(content)
     report = run_import("funds", path, user=finance, dry_run=True)
     assert report.ok, report.errors
-    assert skipped(report) == {RECEIPTS: 2, PAYMENTS: 2, REFUNDS: 1}
+    assert skipped(report) == {RECEIPTS: 2, PAYMENTS: 2, REFUNDS: 1, REPAYMENTS: 0}
 
 
 def test_the_admin_tells_imported_rows_from_those_entered_on_the_pages(
