@@ -46,7 +46,7 @@ from households.workflow import STEPS
 from orgs import idsearch
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
-from orgs.pii import mask
+from orgs.pii import mask, mask_phone
 from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
 
@@ -480,6 +480,27 @@ class HouseholdAdmin(
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*SECRET_FIELDS)
+
+    def get_fieldsets(self, request, obj=None):
+        """The worker's phone masked to those who only read files (administrators), as on the
+        file's page and in the export."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm("households.view_full_identifiers"):
+            return fieldsets
+        return [
+            (
+                title,
+                {**box, "fields": ["phone_masked" if f == "phone" else f for f in box["fields"]]},
+            )
+            for title, box in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "phone_masked"]
+
+    @admin.display(description=_("联系电话"))
+    def phone_masked(self, obj):
+        return mask_phone(obj.phone)
 
     @admin.display(description=_("来源"))
     def origin(self, obj):

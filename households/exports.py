@@ -6,14 +6,13 @@ The access log entry is written where the file is handed out (imports.views)."""
 from households.importing import REASON_OF, STATE_OF, workbook_spec
 from households.models import AMEND, Household, Member, Status, Transition
 from imports.xlsx import export_workbook
+from orgs.pii import mask_phone
 
 CHUNK = 2000
 
 
 def _phone(phone: str, full: bool) -> str:
-    if full or not phone:
-        return phone
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else ""
+    return phone if full else mask_phone(phone)
 
 
 def household_rows(households, *, full: bool, tick):

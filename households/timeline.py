@@ -24,6 +24,7 @@ from households.models import (
 )
 from households.workflow import STEPS
 from orgs.models import Organisation, User
+from orgs.pii import mask_phone
 from orgs.registry import app_modules
 
 # Edits saved within this gap by the same person are one change (one form submission saves the
@@ -62,6 +63,9 @@ HOUSEHOLD_FIELDS = [
     "responsible_chair",
     "responsible_chair_phone",
 ]
+# Phone fields shown masked to those who only read the file (no full identifiers), as on its page.
+MASKED_FOR_READERS = ("phone",)
+FULL_NUMBERS = "households.view_full_identifiers"
 MEMBER_FIELDS = [
     "relation",
     "name",
@@ -122,7 +126,9 @@ def timeline_entries(household: Household, user) -> list[dict]:
     if user.has_perm("households.view_closurerequest"):
         entries += _closures(household)
     if user.has_perm("households.view_household"):
-        entries += field_history(household)
+        entries += field_history(
+            household, masked=() if user.has_perm(FULL_NUMBERS) else MASKED_FOR_READERS
+        )
     return entries
 
 
@@ -203,7 +209,7 @@ def _surveys(household: Household) -> list[dict]:
 
 def _documents(household: Household, user) -> list[dict]:
     entries = []
-    may_download = user.has_perm("households.view_full_identifiers")
+    may_download = user.has_perm(FULL_NUMBERS)
     documents = household.documents.select_related("uploaded_by", "withdrawn_by")
     for document in documents.order_by("uploaded_at"):
         if document.withdrawn_at is not None:
@@ -301,9 +307,10 @@ def _closures(household: Household) -> list[dict]:
 # --- Field history (django-simple-history) ------------------------------------------------------
 
 
-def field_history(household: Household) -> list[dict]:
+def field_history(household: Household, masked: tuple[str, ...] = ()) -> list[dict]:
     """Changes of the file's and its members' fields: old → new, who and when. Saves of one
-    submission are one entry; the file's creation is the transition "录入档案"."""
+    submission are one entry; the file's creation is the transition "录入档案". The file's
+    fields named in `masked` show masked."""
     records = [
         ("household", record)
         for record in household.history.select_related("history_user")
@@ -342,7 +349,9 @@ def field_history(household: Household) -> list[dict]:
         if last_household:
             new = last_household[-1]
             if household_state is not None and not created:
-                changes += _diff(Household, HOUSEHOLD_FIELDS, household_state, new, names)
+                changes += _diff(
+                    Household, HOUSEHOLD_FIELDS, household_state, new, names, masked=masked
+                )
             household_state = new
         latest_members: dict[int, object] = {}
         for kind, record in group:
@@ -421,7 +430,7 @@ def _cause_names(codes: str, names) -> str:
     return "、".join(names.get((Cause, code), code) for code in codes.split(","))
 
 
-def _diff(model, fields, old, new, names) -> list[dict]:
+def _diff(model, fields, old, new, names, *, masked=()) -> list[dict]:
     changes = []
     for name in fields:
         field = model._meta.get_field(name)
@@ -443,6 +452,8 @@ def _diff(model, fields, old, new, names) -> list[dict]:
             before, after = getattr(old, name), getattr(new, name)
             if before == after:
                 continue
+            if name in masked:
+                before, after = mask_phone(before or ""), mask_phone(after or "")
             shown = [_label(model, name, before), _label(model, name, after)]
         changes.append({"field": str(field.verbose_name), "old": shown[0], "new": shown[1]})
     return changes

@@ -53,6 +53,7 @@ from households.workflow import DIRECT_ACTIONS, STEPS, allowed_actions
 from orgs.audit import log_access
 from orgs.models import Organisation
 from orgs.money import ZERO
+from orgs.pii import mask_phone
 from orgs.web import IdSearchListMixin, hides_personal_numbers
 
 PAGE_SIZES = (25, 50, 100)
@@ -308,6 +309,11 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
             "notice": period.notice if period else None,
             "can_edit": may_change,
             "can_reveal": user.has_perm("households.view_full_identifiers"),
+            # The worker's phone in full to those who work the file; masked to readers of it
+            # (upper-level unions, administrators), as in the export.
+            "phone": household.phone
+            if user.has_perm("households.view_full_identifiers")
+            else mask_phone(household.phone),
             "can_survey": user.has_perm(CLERK)
             and household.status in (Status.APPLIED, *SUPPORTED_STATUSES),
             "timeline": timeline_for(household, user),

@@ -79,6 +79,16 @@ def mask(value: str, *, head: int = 6, tail: int = 4) -> str:
     return value[:head] + "*" * (len(value) - head - tail) + value[-tail:]
 
 
+def mask_phone(phone: str) -> str:
+    """13812345678 → 138****5678; a shorter number keeps only its last two digits (head and
+    tail of a seven-digit landline would be the whole number)."""
+    if not phone:
+        return ""
+    if len(phone) >= 11:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * max(len(phone) - 2, 0) + phone[-2:]
+
+
 def mask_name(name: str) -> str:
     """张小明 → 张*明, 王芳 → 王*, as public notices show names."""
     if len(name) <= 1:

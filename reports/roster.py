@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import SUPPORTED_STATUSES, Household, Status, Transition
+from orgs.pii import mask_phone
 from orgs.spreadsheets import neutralise
 
 
@@ -70,7 +71,7 @@ def rows(households, *, full: bool):
             h.filed_on_then,
             h.bank_name,
             h.bank_account if full else h.bank_account_masked,
-            h.phone if full else (h.phone[:3] + "****" + h.phone[-4:] if len(h.phone) >= 7 else ""),
+            h.phone if full else mask_phone(h.phone),
         ]
 
 

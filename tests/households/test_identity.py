@@ -11,7 +11,7 @@ from django.utils import timezone
 from households import idnumbers, services
 from households.models import Household, IdentityClaim, Member
 from households.services import MemberData
-from orgs.pii import mask
+from orgs.pii import mask, mask_phone
 from tests.households.conftest import new_id
 
 VALID = "11010519491231002X"  # the standard's own example
@@ -238,3 +238,17 @@ def test_two_concurrent_creations_make_one_file(orgs, users):
     assert sorted(outcomes)[0] == "created" and len(outcomes) == 2
     assert outcomes.count("created") == 1
     assert Household.objects.filter(id_hash=idnumbers.id_hash(number)).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("phone", "shown"),
+    [
+        ("13812345678", "138****5678"),
+        ("+8613812345678", "+86*******5678"),
+        ("5551234", "*****34"),  # a landline: head and tail would be the whole number
+        ("12", "12"),
+        ("", ""),
+    ],
+)
+def test_phone_numbers_are_masked_without_giving_them_away(phone, shown):
+    assert mask_phone(phone) == shown

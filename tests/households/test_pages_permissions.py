@@ -198,3 +198,30 @@ def test_the_city_viewer_reads_the_county_files(login, records):
     assert records["on_file"].id_masked in page
     assert records["on_file"].id_number not in page
     assert "显示完整号码" not in page  # no reveal button, and the view refuses anyway
+
+
+@pytest.mark.parametrize(
+    ("username", "full"),
+    [("viewer_450100", False), ("clerk_450102", True), ("supervisor_450102", True)],
+)
+def test_the_workers_phone_is_masked_to_readers_of_the_file(login, records, username, full):
+    """Upper-level unions read files for their statistics: the worker's phone number was shown
+    to them in full, while the export masks it for the same role."""
+    household = records["on_file"]
+    household.phone = "13812345678"
+    household.save(update_fields=["phone"])
+    page = login(username).get(reverse("households:detail", args=[household.pk]))
+    page = page.content.decode()
+    assert ("13812345678" in page) is full  # nor in the trail's record of the change
+    assert ("138****5678" in page) is not full
+
+
+def test_the_workers_phone_is_masked_to_the_administrator_in_the_admin(login, records):
+    household = records["on_file"]
+    household.phone = "13812345678"
+    household.save(update_fields=["phone"])
+    url = reverse("admin:households_household_change", args=[household.pk])
+    page = login("admin_450102").get(url).content.decode()
+    assert "138****5678" in page and "13812345678" not in page
+    page = login("supervisor_450102").get(url).content.decode()
+    assert "13812345678" in page
