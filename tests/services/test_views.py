@@ -357,6 +357,17 @@ def test_editing_a_closed_case_is_refused_until_reopened(login, users, case):
     assert Case.objects.get(pk=case.pk).matter == "改动"
 
 
+def test_a_reopened_case_shows_its_earlier_outcome_as_such(login, users, case):
+    """Reopened, the case page still said 办理结果：已答复 as if it were done."""
+    case_close(user=users["clerk_450102"], case=case, outcome="已答复")
+    client = login("clerk_450102")
+    page = client.get(f"/services/cases/{case.pk}/").content.decode()
+    assert "<dt>办理结果</dt><dd>已答复" in page and "上次办结时的结果" not in page
+    client.post(f"/services/cases/{case.pk}/reopen/", {"reason": "补充材料"})
+    page = client.get(f"/services/cases/{case.pk}/").content.decode()
+    assert "<dt>上次办结时的结果</dt><dd>已答复" in page and "<dt>办理结果</dt>" not in page
+
+
 def test_close_refer_through_the_pages(login, case):
     client = login("clerk_450102")
     response = client.post(f"/services/cases/{case.pk}/close/", {"outcome": ""})
