@@ -577,6 +577,7 @@ class _Run:
         self.match_existing()
         if self.any_claims:
             self.check_claims(duplicates)
+        self.check_earlier_files()
         self.check_totals()
         self.compare_existing()
         self.check_approvals()
@@ -999,6 +1000,39 @@ class _Run:
                     message = _("此人已在其他组织建档，不能重复建档。")
                 header = (HOUSEHOLD_HEADERS[C_ID], MEMBER_HEADERS[M_ID])[sheet]
                 self.error((HOUSEHOLDS, MEMBERS)[sheet], row, header, message)
+
+    def check_earlier_files(self) -> None:
+        """A new application (申请中) for a worker whose closed file (脱困, 注销, 未通过) the user
+        can reach is refused as the form refuses it (services.check_no_earlier_file): the
+        worker comes back by 重新申请 on that file. Legacy rows in other states are history as
+        the old system kept it, and may stand beside an earlier file of the same person."""
+        query = f"""
+            SELECT h.id_hash, h.row FROM households h
+            LEFT JOIN existing e ON e.file_number = h.file_number
+            WHERE e.pk IS NULL AND h.status = '{Status.APPLIED.value}'
+        """
+        path = getattr(self.user.organisation, "path", "\x00")
+        for chunk in self.stage.chunks(query):
+            rows = dict(chunk)
+            earlier = (
+                Household.objects.filter(
+                    id_hash__any_of=list(rows), status__in=STEPS["reopen"].sources
+                )
+                .order_by("-status_changed_on", "-pk")
+                .values_list(
+                    "id_hash", "file_number", "worker_name", "status", "organisation__path"
+                )
+            )
+            named = set()
+            for id_hash, number, name, status, org_path in earlier:
+                if id_hash in named or not (self.user.is_superuser or org_path.startswith(path)):
+                    continue
+                named.add(id_hash)
+                message = _(
+                    "此人已有档案 %(number)s（%(name)s，%(status)s）。请在原档案中“重新申请”"
+                    "（返困按原档案统计），不要新建档案。"
+                ) % {"number": number, "name": name, "status": Status(status).label}
+                self.error(HOUSEHOLDS, rows[id_hash], HOUSEHOLD_HEADERS[C_ID], message)
 
     def match_existing(self) -> None:
         """Files already in the system with the same file number."""

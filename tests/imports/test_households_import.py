@@ -164,6 +164,27 @@ def test_closed_legacy_files_may_share_a_person_with_an_open_file(workbook, run,
     assert Household.objects.count() == 2
 
 
+def test_a_new_application_for_a_worker_with_a_closed_file_goes_to_reapplying(workbook, run, orgs):
+    """The form sends a worker whose file is closed to 重新申请 on it (the return counts as
+    返困); the import created a second file instead. Legacy rows in other states still may."""
+    worker = id_number()
+    exited = household_row(身份证号=worker, 状态="脱困", 脱困日期=dt.date(2018, 5, 1))
+    assert run(workbook([exited], [])).ok
+    application = application_row(档案编号="XN-0002", 身份证号=worker)
+    report = run(workbook([application], []), user="clerk_450102")
+    [error] = report.errors
+    assert (error.sheet, error.row, error.column) == ("households", 2, "身份证号")
+    assert "此人已有档案 XN-0001" in error.message and "重新申请" in error.message
+    assert Household.objects.count() == 1
+    # A county that cannot see the closed file is not stopped by it.
+    other = application_row(档案编号="XQ-0002", 组织代码="450103", 身份证号=worker)
+    assert run(workbook([other], []), user="clerk_450103").ok
+    # A legacy file on record beside the closed one is history as the old system kept it.
+    legacy = household_row(档案编号="XN-0003", 身份证号=worker, 建档日期=dt.date(2020, 1, 1))
+    report = run(workbook([legacy], []))  # (refused only as the 450103 application holds him)
+    assert [e.message for e in report.errors if "重新申请" in e.message] == []
+
+
 def test_duplicate_against_an_open_file_in_the_system(workbook, run, orgs, make_household):
     existing = make_household()
     report = run(workbook([household_row(身份证号=existing.id_number)], [member_row()]))
