@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from orgs import idsearch
+from orgs.registry import app_modules
 
 # Django's own message (and its translation), shown when an action is posted without a selection.
 NOTHING_SELECTED = (
@@ -139,6 +140,15 @@ class CheckedInputMixin:
 
 
 class AdminSite(admin.AdminSite):
+    def index(self, request, extra_context=None):
+        """The index opens on the user's approvals (each app's `work.admin_rows`), since
+        supervisors decide files, closures and requests here."""
+        rows = [
+            row for _config, module in app_modules("work") for row in _admin_rows(module, request)
+        ]
+        extra_context = {**(extra_context or {}), "work_rows": rows}
+        return super().index(request, extra_context)
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, CheckedInputMixin):
@@ -148,3 +158,8 @@ class AdminSite(admin.AdminSite):
                 {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
             )
         super().register(model_or_iterable, admin_class, **options)
+
+
+def _admin_rows(module, request) -> list[dict]:
+    admin_rows = getattr(module, "admin_rows", None)
+    return admin_rows(request) if admin_rows is not None else []

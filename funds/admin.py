@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from funds import services
+from funds import selectors, services
 from funds.models import (
     Approval,
     AssistanceRequest,
@@ -149,6 +149,24 @@ class DecisionForm(forms.Form):
     )
 
 
+class AwaitingMyApprovalFilter(admin.SimpleListFilter):
+    """The requests this user may decide now (the admin index links here)."""
+
+    title = gettext_lazy("待我审批")
+    parameter_name = "awaiting"
+
+    def lookups(self, request, model_admin):
+        if not request.user.has_perm("funds.approve_assistancerequest"):
+            return []
+        return [("1", gettext_lazy("待我审批的帮扶申请"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "1":
+            return queryset
+        waiting = selectors.awaiting_approval(user=request.user)
+        return queryset.filter(pk__in=waiting.values("pk"))
+
+
 @admin.register(AssistanceRequest)
 class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
@@ -169,6 +187,7 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
         "year",
         "approvals_required",
         "is_imported",
+        AwaitingMyApprovalFilter,
     ]
     list_select_related = [
         "household",

@@ -2,6 +2,7 @@
 unpaid requests (finance), failed payments to fix (clerks), payment checks due (finance)."""
 
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from funds import selectors
@@ -67,3 +68,16 @@ def panels(request) -> list[dict]:
                 }
             )
     return found
+
+
+def admin_rows(request) -> list[dict]:
+    """The requests awaiting the user's decision, for the admin index (as households.work)."""
+    if not request.user.has_perm("funds.approve_assistancerequest"):
+        return []
+    return [
+        {
+            "label": _("待我审批的帮扶申请"),
+            "count": selectors.awaiting_approval(user=request.user).count(),
+            "url": reverse("admin:funds_assistancerequest_changelist") + "?awaiting=1",
+        }
+    ]

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from households import services
+from households import selectors, services
 from households.models import (
     Category,
     Cause,
@@ -113,6 +113,23 @@ class SubtreeFilter(admin.SimpleListFilter):
             return queryset.none()
         lookup = getattr(queryset, "org_lookup", "organisation")
         return queryset.filter(**{f"{lookup}__path__startswith": org.path})
+
+
+class AwaitingApprovalFilter(admin.SimpleListFilter):
+    """公示期满待审批: the files the approve action takes now (the admin index links here)."""
+
+    title = _("待我审批")
+    parameter_name = "awaiting"
+
+    def lookups(self, request, model_admin):
+        if not request.user.has_perm(APPROVE_PERMISSION):
+            return []
+        return [("1", _("公示期满待审批建档"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "1":
+            return queryset
+        return queryset.filter(pk__in=selectors.approvals_waiting(request.user).values("pk"))
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -466,6 +483,7 @@ class HouseholdAdmin(
         "organisation__level",
         SubtreeFilter,
         "current_period__origin",
+        AwaitingApprovalFilter,
     ]
     search_fields = ["file_number__startswith", "worker_name__startswith"]
     search_help_text = _(

@@ -139,3 +139,23 @@ def _overview_panel(user) -> dict:
         "link": reverse("households:standing"),
         "link_label": _("常用清单"),
     }
+
+
+def admin_rows(request) -> list[dict]:
+    """The supervisor's approvals for the admin index: what its actions decide, each linking to
+    its filtered list in the admin (config.admin.AdminSite.index)."""
+    user = request.user
+    if not user.has_perm("households.approve_household"):
+        return []
+    return [
+        {
+            "label": _("公示期满待审批建档"),
+            "count": selectors.approvals_waiting(user).count(),
+            "url": reverse("admin:households_household_changelist") + "?awaiting=1",
+        },
+        {
+            "label": _("待审批的退出申请"),
+            "count": selectors.pending_closures(user).count(),
+            "url": reverse("admin:households_closurerequest_changelist") + "?state__exact=pending",
+        },
+    ]

@@ -798,6 +798,20 @@ def test_admin_bulk_approval_with_a_reason(world, client, login, ask, add_user):
     )
 
 
+def test_the_admin_lists_the_requests_awaiting_my_decision(world, client, login):
+    """The admin index opens on the supervisor's approvals; its row links to this filter (the
+    approved and the paid requests of the county are not in it)."""
+    login("supervisor_450102")
+    rows = client.get(reverse("admin:index")).context["work_rows"]
+    row = next(row for row in rows if row["label"] == "待我审批的帮扶申请")
+    assert row["count"] == 1 and row["url"].endswith("?awaiting=1")
+    listed = client.get(row["url"]).context["cl"].result_list
+    assert [request.pk for request in listed] == [world["new"].pk]
+    login("finance_450102")  # no approvals to make: no row, no filter choice
+    page = client.get(reverse("admin:index"))
+    assert page.context["work_rows"] == [] and "待我审批" not in page.content.decode()
+
+
 def test_admin_bulk_reject_needs_a_reason_and_skips_own(world, client, login, add_user, users):
     login("supervisor_450102")
     url = reverse("admin:funds_assistancerequest_changelist")

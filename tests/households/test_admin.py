@@ -387,6 +387,40 @@ def test_bulk_approve_reports_a_notice_still_running_and_approves_the_rest(
     assert on_notice[0].status == Status.ON_FILE
 
 
+def test_the_admin_index_opens_on_the_supervisors_approvals(
+    login, make_household, walk, users, on_notice
+):
+    """Supervisors decide files and closures in the admin, whose index listed only models."""
+    running = walk(make_household(worker_name="王芳", id_number=new_id(1985)), "reviewed")
+    services.notice_start(
+        user=users["clerk_450102"],
+        organisation=running.organisation,
+        households=[running],
+        starts_on=TODAY(),
+        objection_contact="兴宁区总工会",
+    )
+    services.closure_request(
+        user=users["clerk_450102"],
+        household=walk(make_household(id_number=new_id(1990)), "on_file"),
+        kind="exited",
+        effective_date=TODAY(),
+        reason="人均收入连续6个月高于低保标准",
+    )
+    client = login("supervisor_450102")
+    page = client.get(reverse("admin:index"))
+    rows = {row["label"]: row for row in page.context["work_rows"]}
+    assert rows["公示期满待审批建档"]["count"] == 2  # the running notice is not yet due
+    assert rows["待审批的退出申请"]["count"] == 1
+    assert "待我审批" in page.content.decode()
+    listed = client.get(rows["公示期满待审批建档"]["url"]).context["cl"].result_list
+    assert {household.pk for household in listed} == {household.pk for household in on_notice}
+    closures = client.get(rows["待审批的退出申请"]["url"]).context["cl"].result_list
+    assert len(closures) == 1
+    # Another county's supervisor has nothing of these to decide.
+    rows = login("supervisor_450103").get(reverse("admin:index")).context["work_rows"]
+    assert {row["label"]: row["count"] for row in rows}["公示期满待审批建档"] == 0
+
+
 def test_nobody_approves_their_own_file(login, make_household, walk, users):
     supervisor = make_clerk_too(users["supervisor_450102"])
     household = walk(make_household(by="supervisor_450102"), "notice", clerk="supervisor_450102")
