@@ -60,7 +60,7 @@ from funds.models import (
     RequestState,
 )
 from funds.selectors import cents, total
-from funds.services import _lock_account, _money
+from funds.services import FIRST_YEAR, _lock_account, _money
 from funds.workbook import (
     AMOUNT,
     DATE_COLUMN,
@@ -303,13 +303,15 @@ def _parse(plan: Plan, line: Line, cell: dict, known: Labels, today: date) -> No
         plan.error(
             line, date_column, _("日期 %(date)s 晚于今天。") % {"date": line.day.isoformat()}
         )
+    elif line.day is not None and line.day.year < FIRST_YEAR:  # as funds.services refuses it
+        plan.error(line, date_column, _("日期不能早于%(year)d年1月1日。") % {"year": FIRST_YEAR})
     if sheet in (RECEIPTS, REFUNDS):
         line.document_number = _cell(plan, line, cell, DOCUMENT, cells.text, 60) or ""
     if sheet in NOTE_LENGTH:
         line.note = _cell(plan, line, cell, NOTE, cells.text, NOTE_LENGTH[sheet], required=False)
         line.note = line.note or ""
     if sheet == RECEIPTS:
-        line.year = _cell(plan, line, cell, YEAR, cells.integer, minimum=1990)
+        line.year = _cell(plan, line, cell, YEAR, cells.integer, minimum=FIRST_YEAR)
         if line.year is not None and line.day is not None and line.year > line.day.year + 1:
             plan.error(line, YEAR, _("资金年度应在1990年至到账次年之间。"))
     if sheet in (PAYMENTS, REPAYMENTS):

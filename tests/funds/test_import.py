@@ -217,6 +217,7 @@ def test_one_bad_row_among_good_ones_writes_nothing(filed, finance):
         (receipt("一万元"), "金额", "不是数字"),
         (receipt("-10"), "金额", "负数"),
         (receipt(on="10/01/2016"), "到账日期", "格式不正确"),
+        (receipt(on=date(1989, 12, 31), year=1990), "到账日期", "不能早于1990年1月1日"),
         (receipt(on="2016-02-30"), "到账日期", "不存在"),
         (receipt(source="市财政"), "资金来源", "中央财政、省级财政"),
         (receipt(doc=" "), "文号", "必填"),
