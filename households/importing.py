@@ -337,6 +337,7 @@ CREATE TABLE decisions (file_number TEXT PRIMARY KEY, action TEXT, steps TEXT, r
 CREATE TABLE keys (file_number TEXT PRIMARY KEY, pk INTEGER, period_id INTEGER) WITHOUT ROWID;
 CREATE TABLE member_ids (seq INTEGER PRIMARY KEY, pk INTEGER);
 CREATE TABLE bad (sheet TEXT, row INTEGER, PRIMARY KEY (sheet, row)) WITHOUT ROWID;
+CREATE TABLE member_actions (row INTEGER PRIMARY KEY, action TEXT);
 """
 INDEXES = (
     "CREATE INDEX households_file ON households (file_number)",
@@ -388,9 +389,10 @@ class FileInfo:
     existing_state: dict | None = None
     existing_print: int = 0
     existing_members: int = 0  # recorded members other than the worker
-    existing_people: list | None = None  # their (relation, name, id hash)
+    existing_people: list | None = None  # their (relation, name, id hash, fingerprint)
     removed: int = 0  # recorded members an update deletes (not listed in the workbook)
     existing_self: tuple | None = None
+    self_same: bool = True  # the 本人 data is what is recorded (an update's preview)
     existing_relieved: dt.date | None = None
     new_steps: list | None = None
     reason: str = ""
@@ -1100,45 +1102,56 @@ class _Run:
     def compare_existing(self) -> None:
         """One pass over the matched files: the recorded state of each chunk's files is loaded
         with a few queries, then each row is compared with it; updates and skips are staged
-        (decisions)."""
-        if self.errors or self.stage.value("SELECT COUNT(*) FROM existing") == 0:
+        (decisions). Also when other rows have errors: the preview then still says which
+        files would be updated or skipped."""
+        if self.stage.value("SELECT COUNT(*) FROM existing") == 0:
             return
         for infos in self.files(joins="WHERE e.pk IS NOT NULL"):
             chunk = {info.row.file_number: info for info, _extra in infos}
             self._load_existing(chunk)
             for info in chunk.values():
                 self._compare_row(info.row, info)
-            self._count_removed([info for info in chunk.values() if info.action == "update"])
+            self._member_actions([info for info in chunk.values() if info.action == "update"])
             for info in chunk.values():
                 if info.action != "create":
                     steps = [(state, day.toordinal()) for state, day in info.new_steps or []]
                     decision = (info.action, json.dumps(steps), info.reason, info.removed)
                     self.stage.add("decisions", (info.row.file_number, *decision))
 
-    def _count_removed(self, updates: list[FileInfo]) -> None:
-        """The recorded members an update deletes, for the preview: those the members sheet
-        does not list, matched as _update_file matches them (by ID number, else by relation
-        and name)."""
+    def _member_actions(self, updates: list[FileInfo]) -> None:
+        """What an update does to each member, for the preview: each members row matched to a
+        recorded member as _update_file matches them (by ID number, else by relation and name)
+        is unchanged or updated, one that matches none is new, and the recorded members no row
+        matches are deleted. Staged per row (member_actions); the rest count by their file."""
         if not updates:
             return
         given: dict[str, list] = {info.row.file_number: [] for info in updates}
         marks = ", ".join("?" * len(given))
-        for number, relation, name, id_hash in self.stage.rows(
-            f"SELECT file_number, relation, name, id_hash FROM members "
-            f"WHERE relation != '{SELF}' AND file_number IN ({marks})",
+        for number, row, relation, name, id_hash, high, low in self.stage.rows(
+            f"SELECT file_number, row, relation, name, id_hash, print_hi, print_lo FROM members "
+            f"WHERE file_number IN ({marks})",
             list(given),
         ):
-            given[number].append((relation, name, id_hash))
+            given[number].append((row, relation, name, id_hash, (high << 32) | low))
+        actions = []
         for info in updates:
             by_hash = {key[2]: key for key in info.existing_people if key[2]}
             by_name = {key[:2]: key for key in info.existing_people if not key[2]}
             kept = 0
-            for relation, name, id_hash in given[info.row.file_number]:
+            for row, relation, name, id_hash, fingerprint in given[info.row.file_number]:
+                if relation == SELF:
+                    actions.append((row, "skip" if info.self_same else "update"))
+                    continue
                 found = (
                     by_hash.pop(id_hash, None) if id_hash else by_name.pop((relation, name), None)
                 )
                 kept += found is not None
+                if found is None:
+                    actions.append((row, "create"))
+                else:
+                    actions.append((row, "skip" if found[3] == fingerprint else "update"))
             info.removed = len(info.existing_people) - kept
+        self.stage.add_many("member_actions", actions)
 
     def _load_existing(self, chunk: dict[str, FileInfo]) -> None:
         pks = {info.existing: number for number, info in chunk.items()}
@@ -1171,12 +1184,10 @@ class _Run:
             if relation == Member.Relation.SELF:
                 selves[household_id] = (health, employment, cents)
                 continue
-            prints[household_id] = (
-                prints[household_id]
-                + _fingerprint(relation, name, id_hash, health, employment, cents)
-            ) & MASK64
+            fingerprint = _fingerprint(relation, name, id_hash, health, employment, cents)
+            prints[household_id] = (prints[household_id] + fingerprint) & MASK64
             counts[household_id] += 1
-            people[household_id].append((relation, name, id_hash))
+            people[household_id].append((relation, name, id_hash, fingerprint))
         # The relief of the current filing only: a file reopened after an earlier relief and
         # exit was relieved in another period.
         relieved_on = {
@@ -1259,7 +1270,8 @@ class _Run:
         if info.self_data is None and info.existing_self is not None:
             # No 本人 row: keep the worker's recorded health and work, compare the income only.
             self_data = (*info.existing_self[:2], info.self_income)
-        same_members = info.member_print == info.existing_print and self_data == info.existing_self
+        info.self_same = self_data == info.existing_self
+        same_members = info.member_print == info.existing_print and info.self_same
         old = [
             (Status.ON_FILE, h["current_period__filed_on"]),
             (Status.RELIEVED, info.existing_relieved),
@@ -1359,10 +1371,11 @@ class _Run:
             ),
             (
                 MEMBERS,
-                "SELECT d.action, COUNT(*) FROM members m "
+                "SELECT COALESCE(a.action, d.action), COUNT(*) FROM members m "
                 "LEFT JOIN decisions d ON d.file_number = m.file_number "
+                "LEFT JOIN member_actions a ON a.row = m.row "
                 f"WHERE m.row NOT IN (SELECT row FROM bad WHERE sheet = '{MEMBERS}') "
-                "GROUP BY d.action",
+                "GROUP BY 1",
             ),
         ):
             counts = self.report.sheets[sheet]

@@ -222,6 +222,43 @@ def test_reimporting_the_same_file_creates_nothing_and_skips_every_row(workbook,
     assert (Household.objects.count(), Member.objects.count(), Transition.objects.count()) == counts
 
 
+def test_an_updates_preview_counts_each_member_row_by_what_happens_to_it(workbook, run, orgs):
+    """Every members row of an updated file was counted 更新, the new and the unchanged ones
+    alike."""
+    worker, spouse, child = id_number(), id_number(1978), id_number(2005)
+    household = household_row(身份证号=worker, 家庭月收入=None)
+    son = {"姓名": "韦小明", "与户主关系": "子女", "身份证号": child, "月收入": 0}
+    assert run(workbook([household], [member_row(身份证号=spouse), member_row(**son)])).ok
+    changed = workbook(
+        [household],
+        [
+            member_row(身份证号=spouse),  # as recorded
+            member_row(**{**son, "健康状况": "健康"}),  # changed
+            member_row(姓名="韦大山", 与户主关系="父母", 身份证号=id_number(1950), 月收入=0),
+        ],
+    )
+    report = run(changed, dry_run=True)
+    assert report.ok, errors_of(report)
+    assert vars(report.sheets["households"])["updated"] == 1
+    members = report.sheets["members"]
+    assert (members.created, members.updated, members.skipped, members.removed) == (1, 1, 1, 0)
+    report = run(workbook([household], [member_row(身份证号=spouse)]), dry_run=True)
+    members = report.sheets["members"]
+    assert (members.created, members.updated, members.skipped, members.removed) == (0, 0, 1, 1)
+
+
+def test_a_preview_with_errors_still_says_which_files_update_or_skip(workbook, run, orgs):
+    """With any error in the workbook the recorded files were not compared: every row counted
+    as new."""
+    same, changed = household_row(), household_row(档案编号="XN-0002")
+    assert run(workbook([same, changed], [])).ok
+    changed[5] = "13900000000"  # 联系电话
+    wrong = household_row(档案编号="XN-0003", 组织代码="999999")
+    report = run(workbook([same, changed, wrong, household_row(档案编号="XN-0004")], []))
+    counts = report.sheets["households"]
+    assert (counts.created, counts.updated, counts.skipped, counts.invalid) == (1, 1, 1, 1)
+
+
 def test_changed_values_update_the_file_and_keep_its_history(workbook, run, orgs, users):
     worker = id_number()
     assert run(workbook([household_row(身份证号=worker)], [member_row(身份证号="")])).ok
