@@ -598,7 +598,9 @@ def _check_loans(plan: Plan, new_lines: list[Line]) -> None:
                 "还款 %(amount)s 元超过档案 %(number)s 的%(source)s小额借款尚未归还的金额"
                 "（最多 %(owed)s 元）。"
             )
-        plan.error(line, AMOUNT, message % values)
+        # No loan paid that day: the date is what is wrong; otherwise the amount.
+        column = LOAN_PAID_ON if line.loan_paid_on and not candidates else AMOUNT
+        plan.error(line, column, message % values)
 
 
 def _check_balances(plan: Plan, new_lines: list[Line]) -> None:

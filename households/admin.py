@@ -55,6 +55,7 @@ from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdmi
 # list_select_related only to a queryset that has no select_related yet.
 SECRET_FIELDS = ("id_number", "bank_account")
 APPROVE_PERMISSION = "households.approve_household"
+FULL_NUMBERS = "households.view_full_identifiers"
 
 
 # --- Building blocks ---------------------------------------------------------------------------
@@ -71,12 +72,21 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 class MaskedHistoryHelper(HistoricalRecordContextHelper):
-    """Field history shows ID and bank numbers masked, as lists do."""
+    """Field history shows ID and bank numbers masked, as lists do, and the worker's phone too
+    to those who only read files (as on the file's page)."""
+
+    def __init__(self, model, historical_record, *, mask_phone_numbers: bool = False):
+        super().__init__(model, historical_record)
+        self.mask_phone_numbers = mask_phone_numbers
 
     def format_delta_change(self, change):
         if change.field in SECRET_FIELDS:
             change = dataclasses.replace(
                 change, old=mask(change.old or ""), new=mask(change.new or "")
+            )
+        elif change.field == "phone" and self.mask_phone_numbers:
+            change = dataclasses.replace(
+                change, old=mask_phone(change.old or ""), new=mask_phone(change.new or "")
             )
         return super().format_delta_change(change)
 
@@ -85,7 +95,11 @@ class ReadOnlyHistoryMixin(ScopedHistoryAdminMixin):
     """Scoped, read-only history whose ID and bank numbers show masked."""
 
     def get_historical_record_context_helper(self, request, historical_record):
-        return MaskedHistoryHelper(self.model, historical_record)
+        return MaskedHistoryHelper(
+            self.model,
+            historical_record,
+            mask_phone_numbers=not request.user.has_perm(FULL_NUMBERS),
+        )
 
 
 class SubtreeFilter(admin.SimpleListFilter):
@@ -503,7 +517,7 @@ class HouseholdAdmin(
         """The worker's phone masked to those who only read files (administrators), as on the
         file's page and in the export."""
         fieldsets = super().get_fieldsets(request, obj)
-        if request.user.has_perm("households.view_full_identifiers"):
+        if request.user.has_perm(FULL_NUMBERS):
             return fieldsets
         return [
             (

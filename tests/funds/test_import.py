@@ -463,7 +463,7 @@ def test_a_repayment_needs_a_loan_that_still_owes_it(filed, finance):
     assert [(e.row, e.column) for e in report.errors] == [
         (3, "金额"),
         (4, "金额"),
-        (5, "金额"),
+        (5, "借款发放日期"),  # no loan paid that day
         (6, "借款发放日期"),
         (7, "金额"),
     ]

@@ -247,6 +247,19 @@ def test_history_is_scoped_read_only_and_masked(login, make_household, users):
     assert login("supervisor_450103").get(version).status_code == 404
 
 
+def test_history_shows_the_workers_phone_masked_to_readers(login, make_household, users):
+    household = make_household(phone="13812345678")
+    household.phone = "13912345679"
+    members = [services.MemberData(relation="self", name="", monthly_income=Decimal("600.00"))]
+    services.household_update(user=users["clerk_450102"], household=household, members=members)
+    history = url("household_history", household.pk)
+    page = login("admin_450102").get(history).content.decode()
+    assert "138****5678" in page and "139****5679" in page
+    assert "13812345678" not in page and "13912345679" not in page
+    page = login("supervisor_450102").get(history).content.decode()
+    assert "13812345678" in page and "13912345679" in page
+
+
 # --- Search and list --------------------------------------------------------------------------
 
 
