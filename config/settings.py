@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "csp",
-    "axes",
+    "orgs.apps.LoginProtectionConfig",  # django-axes, named in Chinese
     "orgs",
     "households",
     "funds",

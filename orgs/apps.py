@@ -1,9 +1,11 @@
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class OrgsConfig(AppConfig):
+    default = True  # this module holds LoginProtectionConfig too
     name = "orgs"
     verbose_name = _("组织与用户")
 
@@ -18,3 +20,10 @@ class OrgsConfig(AppConfig):
         # Permissions only exist after every app has migrated, so the role table is applied
         # after each migrate run (the groups themselves are created by a migration).
         post_migrate.connect(self.post_ready_sync, dispatch_uid="orgs.sync_role_permissions")
+
+
+class LoginProtectionConfig(AxesConfig):
+    """django-axes (login throttling) under a name of ours in the admin, which showed its bare
+    label "Axes"."""
+
+    verbose_name = _("登录保护")

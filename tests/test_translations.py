@@ -4,3 +4,17 @@ from scripts.check_translations import catalogues, problems
 def test_english_catalogues_are_complete():
     assert list(catalogues()), "no message catalogues found"
     assert problems() == []
+
+
+def test_the_chinese_admin_names_the_third_party_apps_in_chinese(login, db):
+    """django-axes ships no Chinese and django-simple-history misses a header: the admin of a
+    Chinese deployment showed "Axes", "Access attempts", "Access logs" and "CHANGES"."""
+    from django.apps import apps
+    from django.urls import reverse
+
+    page = login("admin_450102").get(reverse("admin:index")).content.decode()
+    assert "登录保护" in page and "访问尝试" in page and "登录记录" in page
+    assert "Axes" not in page and "Access attempts" not in page
+    # orgs.apps holds two configurations now: the app keeps its own (and its role sync).
+    assert type(apps.get_app_config("orgs")).__name__ == "OrgsConfig"
+

@@ -258,6 +258,7 @@ def test_history_shows_the_workers_phone_masked_to_readers(login, make_household
     assert "13812345678" not in page and "13912345679" not in page
     page = login("supervisor_450102").get(history).content.decode()
     assert "13812345678" in page and "13912345679" in page
+    assert "修改内容" in page and ">Changes<" not in page  # simple-history's header, ours
 
 
 # --- Search and list --------------------------------------------------------------------------
