@@ -129,6 +129,9 @@ def recompute_income(household: Household) -> None:
                 % {"total": income.monthly, "max": MAX_AMOUNT}
             }
         )
+    cached = (household.household_size, household.monthly_income, household.per_capita_income)
+    if cached == (income.size, income.monthly, income.per_capita):
+        return  # a save would add a field-history row that changes nothing
     household.household_size = income.size
     household.monthly_income = income.monthly
     household.per_capita_income = income.per_capita

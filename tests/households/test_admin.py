@@ -247,6 +247,21 @@ def test_history_is_scoped_read_only_and_masked(login, make_household, users):
     assert login("supervisor_450103").get(version).status_code == 404
 
 
+def test_an_edit_that_leaves_the_income_alone_writes_one_history_row(make_household, users):
+    """The income was saved again after every edit, a second history row that changed nothing
+    (the admin's history listed each edit twice)."""
+    household = make_household(members=[])
+    worker = [services.MemberData(relation="self", name="", monthly_income=Decimal("600.00"))]
+    before = household.history.count()
+    household.phone = "13900000000"
+    services.household_update(user=users["clerk_450102"], household=household, members=worker)
+    assert household.history.count() == before + 1
+    worker[0] = services.MemberData(relation="self", name="", monthly_income=Decimal("700.00"))
+    services.household_update(user=users["clerk_450102"], household=household, members=worker)
+    latest = household.history.order_by("-history_id").first()
+    assert latest.monthly_income == Decimal("700.00")  # a changed income is still recorded
+
+
 def test_history_shows_the_workers_phone_masked_to_readers(login, make_household, users):
     household = make_household(phone="13812345678")
     household.phone = "13912345679"
