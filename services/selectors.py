@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from orgs.models import Organisation
 from orgs.money import ZERO
-from orgs.pii import keyed_hash
+from orgs.pii import keyed_hash, mask_phone
 from orgs.roles import Role
 from services.models import Case, JobReferral, LegalAidCase, TrainingAttendee, Window
 from services.validators import normalise_id_number
@@ -247,15 +247,16 @@ UNSHOWN_CHANGES = {"worker_id_hash", "worker_id_number", "state", "closed_at", "
 UNSHOWN_LEGAL_AID_CHANGES = {"case"}
 
 
-def case_changes(case: Case) -> list[dict]:
+def case_changes(case: Case, *, mask_phones: bool = False) -> list[dict]:
     """The field edits of a case and of its legal-aid details, from their django-simple-history
     rows, newest first: when, who and "field: old → new" (ID numbers masked), for the case
     page's timeline. The legal-aid details appear from their first save (every field filled
-    in then, "— → value")."""
+    in then, "— → value"). `mask_phones`: the worker's phone masked (readers of the case)."""
     entries = _history_entries(
         list(case.history.select_related("history_user").order_by("history_date")),
         Case,
         UNSHOWN_CHANGES,
+        masked={"worker_phone"} if mask_phones else set(),
     )
     legal_aid = list(
         LegalAidCase.history.filter(case_id=case.pk)
@@ -268,7 +269,7 @@ def case_changes(case: Case) -> list[dict]:
     return sorted(entries, key=lambda entry: entry["at"], reverse=True)
 
 
-def _history_entries(records: list, model, unshown: set[str]) -> list[dict]:
+def _history_entries(records: list, model, unshown: set[str], masked=frozenset()) -> list[dict]:
     entries = []
     for previous, record in zip(records, records[1:], strict=False):
         if previous is None:
@@ -283,8 +284,8 @@ def _history_entries(records: list, model, unshown: set[str]) -> list[dict]:
         lines = [
             (
                 model._meta.get_field(name).verbose_name,
-                _shown(model, name, old),
-                _shown(model, name, new),
+                _shown(model, name, mask_phone(old or "") if name in masked else old),
+                _shown(model, name, mask_phone(new or "") if name in masked else new),
             )
             for name, old, new in changes
         ]

@@ -197,7 +197,7 @@ class CaseDetailView(CaseObjectMixin, DetailView):
         revealed = can_reveal and self.revealed
         return super().get_context_data(
             events=case.events.select_related("actor"),
-            changes=selectors.case_changes(case),
+            changes=selectors.case_changes(case, mask_phones=not user.has_perm(FULL_IDENTIFIERS)),
             legal_aid=LegalAidCase.objects.filter(case=case).first(),
             referrals=case.job_referrals.visible_to(user),
             earlier=selectors.earlier_cases(

@@ -17,4 +17,3 @@ def test_the_chinese_admin_names_the_third_party_apps_in_chinese(login, db):
     assert "Axes" not in page and "Access attempts" not in page
     # orgs.apps holds two configurations now: the app keeps its own (and its role sync).
     assert type(apps.get_app_config("orgs")).__name__ == "OrgsConfig"
-

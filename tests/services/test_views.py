@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.urls import reverse
 from django.utils import timezone
 
 from orgs.models import AccessLog, User
 from services.models import Case, JobReferral, LegalAidCase, TrainingAttendee, TrainingCourse
-from services.services import case_close
+from services.services import case_close, case_update
 from tests.services.conftest import id_number
 
 pytestmark = pytest.mark.django_db
@@ -355,6 +356,25 @@ def test_editing_a_closed_case_is_refused_until_reopened(login, users, case):
     assert response.status_code == 302
     client.post(f"/services/cases/{case.pk}/edit/", data)
     assert Case.objects.get(pk=case.pk).matter == "改动"
+
+
+def test_the_workers_phone_is_masked_to_readers_of_the_case(login, users, case):
+    """Upper-level unions and administrators read cases: the worker's phone was shown to them
+    in full, on the page, in the list and in the record of its change."""
+    case.worker_phone = "13900000002"
+    case_update(user=users["clerk_450102"], case=case)
+    for username, full in (
+        ("viewer_450100", False),
+        ("admin_450102", False),
+        ("clerk_450102", True),
+    ):
+        client = login(username)
+        for url in (f"/services/cases/{case.pk}/", reverse("services:case_list")):
+            page = client.get(url).content.decode()
+            assert ("13900000002" in page) is full, (username, url)
+            assert ("139****0002" in page) is not full, (username, url)
+        page = client.get(f"/services/cases/{case.pk}/").content.decode()
+        assert ("13800000001" in page) is full  # the old number in the record of the change
 
 
 def test_a_reopened_case_shows_its_earlier_outcome_as_such(login, users, case):
