@@ -3,8 +3,9 @@
 `seed_demo --households N` makes sure N generated files exist (file numbers DEMO-…), so running
 it twice adds nothing. The generator writes with bulk inserts and explicit primary keys, so a
 million files with their members, filing periods, transitions and ID claims load in minutes on
-PostgreSQL; it writes no django-simple-history rows (there is no field history to show for a
-file nobody has edited)."""
+PostgreSQL. Each file and member gets the first record of its django-simple-history (created),
+as one entered by hand does: the file's first edit is shown against it (without it, the trail
+showed nothing for that edit and every member as added)."""
 
 import random
 from datetime import date, timedelta
@@ -120,6 +121,22 @@ def name(rng) -> str:
     return rng.choice(SURNAMES) + given
 
 
+def insert_history(model, rows, *, when) -> None:
+    """The first field-history record of each row: created ("+"), by nobody, at `when`."""
+    historical = model.history.model
+    names = [f.attname for f in historical.tracked_fields]
+    records = [
+        historical(
+            history_date=when,
+            history_type="+",
+            history_change_reason="演示数据",
+            **{name: getattr(row, name) for name in names},
+        )
+        for row in rows
+    ]
+    insert(historical, records, database_ids=True)
+
+
 def seed_records(*, orgs, households, seed, stdout):
     existing = Household.objects.filter(file_number__startswith="DEMO-").count()
     missing = households - existing
@@ -137,12 +154,15 @@ def seed_records(*, orgs, households, seed, stdout):
     generator.finish()
 
 
-def insert(model, rows) -> None:
-    """Bulk insert; on PostgreSQL through COPY, several times faster than INSERT for millions."""
+def insert(model, rows, *, database_ids: bool = False) -> None:
+    """Bulk insert; on PostgreSQL through COPY, several times faster than INSERT for millions.
+    `database_ids`: the rows have no primary keys, the database numbers them."""
     if connection.vendor != "postgresql":
         model.objects.bulk_create(rows, batch_size=2000)
         return
-    fields = [f for f in model._meta.concrete_fields]
+    fields = [
+        f for f in model._meta.concrete_fields if not (database_ids and f is model._meta.pk)
+    ]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
@@ -228,6 +248,11 @@ class Generator:
                 " WHERE id BETWEEN %s AND %s",
                 [min(current), max(current)],
             )
+        for household in households:
+            household.current_period_id = current[household.pk]
+        now = timezone.now()
+        insert_history(Household, households, when=now)
+        insert_history(Member, members, when=now)
 
     def build(self, rng, index, hid, pid):
         county = self.counties[index % 2]
