@@ -20,7 +20,13 @@ from households import services as household_services
 from households.models import Category, Cause, Household
 from households.services import MemberData
 from orgs.models import User
-from tests.households.conftest import dibao, make_household, new_id, walk  # noqa: F401
+from tests.households.conftest import (  # noqa: F401
+    dibao,
+    kept_members,
+    make_household,
+    new_id,
+    walk,
+)
 
 ACCOUNT = "6222020200112233445"
 BANK = "中国工商银行南宁分行"
@@ -213,24 +219,13 @@ def standard(orgs, types):
     return _standard
 
 
-MEMBER_FIELDS = ("relation", "name", "id_number", "health", "disability", "employment")
-
-
 @pytest.fixture
 def add_students(users):
     """add_students(household, "张一", "张二") adds children at university to the file, through
     the household service, and returns their member rows (助学 per student)."""
 
     def _add(household, *names, stage="college"):
-        kept = [
-            MemberData(
-                pk=member.pk,
-                school_stage=member.school_stage,
-                monthly_income=member.monthly_income,
-                **{name: getattr(member, name) for name in MEMBER_FIELDS},
-            )
-            for member in household.members.all()
-        ]
+        kept = kept_members(household)
         added = [
             MemberData(
                 relation="child",

@@ -37,6 +37,26 @@ def dibao(orgs):
 _sequence = iter(range(1, 10_000))
 
 
+MEMBER_FIELDS = (
+    "relation",
+    "name",
+    "id_number",
+    "health",
+    "disability",
+    "employment",
+    "school_stage",
+    "monthly_income",
+)
+
+
+def kept_members(household) -> list[MemberData]:
+    """The file's members as they are, for a household_update that changes something else."""
+    return [
+        MemberData(pk=member.pk, **{name: getattr(member, name) for name in MEMBER_FIELDS})
+        for member in household.members.order_by("pk")
+    ]
+
+
 def new_id(year=1980):
     from datetime import date
 

@@ -54,6 +54,21 @@ def on_notice(make_household, walk):
     ]
 
 
+@pytest.fixture
+def running_notice(make_household, walk, users):
+    """A file whose notice started today: not yet due for approval."""
+    running = walk(make_household(worker_name="王芳", id_number=new_id(1985)), "reviewed")
+    services.notice_start(
+        user=users["clerk_450102"],
+        organisation=running.organisation,
+        households=[running],
+        starts_on=TODAY(),
+        objection_contact="兴宁区总工会",
+    )
+    running.refresh_from_db()
+    return running
+
+
 def make_clerk_too(user):
     """A supervisor who also enters files (small unions): still may not approve their own."""
     user.groups.add(Group.objects.get(name="clerk"))
@@ -390,17 +405,9 @@ def test_bulk_approve_asks_for_a_reason_then_approves(login, on_notice):
 
 
 def test_bulk_approve_reports_a_notice_still_running_and_approves_the_rest(
-    login, make_household, walk, users, on_notice
+    login, running_notice, on_notice
 ):
-    running = walk(make_household(worker_name="王芳", id_number=new_id(1985)), "reviewed")
-    services.notice_start(
-        user=users["clerk_450102"],
-        organisation=running.organisation,
-        households=[running],
-        starts_on=TODAY(),
-        objection_contact="兴宁区总工会",
-    )
-    running.refresh_from_db()
+    running = running_notice
     client = login("supervisor_450102")
     response = post_action(
         client, url("household_changelist"), "approve_applications", [running, on_notice[0]], "同意"
@@ -417,17 +424,9 @@ def test_bulk_approve_reports_a_notice_still_running_and_approves_the_rest(
 
 
 def test_the_admin_index_opens_on_the_supervisors_approvals(
-    login, make_household, walk, users, on_notice
+    login, make_household, walk, users, on_notice, running_notice
 ):
     """Supervisors decide files and closures in the admin, whose index listed only models."""
-    running = walk(make_household(worker_name="王芳", id_number=new_id(1985)), "reviewed")
-    services.notice_start(
-        user=users["clerk_450102"],
-        organisation=running.organisation,
-        households=[running],
-        starts_on=TODAY(),
-        objection_contact="兴宁区总工会",
-    )
     services.closure_request(
         user=users["clerk_450102"],
         household=walk(make_household(id_number=new_id(1990)), "on_file"),

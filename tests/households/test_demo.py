@@ -97,27 +97,17 @@ def test_a_demo_files_first_edit_shows_in_its_trail(db):
     from households import services
     from households.timeline import field_history
     from orgs.models import User
+    from tests.households.conftest import kept_members
 
     call_command("seed_demo", households=20, stdout=StringIO())
     assert Household.history.filter(history_type="+").count() == 20
     assert Member.history.filter(history_type="+").count() == Member.objects.count()
     household = Household.objects.filter(status="on_file", organisation__code="450102").first()
     clerk = User.objects.get(username="clerk_450102")
-    people = [
-        services.MemberData(
-            relation=m.relation,
-            name=m.name,
-            id_number=m.id_number,
-            health=m.health,
-            disability=m.disability,
-            employment=m.employment,
-            school_stage=m.school_stage,
-            monthly_income=m.monthly_income,
-            pk=m.pk,
-        )
-        for m in household.members.order_by("pk")
-    ]
     household.address = "南宁市新地址1号"
+    people = kept_members(household)
     services.household_update(user=clerk, household=household, members=people, reason="搬家")
     [entry] = field_history(household)
-    assert [(c["old"] != "（空）", c["new"]) for c in entry["changes"]] == [(True, "南宁市新地址1号")]
+    assert [(c["old"] != "（空）", c["new"]) for c in entry["changes"]] == [
+        (True, "南宁市新地址1号")
+    ]
