@@ -24,7 +24,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.template_utils import HistoricalRecordContextHelper
 
 from households import selectors, services
 from households.models import (
@@ -46,16 +45,19 @@ from households.workflow import STEPS
 from orgs import idsearch
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
-from orgs.pii import mask, mask_phone
 from orgs.reference_admin import ReferenceAdmin
-from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
+from orgs.scoping import (
+    MaskedPhoneAdminMixin,
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+    ScopedHistoryAdminMixin,
+)
 
 # Encrypted columns: lists never load (and so never decrypt) them. Admins that defer them also
 # select_related their list_select_related in get_queryset: the changelist applies
 # list_select_related only to a queryset that has no select_related yet.
 SECRET_FIELDS = ("id_number", "bank_account")
 APPROVE_PERMISSION = "households.approve_household"
-FULL_NUMBERS = "households.view_full_identifiers"
 
 
 # --- Building blocks ---------------------------------------------------------------------------
@@ -69,37 +71,6 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
-
-
-class MaskedHistoryHelper(HistoricalRecordContextHelper):
-    """Field history shows ID and bank numbers masked, as lists do, and the worker's phone too
-    to those who only read files (as on the file's page)."""
-
-    def __init__(self, model, historical_record, *, mask_phone_numbers: bool = False):
-        super().__init__(model, historical_record)
-        self.mask_phone_numbers = mask_phone_numbers
-
-    def format_delta_change(self, change):
-        if change.field in SECRET_FIELDS:
-            change = dataclasses.replace(
-                change, old=mask(change.old or ""), new=mask(change.new or "")
-            )
-        elif change.field == "phone" and self.mask_phone_numbers:
-            change = dataclasses.replace(
-                change, old=mask_phone(change.old or ""), new=mask_phone(change.new or "")
-            )
-        return super().format_delta_change(change)
-
-
-class ReadOnlyHistoryMixin(ScopedHistoryAdminMixin):
-    """Scoped, read-only history whose ID and bank numbers show masked."""
-
-    def get_historical_record_context_helper(self, request, historical_record):
-        return MaskedHistoryHelper(
-            self.model,
-            historical_record,
-            mask_phone_numbers=not request.user.has_perm(FULL_NUMBERS),
-        )
 
 
 class SubtreeFilter(admin.SimpleListFilter):
@@ -474,7 +445,8 @@ HOUSEHOLD_FIELDSETS = [
 @admin.register(Household)
 class HouseholdAdmin(
     ApproveActionsMixin,
-    ReadOnlyHistoryMixin,
+    MaskedPhoneAdminMixin,
+    ScopedHistoryAdminMixin,
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
     SimpleHistoryAdmin,
@@ -512,27 +484,6 @@ class HouseholdAdmin(
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*SECRET_FIELDS)
-
-    def get_fieldsets(self, request, obj=None):
-        """The worker's phone masked to those who only read files (administrators), as on the
-        file's page and in the export."""
-        fieldsets = super().get_fieldsets(request, obj)
-        if request.user.has_perm(FULL_NUMBERS):
-            return fieldsets
-        return [
-            (
-                title,
-                {**box, "fields": ["phone_masked" if f == "phone" else f for f in box["fields"]]},
-            )
-            for title, box in fieldsets
-        ]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "phone_masked"]
-
-    @admin.display(description=_("联系电话"))
-    def phone_masked(self, obj):
-        return mask_phone(obj.phone)
 
     @admin.display(description=_("来源"))
     def origin(self, obj):

@@ -160,9 +160,7 @@ def insert(model, rows, *, database_ids: bool = False) -> None:
     if connection.vendor != "postgresql":
         model.objects.bulk_create(rows, batch_size=2000)
         return
-    fields = [
-        f for f in model._meta.concrete_fields if not (database_ids and f is model._meta.pk)
-    ]
+    fields = [f for f in model._meta.concrete_fields if not (database_ids and f is model._meta.pk)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:

@@ -9,6 +9,7 @@ import dataclasses
 
 from django.db import models
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -80,31 +81,74 @@ class ScopedAdminMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+# Who sees personal numbers in full (ID, bank, the worker's phone): those who work the files.
+FULL_NUMBERS = "households.view_full_identifiers"
+# The worker's phone, on the models that hold one.
+PHONE_FIELDS = ("phone", "worker_phone")
+
+
+def masks_phones(user) -> bool:
+    return not user.has_perm(FULL_NUMBERS)
+
+
 class ScopedHistoryAdminMixin:
     """django-simple-history's admin views, scoped and read-only: its own views look the object
     up without our queryset (another county's history would show) and revert on POST. Changes
-    of encrypted columns (ID and bank numbers) are listed masked, as lists show them."""
+    of encrypted columns (ID and bank numbers) are listed masked, as lists show them, and those
+    of the worker's phone to those who only read records (as the staff pages show it)."""
 
     def get_historical_record_context_helper(self, request, historical_record):
         from simple_history.template_utils import HistoricalRecordContextHelper
 
-        from orgs.pii import EncryptedCharField, mask
+        from orgs.pii import EncryptedCharField, mask, mask_phone
 
         secret = {
             field.name
             for field in self.model._meta.concrete_fields
             if isinstance(field, EncryptedCharField)
         }
+        phones = set(PHONE_FIELDS) if masks_phones(request.user) else set()
 
         class MaskedHelper(HistoricalRecordContextHelper):
             def format_delta_change(self, change):
-                if change.field in secret:
+                masker = mask if change.field in secret else mask_phone
+                if change.field in secret or change.field in phones:
                     change = dataclasses.replace(
-                        change, old=mask(change.old or ""), new=mask(change.new or "")
+                        change, old=masker(change.old or ""), new=masker(change.new or "")
                     )
                 return super().format_delta_change(change)
 
         return MaskedHelper(self.model, historical_record)
+
+
+class MaskedPhoneAdminMixin:
+    """A read-only admin (or inline) whose record holds the worker's phone: shown masked to
+    those who only read records, as on the staff pages. Put before the ModelAdmin class."""
+
+    def get_fieldsets(self, request, obj=None):
+        masking = masks_phones(request.user)
+        fieldsets = []
+        for title, box in super().get_fieldsets(request, obj):
+            fields = []
+            for name in box["fields"]:
+                if name in PHONE_FIELDS and masking:
+                    name = "phone_masked"
+                elif name == "phone_masked" and not masking:
+                    continue
+                fields.append(name)
+            fieldsets.append((title, {**box, "fields": list(dict.fromkeys(fields))}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "phone_masked"]
+
+    def phone_masked(self, obj):
+        from orgs.pii import mask_phone
+
+        phone = next((getattr(obj, name) for name in PHONE_FIELDS if hasattr(obj, name)), "")
+        return mask_phone(phone or "")
+
+    phone_masked.short_description = _("联系电话")  # admin.display, without importing the admin
 
     def _check_visible(self, request, object_id, version_id=None):
         """404 unless the object is in the user's subtree; ids that cannot be keys of the

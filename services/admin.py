@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from orgs.scoping import (
+    MaskedPhoneAdminMixin,
     NationalTableMixin,
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
@@ -70,7 +71,7 @@ class CaseEventInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(ReadOnlyAdmin):
+class CaseAdmin(MaskedPhoneAdminMixin, ReadOnlyAdmin):
     list_display = [
         "received_at",
         "worker_name",
@@ -113,7 +114,7 @@ class LegalAidCaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(JobReferral)
-class JobReferralAdmin(ReadOnlyAdmin):
+class JobReferralAdmin(MaskedPhoneAdminMixin, ReadOnlyAdmin):
     list_display = ["referred_on", "worker_name", "employer", "position", "result", "organisation"]
     list_filter = ["result", "organisation__level"]
     search_fields = ["worker_name", "worker_phone", "employer", "position"]
@@ -125,7 +126,7 @@ class JobReferralAdmin(ReadOnlyAdmin):
         return queryset.filter(worker_id_hash=key)
 
 
-class TrainingAttendeeInline(admin.TabularInline):
+class TrainingAttendeeInline(MaskedPhoneAdminMixin, admin.TabularInline):
     model = TrainingAttendee
     fields = [
         "worker_name",

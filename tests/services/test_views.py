@@ -377,6 +377,29 @@ def test_the_workers_phone_is_masked_to_readers_of_the_case(login, users, case):
         assert ("13800000001" in page) is full  # the old number in the record of the change
 
 
+def test_the_admin_masks_the_workers_phone_to_readers_too(login, users, case, course):
+    """The staff pages masked the phone for administrators; the admin showed it in full on
+    cases, their history, job referrals and training attendees."""
+    case.worker_phone = "13900000002"
+    case_update(user=users["clerk_450102"], case=case)
+    TrainingAttendee.objects.create(course=course, worker_name="李强", worker_phone="15775220321")
+    pages = [
+        reverse("admin:services_case_change", args=[case.pk]),
+        reverse("admin:services_case_history", args=[case.pk]),
+        reverse("admin:services_trainingcourse_change", args=[course.pk]),
+    ]
+    for username, full in (("admin_450102", False), ("supervisor_450102", True)):
+        client = login(username)
+        page = "".join(client.get(url).content.decode() for url in pages)
+        for number, masked in (
+            ("13900000002", "139****0002"),
+            ("13800000001", "138****0001"),  # the old number, in the history
+            ("15775220321", "157****0321"),
+        ):
+            assert (number in page) is full, (username, number)
+            assert (masked in page) is not full, (username, masked)
+
+
 def test_a_reopened_case_shows_its_earlier_outcome_as_such(login, users, case):
     """Reopened, the case page still said 办理结果：已答复 as if it were done."""
     case_close(user=users["clerk_450102"], case=case, outcome="已答复")
