@@ -1764,7 +1764,7 @@ def _update_file(
         raise ValidationError(
             _("档案 %(number)s：%(error)s") % {"number": row.file_number, "error": exc.messages[0]}
         ) from None
-    services.recompute_income(household)
+    services.recompute_income(household, same_edit=True)
     for state, day in info.new_steps or []:
         action = {
             Status.RELIEVED: "relieve",

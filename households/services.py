@@ -116,9 +116,11 @@ def verdict_preview(
     )
 
 
-def recompute_income(household: Household) -> None:
+def recompute_income(household: Household, *, same_edit: bool = False) -> None:
     """Cache size and income on the file. A total the money columns cannot hold is refused, not
-    stored: reading it back would break every list and report that shows the file."""
+    stored: reading it back would break every list and report that shows the file.
+    `same_edit`: the file was just saved by the same change (created, edited): the income goes
+    into that save's history row instead of a row of its own."""
     income = income_of(household)
     if income.monthly > MAX_AMOUNT:
         raise ValidationError(
@@ -135,7 +137,25 @@ def recompute_income(household: Household) -> None:
     household.household_size = income.size
     household.monthly_income = income.monthly
     household.per_capita_income = income.per_capita
-    household.save(update_fields=["household_size", "monthly_income", "per_capita_income"])
+    fields = ["household_size", "monthly_income", "per_capita_income"]
+    if same_edit:
+        save_into_last_history(household, fields)
+    else:
+        household.save(update_fields=fields)
+
+
+def save_into_last_history(household: Household, fields: list[str]) -> None:
+    """Save `fields` as part of the change the file's latest history row records (one row per
+    edit: the admin's history listed the follow-up saves as edits that changed nothing)."""
+    household.skip_history_when_saving = True
+    try:
+        household.save(update_fields=fields)
+    finally:
+        del household.skip_history_when_saving
+    latest = household.history.order_by("-history_id").values_list("history_id", flat=True)[:1]
+    household.history.model.objects.filter(history_id__in=list(latest)).update(
+        **{field: getattr(household, field) for field in fields}
+    )
 
 
 # --- Identity: validation, duplicates (精准识别) ---------------------------------------------
@@ -385,10 +405,10 @@ def household_create(
         household=household, number=1, origin=Origin.NEW, applied_on=today
     )
     household.current_period = period
-    household.save(update_fields=["current_period"])
+    save_into_last_history(household, ["current_period"])
     _save_members(household, members)
     claim_identities(user=user, household=household)
-    recompute_income(household)
+    recompute_income(household, same_edit=True)
     record_transition(
         household=household,
         period=period,
@@ -431,7 +451,7 @@ def household_update(
     household.secondary_causes.set(secondary_causes)
     _save_members(household, members)
     claim_identities(user=user, household=household)
-    recompute_income(household)
+    recompute_income(household, same_edit=True)
     return household
 
 

@@ -110,6 +110,12 @@ class ScopedHistoryAdminMixin:
         phones = set(PHONE_FIELDS) if masks_phones(request.user) else set()
 
         class MaskedHelper(HistoricalRecordContextHelper):
+            def prepare_delta_change_value(self, change, value):
+                # An empty foreign key reads "Deleted 困难类别 (pk=None)" in simple-history.
+                if type(value).__name__ == "DeletedObject" and value.pk is None:
+                    return _("（空）")
+                return super().prepare_delta_change_value(change, value)
+
             def format_delta_change(self, change):
                 masker = mask if change.field in secret else mask_phone
                 if change.field in secret or change.field in phones:

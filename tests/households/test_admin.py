@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from households import services
 from households.models import (
+    Category,
     Cause,
     ClosureRequest,
     DibaoStandard,
@@ -24,7 +25,7 @@ from households.models import (
 )
 from orgs.models import AccessLog, User
 
-from .conftest import new_id
+from .conftest import kept_members, new_id
 
 TODAY = timezone.localdate
 
@@ -275,6 +276,35 @@ def test_an_edit_that_leaves_the_income_alone_writes_one_history_row(make_househ
     services.household_update(user=users["clerk_450102"], household=household, members=worker)
     latest = household.history.order_by("-history_id").first()
     assert latest.monthly_income == Decimal("700.00")  # a changed income is still recorded
+
+
+def test_one_history_row_per_change_with_the_income_it_leads_to(make_household, users):
+    """A new file had three history rows (created, its period, its income) and an edit two:
+    the admin's history listed the follow-up saves as changes of nothing."""
+    household = make_household()
+    [created] = household.history.all()
+    assert created.history_type == "+"
+    assert created.current_period_id == household.current_period_id
+    assert created.monthly_income == household.monthly_income > 0
+    people = kept_members(household)
+    people[0] = services.MemberData(**{**vars(people[0]), "monthly_income": Decimal("900.00")})
+    household.phone = "13911112222"
+    services.household_update(user=users["clerk_450102"], household=household, members=people)
+    edit = household.history.order_by("-history_id").first()
+    assert household.history.count() == 2
+    assert (edit.phone, edit.monthly_income) == ("13911112222", household.monthly_income)
+
+
+def test_the_admin_history_shows_an_empty_category_as_empty(login, make_household, users):
+    household = make_household()
+    assert household.category_id is None
+    household.category = Category.objects.get(code="deep")
+    services.household_update(
+        user=users["clerk_450102"], household=household, members=kept_members(household)
+    )
+    page = login("supervisor_450102").get(url("household_history", household.pk))
+    page = page.content.decode()
+    assert "（空）" in page and "pk=None" not in page
 
 
 def test_history_shows_the_workers_phone_masked_to_readers(login, make_household, users):
