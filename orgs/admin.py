@@ -1,6 +1,7 @@
 from axes import admin as axes_admin
 from axes.models import AccessAttempt
 from axes.models import AccessLog as AxesAccessLog
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
@@ -8,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import AccessLog, Holiday, Organisation, User
-from orgs.roles import ADMIN_SITE_ROLES
+from orgs.roles import ADMIN_SITE_ROLES, Role
 from orgs.scoping import ScopedAdminMixin, keeps_national
 
 
@@ -144,6 +145,16 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         ),
     ]
     readonly_fields = ["last_login", "date_joined"]
+    filter_horizontal = ()  # five roles: boxes to tick, under their names (not the group codes)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+            field = super().formfield_for_manytomany(db_field, request, **kwargs)
+            labels = dict(Role.choices)
+            field.label_from_instance = lambda group: labels.get(group.name, group.name)
+            return field
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

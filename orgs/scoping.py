@@ -126,36 +126,6 @@ class ScopedHistoryAdminMixin:
 
         return MaskedHelper(self.model, historical_record)
 
-
-class MaskedPhoneAdminMixin:
-    """A read-only admin (or inline) whose record holds the worker's phone: shown masked to
-    those who only read records, as on the staff pages. Put before the ModelAdmin class."""
-
-    def get_fieldsets(self, request, obj=None):
-        masking = masks_phones(request.user)
-        fieldsets = []
-        for title, box in super().get_fieldsets(request, obj):
-            fields = []
-            for name in box["fields"]:
-                if name in PHONE_FIELDS and masking:
-                    name = "phone_masked"
-                elif name == "phone_masked" and not masking:
-                    continue
-                fields.append(name)
-            fieldsets.append((title, {**box, "fields": list(dict.fromkeys(fields))}))
-        return fieldsets
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "phone_masked"]
-
-    def phone_masked(self, obj):
-        from orgs.pii import mask_phone
-
-        phone = next((getattr(obj, name) for name in PHONE_FIELDS if hasattr(obj, name)), "")
-        return mask_phone(phone or "")
-
-    phone_masked.short_description = _("联系电话")  # admin.display, without importing the admin
-
     def _check_visible(self, request, object_id, version_id=None):
         """404 unless the object is in the user's subtree; ids that cannot be keys of the
         record or of its versions ("abc", from the URL) are not found either, not a 500."""
@@ -187,6 +157,36 @@ class MaskedPhoneAdminMixin:
 
     def revert_disabled(self, request, obj=None):
         return True
+
+
+class MaskedPhoneAdminMixin:
+    """A read-only admin (or inline) whose record holds the worker's phone: shown masked to
+    those who only read records, as on the staff pages. Put before the ModelAdmin class."""
+
+    def get_fieldsets(self, request, obj=None):
+        masking = masks_phones(request.user)
+        fieldsets = []
+        for title, box in super().get_fieldsets(request, obj):
+            fields = []
+            for name in box["fields"]:
+                if name in PHONE_FIELDS and masking:
+                    name = "phone_masked"
+                elif name == "phone_masked" and not masking:
+                    continue
+                fields.append(name)
+            fieldsets.append((title, {**box, "fields": list(dict.fromkeys(fields))}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "phone_masked"]
+
+    def phone_masked(self, obj):
+        from orgs.pii import mask_phone
+
+        phone = next((getattr(obj, name) for name in PHONE_FIELDS if hasattr(obj, name)), "")
+        return mask_phone(phone or "")
+
+    phone_masked.short_description = _("联系电话")  # admin.display, without importing the admin
 
 
 class ReadOnlyAdminMixin:

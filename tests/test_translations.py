@@ -15,5 +15,11 @@ def test_the_chinese_admin_names_the_third_party_apps_in_chinese(login, db):
     page = login("admin_450102").get(reverse("admin:index")).content.decode()
     assert "登录保护" in page and "访问尝试" in page and "登录记录" in page
     assert "Axes" not in page and "Access attempts" not in page
+    assert "Model name" not in page  # the index tables' headers for screen readers
+    page = login("admin_450102").get(reverse("admin:orgs_user_add")).content.decode()
+    assert "创建用户后，可以编辑更多的用户选项。" in page
+    # The roles to tick under their names, not the group codes in an English picker.
+    assert 'type="checkbox" name="groups"' in page and "录入员" in page and "审核审批" in page
+    assert "Choose all" not in page and "SelectFilter" not in page
     # orgs.apps holds two configurations now: the app keeps its own (and its role sync).
     assert type(apps.get_app_config("orgs")).__name__ == "OrgsConfig"
