@@ -148,6 +148,20 @@ class DecisionForm(forms.Form):
         help_text=gettext_lazy("对超出帮扶标准的申请，经研究同意时勾选。"),
     )
 
+    def __init__(self, *args, approve: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.approve = approve
+        if not approve:
+            del self.fields["override"]  # nothing to override in a refusal
+            self.fields["reason"].required = True
+            self.fields["reason"].help_text = ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("override") and not cleaned.get("reason"):
+            self.add_error("reason", gettext_lazy("突破标准须填写理由。"))
+        return cleaned
+
 
 class AwaitingMyApprovalFilter(admin.SimpleListFilter):
     """The requests this user may decide now (the admin index links here)."""
@@ -247,7 +261,7 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
         return actions
 
     def _decide(self, request, queryset, *, approve: bool):
-        form = DecisionForm(request.POST if "confirm" in request.POST else None)
+        form = DecisionForm(request.POST if "confirm" in request.POST else None, approve=approve)
         if form.is_bound and form.is_valid():
             done, refused = 0, []
             for obj in queryset.order_by("id"):
@@ -257,7 +271,7 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
                             user=request.user,
                             request=obj,
                             reason=form.cleaned_data["reason"],
-                            override=form.cleaned_data["override"],
+                            override=form.cleaned_data.get("override", False),
                         )
                     else:
                         services.request_reject(

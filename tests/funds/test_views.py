@@ -825,9 +825,17 @@ def test_admin_bulk_reject_needs_a_reason_and_skips_own(world, client, login, ad
         },
         follow=True,
     )
-    assert "不批准须填写理由" in response.content.decode()
+    # The form again with its error (it went back to the list), without 突破标准 (nothing to
+    # override in a refusal) and with a way back.
+    page = response.content.decode()
+    assert response.context["form"].errors == {"reason": ["这个字段是必填项。"]}
+    assert 'name="override"' not in page and "返回，不执行" in page
     world["new"].refresh_from_db()
     assert world["new"].state == RequestState.REQUESTED
+    approve = client.post(
+        url, {"action": "approve_selected", "_selected_action": [world["new"].pk]}
+    )
+    assert 'name="override"' in approve.content.decode()
 
 
 def test_clerks_and_finance_cannot_decide_in_the_admin(world, client, login):
