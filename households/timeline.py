@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from households.models import (
@@ -115,8 +116,10 @@ def _same_day(day: date, moment: datetime | None) -> datetime | None:
 def timeline_entries(household: Household, user) -> list[dict]:
     """The household app's own entries, each kind only for users who may read it."""
     entries: list[dict] = []
+    transitions: list[dict] = []
     if user.has_perm("households.view_transition"):
-        entries += _transitions(household)
+        transitions = _transitions(household)
+        entries += transitions
     if user.has_perm("households.view_survey"):
         entries += _surveys(household)
     if user.has_perm("households.view_document"):
@@ -126,10 +129,38 @@ def timeline_entries(household: Household, user) -> list[dict]:
     if user.has_perm("households.view_closurerequest"):
         entries += _closures(household)
     if user.has_perm("households.view_household"):
-        entries += field_history(
+        history = field_history(
             household, masked=() if user.has_perm(FULL_NUMBERS) else MASKED_FOR_READERS
         )
+        entries += _into_transitions(history, transitions)
     return entries
+
+
+def _into_transitions(history: list[dict], transitions: list[dict]) -> list[dict]:
+    """A step that also changed fields (an approval giving the file the suggested category)
+    shows those changes under the step, not as a separate edit beside it. Returns the history
+    entries left."""
+    by_actor: dict[int, list[dict]] = {}
+    for entry in transitions:
+        if entry["action"] == "approve":  # the one step that changes a field the trail shows
+            by_actor.setdefault(entry["actor_id"], []).append(entry)
+    left = []
+    for entry in history:
+        step = next(
+            (
+                t
+                for t in by_actor.get(entry["actor_id"], [])
+                if abs(t["recorded"] - entry["date"]) <= CHANGE_SET_GAP
+                and t["reason"] == entry["reason"]  # the step's save names the step's reason
+                and "changes" not in t
+            ),
+            None,
+        )
+        if step is None:
+            left.append(entry)
+        else:
+            step["changes"] = entry["changes"]
+    return left
 
 
 def _person(user) -> str:
@@ -174,6 +205,10 @@ def _transitions(household: Household) -> list[dict]:
                 "title": str(title),
                 "detail": "\n".join(detail),
                 "actor": _person(row.actor),
+                "actor_id": row.actor_id,
+                "action": row.action,
+                "recorded": row.created_at,
+                "reason": Truncator(row.reason).chars(100),  # as transition_apply saves it
                 "flags": flags,
             }
         )
@@ -388,6 +423,8 @@ def field_history(household: Household, masked: tuple[str, ...] = ()) -> list[di
                 "title": _("修改档案信息"),
                 "detail": _("修改原因：%(reason)s") % {"reason": reasons[0]} if reasons else "",
                 "actor": _person(first.history_user),
+                "actor_id": first.history_user_id,
+                "reason": reasons[0] if reasons else "",
                 "changes": changes,
             }
         )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from households import services
 from households.models import Transition
 from households.timeline import timeline_for
-from tests.households.conftest import new_id
+from tests.households.conftest import kept_members, new_id
 from tests.households.test_pages_forms import edit_data
 
 TODAY = timezone.localdate
@@ -88,9 +88,10 @@ def test_the_timeline_tells_the_whole_story(login, make_household, walk, users, 
     assert approve["actor"] == str(users["supervisor_450102"])
     assert "经审核符合条件" in approve["detail"] and "公示中 → 在档" in approve["detail"]
     histories = [e for e in timeline if e["kind"] == "history"]
-    # The approval gave the file the suggested category: a field change by the supervisor.
-    category = [c for e in histories for c in e["changes"] if c["field"] == "困难类别"]
+    # The approval gave the file the suggested category: shown under the approval.
+    category = [c for c in approve["changes"] if c["field"] == "困难类别"]
     assert [(c["old"], c["new"]) for c in category] == [("（空）", "深度困难")]
+    assert not [c for e in histories for c in e["changes"] if c["field"] == "困难类别"]
     history = next(e for e in histories if e["actor"] == str(users["clerk_450102"]))
     changes = {(c["field"], c["old"], c["new"]) for c in history["changes"]}
     assert ("职工姓名", "张小明", "张晓明") in changes
@@ -227,6 +228,30 @@ def test_a_file_without_history_edits_has_no_history_entry(make_household, users
     entries = timeline_for(household, users["clerk_450102"])
     assert [e["kind"] for e in entries] == ["transition"]
     assert Transition.objects.filter(household=household).count() == 1
+
+
+def test_an_approval_that_gives_the_category_shows_it_under_the_approval(
+    make_household, walk, users
+):
+    """The approval gives a file filed without a category the suggested one: the trail showed
+    that as a separate 修改档案信息 beside 审批建档, as if someone had edited the file."""
+    household = walk(make_household(), "on_file")
+    assert household.category is not None
+    entries = timeline_for(household, users["clerk_450102"])
+    assert [e["title"] for e in entries if e["kind"] == "history"] == []
+    approval = next(e for e in entries if e["title"] == "审批建档")
+    assert [c["field"] for c in approval["changes"]] == ["困难类别"]
+    assert approval["changes"][0]["old"] == "（空）"
+    # An edit by someone else at another time stays an edit of its own.
+    household.phone = "13911112222"
+    services.household_update(
+        user=users["clerk_450102"],
+        household=household,
+        members=kept_members(household),
+        reason="电话变更",
+    )
+    entries = timeline_for(household, users["clerk_450102"])
+    assert [e["title"] for e in entries if e["kind"] == "history"] == ["修改档案信息"]
 
 
 # --- My work ---------------------------------------------------------------------------------
