@@ -544,7 +544,7 @@ def request_approve(
     household = request.household
     if household.status not in SUPPORTED_STATUSES:
         raise ValidationError(
-            _("档案当前状态为“%(status)s”，不能批准帮扶。")
+            _("档案当前状态为“%(status)s”，不能批准帮扶，请不予批准。")
             % {"status": household.get_status_display()}
         )
     reason = (reason or "").strip()

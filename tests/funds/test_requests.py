@@ -376,6 +376,24 @@ def test_approve_twice_is_refused(household, ask, approve):
     refuse(lambda: approve(request), "已批准待发放")
 
 
+def test_a_request_whose_file_closed_meanwhile_is_refused_not_approved(
+    household, ask, approve, users
+):
+    """A file exited while its request waited: the supervisor is told to refuse it, and can."""
+    request = ask(household, "100.00", on=date(YEAR, 1, 5))
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=timezone.localdate(),
+    )
+    refuse(lambda: approve(request), "不能批准帮扶，请不予批准")
+    services.request_reject(user=users["supervisor_450102"], request=request, reason="已脱困")
+    request.refresh_from_db()
+    assert request.state == RequestState.REJECTED
+
+
 def test_reject_needs_a_reason(household, ask, users):
     request = ask(household, "100.00")
     refuse(
