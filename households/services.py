@@ -152,8 +152,8 @@ def save_into_last_history(household: Household, fields: list[str]) -> None:
         household.save(update_fields=fields)
     finally:
         del household.skip_history_when_saving
-    latest = household.history.order_by("-history_id").values_list("history_id", flat=True)[:1]
-    household.history.model.objects.filter(history_id__in=list(latest)).update(
+    latest = household.history.order_by("-history_id").values_list("history_id", flat=True)
+    household.history.model.objects.filter(history_id=latest.first()).update(
         **{field: getattr(household, field) for field in fields}
     )
 

@@ -25,7 +25,7 @@ from households.models import (
 )
 from households.workflow import STEPS
 from orgs.models import Organisation, User
-from orgs.pii import mask_phone
+from orgs.pii import FULL_NUMBERS, PHONE_FIELDS, mask_phone, masks_phones
 from orgs.registry import app_modules
 
 # Edits saved within this gap by the same person are one change (one form submission saves the
@@ -64,9 +64,6 @@ HOUSEHOLD_FIELDS = [
     "responsible_chair",
     "responsible_chair_phone",
 ]
-# Phone fields shown masked to those who only read the file (no full identifiers), as on its page.
-MASKED_FOR_READERS = ("phone",)
-FULL_NUMBERS = "households.view_full_identifiers"
 MEMBER_FIELDS = [
     "relation",
     "name",
@@ -129,9 +126,7 @@ def timeline_entries(household: Household, user) -> list[dict]:
     if user.has_perm("households.view_closurerequest"):
         entries += _closures(household)
     if user.has_perm("households.view_household"):
-        history = field_history(
-            household, masked=() if user.has_perm(FULL_NUMBERS) else MASKED_FOR_READERS
-        )
+        history = field_history(household, masked=PHONE_FIELDS if masks_phones(user) else ())
         entries += _into_transitions(history, transitions)
     return entries
 
@@ -344,7 +339,7 @@ def _closures(household: Household) -> list[dict]:
 
 def field_history(household: Household, masked: tuple[str, ...] = ()) -> list[dict]:
     """Changes of the file's and its members' fields: old → new, who and when. Saves of one
-    submission are one entry; the file's creation is the transition "录入档案". The file's
+    submission are one entry; the file's creation is the transition "录入档案". The phone
     fields named in `masked` show masked."""
     records = [
         ("household", record)

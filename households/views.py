@@ -53,7 +53,7 @@ from households.workflow import DIRECT_ACTIONS, STEPS, allowed_actions
 from orgs.audit import log_access
 from orgs.models import Organisation
 from orgs.money import ZERO
-from orgs.pii import mask_phone
+from orgs.pii import mask_phone, masks_phones
 from orgs.web import IdSearchListMixin, hides_personal_numbers
 
 PAGE_SIZES = (25, 50, 100)
@@ -311,9 +311,7 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
             "can_reveal": user.has_perm("households.view_full_identifiers"),
             # The worker's phone in full to those who work the file; masked to readers of it
             # (upper-level unions, administrators), as in the export.
-            "phone": household.phone
-            if user.has_perm("households.view_full_identifiers")
-            else mask_phone(household.phone),
+            "phone": mask_phone(household.phone) if masks_phones(user) else household.phone,
             "can_survey": user.has_perm(CLERK)
             and household.status in (Status.APPLIED, *SUPPORTED_STATUSES),
             "timeline": timeline_for(household, user),

@@ -30,12 +30,9 @@ def run_import(
 
     known = book.cell_errors
     try:
+        # With cell errors the importer writes nothing (its contract) and counts the rest.
         report = importer.run(
-            book.all_rows(),
-            user=user,
-            dry_run=dry_run or bool(known),
-            progress=tick,
-            known_errors=known,
+            book.all_rows(), user=user, dry_run=dry_run, progress=tick, known_errors=known
         )
     except WorkbookRefused as refused:  # a sheet that could not be parsed after all
         return ImportReport(kind=kind, dry_run=dry_run, errors=refused.errors)

@@ -79,6 +79,17 @@ def mask(value: str, *, head: int = 6, tail: int = 4) -> str:
     return value[:head] + "*" * (len(value) - head - tail) + value[-tail:]
 
 
+# Who sees personal numbers in full (ID, bank, the worker's phone): those who work the files.
+FULL_NUMBERS = "households.view_full_identifiers"
+# The worker's phone, on the models that hold one.
+PHONE_FIELDS = ("phone", "worker_phone")
+
+
+def masks_phones(user) -> bool:
+    """The worker's phone is shown masked to this user (one who only reads records)."""
+    return not user.has_perm(FULL_NUMBERS)
+
+
 def mask_phone(phone: str) -> str:
     """13812345678 → 138****5678; a shorter number keeps only its last two digits (head and
     tail of a seven-digit landline would be the whole number)."""

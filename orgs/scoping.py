@@ -11,6 +11,8 @@ from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from orgs.pii import PHONE_FIELDS, masks_phones
+
 
 class ScopedQuerySet(models.QuerySet):
     org_lookup = "organisation"
@@ -79,16 +81,6 @@ class ScopedAdminMixin:
         if isinstance(related, ScopedQuerySet):
             kwargs["queryset"] = related.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-# Who sees personal numbers in full (ID, bank, the worker's phone): those who work the files.
-FULL_NUMBERS = "households.view_full_identifiers"
-# The worker's phone, on the models that hold one.
-PHONE_FIELDS = ("phone", "worker_phone")
-
-
-def masks_phones(user) -> bool:
-    return not user.has_perm(FULL_NUMBERS)
 
 
 class ScopedHistoryAdminMixin:

@@ -20,6 +20,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
+from orgs.pii import masks_phones
 from orgs.web import (
     IdSearchListMixin,
     ScopedFilterListView,
@@ -197,7 +198,7 @@ class CaseDetailView(CaseObjectMixin, DetailView):
         revealed = can_reveal and self.revealed
         return super().get_context_data(
             events=case.events.select_related("actor"),
-            changes=selectors.case_changes(case, mask_phones=not user.has_perm(FULL_IDENTIFIERS)),
+            changes=selectors.case_changes(case, mask_phones=masks_phones(user)),
             legal_aid=LegalAidCase.objects.filter(case=case).first(),
             referrals=case.job_referrals.visible_to(user),
             earlier=selectors.earlier_cases(
