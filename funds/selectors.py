@@ -345,6 +345,19 @@ def failed_payments(*, user) -> QuerySet[AssistanceRequest]:
     return request_list(user=user).filter(state=RequestState.FAILED)
 
 
+def open_requests(household) -> QuerySet[AssistanceRequest]:
+    """A file's requests not yet settled (awaiting a decision, approved unpaid, failed at the
+    bank), oldest first: what a supervisor deciding its exit should know of."""
+    return (
+        AssistanceRequest.objects.filter(
+            household=household,
+            state__in=(RequestState.REQUESTED, RequestState.APPROVED, RequestState.FAILED),
+        )
+        .select_related("assistance_type")
+        .order_by("requested_on", "pk")
+    )
+
+
 def loan_repaid(request) -> Decimal:
     """What has come back of a small loan: its repayment entries in the ledger (the money as
     booked), for the repayment service's check and the loan's page alike."""

@@ -645,6 +645,32 @@ def request_cancel(*, user, request: AssistanceRequest, reason: str) -> Assistan
     return request
 
 
+def requests_close_with_file(*, user, household: Household, effective_date: date, action) -> int:
+    """A file exited or deregistered takes no more assistance: its requests still awaiting a
+    decision are cancelled with it, by whoever closed the file (the closure is the authority, so
+    no funds permission is asked), each with the reason on record and in the file's trail.
+    Approved money is left to finance: it may still be paid for days before the closure, or be
+    cancelled by a person. Called inside the closing transition's transaction; returns how many
+    were cancelled."""
+    reason = _("档案已于 %(date)s %(action)s，待审批的申请随之取消。") % {
+        "date": effective_date.isoformat(),
+        "action": action,
+    }
+    waiting = AssistanceRequest.objects.select_for_update(of=("self",)).filter(
+        household=household, state=RequestState.REQUESTED
+    )
+    now = timezone.now()
+    cancelled = 0
+    for request in waiting:
+        request.state = RequestState.CANCELLED
+        request.cancel_reason = reason[:200]
+        request.cancelled_by = user
+        request.cancelled_at = now
+        request.save(update_fields=["state", "cancel_reason", "cancelled_by", "cancelled_at"])
+        cancelled += 1
+    return cancelled
+
+
 @transaction.atomic
 def request_retry(*, user, request: AssistanceRequest) -> AssistanceRequest:
     """After a failed payment the clerk corrects the file's bank account; the approved request

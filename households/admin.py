@@ -37,6 +37,7 @@ from households.models import (
     Member,
     Objection,
     PublicNotice,
+    Status,
     Survey,
     Transition,
 )
@@ -231,10 +232,22 @@ def _describe_household(household):
 
 def _describe_closure(closure):
     household = closure.household
-    return (
+    text = (
         f"{household.file_number} {household.worker_name}："
         f"{closure.get_kind_display()}（{closure.get_state_display()}），{closure.reason}"
     )
+    if closure.kind not in (Status.EXITED, Status.DEREGISTERED):
+        return text
+    waiting, kept = selectors.requests_at_closure(household)
+    if waiting:
+        text += gettext("；批准后，待审批的 %(count)d 项帮扶申请随之取消") % {
+            "count": len(waiting)
+        }
+    if kept:
+        text += gettext("；已批准未发放的 %(count)d 项款项保留，由财务发放或取消") % {
+            "count": len(kept)
+        }
+    return text
 
 
 APPROVE_APPLICATIONS = ReasonAction(

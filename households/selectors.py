@@ -105,6 +105,20 @@ def never_assisted(user):
     )
 
 
+def requests_at_closure(household) -> tuple[list, list]:
+    """The file's unsettled assistance requests, shown to a supervisor deciding its exit or
+    deregistration, as (cancelled with it, kept): those awaiting a decision are cancelled with
+    the closure (funds.services.requests_close_with_file); approved or failed ones stay for
+    finance to pay (for days before the closure) or cancel."""
+    from funds.models import RequestState
+    from funds.selectors import open_requests
+
+    waiting, kept = [], []
+    for request in open_requests(household):
+        (waiting if request.state == RequestState.REQUESTED else kept).append(request)
+    return waiting, kept
+
+
 def exit_candidates(user, *, today: date | None = None):
     """Files on file or relieved whose home surveys of the current filing period show the
     per-capita income above the dibao line without a break for at least six months, up to and

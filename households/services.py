@@ -656,6 +656,13 @@ def transition_apply(
         ]
     )
     claim_identities(user=user, household=household)
+    if step.target in (Status.EXITED, Status.DEREGISTERED):
+        # The funds app builds on this one, hence the import here.
+        from funds.services import requests_close_with_file
+
+        requests_close_with_file(
+            user=user, household=household, effective_date=effective, action=step.label
+        )
     return transition
 
 

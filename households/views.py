@@ -709,6 +709,13 @@ class ClosureDecideView(ObjectStepView):
             return _("该申请已审批。")
         return ""
 
+    def get_context_data(self, **kwargs):
+        closure = self.get_object()
+        waiting, kept = [], []
+        if closure.kind in (Status.EXITED, Status.DEREGISTERED):
+            waiting, kept = selectors.requests_at_closure(closure.household)
+        return super().get_context_data(waiting_requests=waiting, kept_requests=kept, **kwargs)
+
     def perform(self, form):
         closure = services.closure_decide(
             user=self.request.user,

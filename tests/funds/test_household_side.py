@@ -114,3 +114,73 @@ def test_demo_records_go_through_the_services(filed, orgs, users):
     ]
     demo.seed_records(orgs=orgs, households=1, seed=1, stdout=out)
     assert "already exist" in out.getvalue()
+
+
+def test_deciding_an_exit_shows_what_becomes_of_the_files_requests(
+    filed, receive, ask, approve, users, login
+):
+    """The supervisor sees before approving which requests go with the file (cancelled) and
+    which stay (approved money), on the staff page and in the admin's confirmation; a relief
+    shows none, since the file stays on file."""
+    from django.urls import reverse
+
+    from households import services as household_services
+    from tests.households.test_admin import post_action
+
+    receive("10000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    ask(household, "150.00", kind="living", on=date(YEAR, 1, 5))
+    approve(ask(household, "250.00", kind="medical", on=date(YEAR, 1, 5)))
+    clerk = users["clerk_450102"]
+    exit_request = household_services.closure_request(
+        user=clerk,
+        household=household,
+        kind="exited",
+        effective_date=timezone.localdate(),
+        reason="人均收入连续6个月高于低保标准",
+    )
+    client = login("supervisor_450102")
+    page = client.get(reverse("households:closure_decide", args=[exit_request.pk]))
+    text = page.content.decode()
+    assert "该档案尚未办结的帮扶申请" in text
+    assert "批准后，待审批的 1 项申请随档案关闭自动取消。" in text
+    rows = page.context["waiting_requests"], page.context["kept_requests"]
+    assert [[(r.assistance_type.code, r.amount) for r in group] for group in rows] == [
+        [("living", D("150.00"))],
+        [("medical", D("250.00"))],
+    ]
+    changelist = reverse("admin:households_closurerequest_changelist")
+    confirmation = post_action(client, changelist, "approve_closures", [exit_request])
+    assert (
+        "；批准后，待审批的 1 项帮扶申请随之取消；已批准未发放的 1 项款项保留，由财务发放或取消"
+        in confirmation.content.decode()
+    )
+    post_action(client, changelist, "approve_closures", [exit_request], "核实无误，同意脱困")
+    states = dict(
+        AssistanceRequest.objects.filter(household=household).values_list(
+            "assistance_type__code", "state"
+        )
+    )
+    assert states == {"living": RequestState.CANCELLED, "medical": RequestState.APPROVED}
+
+
+def test_deciding_a_relief_lists_no_requests(filed, receive, ask, users, login):
+    from django.urls import reverse
+
+    from households import services as household_services
+
+    receive("10000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    ask(household, "150.00", kind="living", on=date(YEAR, 1, 5))
+    relief = household_services.closure_request(
+        user=users["clerk_450102"],
+        household=household,
+        kind="relieved",
+        effective_date=timezone.localdate(),
+        reason="患重病，暂不能脱困",
+    )
+    page = login("supervisor_450102").get(
+        reverse("households:closure_decide", args=[relief.pk])
+    )
+    assert page.status_code == 200
+    assert "该档案尚未办结的帮扶申请" not in page.content.decode()

@@ -376,22 +376,66 @@ def test_approve_twice_is_refused(household, ask, approve):
     refuse(lambda: approve(request), "已批准待发放")
 
 
-def test_a_request_whose_file_closed_meanwhile_is_refused_not_approved(
+def test_closing_a_file_cancels_what_awaits_a_decision_and_keeps_approved_money(
     household, ask, approve, users
 ):
-    """A file exited while its request waited: the supervisor is told to refuse it, and can."""
-    request = ask(household, "100.00", on=date(YEAR, 1, 5))
+    """An exit takes the file's waiting requests with it (who, when, why on each, the money
+    they held no longer counted); approved money stays for finance; a relief (still on file)
+    cancels nothing."""
+    waiting = ask(household, "100.00", on=date(YEAR, 1, 5))
+    approved = approve(ask(household, "200.00", on=date(YEAR, 1, 5)))
+    supervisor = users["supervisor_450102"]
     household_services.transition_apply(
-        user=users["supervisor_450102"],
+        user=supervisor, household=household, action="relieve", reason="患重病，暂不能脱困"
+    )
+    waiting.refresh_from_db()
+    assert waiting.state == RequestState.REQUESTED
+    committed = selectors.committed(organisation=household.organisation, source=waiting.source)
+    household_services.transition_apply(
+        user=supervisor,
         household=household,
         action="exit",
         reason="收入超过低保标准",
         effective_date=timezone.localdate(),
     )
-    refuse(lambda: approve(request), "不能批准帮扶，请不予批准")
-    services.request_reject(user=users["supervisor_450102"], request=request, reason="已脱困")
-    request.refresh_from_db()
-    assert request.state == RequestState.REJECTED
+    waiting.refresh_from_db()
+    approved.refresh_from_db()
+    assert waiting.state == RequestState.CANCELLED
+    assert waiting.cancelled_by == supervisor
+    assert waiting.cancelled_at is not None
+    assert waiting.cancel_reason == (
+        f"档案已于 {timezone.localdate().isoformat()} 脱困（撤档），待审批的申请随之取消。"
+    )
+    assert waiting.history.first().state == RequestState.CANCELLED  # the field history too
+    assert approved.state == RequestState.APPROVED
+    assert (
+        selectors.committed(organisation=household.organisation, source=waiting.source)
+        == committed
+    )
+    refuse(lambda: approve(waiting), "已取消")
+
+
+def test_a_rolled_back_closure_cancels_nothing(household, ask, users, monkeypatch):
+    """The cancellations belong to the closing transition's transaction."""
+    waiting = ask(household, "100.00", on=date(YEAR, 1, 5))
+
+    cancel = services.requests_close_with_file
+
+    def cancel_then_fail(**kwargs):
+        assert cancel(**kwargs) == 1
+        raise RuntimeError("the closure fails after the cancellations")
+
+    monkeypatch.setattr(services, "requests_close_with_file", cancel_then_fail)
+    with pytest.raises(RuntimeError):
+        household_services.transition_apply(
+            user=users["supervisor_450102"],
+            household=household,
+            action="deregister",
+            reason="迁出本市",
+            deregistration_reason="moved",
+        )
+    waiting.refresh_from_db()
+    assert waiting.state == RequestState.REQUESTED
 
 
 def test_reject_needs_a_reason(household, ask, users):
