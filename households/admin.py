@@ -240,9 +240,7 @@ def _describe_closure(closure):
         return text
     waiting, kept = selectors.requests_at_closure(household)
     if waiting:
-        text += gettext("；批准后，待审批的 %(count)d 项帮扶申请随之取消") % {
-            "count": len(waiting)
-        }
+        text += gettext("；批准后，待审批的 %(count)d 项帮扶申请随之取消") % {"count": len(waiting)}
     if kept:
         text += gettext("；已批准未发放的 %(count)d 项款项保留，由财务发放或取消") % {
             "count": len(kept)

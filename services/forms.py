@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import Organisation, User
+from orgs.pii import FULL_NUMBERS
 from services.models import (
     Case,
     JobReferral,
@@ -17,7 +18,6 @@ from services.models import (
 from services.services import CASE_CLOSED_MESSAGE, OUTCOME_REQUIRED_MESSAGE
 from services.validators import normalise_id_number
 
-FULL_IDENTIFIERS = "households.view_full_identifiers"  # who may see full ID numbers
 RECEIVED_SLACK = timedelta(minutes=10)  # a counter PC's clock may run a little ahead
 UNKNOWN_WINDOW_MESSAGE = _("请选择有效的窗口：所选窗口不存在或已停用。")
 
@@ -56,7 +56,7 @@ class WorkerFieldsMixin:
     def hide_stored_id_number(self, user: User) -> None:
         """A stored ID number is never put in a form for a role that may not see it in full:
         the field goes and the number is kept as it is."""
-        if self.instance.worker_id_number and not user.has_perm(FULL_IDENTIFIERS):
+        if self.instance.worker_id_number and not user.has_perm(FULL_NUMBERS):
             del self.fields["worker_id_number"]
 
 

@@ -20,7 +20,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
-from orgs.pii import masks_phones
+from orgs.pii import FULL_NUMBERS, masks_phones
 from orgs.web import (
     IdSearchListMixin,
     ScopedFilterListView,
@@ -30,7 +30,6 @@ from orgs.web import (
 from services import selectors
 from services.filters import CaseFilter, JobReferralFilter, LegalAidFilter, TrainingCourseFilter
 from services.forms import (
-    FULL_IDENTIFIERS,
     CaseForm,
     CloseCaseForm,
     FollowUpForm,
@@ -184,7 +183,7 @@ class CaseDetailView(CaseObjectMixin, DetailView):
 
     def post(self, request, *args, **kwargs):
         """显示完整号码: the full ID number, for roles that need it, logged."""
-        if not request.user.has_perm(FULL_IDENTIFIERS):
+        if not request.user.has_perm(FULL_NUMBERS):
             raise PermissionDenied
         self.object = self.get_object()
         log_access(request, action=AccessLog.Action.REVEAL, obj=self.object)
@@ -194,7 +193,7 @@ class CaseDetailView(CaseObjectMixin, DetailView):
     def get_context_data(self, **kwargs):
         case = self.object
         user = self.request.user
-        can_reveal = bool(case.worker_id_number) and user.has_perm(FULL_IDENTIFIERS)
+        can_reveal = bool(case.worker_id_number) and user.has_perm(FULL_NUMBERS)
         revealed = can_reveal and self.revealed
         return super().get_context_data(
             events=case.events.select_related("actor"),
@@ -226,7 +225,7 @@ class CaseUpdateView(CaseObjectMixin, FormView):
         if case.is_closed:
             messages.error(request, CASE_CLOSED_MESSAGE)
             return redirect("services:case_detail", pk=case.pk)
-        if case.worker_id_number and request.user.has_perm(FULL_IDENTIFIERS):
+        if case.worker_id_number and request.user.has_perm(FULL_NUMBERS):
             # The form shows the full number.
             log_access(request, action=AccessLog.Action.REVEAL, obj=case, detail="edit")
         return super().get(request, *args, **kwargs)
@@ -407,7 +406,7 @@ class JobReferralEditView(PermissionRequiredMixin, FormView):
     def get(self, request, *args, **kwargs):
         # The form shows a full ID number (the referral's own, or the case's it starts from) to
         # roles that may see it: a view of personal data, logged as the case page logs it.
-        if request.user.has_perm(FULL_IDENTIFIERS):
+        if request.user.has_perm(FULL_NUMBERS):
             referral = self.get_referral()
             shown = referral if referral.worker_id_number else self.starting_case()
             if shown is not None and shown.worker_id_number:
@@ -432,7 +431,7 @@ class JobReferralEditView(PermissionRequiredMixin, FormView):
             "worker_phone": case.worker_phone,
             "organisation": case.organisation_id,
         }
-        if self.request.user.has_perm(FULL_IDENTIFIERS):  # otherwise taken on saving
+        if self.request.user.has_perm(FULL_NUMBERS):  # otherwise taken on saving
             initial["worker_id_number"] = case.worker_id_number
         return initial
 

@@ -179,8 +179,6 @@ def test_deciding_a_relief_lists_no_requests(filed, receive, ask, users, login):
         effective_date=timezone.localdate(),
         reason="患重病，暂不能脱困",
     )
-    page = login("supervisor_450102").get(
-        reverse("households:closure_decide", args=[relief.pk])
-    )
+    page = login("supervisor_450102").get(reverse("households:closure_decide", args=[relief.pk]))
     assert page.status_code == 200
     assert "该档案尚未办结的帮扶申请" not in page.content.decode()

@@ -409,8 +409,7 @@ def test_closing_a_file_cancels_what_awaits_a_decision_and_keeps_approved_money(
     assert waiting.history.first().state == RequestState.CANCELLED  # the field history too
     assert approved.state == RequestState.APPROVED
     assert (
-        selectors.committed(organisation=household.organisation, source=waiting.source)
-        == committed
+        selectors.committed(organisation=household.organisation, source=waiting.source) == committed
     )
     refuse(lambda: approve(waiting), "已取消")
 
