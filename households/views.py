@@ -63,6 +63,9 @@ MAX_PAGE = 1_000_000
 CLERK = "households.change_household"
 SUPERVISOR = "households.approve_household"
 STANDING_ROWS = 10
+# The list says how many files match up to here, and "more than" beyond: the count reads at most
+# this many rows, never the whole (possibly million-row) result.
+COUNT_CAP = 10_000
 
 
 # --- Pagination without COUNT(*) ----------------------------------------------------------------
@@ -89,6 +92,11 @@ class Page:
     @property
     def next_page_number(self) -> int:
         return self.number + 1
+
+
+def count_up_to(queryset, cap: int) -> int:
+    """How many rows match, counting no further than cap + 1 (more than `cap` if it says so)."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
 
 
 def _positive_int(value, default: int) -> int:
@@ -144,6 +152,7 @@ class HouseholdListView(PermissionRequiredMixin, IdSearchListMixin, TemplateView
         if number > MAX_PAGE:
             raise Http404
         page = page_of(queryset, number=number, size=size)
+        total = count_up_to(queryset, COUNT_CAP)
         current = params.get("sort", "")
         columns = {}
         for field, _param in SORT_FIELDS:
@@ -158,6 +167,9 @@ class HouseholdListView(PermissionRequiredMixin, IdSearchListMixin, TemplateView
             filter=filterset,
             page=page,
             households=page.object_list,
+            total=total,
+            count_cap=COUNT_CAP,
+            pages=-(-total // size) if total <= COUNT_CAP else None,
             columns=columns,
             page_sizes=[
                 {
