@@ -28,6 +28,7 @@ from funds.models import (
 )
 from households.models import Household
 from households.selectors import search_id_hash
+from orgs.money import MoneyColumnsAdminMixin
 from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
 
@@ -64,7 +65,9 @@ class AssistanceTypeAdmin(ReferenceAdmin):
 
 
 @admin.register(AssistanceStandard)
-class AssistanceStandardAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class AssistanceStandardAdmin(
+    MoneyColumnsAdminMixin, ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
+):
     list_display = [
         "organisation",
         "year",
@@ -182,7 +185,9 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
 
 
 @admin.register(AssistanceRequest)
-class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class AssistanceRequestAdmin(
+    MoneyColumnsAdminMixin, ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
+):
     list_display = [
         "requested_on",
         "household",
@@ -316,7 +321,7 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(ReadOnlyAdmin):
+class ReceiptAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
     list_display = ["received_on", "organisation", "source", "year", "amount", "document_number"]
     list_filter = ["source", "year", ImportedFilter]
     list_select_related = ["organisation", "source"]
@@ -324,7 +329,7 @@ class ReceiptAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
     list_display = ["refunded_on", "organisation", "source", "amount", "document_number"]
     list_filter = ["source", ImportedFilter]
     list_select_related = ["organisation", "source"]
@@ -332,7 +337,7 @@ class RefundAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
     list_display = ["entry_date", "organisation", "source", "kind", "amount", "reverses", "reason"]
     list_filter = ["kind", "source", "year"]
     list_select_related = ["organisation", "source", "reverses"]
@@ -340,7 +345,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PaymentBatch)
-class PaymentBatchAdmin(ReadOnlyAdmin):
+class PaymentBatchAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
     list_display = [
         "number",
         "organisation",

@@ -46,6 +46,7 @@ from households.workflow import STEPS
 from orgs import idsearch
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
+from orgs.money import MoneyColumnsAdminMixin
 from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import (
     MaskedPhoneAdminMixin,
@@ -455,6 +456,7 @@ HOUSEHOLD_FIELDSETS = [
 
 @admin.register(Household)
 class HouseholdAdmin(
+    MoneyColumnsAdminMixin,
     ApproveActionsMixin,
     MaskedPhoneAdminMixin,
     ScopedHistoryAdminMixin,
@@ -795,7 +797,7 @@ class DibaoStandardForm(forms.ModelForm):
 
 
 @admin.register(DibaoStandard)
-class DibaoStandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class DibaoStandardAdmin(MoneyColumnsAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Administrators keep the monthly dibao line of their area per year."""
 
     form = DibaoStandardForm

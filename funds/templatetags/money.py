@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 
 from funds.selectors import to_wanyuan
+from orgs.money import yuan_text
 
 register = template.Library()
 
@@ -26,7 +27,7 @@ def yuan(value) -> str:
     amount = _decimal(value)
     if amount is None:
         return ""
-    return f"{amount.quantize(Decimal('0.01')):,.2f}"
+    return yuan_text(amount)
 
 
 @register.filter

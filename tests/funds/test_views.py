@@ -773,6 +773,24 @@ def test_lists_do_not_grow_queries_with_rows(
 # --- The admin: supervisors approve in bulk, with a reason ------------------------------------
 
 
+def test_admin_lists_print_money_as_the_pages_do(world, client, login):
+    """15,000.00, not 15000.00; the column still sorts by the amount."""
+    login("finance_450102")
+    receipts = client.get(reverse("admin:funds_receipt_changelist")).content.decode()
+    assert '<td class="field-amount">50,000.00</td>' in receipts
+    assert "50000.00" not in receipts
+    login("supervisor_450102")
+    url = reverse("admin:funds_assistancerequest_changelist")
+    page = client.get(url)
+    amounts = [
+        cell.split(">", 1)[1]
+        for cell in page.content.decode().split('<td class="field-amount')[1:]
+    ]
+    assert sorted(a.split("<", 1)[0] for a in amounts) == ["1,000.00", "500.00", "800.00"]
+    ascending = client.get(url, {"o": "4"}).context["cl"].result_list  # the amount column
+    assert [r.amount for r in ascending] == sorted(r.amount for r in ascending)
+
+
 def test_admin_bulk_approval_with_a_reason(world, client, login, ask, add_user):
     second = ask(world["household"], "300.00")
     mine = ask(world["household"], "200.00", by="clerk_450102")
