@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 from orgs.models import Organisation
 from orgs.money import MONEY, ZERO
 from orgs.pii import EncryptedCharField
+from orgs.reference import translated_name
 from orgs.scoping import ScopedQuerySet
 
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
@@ -52,7 +53,7 @@ class FundSource(models.Model):
         ordering = ["sort", "code"]
 
     def __str__(self):
-        return self.name
+        return translated_name(self.name)
 
 
 class AssistanceType(models.Model):
@@ -72,7 +73,7 @@ class AssistanceType(models.Model):
         ordering = ["sort", "code"]
 
     def __str__(self):
-        return self.name
+        return translated_name(self.name)
 
 
 class Tier(models.TextChoices):

@@ -193,7 +193,7 @@ def household_assistance(*, household, year: int) -> dict:
         "requests": requests,
         "active_total": sum((r.amount for r in active), ZERO),
         "paid_total": sum((r.amount for r in paid), ZERO),
-        "types": sorted({r.assistance_type.name for r in active}),
+        "types": sorted({str(r.assistance_type) for r in active}),
     }
 
 

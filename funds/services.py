@@ -136,7 +136,7 @@ def _available_error(*, source, balance, committed, amount, action) -> Validatio
                 "可用 %(available)s 元，不能%(action)s %(amount)s 元。"
             )
             % {
-                "source": source.name,
+                "source": str(source),
                 "balance": _money(balance),
                 "committed": _money(committed),
                 "available": _money(balance - committed),
@@ -161,7 +161,7 @@ def _check_covered(
                     "不足以%(action)s %(amount)s 元。"
                 )
                 % {
-                    "source": source.name,
+                    "source": str(source),
                     "date": on.isoformat(),
                     "balance": _money(lowest),
                     "action": action,
@@ -470,14 +470,11 @@ def request_create(
     standard = check.standard
     if standard is not None and standard.cap_out_of_pocket and out_of_pocket is None:
         raise ValidationError(
-            {"out_of_pocket": _("%(type)s须填写个人自付费用。") % {"type": assistance_type.name}}
+            {"out_of_pocket": _("%(type)s须填写个人自付费用。") % {"type": assistance_type}}
         )
     if standard is not None and standard.per_person and beneficiary is None:
         raise ValidationError(
-            {
-                "beneficiary": _("%(type)s按人计算次数，请选择受助成员。")
-                % {"type": assistance_type.name}
-            }
+            {"beneficiary": _("%(type)s按人计算次数，请选择受助成员。") % {"type": assistance_type}}
         )
     exception_reason = (exception_reason or "").strip()
     if check.violations and not exception_reason:
@@ -757,7 +754,7 @@ def payment_mark_paid(
         raise ValidationError(
             _("%(source)s余额 %(balance)s 元，不足以发放 %(amount)s 元。")
             % {
-                "source": request.source.name,
+                "source": str(request.source),
                 "balance": _money(balance),
                 "amount": _money(request.amount),
             }

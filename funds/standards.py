@@ -22,6 +22,7 @@ from funds.models import (
 )
 from funds.selectors import cents
 from households.models import DibaoStandard, Member
+from orgs.reference import translated_name
 
 
 @dataclass
@@ -47,7 +48,7 @@ def tier_choices(organisation) -> list:
     )
     groups: dict[str, list[str]] = {}
     for _sort, name, tier in sorted(rows, key=lambda row: (row[0], row[1])):
-        groups.setdefault(name, []).append(tier)
+        groups.setdefault(translated_name(name), []).append(tier)
     return [
         (Tier.GENERAL, Tier.GENERAL.label),
         *(
@@ -70,7 +71,7 @@ def check_tier(*, household, assistance_type, tier: str, year: int) -> None:
             {
                 "tier": _("%(type)s可选的细分标准：%(tiers)s。")
                 % {
-                    "type": assistance_type.name,
+                    "type": assistance_type,
                     "tiers": "、".join(str(Tier(name).label) for name in offered),
                 }
             }
@@ -139,11 +140,12 @@ def usage(
         elif beneficiary is not None:
             found.times = counted.filter(beneficiary=beneficiary).count()
     found.others = sorted(
-        set(
-            same_year.exclude(assistance_type=assistance_type).values_list(
+        {
+            translated_name(name)
+            for name in same_year.exclude(assistance_type=assistance_type).values_list(
                 "assistance_type__name", flat=True
             )
-        )
+        }
     )
     return found
 
@@ -175,7 +177,7 @@ def check_request(
     if standard is None:
         return check
     source = _("%(org)s %(year)d年标准") % {"org": standard.organisation.name, "year": year}
-    label = assistance_type.name
+    label = str(assistance_type)
     if standard.tier != Tier.GENERAL:
         label = f"{label}（{standard.get_tier_display()}）"
 
@@ -201,7 +203,7 @@ def check_request(
                 "（%(source)s）；本年已申请 %(already)s 元。"
             )
             % {
-                "type": assistance_type.name,
+                "type": assistance_type,
                 "months": f"{used.months.normalize():f}",
                 "cap": _money(used.annual_cap),
                 "source": source,

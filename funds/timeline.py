@@ -35,9 +35,9 @@ def timeline_entries(household, user) -> list[dict]:
     for request in requests:
         url = reverse("funds:request_detail", args=[request.pk])
         what = {
-            "type": request.assistance_type.name,
+            "type": str(request.assistance_type),
             "amount": f"{request.amount:,.2f}",
-            "source": request.source.name,
+            "source": str(request.source),
         }
         flags = [request.get_state_display()]
         if request.violations:
@@ -67,7 +67,7 @@ def timeline_entries(household, user) -> list[dict]:
                         if approved
                         else _("%(type)s申请第%(level)d级审批：不批准")
                     )
-                    % {"type": request.assistance_type.name, "level": approval.level},
+                    % {"type": str(request.assistance_type), "level": approval.level},
                     "detail": approval.reason,
                     "actor": _person(approval.approver),
                     "flags": [_("突破标准")] if approval.override else [],

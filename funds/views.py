@@ -308,7 +308,7 @@ class RequestCreateView(PermissionRequiredMixin, HouseholdMixin, FormView):
         messages.success(
             self.request,
             _("已提交%(type)s申请 %(amount)s 元，等待审批。")
-            % {"type": request.assistance_type.name, "amount": f"{request.amount:,.2f}"},
+            % {"type": request.assistance_type, "amount": f"{request.amount:,.2f}"},
         )
         for warning in request.warnings:
             messages.warning(self.request, warning)
@@ -567,7 +567,7 @@ class ReceiptCreateView(PermissionRequiredMixin, FormView):
             self.request,
             _("已登记%(source)s拨入 %(amount)s 元（%(number)s）。")
             % {
-                "source": receipt.source.name,
+                "source": receipt.source,
                 "amount": f"{receipt.amount:,.2f}",
                 "number": receipt.document_number,
             },
@@ -610,7 +610,7 @@ class RefundCreateView(PermissionRequiredMixin, FormView):
             self.request,
             _("已登记退回%(source)s %(amount)s 元（%(number)s）。")
             % {
-                "source": refund.source.name,
+                "source": refund.source,
                 "amount": f"{refund.amount:,.2f}",
                 "number": refund.document_number,
             },

@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from orgs.models import Organisation
 from orgs.money import MONEY, ZERO
 from orgs.pii import EncryptedCharField
+from orgs.reference import translated_name
 from orgs.scoping import ScopedQuerySet
 
 NON_NEGATIVE = [MinValueValidator(ZERO)]
@@ -41,7 +42,7 @@ class Cause(models.Model):
         ordering = ["sort", "code"]
 
     def __str__(self):
-        return self.name
+        return translated_name(self.name)
 
 
 class Category(models.Model):
@@ -63,7 +64,7 @@ class Category(models.Model):
         ordering = ["sort", "code"]
 
     def __str__(self):
-        return self.name
+        return translated_name(self.name)
 
 
 class DibaoStandardQuerySet(ScopedQuerySet):

@@ -26,6 +26,7 @@ from households.models import (
 from households.workflow import STEPS
 from orgs.models import Organisation, User
 from orgs.pii import FULL_NUMBERS, PHONE_FIELDS, mask_phone, masks_phones
+from orgs.reference import translated_name
 from orgs.registry import app_modules
 
 # Edits saved within this gap by the same person are one change (one form submission saves the
@@ -438,10 +439,13 @@ def _related_names(records) -> dict[tuple[type, int], str]:
     names = {}
     for model, ids in wanted.items():
         for obj in model.objects.filter(pk__in=ids):
-            names[(model, obj.pk)] = obj.name if hasattr(obj, "name") else str(obj)
+            if model in (Cause, Category):
+                names[(model, obj.pk)] = str(obj)  # in the reader's language
+            else:
+                names[(model, obj.pk)] = obj.name if hasattr(obj, "name") else str(obj)
     if any(kind == "household" and record.secondary_cause_codes for kind, record in records):
         for code, name in Cause.objects.values_list("code", "name"):
-            names[(Cause, code)] = name
+            names[(Cause, code)] = translated_name(name)
     return names
 
 

@@ -45,7 +45,7 @@ def _window_field(*, current: Window | None, numbered: bool) -> forms.ModelChoic
     if numbered:
         # "1. 信访接待", "2. …": a clerk picks a window by typing its number.
         position = {pk: n for n, pk in enumerate(field.queryset.values_list("pk", flat=True), 1)}
-        field.label_from_instance = lambda window: f"{position[window.pk]}. {window.name}"
+        field.label_from_instance = lambda window: f"{position[window.pk]}. {window}"
     return field
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from orgs.pii import EncryptedCharField, keyed_hash, mask
+from orgs.reference import translated_name
 from orgs.scoping import ScopedQuerySet
 from services.validators import normalise_id_number, validate_resident_id_number
 
@@ -58,7 +59,7 @@ class Window(models.Model):
         ordering = ["sort_order", "code"]
 
     def __str__(self):
-        return self.name
+        return translated_name(self.name)
 
 
 class CaseQuerySet(ScopedQuerySet):

@@ -48,7 +48,7 @@ def _check_case_fields(*, user, case: Case, previous: Case | None) -> None:
     case.full_clean()
     _require_scope(user, case.organisation)
     if not case.window.is_active and (previous is None or previous.window_id != case.window_id):
-        raise ValidationError({"window": WINDOW_RETIRED_MESSAGE % {"window": case.window.name}})
+        raise ValidationError({"window": WINDOW_RETIRED_MESSAGE % {"window": case.window}})
     if case.handler_id != user.pk and not user_can_reach(user, case.handler.organisation):
         raise ValidationError({"handler": HANDLER_OUT_OF_SCOPE_MESSAGE})
 

@@ -102,7 +102,7 @@ class CaseCreateView(PermissionRequiredMixin, FormView):
             format_html(
                 '{} <a href="{}">{}</a>',
                 _("已登记：%(name)s，%(window)s。")
-                % {"name": case.worker_name, "window": case.window.name},
+                % {"name": case.worker_name, "window": case.window},
                 reverse("services:case_detail", args=[case.pk]),
                 _("查看"),
             ),
@@ -613,7 +613,7 @@ class StatisticsView(PermissionRequiredMixin, TemplateView):
         channels = Case.Channel.choices
         window_rows = [
             {
-                "label": window.name,
+                "label": str(window),
                 "retired": not window.is_active,
                 "cells": [stats["window_channel"].get((window.code, c), 0) for c, _l in channels],
                 "total": self.summary["cases_by_window"].get(window.code, 0),

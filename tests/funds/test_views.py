@@ -783,8 +783,7 @@ def test_admin_lists_print_money_as_the_pages_do(world, client, login):
     url = reverse("admin:funds_assistancerequest_changelist")
     page = client.get(url)
     amounts = [
-        cell.split(">", 1)[1]
-        for cell in page.content.decode().split('<td class="field-amount')[1:]
+        cell.split(">", 1)[1] for cell in page.content.decode().split('<td class="field-amount')[1:]
     ]
     assert sorted(a.split("<", 1)[0] for a in amounts) == ["1,000.00", "500.00", "800.00"]
     ascending = client.get(url, {"o": "4"}).context["cl"].result_list  # the amount column

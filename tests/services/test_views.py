@@ -620,6 +620,7 @@ def test_pages_in_english(login, case):
     assert "Quick entry" in page and "Service centre" in page
     detail = client.get(f"/services/cases/{case.pk}/").content.decode()
     assert "Legal aid" in detail and "Open" in detail
+    assert "法律援助" not in detail  # the window's seeded name, in English too
     # "共 N 件" counts cases here and requests in funds: one Chinese text, two English ones.
     assert "1 case" in client.get("/services/").content.decode()
 
