@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households.models import Category, Cause, DeregistrationReason
+from orgs.reference import translated_name
 from reports import charts
 from reports.sections import BALANCE_KEYS, wanyuan
 from reports.summary import COMPARED, comparison, to_json_shape
@@ -18,11 +19,16 @@ YUAN_FORMAT = '#,##0.00" 元"'
 WAN_FORMAT = '#,##0.0000" 万元"'
 
 
+def _names(model) -> dict[str, str]:
+    return {code: translated_name(name) for code, name in model.objects.values_list("code", "name")}
+
+
 def labels() -> dict[str, dict[str, str]]:
-    """Display names of every code in the summary, from the reference tables."""
+    """Display names of every code in the summary, from the reference tables, in the language
+    the summary is rendered in (the PDF always Chinese, the page and workbook the reader's)."""
     result = {
-        "cause": dict(Cause.objects.values_list("code", "name")),
-        "category": dict(Category.objects.values_list("code", "name")),
+        "cause": _names(Cause),
+        "category": _names(Category),
         "reason": {value: str(label) for value, label in DeregistrationReason.choices},
         "source": {},
         "assistance_type": {},
@@ -37,7 +43,7 @@ def labels() -> dict[str, dict[str, str]]:
             model = apps.get_model(model_label)
         except LookupError:
             continue
-        result[key] = dict(model.objects.values_list("code", "name"))
+        result[key] = _names(model)
     return result
 
 

@@ -353,3 +353,14 @@ def test_an_emptied_year_is_still_refused(login, orgs):
     response = login("clerk_450102").get("/reports/summary/", {"org": "450102", "years": ""})
     page = response.content.decode()
     assert "这个字段是必填项" in page and "<svg" not in page
+
+
+def test_an_english_reader_sees_the_causes_in_english_and_the_pdf_stays_chinese(data):
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert render.labels()["cause"]["illness"] == "Illness"
+        assert render.labels()["category"]["deep"] == "Deep hardship"
+        text = pdf_text(render.to_pdf(data))
+    assert render.labels()["cause"]["illness"] == "因病"
+    assert "因病" in text and "Illness" not in text
