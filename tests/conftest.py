@@ -35,6 +35,22 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections_at_teardown(django_db_setup, django_db_blocker):
+    """PostgreSQL refuses to drop a test database while another session uses it. A live server's
+    request thread still serving the browser's last keep-alive request, or a test's own thread,
+    may hold one for a moment after its test ended (CI once failed on "being accessed by other
+    users" with every test passed): end them before pytest-django drops the database."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 # Data migrations that seed reference rows (causes, categories, windows, sources, types).
 REFERENCE_SEEDS = [
     ("households.migrations.0002_reference_data", "seed"),
