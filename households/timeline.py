@@ -320,7 +320,9 @@ def _closures(household: Household) -> list[dict]:
                 else [],
             }
         )
-        if closure.state != ClosureRequest.State.PENDING and closure.decided_at:
+        # An approval is told by the step it applied (its transition: who, when, the request's
+        # reason and the decision's note); only a refusal needs an entry of its own.
+        if closure.state == ClosureRequest.State.REJECTED and closure.decided_at:
             entries.append(
                 {
                     "date": closure.decided_at,

@@ -109,6 +109,39 @@ def timeline_sort_key(entry):
     return _sort_key(entry)
 
 
+def test_an_approved_exit_is_one_entry_and_a_refused_one_says_so(
+    login, make_household, walk, users
+):
+    household = walk(make_household(), "on_file")
+    first = services.closure_request(
+        user=users["clerk_450102"],
+        household=household,
+        kind="exited",
+        effective_date=TODAY(),
+        reason="收入提高",
+    )
+    services.closure_decide(
+        user=users["supervisor_450102"], closure=first, approve=False, note="收入证明不全"
+    )
+    second = services.closure_request(
+        user=users["clerk_450102"],
+        household=household,
+        kind="exited",
+        effective_date=TODAY(),
+        reason="收入提高，已补证明",
+    )
+    services.closure_decide(
+        user=users["supervisor_450102"], closure=second, approve=True, note="核实无误"
+    )
+    timeline = detail(login("supervisor_450102"), household).context["timeline"]
+    titles = [entry["title"] for entry in timeline]
+    assert titles.count(f"申请脱困（{TODAY()}起）") == 2
+    assert titles.count("脱困申请已驳回") == 1 and "脱困申请已批准" not in titles
+    step = next(e for e in timeline if e["title"] == "脱困（撤档）")
+    assert step["actor"] == str(users["supervisor_450102"])
+    assert "收入提高，已补证明" in step["detail"] and "核实无误" in step["detail"]
+
+
 def test_id_changes_show_masked_numbers_only(login, make_household, orgs):
     household = make_household()
     old_number = household.id_number
