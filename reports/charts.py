@@ -13,7 +13,10 @@ FONT = "Noto Sans CJK SC, Noto Sans SC, sans-serif"
 
 def hbar(items: list[tuple[str, float | int | Decimal]], *, width=520, unit="") -> SafeString:
     """Horizontal bars, one per (label, value); values printed at the bar's end."""
-    row, label_w, pad = 22, 130, 60
+    row, pad = 22, 60
+    # Room for the longest label (English names run longer than Chinese), at most half the width.
+    label_w = min(max((text_width(label, 12) for label, _v in items), default=0) + 12, width // 2)
+    label_w = max(label_w, 60)
     height = max(len(items), 1) * row + 10
     top = max((float(v) for _, v in items), default=0) or 1
     parts = [
@@ -71,15 +74,22 @@ def grouped_bars(
             f'<text x="{x0 + group_w * 0.4:.1f}" y="{height - bottom + 16}" font-size="12" '
             f'text-anchor="middle">{escape(group)}</text>'
         )
+    x = left
     for s, (name, _values) in enumerate(series):
-        x = left + s * 110
         parts.append(
             f'<rect x="{x}" y="{height - 14}" width="10" height="10" '
             f'fill="{PALETTE[s % len(PALETTE)]}"></rect>'
             f'<text x="{x + 14}" y="{height - 5}" font-size="12">{escape(name)}</text>'
         )
+        x += 14 + text_width(name, 12) + 16  # each key after the text of the one before
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def text_width(text: str, size: int) -> int:
+    """The printed width of a label, estimated: a Chinese character is about as wide as the
+    font is high, a Latin letter or digit about 0.6 of it."""
+    return round(sum(size if ord(char) >= 0x2E80 else size * 0.6 for char in text))
 
 
 def _fmt(value) -> str:
