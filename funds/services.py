@@ -649,10 +649,11 @@ def requests_close_with_file(*, user, household: Household, effective_date: date
     Approved money is left to finance: it may still be paid for days before the closure, or be
     cancelled by a person. Called inside the closing transition's transaction; returns how many
     were cancelled."""
-    reason = _("档案已于 %(date)s %(action)s，待审批的申请随之取消。") % {
-        "date": effective_date.isoformat(),
-        "action": action,
-    }
+    with translation.override("zh-hans"):  # a record, in the records' language (as violations)
+        reason = _("档案已于 %(date)s %(action)s，待审批的申请随之取消。") % {
+            "date": effective_date.isoformat(),
+            "action": action,
+        }
     waiting = AssistanceRequest.objects.select_for_update(of=("self",)).filter(
         household=household, state=RequestState.REQUESTED
     )

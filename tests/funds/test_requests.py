@@ -391,13 +391,14 @@ def test_closing_a_file_cancels_what_awaits_a_decision_and_keeps_approved_money(
     waiting.refresh_from_db()
     assert waiting.state == RequestState.REQUESTED
     committed = selectors.committed(organisation=household.organisation, source=waiting.source)
-    household_services.transition_apply(
-        user=supervisor,
-        household=household,
-        action="exit",
-        reason="收入超过低保标准",
-        effective_date=timezone.localdate(),
-    )
+    with translation.override("en"):  # the reason is recorded in Chinese all the same
+        household_services.transition_apply(
+            user=supervisor,
+            household=household,
+            action="exit",
+            reason="收入超过低保标准",
+            effective_date=timezone.localdate(),
+        )
     waiting.refresh_from_db()
     approved.refresh_from_db()
     assert waiting.state == RequestState.CANCELLED

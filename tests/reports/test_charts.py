@@ -31,5 +31,7 @@ def test_the_legend_keys_follow_one_another_without_overlap():
     )
     keys = re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="10" height="10"', svg)
     names = ["Newly filed households", "Relieved", "Exited"]
-    ends = [float(x) + 14 + charts.text_width(name, 12) for x, name in zip(keys, names)]
+    ends = [
+        float(x) + 14 + charts.text_width(name, 12) for x, name in zip(keys, names, strict=True)
+    ]
     assert all(float(keys[i + 1]) > ends[i] for i in range(len(names) - 1))
