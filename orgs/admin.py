@@ -2,10 +2,13 @@ from axes import admin as axes_admin
 from axes.models import AccessAttempt
 from axes.models import AccessLog as AxesAccessLog
 from django import forms
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
 from django.http import Http404
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import AccessLog, Holiday, Organisation, User
@@ -117,10 +120,25 @@ class HolidayAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return form
 
 
+class RoleFilter(admin.SimpleListFilter):
+    """Roles by their names (录入员, 审核审批 …), not the codes of the groups behind them."""
+
+    title = _("角色")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return Role.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Role.values:
+            return queryset.filter(groups__name=self.value())
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     list_display = ["username", "full_name", "organisation", "is_active", "last_login"]
-    list_filter = ["is_active", "groups", "organisation__level"]
+    list_filter = ["is_active", RoleFilter, "organisation__level"]
     search_fields = ["username", "full_name", "organisation__name", "organisation__code"]
     list_select_related = ["organisation"]
     fieldsets = [
@@ -194,7 +212,7 @@ class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Read-only: administrators search it, nobody edits or deletes it (old entries go only
     through `manage.py prune_access_log`, after the retention period)."""
 
-    list_display = ["at", "user", "action", "target", "organisation", "ip_address", "detail"]
+    list_display = ["at", "user", "action", "target_name", "organisation", "ip_address", "detail"]
     list_filter = [
         "action",
         ("at", admin.DateFieldListFilter),
@@ -213,6 +231,21 @@ class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("对象"), ordering="target")
+    def target_name(self, entry):
+        """ "困难职工档案 279", linked to its admin page, instead of "households.Household:279"."""
+        label, _sep, pk = entry.target.partition(":")
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            return entry.target
+        text = f"{model._meta.verbose_name} {pk}"
+        if model not in self.admin_site._registry or not pk.isdigit():
+            return text
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+        return format_html('<a href="{}">{}</a>', url, text)
 
 
 # --- Login throttling (django-axes): its admin, scoped to the users of one's subtree ------------

@@ -114,3 +114,16 @@ def test_chinese_is_the_default_whatever_the_browser_asks(client, users):
     client.force_login(users["clerk_450102"])
     body = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "我的工作" in body
+
+
+def test_the_user_list_filters_by_role_name(login):
+    from django.urls import reverse
+
+    client = login("admin_450102")
+    url = reverse("admin:orgs_user_changelist")
+    page = client.get(url).content.decode()
+    assert "?role=supervisor" in page and ">审核审批</a>" in page
+    found = client.get(url, {"role": "supervisor"}).context["cl"].result_list
+    assert {user.username for user in found} == {"supervisor_450102", "supervisor2_450102"}
+    everyone = client.get(url, {"role": "nonsense"}).context["cl"].result_list
+    assert len(everyone) > 2

@@ -58,6 +58,10 @@ def test_administrators_search_and_filter_the_log(login, users, household):
     assert page.status_code == 200
     rows = list(page.context["cl"].result_list)
     assert [row.action for row in rows] == ["reveal"]
+    # The file by its name and number, a link to it, not "households.Household:<pk>".
+    link = reverse("admin:households_household_change", args=[household.pk])
+    assert f'<a href="{link}">困难职工档案 {household.pk}</a>' in page.content.decode()
+    assert "households.Household:" not in page.content.decode()
     filters = {spec.title for spec in page.context["cl"].filter_specs}
     assert {"操作", "时间", "用户"} <= {str(title) for title in filters}
     today = timezone.localdate()
