@@ -6,6 +6,7 @@ app_name = "households"
 
 urlpatterns = [
     path("", views.HouseholdListView.as_view(), name="list"),
+    path("count/", views.HouseholdCountView.as_view(), name="list_total"),
     path("standing/", views.StandingListsView.as_view(), name="standing"),
     path("new/", views.HouseholdCreateView.as_view(), name="create"),
     path("preview/", views.PreviewView.as_view(), name="preview"),

@@ -16,6 +16,7 @@ from tests.households.conftest import new_id, walk_file
 from tests.id_search import assert_number_in_no_url, csrf_checked_search
 
 LIST = reverse("households:list")
+COUNT = reverse("households:list_total")
 
 
 def rows(response) -> list[str]:
@@ -285,13 +286,12 @@ def test_sorting_by_each_column(login, orgs, users):
     assert "sort=-file_number" in page  # the header link reverses the order
 
 
-def test_pages_of_the_chosen_size_without_counting_the_whole_result(login, orgs, users):
+def test_pages_of_the_chosen_size_without_counting(login, orgs, users):
     bulk_households(orgs, users, 30)
     client = login("clerk_450102")
     with CaptureQueriesContext(connection) as queries:
         first = client.get(LIST, {"sort": "file_number"})
-    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
-    assert len(counts) == 1 and "LIMIT 10001" in counts[0]  # the total, read no further
+    assert not any("COUNT(" in q["sql"].upper() for q in queries)  # the total comes after
     assert len(rows(first)) == 25
     assert first.context["page"].has_next
     assert "第1页" in first.content.decode()
@@ -335,9 +335,9 @@ def test_the_list_makes_a_fixed_number_of_queries(
     client = login("clerk_450102")
     client.get(LIST)  # warm the session
     # Session, user, permissions (2), the user's organisation, ONE page of files (page size + 1
-    # rows with their organisation, union, cause and category joined), their count (capped),
-    # roles for the menu, and the choices of the cause, category and base-union filters.
-    with django_assert_num_queries(11):
+    # rows with their organisation, union, cause and category joined), roles for the menu, and
+    # the choices of the cause, category and base-union filters. (The total comes after.)
+    with django_assert_num_queries(10):
         response = client.get(LIST, {"size": size, "sort": "worker_name"})
     assert len(rows(response)) == size
 
@@ -403,19 +403,23 @@ def test_the_default_sort_is_named(login, orgs):
     assert '<option value="" selected>最新录入在前</option>' in page
 
 
-def test_the_list_says_how_many_files_match_and_how_many_pages(login, orgs, users, monkeypatch):
+def test_the_list_fetches_how_many_files_match_once_shown(login, orgs, users, monkeypatch):
     from households import views
 
     bulk_households(orgs, users, 60)
     client = login("clerk_450102")
-    page = client.get(LIST, {"size": 25}).content.decode()
-    assert "共 60 户" in page and "第1页，共3页" in page
-    other_county = login("clerk_450103").get(LIST).content.decode()
-    assert "共 0 户" in other_county and "没有符合条件的档案" in other_county
-    # Beyond the cap the count stops reading: "more than", and no number of pages.
-    monkeypatch.setattr(views, "COUNT_CAP", 50)
+    page = client.get(LIST, {"size": 25, "q": "B-"}).content.decode()
+    assert 'hx-get="/households/count/?size=25&amp;q=B-"' in page and 'hx-trigger="load"' in page
+    with CaptureQueriesContext(connection) as queries:
+        total = client.get(COUNT, {"size": 25, "q": "B-"}).content.decode()
+    assert "共 60 户" in total
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1 and "LIMIT 10001" in counts[0]  # never the whole result
+    assert "共 0 户" in login("clerk_450103").get(COUNT).content.decode()  # scoped
     client = login("clerk_450102")
-    page = client.get(LIST, {"size": 25, "page": 2}).content.decode()
-    assert "超过 50 户" in page and "共 60 户" not in page
-    assert "第2页" in page and "共3页" not in page
-    assert client.get(LIST, {"q": "没有这个人"}).context["total"] == 0
+    assert "共 0 户" in client.get(COUNT, {"q": "没有这个人"}).content.decode()
+    # Beyond the cap the count stops reading and says "more than".
+    monkeypatch.setattr(views, "COUNT_CAP", 50)
+    total = client.get(COUNT).content.decode()
+    assert "超过 50 户" in total and "60" not in total
+    assert client.post(COUNT).status_code == 405

@@ -75,6 +75,7 @@ PAGES: dict[str, Rule] = {
     # households
     # the search form is posted (an ID number stays out of the address): a redirect to the list
     "households:list": R(get=ALL, post=ALL),
+    "households:list_total": R(get=ALL),  # htmx fragment of the list: how many files match
     "households:standing": R(get=ALL),
     "households:create": R(get="clerk", post="clerk"),
     "households:preview": R(get=None, post="clerk"),  # htmx fragment of the entry form
