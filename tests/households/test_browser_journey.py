@@ -35,6 +35,7 @@ def test_clerk_files_and_supervisor_approves(browser_login, live_users):
 
     # The list, then a new file with the worker and the spouse.
     page.get_by_role("link", name="困难职工档案").first.click()
+    expect(page.locator("#list-total")).to_have_text("共 0 户", timeout=10_000)  # fetched after
     page.get_by_role("link", name="新建档案").click()
     # autofocus: applied once the page has loaded, which a busy machine may delay
     expect(page.locator("#id_worker_name")).to_be_focused(timeout=10_000)
