@@ -367,6 +367,10 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
         )
         if pending is not None and user.has_perm(SUPERVISOR):
             context["decision_form"] = ClosureDecisionForm()
+            if pending.kind in (Status.EXITED, Status.DEREGISTERED):
+                # What the decision does to the file's requests, as on the decision's own page.
+                waiting, kept = selectors.requests_at_closure(household)
+                context.update(waiting_requests=waiting, kept_requests=kept)
         return super().get_context_data(**context, **kwargs)
 
 

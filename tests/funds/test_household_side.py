@@ -182,3 +182,29 @@ def test_deciding_a_relief_lists_no_requests(filed, receive, ask, users, login):
     page = login("supervisor_450102").get(reverse("households:closure_decide", args=[relief.pk]))
     assert page.status_code == 200
     assert "该档案尚未办结的帮扶申请" not in page.content.decode()
+
+
+def test_the_file_page_shows_what_its_exit_does_to_the_requests(filed, receive, ask, users, login):
+    """The file page's own decision box (where 我的工作 leads) says it too, not only the
+    decision page."""
+    from django.urls import reverse
+
+    from households import services as household_services
+
+    receive("10000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    ask(household, "150.00", kind="living", on=date(YEAR, 1, 5))
+    household_services.closure_request(
+        user=users["clerk_450102"],
+        household=household,
+        kind="deregistered",
+        deregistration_reason="moved",
+        effective_date=timezone.localdate(),
+        reason="迁出本市",
+    )
+    url = reverse("households:detail", args=[household.pk])
+    page = login("supervisor_450102").get(url).content.decode()
+    box = page[page.index('id="closure"') :]
+    assert box.index("批准后，待审批的 1 项申请随档案关闭自动取消。") < box.index('name="decision"')
+    clerk_page = login("clerk_450102").get(url).content.decode()  # no decision, no notice
+    assert "随档案关闭自动取消" not in clerk_page
