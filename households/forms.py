@@ -454,8 +454,11 @@ class ClosureRequestForm(forms.Form):
 
 
 class ClosureDecisionForm(forms.Form):
+    # Radio buttons with neither chosen: closing a file is chosen, never a default left standing.
     decision = forms.ChoiceField(
-        label=_("审批结果"), choices=[("approve", _("批准")), ("reject", _("驳回"))]
+        label=_("审批结果"),
+        choices=[("approve", _("批准")), ("reject", _("驳回"))],
+        widget=forms.RadioSelect,
     )
     note = forms.CharField(label=_("审批意见"), widget=forms.Textarea(attrs={"rows": 3}))
 

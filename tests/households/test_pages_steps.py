@@ -332,6 +332,10 @@ def test_closure_requested_and_approved(login, walk, make_household):
     assert detail.context["pending_closure"] == closure
     assert "decision_form" in detail.context
     decide = reverse("households:closure_decide", args=[closure.pk])
+    form = supervisor.get(decide).content.decode()
+    assert 'type="radio" name="decision" value="approve"' in form and "checked" not in form
+    response = supervisor.post(decide, {"note": "同意注销"})  # nothing chosen: nothing done
+    assert response.context["form"].errors["decision"] and status_of(household) == "on_file"
     response = supervisor.post(decide, {"decision": "approve", "note": ""})
     assert response.context["form"].errors["note"]
     response = supervisor.post(decide, {"decision": "approve", "note": "同意注销"})
