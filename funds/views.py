@@ -80,6 +80,17 @@ class IndexView(PermissionRequiredMixin, TemplateView):
     permission_required = "funds.view_ledgerentry"
     template_name = "funds/index.html"
 
+    @staticmethod
+    def request_counts(user, awaiting) -> dict:
+        """The cards counting requests link to their list: only for those who may open it."""
+        if not user.has_perm("funds.view_assistancerequest"):
+            return {}
+        return {
+            "awaiting": awaiting.count(),
+            "unpaid": selectors.approved_unpaid(user=user).count(),
+            "failed": selectors.failed_payments(user=user).count(),
+        }
+
     def get_context_data(self, **kwargs):
         user = self.request.user
         accounts = selectors.account_balances(organisations=Organisation.objects.visible_to(user))
@@ -94,9 +105,7 @@ class IndexView(PermissionRequiredMixin, TemplateView):
             total_balance=sum((a.balance for a in accounts), selectors.ZERO),
             total_committed=sum((a.committed for a in accounts), selectors.ZERO),
             total_available=sum((a.available for a in accounts), selectors.ZERO),
-            awaiting=awaiting.count(),
-            unpaid=selectors.approved_unpaid(user=user).count(),
-            failed=selectors.failed_payments(user=user).count(),
+            **self.request_counts(user, awaiting),
             **kwargs,
         )
 

@@ -966,3 +966,29 @@ def test_a_loan_page_says_what_is_left_to_repay(
     )
     text = client.get(url).content.decode()
     assert "未还 0.00 元" in text and repay not in text
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_USERS))
+def test_no_page_links_its_reader_to_a_page_they_may_not_open(world, client, role):
+    """Every link on the main pages of each role opens for that role (a card counting requests
+    linked an administrator to "access denied", a roster button a finance clerk)."""
+    import re
+
+    from orgs.models import User
+
+    client.force_login(User.objects.get(username=ROLE_USERS[role]))
+    h, r = world["household"].pk, world["new"].pk
+    starts = ["/", "/households/", f"/households/{h}/", "/funds/", f"/funds/requests/{r}/"]
+    starts += ["/services/", "/reports/summary/"]
+    links = set()
+    for start in starts:
+        response = client.get(start)
+        if response.status_code != 200:
+            continue  # a page this role has no business on (the matrix checks those)
+        for href in re.findall(r'href="(/[^"#]*)"', response.content.decode()):
+            href = href.replace("&amp;", "&")
+            if not re.search(r"^/(static|admin|accounts/logout)|\.pdf|format=|download", href):
+                links.add(href)
+    assert len(links) > 5
+    refused = [link for link in sorted(links) if client.get(link).status_code == 403]
+    assert refused == []
