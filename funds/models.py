@@ -20,7 +20,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from orgs.models import Organisation
-from orgs.money import MONEY, ZERO
+from orgs.money import MONEY, ZERO, yuan_text
 from orgs.pii import EncryptedCharField
 from orgs.reference import translated_name
 from orgs.scoping import ScopedQuerySet
@@ -371,7 +371,7 @@ class Receipt(ReversedByEntries, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.received_on} {self.source} {self.amount} {self.document_number}"
+        return f"{self.received_on} {self.source} {yuan_text(self.amount)} {self.document_number}"
 
 
 class Refund(ReversedByEntries, models.Model):
@@ -407,7 +407,7 @@ class Refund(ReversedByEntries, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.refunded_on} {self.source} {self.amount} {self.document_number}"
+        return f"{self.refunded_on} {self.source} {yuan_text(self.amount)} {self.document_number}"
 
 
 # --- Assistance requests -----------------------------------------------------------------------
@@ -590,7 +590,7 @@ class AssistanceRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.household} {self.assistance_type} {self.amount}"
+        return f"{self.household} {self.assistance_type} {yuan_text(self.amount)}"
 
     @property
     def is_paid(self) -> bool:
@@ -700,7 +700,7 @@ class Repayment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.request_id} {self.repaid_on} {self.amount}"
+        return f"{self.request_id} {self.repaid_on} {yuan_text(self.amount)}"
 
 
 # --- The ledger --------------------------------------------------------------------------------
@@ -817,7 +817,7 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.entry_date} {self.get_kind_display()} {self.amount}"
+        return f"{self.entry_date} {self.get_kind_display()} {yuan_text(self.amount)}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

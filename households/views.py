@@ -52,7 +52,7 @@ from households.timeline import timeline_for
 from households.workflow import DIRECT_ACTIONS, STEPS, allowed_actions
 from orgs.audit import log_access
 from orgs.models import Organisation
-from orgs.money import ZERO
+from orgs.money import ZERO, yuan_text
 from orgs.pii import mask_phone, masks_phones
 from orgs.web import IdSearchListMixin, hides_personal_numbers
 
@@ -653,7 +653,8 @@ class SurveyView(HouseholdStepView):
             findings=form.cleaned_data["findings"],
             incomes=form.incomes(),
         )
-        return _("已登记入户调查，核实月人均收入 %(pc)s 元。") % {"pc": survey.per_capita_income}
+        pc = yuan_text(survey.per_capita_income)
+        return _("已登记入户调查，核实月人均收入 %(pc)s 元。") % {"pc": pc}
 
 
 class ClosureRequestView(HouseholdStepView):

@@ -29,6 +29,7 @@ DOCUMENTS = {"clerk_450102", "clerk_450103", "supervisor_450102"}
 # name → (method, who may use it, whether it is about one 450102 record)
 MATRIX = {
     "list": ("get", EVERYONE, False),
+    "list_total": ("get", EVERYONE, False),
     "standing": ("get", EVERYONE, False),
     "create": ("get", CLERK, False),
     "preview": ("post", CLERK, False),
@@ -48,7 +49,7 @@ MATRIX = {
     "document_download": ("get", DOCUMENTS, True),
     "document_withdraw": ("get", CLERK, True),
 }
-GET_ONLY = {"standing", "detail", "document_download", "notice_pdf"}
+GET_ONLY = {"standing", "detail", "document_download", "notice_pdf", "list_total"}
 SEARCHES = {"list"}  # its search form is posted (an ID number stays out of URLs): reads only
 
 

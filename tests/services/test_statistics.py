@@ -195,7 +195,7 @@ def test_statistics_page_and_json(centre, login):
     response = client.get("/services/statistics/", {"year": 2025, "days": 15})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "追回拖欠工资 20000.50 元，其中农民工 17000.50 元" in page
+    assert "追回拖欠工资 20,000.50 元，其中农民工 17,000.50 元" in page
     assert "已办结 4 件，其中 15 天内办结 3 件" in page
     rows = {row["label"]: row for row in response.context["window_rows"]}
     assert rows["法律援助"]["total"] == 3 and "医疗互助保障" not in rows
