@@ -284,8 +284,14 @@ class AssistanceRequestAdmin(
                         )
                     done += 1
                 except (ValidationError, PermissionDenied) as error:
-                    text = "；".join(getattr(error, "messages", [str(error)]))
+                    text = " ".join(getattr(error, "messages", [str(error)]))
                     refused.append(f"{obj.household}：{text}")
+            if refused and not done:
+                # Nothing decided: the same form again with why, so that ticking 突破标准 with a
+                # reason is one step, not a new selection from the list.
+                for line in refused:
+                    form.add_error(None, line)
+                return self._decision_page(request, queryset, form, approve=approve)
             if done:
                 self.message_user(
                     request,
@@ -296,6 +302,9 @@ class AssistanceRequestAdmin(
             for line in refused:
                 self.message_user(request, line, messages.ERROR)
             return None
+        return self._decision_page(request, queryset, form, approve=approve)
+
+    def _decision_page(self, request, queryset, form, *, approve: bool):
         return TemplateResponse(
             request,
             "admin/funds/assistancerequest/decide.html",

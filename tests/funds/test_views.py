@@ -855,6 +855,32 @@ def test_admin_bulk_reject_needs_a_reason_and_skips_own(world, client, login, ad
     assert 'name="override"' in approve.content.decode()
 
 
+def test_an_admin_approval_above_the_standard_comes_back_to_its_form(
+    filed, receive, ask, standard, client, login
+):
+    """Without 突破标准 the supervisor gets the same form again with why (it went back to the
+    list, the selection lost); ticking it with a reason then approves."""
+    receive("10000.00", on=date(YEAR, 1, 2))
+    standard("living", year=YEAR, amount_cap=D("500.00"))
+    request = ask(
+        filed(), "800.00", kind="living", exception_reason="重病住院", on=date(YEAR, 1, 5)
+    )
+    login("supervisor_450102")
+    url = reverse("admin:funds_assistancerequest_changelist")
+    data = {"action": "approve_selected", "_selected_action": [request.pk], "confirm": "yes"}
+    response = client.post(url, {**data, "reason": "同意"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "没有审批任何申请" in page
+    assert "超出标准：生活救助每次最高 500.00 元" in page and "如确需突破标准" in page
+    assert "。；" not in page and 'name="override"' in page
+    request.refresh_from_db()
+    assert request.state == RequestState.REQUESTED
+    response = client.post(url, {**data, "reason": "重病，同意突破", "override": "on"}, follow=True)
+    assert "已批准 1 件。" in response.content.decode()
+    request.refresh_from_db()
+    assert request.state == RequestState.APPROVED
+
+
 def test_clerks_and_finance_cannot_decide_in_the_admin(world, client, login):
     login("finance_450102")
     url = reverse("admin:funds_assistancerequest_changelist")
