@@ -180,6 +180,7 @@ class HouseholdListView(PermissionRequiredMixin, IdSearchListMixin, TemplateView
             ],
             previous_url="?" + _query(params, page=str(page.previous_page_number)),
             next_url="?" + _query(params, page=str(page.next_page_number)),
+            first_url="?" + _query(params, page=None),
             can_create=self.request.user.has_perm("households.add_household"),
             today=timezone.localdate(),
             **kwargs,

@@ -423,3 +423,13 @@ def test_the_list_fetches_how_many_files_match_once_shown(login, orgs, users, mo
     total = client.get(COUNT).content.decode()
     assert "超过 50 户" in total and "60" not in total
     assert client.post(COUNT).status_code == 405
+    client.cookies["django_language"] = "en"
+    monkeypatch.setattr(views, "COUNT_CAP", 10_000)
+    assert "60 households" in client.get(COUNT).content.decode()
+    assert ">1 household<" in client.get(COUNT, {"q": "B-00001"}).content.decode()
+
+
+def test_a_page_past_the_last_leads_back_to_the_first(login, orgs, users):
+    bulk_households(orgs, users, 3)
+    page = login("clerk_450102").get(LIST, {"page": 99, "status": "on_file"}).content.decode()
+    assert "这一页已没有档案。" in page and 'href="?status=on_file">回到第一页</a>' in page
