@@ -375,11 +375,25 @@ class RequestDetailView(RequestMixin, DetailView):
 
 
 class RequestActionView(RequestMixin, FormView):
-    """A small form on one request whose valid data goes to one service."""
+    """A small form on one request whose valid data goes to one service. Opened for a request
+    in none of `states` (paid, cancelled meanwhile, an old link), it goes back to the request
+    with why, rather than refusing only after the form is filled; the service decides a post."""
 
     template_name = "funds/request_action.html"
     title = ""
     success_message = ""
+    states: tuple = ()
+
+    def get(self, request, *args, **kwargs):
+        req = self.get_assistance_request()
+        if self.states and req.state not in self.states:
+            messages.error(
+                request,
+                _("该申请当前状态为“%(state)s”，不能%(action)s。")
+                % {"state": req.get_state_display(), "action": self.title},
+            )
+            return redirect("funds:request_detail", pk=req.pk)
+        return super().get(request, *args, **kwargs)
 
     def perform(self, req: AssistanceRequest, data: dict) -> None:
         raise NotImplementedError
@@ -446,6 +460,7 @@ class RequestDecideView(RequestActionView):
 class RequestCancelView(RequestActionView):
     permission_required = "funds.change_assistancerequest"
     form_class = ReasonForm
+    states = (RequestState.REQUESTED, RequestState.APPROVED, RequestState.FAILED)
 
     @property
     def title(self):
@@ -464,6 +479,7 @@ class RequestRetryView(RequestActionView):
 
     permission_required = "funds.change_assistancerequest"
     form_class = ConfirmForm
+    states = (RequestState.FAILED,)
 
     @property
     def title(self):
@@ -480,6 +496,7 @@ class RequestRetryView(RequestActionView):
 class RequestPayView(RequestActionView):
     permission_required = "funds.pay_assistancerequest"
     form_class = PayForm
+    states = (RequestState.APPROVED,)
 
     @property
     def title(self):
@@ -501,6 +518,7 @@ class RequestPayView(RequestActionView):
 class RequestFailView(RequestActionView):
     permission_required = "funds.pay_assistancerequest"
     form_class = ReasonForm
+    states = (RequestState.APPROVED,)
 
     @property
     def title(self):
@@ -517,6 +535,7 @@ class RequestFailView(RequestActionView):
 class RepaymentCreateView(RequestActionView):
     permission_required = "funds.add_repayment"
     form_class = RepaymentForm
+    states = (RequestState.PAID,)
 
     @property
     def title(self):

@@ -75,10 +75,11 @@ def pages(world):
         ("funds:request_detail", [r], ALL),
         ("funds:request_decide", [r], {"supervisor"}),
         ("funds:request_cancel", [r], {"clerk", "supervisor", "finance"}),
+        # retry: a request not failed goes back to its page, the refusal told (RETURNED)
         ("funds:request_retry", [r], {"clerk", "supervisor", "finance"}),
-        ("funds:request_pay", [r], {"finance"}),
-        ("funds:request_fail", [r], {"finance"}),
-        ("funds:repayment_create", [r], {"finance"}),
+        ("funds:request_pay", [world["waiting"].pk], {"finance"}),
+        ("funds:request_fail", [world["waiting"].pk], {"finance"}),
+        ("funds:repayment_create", [world["paid"].pk], {"finance"}),
         ("funds:receipt_list", [], MONEY),
         ("funds:receipt_create", [], {"finance"}),
         ("funds:refund_list", [], MONEY),
@@ -134,6 +135,9 @@ def open_page(client, name, url):
     return client.post(url) if name in POSTED_PAGES else client.get(url)
 
 
+RETURNED = {"funds:request_retry"}
+
+
 def test_the_permission_ladder(world, client, login):
     for name, args, allowed in pages(world):
         url = reverse(name, args=args)
@@ -143,7 +147,8 @@ def test_the_permission_ladder(world, client, login):
         for role, username in ROLE_USERS.items():
             login(username)
             status = open_page(client, name, url).status_code
-            assert status == (200 if role in allowed else 403), (name, username, status)
+            ok = 302 if name in RETURNED else 200
+            assert status == (ok if role in allowed else 403), (name, username, status)
         if name in OBJECT_PAGES:
             other = {"clerk": "clerk_450103", "supervisor": "supervisor_450103"}
             for role in allowed & {"clerk", "supervisor", "finance"}:
@@ -1018,3 +1023,16 @@ def test_no_page_links_its_reader_to_a_page_they_may_not_open(world, client, rol
     assert len(links) > 5
     refused = [link for link in sorted(links) if client.get(link).status_code == 403]
     assert refused == []
+
+
+def test_an_action_page_for_a_request_in_another_state_goes_back_to_it(world, client, login):
+    """Paying a cancelled or paid request, or failing a paid one: told at once, not after the
+    form is filled."""
+    login("finance_450102")
+    paid = world["paid"]
+    for name in ("funds:request_pay", "funds:request_fail", "funds:request_retry"):
+        response = client.get(reverse(name, args=[paid.pk]), follow=True)
+        assert response.redirect_chain == [(reverse("funds:request_detail", args=[paid.pk]), 302)]
+        assert "该申请当前状态为“已发放”，不能" in response.content.decode()
+    page = client.get(reverse("funds:request_pay", args=[world["waiting"].pk]))
+    assert page.status_code == 200 and "form" in page.context
