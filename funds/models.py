@@ -24,6 +24,7 @@ from orgs.money import MONEY, ZERO, yuan_text
 from orgs.pii import EncryptedCharField
 from orgs.reference import translated_name
 from orgs.scoping import ScopedQuerySet
+from orgs.text import aside
 
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
 
@@ -249,8 +250,10 @@ class AssistanceStandard(models.Model):
         ]
 
     def __str__(self):
-        tier = "" if self.tier == Tier.GENERAL else f"（{self.get_tier_display()}）"
-        return f"{self.organisation.name} {self.year} {self.assistance_type}{tier}"
+        kind = str(self.assistance_type)
+        if self.tier != Tier.GENERAL:
+            kind = aside(kind, self.get_tier_display())
+        return f"{self.organisation.name} {self.year} {kind}"
 
     @property
     def per_person(self) -> bool:

@@ -23,6 +23,7 @@ from funds.models import (
 from funds.selectors import cents
 from households.models import DibaoStandard, Member
 from orgs.reference import translated_name
+from orgs.text import aside
 
 
 @dataclass
@@ -179,7 +180,7 @@ def check_request(
     source = _("%(org)s %(year)d年标准") % {"org": standard.organisation.name, "year": year}
     label = str(assistance_type)
     if standard.tier != Tier.GENERAL:
-        label = f"{label}（{standard.get_tier_display()}）"
+        label = aside(label, standard.get_tier_display())
 
     if standard.amount_cap is not None and amount > standard.amount_cap:
         check.violations.append(

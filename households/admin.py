@@ -54,6 +54,7 @@ from orgs.scoping import (
     ScopedAdminMixin,
     ScopedHistoryAdminMixin,
 )
+from orgs.text import aside, colon
 
 # Encrypted columns: lists never load (and so never decrypt) them. Admins that defer them also
 # select_related their list_select_related in get_queryset: the changelist applies
@@ -233,10 +234,8 @@ def _describe_household(household):
 
 def _describe_closure(closure):
     household = closure.household
-    text = (
-        f"{household.file_number} {household.worker_name}："
-        f"{closure.get_kind_display()}（{closure.get_state_display()}），{closure.reason}"
-    )
+    kind = aside(closure.get_kind_display(), closure.get_state_display())
+    text = f"{household.file_number} {household.worker_name}{colon()}{kind} {closure.reason}"
     if closure.kind not in (Status.EXITED, Status.DEREGISTERED):
         return text
     waiting, kept = selectors.requests_at_closure(household)

@@ -12,6 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from orgs.scoping import ScopedQuerySet
+from orgs.text import aside
 
 # Defaults for the per-organisation settings; a county inherits its parents' values unless it
 # sets its own (DOMAIN.md: "make it configurable per organisation").
@@ -119,7 +120,7 @@ class Organisation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}（{self.code}）"
+        return aside(self.name, self.code)
 
     def save(self, *args, **kwargs):
         old_path = self.path

@@ -1,12 +1,19 @@
-"""Punctuation that differs between the languages of the interface: Chinese puts a full-width
-colon between a label and its value, English ": "."""
+"""Punctuation that differs between the languages of the interface (orgs/text.py): Chinese puts
+a full-width colon between a label and its value, English ": "; an aside in brackets."""
 
 from django import template
-from django.utils.translation import pgettext
+
+from orgs import text
 
 register = template.Library()
 
 
 @register.simple_tag
 def colon() -> str:
-    return pgettext("between a label and its value", "：")
+    return text.colon()
+
+
+@register.simple_tag
+def aside(main, note) -> str:
+    """{% aside organisation.name organisation.code %} → 兴宁区总工会（450102）."""
+    return text.aside(main, note)

@@ -78,3 +78,14 @@ def test_an_export_in_english_keeps_the_chinese_names_it_reimports_by(db, users,
     header, row = list(sheet.iter_rows(min_row=1, max_row=2, values_only=True))
     assert row[header.index("主要致困原因")] == "因病"
     assert row[header.index("困难类别")] == "深度困难"
+
+
+def test_asides_in_brackets_follow_the_language(db, orgs, types):
+    from orgs.text import aside
+
+    county = orgs["450102"]
+    assert str(county) == "兴宁区总工会（450102）"
+    assert aside(types["medical"], "重大疾病") == "医疗救助（重大疾病）"
+    with translation.override("en"):
+        assert str(county) == "兴宁区总工会 (450102)"
+        assert aside(types["medical"], "Serious illness") == "Medical aid (Serious illness)"
