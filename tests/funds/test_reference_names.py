@@ -89,3 +89,10 @@ def test_asides_in_brackets_follow_the_language(db, orgs, types):
     with translation.override("en"):
         assert str(county) == "兴宁区总工会 (450102)"
         assert aside(types["medical"], "Serious illness") == "Medical aid (Serious illness)"
+
+
+def test_the_funds_cards_count_one_request_in_the_singular(login, filed, receive, ask):
+    receive("10000.00", on=date(YEAR, 1, 2))
+    ask(filed(), "100.00", kind="living", on=date(YEAR, 1, 5))
+    page = english(login, "finance_450102").get(reverse("funds:index")).content.decode()
+    assert "1</a> request<" in page and "0</a> requests<" in page
