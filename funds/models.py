@@ -623,8 +623,10 @@ class Approval(models.Model):
     """One supervisor's decision on a request; two rows when a second approval is required."""
 
     class Decision(models.TextChoices):
-        APPROVE = "approve", _("批准")
-        REJECT = "reject", _("不批准")
+        # As a decision taken (the approvals table, the admin): "Approved", not the button's
+        # "Approve".
+        APPROVE = "approve", pgettext_lazy("decision taken", "批准")
+        REJECT = "reject", pgettext_lazy("decision taken", "不批准")
 
     request = models.ForeignKey(
         AssistanceRequest,

@@ -319,8 +319,7 @@ class RequestCreateView(PermissionRequiredMixin, HouseholdMixin, FormView):
             _("已提交%(type)s申请 %(amount)s 元，等待审批。")
             % {"type": request.assistance_type, "amount": f"{request.amount:,.2f}"},
         )
-        for warning in request.warnings:
-            messages.warning(self.request, warning)
+        # Its warnings (one project a year …) are on the request's page it lands on: not twice.
         if request.violations:
             messages.warning(self.request, _("该申请超出帮扶标准，须审批人决定是否突破。"))
         return redirect("funds:request_detail", pk=request.pk)

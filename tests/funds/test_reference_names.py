@@ -96,3 +96,12 @@ def test_the_funds_cards_count_one_request_in_the_singular(login, filed, receive
     ask(filed(), "100.00", kind="living", on=date(YEAR, 1, 5))
     page = english(login, "finance_450102").get(reverse("funds:index")).content.decode()
     assert "1</a> request<" in page and "0</a> requests<" in page
+
+
+def test_an_approval_reads_as_a_decision_taken(db):
+    from funds.models import Approval
+
+    with translation.override("en"):
+        assert str(Approval.Decision.APPROVE.label) == "Approved"
+        assert str(Approval.Decision.REJECT.label) == "Not approved"
+    assert str(Approval.Decision.APPROVE.label) == "批准"

@@ -219,6 +219,8 @@ def test_clerk_requests_and_sees_the_year_first(world, client, login, standard):
     created = AssistanceRequest.objects.latest("pk")
     assert response.status_code == 302
     assert response["Location"] == reverse("funds:request_detail", args=[created.pk])
+    landed = client.get(response["Location"]).content.decode()
+    assert created.warnings and landed.count(created.warnings[0]) == 1  # shown once, not twice
     fragment = client.get(
         reverse("funds:household_year", args=[household.pk]), {"requested_on": "2017-05-01"}
     )
