@@ -37,7 +37,6 @@ from households.models import (
     Member,
     Objection,
     PublicNotice,
-    Status,
     Survey,
     Transition,
 )
@@ -236,7 +235,7 @@ def _describe_closure(closure):
     household = closure.household
     kind = aside(closure.get_kind_display(), closure.get_state_display())
     text = f"{household.file_number} {household.worker_name}{colon()}{kind} {closure.reason}"
-    if closure.kind not in (Status.EXITED, Status.DEREGISTERED):
+    if not closure.closes_file:
         return text
     waiting, kept = selectors.requests_at_closure(household)
     if waiting:

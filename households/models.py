@@ -793,6 +793,11 @@ class ClosureRequest(models.Model):
     def __str__(self):
         return f"{self.household_id}: {self.get_kind_display()} ({self.get_state_display()})"
 
+    @property
+    def closes_file(self) -> bool:
+        """An exit or a deregistration closes the file (a relief keeps it on file)."""
+        return self.kind in (self.Kind.EXITED, self.Kind.DEREGISTERED)
+
 
 class Objection(models.Model):
     """异议 raised during a public notice; approval waits until every one is resolved."""

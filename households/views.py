@@ -368,7 +368,7 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
         )
         if pending is not None and user.has_perm(SUPERVISOR):
             context["decision_form"] = ClosureDecisionForm()
-            if pending.kind in (Status.EXITED, Status.DEREGISTERED):
+            if pending.closes_file:
                 # What the decision does to the file's requests, as on the decision's own page.
                 waiting, kept = selectors.requests_at_closure(household)
                 context.update(waiting_requests=waiting, kept_requests=kept)
@@ -742,7 +742,7 @@ class ClosureDecideView(ObjectStepView):
     def get_context_data(self, **kwargs):
         closure = self.get_object()
         waiting, kept = [], []
-        if closure.kind in (Status.EXITED, Status.DEREGISTERED):
+        if closure.closes_file:
             waiting, kept = selectors.requests_at_closure(closure.household)
         return super().get_context_data(waiting_requests=waiting, kept_requests=kept, **kwargs)
 
