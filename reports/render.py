@@ -2,7 +2,6 @@
 
 import io
 import json
-from datetime import datetime
 
 from django.apps import apps
 from django.template.loader import render_to_string
@@ -329,4 +328,4 @@ def filename(data: dict, fmt: str) -> str:
     years = years_of(data)
     org = years[-1][1]["organisation"]
     span = years[0][0] if len(years) == 1 else f"{years[0][0]}-{years[-1][0]}"
-    return f"summary-{org['code']}-{span}-{datetime.now():%Y%m%d}.{fmt}"  # noqa: DTZ005
+    return f"summary-{org['code']}-{span}-{timezone.localdate():%Y%m%d}.{fmt}"

@@ -24,8 +24,8 @@ from households import services as household_services
 from households.models import Household
 
 D = Decimal
-TODAY = timezone.localdate()
-YEAR = TODAY.year
+TODAY = timezone.localdate  # read when used: a run may cross midnight in Asia/Shanghai
+YEAR = timezone.localdate().year
 
 
 def snapshot():
@@ -62,7 +62,7 @@ def approved(filed, receive, ask, approve):
 
 def test_payment_copies_name_and_account_from_the_file(approved, pay, orgs, sources):
     request = approved[0]
-    entry = pay(request, on=TODAY, reference="ICBC-20260101-1")
+    entry = pay(request, on=TODAY(), reference="ICBC-20260101-1")
     assert (entry.kind, entry.amount, entry.request) == (EntryKind.PAYMENT, D("-1000.00"), request)
     assert request.state == RequestState.PAID
     assert (request.paid_worker_name, request.paid_bank_account) == (
@@ -93,9 +93,9 @@ def test_no_payment_to_a_closed_file(approved, pay, users):
         action="deregister",
         reason="迁出本市",
         deregistration_reason="moved",
-        effective_date=TODAY,
+        effective_date=TODAY(),
     )
-    refuse(lambda: pay(approved[0], on=TODAY), "不是在档或解困", "paid_on")
+    refuse(lambda: pay(approved[0], on=TODAY()), "不是在档或解困", "paid_on")
 
 
 def test_segregation_of_duties_at_payment(approved, pay, users, add_user):
@@ -104,7 +104,7 @@ def test_segregation_of_duties_at_payment(approved, pay, users, add_user):
     both = type(both).objects.get(pk=both.pk)  # fresh permission cache
     refuse(
         lambda: services.payment_mark_paid(
-            user=both, request=approved[0], paid_on=TODAY, bank_reference="B"
+            user=both, request=approved[0], paid_on=TODAY(), bank_reference="B"
         ),
         "不能为自己申请或审批的帮扶登记发放",
     )
@@ -115,7 +115,7 @@ def test_segregation_of_duties_at_payment(approved, pay, users, add_user):
 
 def test_payment_date_and_reference_rules(approved, pay, users):
     request = approved[0]
-    refuse(lambda: pay(request, on=TODAY + timedelta(days=1)), "不能晚于今天", "paid_on")
+    refuse(lambda: pay(request, on=TODAY() + timedelta(days=1)), "不能晚于今天", "paid_on")
     refuse(lambda: pay(request, on=request.requested_on - timedelta(days=1)), "早于申请日期")
     refuse(lambda: pay(request, reference=" "), "银行流水号", "bank_reference")
 
@@ -245,7 +245,7 @@ def batch(approved, users, orgs):
 def reconcile(batch, users, rows, **kwargs):
     parsed = bankfiles.read_return_file(return_file(rows, **kwargs))
     return services.batch_reconcile(
-        user=users["finance_450102"], batch=batch, rows=parsed, paid_on=TODAY, file_name="r.xlsx"
+        user=users["finance_450102"], batch=batch, rows=parsed, paid_on=TODAY(), file_name="r.xlsx"
     )
 
 
@@ -265,7 +265,7 @@ def test_return_file_marks_paid_and_failed(batch, users, approved):
     assert states == [RequestState.PAID, RequestState.FAILED, RequestState.PAID]
     first = selectors.AssistanceRequest.objects.get(pk=approved[0].pk)
     assert first.bank_reference == "ICBC001"
-    assert first.paid_on == TODAY
+    assert first.paid_on == TODAY()
     second = selectors.AssistanceRequest.objects.get(pk=approved[1].pk)
     assert second.failure_reason == "账号不存在"
     batch.refresh_from_db()
@@ -304,7 +304,7 @@ def test_a_service_refusal_in_one_row_rolls_back_the_others(batch, users, approv
         household=approved[2].household,
         action="exit",
         reason="收入超过低保标准",
-        effective_date=TODAY,
+        effective_date=TODAY(),
     )
     refuse(
         lambda: reconcile(
@@ -375,7 +375,7 @@ def test_our_own_file_returned_with_results_appended(batch, users):
     rows = bankfiles.read_return_file(SimpleUploadedFile("back.xlsx", buffer.getvalue()))
     assert len(rows) == 3 and all(row.amount is not None for row in rows)
     counts = services.batch_reconcile(
-        user=users["finance_450102"], batch=batch, rows=rows, paid_on=TODAY
+        user=users["finance_450102"], batch=batch, rows=rows, paid_on=TODAY()
     )
     assert counts == {"paid": 3, "failed": 0}
 
@@ -390,7 +390,7 @@ def test_a_small_loan_is_repaid_into_its_source(
     loan = approve(ask(filed(), "5000.00", kind="small_loan", source="upper_union"))
     pay(loan)
     repayment = services.repayment_record(
-        user=users["finance_450102"], request=loan, amount=D("3000.00"), repaid_on=TODAY
+        user=users["finance_450102"], request=loan, amount=D("3000.00"), repaid_on=TODAY()
     )
     assert repayment.entries.get().amount == D("3000.00")
     assert selectors.balance(organisation=orgs["450102"], source=sources["upper_union"]) == D(
@@ -398,7 +398,7 @@ def test_a_small_loan_is_repaid_into_its_source(
     )
     with pytest.raises(ValidationError) as exc:
         services.repayment_record(
-            user=users["finance_450102"], request=loan, amount=D("2000.01"), repaid_on=TODAY
+            user=users["finance_450102"], request=loan, amount=D("2000.01"), repaid_on=TODAY()
         )
     assert "不能超过借款金额" in exc.value.message_dict["amount"][0]
     assert Repayment.objects.count() == 1
@@ -413,6 +413,6 @@ def test_only_loans_are_repaid(approved, pay, users):
     pay(approved[0])
     with pytest.raises(ValidationError) as exc:
         services.repayment_record(
-            user=users["finance_450102"], request=approved[0], amount=D("1.00"), repaid_on=TODAY
+            user=users["finance_450102"], request=approved[0], amount=D("1.00"), repaid_on=TODAY()
         )
     assert "只有借款类帮扶" in exc.value.messages[0]

@@ -27,8 +27,8 @@ from funds.models import (
 from orgs.models import AccessLog
 
 D = Decimal
-TODAY = timezone.localdate()
-YEAR = TODAY.year
+TODAY = timezone.localdate  # read when used: a run may cross midnight in Asia/Shanghai
+YEAR = timezone.localdate().year
 
 
 @pytest.fixture
@@ -38,14 +38,14 @@ def world(filed, receive, ask, approve, pay, users, orgs):
     household = filed()
     new = ask(household, "500.00", kind="living")
     paid = approve(ask(household, "800.00", kind="medical"))
-    pay(paid, on=TODAY)
+    pay(paid, on=TODAY())
     waiting = approve(ask(filed(worker_name="王大力"), "1000.00", kind="festival"))
     batch, _ = services.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
     sample = services.sample_draw(
         user=users["finance_450102"],
         organisation=orgs["450102"],
         year=YEAR,
-        quarter=(TODAY.month - 1) // 3 + 1,
+        quarter=(TODAY().month - 1) // 3 + 1,
         size=5,
     )
     return {
@@ -202,7 +202,7 @@ def test_clerk_requests_and_sees_the_year_first(world, client, login, standard):
         "tier": "general",
         "source": world["new"].source.pk,
         "amount": "600.00",
-        "requested_on": TODAY.isoformat(),
+        "requested_on": TODAY().isoformat(),
         "reason": "生活困难",
     }
     refused = client.post(reverse("funds:request_create", args=[household.pk]), form)
@@ -244,7 +244,7 @@ def test_the_form_shows_the_standard_and_the_years_use_as_the_clerk_types(
     assert 'id="request-standard"' in page and "选择帮扶项目后" in page
     url = reverse("funds:request_standard", args=[household.pk])
     assert f'hx-post="{url}"' in page  # posted with the form, never in a URL
-    typed = {"assistance_type": living.pk, "tier": "general", "requested_on": TODAY.isoformat()}
+    typed = {"assistance_type": living.pk, "tier": "general", "requested_on": TODAY().isoformat()}
     text = client.post(url, {**typed, "amount": "600"}).content.decode()
     assert "依据：桂工发〔2024〕1号" in text
     assert "最多 2 次，本年已有 1 次" in text  # world["new"], asked this year
@@ -277,7 +277,7 @@ def test_the_panel_shows_a_per_person_standard_for_the_chosen_member(
     typed = {
         "assistance_type": types["schooling"].pk,
         "tier": "college",
-        "requested_on": TODAY.isoformat(),
+        "requested_on": TODAY().isoformat(),
         "amount": "3000",
     }
     text = client.post(url, typed).content.decode()
@@ -310,7 +310,7 @@ def test_the_form_refuses_a_per_person_request_without_its_member(
         "tier": "college",
         "source": world["new"].source.pk,
         "amount": "3000.00",
-        "requested_on": TODAY.isoformat(),
+        "requested_on": TODAY().isoformat(),
         "reason": "大学学费",
     }
     before = AssistanceRequest.objects.count()
@@ -468,7 +468,7 @@ def test_finance_records_receipt_and_refund(world, client, login, orgs, sources)
         "source": sources["regional"].pk,
         "year": YEAR,
         "amount": "96000.00",
-        "received_on": TODAY.isoformat(),
+        "received_on": TODAY().isoformat(),
         "document_number": "",
     }
     page = client.get(reverse("funds:receipt_create")).content.decode()
@@ -484,7 +484,7 @@ def test_finance_records_receipt_and_refund(world, client, login, orgs, sources)
         "organisation": orgs["450102"].pk,
         "source": sources["regional"].pk,
         "amount": "96000.01",
-        "refunded_on": TODAY.isoformat(),
+        "refunded_on": TODAY().isoformat(),
         "document_number": "桂财行〔2018〕72号",
     }
     response = client.post(reverse("funds:refund_create"), refund)
@@ -502,7 +502,7 @@ def test_finance_records_receipt_and_refund(world, client, login, orgs, sources)
 def test_finance_reverses_an_entry(world, client, login):
     login("finance_450102")
     url = reverse("funds:entry_reverse", args=[world["entry"].pk])
-    response = client.post(url, {"entry_date": TODAY.isoformat(), "reason": "重复登记"})
+    response = client.post(url, {"entry_date": TODAY().isoformat(), "reason": "重复登记"})
     assert "可用余额不足" in response.content.decode()  # the money is spent and committed
     assert LedgerEntry.objects.filter(reverses__isnull=False).count() == 0
 
@@ -513,11 +513,11 @@ def test_a_reversed_record_shows_no_reverse_button(world, client, login, users, 
     common = {"user": finance, "organisation": orgs["450102"], "source": source}
     if name == "funds:receipt_list":
         record = services.receipt_record(
-            **common, year=YEAR, amount=D("100.00"), received_on=TODAY, document_number="捐1号"
+            **common, year=YEAR, amount=D("100.00"), received_on=TODAY(), document_number="捐1号"
         )
     else:
         record = services.refund_record(
-            **common, amount=D("100.00"), refunded_on=TODAY, document_number="桂财行〔2026〕72号"
+            **common, amount=D("100.00"), refunded_on=TODAY(), document_number="桂财行〔2026〕72号"
         )
     entry = record.entries.get()
     url = reverse("funds:entry_reverse", args=[entry.pk])
@@ -549,7 +549,7 @@ def test_batch_download_is_logged_and_the_return_imported(world, client, login):
     buffer.seek(0)
     response = client.post(
         reverse("funds:batch_detail", args=[batch.pk]),
-        {"file": buffer, "paid_on": TODAY.isoformat()},
+        {"file": buffer, "paid_on": TODAY().isoformat()},
     )
     assert response.status_code == 302
     world["waiting"].refresh_from_db()
@@ -572,7 +572,7 @@ def test_verification_recorded_and_discrepancy_followed_up(world, client, login)
         {
             "outcome": "partial",
             "method": "phone",
-            "checked_on": TODAY.isoformat(),
+            "checked_on": TODAY().isoformat(),
             "note": "只收到一半",
         },
     )
@@ -582,7 +582,7 @@ def test_verification_recorded_and_discrepancy_followed_up(world, client, login)
         {
             "outcome": "partial",
             "method": "phone",
-            "checked_on": TODAY.isoformat(),
+            "checked_on": TODAY().isoformat(),
             "amount_received": "400.00",
             "note": "只收到一半",
         },
@@ -648,7 +648,7 @@ def test_the_units_side_by_side_add_up_when_a_loan_was_repaid(
     )
     pay(loan)
     services.repayment_record(
-        user=users["finance_450102"], request=loan, amount=D("3000.00"), repaid_on=TODAY
+        user=users["finance_450102"], request=loan, amount=D("3000.00"), repaid_on=TODAY()
     )
     login("viewer_450000")
     response = client.get(reverse("funds:statement"), {"year": YEAR})
@@ -674,7 +674,7 @@ def test_the_units_side_by_side_add_up_when_a_loan_was_repaid(
     [
         ({"year": YEAR + 1}, "year", "年尚未开始"),
         (
-            {"year": YEAR, "cutoff": (TODAY + timedelta(days=1)).isoformat()},
+            {"year": YEAR, "cutoff": (TODAY() + timedelta(days=1)).isoformat()},
             "cutoff",
             "不能晚于今天",
         ),
@@ -728,7 +728,7 @@ def test_a_follow_up_records_who_did_it(world, client, login, users):
     item = world["item"]
     finance = users["finance_450102"]
     services.verification_record(
-        user=finance, item=item, outcome="none", method="phone", checked_on=TODAY, note="未收到"
+        user=finance, item=item, outcome="none", method="phone", checked_on=TODAY(), note="未收到"
     )
     login("finance_450102")
     response = client.post(
@@ -986,7 +986,7 @@ def test_a_loan_page_says_what_is_left_to_repay(
     loan = approve(ask(filed(), "5000.00", kind="small_loan", source="upper_union"))
     pay(loan)
     services.repayment_record(
-        user=users["finance_450102"], request=loan, amount=D("3000.00"), repaid_on=TODAY
+        user=users["finance_450102"], request=loan, amount=D("3000.00"), repaid_on=TODAY()
     )
     login("finance_450102")
     url = reverse("funds:request_detail", args=[loan.pk])
@@ -995,7 +995,7 @@ def test_a_loan_page_says_what_is_left_to_repay(
     assert "借款 5,000.00 元，已还 3,000.00 元，未还 2,000.00 元。" in text and repay in text
     assert text.count("3,000.00</td>") == 1
     services.repayment_record(
-        user=users["finance_450102"], request=loan, amount=D("2000.00"), repaid_on=TODAY
+        user=users["finance_450102"], request=loan, amount=D("2000.00"), repaid_on=TODAY()
     )
     text = client.get(url).content.decode()
     assert "未还 0.00 元" in text and repay not in text

@@ -11,7 +11,7 @@ from households import selectors
 from households.models import FilingPeriod, Household, Status, Survey
 from orgs.calendar import add_months
 
-TODAY = timezone.localdate()
+TODAY = timezone.localdate  # read when used: a run may cross midnight in Asia/Shanghai
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def file_in(make_household):
 
 
 def survey(household, months_ago=0, *, above, days_ago=0, period=None):
-    day = add_months(TODAY, -months_ago) - timedelta(days=days_ago)
+    day = add_months(TODAY(), -months_ago) - timedelta(days=days_ago)
     return Survey.objects.create(
         household=household,
         period=period or household.current_period,
@@ -48,13 +48,13 @@ def names(queryset) -> set[str]:
 
 
 def test_surveys_due_within_30_days(file_in, users):
-    file_in("on_file", worker_name="十天后", next_survey_due=TODAY + timedelta(days=10))
-    file_in("relieved", worker_name="今天", next_survey_due=TODAY)
-    file_in("on_file", worker_name="三十天", next_survey_due=TODAY + timedelta(days=30))
-    file_in("on_file", worker_name="四十天后", next_survey_due=TODAY + timedelta(days=40))
-    file_in("on_file", worker_name="已逾期", next_survey_due=TODAY - timedelta(days=1))
-    file_in("applied", worker_name="未在档", next_survey_due=TODAY + timedelta(days=5))
-    file_in("on_file", org="450103", worker_name="外县", next_survey_due=TODAY)
+    file_in("on_file", worker_name="十天后", next_survey_due=TODAY() + timedelta(days=10))
+    file_in("relieved", worker_name="今天", next_survey_due=TODAY())
+    file_in("on_file", worker_name="三十天", next_survey_due=TODAY() + timedelta(days=30))
+    file_in("on_file", worker_name="四十天后", next_survey_due=TODAY() + timedelta(days=40))
+    file_in("on_file", worker_name="已逾期", next_survey_due=TODAY() - timedelta(days=1))
+    file_in("applied", worker_name="未在档", next_survey_due=TODAY() + timedelta(days=5))
+    file_in("on_file", org="450103", worker_name="外县", next_survey_due=TODAY())
     clerk = users["clerk_450102"]
     assert names(selectors.surveys_due(clerk)) == {"十天后", "今天", "三十天"}
     assert names(selectors.surveys_due(clerk, within_days=7)) == {"今天"}
@@ -62,11 +62,11 @@ def test_surveys_due_within_30_days(file_in, users):
 
 
 def test_surveys_overdue(file_in, users):
-    file_in("on_file", worker_name="逾期", next_survey_due=TODAY - timedelta(days=1))
-    file_in("relieved", worker_name="解困逾期", next_survey_due=TODAY - timedelta(days=90))
-    file_in("on_file", worker_name="今天到期", next_survey_due=TODAY)
-    file_in("exited", worker_name="已脱困", next_survey_due=TODAY - timedelta(days=10))
-    file_in("on_file", org="450103", worker_name="外县", next_survey_due=TODAY - timedelta(1))
+    file_in("on_file", worker_name="逾期", next_survey_due=TODAY() - timedelta(days=1))
+    file_in("relieved", worker_name="解困逾期", next_survey_due=TODAY() - timedelta(days=90))
+    file_in("on_file", worker_name="今天到期", next_survey_due=TODAY())
+    file_in("exited", worker_name="已脱困", next_survey_due=TODAY() - timedelta(days=10))
+    file_in("on_file", org="450103", worker_name="外县", next_survey_due=TODAY() - timedelta(1))
     assert names(selectors.surveys_overdue(users["clerk_450102"])) == {"逾期", "解困逾期"}
 
 
@@ -110,7 +110,7 @@ def test_exit_candidates(file_in, users, django_assert_num_queries):
     g = file_in("on_file", worker_name="上一建档期")
     survey(g, 9, above=True)
     new_period = FilingPeriod.objects.create(
-        household=g, number=2, origin="relapsed", applied_on=add_months(TODAY, -3)
+        household=g, number=2, origin="relapsed", applied_on=add_months(TODAY(), -3)
     )
     Household.objects.filter(pk=g.pk).update(current_period=new_period)
     survey(g, 1, above=True, period=new_period)
@@ -168,10 +168,10 @@ def test_never_assisted(file_in, users):
             source=FundSource.objects.order_by("pk").first(),
             amount=Decimal("500.00"),
             reason="生活困难",
-            requested_on=TODAY,
-            year=TODAY.year,
+            requested_on=TODAY(),
+            year=TODAY().year,
             state=state,
-            paid_on=TODAY if state == "paid" else None,
+            paid_on=TODAY() if state == "paid" else None,
             requested_by=users["clerk_450102"],
         )
 

@@ -3,7 +3,7 @@ the page, the roster, permissions and the replica router."""
 
 import io
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -364,3 +364,12 @@ def test_an_english_reader_sees_the_causes_in_english_and_the_pdf_stays_chinese(
         text = pdf_text(render.to_pdf(data))
     assert render.labels()["cause"]["illness"] == "因病"
     assert "因病" in text and "Illness" not in text
+
+
+def test_a_download_is_named_by_the_date_in_china(login, scenario, monkeypatch):
+    # 20:00 UTC on 31 December is already 1 January in Asia/Shanghai.
+    late = datetime(2024, 12, 31, 20, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: late)
+    client = login("viewer_450100")
+    xlsx = client.get("/reports/summary/", {"org": "450102", "years": "2024", "format": "xlsx"})
+    assert 'filename="summary-450102-2024-20250101.xlsx"' in xlsx["Content-Disposition"]

@@ -50,7 +50,7 @@ from tests.funds.test_concurrency import run_at_once
 
 D = Decimal
 YEAR = timezone.localdate().year
-TODAY = timezone.localdate()
+TODAY = timezone.localdate  # read when used: a run may cross midnight in Asia/Shanghai
 
 
 class Crash(Exception):
@@ -112,11 +112,11 @@ def test_a_payment_that_fails_half_way_leaves_nothing(
     # the ledger entry is written first; the crash comes after it
     with mock.patch(target, side_effect=Crash), pytest.raises(Crash):
         funds.payment_mark_paid(
-            user=users["finance_450102"], request=request, paid_on=TODAY, bank_reference="B-1"
+            user=users["finance_450102"], request=request, paid_on=TODAY(), bank_reference="B-1"
         )
     assert money_state(orgs, sources) == before
     funds.payment_mark_paid(
-        user=users["finance_450102"], request=request, paid_on=TODAY, bank_reference="B-1"
+        user=users["finance_450102"], request=request, paid_on=TODAY(), bank_reference="B-1"
     )
     after = money_state(orgs, sources)
     assert after["ledger"] == before["ledger"] + 1
@@ -234,7 +234,7 @@ def populate(filed, receive, ask, approve, pay, make_household, walk):
     receive("20000.00", on=date(YEAR, 1, 2))
     receive("3000.00", source="donation", on=date(YEAR, 1, 3), document_number="捐〔2026〕1号")
     household = filed()
-    pay(approve(ask(household, "800.00")), on=TODAY)
+    pay(approve(ask(household, "800.00")), on=TODAY())
     approve(ask(household, "500.00", kind="living"))
     ask(filed(worker_name="王大力"), "300.00")
     walk(make_household(worker_name="陈小红"), "on_file")
