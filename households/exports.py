@@ -129,11 +129,12 @@ def member_rows(members, *, full: bool, tick):
 
 
 def export_households(*, user, full: bool = False, progress=None) -> bytes:
-    """The user's households (all but refused applications, which the template cannot
-    express) and their members, worker's own row included."""
+    """The user's households (all but refused applications and withdrawn drafts, which the
+    template cannot express) and their members, worker's own row included."""
     full = full and user.has_perm("households.view_full_identifiers")
-    households = Household.objects.visible_to(user).exclude(status=Status.REJECTED)
-    members = Member.objects.visible_to(user).exclude(household__status=Status.REJECTED)
+    never_filed = (Status.REJECTED, Status.WITHDRAWN)
+    households = Household.objects.visible_to(user).exclude(status__in=never_filed)
+    members = Member.objects.visible_to(user).exclude(household__status__in=never_filed)
     total = households.count() + members.count()
     done = [0]
 

@@ -1435,7 +1435,7 @@ _COUNT = {"create": "created", "update": "updated", "skip": "skipped"}
 
 def _steps(milestones, status) -> list[tuple[str, dt.date]]:
     """The approved steps of a filing (filed, relieved, closed) as (state, date), in order."""
-    if status in UNDER_REVIEW or status == Status.REJECTED:
+    if status in UNDER_REVIEW or status in (Status.REJECTED, Status.WITHDRAWN):
         return []
     steps = [(state, day) for state, day in milestones if day is not None]
     return steps

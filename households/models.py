@@ -119,6 +119,8 @@ class Status(models.TextChoices):
     EXITED = "exited", pgettext_lazy("file status", "脱困")
     DEREGISTERED = "deregistered", pgettext_lazy("file status", "注销")
     REJECTED = "rejected", pgettext_lazy("file status", "未通过")
+    # A draft its clerk withdrew (entered by mistake, twice, or given up): never applied for.
+    WITHDRAWN = "withdrawn", pgettext_lazy("file status", "已撤回")
 
 
 # A file in one of these states holds its people's ID numbers: nobody else may file them.
@@ -132,7 +134,7 @@ OPEN_STATUSES = (
 )
 UNDER_REVIEW_STATUSES = (Status.APPLIED, Status.REVIEWED, Status.NOTICE)
 SUPPORTED_STATUSES = (Status.ON_FILE, Status.RELIEVED)  # 在档: followed, visited, assisted
-CLOSED_STATUSES = (Status.EXITED, Status.DEREGISTERED, Status.REJECTED)
+CLOSED_STATUSES = (Status.EXITED, Status.DEREGISTERED, Status.REJECTED, Status.WITHDRAWN)
 
 
 class DeregistrationReason(models.TextChoices):

@@ -617,7 +617,7 @@ def transition_apply(
         if period.origin == Origin.NEW and effective <= baseline:
             period.origin = Origin.STOCK
         period.save(update_fields=["filed_on", "origin"])
-    elif step.target in (Status.EXITED, Status.DEREGISTERED, Status.REJECTED):
+    elif step.target in CLOSED_STATUSES:
         period.closed_on = effective
         period.save(update_fields=["closed_on"])
 

@@ -28,14 +28,20 @@ STEPS: dict[str, Step] = {
     "start_notice": Step(_("开始公示"), (S.REVIEWED,), S.NOTICE, CLERK),
     "approve": Step(_("审批建档"), (S.NOTICE,), S.ON_FILE, SUPERVISOR),
     "reject": Step(_("不予建档"), (S.APPLIED, S.REVIEWED, S.NOTICE), S.REJECTED, SUPERVISOR, True),
-    "withdraw": Step(_("撤回草稿"), (S.DRAFT,), S.REJECTED, CLERK, True),
+    "withdraw": Step(_("撤回草稿"), (S.DRAFT,), S.WITHDRAWN, CLERK, True),
     # Closures: requested by a clerk (ClosureRequest), applied when a supervisor approves.
     "relieve": Step(_("解困"), (S.ON_FILE,), S.RELIEVED, SUPERVISOR, True),
     "exit": Step(_("脱困（撤档）"), (S.ON_FILE, S.RELIEVED), S.EXITED, SUPERVISOR, True),
     "deregister": Step(
         _("注销（退档）"), (S.ON_FILE, S.RELIEVED), S.DEREGISTERED, SUPERVISOR, True
     ),
-    "reopen": Step(_("重新申请"), (S.EXITED, S.DEREGISTERED, S.REJECTED), S.APPLIED, CLERK, True),
+    "reopen": Step(
+        _("重新申请"),
+        (S.EXITED, S.DEREGISTERED, S.REJECTED, S.WITHDRAWN),
+        S.APPLIED,
+        CLERK,
+        True,
+    ),
 }
 
 # Steps shown as buttons on the staff pages; the closures go through a request form instead.

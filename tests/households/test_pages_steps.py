@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -211,7 +212,7 @@ def test_reject_withdraw_and_reopen_need_reasons(login, walk, make_household):
     assert response.context["form"].errors["reason"]
     assert status_of(draft) == "draft"
     step(clerk, draft, "withdraw", reason="重复录入")
-    assert status_of(draft) == "rejected"
+    assert status_of(draft) == "withdrawn"
     step(clerk, draft, "reopen", reason="重新核实后申请")
     assert status_of(draft) == "applied"
     step(login("supervisor_450102"), draft, "reject", reason="收入超过标准")
@@ -601,3 +602,17 @@ def test_the_approval_shows_the_category_entered(login, walk, make_household):
     page = login("supervisor_450102").get(reverse("households:detail", args=[household.pk]))
     assert "困难类别：相对困难" in page.content.decode()
     assert "未填困难类别" not in page.content.decode()
+
+
+def test_a_withdrawn_draft_says_so(login, make_household):
+    clerk = login("clerk_450102")
+    draft = make_household(worker_name="王撤回")
+    step(clerk, draft, "withdraw", reason="重复录入")
+    detail = clerk.get(reverse("households:detail", args=[draft.pk])).content.decode()
+    assert "已撤回" in detail and "未通过" not in detail
+    listed = clerk.get(reverse("households:list"), {"status": "withdrawn"}).content.decode()
+    assert "王撤回" in listed
+    refused = clerk.get(reverse("households:list"), {"status": "rejected"}).content.decode()
+    assert "王撤回" not in refused
+    with pytest.raises(ValidationError, match="已撤回"):  # the same worker comes back
+        make_household(id_number=draft.id_number)

@@ -37,9 +37,16 @@ def state_file(make_household, walk, users, state):
         return household
     if state in ("applied", "reviewed", "notice", "on_file"):
         return walk(household, state)
-    if state == "rejected":
+    if state == "withdrawn":
         services.transition_apply(
             user=users["clerk_450102"], household=household, action="withdraw", reason="填错了"
+        )
+        household.refresh_from_db()
+        return household
+    if state == "rejected":
+        household = walk(household, "applied")
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="reject", reason="超标"
         )
         household.refresh_from_db()
         return household
