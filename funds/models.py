@@ -49,8 +49,8 @@ class FundSource(models.Model):
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = _("资金来源")
-        verbose_name_plural = _("资金来源")
+        verbose_name = pgettext_lazy("model", "资金来源")
+        verbose_name_plural = pgettext_lazy("models", "资金来源")
         ordering = ["sort", "code"]
 
     def __str__(self):
@@ -69,8 +69,8 @@ class AssistanceType(models.Model):
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = _("帮扶项目类型")
-        verbose_name_plural = _("帮扶项目类型")
+        verbose_name = pgettext_lazy("model", "帮扶项目类型")
+        verbose_name_plural = pgettext_lazy("models", "帮扶项目类型")
         ordering = ["sort", "code"]
 
     def __str__(self):
@@ -227,8 +227,8 @@ class AssistanceStandard(models.Model):
     objects = StandardQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("帮扶标准")
-        verbose_name_plural = _("帮扶标准")
+        verbose_name = pgettext_lazy("model", "帮扶标准")
+        verbose_name_plural = pgettext_lazy("models", "帮扶标准")
         ordering = ["organisation__path", "-year", "assistance_type__sort", "tier"]
         constraints = [
             models.UniqueConstraint(
@@ -282,8 +282,8 @@ class FundAccount(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("资金账户")
-        verbose_name_plural = _("资金账户")
+        verbose_name = pgettext_lazy("model", "资金账户")
+        verbose_name_plural = pgettext_lazy("models", "资金账户")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "source"], name="fund_account_unique_org_source"
@@ -317,8 +317,8 @@ class ClosedYear(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("已结账年度")
-        verbose_name_plural = _("已结账年度")
+        verbose_name = pgettext_lazy("model", "已结账年度")
+        verbose_name_plural = pgettext_lazy("models", "已结账年度")
         ordering = ["-year", "organisation__path"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "year"], name="closed_year_unique")
@@ -363,8 +363,8 @@ class Receipt(ReversedByEntries, models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("资金拨入")
-        verbose_name_plural = _("资金拨入")
+        verbose_name = pgettext_lazy("model", "资金拨入")
+        verbose_name_plural = pgettext_lazy("models", "资金拨入")
         ordering = ["-received_on", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="receipt_amount_positive"),
@@ -399,8 +399,8 @@ class Refund(ReversedByEntries, models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("退回财政")
-        verbose_name_plural = _("退回财政")
+        verbose_name = pgettext_lazy("model", "退回财政")
+        verbose_name_plural = pgettext_lazy("models", "退回财政")
         ordering = ["-refunded_on", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
@@ -565,8 +565,8 @@ class AssistanceRequest(models.Model):
     objects = RequestQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("帮扶申请")
-        verbose_name_plural = _("帮扶申请")
+        verbose_name = pgettext_lazy("model", "帮扶申请")
+        verbose_name_plural = pgettext_lazy("models", "帮扶申请")
         ordering = ["-requested_on", "-id"]
         indexes = [
             models.Index(fields=["organisation", "state", "-id"], name="request_org_state"),
@@ -653,8 +653,8 @@ class Approval(models.Model):
     objects = RequestChildQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("审批记录")
-        verbose_name_plural = _("审批记录")
+        verbose_name = pgettext_lazy("model", "审批记录")
+        verbose_name_plural = pgettext_lazy("models", "审批记录")
         ordering = ["request", "level", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -697,8 +697,8 @@ class Repayment(models.Model):
     objects = RequestChildQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("借款还款")
-        verbose_name_plural = _("借款还款")
+        verbose_name = pgettext_lazy("model", "借款还款")
+        verbose_name_plural = pgettext_lazy("models", "借款还款")
         ordering = ["-repaid_on", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive")
@@ -786,8 +786,8 @@ class LedgerEntry(models.Model):
     objects = LedgerQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("资金分录")
-        verbose_name_plural = _("资金分录")
+        verbose_name = pgettext_lazy("model", "资金分录")
+        verbose_name_plural = pgettext_lazy("models", "资金分录")
         ordering = ["entry_date", "id"]
         indexes = [
             models.Index(fields=["organisation", "source", "entry_date"], name="ledger_balance"),
@@ -882,8 +882,8 @@ class PaymentBatch(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("代发批次")
-        verbose_name_plural = _("代发批次")
+        verbose_name = pgettext_lazy("model", "代发批次")
+        verbose_name_plural = pgettext_lazy("models", "代发批次")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -934,8 +934,8 @@ class PaymentBatchLine(models.Model):
     objects = BatchLineQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("代发明细")
-        verbose_name_plural = _("代发明细")
+        verbose_name = pgettext_lazy("model", "代发明细")
+        verbose_name_plural = pgettext_lazy("models", "代发明细")
         ordering = ["batch", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -975,8 +975,8 @@ class VerificationSample(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("发放核查抽样")
-        verbose_name_plural = _("发放核查抽样")
+        verbose_name = pgettext_lazy("model", "发放核查抽样")
+        verbose_name_plural = pgettext_lazy("models", "发放核查抽样")
         ordering = ["-year", "-quarter", "organisation__path"]
         constraints = [
             models.UniqueConstraint(
@@ -1052,8 +1052,8 @@ class Verification(models.Model):
     objects = VerificationQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("发放核查")
-        verbose_name_plural = _("发放核查")
+        verbose_name = pgettext_lazy("model", "发放核查")
+        verbose_name_plural = pgettext_lazy("models", "发放核查")
         ordering = ["sample", "id"]
         constraints = [
             models.UniqueConstraint(fields=["sample", "request"], name="verification_unique"),

@@ -21,7 +21,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -613,8 +613,8 @@ class ClosureRequestAdmin(
 class NoticeFileInline(ReadOnlyInline):
     model = FilingPeriod
     fk_name = "notice"
-    verbose_name = _("公示档案")
-    verbose_name_plural = _("公示档案")
+    verbose_name = pgettext_lazy("model", "公示档案")
+    verbose_name_plural = pgettext_lazy("models", "公示档案")
     fields = ["household", "status", "number", "origin", "applied_on", "filed_on", "closed_on"]
 
     @admin.display(description=_("当前状态"))

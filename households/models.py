@@ -37,8 +37,8 @@ class Cause(models.Model):
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = _("致困原因")
-        verbose_name_plural = _("致困原因")
+        verbose_name = pgettext_lazy("model", "致困原因")
+        verbose_name_plural = pgettext_lazy("models", "致困原因")
         ordering = ["sort", "code"]
 
     def __str__(self):
@@ -59,8 +59,8 @@ class Category(models.Model):
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = _("困难类别")
-        verbose_name_plural = _("困难类别")
+        verbose_name = pgettext_lazy("model", "困难类别")
+        verbose_name_plural = pgettext_lazy("models", "困难类别")
         ordering = ["sort", "code"]
 
     def __str__(self):
@@ -98,8 +98,8 @@ class DibaoStandard(models.Model):
     objects = DibaoStandardQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("低保标准")
-        verbose_name_plural = _("低保标准")
+        verbose_name = pgettext_lazy("model", "低保标准")
+        verbose_name_plural = pgettext_lazy("models", "低保标准")
         ordering = ["organisation__path", "-year"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "year"], name="dibao_unique_org_year")
@@ -322,8 +322,8 @@ class Household(models.Model):
     objects = HouseholdQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("困难职工档案")
-        verbose_name_plural = _("困难职工档案")
+        verbose_name = pgettext_lazy("model", "困难职工档案")
+        verbose_name_plural = pgettext_lazy("models", "困难职工档案")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(
@@ -450,8 +450,8 @@ class Member(models.Model):
     objects = HouseholdChildQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("家庭成员")
-        verbose_name_plural = _("家庭成员")
+        verbose_name = pgettext_lazy("model", "家庭成员")
+        verbose_name_plural = pgettext_lazy("models", "家庭成员")
         ordering = ["household", "id"]
         constraints = [
             models.CheckConstraint(
@@ -479,8 +479,8 @@ class IdentityClaim(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="claims")
 
     class Meta:
-        verbose_name = _("身份证号占用")
-        verbose_name_plural = _("身份证号占用")
+        verbose_name = pgettext_lazy("model", "身份证号占用")
+        verbose_name_plural = pgettext_lazy("models", "身份证号占用")
         # A constraint rather than unique=True, which would add a pattern index on PostgreSQL.
         constraints = [models.UniqueConstraint(fields=["id_hash"], name="identity_claim_unique")]
 
@@ -510,8 +510,8 @@ class PublicNotice(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("公示")
-        verbose_name_plural = _("公示")
+        verbose_name = pgettext_lazy("model", "公示")
+        verbose_name_plural = pgettext_lazy("models", "公示")
         ordering = ["-starts_on", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -546,8 +546,8 @@ class FilingPeriod(models.Model):
     objects = HouseholdChildQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("建档期")
-        verbose_name_plural = _("建档期")
+        verbose_name = pgettext_lazy("model", "建档期")
+        verbose_name_plural = pgettext_lazy("models", "建档期")
         ordering = ["household", "number"]
         constraints = [
             models.UniqueConstraint(fields=["household", "number"], name="period_unique_number"),
@@ -701,8 +701,8 @@ class Transition(models.Model):
     objects = TransitionQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("状态变更")
-        verbose_name_plural = _("状态变更")
+        verbose_name = pgettext_lazy("model", "状态变更")
+        verbose_name_plural = pgettext_lazy("models", "状态变更")
         ordering = ["household", "effective_date", "id"]
         indexes = [
             models.Index(
@@ -777,8 +777,8 @@ class ClosureRequest(models.Model):
     objects = HouseholdChildQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("退出申请")
-        verbose_name_plural = _("退出申请")
+        verbose_name = pgettext_lazy("model", "退出申请")
+        verbose_name_plural = pgettext_lazy("models", "退出申请")
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
@@ -839,8 +839,8 @@ class Objection(models.Model):
     objects = HouseholdChildQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("公示异议")
-        verbose_name_plural = _("公示异议")
+        verbose_name = pgettext_lazy("model", "公示异议")
+        verbose_name_plural = pgettext_lazy("models", "公示异议")
         ordering = ["raised_on", "id"]
 
     def __str__(self):
@@ -871,8 +871,8 @@ class Survey(models.Model):
     objects = HouseholdChildQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("入户调查")
-        verbose_name_plural = _("入户调查")
+        verbose_name = pgettext_lazy("model", "入户调查")
+        verbose_name_plural = pgettext_lazy("models", "入户调查")
         ordering = ["household", "-surveyed_on", "-id"]
         indexes = [models.Index(fields=["household", "-surveyed_on"], name="survey_latest")]
 
@@ -949,8 +949,8 @@ class Document(models.Model):
     objects = HouseholdChildQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("证明材料")
-        verbose_name_plural = _("证明材料")
+        verbose_name = pgettext_lazy("model", "证明材料")
+        verbose_name_plural = pgettext_lazy("models", "证明材料")
         ordering = ["household", "kind", "-uploaded_at"]
 
     def __str__(self):

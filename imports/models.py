@@ -81,8 +81,8 @@ class ImportJob(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("导入导出任务")
-        verbose_name_plural = _("导入导出任务")
+        verbose_name = pgettext_lazy("model", "导入导出任务")
+        verbose_name_plural = pgettext_lazy("models", "导入导出任务")
         ordering = ["-created_at", "-id"]
         permissions = [
             ("import_households", _("导入困难职工档案")),

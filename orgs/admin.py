@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import AccessLog, Holiday, Organisation, User
@@ -240,7 +241,7 @@ class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
             model = apps.get_model(label)
         except (LookupError, ValueError):
             return entry.target
-        text = f"{model._meta.verbose_name} {pk}"
+        text = f"{capfirst(model._meta.verbose_name)} {pk}"
         if model not in self.admin_site._registry or not pk.isdigit():
             return text
         opts = model._meta

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Concat, Substr
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from orgs.scoping import ScopedQuerySet
 from orgs.text import aside
@@ -107,8 +108,8 @@ class Organisation(models.Model):
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("组织")
-        verbose_name_plural = _("组织")
+        verbose_name = pgettext_lazy("model", "组织")
+        verbose_name_plural = pgettext_lazy("models", "组织")
         ordering = ["path"]
         indexes = [
             models.Index(fields=["path"], name="org_path_prefix", opclasses=["varchar_pattern_ops"])
@@ -174,8 +175,8 @@ class Holiday(models.Model):
     )
 
     class Meta:
-        verbose_name = _("节假日")
-        verbose_name_plural = _("节假日")
+        verbose_name = pgettext_lazy("model", "节假日")
+        verbose_name_plural = pgettext_lazy("models", "节假日")
         ordering = ["date"]
         constraints = [
             models.UniqueConstraint(fields=["date", "organisation"], name="holiday_unique_per_org"),
@@ -211,8 +212,8 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
-        verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name = pgettext_lazy("model", "用户")
+        verbose_name_plural = pgettext_lazy("models", "用户")
 
     def __str__(self):
         return self.full_name or self.username
@@ -255,8 +256,8 @@ class AccessLog(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("个人信息访问日志")
-        verbose_name_plural = _("个人信息访问日志")
+        verbose_name = pgettext_lazy("model", "个人信息访问日志")
+        verbose_name_plural = pgettext_lazy("models", "个人信息访问日志")
         ordering = ["-at"]
 
     def __str__(self):

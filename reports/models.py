@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Report(models.Model):
@@ -13,8 +14,8 @@ class Report(models.Model):
             ("view_summary", _("查看和下载解困脱困工作总结")),
             ("view_roster", _("下载困难职工花名册")),
         ]
-        verbose_name = _("报表")
-        verbose_name_plural = _("报表")
+        verbose_name = pgettext_lazy("model", "报表")
+        verbose_name_plural = pgettext_lazy("models", "报表")
 
     def __str__(self):
         return str(self._meta.verbose_name)

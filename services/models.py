@@ -54,8 +54,8 @@ class Window(models.Model):
     objects = WindowQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("服务窗口")
-        verbose_name_plural = _("服务窗口")
+        verbose_name = pgettext_lazy("model", "服务窗口")
+        verbose_name_plural = pgettext_lazy("models", "服务窗口")
         ordering = ["sort_order", "code"]
 
     def __str__(self):
@@ -170,8 +170,8 @@ class Case(WorkerMixin):
     objects = CaseQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("服务案件")
-        verbose_name_plural = _("服务案件")
+        verbose_name = pgettext_lazy("model", "服务案件")
+        verbose_name_plural = pgettext_lazy("models", "服务案件")
         ordering = ["-received_at", "-pk"]
         indexes = [
             models.Index(fields=["organisation", "received_at"], name="svc_case_org_received"),
@@ -254,8 +254,8 @@ class CaseEvent(models.Model):
     objects = CaseEventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("案件状态记录")
-        verbose_name_plural = _("案件状态记录")
+        verbose_name = pgettext_lazy("model", "案件状态记录")
+        verbose_name_plural = pgettext_lazy("models", "案件状态记录")
         ordering = ["at", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -311,8 +311,8 @@ class LegalAidCase(models.Model):
     objects = LegalAidCaseQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("法律援助案件")
-        verbose_name_plural = _("法律援助案件")
+        verbose_name = pgettext_lazy("model", "法律援助案件")
+        verbose_name_plural = pgettext_lazy("models", "法律援助案件")
         ordering = ["-case__received_at", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -381,8 +381,8 @@ class JobReferral(WorkerMixin):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("职业介绍")
-        verbose_name_plural = _("职业介绍")
+        verbose_name = pgettext_lazy("model", "职业介绍")
+        verbose_name_plural = pgettext_lazy("models", "职业介绍")
         ordering = ["-referred_on", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -424,8 +424,8 @@ class TrainingCourse(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("培训班")
-        verbose_name_plural = _("培训班")
+        verbose_name = pgettext_lazy("model", "培训班")
+        verbose_name_plural = pgettext_lazy("models", "培训班")
         ordering = ["-starts_on", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -462,8 +462,8 @@ class TrainingAttendee(WorkerMixin):
     objects = TrainingAttendeeQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("培训学员")
-        verbose_name_plural = _("培训学员")
+        verbose_name = pgettext_lazy("model", "培训学员")
+        verbose_name_plural = pgettext_lazy("models", "培训学员")
         ordering = ["course", "pk"]
         constraints = [
             models.CheckConstraint(

@@ -23,3 +23,22 @@ def test_the_chinese_admin_names_the_third_party_apps_in_chinese(login, db):
     assert "Choose all" not in page and "SelectFilter" not in page
     # orgs.apps holds two configurations now: the app keeps its own (and its role sync).
     assert type(apps.get_app_config("orgs")).__name__ == "OrgsConfig"
+
+
+def test_the_english_admin_names_one_thing_in_the_singular_and_many_in_the_plural(login, db):
+    """The Chinese model names serve for one and many; English needs both forms."""
+    from django.apps import apps
+    from django.urls import reverse
+    from django.utils import translation
+
+    with translation.override("en"):
+        for model in apps.get_models():
+            if model.__module__.split(".")[0] not in {"orgs", "households", "funds", "services"}:
+                continue
+            meta = model._meta
+            assert str(meta.verbose_name) != str(meta.verbose_name_plural), meta.label
+    client = login("supervisor_450102")
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("admin:households_household_changelist")).content.decode()
+    assert "Select household file to view" in page or "Select household file to change" in page
+    assert "Household files" in client.get(reverse("admin:index")).content.decode()
