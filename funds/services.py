@@ -814,6 +814,15 @@ def payment_mark_failed(
             _("该申请当前状态为“%(state)s”，不能登记发放失败。")
             % {"state": request.get_state_display()}
         )
+    pending = selectors.pending_batch_line(request)
+    if line is None and pending is not None:
+        # The bank holds it: only its return file may say it failed (or was paid).
+        raise ValidationError(
+            _("该申请在代发批次 %(batch)s 中，请以银行回盘结果登记。")
+            % {"batch": pending.batch.number}
+        )
+    if line is not None and (pending is None or pending.pk != line.pk):
+        raise ValidationError(_("代发明细与申请不符或已回盘。"))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写失败原因（如账号错误、户名不符）。")})

@@ -200,6 +200,15 @@ def test_a_request_is_in_one_pending_batch_only(approved, users, orgs, pay):
         ),
         "待银行回盘",
     )
+    # Marked failed by hand, the bank's "paid" could no longer be booked.
+    refuse(
+        lambda: services.payment_mark_failed(
+            user=users["finance_450102"], request=approved[0], reason="账号错误"
+        ),
+        "请以银行回盘结果登记",
+    )
+    approved[0].refresh_from_db()
+    assert approved[0].state == "approved"
 
 
 def test_files_without_account_or_closed_are_left_out(approved, users, orgs):
