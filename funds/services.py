@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from funds import selectors
 from funds.models import (
+    ACTIVE_STATES,
     ZERO,
     Approval,
     AssistanceRequest,
@@ -233,6 +234,13 @@ def receipt_record(
         raise ValidationError({"year": _("资金年度应在1990年至到账次年之间。")})
     _check_open_year(organisation, received_on, field="received_on")
     _lock_account(organisation, source)
+    _refuse_repeat(
+        Receipt.objects.filter(received_on=received_on),
+        organisation=organisation,
+        source=source,
+        amount=amount,
+        document_number=document_number,
+    )
     receipt = Receipt.objects.create(
         organisation=organisation,
         source=source,
@@ -256,6 +264,24 @@ def receipt_record(
     return receipt
 
 
+def _refuse_repeat(same_day, *, organisation, source, amount, document_number):
+    """The same receipt or refund entered again (a form sent twice) is refused while the first
+    stands; called under the account's lock, so two at once cannot both pass."""
+    if (
+        same_day.filter(
+            organisation=organisation,
+            source=source,
+            amount=amount,
+            document_number=document_number,
+        )
+        .exclude(entries__reverses__isnull=False)
+        .exists()
+    ):
+        raise ValidationError(
+            {"document_number": _("同一文号、同一日期、同一金额的款项已经登记过，请勿重复登记。")}
+        )
+
+
 @transaction.atomic
 def refund_record(
     *,
@@ -276,6 +302,13 @@ def refund_record(
         raise ValidationError({"document_number": _("请填写收回通知文号。")})
     _check_open_year(organisation, refunded_on, field="refunded_on")
     _lock_account(organisation, source)
+    _refuse_repeat(
+        Refund.objects.filter(refunded_on=refunded_on),
+        organisation=organisation,
+        source=source,
+        amount=amount,
+        document_number=document_number,
+    )
     balance = selectors.balance(organisation=organisation, source=source)
     committed = selectors.committed(organisation=organisation, source=source)
     if amount > balance - committed:
@@ -446,6 +479,10 @@ def request_create(
         )
     if errors:
         raise ValidationError(errors)
+    # One request of a household at a time: the standards' counts below and the duplicate
+    # check see every request saved before, also when two clerks (or two clicks) race.
+    Household.objects.select_for_update().filter(pk=household.pk).exists()
+    _refuse_duplicate(household, assistance_type, tier, beneficiary, amount, requested_on)
     _check_supported_on(household, requested_on, field="requested_on", action=_("申请帮扶"))
     # A closed year's books are final: no request of that year either (it would count against
     # that year's standards and be paid from this year's money).
@@ -512,6 +549,37 @@ def request_create(
     )
     request.save()
     return request
+
+
+def _refuse_duplicate(household, assistance_type, tier, beneficiary, amount, requested_on):
+    """The same request again (a form sent twice, a second clerk entering it too) is refused;
+    a second grant of the same kind is asked for on another day or for another amount."""
+    same = (
+        AssistanceRequest.objects.filter(
+            household=household,
+            assistance_type=assistance_type,
+            tier=tier,
+            beneficiary=beneficiary,
+            amount=amount,
+            requested_on=requested_on,
+            state__in=ACTIVE_STATES,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if same is not None:
+        raise ValidationError(
+            _(
+                "该户已有一笔相同的帮扶申请（第 %(number)s 号，%(date)s 申请，%(amount)s 元，"
+                "%(state)s），请勿重复提交。"
+            )
+            % {
+                "number": same.pk,
+                "date": same.requested_on.isoformat(),
+                "amount": _money(same.amount),
+                "state": same.get_state_display(),
+            }
+        )
 
 
 def check_decidable(*, user, request: AssistanceRequest) -> int:

@@ -79,3 +79,24 @@ def test_the_panel_counts_the_chosen_member_of_a_per_person_standard(
     expect(panel).to_contain_text("每人每年最多 1 次；请选择受助成员")
     page.select_option("#id_beneficiary", label="张一")
     expect(panel).to_contain_text("每人每年最多 1 次，张一 本年已有 0 次")
+
+
+def test_a_form_already_sent_is_not_sent_again(browser_login, live_users, filed):
+    """An impatient second click while the server works would record the request twice: the
+    page lets a form's first submit go and holds back those that follow for a few seconds.
+    (The server refuses a repeated request as well: tests/funds/test_requests.py.)"""
+    household = filed()
+    page = browser_login("clerk_450102")
+    page.goto(page.base_url + reverse("funds:request_create", args=[household.pk]))
+    sent = page.evaluate(
+        """() => {
+            const form = document.querySelector("form[method=post]");
+            const submit = () => {
+                const event = new Event("submit", {bubbles: true, cancelable: true});
+                form.dispatchEvent(event);
+                return !event.defaultPrevented;
+            };
+            return [submit(), submit(), submit()];
+        }"""
+    )
+    assert sent == [True, False, False]

@@ -526,3 +526,27 @@ def test_closing_a_year_needs_the_admin_and_happens_once(users, orgs):
             year=timezone.localdate().year + 1,
         )
     assert ClosedYear.objects.count() == 1
+
+
+def test_the_same_receipt_or_refund_twice_is_refused(receive, users, orgs, sources):
+    first = receive("5000.00", document_number="桂财行〔2016〕9号")
+    refuse(lambda: receive("5000.00", document_number="桂财行〔2016〕9号"), "请勿重复登记")
+    receive("5000.00", document_number="桂财行〔2016〕10号")  # another document is another receipt
+
+    def give_back():
+        return services.refund_record(
+            user=users["finance_450102"],
+            organisation=orgs["450102"],
+            source=sources["central"],
+            amount=Decimal("100.00"),
+            refunded_on=date(2016, 3, 1),
+            document_number="收回〔2016〕1号",
+        )
+
+    give_back()
+    refuse(give_back, "请勿重复登记", "document_number")
+    # Reversed, the first no longer stands: the right one is entered again.
+    services.entry_reverse(
+        user=users["finance_450102"], entry=first.entries.get(), reason="金额录错"
+    )
+    receive("5000.00", document_number="桂财行〔2016〕9号")
