@@ -93,6 +93,10 @@ class CaseForm(WorkerFieldsMixin, forms.ModelForm):
         self.user = user
         current = self.instance.window if self.instance.window_id else None
         self.fields["window"] = _window_field(current=current, numbered=self.numbered_windows)
+        if current is not None and self.initial.get("window") == current.pk:
+            # The field is keyed by code: with the pk the instance gives, no option would be
+            # selected and the browser would send the first window.
+            self.initial["window"] = current.code
         handlers = User.objects.visible_to(user).filter(is_active=True) | User.objects.filter(
             pk=user.pk
         )

@@ -2,6 +2,7 @@
 404), quick entry, the earlier-cases hint, closed cases, "my work" and a pinned query count."""
 
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.messages import get_messages
@@ -167,6 +168,51 @@ def quick_entry(**overrides):
         "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     }
     return {**data, **overrides}
+
+
+class SubmittedForms(HTMLParser):
+    """What a browser sends for each form of a page left as it is: inputs and textareas as
+    filled in, checked boxes, and each select's selected option (the first when none is)."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms, self.select, self.textarea = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({})
+        if not self.forms:
+            return
+        data, name = self.forms[-1], attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button"):
+            if attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs:
+                data[name] = attrs.get("value", "on" if "checked" in attrs else "")
+        elif tag == "select" and name:
+            self.select = name
+        elif tag == "option" and self.select:
+            if self.select not in data or "selected" in attrs:
+                data[self.select] = attrs.get("value", "")
+        elif tag == "textarea" and name:
+            self.textarea = name
+            data[name] = ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.forms[-1][self.textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+
+def submitted(page, *, with_field: str) -> dict:
+    """The data the page's form holding `with_field` sends when submitted unchanged."""
+    parser = SubmittedForms()
+    parser.feed(page.content.decode())
+    return next(data for data in parser.forms if with_field in data)
 
 
 def test_quick_entry_defaults(login, users, make_case):
@@ -356,6 +402,21 @@ def test_editing_a_closed_case_is_refused_until_reopened(login, users, case):
     assert response.status_code == 302
     client.post(f"/services/cases/{case.pk}/edit/", data)
     assert Case.objects.get(pk=case.pk).matter == "改动"
+
+
+def test_saving_the_edit_page_as_it_is_keeps_the_cases_window(login, make_case):
+    """The window field is keyed by code: the page showed no window selected, so the browser
+    sent the first one (信访接待) and saving any edit moved the case there."""
+    case = make_case(window="legal_aid", follow_up_on=timezone.localdate())
+    client = login("clerk_450102")
+    page = client.get(f"/services/cases/{case.pk}/edit/")
+    assert '<option value="legal_aid" selected>' in page.content.decode()
+    data = submitted(page, with_field="window")
+    assert data["window"] == "legal_aid"
+    response = client.post(f"/services/cases/{case.pk}/edit/", {**data, "matter": "补充"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.matter, case.window.code) == ("补充", "legal_aid")
 
 
 def test_the_workers_phone_is_masked_to_readers_of_the_case(login, users, case):
