@@ -284,6 +284,7 @@ class JobReferralForm(WorkerFieldsMixin, forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         _organisation_field(self, user)
+        self.fields["referred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["case"].queryset = Case.objects.visible_to(user)
         self.hide_stored_id_number(user)
 

@@ -536,6 +536,22 @@ def test_referral_from_a_case_takes_over_the_worker(login, case):
     assert referral.case == case and referral.result == "placed"
 
 
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        (timedelta(days=1), "介绍日期不能晚于今天。"),
+        ("1990-06-01", "介绍日期不能早于 2000 年。"),
+    ],
+)
+def test_a_referral_is_not_dated_in_the_future_or_before_2000(login, case, day, message):
+    client = login("clerk_450102")
+    if isinstance(day, timedelta):
+        day = (timezone.localdate() + day).isoformat()
+    response = client.post("/services/referrals/new/", referral_of(case, referred_on=day))
+    assert response.context["form"].errors == {"referred_on": [message]}
+    assert not JobReferral.objects.exists()
+
+
 def test_a_closed_case_takes_no_new_referral_but_its_referrals_keep_their_result(
     login, case, users
 ):
