@@ -1,6 +1,8 @@
 """The staff pages: permission matrix (anonymous → login, role → allowed or 403, other county →
 404), quick entry, the earlier-cases hint, closed cases, "my work" and a pinned query count."""
 
+import html
+import re
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -655,6 +657,26 @@ def test_overdue_follow_ups_appear_in_my_work(login, make_case):
     assert "服务案件跟进逾期" not in login("viewer_450100").get("/").content.decode()
     overdue = login("clerk_450102").get("/services/", {"overdue": "true"}).context["object_list"]
     assert [c.worker_name for c in overdue] == ["逾期职工"]
+
+
+@pytest.mark.parametrize(("username", "expected"), [("clerk_450102", 1), ("supervisor_450102", 2)])
+def test_my_works_overdue_link_lists_the_cases_it_counts(login, make_case, username, expected):
+    """A clerk's panel counts the cases they handle, a supervisor's every case in scope: the
+    panel's link lists the same cases."""
+    now = timezone.now()
+    for by in ("clerk_450102", "admin_450102"):
+        make_case(
+            by=by,
+            worker_name=f"{by}的职工",
+            received_at=now - timedelta(days=10),
+            follow_up_on=(now - timedelta(days=5)).date(),
+        )
+    client = login(username)
+    home = client.get("/")
+    panel = next(p for p in home.context["work_panels"] if "跟进逾期" in p["title"])
+    link = re.search(r'<a href="(/services/\?[^"]*)">[^<]*全部逾期案件', home.content.decode())
+    listed = client.get(html.unescape(link.group(1)))
+    assert panel["count"] == listed.context["paginator"].count == expected
 
 
 def test_case_list_filters(login, make_case, users):
