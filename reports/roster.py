@@ -6,12 +6,13 @@ import unicodedata
 
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households.models import SUPPORTED_STATUSES, Household, Status, Transition
 from orgs.models import Organisation
 from orgs.pii import mask_phone
+from orgs.reference import translated_name
 from orgs.spreadsheets import neutralise
 
 
@@ -71,8 +72,8 @@ def rows(households, *, full: bool):
             h.base_union.name if h.base_union else "",
             h.household_size,
             h.per_capita_income,
-            h.cause_then,
-            h.category_then or "",
+            translated_name(h.cause_then),
+            translated_name(h.category_then or ""),
             str(Status(h.status_on).label),
             h.filed_on_then,
             h.bank_name,
@@ -163,24 +164,27 @@ def text_pages(items: list[list], size: int = ROWS_PER_PAGE) -> list[str]:
 
 
 def to_pdf(org, on, *, full: bool, limit: int | None = None) -> bytes:
+    """The printed roster, like the printed summary (reports.render.to_pdf), is always in
+    Simplified Chinese; its columns are laid out for CJK text."""
     from orgs.pdf import html_to_pdf
 
     households = households_on(org, on)
     if limit is not None:
         households = households[:limit]
-    items = [
-        [f"{row[8]:,.2f}" if i == 8 else value for i, value in enumerate(row)]
-        for row in rows(households, full=full)
-    ]
-    html = render_to_string(
-        "reports/pdf/roster.html",
-        {
-            "organisation": org,
-            "on": on,
-            "header": line(pdf_headers()),
-            "pages": text_pages(items),
-            "count": len(items),
-            "generated_at": timezone.localtime(),
-        },
-    )
+    with translation.override("zh-hans"):
+        items = [
+            [f"{row[8]:,.2f}" if i == 8 else value for i, value in enumerate(row)]
+            for row in rows(households, full=full)
+        ]
+        html = render_to_string(
+            "reports/pdf/roster.html",
+            {
+                "organisation": org,
+                "on": on,
+                "header": line(pdf_headers()),
+                "pages": text_pages(items),
+                "count": len(items),
+                "generated_at": timezone.localtime(),
+            },
+        )
     return html_to_pdf(html, stylesheets=("reports/roster-print.css",))
