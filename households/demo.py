@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from households.eligibility import compute_income
-from households.idnumbers import check_char, id_hash
+from households.idnumbers import check_char, id_hash, sex_of
 from households.models import (
     SUPPORTED_STATUSES,
     Category,
@@ -78,7 +78,11 @@ def seed_reference(*, orgs, stdout):
 
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韦覃蒙陆莫黎"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰建国海燕志强红梅晓东春生"
+# Characters of given names, by the sex the name suggests.
+GIVEN = {
+    "male": "伟强磊军洋勇杰涛明超平刚华建国志晓东春生",
+    "female": "芳娜秀英敏静丽艳娟兰霞桂玉海燕红梅",
+}
 AREAS = [
     "450102",
     "450103",
@@ -107,17 +111,22 @@ PEOPLE_PER_HOUSEHOLD = 6  # ID-number slots reserved per generated household
 DAYS = 16_800  # birth dates spread over 46 years
 
 
-def person_id_number(person: int) -> str:
-    """A valid, unique ID number for person index `person` (a bijection, so no collisions)."""
+def person_id_number(person: int, sex: str = "female") -> str:
+    """A valid, unique ID number for person index `person` (a bijection up to 84 million
+    people, so no collisions), whose 17th digit says `sex` (odd for men, even for women:
+    idnumbers.sex_of)."""
     area = AREAS[person % len(AREAS)]
     rest = person // len(AREAS)
     born = date(1958, 1, 1) + timedelta(days=rest % DAYS)
-    first17 = f"{area}{born:%Y%m%d}{rest // DAYS % 1000:03d}"
+    sequence = rest // DAYS % 500 * 2 + (sex == "male")
+    first17 = f"{area}{born:%Y%m%d}{sequence:03d}"
     return first17 + check_char(first17)
 
 
-def name(rng) -> str:
-    given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+def name(rng, sex: str | None = None) -> str:
+    """A name that suits `sex` (either, when not given)."""
+    characters = GIVEN[sex] if sex else GIVEN["male"] + GIVEN["female"]
+    given = "".join(rng.choice(characters) for _ in range(rng.choice((1, 2, 2))))
     return rng.choice(SURNAMES) + given
 
 
@@ -254,7 +263,10 @@ class Generator:
 
     def build(self, rng, index, hid, pid):
         county = self.counties[index % 2]
-        worker_number = person_id_number(index * PEOPLE_PER_HOUSEHOLD)
+        # The worker's name, ID number and sex agree (the ID number's 17th digit says the sex).
+        sex = rng.choice(("male", "female"))
+        worker_number = person_id_number(index * PEOPLE_PER_HOUSEHOLD, sex)
+        worker_name = name(rng, sex)
         # Dates always run forward and never past today: application, review (+7 days), notice
         # (+10), approval (+20 to +60), then relief or closure.
         roll = rng.random()
@@ -311,9 +323,10 @@ class Generator:
             relation = ["spouse", "child", "child", "parent", "child"][m]
             income = Decimal(rng.randrange(0, 150)) * 10 if relation != "child" else Decimal(0)
             incomes.append(income)
-            people.append(
-                (relation, person_id_number(index * PEOPLE_PER_HOUSEHOLD + 1 + m), income)
-            )
+            other = "female" if sex == "male" else "male"
+            member_sex = other if relation == "spouse" else rng.choice(("male", "female"))
+            number = person_id_number(index * PEOPLE_PER_HOUSEHOLD + 1 + m, member_sex)
+            people.append((relation, number, income))
         rigid = Decimal(rng.choice((0, 0, 2000, 6000, 12000, 20000)))
         income = compute_income(
             member_incomes=incomes, other_monthly=Decimal(0), rigid_annual=rigid, rule="net_annual"
@@ -324,7 +337,6 @@ class Generator:
         if cause in ("accident", "disaster") and rng.random() < 0.5:
             category = "accident"
         origin = Origin.STOCK if filed and filed <= date(2015, 12, 31) else Origin.NEW
-        worker_name = name(rng)
         bases = self.bases[county.pk]
         account = f"6217{index:015d}"
         household = Household(
@@ -333,7 +345,7 @@ class Generator:
             base_union_id=bases[index % len(bases)].pk if bases else None,
             file_number=f"DEMO-{county.code}-{index + 1:07d}",
             worker_name=worker_name,
-            sex="male" if int(worker_number[16]) % 2 else "female",
+            sex=sex_of(worker_number),
             id_number=worker_number,
             id_hash=id_hash(worker_number),
             id_masked=mask(worker_number),
@@ -393,7 +405,7 @@ class Generator:
                 Member(
                     household_id=hid,
                     relation=relation,
-                    name=name(rng),
+                    name=name(rng, sex_of(number)),
                     id_number=number,
                     id_hash=id_hash(number),
                     id_masked=mask(number),

@@ -1,5 +1,6 @@
 """Small server-rendered SVG bar charts: readable on screen, in print and in the PDF (no JS)."""
 
+import re
 from decimal import Decimal
 
 from django.utils.html import escape
@@ -9,6 +10,7 @@ PALETTE = ["#b3261e", "#0969da", "#1a7f37", "#9a6700", "#8250df", "#57606a"]
 # SVG text does not take the page's font: without this the PDF picks the first CJK face it
 # finds (Japanese), whose glyphs differ from the Chinese ones (解, 角, 骨).
 FONT = "Noto Sans CJK SC, Noto Sans SC, sans-serif"
+LINE_HEIGHT = 14  # of a wrapped 12-pixel label
 
 
 def hbar(items: list[tuple[str, float | int | Decimal]], *, width=520, unit="") -> SafeString:
@@ -45,11 +47,16 @@ def grouped_bars(
     width=520,
     height=220,
 ) -> SafeString:
-    """Vertical bars: one group per label (e.g. a year), one bar per series (e.g. relieved)."""
+    """Vertical bars: one group per label (e.g. a year), one bar per series (e.g. relieved).
+    A label wider than its group (an English fund source) is wrapped onto several lines, and
+    the chart grows by those lines."""
     left, bottom, top_pad = 40, 40, 16
     plot_h = height - bottom - top_pad
     top = max((float(v) for _, values in series for v in values), default=0) or 1
     group_w = (width - left - 10) / max(len(groups), 1)
+    labels = [wrap(group, 12, group_w - 6) for group in groups]
+    extra = (max((len(lines) for lines in labels), default=1) - 1) * LINE_HEIGHT
+    height, bottom = height + extra, bottom + extra
     bar_w = group_w * 0.8 / max(len(series), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -57,7 +64,7 @@ def grouped_bars(
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" '
         'stroke="#888"></line>',
     ]
-    for g, group in enumerate(groups):
+    for g, label in enumerate(labels):
         x0 = left + g * group_w + group_w * 0.1
         for s, (_name, values) in enumerate(series):
             value = float(values[g])
@@ -70,9 +77,14 @@ def grouped_bars(
                 f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" font-size="11" '
                 f'text-anchor="middle">{escape(_fmt(values[g]))}</text>'
             )
+        middle = x0 + group_w * 0.4
+        lines = "".join(
+            f'<tspan x="{middle:.1f}" dy="{LINE_HEIGHT if n else 0}">{escape(text)}</tspan>'
+            for n, text in enumerate(label)
+        )
         parts.append(
-            f'<text x="{x0 + group_w * 0.4:.1f}" y="{height - bottom + 16}" font-size="12" '
-            f'text-anchor="middle">{escape(group)}</text>'
+            f'<text x="{middle:.1f}" y="{height - bottom + 16}" font-size="12" '
+            f'text-anchor="middle">{lines}</text>'
         )
     x = left
     for s, (name, _values) in enumerate(series):
@@ -84,6 +96,18 @@ def grouped_bars(
         x += 14 + text_width(name, 12) + 16  # each key after the text of the one before
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def wrap(text: str, size: int, width: float) -> list[str]:
+    """The text in lines at most `width` wide (as text_width estimates), broken between words,
+    or between any two Chinese characters; a word wider than `width` keeps a line of its own."""
+    lines = [""]
+    for token in re.findall(r"\s*(?:[\u2e80-\U0010ffff]|[^\s\u2e80-\U0010ffff]+)", text.strip()):
+        if lines[-1] and text_width(lines[-1] + token, size) > width:
+            lines.append(token.lstrip())
+        else:
+            lines[-1] += token
+    return lines
 
 
 def text_width(text: str, size: int) -> int:

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from reports.summary import check_cutoff_has_passed, check_dates, parse_years
 
+# A date input takes only YYYY-MM-DD: the Chinese format (2026/12/07) would leave it empty.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 FORMAT_CHOICES = [("html", _("网页")), ("pdf", "PDF"), ("xlsx", "Excel"), ("json", "JSON")]
 
 
@@ -22,13 +24,13 @@ class SummaryForm(forms.Form):
     cutoff = forms.DateField(
         label=_("截止日期"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE_INPUT,
         help_text=_("默认为统计期末，统计期未结束时为今天；此日期之后的事项不计入。"),
     )
     baseline = forms.DateField(
         label=_("存量基准日"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE_INPUT,
         help_text=_("默认使用单位设置；不能晚于截止日期。"),
     )
     format = forms.ChoiceField(
@@ -73,7 +75,7 @@ class RosterForm(forms.Form):
     org = forms.ChoiceField(label=_("单位"))
     on = forms.DateField(
         label=_("日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE_INPUT,
         help_text=_("列出该日在档（含解困）的困难职工家庭。"),
     )
     format = forms.ChoiceField(label=_("格式"), choices=[("xlsx", "Excel"), ("pdf", "PDF")])

@@ -6,19 +6,24 @@ import unicodedata
 
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households.models import SUPPORTED_STATUSES, Household, Status, Transition
+from orgs.models import Organisation
 from orgs.pii import mask_phone
+from orgs.reference import translated_name
 from orgs.spreadsheets import neutralise
 
 
 def households_on(org, on):
-    """The files on file or relieved on `on`, each with its status and filing date of that day
-    (`status_on`, `filed_on_then`): a roster of a past date must not show today's status."""
+    """The files on file or relieved on `on` in `org`'s subtree, each with what the transition
+    in force that day says of it (`status_on`, `filed_on_then`, `cause_then`, `category_then`):
+    a roster of a past date shows the file where and as it was then, as the summary counts it
+    (reports/selectors.py), not where it is today."""
     in_force = Transition.objects.in_force_on(on).filter(
-        household__organisation__path__startswith=org.path, to_status__in=SUPPORTED_STATUSES
+        organisation_id__in=Organisation.objects.subtree(org).values("pk"),
+        to_status__in=SUPPORTED_STATUSES,
     )
     then = Transition.objects.in_force_on(on).filter(household_id=OuterRef("pk"))
     return (
@@ -26,8 +31,10 @@ def households_on(org, on):
         .annotate(
             status_on=Subquery(then.values("to_status")[:1]),
             filed_on_then=Subquery(then.values("filed_on")[:1]),
+            cause_then=Subquery(then.values("primary_cause__name")[:1]),
+            category_then=Subquery(then.values("category__name")[:1]),
         )
-        .select_related("primary_cause", "category", "base_union")
+        .select_related("base_union")
         .order_by("file_number")
     )
 
@@ -65,8 +72,8 @@ def rows(households, *, full: bool):
             h.base_union.name if h.base_union else "",
             h.household_size,
             h.per_capita_income,
-            h.primary_cause.name,
-            h.category.name if h.category else "",
+            translated_name(h.cause_then),
+            translated_name(h.category_then or ""),
             str(Status(h.status_on).label),
             h.filed_on_then,
             h.bank_name,
@@ -157,24 +164,27 @@ def text_pages(items: list[list], size: int = ROWS_PER_PAGE) -> list[str]:
 
 
 def to_pdf(org, on, *, full: bool, limit: int | None = None) -> bytes:
+    """The printed roster, like the printed summary (reports.render.to_pdf), is always in
+    Simplified Chinese; its columns are laid out for CJK text."""
     from orgs.pdf import html_to_pdf
 
     households = households_on(org, on)
     if limit is not None:
         households = households[:limit]
-    items = [
-        [f"{row[8]:,.2f}" if i == 8 else value for i, value in enumerate(row)]
-        for row in rows(households, full=full)
-    ]
-    html = render_to_string(
-        "reports/pdf/roster.html",
-        {
-            "organisation": org,
-            "on": on,
-            "header": line(pdf_headers()),
-            "pages": text_pages(items),
-            "count": len(items),
-            "generated_at": timezone.localtime(),
-        },
-    )
+    with translation.override("zh-hans"):
+        items = [
+            [f"{row[8]:,.2f}" if i == 8 else value for i, value in enumerate(row)]
+            for row in rows(households, full=full)
+        ]
+        html = render_to_string(
+            "reports/pdf/roster.html",
+            {
+                "organisation": org,
+                "on": on,
+                "header": line(pdf_headers()),
+                "pages": text_pages(items),
+                "count": len(items),
+                "generated_at": timezone.localtime(),
+            },
+        )
     return html_to_pdf(html, stylesheets=("reports/roster-print.css",))

@@ -21,6 +21,7 @@ from services.validators import normalise_id_number
 RECEIVED_SLACK = timedelta(minutes=10)  # a counter PC's clock may run a little ahead
 UNKNOWN_WINDOW_MESSAGE = _("请选择有效的窗口：所选窗口不存在或已停用。")
 
+# Date inputs take only ISO values: the Chinese formats (2026/12/07) would leave them empty.
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 MONEY_INPUT = forms.NumberInput(attrs={"min": "0", "step": "0.01", "inputmode": "decimal"})
@@ -93,6 +94,10 @@ class CaseForm(WorkerFieldsMixin, forms.ModelForm):
         self.user = user
         current = self.instance.window if self.instance.window_id else None
         self.fields["window"] = _window_field(current=current, numbered=self.numbered_windows)
+        if current is not None and self.initial.get("window") == current.pk:
+            # The field is keyed by code: with the pk the instance gives, no option would be
+            # selected and the browser would send the first window.
+            self.initial["window"] = current.code
         handlers = User.objects.visible_to(user).filter(is_active=True) | User.objects.filter(
             pk=user.pk
         )
@@ -213,7 +218,7 @@ class FollowUpForm(forms.Form):
     next_on = forms.DateField(
         label=_("下次跟进日期"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE_INPUT,
         help_text=_("不填表示不再安排跟进；案件仍未办结，办结请用“办结”。"),
     )
 
@@ -279,6 +284,7 @@ class JobReferralForm(WorkerFieldsMixin, forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         _organisation_field(self, user)
+        self.fields["referred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["case"].queryset = Case.objects.visible_to(user)
         self.hide_stored_id_number(user)
 

@@ -26,6 +26,12 @@ FOLLOW_UP_BEFORE_CASE_MESSAGE = _("跟进日期不能早于登记日期。")
 WAGES_NEGATIVE_MESSAGE = _("追回拖欠工资不能为负数。")
 FEES_NEGATIVE_MESSAGE = _("减免费用不能为负数。")
 COURSE_DATES_MESSAGE = _("结束日期不能早于开始日期。")
+# Dates typed at the counter before the centre's records begin are typing errors (as cases').
+FIRST_YEAR = 2000
+REFERRED_LATER_MESSAGE = _("介绍日期不能晚于今天。")
+REFERRED_EARLIER_MESSAGE = _("介绍日期不能早于 2000 年。")
+COURSE_STARTS_EARLIER_MESSAGE = _("开始日期不能早于 2000 年。")
+COURSE_ENDS_EARLIER_MESSAGE = _("结束日期不能早于 2000 年。")
 CERTIFICATE_NAME_MESSAGE = _("请填写所获证书名称。")
 
 
@@ -397,6 +403,11 @@ class JobReferral(WorkerMixin):
     def clean(self):
         super().clean()
         self.normalise_worker()
+        # A referral is recorded once made: a date to come is a typing error.
+        if self.referred_on and self.referred_on > timezone.localdate():
+            raise ValidationError({"referred_on": REFERRED_LATER_MESSAGE})
+        if self.referred_on and self.referred_on.year < FIRST_YEAR:
+            raise ValidationError({"referred_on": REFERRED_EARLIER_MESSAGE})
 
 
 class TrainingCourse(models.Model):
@@ -437,9 +448,17 @@ class TrainingCourse(models.Model):
         return f"{self.name}（{self.starts_on}）"
 
     def clean(self):
+        """A course may be planned ahead, but not dated before the records begin."""
         super().clean()
-        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValidationError({"ends_on": COURSE_DATES_MESSAGE})
+        errors = {}
+        if self.starts_on and self.starts_on.year < FIRST_YEAR:
+            errors["starts_on"] = COURSE_STARTS_EARLIER_MESSAGE
+        if self.ends_on and self.ends_on.year < FIRST_YEAR:
+            errors["ends_on"] = COURSE_ENDS_EARLIER_MESSAGE
+        elif self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = COURSE_DATES_MESSAGE
+        if errors:
+            raise ValidationError(errors)
 
 
 class TrainingAttendeeQuerySet(ScopedQuerySet):

@@ -89,10 +89,16 @@ def earlier_cases(
     return {"cases": cases, "total": total, "searched": True}
 
 
+def follows_up_own_cases_only(user) -> bool:
+    """A clerk follows up the cases they handle; a supervisor or administrator every case in
+    scope ("my work" counts, and its link lists, the same cases)."""
+    return not (user.is_superuser or user.has_role(Role.SUPERVISOR, Role.ADMIN))
+
+
 def overdue_follow_ups(*, user, today: date | None = None) -> QuerySet[Case]:
     """Unclosed cases past their follow-up date: a clerk's own, a supervisor's whole scope."""
     found = Case.objects.visible_to(user).follow_up_overdue(today)
-    if not (user.is_superuser or user.has_role(Role.SUPERVISOR, Role.ADMIN)):
+    if follows_up_own_cases_only(user):
         found = found.filter(handler=user)
     return found.select_related("window", "handler").order_by("follow_up_on", "pk")
 

@@ -593,7 +593,8 @@ class StatisticsView(PermissionRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         this_year = timezone.localdate().year
-        self.year = _int_param(request, "year", this_year, 2000, this_year + 1)
+        # A year to come has no figures yet: asked for, this year's are shown.
+        self.year = _int_param(request, "year", this_year, 2000, this_year)
         self.days = _int_param(request, "days", 15, 1, 365)
         self.scope = self.get_scope()
         self.summary = selectors.service_centre_summary(

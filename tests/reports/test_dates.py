@@ -157,6 +157,14 @@ def test_a_roster_of_a_day_to_come_is_refused(login, scenario, frozen):
     assert today.status_code == 200 and today.content[:2] == b"PK"
 
 
+def test_the_roster_page_offers_today_in_its_date_field_in_chinese(login, orgs, frozen):
+    """A date input takes only YYYY-MM-DD: today written the Chinese way (2026/12/06) left the
+    field empty."""
+    frozen()
+    page = login("viewer_450100").get("/reports/roster/").content.decode()
+    assert 'name="on" value="2026-12-06"' in page
+
+
 def run(*args):
     out = StringIO()
     call_command("annual_summary", *args, stdout=out, stderr=StringIO())

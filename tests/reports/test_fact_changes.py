@@ -6,8 +6,9 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from households import services
-from households.models import AMEND, Category, Status, Transition
+from households.models import AMEND, Category, Cause, Status, Transition
 from households.timeline import timeline_for
+from reports import roster
 from reports.selectors import Period, household_figures
 from tests.reports.conftest import build as build_file
 
@@ -93,3 +94,33 @@ def test_a_step_dated_before_a_fact_change_takes_its_place(users, orgs):
     assert not Transition.objects.filter(household=household, action=AMEND).exists()
     relieved = Transition.objects.get(household=household, to_status=Status.RELIEVED)
     assert relieved.category.code == "deep"
+
+
+def test_a_past_roster_lists_a_moved_file_where_and_as_it_was_then(users, orgs):
+    """The roster of a day before a move lists the file in the county it was in, with the
+    cause and category of that day, as the summary counts it; from the move on, the other
+    county's roster lists it."""
+    county, other = orgs["450102"], orgs["450103"]
+    household = build_file(
+        users["clerk_450102"],
+        county,
+        [("applied", date(2018, 3, 1)), ("on_file", date(2018, 5, 2))],
+        category="relative",
+    )
+    household.organisation = other
+    household.primary_cause = Cause.objects.get(code="disability")
+    household.category = Category.objects.get(code="deep")
+    household.save()
+
+    def listed(org, on):
+        return {row[1]: row for row in roster.rows(roster.households_on(org, on), full=False)}
+
+    end_2018 = date(2018, 12, 31)
+    row = listed(county, end_2018)[household.file_number]
+    assert (row[9], row[10]) == ("因病", "相对困难")
+    assert year_2018(county)["on_file"]["households"] == 1
+    assert household.file_number not in listed(other, end_2018)
+    today = timezone.localdate()
+    assert household.file_number not in listed(county, today)
+    row = listed(other, today)[household.file_number]
+    assert (row[9], row[10]) == ("因残", "深度困难")

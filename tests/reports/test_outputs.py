@@ -216,6 +216,25 @@ def test_roster_pdf_text(scenario, orgs):
     assert scenario["H1"].id_masked in text and scenario["H1"].id_number not in text
 
 
+def test_an_english_roster_names_causes_in_english_and_its_pdf_stays_chinese(login, scenario, orgs):
+    from django.utils import translation
+
+    client = login("viewer_450100")
+    client.cookies["django_language"] = "en"
+    response = client.get(
+        "/reports/roster/", {"org": "450102", "on": "2024-12-31", "format": "xlsx"}
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows[0][9:11] == ("Primary cause", "Hardship category")
+    assert {row[9] for row in rows[1:]} == {"Illness"}
+    assert {row[10] for row in rows[1:]} == {"Deep hardship", None}  # H4 and H7 have none
+    with translation.override("en"):
+        text = pdf_text(roster.to_pdf(orgs["450102"], date(2024, 12, 31), full=False))
+    assert "因病" in text and "深度困难" in text and "性别" in text
+    assert "Illness" not in text
+
+
 def test_roster_neutralises_formulas():
     assert roster.neutralise('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert roster.neutralise("-1+2") == "'-1+2" and roster.neutralise("张三") == "张三"

@@ -189,6 +189,23 @@ def test_command_years_and_cutoff(orgs, scenario):
         (["--org", "450100", "--year", "20x4"], "年度格式"),
         (["--org", "450100", "--year", "2024", "--cutoff", "31/12/2024"], "YYYY-MM-DD"),
         (["--org", "450100", "--year", "2024", "--format", "pdf"], "--output"),
+        (
+            [
+                "--org",
+                "450100",
+                "--year",
+                "2024",
+                "--format",
+                "pdf",
+                "--output",
+                "/nonexistent/x.pdf",
+            ],
+            "--output: 无法写入 /nonexistent/x.pdf",
+        ),
+        (
+            ["--org", "450100", "--year", "2024", "--output", "/nonexistent/x.json"],
+            "--output: 无法写入 /nonexistent/x.json",
+        ),
     ],
 )
 def test_command_errors_are_one_line(orgs, args, message):

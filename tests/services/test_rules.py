@@ -1,7 +1,7 @@
 """The case log's rules and every bad input of issue 5: refused with a clear message, and
 nothing written."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -274,6 +274,30 @@ def test_closed_at_goes_with_the_closed_status_in_the_database(make_case):
         Case.objects.filter(pk=case.pk).update(status="closed")
     with pytest.raises(IntegrityError), transaction.atomic():
         Case.objects.filter(pk=case.pk).update(status="lost")
+
+
+def test_a_course_may_be_planned_ahead_but_not_dated_before_2000(users, orgs):
+    clerk = users["clerk_450102"]
+    with pytest.raises(ValidationError) as error:
+        course_save(
+            user=clerk,
+            course=TrainingCourse(
+                organisation=orgs["450102"],
+                name="电工",
+                starts_on=date(1999, 12, 20),
+                ends_on=date(1999, 12, 31),
+            ),
+        )
+    assert error.value.message_dict == {
+        "starts_on": ["开始日期不能早于 2000 年。"],
+        "ends_on": ["结束日期不能早于 2000 年。"],
+    }
+    assert not TrainingCourse.objects.exists()
+    next_month = timezone.localdate() + timedelta(days=30)
+    course = TrainingCourse(
+        organisation=orgs["450102"], name="电工", starts_on=next_month, ends_on=next_month
+    )
+    assert course_save(user=clerk, course=course).pk
 
 
 def test_course_dates_and_certificates(users, orgs):

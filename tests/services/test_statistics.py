@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from orgs.models import Organisation
 from services.models import (
@@ -207,6 +208,12 @@ def test_statistics_page_and_json(centre, login):
     assert data["cases_total"] == 1
     assert data["legal_aid"]["wages_recovered"] == "5000.00"
     assert data["job_referrals"] == {"referred": 1, "placed": 1}
+
+
+def test_statistics_of_a_year_to_come_show_this_year(login, users):
+    this_year = timezone.localdate().year
+    response = login("viewer_450100").get("/services/statistics/", {"year": this_year + 1})
+    assert response.status_code == 200 and response.context["year"] == this_year
 
 
 def test_statistics_of_another_county_answer_404(centre, login):

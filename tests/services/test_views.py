@@ -1,7 +1,10 @@
 """The staff pages: permission matrix (anonymous → login, role → allowed or 403, other county →
 404), quick entry, the earlier-cases hint, closed cases, "my work" and a pinned query count."""
 
+import html
+import re
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.messages import get_messages
@@ -167,6 +170,51 @@ def quick_entry(**overrides):
         "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     }
     return {**data, **overrides}
+
+
+class SubmittedForms(HTMLParser):
+    """What a browser sends for each form of a page left as it is: inputs and textareas as
+    filled in, checked boxes, and each select's selected option (the first when none is)."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms, self.select, self.textarea = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({})
+        if not self.forms:
+            return
+        data, name = self.forms[-1], attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button"):
+            if attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs:
+                data[name] = attrs.get("value", "on" if "checked" in attrs else "")
+        elif tag == "select" and name:
+            self.select = name
+        elif tag == "option" and self.select:
+            if self.select not in data or "selected" in attrs:
+                data[self.select] = attrs.get("value", "")
+        elif tag == "textarea" and name:
+            self.textarea = name
+            data[name] = ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.forms[-1][self.textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+
+def submitted(page, *, with_field: str) -> dict:
+    """The data the page's form holding `with_field` sends when submitted unchanged."""
+    parser = SubmittedForms()
+    parser.feed(page.content.decode())
+    return next(data for data in parser.forms if with_field in data)
 
 
 def test_quick_entry_defaults(login, users, make_case):
@@ -358,6 +406,21 @@ def test_editing_a_closed_case_is_refused_until_reopened(login, users, case):
     assert Case.objects.get(pk=case.pk).matter == "改动"
 
 
+def test_saving_the_edit_page_as_it_is_keeps_the_cases_window(login, make_case):
+    """The window field is keyed by code: the page showed no window selected, so the browser
+    sent the first one (信访接待) and saving any edit moved the case there."""
+    case = make_case(window="legal_aid", follow_up_on=timezone.localdate())
+    client = login("clerk_450102")
+    page = client.get(f"/services/cases/{case.pk}/edit/")
+    assert '<option value="legal_aid" selected>' in page.content.decode()
+    data = submitted(page, with_field="window")
+    assert data["window"] == "legal_aid"
+    response = client.post(f"/services/cases/{case.pk}/edit/", {**data, "matter": "补充"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.matter, case.window.code) == ("补充", "legal_aid")
+
+
 def test_the_workers_phone_is_masked_to_readers_of_the_case(login, users, case):
     """Upper-level unions and administrators read cases: the worker's phone was shown to them
     in full, on the page, in the list and in the record of its change."""
@@ -475,6 +538,22 @@ def test_referral_from_a_case_takes_over_the_worker(login, case):
     assert referral.case == case and referral.result == "placed"
 
 
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        (timedelta(days=1), "介绍日期不能晚于今天。"),
+        ("1990-06-01", "介绍日期不能早于 2000 年。"),
+    ],
+)
+def test_a_referral_is_not_dated_in_the_future_or_before_2000(login, case, day, message):
+    client = login("clerk_450102")
+    if isinstance(day, timedelta):
+        day = (timezone.localdate() + day).isoformat()
+    response = client.post("/services/referrals/new/", referral_of(case, referred_on=day))
+    assert response.context["form"].errors == {"referred_on": [message]}
+    assert not JobReferral.objects.exists()
+
+
 def test_a_closed_case_takes_no_new_referral_but_its_referrals_keep_their_result(
     login, case, users
 ):
@@ -578,6 +657,26 @@ def test_overdue_follow_ups_appear_in_my_work(login, make_case):
     assert "服务案件跟进逾期" not in login("viewer_450100").get("/").content.decode()
     overdue = login("clerk_450102").get("/services/", {"overdue": "true"}).context["object_list"]
     assert [c.worker_name for c in overdue] == ["逾期职工"]
+
+
+@pytest.mark.parametrize(("username", "expected"), [("clerk_450102", 1), ("supervisor_450102", 2)])
+def test_my_works_overdue_link_lists_the_cases_it_counts(login, make_case, username, expected):
+    """A clerk's panel counts the cases they handle, a supervisor's every case in scope: the
+    panel's link lists the same cases."""
+    now = timezone.now()
+    for by in ("clerk_450102", "admin_450102"):
+        make_case(
+            by=by,
+            worker_name=f"{by}的职工",
+            received_at=now - timedelta(days=10),
+            follow_up_on=(now - timedelta(days=5)).date(),
+        )
+    client = login(username)
+    home = client.get("/")
+    panel = next(p for p in home.context["work_panels"] if "跟进逾期" in p["title"])
+    link = re.search(r'<a href="(/services/\?[^"]*)">[^<]*全部逾期案件', home.content.decode())
+    listed = client.get(html.unescape(link.group(1)))
+    assert panel["count"] == listed.context["paginator"].count == expected
 
 
 def test_case_list_filters(login, make_case, users):

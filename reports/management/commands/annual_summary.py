@@ -20,6 +20,19 @@ def parse_date(value: str, option: str) -> date:
         ) from None
 
 
+def write(path: str, content: bytes) -> None:
+    """A path that cannot be written (no such directory, no permission) is the option's error,
+    said in one line rather than a traceback."""
+    try:
+        with open(path, "wb") as handle:
+            handle.write(content)
+    except OSError as exc:
+        raise CommandError(
+            _("--output: 无法写入 %(path)s（%(reason)s）。")
+            % {"path": path, "reason": exc.strerror}
+        ) from None
+
+
 class Command(BaseCommand):
     help = _("生成解困脱困工作总结：JSON（默认输出到标准输出）、PDF 或 Excel。")
 
@@ -71,12 +84,9 @@ class Command(BaseCommand):
         if fmt == "json":
             text = json.dumps(to_json_shape(data), ensure_ascii=False, indent=2)
             if options["output"]:
-                with open(options["output"], "w", encoding="utf-8") as handle:
-                    handle.write(text + "\n")
+                write(options["output"], (text + "\n").encode())
             else:
                 self.stdout.write(text)
             return
-        content = render.FORMATS[fmt](data, generated_by=None)
-        with open(options["output"], "wb") as handle:
-            handle.write(content)
+        write(options["output"], render.FORMATS[fmt](data, generated_by=None))
         self.stderr.write(_("已写入 %(path)s") % {"path": options["output"]})
