@@ -1178,6 +1178,9 @@ def sample_draw(
     start, end = quarter_bounds(int(year), quarter)
     if start > timezone.localdate():
         raise ValidationError({"quarter": _("该季度尚未开始。")})
+    if end > timezone.localdate():
+        # One sample per quarter: drawn early, the rest of its payments could never be drawn.
+        raise ValidationError({"quarter": _("该季度尚未结束，季度结束后才能抽样。")})
     if VerificationSample.objects.filter(
         organisation=organisation, year=year, quarter=quarter
     ).exists():

@@ -53,6 +53,14 @@ def test_sampling_rules(paid_2019, users, orgs):
         ({"quarter": 5}, "季度应为1至4"),
         ({"quarter": 2, "size": 0}, "抽查笔数应在1至500之间"),
         ({"year": timezone.localdate().year + 1}, "尚未开始"),
+        # The quarter running today: drawn now, its later payments could never be drawn.
+        (
+            {
+                "year": timezone.localdate().year,
+                "quarter": (timezone.localdate().month - 1) // 3 + 1,
+            },
+            "尚未结束",
+        ),
     ]:
         with pytest.raises(ValidationError) as exc:
             draw(users, orgs, **kwargs)
