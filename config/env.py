@@ -79,6 +79,17 @@ def read_database(name: str, default: str | None) -> dict | None:
         raise ConfigError(f"{name} is malformed: {exc}") from exc
     if not config.get("NAME"):
         raise ConfigError(f"{name} names no database")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Two requests writing at once: each transaction takes the write lock when it begins and
+        # waits for it (up to 20 s) instead of failing with "database is locked" when a read
+        # turns into a write; WAL lets pages read while another request writes.
+        config.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
     return config
 
 

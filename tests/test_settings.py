@@ -121,3 +121,44 @@ def test_blank_numbers_take_their_default_and_bad_ones_name_the_variable():
     )
     result = manage("check", AXES_COOLOFF_MINUTES="0")
     assert result.stderr.strip() == "bangfu: AXES_COOLOFF_MINUTES must be at least 1, not 0"
+
+
+WRITE_AFTER_READ = """
+import time
+from django.db import connection, transaction
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE IF NOT EXISTS receipt (amount INTEGER)")
+start = time.time()
+while time.time() < {start}:  # both begin together
+    time.sleep(0.01)
+with transaction.atomic():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM receipt")
+        time.sleep(0.5)  # both have read before either writes
+        cursor.execute("INSERT INTO receipt VALUES (1)")
+print("written")
+"""
+
+
+def test_two_requests_writing_sqlite_at_once_wait_for_each_other(tmp_path):
+    """Each reads, then writes, as a form's service does. With SQLite's default (deferred)
+    transactions both hold a read lock and one fails with "database is locked" when it turns
+    into a write (a 500 for its user); the settings make the second wait for the first."""
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'two.sqlite3'}"
+    code = WRITE_AFTER_READ.format(start=time.time() + 4)
+    runs = [
+        subprocess.Popen(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=60) for run in runs]
+    assert [out.strip().splitlines()[-1:] for out, _err in outputs] == [["written"]] * 2, outputs
