@@ -9,6 +9,7 @@ from funds.models import AssistanceType, FundSource, Tier, Verification
 from funds.selectors import statement_period
 from funds.standards import tier_choices
 from orgs.models import Organisation
+from orgs.money import MONEY_ERRORS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # The boxes that find a file (the request list's, the 申请帮扶 search): a full ID number, the
@@ -25,6 +26,7 @@ def money_field(label, *, required=True, help_text=""):
         decimal_places=2,
         required=required,
         help_text=help_text,
+        error_messages=MONEY_ERRORS,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
 

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from funds import selectors
 from funds.models import (
@@ -313,10 +314,18 @@ def refund_record(
     committed = selectors.committed(organisation=organisation, source=source)
     if amount > balance - committed:
         raise _available_error(
-            source=source, balance=balance, committed=committed, amount=amount, action=_("退回")
+            source=source,
+            balance=balance,
+            committed=committed,
+            amount=amount,
+            action=pgettext("cannot …", "退回"),
         )
     _check_covered(
-        organisation=organisation, source=source, amount=amount, day=refunded_on, action=_("退回")
+        organisation=organisation,
+        source=source,
+        amount=amount,
+        day=refunded_on,
+        action=pgettext("funds import action", "退回"),
     )
     refund = Refund.objects.create(
         organisation=organisation,
@@ -369,14 +378,14 @@ def entry_reverse(
                 balance=balance,
                 committed=committed,
                 amount=-amount,
-                action=_("冲销"),
+                action=pgettext("cannot …", "冲销"),
             )
         _check_covered(
             organisation=entry.organisation,
             source=entry.source,
             amount=-amount,
             day=entry_date,
-            action=_("冲销"),
+            action=pgettext("funds import action", "冲销"),
         )
     request = None
     if entry.kind == EntryKind.PAYMENT:
@@ -483,7 +492,9 @@ def request_create(
     # check see every request saved before, also when two clerks (or two clicks) race.
     Household.objects.select_for_update().filter(pk=household.pk).exists()
     _refuse_duplicate(household, assistance_type, tier, beneficiary, amount, requested_on)
-    _check_supported_on(household, requested_on, field="requested_on", action=_("申请帮扶"))
+    _check_supported_on(
+        household, requested_on, field="requested_on", action=pgettext("cannot …", "申请帮扶")
+    )
     # A closed year's books are final: no request of that year either (it would count against
     # that year's standards and be paid from this year's money).
     _check_open_year(household.organisation, requested_on, field="requested_on")
@@ -637,7 +648,7 @@ def request_approve(
             balance=balance,
             committed=committed,
             amount=request.amount,
-            action=_("批准"),
+            action=pgettext("cannot …", "批准"),
         )
     Approval.objects.create(
         request=request,
@@ -813,7 +824,7 @@ def payment_mark_paid(
         raise ValidationError({"bank_reference": _("请填写银行流水号。")})
     _check_open_year(request.organisation, paid_on, field="paid_on")
     household = request.household
-    _check_supported_on(household, paid_on, field="paid_on", action=_("发放"))
+    _check_supported_on(household, paid_on, field="paid_on", action=pgettext("cannot …", "发放"))
     payee = line if line is not None else household
     name, bank_name, account = payee.worker_name, payee.bank_name, payee.bank_account
     if not account:
@@ -833,7 +844,7 @@ def payment_mark_paid(
         source=request.source,
         amount=request.amount,
         day=paid_on,
-        action=_("发放"),
+        action=pgettext("funds import action", "发放"),
     )
     entry = _write_entry(
         organisation=request.organisation,

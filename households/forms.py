@@ -25,8 +25,14 @@ from households.models import (
 )
 from households.services import MemberData
 from orgs.models import Organisation, User
+from orgs.money import MONEY_ERRORS
 
-MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.00")}
+MONEY_FIELD = {
+    "max_digits": 14,
+    "decimal_places": 2,
+    "min_value": Decimal("0.00"),
+    "error_messages": MONEY_ERRORS,
+}
 MAX_MEMBERS = 20
 # The largest amounts typed: the monthly incomes of MAX_MEMBERS members plus the other income
 # then add up to far less than the 14-digit money columns hold (services.recompute_income).

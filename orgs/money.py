@@ -7,6 +7,7 @@ from functools import cache
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}  # DecimalField options of every amount
 CENT = Decimal("0.01")
@@ -14,6 +15,14 @@ CENT_PLACES = MONEY["decimal_places"]
 ZERO = Decimal("0.00")
 # The largest amount a MONEY column holds; checked before quantize, which cannot hold 1e309.
 MAX_AMOUNT = Decimal("9" * (MONEY["max_digits"] - MONEY["decimal_places"]) + ".99")
+# A form's amount field says what is wrong in the words of the services' own checks, not
+# Django's "确认总共不超过 14 个数字".
+MONEY_ERRORS = {
+    "invalid": _("金额格式不正确。"),
+    "max_decimal_places": _("金额最多保留两位小数（到分）。"),
+    "max_digits": _("金额过大。"),
+    "max_whole_digits": _("金额过大。"),
+}
 
 
 def yuan_text(amount) -> str:

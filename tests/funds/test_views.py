@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -41,13 +42,17 @@ def world(filed, receive, ask, approve, pay, users, orgs):
     pay(paid, on=TODAY())
     waiting = approve(ask(filed(worker_name="王大力"), "1000.00", kind="festival"))
     batch, _ = services.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
-    sample = services.sample_draw(
-        user=users["finance_450102"],
-        organisation=orgs["450102"],
-        year=YEAR,
-        quarter=(TODAY().month - 1) // 3 + 1,
-        size=5,
-    )
+    quarter = (TODAY().month - 1) // 3 + 1
+    # A quarter is sampled once it has ended: the draw runs on the first day of the next.
+    _start, next_quarter = services.quarter_bounds(YEAR, quarter)
+    with mock.patch.object(timezone, "localdate", return_value=next_quarter):
+        sample = services.sample_draw(
+            user=users["finance_450102"],
+            organisation=orgs["450102"],
+            year=YEAR,
+            quarter=quarter,
+            size=5,
+        )
     return {
         "household": household,
         "new": new,
@@ -1038,3 +1043,56 @@ def test_an_action_page_for_a_request_in_another_state_goes_back_to_it(world, cl
         assert "该申请当前状态为“已发放”，不能" in response.content.decode()
     page = client.get(reverse("funds:request_pay", args=[world["waiting"].pk]))
     assert page.status_code == 200 and "form" in page.context
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("100.001", "金额最多保留两位小数（到分）。"),
+        ("1e20", "金额过大。"),
+        ("abc", "金额格式不正确。"),
+    ],
+)
+def test_a_bad_amount_gets_the_words_of_the_money_checks(
+    world, client, login, orgs, amount, message
+):
+    login("finance_450102")
+    form = {
+        "organisation": orgs["450102"].pk,
+        "source": world["paid"].source.pk,
+        "year": YEAR,
+        "amount": amount,
+        "received_on": TODAY().isoformat(),
+        "document_number": "桂财行〔2026〕1号",
+    }
+    response = client.post(reverse("funds:receipt_create"), form)
+    assert response.context["form"].errors["amount"] == [message]
+
+
+def test_english_money_refusals_and_reversals_read_as_english(world, client, login, users, orgs):
+    finance, source = users["finance_450102"], world["paid"].source
+    receipt = services.receipt_record(
+        user=finance,
+        organisation=orgs["450102"],
+        source=source,
+        year=YEAR,
+        amount=D("100.00"),
+        received_on=TODAY(),
+        document_number="捐2号",
+    )
+    services.entry_reverse(user=finance, entry=receipt.entries.get(), reason="录错")
+    login("finance_450102")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    ledger = client.get(reverse("funds:ledger")).content.decode()
+    assert "Receipt (reversal)" in ledger and "（" not in ledger
+    refund = {
+        "organisation": orgs["450102"].pk,
+        "source": source.pk,
+        "amount": "99999999.00",
+        "refunded_on": TODAY().isoformat(),
+        "document_number": "R-1",
+    }
+    error = str(client.post(reverse("funds:refund_create"), refund).context["form"].errors)
+    assert "cannot refund 99,999,999.00 yuan" in error
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert "（冲销）" in client.get(reverse("funds:ledger")).content.decode()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from http.cookies import SimpleCookie
 from io import BytesIO
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group
@@ -228,13 +229,17 @@ def build_world() -> dict:
                   "festival")  # fmt: skip
     funds.request_approve(user=users["supervisor_450102"], request=waiting)
     batch, _skipped = funds.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
-    sample = funds.sample_draw(
-        user=users["finance_450102"],
-        organisation=orgs["450102"],
-        year=year,
-        quarter=(today.month - 1) // 3 + 1,
-        size=5,
-    )
+    quarter = (today.month - 1) // 3 + 1
+    # A quarter is sampled once it has ended: the draw runs on the first day of the next.
+    _start, next_quarter = funds.quarter_bounds(year, quarter)
+    with mock.patch.object(timezone, "localdate", return_value=next_quarter):
+        sample = funds.sample_draw(
+            user=users["finance_450102"],
+            organisation=orgs["450102"],
+            year=year,
+            quarter=quarter,
+            size=5,
+        )
     closed = funds.year_close(user=users["admin_450102"], organisation=orgs["450102"], year=2010)
     standard = AssistanceStandard.objects.create(
         organisation=orgs["450102"], year=2010, assistance_type=kinds["living"],
