@@ -180,6 +180,7 @@ class FundsImporter:
         dry_run: bool,
         progress: Progress | None = None,
         known_errors: Iterable[RowError] = (),
+        exported_at=None,  # funds rows are only ever added, never updated
     ) -> ImportReport:
         known_errors = list(known_errors)
         dry_run = dry_run or bool(known_errors)  # a workbook with errors writes nothing

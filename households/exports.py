@@ -3,6 +3,8 @@ export (with full numbers) imports again unchanged. Scoped to the user's subtree
 and phone numbers masked unless the export asks for them in full and the role may see them.
 The access log entry is written where the file is handed out (imports.views)."""
 
+from django.utils import timezone
+
 from households.importing import REASON_OF, STATE_OF, workbook_spec
 from households.models import AMEND, Household, Member, Status, Transition
 from imports.xlsx import export_workbook
@@ -132,6 +134,7 @@ def export_households(*, user, full: bool = False, progress=None) -> bytes:
     """The user's households (all but refused applications and withdrawn drafts, which the
     template cannot express) and their members, worker's own row included."""
     full = full and user.has_perm("households.view_full_identifiers")
+    exported_at = timezone.now()  # before reading: a change made meanwhile counts as later
     never_filed = (Status.REJECTED, Status.WITHDRAWN)
     households = Household.objects.visible_to(user).exclude(status__in=never_filed)
     members = Member.objects.visible_to(user).exclude(household__status__in=never_filed)
@@ -149,6 +152,7 @@ def export_households(*, user, full: bool = False, progress=None) -> bytes:
             "households": household_rows(households, full=full, tick=tick),
             "members": member_rows(members, full=full, tick=tick),
         },
+        exported_at=exported_at,
     )
     if progress is not None:
         progress(total, total)

@@ -498,8 +498,16 @@ class HouseholdImporter:
     kind = "households"
     sheets = {HOUSEHOLDS: HOUSEHOLD_HEADERS, MEMBERS: MEMBER_HEADERS}
 
-    def run(self, rows, *, user, dry_run: bool, progress=None, known_errors=()) -> ImportReport:
-        run = _Run(user=user, dry_run=dry_run, progress=progress, known_errors=known_errors)
+    def run(
+        self, rows, *, user, dry_run: bool, progress=None, known_errors=(), exported_at=None
+    ) -> ImportReport:
+        run = _Run(
+            user=user,
+            dry_run=dry_run,
+            progress=progress,
+            known_errors=known_errors,
+            exported_at=exported_at,
+        )
         try:
             return run.execute(rows)
         finally:
@@ -507,8 +515,9 @@ class HouseholdImporter:
 
 
 class _Run:
-    def __init__(self, *, user, dry_run: bool, progress, known_errors=()):
+    def __init__(self, *, user, dry_run: bool, progress, known_errors=(), exported_at=None):
         self.user = user
+        self.exported_at = exported_at
         self.known_errors = list(known_errors)
         self.dry_run = dry_run or bool(self.known_errors)  # a workbook with errors writes nothing
         self.progress = progress
@@ -1220,6 +1229,7 @@ class _Run:
                 "current_period_id",
                 "current_period__filed_on",
                 "current_period__closed_on",
+                "updated_at",
             )
         ):
             number = pks[h["pk"]]
@@ -1314,6 +1324,23 @@ class _Run:
             return
         if same_fields and same_members and same_state:
             info.action = "skip"
+        elif self.exported_at is not None and h["updated_at"] > self.exported_at:
+            # The workbook is older than the file: importing it would silently undo whatever
+            # was changed since (a new member, a corrected phone number, a step taken).
+            self.error(
+                HOUSEHOLDS,
+                row.row,
+                HOUSEHOLD_HEADERS[C_FILE],
+                _(
+                    "档案 %(number)s 在本文件导出（%(exported)s）之后已在系统中修改"
+                    "（%(changed)s）。为免覆盖这些修改，请重新导出后再修改、导入。"
+                )
+                % {
+                    "number": row.file_number,
+                    "exported": _moment(self.exported_at),
+                    "changed": _moment(h["updated_at"]),
+                },
+            )
         else:
             info.action = "update"
             info.new_steps = [] if same_state else info.new_steps
@@ -1431,6 +1458,10 @@ class _Run:
 
 
 _COUNT = {"create": "created", "update": "updated", "skip": "skipped"}
+
+
+def _moment(value: dt.datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 def _steps(milestones, status) -> list[tuple[str, dt.date]]:

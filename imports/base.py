@@ -106,11 +106,14 @@ class Importer(Protocol):
         dry_run: bool,
         progress: Progress | None = None,
         known_errors: Sequence[RowError] = (),
+        exported_at=None,
     ) -> ImportReport: ...
 
     # `known_errors`: what the workbook's own check found in cells (a formula, an error value).
     # The run then writes nothing, and leaves those rows out of its created/updated/skipped
     # counts; it reports its own errors only (the caller merges both lists).
+    # `exported_at`: when the workbook was exported from the system (None for a filled-in
+    # template); an importer that updates records refuses to overwrite later changes.
 
 
 def error_rows(errors: Iterable[RowError], sheet: str) -> set[int]:

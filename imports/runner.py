@@ -32,7 +32,12 @@ def run_import(
     try:
         # With cell errors the importer writes nothing (its contract) and counts the rest.
         report = importer.run(
-            book.all_rows(), user=user, dry_run=dry_run, progress=tick, known_errors=known
+            book.all_rows(),
+            user=user,
+            dry_run=dry_run,
+            progress=tick,
+            known_errors=known,
+            exported_at=book.exported_at(),
         )
     except WorkbookRefused as refused:  # a sheet that could not be parsed after all
         return ImportReport(kind=kind, dry_run=dry_run, errors=refused.errors)

@@ -23,6 +23,7 @@ Then `Workbook.rows(sheet)` iterates a sheet's data rows with python-calamine (a
 times faster than openpyxl's read-only mode), one sheet in memory at a time."""
 
 import dataclasses
+import datetime as dt
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -35,6 +36,7 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
 from imports.base import FIRST_DATA_ROW, Row, RowError
+from imports.xlsx import EXPORTED_AT, INSTRUCTIONS
 
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 600 * 1024 * 1024
@@ -209,6 +211,28 @@ class Workbook:
 
     def all_rows(self) -> dict[str, Iterator[Row]]:
         return {name: self.rows(name) for name in self.declared}
+
+    def exported_at(self) -> dt.datetime | None:
+        """When this workbook was exported (the 导出时间 row of its instructions sheet), or
+        None: a filled-in template, or a mark that was edited into something else."""
+        try:
+            book = CalamineWorkbook.from_path(self.path)
+        except CalamineError:
+            return None
+        try:
+            if INSTRUCTIONS not in book.sheet_names:
+                return None
+            for number, cells in enumerate(book.get_sheet_by_name(INSTRUCTIONS).iter_rows()):
+                if number >= 10:  # the title and the mark come first
+                    return None
+                if len(cells) > 1 and cells[0] == EXPORTED_AT:
+                    moment = dt.datetime.fromisoformat(str(cells[1]).strip())
+                    return moment if moment.tzinfo is not None else None
+        except (CalamineError, ValueError):
+            return None
+        finally:
+            book.close()
+        return None
 
 
 def open_workbook(

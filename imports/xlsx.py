@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from io import BytesIO
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -40,6 +41,9 @@ INT_FORMAT = "0"
 TEXT_FORMAT = "@"  # digits typed into a text column (phones, ID numbers) stay text
 LAST_ROW = 1048576
 INSTRUCTIONS = "说明"  # sheet names are data, not UI: the importer finds sheets by these names
+# The instructions sheet of an export has a row (this label, the moment as ISO 8601): an import
+# of the workbook then knows which files were changed in the system after it was taken.
+EXPORTED_AT = "导出时间"
 LISTS = "选项"
 # Excel refuses an inline list longer than 255 characters.
 INLINE_LIST_LIMIT = 250
@@ -257,7 +261,7 @@ def _cell(ws, column: Column, value):
     return cell
 
 
-def _instructions(wb: Workbook, spec: WorkbookSpec) -> None:
+def _instructions(wb: Workbook, spec: WorkbookSpec, exported_at=None) -> None:
     ws = wb.create_sheet(INSTRUCTIONS, 0)
     for letter, width in zip("ABCDEF", (14, 18, 8, 26, 60, 40), strict=True):
         ws.column_dimensions[letter].width = width
@@ -276,6 +280,14 @@ def _instructions(wb: Workbook, spec: WorkbookSpec) -> None:
     title = WriteOnlyCell(ws, value=neutralise(spec.title))
     title.font = Font(bold=True, size=14)
     ws.append([title])
+    if exported_at is not None:
+        line(EXPORTED_AT, timezone.localtime(exported_at).isoformat())
+        line(
+            _(
+                "请勿修改上面的导出时间：再次导入本文件时，据此找出导出之后在系统中修改过的档案，"
+                "不会用本文件的旧内容覆盖这些修改。"
+            )
+        )
     for note in spec.notes:
         line(note)
     line()
@@ -305,15 +317,18 @@ def _write_lists(wb: Workbook, lists: _Lists) -> None:
         ws.append([neutralise(v[index]) if index < len(v) else None for _h, v in lists.columns])
 
 
-def export_workbook(spec: WorkbookSpec, rows: Mapping[str, Iterable[Sequence]]) -> bytes:
+def export_workbook(
+    spec: WorkbookSpec, rows: Mapping[str, Iterable[Sequence]], *, exported_at=None
+) -> bytes:
     """The workbook of `spec` with the given rows (values in column order: Decimal or numbers
     for money, dates, bools for 是/否, text) on each data sheet; a sheet without rows has
-    only its header. Rows are streamed, never all kept in memory."""
+    only its header. Rows are streamed, never all kept in memory. `exported_at` (an aware
+    datetime taken before the rows were read) is written on the instructions sheet."""
     wb = Workbook(write_only=True)
     lists = _Lists()
     buffer = BytesIO()
     try:
-        _instructions(wb, spec)
+        _instructions(wb, spec, exported_at)
         for sheet in spec.sheets:
             ws = _start_sheet(wb, sheet, lists)
             for values in rows.get(sheet.name, ()):

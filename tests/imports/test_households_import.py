@@ -697,3 +697,49 @@ def test_a_supervisor_imports_files_in_every_state(workbook, run, orgs, users):
     }
     approved = Transition.objects.exclude(household__file_number="A-0")
     assert set(approved.values_list("actor", "is_imported")) == {(supervisor.pk, True)}
+
+
+def test_an_old_export_does_not_undo_what_was_changed_since(
+    users, make_household, walk, tmp_path, run
+):
+    """Exported, then a clerk edits file B in the system, then someone corrects file A in the
+    old workbook and imports it: B's stale row would silently undo the clerk's edit."""
+    from openpyxl import load_workbook
+
+    from households.exports import export_households
+
+    first, second = (walk(make_household(), "on_file") for _ in range(2))
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(export_households(user=users["supervisor_450102"], full=True))
+
+    edited = Household.objects.get(pk=second.pk)
+    edited.phone = "13900000000"
+    edited.save()
+    book = load_workbook(path)
+    sheet = book["households"]
+    header = [cell.value for cell in sheet[1]]
+    for cells in sheet.iter_rows(min_row=2):
+        if cells[header.index("档案编号")].value == first.file_number:
+            cells[header.index("家庭住址")].value = "南宁市兴宁区民主路 8 号"
+    book.save(path)
+
+    report = run(path, dry_run=True)
+    messages = [(e.row, e.column, e.message) for e in report.errors]
+    assert len(messages) == 1, messages
+    row, column, message = messages[0]
+    assert column == "档案编号" and second.file_number in message and "导出" in message
+    assert run(path).errors
+    assert Household.objects.get(pk=second.pk).phone == "13900000000"  # nothing written
+
+    # Exported again, the same correction imports.
+    path.write_bytes(export_households(user=users["supervisor_450102"], full=True))
+    book = load_workbook(path)
+    assert book["说明"]["A2"].value == "导出时间"
+    sheet = book["households"]
+    for cells in sheet.iter_rows(min_row=2):
+        cells[header.index("家庭住址")].value = "南宁市兴宁区民主路 8 号"
+    book.save(path)
+    report = run(path)
+    assert report.ok, [e.message for e in report.errors]
+    assert Household.objects.get(pk=second.pk).phone == "13900000000"
+    assert set(Household.objects.values_list("address", flat=True)) == {"南宁市兴宁区民主路 8 号"}
