@@ -369,7 +369,6 @@ class Generator:
             responsible_staff_id=self.clerks[county.pk],
             responsible_chair=name(rng),
             status=status,
-            status_changed_on=closed or filed or applied,
             current_period_id=pid,
             created_by_id=self.clerks[county.pk],
         )
@@ -422,6 +421,8 @@ class Generator:
         for transition in transitions:  # the copies the summary reads (see Transition)
             for field, value in facts_of(household, period).items():
                 setattr(transition, field, value)
+        # The day of the step that gave the file its status (a notice's start, a relief).
+        household.status_changed_on = transitions[-1].effective_date
         claims = []
         if status not in (Status.EXITED, Status.DEREGISTERED, Status.REJECTED):
             claims = [IdentityClaim(household_id=hid, id_hash=m.id_hash) for m in members]

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from households.models import (
     AMEND,
@@ -304,6 +305,14 @@ def _objections(household: Household) -> list[dict]:
     return entries
 
 
+# In a sentence of the trail the kind of a closure is a noun: "Exit requested", not "Exited".
+CLOSURE_NOUNS = {
+    ClosureRequest.Kind.RELIEVED: pgettext_lazy("closure as a noun", "解困"),
+    ClosureRequest.Kind.EXITED: pgettext_lazy("closure as a noun", "脱困"),
+    ClosureRequest.Kind.DEREGISTERED: pgettext_lazy("closure as a noun", "注销"),
+}
+
+
 def _closures(household: Household) -> list[dict]:
     entries = []
     rows = household.closures.select_related("requested_by", "decided_by").order_by("id")
@@ -314,7 +323,7 @@ def _closures(household: Household) -> list[dict]:
                 "order": closure.pk,
                 "kind": "closure",
                 "title": _("申请%(kind)s（%(day)s起）")
-                % {"kind": closure.get_kind_display(), "day": closure.effective_date},
+                % {"kind": CLOSURE_NOUNS[closure.kind], "day": closure.effective_date},
                 "detail": closure.reason,
                 "actor": _person(closure.requested_by),
                 "flags": [closure.get_deregistration_reason_display()]
@@ -330,8 +339,7 @@ def _closures(household: Household) -> list[dict]:
                     "date": closure.decided_at,
                     "order": closure.pk,
                     "kind": "closure",
-                    "title": _("%(kind)s申请%(state)s")
-                    % {"kind": closure.get_kind_display(), "state": closure.get_state_display()},
+                    "title": _("%(kind)s申请已驳回") % {"kind": CLOSURE_NOUNS[closure.kind]},
                     "detail": closure.decision_note,
                     "actor": _person(closure.decided_by),
                 }

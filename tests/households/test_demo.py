@@ -24,6 +24,7 @@ def test_generated_households_are_valid_and_consistent(db):
         assert household.household_size == household.members.count()
         last = household.transitions.order_by("effective_date", "id").last()
         assert last.to_status == household.status, household.file_number
+        assert household.status_changed_on == last.effective_date, household.file_number
         in_force = Transition.objects.in_force_on(timezone.localdate()).get(household=household)
         assert in_force == last
         for member in household.members.all():

@@ -140,6 +140,11 @@ def test_an_approved_exit_is_one_entry_and_a_refused_one_says_so(
     step = next(e for e in timeline if e["title"] == "脱困（撤档）")
     assert step["actor"] == str(users["supervisor_450102"])
     assert "收入提高，已补证明" in step["detail"] and "核实无误" in step["detail"]
+    english = login("supervisor_450102")
+    english.cookies["django_language"] = "en"
+    titles = [str(entry["title"]) for entry in detail(english, household).context["timeline"]]
+    assert titles.count(f"Exit requested (from {TODAY()})") == 2
+    assert titles.count("Exit request rejected") == 1
 
 
 def test_id_changes_show_masked_numbers_only(login, make_household, orgs):

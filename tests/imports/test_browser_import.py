@@ -36,7 +36,8 @@ def test_upload_progress_preview_confirm_result(browser_login, live_users, setti
     page.wait_for_url("**/imports/jobs/*/")
     # Queued: the progress bar shows and the page polls.
     page.locator("#job-progress").wait_for()
-    assert "排队等待检查" in page.locator("#job-status").inner_text()
+    queued = page.locator("#job-status").inner_text()
+    assert "排队等待检查" in queued and "任务已排队" in queued and "0 / 0" not in queued
 
     run_worker()
     page.get_by_role("button", name="确认导入").wait_for()  # the poll brought the preview
