@@ -226,8 +226,13 @@ def claim_identities(*, user, household: Household) -> None:
                 .get(id_hash=id_hash)
                 .household
             )
-            field = "id_number" if id_hash == household.id_hash else "members"
-            raise ValidationError({field: duplicate_message(user, holder)}) from None
+            message = duplicate_message(user, holder)
+            if id_hash == household.id_hash:
+                raise ValidationError({"id_number": message}) from None
+            # Say which member: the form lists several, each with an ID number.
+            name = household.members.filter(id_hash=id_hash).values_list("name", flat=True)[0]
+            message = _("家庭成员 %(name)s：%(error)s") % {"name": name, "error": message}
+            raise ValidationError({"members": message}) from None
 
 
 # --- Creating and editing the file -----------------------------------------------------------

@@ -149,7 +149,8 @@ def test_a_person_on_file_typed_full_width_is_still_a_duplicate(make_household):
         make_household(
             members=[MemberData(relation="spouse", name="李芳", id_number=wide(spouse.id_number))]
         )
-    assert "不能重复建档" in exc.value.message_dict["members"][0]
+    message = exc.value.message_dict["members"][0]
+    assert message.startswith("家庭成员 李芳：") and "不能重复建档" in message  # which member
     assert Household.objects.count() == 1
 
 

@@ -677,6 +677,12 @@ def test_my_works_overdue_link_lists_the_cases_it_counts(login, make_case, usern
     link = re.search(r'<a href="(/services/\?[^"]*)">[^<]*全部逾期案件', home.content.decode())
     listed = client.get(html.unescape(link.group(1)))
     assert panel["count"] == listed.context["paginator"].count == expected
+    client.cookies["django_language"] = "en"
+    text = " ".join(client.get("/").content.decode().split())
+    if expected == 1:
+        assert "1</span> of your unclosed cases is past its follow-up date" in text
+    else:
+        assert "2</span> unclosed cases are past their follow-up date" in text
 
 
 def test_case_list_filters(login, make_case, users):
