@@ -2,7 +2,7 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +35,14 @@ SORT_FIELDS = (
     ("status_changed_on", "status_changed_on"),
     ("next_survey_due", "next_survey_due"),
 )
+
+
+NULLABLE_SORTS = {"next_survey_due"}
+
+
+def _nulls_last(key: str):
+    field = F(key.lstrip("-"))
+    return field.desc(nulls_last=True) if key.startswith("-") else field.asc(nulls_last=True)
 
 
 DESCENDING = _("{}（降序）")
@@ -126,6 +134,12 @@ class HouseholdFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
         ordering = list(queryset.query.order_by) or ["-id"]
         if "-id" not in ordering and "id" not in ordering:
             ordering.append("-id" if str(ordering[-1]).startswith("-") else "id")
+        # Files with no survey due (drafts, closed files) come last in both directions, not
+        # first on SQLite ascending or PostgreSQL descending (pages of blanks before a date).
+        ordering = [
+            _nulls_last(key) if isinstance(key, str) and key.lstrip("-") in NULLABLE_SORTS else key
+            for key in ordering
+        ]
         return queryset.order_by(*ordering)
 
     def filter_search(self, queryset, name, value):

@@ -286,6 +286,18 @@ def test_sorting_by_each_column(login, orgs, users):
     assert "sort=-file_number" in page  # the header link reverses the order
 
 
+def test_files_without_a_survey_due_come_last_in_both_directions(login, orgs, users):
+    bulk_households(orgs, users, 6)
+    today = timezone.localdate()
+    dated = {"B-00002": today + timedelta(days=3), "B-00004": today + timedelta(days=9)}
+    for number, due in dated.items():
+        Household.objects.filter(file_number=number).update(next_survey_due=due)
+    Household.objects.exclude(file_number__in=dated).update(next_survey_due=None)
+    client = login("clerk_450102")
+    assert rows(client.get(LIST, {"sort": "next_survey_due"}))[:2] == ["B-00002", "B-00004"]
+    assert rows(client.get(LIST, {"sort": "-next_survey_due"}))[:2] == ["B-00004", "B-00002"]
+
+
 def test_pages_of_the_chosen_size_without_counting(login, orgs, users):
     bulk_households(orgs, users, 30)
     client = login("clerk_450102")
