@@ -405,9 +405,11 @@ class TransitionForm(forms.Form):
         label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, reason_required=False, **kwargs):
+    def __init__(self, *args, reason_required=False, action="", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].required = reason_required
+        if action == "approve":  # the supervisor's opinion, as the file page calls it
+            self.fields["reason"].label = _("审批意见")
 
 
 class HouseholdChoiceField(KeyedMultipleChoiceField):

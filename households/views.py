@@ -300,7 +300,9 @@ def action_forms(user, household: Household, verdict) -> list[dict]:
                 if action == "start_notice"
                 else reverse("households:transition", args=[household.pk, action]),
                 "is_link": action == "start_notice",
-                "form": TransitionForm(reason_required=reason_required, prefix=f"step-{action}"),
+                "form": TransitionForm(
+                    reason_required=reason_required, action=action, prefix=f"step-{action}"
+                ),
                 "reason_required": reason_required,
                 "shows_verdict": action == "approve",
                 "primary": action in ("submit", "approve")
@@ -601,6 +603,7 @@ class TransitionView(HouseholdStepView):
         kwargs = super().get_form_kwargs()
         verdict = self.verdict()
         kwargs["prefix"] = f"step-{self.action}"
+        kwargs["action"] = self.action
         kwargs["reason_required"] = self.step.needs_reason or (
             self.action == "approve" and (verdict is None or verdict.eligible is not True)
         )

@@ -197,8 +197,10 @@ def test_approve_against_the_verdict_needs_a_reason(login, walk, make_household)
     detail = supervisor.get(reverse("households:detail", args=[household.pk]))
     approve = next(a for a in detail.context["actions"] if a["action"] == "approve")
     assert approve["reason_required"]
+    assert approve["form"]["reason"].label == "审批意见"
     response = step(supervisor, household, "approve", reason="")
     assert response.context["form"].errors["reason"]
+    assert response.context["form"]["reason"].label == "审批意见"  # as on the file page
     assert status_of(household) == "notice"
     response = step(supervisor, household, "approve", reason="重病，经集体研究同意建档")
     assert status_of(household) == "on_file"
