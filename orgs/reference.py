@@ -1,8 +1,10 @@
 """Reference rows (causes, categories, fund sources, assistance types, service windows) in the
 interface language. Their names are data an administrator may edit; the migrations seed them in
 Chinese and mark the seeded names for the catalogues, so a seeded name shows translated and a
-name an administrator typed shows as typed. Exports, reports and PDFs print the stored name:
-the workbooks' values and the documents sent up are Chinese whatever the reader's language."""
+name an administrator typed shows as typed. What is read back or sent up prints the stored
+name, Chinese whatever the reader's language: the import/export workbooks (their values are
+matched on import) and every PDF. Workbooks only read by people (the summary's, the roster's)
+follow the reader's language like the pages."""
 
 from django.utils.translation import gettext
 

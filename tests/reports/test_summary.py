@@ -276,3 +276,14 @@ def test_the_comparison_of_children_adds_up_to_the_total(orgs, scenario):
     orgs["450103"].is_active = False
     orgs["450103"].save()
     assert adds_up(build(orgs["450100"], period)) == {"兴宁区总工会": 4, "青秀区总工会": 2}
+
+
+def test_an_unwritable_output_is_refused_before_the_report_is_built(orgs, monkeypatch):
+    from reports.management.commands import annual_summary
+
+    built = []
+    monkeypatch.setattr(annual_summary, "build_years", lambda *a, **k: built.append(a))
+    args = ["--org", "450100", "--years", "2015-2024", "--format", "pdf"]
+    with pytest.raises(CommandError, match="无法写入"):
+        call_command("annual_summary", *args, "--output", "/nonexistent/x.pdf", stdout=StringIO())
+    assert built == []

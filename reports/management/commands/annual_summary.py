@@ -1,4 +1,6 @@
+import errno
 import json
+import os
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -33,6 +35,21 @@ def write(path: str, content: bytes) -> None:
         ) from None
 
 
+def check_writable(path: str) -> None:
+    """Refuse an --output whose directory is missing or read-only before building the report
+    (a ten-year PDF takes a while)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        reason = os.strerror(errno.ENOENT)
+    elif not os.access(directory, os.W_OK):
+        reason = os.strerror(errno.EACCES)
+    else:
+        return
+    raise CommandError(
+        _("--output: 无法写入 %(path)s（%(reason)s）。") % {"path": path, "reason": reason}
+    )
+
+
 class Command(BaseCommand):
     help = _("生成解困脱困工作总结：JSON（默认输出到标准输出）、PDF 或 Excel。")
 
@@ -57,6 +74,8 @@ class Command(BaseCommand):
             raise CommandError(_("未知的格式：%(fmt)s（可选 json、pdf、xlsx）。") % {"fmt": fmt})
         if fmt != "json" and not options["output"]:
             raise CommandError(_("PDF 和 Excel 格式需要 --output 指定输出文件。"))
+        if options["output"]:
+            check_writable(options["output"])
         org = Organisation.objects.filter(code=options["org"]).first()
         if org is None:
             raise CommandError(_("没有代码为 %(code)s 的组织。") % {"code": options["org"]})
