@@ -44,7 +44,8 @@ class FundSource(models.Model):
     """资金来源, a reference list with stable codes (seeded by migration 0002)."""
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
-    name = models.CharField(_("名称"), max_length=50)
+    # Workbooks name it (imports match on the name): two of the same name would be one.
+    name = models.CharField(_("名称"), max_length=50, unique=True)
     sort = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -61,7 +62,8 @@ class AssistanceType(models.Model):
     """帮扶项目类型, a reference list with stable codes (seeded by migration 0002)."""
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
-    name = models.CharField(_("名称"), max_length=50)
+    # Workbooks name it (imports match on the name): two of the same name would be one.
+    name = models.CharField(_("名称"), max_length=50, unique=True)
     is_loan = models.BooleanField(
         _("借款（须归还）"), default=False, help_text=_("小额借款：发放后登记还款。")
     )

@@ -166,7 +166,9 @@ class HouseholdForm(forms.ModelForm):
                 help_text=_("如：入户调查核实配偶已就业，收入变化。记入档案轨迹。"),
             )
         own = getattr(user, "organisation", None)
-        visible = Organisation.objects.visible_to(user)
+        # A deactivated organisation takes no new files; a file already there keeps it.
+        kept = [self.instance.organisation_id, self.instance.base_union_id]
+        visible = Organisation.objects.visible_to(user).filter(Q(is_active=True) | Q(pk__in=kept))
         # 建档单位: a county (or higher) union of the subtree; base unions are chosen below.
         not_base = ~Q(level=Organisation.Level.BASE)
         organisations = visible.filter(not_base | Q(pk=own.pk) if own else not_base)

@@ -27,7 +27,8 @@ class Cause(models.Model):
     """致困原因, a reference table with stable codes (seeded by migration 0002)."""
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
-    name = models.CharField(_("名称"), max_length=50)
+    # Workbooks name it (imports match on the name): two of the same name would be one.
+    name = models.CharField(_("名称"), max_length=50, unique=True)
     is_special = models.BooleanField(
         _("特殊致困原因"),
         default=False,
@@ -53,7 +54,8 @@ class Category(models.Model):
         LEGACY = "2015", _("2015—2020年标准")
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
-    name = models.CharField(_("名称"), max_length=50)
+    # Workbooks name it (imports match on the name): two of the same name would be one.
+    name = models.CharField(_("名称"), max_length=50, unique=True)
     scheme = models.CharField(_("标准"), max_length=10, choices=Scheme.choices)
     sort = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)

@@ -5,6 +5,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
@@ -78,6 +79,16 @@ class UnderParent:
                 "level",
                 _("层级应比上级组织（%(level)s）低一级。") % {"level": parent.get_level_display()},
             )
+        code = cleaned.get("code") or ""
+        if parent is not None and level == Organisation.Level.BASE and code:
+            # 基层工会在县代码后加序号: another county's prefix would take its codes for good
+            # (codes are unique and, once saved, only a superuser changes them).
+            if not code.startswith(parent.code) or len(code) == len(parent.code):
+                self.add_error(
+                    "code",
+                    _("基层工会的代码应为上级组织代码 %(code)s 后加序号，如 %(code)s001。")
+                    % {"code": parent.code},
+                )
         return cleaned
 
 
@@ -136,8 +147,20 @@ class RoleFilter(admin.SimpleListFilter):
         return queryset
 
 
+class UserChangeForm(DjangoUserChangeForm):
+    def clean_username(self):
+        # The add form refuses "Admin_450000" beside "admin_450000"; so does a rename (the two
+        # would read the same in the logs and in the admin's upper-cased header).
+        username = self.cleaned_data["username"]
+        taken = User.objects.filter(username__iexact=username).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(User._meta.get_field("username").error_messages["unique"])
+        return username
+
+
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
+    form = UserChangeForm
     list_display = ["username", "full_name", "organisation", "is_active", "last_login"]
     list_filter = ["is_active", RoleFilter, "organisation__level"]
     search_fields = ["username", "full_name", "organisation__name", "organisation__code"]
@@ -189,10 +212,23 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
             readonly += ["organisation", "groups", "is_active"]
         return readonly
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not request.user.is_superuser:
+            # A superuser is only another superuser's to edit: an administrator of the county
+            # a superuser is attached to could otherwise set its password or deactivate it.
+            queryset = queryset.filter(is_superuser=False)
+        return queryset
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        if not request.user.is_superuser and "organisation" in form.base_fields:
-            form.base_fields["organisation"].required = True  # else out of everyone's scope
+        field = form.base_fields.get("organisation")
+        if field is not None:
+            if not request.user.is_superuser:
+                field.required = True  # else out of everyone's scope
+            # A deactivated organisation takes no new users (one already there keeps it).
+            current = obj.organisation_id if obj is not None else None
+            field.queryset = field.queryset.filter(Q(is_active=True) | Q(pk=current))
         return form
 
     def save_related(self, request, form, formsets, change):

@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Concat, Substr
@@ -75,7 +75,11 @@ class Organisation(models.Model):
         help_text=_("此日期前建档的为存量档案。留空则沿用上级设置。"),
     )
     notice_min_working_days = models.PositiveSmallIntegerField(
-        _("公示最少工作日"), null=True, blank=True
+        _("公示最少工作日"),
+        null=True,
+        blank=True,
+        # The notice lasts at least five working days [003]; a month is the most any asks.
+        validators=[MinValueValidator(5), MaxValueValidator(30)],
     )
     eligibility_multiple = models.DecimalField(
         _("相对困难认定倍数"),
@@ -83,7 +87,7 @@ class Organisation(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("1.00"))],
+        validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("5.00"))],
         help_text=_("人均收入在低保标准的该倍数以内且有特殊致困原因的可建档（1.5 或 2）。"),
     )
     income_rule = models.CharField(
@@ -99,10 +103,19 @@ class Organisation(models.Model):
         blank=True,
     )
     survey_interval_months = models.PositiveSmallIntegerField(
-        _("入户调查间隔（月）"), null=True, blank=True
+        _("入户调查间隔（月）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(36)],
     )
     exit_rate_goal = models.DecimalField(
-        _("年度解困脱困目标比例"), max_digits=4, decimal_places=2, null=True, blank=True
+        _("年度解困脱困目标比例"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(Decimal("1.00"))],
+        help_text=_("0 至 1 之间的小数，如 0.30 表示 30%。"),
     )
 
     objects = OrganisationQuerySet.as_manager()
@@ -181,7 +194,10 @@ class Holiday(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["date", "organisation"], name="holiday_unique_per_org"),
             models.UniqueConstraint(
-                fields=["date"], condition=Q(organisation=None), name="holiday_unique_national"
+                fields=["date"],
+                condition=Q(organisation=None),
+                name="holiday_unique_national",
+                violation_error_message=_("该日期已有全国节假日。"),
             ),
         ]
 

@@ -98,6 +98,9 @@ def resource_for(model, fields):
             "skip_unchanged": True,
             "report_skipped": True,
             "use_transactions": True,
+            # Each row is validated as the add form validates it (code, name, sort range), so a
+            # workbook cannot write a code the reports would then carry.
+            "clean_model_instances": True,
         },
     )
     return type(f"{model.__name__}Resource", (resources.ModelResource,), {"Meta": meta})

@@ -1,3 +1,7 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.messages.views import SuccessMessageMixin
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from orgs.registry import app_modules
@@ -17,3 +21,10 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(work_panels=work_panels(self.request), **kwargs)
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """The staff pages' own password change (the admin has its own): back home, and said."""
+
+    success_url = reverse_lazy("home")
+    success_message = gettext_lazy("密码已修改。")

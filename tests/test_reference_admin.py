@@ -171,3 +171,32 @@ def signing_name(value: str) -> str:
     from orgs.reference_admin import UPLOAD_SALT
 
     return signing.loads(value, salt=UPLOAD_SALT)[0]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["bad code!", "丙", False, 1, True],  # not a slug
+        ["", "己", False, 1, True],  # no code
+        ["qa_b", "", False, 1, True],  # no name
+        ["qa_c", "因病", False, 1, True],  # the name of another cause: imports match on it
+        ["qa_d", "疫情", False, -1, True],  # sort out of range
+    ],
+)
+def test_an_imported_row_is_validated_as_the_add_form_validates(login, row):
+    client = login("admin_450000")
+    before = list(Cause.objects.values_list("code", "name"))
+    preview = upload(client, workbook([row]))
+    assert preview.status_code == 200
+    confirm(client, preview)  # whatever the preview offered, nothing is written
+    assert list(Cause.objects.values_list("code", "name")) == before
+
+
+def test_two_causes_of_one_name_are_refused(login):
+    client = login("admin_450000")
+    response = client.post(
+        "/admin/households/cause/add/",
+        {"code": "illness_chronic", "name": "因病", "sort": 50, "is_active": "on"},
+    )
+    assert response.status_code == 200 and "名称" in str(response.context["adminform"].errors)
+    assert not Cause.objects.filter(code="illness_chronic").exists()

@@ -1,0 +1,120 @@
+"""The admin's guards of accounts and organisations: a superuser out of an administrator's
+reach, usernames unique whatever the case, base-union codes under their county, settings in
+range, deactivated organisations not offered, and the password pages in the interface
+language."""
+
+import pytest
+from django.urls import reverse
+
+from orgs.models import Holiday, Organisation, User
+
+
+def test_a_superuser_in_the_county_is_out_of_its_administrators_reach(login, orgs):
+    root = User.objects.create_superuser("root_qa", password="x" * 12)
+    root.organisation = orgs["450102"]
+    root.save()
+    client = login("admin_450102")
+    assert client.get(reverse("admin:orgs_user_change", args=[root.pk])).status_code == 404
+    url = reverse("admin:auth_user_password_change", args=[root.pk])
+    url = url.replace("auth/user", "orgs/user")
+    response = client.post(url, {"password1": "Tiger-lily-2026", "password2": "Tiger-lily-2026"})
+    assert response.status_code == 404
+    root.refresh_from_db()
+    assert not root.check_password("Tiger-lily-2026")
+    assert "root_qa" not in client.get(reverse("admin:orgs_user_changelist")).content.decode()
+
+
+def test_a_rename_to_another_users_name_in_other_letters_is_refused(login, users):
+    client = login("admin_450102")
+    clerk = users["clerk_450102"]
+    page = client.get(reverse("admin:orgs_user_change", args=[clerk.pk]))
+    data = {
+        "username": "Admin_450000",
+        "full_name": clerk.full_name,
+        "organisation": clerk.organisation_id,
+        "is_active": "on",
+        "groups": list(clerk.groups.values_list("pk", flat=True)),
+    }
+    assert page.status_code == 200
+    response = client.post(reverse("admin:orgs_user_change", args=[clerk.pk]), data)
+    assert response.status_code == 200 and "username" in response.context["adminform"].errors
+    clerk.refresh_from_db()
+    assert clerk.username == "clerk_450102"
+
+
+def organisation_form(orgs, **changes):
+    county = orgs["450102"]
+    data = {"code": "450102099", "name": "测试基层工会", "level": "base", "parent": county.pk}
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("code", ["450103999", "450102", "999"])
+def test_a_base_unions_code_continues_its_countys(login, orgs, code):
+    client = login("admin_450102")
+    response = client.post(
+        reverse("admin:orgs_organisation_add"), organisation_form(orgs, code=code)
+    )
+    assert response.status_code == 200
+    assert "450102001" in str(response.context["adminform"].errors["code"])
+    assert not Organisation.objects.filter(code=code, name="测试基层工会").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("survey_interval_months", "99999"),
+        ("notice_min_working_days", "0"),
+        ("exit_rate_goal", "5"),
+        ("eligibility_multiple", "99.99"),
+    ],
+)
+def test_settings_out_of_range_are_refused(orgs, field, value):
+    from django.core.exceptions import ValidationError
+
+    county = Organisation.objects.get(pk=orgs["450102"].pk)
+    setattr(county, field, value)
+    with pytest.raises(ValidationError) as exc:
+        county.full_clean()
+    assert field in exc.value.message_dict
+
+
+def test_a_deactivated_base_union_takes_no_new_files_or_users(login, orgs):
+    base = Organisation.objects.filter(parent=orgs["450102"], level="base").first()
+    base.is_active = False
+    base.save()
+    form = login("clerk_450102").get(reverse("households:create")).context["form"]
+    assert base not in form.fields["base_union"].queryset
+    admin = login("admin_450102").get(reverse("admin:orgs_user_add")).context["adminform"].form
+    assert base not in admin.fields["organisation"].queryset
+
+
+def test_a_second_national_holiday_on_a_day_is_said_in_words(login):
+    Holiday.objects.create(date="2030-01-01", name="元旦")
+    client = login("admin_450000")
+    response = client.post(
+        reverse("admin:orgs_holiday_add"), {"date": "2030-01-01", "name": "元旦"}
+    )
+    assert "该日期已有全国节假日" in response.content.decode()
+    assert Holiday.objects.filter(date="2030-01-01").count() == 1
+
+
+def test_staff_change_their_password_from_every_page(login, users):
+    client = login("clerk_450102")
+    home = client.get("/").content.decode()
+    assert f'href="{reverse("password_change")}"' in home
+    short = client.post(
+        reverse("password_change"),
+        {"old_password": "bangfu-demo-2026", "new_password1": "ab1", "new_password2": "ab1"},
+    )
+    assert "密码太短。密码至少要包含 10 个字符。" in short.content.decode()
+    changed = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "bangfu-demo-2026",
+            "new_password1": "Lantern-river-2026",
+            "new_password2": "Lantern-river-2026",
+        },
+        follow=True,
+    )
+    assert "密码已修改" in changed.content.decode()
