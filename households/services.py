@@ -707,6 +707,10 @@ def notice_start(
         raise ValidationError(_("请至少选择一户已审核的档案。"))
     if not objection_contact.strip():
         raise ValidationError({"objection_contact": _("请填写异议受理方式。")})
+    if starts_on < timezone.localdate():
+        # Dated back, a notice could "end" the day it is entered and the file be approved
+        # minutes later: it is posted from the day it is recorded, or a later one.
+        raise ValidationError({"starts_on": _("公示开始日期不能早于今天：公示自登记之日起张贴。")})
     latest_start = timezone.localdate() + timedelta(days=NOTICE_MAX_DAYS_AHEAD)
     if starts_on > latest_start:
         raise ValidationError(

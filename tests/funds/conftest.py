@@ -20,6 +20,7 @@ from households import services as household_services
 from households.models import Category, Cause, Household
 from households.services import MemberData
 from orgs.models import User
+from tests.conftest import on_day
 from tests.households.conftest import (  # noqa: F401
     dibao,
     kept_members,
@@ -76,13 +77,14 @@ def file_back_dated(clerk, household, on) -> None:
             effective_date=on - timedelta(days=days),
             imported=True,
         )
-    household_services.notice_start(
-        user=clerk,
-        organisation=household.organisation,
-        households=[household],
-        starts_on=on - timedelta(days=25),
-        objection_contact="0771-12351",
-    )
+    with on_day(on - timedelta(days=25)):  # posted then
+        household_services.notice_start(
+            user=clerk,
+            organisation=household.organisation,
+            households=[household],
+            starts_on=on - timedelta(days=25),
+            objection_contact="0771-12351",
+        )
     household_services.transition_apply(
         user=clerk,
         household=household,

@@ -21,6 +21,7 @@ from households.models import (
 )
 from households.services import MemberData
 from orgs.calendar import add_working_days
+from tests.conftest import on_day
 
 LINE = Decimal("1000.00")
 
@@ -162,13 +163,14 @@ def walk_file(users, household, target, *, clerk="clerk_450102", supervisor="sup
                 effective_date=today - timedelta(days=35),
             )
         elif step == "notice":
-            services.notice_start(
-                user=users[clerk],
-                organisation=household.organisation,
-                households=[household],
-                starts_on=today - timedelta(days=30),
-                objection_contact="兴宁区总工会 0771-12351",
-            )
+            with on_day(today - timedelta(days=30)):  # posted then
+                services.notice_start(
+                    user=users[clerk],
+                    organisation=household.organisation,
+                    households=[household],
+                    starts_on=today - timedelta(days=30),
+                    objection_contact="兴宁区总工会 0771-12351",
+                )
         elif step == "on_file":
             services.transition_apply(
                 user=users[supervisor],

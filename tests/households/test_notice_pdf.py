@@ -13,6 +13,7 @@ from households.models import Category, Household
 from households.notice_pdf import masked_id, render_notice_pdf
 from orgs.pdf import pdf_subsetter
 from orgs.pii import mask
+from tests.conftest import on_day
 
 from .conftest import new_id
 
@@ -46,13 +47,15 @@ def notice(make_household, walk, users):
         "reviewed",
     )
     second = walk(make_household(worker_name="欧阳建国", id_number=new_id(1988)), "reviewed")
-    return services.notice_start(
-        user=users["clerk_450102"],
-        organisation=first.organisation,
-        households=[first, second],
-        starts_on=timezone.localdate() - timedelta(days=30),
-        objection_contact="兴宁区总工会帮扶中心（民生路1号）0771-12351",
-    )
+    posted = timezone.localdate() - timedelta(days=30)
+    with on_day(posted):
+        return services.notice_start(
+            user=users["clerk_450102"],
+            organisation=first.organisation,
+            households=[first, second],
+            starts_on=posted,
+            objection_contact="兴宁区总工会帮扶中心（民生路1号）0771-12351",
+        )
 
 
 def test_notice_sheet_shows_masked_people_the_period_and_where_to_object(notice):

@@ -115,15 +115,17 @@ def test_the_notice_page_posts_reviewed_files(login, walk, make_household, users
     assert "请至少选择一户" in str(response.context["form"].errors["households"])
     assert PublicNotice.objects.count() == 0
 
-    response = clerk.post(
-        url,
-        {
-            "organisation": first.organisation_id,
-            "households": [first.pk, second.pk],
-            "starts_on": (TODAY() - timedelta(days=30)).isoformat(),
-            "objection_contact": "兴宁区总工会 0771-12351",
-        },
-    )
+    posted = {
+        "organisation": first.organisation_id,
+        "households": [first.pk, second.pk],
+        "starts_on": (TODAY() - timedelta(days=1)).isoformat(),
+        "objection_contact": "兴宁区总工会 0771-12351",
+    }
+    # Dated back, its working days would have passed before anyone saw it posted.
+    response = clerk.post(url, posted)
+    assert "不能早于今天" in response.context["form"].errors["starts_on"][0]
+    assert PublicNotice.objects.count() == 0
+    response = clerk.post(url, {**posted, "starts_on": TODAY().isoformat()})
     assert response.status_code == 302
     assert status_of(first) == status_of(second) == "notice"
     notice = PublicNotice.objects.get()

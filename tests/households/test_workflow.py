@@ -20,6 +20,7 @@ from households.models import (
 from households.workflow import STEPS, allowed_actions
 from orgs.calendar import add_months, add_working_days, working_days_between
 from orgs.models import Holiday
+from tests.conftest import on_day
 from tests.households.conftest import age_file
 
 TODAY = timezone.localdate
@@ -530,13 +531,14 @@ def test_closing_a_file_clears_its_survey_due_and_refiling_sets_it_afresh(
         action="review",
         effective_date=TODAY() - timedelta(days=34),
     )
-    services.notice_start(
-        user=clerk,
-        organisation=household.organisation,
-        households=[household],
-        starts_on=TODAY() - timedelta(days=30),
-        objection_contact="0771-12351",
-    )
+    with on_day(TODAY() - timedelta(days=30)):  # posted then
+        services.notice_start(
+            user=clerk,
+            organisation=household.organisation,
+            households=[household],
+            starts_on=TODAY() - timedelta(days=30),
+            objection_contact="0771-12351",
+        )
     services.transition_apply(user=supervisor, household=household, action="approve")
     household.refresh_from_db()
     assert household.status == "on_file"
@@ -577,13 +579,14 @@ def test_the_migration_clears_the_survey_due_of_files_closed_before(make_househo
 
 
 def start_notice(users, household, starts_on):
-    return services.notice_start(
-        user=users["clerk_450102"],
-        organisation=household.organisation,
-        households=[household],
-        starts_on=starts_on,
-        objection_contact="0771-12351",
-    )
+    with on_day(min(starts_on, TODAY())):  # a notice dated back is recorded on its day
+        return services.notice_start(
+            user=users["clerk_450102"],
+            organisation=household.organisation,
+            households=[household],
+            starts_on=starts_on,
+            objection_contact="0771-12351",
+        )
 
 
 def test_a_notice_cannot_be_dated_before_the_review(make_household, walk, users):
