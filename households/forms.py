@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households import idnumbers
 from households.models import (
-    SUPPORTED_STATUSES,
+    VERIFIED_STATUSES,
     Category,
     Cause,
     ClosureRequest,
@@ -158,8 +158,8 @@ class HouseholdForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        if self.instance.pk and self.instance.status in SUPPORTED_STATUSES:
-            # An approved file's facts change with a reason (households.services).
+        if self.instance.pk and self.instance.status in VERIFIED_STATUSES:
+            # A verified file's facts change with a reason (households.services).
             self.fields["change_reason"] = forms.CharField(
                 label=_("修改原因"),
                 max_length=100,

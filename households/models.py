@@ -136,6 +136,9 @@ OPEN_STATUSES = (
 )
 UNDER_REVIEW_STATUSES = (Status.APPLIED, Status.REVIEWED, Status.NOTICE)
 SUPPORTED_STATUSES = (Status.ON_FILE, Status.RELIEVED)  # 在档: followed, visited, assisted
+# A file whose facts were verified (reviewed after the home survey, posted, approved) changes
+# with a reason: the survey and the posted notice no longer say what the file says.
+VERIFIED_STATUSES = (Status.REVIEWED, Status.NOTICE, *SUPPORTED_STATUSES)
 CLOSED_STATUSES = (Status.EXITED, Status.DEREGISTERED, Status.REJECTED, Status.WITHDRAWN)
 
 

@@ -21,6 +21,7 @@ from households.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     SUPPORTED_STATUSES,
+    VERIFIED_STATUSES,
     Category,
     ClosureRequest,
     DibaoStandard,
@@ -439,13 +440,14 @@ def household_update(
     reason: str = "",
 ) -> Household:
     """Edit a file: people, incomes, causes. A closed file is changed only by reopening it. A
-    file on record (approved: on file or relieved) is changed with a reason, which its field
-    history keeps beside who, when and what (the application's own edits need none)."""
+    file whose facts were verified (reviewed, on notice, on file or relieved) is changed with a
+    reason, which its field history keeps beside who, when and what (the application's own
+    edits need none)."""
     _require(user, "households.change_household", household=household)
     if household.status not in OPEN_STATUSES:
         raise ValidationError(_("档案已关闭，如需修改请先重新申请。"))
     reason = (reason or "").strip()
-    if household.status in SUPPORTED_STATUSES and not reason:
+    if household.status in VERIFIED_STATUSES and not reason:
         raise ValidationError({"change_reason": CHANGE_REASON_REQUIRED})
     _validate_household(household, secondary_causes)
     _check_members(household, members)
@@ -477,6 +479,16 @@ def record_transition(*, household: Household, **fields) -> Transition:
     Transition.objects.filter(household=household, valid_until__isnull=True).update(valid_until=day)
     return Transition.objects.create(
         household=household, **fields, **facts_of(household, fields["period"])
+    )
+
+
+def last_step_on(household: Household) -> date | None:
+    """The day of the file's latest step (a fact change is no step: date_facts)."""
+    return (
+        household.transitions.exclude(action=AMEND)
+        .order_by("-effective_date")
+        .values_list("effective_date", flat=True)
+        .first()
     )
 
 
@@ -579,12 +591,7 @@ def transition_apply(
         if notice is None:
             raise ValidationError(_("请选择公示批次。"))
         effective = notice.starts_on
-    latest = (
-        household.transitions.exclude(action=AMEND)  # a fact change is no step (date_facts)
-        .order_by("-effective_date")
-        .values_list("effective_date", flat=True)
-        .first()
-    )
+    latest = last_step_on(household)
     if latest and effective < latest:
         if action == "start_notice":
             # Else a notice dated back skips its working days and the file is approved at once.
@@ -747,6 +754,11 @@ def objection_record(
     if household.status != Status.NOTICE:
         raise ValidationError(_("只有公示中的档案可以登记异议。"))
     _check_typed_day(household, raised_on, field="raised_on", label=_("提出日期"))
+    notice = household.current_period.notice
+    if notice is not None and raised_on < notice.starts_on:
+        raise ValidationError(
+            {"raised_on": _("提出日期不能早于公示开始日期 %(date)s。") % {"date": notice.starts_on}}
+        )
     objection = Objection(
         household=household,
         period=household.current_period,
@@ -803,6 +815,14 @@ def survey_record(
             % {"status": household.get_status_display()}
         )
     _check_typed_day(household, surveyed_on, field="surveyed_on", label=_("调查日期"))
+    if household.last_survey_on and surveyed_on < household.last_survey_on:
+        # Its incomes would replace those verified at the later survey.
+        raise ValidationError(
+            {
+                "surveyed_on": _("调查日期不能早于最近一次入户调查（%(date)s）。")
+                % {"date": household.last_survey_on}
+            }
+        )
     members = {m.pk: m for m in household.members.all()}
     unknown = set(incomes) - set(members)
     if unknown:
@@ -874,6 +894,12 @@ def closure_request(
     if filed_on and effective_date < filed_on:
         raise ValidationError(
             {"effective_date": _("退出日期不能早于建档日期 %(date)s。") % {"date": filed_on}}
+        )
+    latest = last_step_on(household)
+    if latest and effective_date < latest:
+        # The approval would refuse it (transition_apply): said now, to the clerk who asks.
+        raise ValidationError(
+            {"effective_date": _("生效日期不能早于上一次状态变更（%(date)s）。") % {"date": latest}}
         )
     if effective_date > timezone.localdate():
         raise ValidationError({"effective_date": _("生效日期不能晚于今天。")})

@@ -544,6 +544,11 @@ def test_withdraw_a_document_keeps_it(login, make_household, users):
     document = bank_card(household, users)
     url = reverse("households:document_withdraw", args=[document.pk])
     clerk = login("clerk_450102")
+    # The file page links to the page that asks why; it opens without an error.
+    detail = clerk.get(reverse("households:detail", args=[household.pk])).content.decode()
+    assert f'href="{url}"' in detail
+    asking = clerk.get(url)
+    assert asking.status_code == 200 and not asking.context["form"].errors
     response = clerk.post(url, {"reason": " "})
     assert response.status_code == 200 and response.context["form"].errors["reason"]
     document.refresh_from_db()

@@ -386,3 +386,17 @@ def test_a_file_on_record_is_changed_with_a_reason_the_trail_keeps(
     with pytest.raises(ValidationError) as exc:
         services.household_update(user=users["clerk_450102"], household=household, members=[])
     assert "须填写修改原因" in exc.value.message_dict["change_reason"][0]
+
+
+@pytest.mark.parametrize("state", ["reviewed", "notice"])
+def test_a_file_verified_by_survey_or_posted_is_changed_with_a_reason(
+    login, make_household, walk, orgs, state
+):
+    """Its survey and the posted notice no longer say what the file says: the trail says why."""
+    household = walk(make_household(), state)
+    client = login("clerk_450102")
+    edit = reverse("households:edit", args=[household.pk])
+    response = client.post(edit, edit_data(orgs, household, phone="13900000003"))
+    assert response.status_code == 200 and response.context["form"].errors["change_reason"]
+    household.refresh_from_db()
+    assert household.phone != "13900000003"

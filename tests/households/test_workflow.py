@@ -729,3 +729,61 @@ def test_a_closed_file_in_another_county_does_not_stop_a_new_file(make_household
     earlier = state_file(make_household, walk, users, "exited")
     elsewhere = make_household(id_number=earlier.id_number, by="clerk_450103", org="450103")
     assert elsewhere.status == "draft" and elsewhere.id_hash == earlier.id_hash
+
+
+def test_a_survey_older_than_the_latest_is_refused(make_household, walk, users):
+    """Entered late, an older survey's incomes would replace those verified since."""
+    household = walk(make_household(), "on_file")  # surveyed 40 days ago
+    latest = household.last_survey_on
+    with pytest.raises(ValidationError) as exc:
+        services.survey_record(
+            user=users["clerk_450102"],
+            household=household,
+            surveyed_on=latest - timedelta(days=1),
+            surveyors="王录入员",
+            findings="补录",
+            incomes={},
+        )
+    assert "最近一次入户调查" in exc.value.message_dict["surveyed_on"][0]
+    assert Household.objects.get(pk=household.pk).surveys.count() == 1
+
+
+def test_an_objection_is_raised_during_the_notice(make_household, walk, users):
+    household = walk(make_household(), "notice")  # posted 30 days ago
+    starts_on = household.current_period.notice.starts_on
+    with pytest.raises(ValidationError) as exc:
+        services.objection_record(
+            user=users["clerk_450102"],
+            household=household,
+            raised_by="邻居",
+            raised_on=starts_on - timedelta(days=1),
+            content="家中有车",
+        )
+    assert "公示开始日期" in exc.value.message_dict["raised_on"][0]
+
+
+def test_an_exit_is_not_dated_before_the_files_last_step(make_household, walk, users):
+    """Else the clerk's request stands and only the supervisor's approval is refused."""
+    household = walk(make_household(), "on_file")
+    filed = TODAY() - timedelta(days=10)  # filed ten days ago, relieved two days ago
+    household.transitions.filter(action="approve").update(effective_date=filed)
+    FilingPeriod.objects.filter(household=household).update(filed_on=filed)
+    household = Household.objects.get(pk=household.pk)
+    services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="relieve",
+        reason="收入提高",
+        effective_date=TODAY() - timedelta(days=2),
+    )
+    household = Household.objects.get(pk=household.pk)
+    with pytest.raises(ValidationError) as exc:
+        services.closure_request(
+            user=users["clerk_450102"],
+            household=household,
+            kind="exited",
+            effective_date=TODAY() - timedelta(days=5),
+            reason="收入稳定",
+        )
+    assert "上一次状态变更" in exc.value.message_dict["effective_date"][0]
+    assert not household.closures.exists()
