@@ -21,7 +21,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -239,11 +239,17 @@ def _describe_closure(closure):
         return text
     waiting, kept = selectors.requests_at_closure(household)
     if waiting:
-        text += gettext("；批准后，待审批的 %(count)d 项帮扶申请随之取消") % {"count": len(waiting)}
+        text += ngettext(
+            "；批准后，待审批的 %(count)d 项帮扶申请随之取消",
+            "；批准后，待审批的 %(count)d 项帮扶申请随之取消",
+            len(waiting),
+        ) % {"count": len(waiting)}
     if kept:
-        text += gettext("；已批准未发放的 %(count)d 项款项保留，由财务发放或取消") % {
-            "count": len(kept)
-        }
+        text += ngettext(
+            "；已批准未发放的 %(count)d 项款项保留，由财务发放或取消",
+            "；已批准未发放的 %(count)d 项款项保留，由财务发放或取消",
+            len(kept),
+        ) % {"count": len(kept)}
     return text
 
 
@@ -253,7 +259,9 @@ APPROVE_APPLICATIONS = ReasonAction(
     question=_("以下档案将审批建档（须公示期满、异议已处理）。请填写审批意见："),
     reason_label=_("审批意见"),
     submit_label=_("批准建档"),
-    done_message=_("已批准 %(count)d 户档案建档。"),
+    done_message=ngettext_lazy(
+        "已批准 %(count)d 户档案建档。", "已批准 %(count)d 户档案建档。", "count"
+    ),
     run=_apply_transition("approve"),
     describe=_describe_household,
     file_number=lambda household: household.file_number,
@@ -264,7 +272,9 @@ REJECT_APPLICATIONS = ReasonAction(
     question=_("以下档案将不予建档。请填写理由："),
     reason_label=_("不予建档的理由"),
     submit_label=_("不予建档"),
-    done_message=_("已将 %(count)d 户档案设为不予建档。"),
+    done_message=ngettext_lazy(
+        "已将 %(count)d 户档案设为不予建档。", "已将 %(count)d 户档案设为不予建档。", "count"
+    ),
     run=_apply_transition("reject"),
     describe=_describe_household,
     file_number=lambda household: household.file_number,
@@ -275,7 +285,9 @@ APPROVE_CLOSURES = ReasonAction(
     question=_("以下退出申请将被批准，档案随即解困、脱困或注销。请填写审批意见："),
     reason_label=_("审批意见"),
     submit_label=_("批准"),
-    done_message=_("已批准 %(count)d 项退出申请。"),
+    done_message=ngettext_lazy(
+        "已批准 %(count)d 项退出申请。", "已批准 %(count)d 项退出申请。", "count"
+    ),
     run=_decide_closure(True),
     describe=_describe_closure,
     file_number=lambda closure: closure.household.file_number,
@@ -286,7 +298,9 @@ REJECT_CLOSURES = ReasonAction(
     question=_("以下退出申请将被驳回，档案状态不变。请填写审批意见："),
     reason_label=_("审批意见"),
     submit_label=_("驳回"),
-    done_message=_("已驳回 %(count)d 项退出申请。"),
+    done_message=ngettext_lazy(
+        "已驳回 %(count)d 项退出申请。", "已驳回 %(count)d 项退出申请。", "count"
+    ),
     run=_decide_closure(False),
     describe=_describe_closure,
     file_number=lambda closure: closure.household.file_number,

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
@@ -856,7 +856,11 @@ class NoticeStartView(PermissionRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(
             self.request,
-            _("已开始公示：%(n)d户，公示期 %(start)s 至 %(end)s。")
+            ngettext(
+                "已开始公示：%(n)d户，公示期 %(start)s 至 %(end)s。",
+                "已开始公示：%(n)d户，公示期 %(start)s 至 %(end)s。",
+                len(households),
+            )
             % {"n": len(households), "start": notice.starts_on, "end": notice.ends_on},
         )
         if len(households) == 1:

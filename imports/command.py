@@ -5,6 +5,7 @@ import os
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from imports.runner import run_import, summary_lines
 
@@ -33,7 +34,13 @@ class ImportCommand(BaseCommand):
         for error in report.errors:
             self.stderr.write(str(error))
         if report.errors:
-            raise CommandError(_("%(n)d 处错误，没有写入任何数据。") % {"n": len(report.errors)})
+            count = len(report.errors)
+            raise CommandError(
+                ngettext(
+                    "%(n)d 处错误，没有写入任何数据。", "%(n)d 处错误，没有写入任何数据。", count
+                )
+                % {"n": count}
+            )
         if dry_run:
             self.stdout.write(_("检查通过（试运行，没有写入数据）。"))
         else:

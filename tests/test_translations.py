@@ -42,3 +42,15 @@ def test_the_english_admin_names_one_thing_in_the_singular_and_many_in_the_plura
     page = client.get(reverse("admin:households_household_changelist")).content.decode()
     assert "Select household file to view" in page or "Select household file to change" in page
     assert "Household files" in client.get(reverse("admin:index")).content.decode()
+
+
+def test_english_counts_say_one_thing_in_the_singular(db):
+    """ "1 household(s)" read badly: the counted messages have both English forms."""
+    from django.utils import translation
+
+    from households.admin import APPROVE_APPLICATIONS, REJECT_CLOSURES
+
+    with translation.override("en"):
+        assert str(APPROVE_APPLICATIONS.done_message % {"count": 1}) == "Approved 1 file."
+        assert str(APPROVE_APPLICATIONS.done_message % {"count": 3}) == "Approved 3 files."
+        assert "1 closure request." in str(REJECT_CLOSURES.done_message % {"count": 1})

@@ -125,8 +125,8 @@ def test_the_notice_page_posts_reviewed_files(login, walk, make_household, users
     response = clerk.post(url, posted)
     assert "不能早于今天" in response.context["form"].errors["starts_on"][0]
     assert PublicNotice.objects.count() == 0
-    response = clerk.post(url, {**posted, "starts_on": TODAY().isoformat()})
-    assert response.status_code == 302
+    response = clerk.post(url, {**posted, "starts_on": TODAY().isoformat()}, follow=True)
+    assert "已开始公示：2户" in response.content.decode()
     assert status_of(first) == status_of(second) == "notice"
     notice = PublicNotice.objects.get()
     assert notice.created_by == users["clerk_450102"]
