@@ -31,6 +31,7 @@ from orgs.money import CENT_PLACES, yuan_text
 from orgs.pii import FULL_NUMBERS, PHONE_FIELDS, mask_phone, masks_phones
 from orgs.reference import translated_name
 from orgs.registry import app_modules
+from orgs.text import aside
 
 # Edits saved within this gap by the same person are one change (one form submission saves the
 # file, its members and the recomputed income one after another).
@@ -412,7 +413,7 @@ def field_history(household: Household, masked: tuple[str, ...] = ()) -> list[di
                     {
                         "field": _("新增家庭成员"),
                         "old": "",
-                        "new": f"{record.name}（{_label(Member, 'relation', record.relation)}）",
+                        "new": aside(record.name, _label(Member, "relation", record.relation)),
                     }
                 )
             else:

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orgs.text import aside
 from reports.summary import check_cutoff_has_passed, check_dates, parse_years
 
 # A date input takes only YYYY-MM-DD: the Chinese format (2026/12/07) would leave it empty.
@@ -39,7 +40,7 @@ class SummaryForm(forms.Form):
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].choices = [(o.code, f"{o.name}（{o.code}）") for o in organisations]
+        self.fields["org"].choices = [(o.code, aside(o.name, o.code)) for o in organisations]
         # The user's own organisation first, so the default is the widest report they may see.
         today = timezone.localdate()
         self.fields["years"].initial = str(today.year)
@@ -87,7 +88,7 @@ class RosterForm(forms.Form):
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].choices = [(o.code, f"{o.name}（{o.code}）") for o in organisations]
+        self.fields["org"].choices = [(o.code, aside(o.name, o.code)) for o in organisations]
         today = timezone.localdate()
         self.fields["on"].initial = today
         self.fields["on"].widget.attrs["max"] = today.isoformat()
