@@ -108,3 +108,18 @@ def test_clerk_files_and_supervisor_approves(browser_login, live_users):
     assert household.status == "on_file"
     assert household.members.count() == 2
     assert household.surveys.count() == 1
+
+
+def test_the_english_file_form_fits_a_laptop_screen(browser_login, live_users, make_household):
+    """At 1366 px in English the edit page stays as wide as the screen: the live assessment's
+    long labels once pushed its figures (and the page) 80 px past the edge."""
+    household = make_household()
+    page = browser_login("clerk_450102")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.select_option("#language-select", "en")
+    page.click(".lang-switch button")
+    page.wait_for_load_state()
+    for path in (f"/households/{household.pk}/edit/", "/households/new/", "/households/"):
+        page.goto(page.base_url + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366, path
