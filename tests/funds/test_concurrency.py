@@ -46,8 +46,8 @@ def run_at_once(jobs):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_twenty_approvals_against_money_for_ten(filed, receive, ask, users, orgs, sources):
     receive("10000.00", on=date(YEAR, 1, 2))
-    household = filed()
-    requests = [ask(household, "1000.00") for _ in range(20)]
+    # Twenty households: one household's same request twice would be refused as a repeat.
+    requests = [ask(filed(), "1000.00") for _ in range(20)]
     supervisor = users["supervisor_450102"]
     outcomes = run_at_once(
         [
@@ -69,9 +69,8 @@ def test_approvals_payments_and_a_refund_racing_never_overdraw(
     filed, receive, ask, approve, users, orgs, sources
 ):
     receive("10000.00", on=date(YEAR, 1, 2))
-    household = filed()
-    approved = [approve(ask(household, "1000.00")) for _ in range(4)]
-    waiting = [ask(household, "1000.00") for _ in range(8)]
+    approved = [approve(ask(filed(), "1000.00")) for _ in range(4)]
+    waiting = [ask(filed(), "1000.00") for _ in range(8)]
     finance, supervisor = users["finance_450102"], users["supervisor_450102"]
     today = timezone.localdate()
     jobs = [
@@ -128,3 +127,16 @@ def test_back_dated_refunds_racing_never_overdraw_their_date(receive, users, org
         organisation=orgs["450102"], source=sources["central"], day=date(2019, 1, 2)
     )
     assert lowest == D("400.00")
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_request_sent_twice_at_once_is_recorded_once(filed, receive, ask):
+    """Two clicks, two requests at the same moment: the household's row lock lets the second
+    see the first, which it then repeats."""
+    receive("10000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    outcomes = run_at_once([lambda: ask(household, "300.00") for _ in range(2)])
+    assert sorted(o == "ok" for o in outcomes) == [False, True], outcomes
+    assert any("请勿重复提交" in o for o in outcomes), outcomes
+    assert AssistanceRequest.objects.filter(household=household).count() == 1

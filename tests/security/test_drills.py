@@ -191,8 +191,7 @@ def test_an_import_that_crashes_while_writing_writes_nothing(step, nth, users, d
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_supervisors_racing_for_the_last_money(filed, receive, ask, add_user, users, orgs):
     receive("1500.00", on=date(YEAR, 1, 2))  # enough for one of the two
-    household = filed()
-    first, second = ask(household, "1000.00"), ask(household, "1000.00")
+    first, second = ask(filed(), "1000.00"), ask(filed(worker_name="王二"), "1000.00")
     other = add_user("supervisor2_450102", "450102", "supervisor")
     outcomes = run_at_once(
         [
