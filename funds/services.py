@@ -797,14 +797,7 @@ def payment_mark_paid(
             _("该申请当前状态为“%(state)s”，只有已批准待发放的申请可以发放。")
             % {"state": request.get_state_display()}
         )
-    pending = selectors.pending_batch_line(request)
-    if line is None and pending is not None:
-        raise ValidationError(
-            _("该申请在代发批次 %(batch)s 中，请以银行回盘结果登记。")
-            % {"batch": pending.batch.number}
-        )
-    if line is not None and (pending is None or pending.pk != line.pk):
-        raise ValidationError(_("代发明细与申请不符或已回盘。"))
+    _check_batch_line(request, line)
     approvers = set(request.approvals.values_list("approver_id", flat=True))
     if user.pk == request.requested_by_id or user.pk in approvers:
         raise ValidationError(_("不能为自己申请或审批的帮扶登记发放。"))
@@ -881,6 +874,19 @@ def payment_mark_paid(
     return entry
 
 
+def _check_batch_line(request: AssistanceRequest, line: PaymentBatchLine | None) -> None:
+    """A request waiting in a bank batch is settled by the bank's return file only (its `line`),
+    never by hand: paid or failed, the bank's result could otherwise no longer be booked."""
+    pending = selectors.pending_batch_line(request)
+    if line is None and pending is not None:
+        raise ValidationError(
+            _("该申请在代发批次 %(batch)s 中，请以银行回盘结果登记。")
+            % {"batch": pending.batch.number}
+        )
+    if line is not None and (pending is None or pending.pk != line.pk):
+        raise ValidationError(_("代发明细与申请不符或已回盘。"))
+
+
 @transaction.atomic
 def payment_mark_failed(
     *, user, request: AssistanceRequest, reason: str, line: PaymentBatchLine | None = None
@@ -893,15 +899,7 @@ def payment_mark_failed(
             _("该申请当前状态为“%(state)s”，不能登记发放失败。")
             % {"state": request.get_state_display()}
         )
-    pending = selectors.pending_batch_line(request)
-    if line is None and pending is not None:
-        # The bank holds it: only its return file may say it failed (or was paid).
-        raise ValidationError(
-            _("该申请在代发批次 %(batch)s 中，请以银行回盘结果登记。")
-            % {"batch": pending.batch.number}
-        )
-    if line is not None and (pending is None or pending.pk != line.pk):
-        raise ValidationError(_("代发明细与申请不符或已回盘。"))
+    _check_batch_line(request, line)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写失败原因（如账号错误、户名不符）。")})

@@ -248,3 +248,15 @@ def add_students(users):
         return [household.members.get(name=name) for name in names]
 
     return _add
+
+
+def sample_this_quarter(user, organisation, size=5):
+    """A verification sample of the running quarter, drawn as on the first day of the next
+    (a quarter is sampled once it has ended): the payments a test made today are in it."""
+    today = timezone.localdate()
+    quarter = (today.month - 1) // 3 + 1
+    _start, next_quarter = services.quarter_bounds(today.year, quarter)
+    with on_day(next_quarter):
+        return services.sample_draw(
+            user=user, organisation=organisation, year=today.year, quarter=quarter, size=size
+        )

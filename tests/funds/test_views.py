@@ -6,7 +6,6 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
-from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -26,6 +25,7 @@ from funds.models import (
     VerificationSample,
 )
 from orgs.models import AccessLog
+from tests.funds.conftest import sample_this_quarter
 
 D = Decimal
 TODAY = timezone.localdate  # read when used: a run may cross midnight in Asia/Shanghai
@@ -42,17 +42,7 @@ def world(filed, receive, ask, approve, pay, users, orgs):
     pay(paid, on=TODAY())
     waiting = approve(ask(filed(worker_name="王大力"), "1000.00", kind="festival"))
     batch, _ = services.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
-    quarter = (TODAY().month - 1) // 3 + 1
-    # A quarter is sampled once it has ended: the draw runs on the first day of the next.
-    _start, next_quarter = services.quarter_bounds(YEAR, quarter)
-    with mock.patch.object(timezone, "localdate", return_value=next_quarter):
-        sample = services.sample_draw(
-            user=users["finance_450102"],
-            organisation=orgs["450102"],
-            year=YEAR,
-            quarter=quarter,
-            size=5,
-        )
+    sample = sample_this_quarter(users["finance_450102"], orgs["450102"])
     return {
         "household": household,
         "new": new,

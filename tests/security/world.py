@@ -11,7 +11,6 @@ from decimal import Decimal
 from http.cookies import SimpleCookie
 from io import BytesIO
 from types import SimpleNamespace
-from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group
@@ -19,7 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tests.funds.conftest import file_back_dated
+from tests.funds.conftest import file_back_dated, sample_this_quarter
 from tests.households.conftest import walk_file
 
 PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -229,17 +228,7 @@ def build_world() -> dict:
                   "festival")  # fmt: skip
     funds.request_approve(user=users["supervisor_450102"], request=waiting)
     batch, _skipped = funds.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
-    quarter = (today.month - 1) // 3 + 1
-    # A quarter is sampled once it has ended: the draw runs on the first day of the next.
-    _start, next_quarter = funds.quarter_bounds(year, quarter)
-    with mock.patch.object(timezone, "localdate", return_value=next_quarter):
-        sample = funds.sample_draw(
-            user=users["finance_450102"],
-            organisation=orgs["450102"],
-            year=year,
-            quarter=quarter,
-            size=5,
-        )
+    sample = sample_this_quarter(users["finance_450102"], orgs["450102"])
     closed = funds.year_close(user=users["admin_450102"], organisation=orgs["450102"], year=2010)
     standard = AssistanceStandard.objects.create(
         organisation=orgs["450102"], year=2010, assistance_type=kinds["living"],
