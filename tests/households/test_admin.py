@@ -572,7 +572,7 @@ def test_action_messages_follow_the_users_language(client, users, on_notice):
         client, url("household_changelist"), "approve_applications", on_notice, "Agreed"
     )
     texts = messages_of(response)
-    assert "Approved 1 file(s)." in texts
+    assert "Approved 1 file." in texts
     assert any(
         text.startswith(f"File {running.file_number}: The public notice runs until")
         for text in texts

@@ -142,6 +142,9 @@ def build_world() -> dict:
         username="viewer_450200", full_name="柳州市总工会（只读）", organisation=city
     )
     outsider.groups.add(Group.objects.get(name="viewer"))
+    # A user for the admin's user form to edit (hostile posts may rename or deactivate it).
+    spare = User.objects.create(username="spare_450102", organisation=orgs["450102"])
+    spare.groups.add(Group.objects.get(name="clerk"))
     users = {u.username: u for u in User.objects.select_related("organisation")}
     today = timezone.localdate()
     year = today.year
@@ -363,6 +366,7 @@ def build_world() -> dict:
         "base_union": orgs["450102001"].pk,
         "holiday": holiday.pk,
         "clerk_user": users["clerk_450102"].pk,
+        "spare_user": spare.pk,
         "access": access.pk,
         "group": Group.objects.get(name="clerk").pk,
         "household_ct": ContentType.objects.get_for_model(Household).pk,
