@@ -700,8 +700,8 @@ def _walk(plan: Plan, events: list, committed: Decimal) -> None:
 
 def _action(line: Line) -> str:
     if line.sheet == PAYMENTS:
-        return pgettext("funds import action", "发放")
-    return pgettext("funds import action", "退回")
+        return pgettext("money moved, as a noun", "发放")
+    return pgettext("money moved, as a noun", "退回")
 
 
 # --- Writing -----------------------------------------------------------------------------------

@@ -318,14 +318,14 @@ def refund_record(
             balance=balance,
             committed=committed,
             amount=amount,
-            action=pgettext("cannot …", "退回"),
+            action=pgettext("money moved, as a verb", "退回"),
         )
     _check_covered(
         organisation=organisation,
         source=source,
         amount=amount,
         day=refunded_on,
-        action=pgettext("funds import action", "退回"),
+        action=pgettext("money moved, as a noun", "退回"),
     )
     refund = Refund.objects.create(
         organisation=organisation,
@@ -378,14 +378,14 @@ def entry_reverse(
                 balance=balance,
                 committed=committed,
                 amount=-amount,
-                action=pgettext("cannot …", "冲销"),
+                action=pgettext("money moved, as a verb", "冲销"),
             )
         _check_covered(
             organisation=entry.organisation,
             source=entry.source,
             amount=-amount,
             day=entry_date,
-            action=pgettext("funds import action", "冲销"),
+            action=pgettext("money moved, as a noun", "冲销"),
         )
     request = None
     if entry.kind == EntryKind.PAYMENT:
@@ -490,10 +490,13 @@ def request_create(
         raise ValidationError(errors)
     # One request of a household at a time: the standards' counts below and the duplicate
     # check see every request saved before, also when two clerks (or two clicks) race.
-    Household.objects.select_for_update().filter(pk=household.pk).exists()
+    Household.objects.select_for_update().values_list("pk", flat=True).get(pk=household.pk)
     _refuse_duplicate(household, assistance_type, tier, beneficiary, amount, requested_on)
     _check_supported_on(
-        household, requested_on, field="requested_on", action=pgettext("cannot …", "申请帮扶")
+        household,
+        requested_on,
+        field="requested_on",
+        action=pgettext("money moved, as a verb", "申请帮扶"),
     )
     # A closed year's books are final: no request of that year either (it would count against
     # that year's standards and be paid from this year's money).
@@ -648,7 +651,7 @@ def request_approve(
             balance=balance,
             committed=committed,
             amount=request.amount,
-            action=pgettext("cannot …", "批准"),
+            action=pgettext("money moved, as a verb", "批准"),
         )
     Approval.objects.create(
         request=request,
@@ -817,7 +820,9 @@ def payment_mark_paid(
         raise ValidationError({"bank_reference": _("请填写银行流水号。")})
     _check_open_year(request.organisation, paid_on, field="paid_on")
     household = request.household
-    _check_supported_on(household, paid_on, field="paid_on", action=pgettext("cannot …", "发放"))
+    _check_supported_on(
+        household, paid_on, field="paid_on", action=pgettext("money moved, as a verb", "发放")
+    )
     payee = line if line is not None else household
     name, bank_name, account = payee.worker_name, payee.bank_name, payee.bank_account
     if not account:
@@ -837,7 +842,7 @@ def payment_mark_paid(
         source=request.source,
         amount=request.amount,
         day=paid_on,
-        action=pgettext("funds import action", "发放"),
+        action=pgettext("money moved, as a noun", "发放"),
     )
     entry = _write_entry(
         organisation=request.organisation,
