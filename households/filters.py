@@ -1,8 +1,11 @@
 """The filters and sort order of the household list (django-filter)."""
 
+from urllib.parse import urlencode
+
 import django_filters
 from django import forms
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +30,26 @@ STANDING_LIST_CHOICES = [
     ("never_assisted", _("从未获得帮扶")),
     ("exit_candidates", _("符合脱困条件")),
 ]
+
+# The order a standing list is worked through (its full list links with this sort): the most
+# overdue survey first, the longest-waiting file first. The others keep the newest first.
+STANDING_SORTS = {
+    "to_review": "status_changed_on",
+    "notice_ending": "status_changed_on",
+    "approvals": "status_changed_on",
+    "survey_due": "next_survey_due",
+    "survey_overdue": "next_survey_due",
+    "never_assisted": "status_changed_on",
+}
+
+
+def standing_url(key: str) -> str:
+    """The household list filtered to one standing list, in that list's working order."""
+    params = {"standing": key}
+    if key in STANDING_SORTS:
+        params["sort"] = STANDING_SORTS[key]
+    return reverse("households:list") + "?" + urlencode(params)
+
 
 SORT_FIELDS = (
     ("file_number", "file_number"),

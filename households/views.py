@@ -2,12 +2,11 @@
 in the user's scope (404 outside it), call a service and put its refusals on the form."""
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +20,13 @@ from django.views.generic import FormView, TemplateView
 
 from households import selectors, services
 from households.eligibility import EXCLUSIONS
-from households.filters import SORT_FIELDS, STANDING_LIST_CHOICES, HouseholdFilter
+from households.filters import (
+    SORT_FIELDS,
+    STANDING_LIST_CHOICES,
+    STANDING_SORTS,
+    HouseholdFilter,
+    standing_url,
+)
 from households.forms import (
     ClosureDecisionForm,
     ClosureRequestForm,
@@ -212,7 +217,10 @@ class StandingListsView(PermissionRequiredMixin, TemplateView):
         lists = []
         for key, label in STANDING_LIST_CHOICES:
             found = selectors.STANDING_LISTS[key](user).select_related("organisation")
-            found = found.defer("id_number", "bank_account").order_by("-id")
+            order = ("-id",)
+            if key in STANDING_SORTS:
+                order = (F(STANDING_SORTS[key]).asc(nulls_last=True), "id")
+            found = found.defer("id_number", "bank_account").order_by(*order)
             rows = list(found[: STANDING_ROWS + 1])
             lists.append(
                 {
@@ -220,7 +228,7 @@ class StandingListsView(PermissionRequiredMixin, TemplateView):
                     "label": label,
                     "households": rows[:STANDING_ROWS],
                     "more": len(rows) > STANDING_ROWS,
-                    "url": reverse("households:list") + "?" + urlencode({"standing": key}),
+                    "url": standing_url(key),
                 }
             )
         return super().get_context_data(lists=lists, **kwargs)

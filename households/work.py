@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from households import selectors
+from households.filters import standing_url
 from households.models import Status
 
 PANEL_ITEMS = 5
@@ -45,7 +46,7 @@ def _clerk_panel(user) -> dict:
         {
             "label": label,
             "count": selectors.STANDING_LISTS[key](user).count(),
-            "url": _list_url(standing=key),
+            "url": standing_url(key),
             "urgent": urgent,
         }
         for key, label, urgent in queues
@@ -106,13 +107,13 @@ def _supervisor_panel(user) -> dict:
             {
                 "label": _("公示期满待审批建档"),
                 "count": approvals.count(),
-                "url": _list_url(standing="approvals"),
+                "url": standing_url("approvals"),
                 "urgent": True,
             },
             {
                 "label": _("待审批的退出申请"),
                 "count": selectors.pending_closures(user).count(),
-                "url": _list_url(standing="closure_pending"),
+                "url": standing_url("closure_pending"),
                 "urgent": True,
             },
         ],

@@ -136,6 +136,26 @@ def test_exit_candidates_as_a_list_filter(login, file_in):
     assert [h.worker_name for h in response.context["households"]] == ["连续7个月"]
 
 
+def test_standing_lists_are_worked_from_the_oldest(login, file_in):
+    """Overdue surveys list the longest overdue first, on the standing lists page and in the
+    full list its link opens; files waiting for review the longest-waiting first."""
+    for name, days in (("逾期3天", 3), ("逾期90天", 90), ("逾期10天", 10)):
+        file_in("on_file", worker_name=name, next_survey_due=TODAY() - timedelta(days=days))
+    for name, days in (("等2天", 2), ("等20天", 20)):
+        file_in("applied", worker_name=name, status_changed_on=TODAY() - timedelta(days=days))
+    client = login("clerk_450102")
+    lists = {
+        entry["key"]: entry for entry in client.get("/households/standing/").context["lists"]
+    }
+    overdue = lists["survey_overdue"]
+    assert [h.worker_name for h in overdue["households"]] == ["逾期90天", "逾期10天", "逾期3天"]
+    assert overdue["url"] == "/households/?standing=survey_overdue&sort=next_survey_due"
+    listed = client.get(overdue["url"]).context["households"]
+    assert [h.worker_name for h in listed] == ["逾期90天", "逾期10天", "逾期3天"]
+    assert [h.worker_name for h in lists["to_review"]["households"]] == ["等20天", "等2天"]
+    assert lists["drafts"]["url"] == "/households/?standing=drafts"  # newest first, as listed
+
+
 def test_queues_of_my_work(file_in, users, make_household, walk):
     file_in("draft", worker_name="草稿")
     file_in("applied", worker_name="待审核")
