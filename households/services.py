@@ -650,7 +650,9 @@ def transition_apply(
     household.status_changed_on = effective
     household.current_period = period
     if step.target == Status.ON_FILE:
-        household.next_survey_due = _next_survey_due(household, effective)
+        # Twice a year counts from the last visit (the review's home survey), not the approval.
+        since = household.last_survey_on or effective
+        household.next_survey_due = _next_survey_due(household, since)
     elif step.target in CLOSED_STATUSES:
         household.next_survey_due = None  # nobody visits a closed file; refiling sets it again
     # The field history names who and why also where no request supplies them (imports run

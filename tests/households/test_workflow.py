@@ -149,7 +149,9 @@ def test_the_full_journey_records_who_when_and_why(make_household, walk, users):
     assert rows[1].actor == users["clerk_450102"]
     period = household.current_period
     assert period.filed_on == TODAY() and period.origin == "new"
-    assert household.next_survey_due == add_months(TODAY(), 6)
+    # twice a year from the review's home survey, not from the approval weeks later
+    assert household.last_survey_on < TODAY()
+    assert household.next_survey_due == add_months(household.last_survey_on, 6)
 
 
 def test_the_field_history_of_a_state_change_names_the_user_without_a_request(
@@ -542,7 +544,7 @@ def test_closing_a_file_clears_its_survey_due_and_refiling_sets_it_afresh(
     services.transition_apply(user=supervisor, household=household, action="approve")
     household.refresh_from_db()
     assert household.status == "on_file"
-    assert household.next_survey_due == add_months(TODAY(), 6)
+    assert household.next_survey_due == add_months(TODAY() - timedelta(days=35), 6)
 
 
 @pytest.mark.parametrize("state", ["exited", "deregistered"])
