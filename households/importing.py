@@ -1064,7 +1064,8 @@ class _Run:
                         _("档案编号“%(number)s”已被其他组织的档案使用。")
                         % {"number": found["file_number"]},
                     )
-                elif found["id_hash"] != worker_hash:
+                    continue  # not compared: nothing of a file out of reach may show
+                if found["id_hash"] != worker_hash:
                     self.error(
                         HOUSEHOLDS,
                         row,
@@ -1383,8 +1384,9 @@ class _Run:
             self.error(HOUSEHOLDS, row, HOUSEHOLD_HEADERS[C_STATUS], message)
 
     def count(self) -> None:
-        """What the import does with each row; rows with an error are left out (the runner
-        counts them), so a preview with errors still shows what the rest would do."""
+        """What the import does with each row; rows with an error, and the members of a file
+        whose row has one, are left out (the runner counts the rows with errors), so a preview
+        with errors still shows what the rest would do."""
         errors = self.errors + self.known_errors
         for sheet in (HOUSEHOLDS, MEMBERS):
             self.stage.add_many("bad", ((sheet, row) for row in error_rows(errors, sheet)))
@@ -1402,6 +1404,10 @@ class _Run:
                 "LEFT JOIN decisions d ON d.file_number = m.file_number "
                 "LEFT JOIN member_actions a ON a.row = m.row "
                 f"WHERE m.row NOT IN (SELECT row FROM bad WHERE sheet = '{MEMBERS}') "
+                # the members of a refused file go with it, whatever their own rows say
+                "AND m.file_number NOT IN (SELECT file_number FROM refused) "
+                "AND m.file_number NOT IN (SELECT h.file_number FROM households h "
+                f"JOIN bad b ON b.sheet = '{HOUSEHOLDS}' AND b.row = h.row) "
                 "GROUP BY 1",
             ),
         ):

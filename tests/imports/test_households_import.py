@@ -200,6 +200,24 @@ def test_a_file_number_of_another_county_is_refused(workbook, run, orgs, make_ho
     assert any("其他组织" in e.message for e in report.errors)
 
 
+@pytest.mark.parametrize("user", ["clerk_450102", "supervisor_450102"])
+def test_a_file_out_of_reach_is_not_compared(workbook, run, orgs, make_household, walk, user):
+    """File numbers run in sequence: a preview compared a guessed number of another county
+    with its file and told its state, filing date and number of members."""
+    other = walk(
+        make_household(by="clerk_450103", org="450103"),
+        "on_file",
+        clerk="clerk_450103",
+        supervisor="supervisor_450103",
+    )
+    row = application_row(档案编号=other.file_number, 家庭人口=2)
+    report = run(workbook([row], [member_row(other.file_number)]), user=user, dry_run=True)
+    [error] = report.errors
+    assert (error.sheet, error.row, error.column) == ("households", 2, "档案编号")
+    assert "其他组织" in error.message
+    assert vars(report.sheets["members"])["created"] == 0  # its members go with the file
+
+
 def test_reimporting_the_same_file_creates_nothing_and_skips_every_row(workbook, run, orgs):
     path = workbook(
         [
