@@ -144,9 +144,7 @@ def test_standing_lists_are_worked_from_the_oldest(login, file_in):
     for name, days in (("等2天", 2), ("等20天", 20)):
         file_in("applied", worker_name=name, status_changed_on=TODAY() - timedelta(days=days))
     client = login("clerk_450102")
-    lists = {
-        entry["key"]: entry for entry in client.get("/households/standing/").context["lists"]
-    }
+    lists = {entry["key"]: entry for entry in client.get("/households/standing/").context["lists"]}
     overdue = lists["survey_overdue"]
     assert [h.worker_name for h in overdue["households"]] == ["逾期90天", "逾期10天", "逾期3天"]
     assert overdue["url"] == "/households/?standing=survey_overdue&sort=next_survey_due"
