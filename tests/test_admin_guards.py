@@ -118,3 +118,25 @@ def test_staff_change_their_password_from_every_page(login, users):
         follow=True,
     )
     assert "密码已修改" in changed.content.decode()
+
+
+@pytest.mark.parametrize("username", ["admin_450102", "supervisor_450102"])
+def test_the_parent_outside_ones_scope_is_named_not_linked(login, orgs, username):
+    """A county's own page names the city above it as text: its page would answer 404."""
+    county, city = orgs["450102"], orgs["450100"]
+    client = login(username)
+    page = client.get(reverse("admin:orgs_organisation_change", args=[county.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200 and city.name in body
+    parent_url = reverse("admin:orgs_organisation_change", args=[city.pk])
+    assert parent_url not in body
+    assert client.get(parent_url).status_code == 404
+
+
+def test_the_parent_within_ones_scope_stays_a_link(login, orgs):
+    county, city = orgs["450102"], orgs["450100"]
+    client = login("admin_450000")
+    body = client.get(reverse("admin:orgs_organisation_change", args=[county.pk])).content
+    parent_url = reverse("admin:orgs_organisation_change", args=[city.pk])
+    assert f'<a href="{parent_url}">{city}</a>' in body.decode()
+    assert client.get(parent_url).status_code == 200
