@@ -17,7 +17,7 @@ from simple_history.models import HistoricalRecords
 from orgs.models import Organisation
 from orgs.money import MONEY, ZERO
 from orgs.pii import EncryptedCharField
-from orgs.reference import translated_name
+from orgs.reference import translated_name, unique_code
 from orgs.scoping import ScopedQuerySet
 
 NON_NEGATIVE = [MinValueValidator(ZERO)]
@@ -41,6 +41,7 @@ class Cause(models.Model):
         verbose_name = pgettext_lazy("model", "致困原因")
         verbose_name_plural = pgettext_lazy("models", "致困原因")
         ordering = ["sort", "code"]
+        constraints = [unique_code("cause")]
 
     def __str__(self):
         return translated_name(self.name)
@@ -64,6 +65,7 @@ class Category(models.Model):
         verbose_name = pgettext_lazy("model", "困难类别")
         verbose_name_plural = pgettext_lazy("models", "困难类别")
         ordering = ["sort", "code"]
+        constraints = [unique_code("category")]
 
     def __str__(self):
         return translated_name(self.name)
