@@ -3,13 +3,16 @@ from axes.models import AccessAttempt
 from axes.models import AccessLog as AxesAccessLog
 from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.db.models import Q
 from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -273,6 +276,21 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate users instead, their names stay on the records they signed
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A locked-out user's page offers 解除登录锁定 per locked address (the attempt's delete
+        page, which comes back here)."""
+        extra_context = dict(extra_context or {})
+        user = self.get_object(request, object_id)
+        if user is not None and request.user.has_perm("axes.delete_accessattempt"):
+            back = urlencode({UNLOCK_NEXT: request.path})
+            extra_context["login_locks"] = [
+                (attempt, f"{reverse('admin:axes_accessattempt_delete', args=[attempt.pk])}?{back}")
+                for attempt in AccessAttempt.objects.filter(
+                    username=user.username, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+                )
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -317,6 +335,8 @@ class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 # --- Login throttling (django-axes): its admin, scoped to the users of one's subtree ------------
 
+UNLOCK_NEXT = "next"  # the page an unlock (deleting an attempt) returns to
+
 
 class LoginRecordScopeMixin:
     """Axes keys its rows by username; a county administrator sees those of the users in the
@@ -342,6 +362,27 @@ class LoginAttemptAdmin(LoginRecordScopeMixin, axes_admin.AccessAttemptAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        request.unlocked_username = obj.username
+
+    def response_delete(self, request, obj_display, obj_id):
+        """Back to where the unlock started (the user's page, through `next`), else to this
+        list — Django sends those who may not change rows to the admin index."""
+        self.message_user(
+            request,
+            _("已解除 %(username)s 的登录锁定。") % {"username": request.unlocked_username},
+            messages.SUCCESS,
+        )
+        back = request.GET.get(UNLOCK_NEXT, "")
+        admin_root = reverse("admin:index")
+        if not (
+            back.startswith(admin_root)
+            and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+        ):
+            back = reverse("admin:axes_accessattempt_changelist")
+        return redirect(back)
 
 
 @admin.register(AxesAccessLog)
