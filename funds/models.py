@@ -22,7 +22,7 @@ from simple_history.models import HistoricalRecords
 from orgs.models import Organisation
 from orgs.money import MONEY, ZERO, yuan_text
 from orgs.pii import EncryptedCharField
-from orgs.reference import translated_name
+from orgs.reference import translated_name, unique_code
 from orgs.scoping import ScopedQuerySet
 from orgs.text import aside
 
@@ -53,6 +53,7 @@ class FundSource(models.Model):
         verbose_name = pgettext_lazy("model", "资金来源")
         verbose_name_plural = pgettext_lazy("models", "资金来源")
         ordering = ["sort", "code"]
+        constraints = [unique_code("fund_source")]
 
     def __str__(self):
         return translated_name(self.name)
@@ -74,6 +75,7 @@ class AssistanceType(models.Model):
         verbose_name = pgettext_lazy("model", "帮扶项目类型")
         verbose_name_plural = pgettext_lazy("models", "帮扶项目类型")
         ordering = ["sort", "code"]
+        constraints = [unique_code("assistance_type")]
 
     def __str__(self):
         return translated_name(self.name)

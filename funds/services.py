@@ -418,9 +418,14 @@ def entry_reverse(
 
 
 def check_year_closable(*, organisation: Organisation, year: int | None) -> int:
-    """A year from 1990 to this one, not yet closed by this organisation or one above it."""
-    if year is None or not FIRST_YEAR <= int(year) <= timezone.localdate().year:
-        raise ValidationError({"year": _("只能结账今年及以前的年度。")})
+    """A year from 1990 that has ended, not yet closed by this organisation or one above it:
+    a year's balance (结余) is carried over or refunded only once the year is over (DOMAIN.md,
+    Funds), and a closed year takes no more entries, so the running year is never closed."""
+    last = timezone.localdate().year - 1
+    if year is None or not FIRST_YEAR <= int(year) <= last:
+        raise ValidationError(
+            {"year": _("只能结账已经结束的年度（%(last)d年及以前）。") % {"last": last}}
+        )
     closed = closed_year_of(organisation, date(int(year), 1, 1))
     if closed is not None:
         raise ValidationError(

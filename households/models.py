@@ -6,7 +6,7 @@ The current status on `Household` is a cached copy of the latest `Transition`; o
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
@@ -17,7 +17,7 @@ from simple_history.models import HistoricalRecords
 from orgs.models import Organisation
 from orgs.money import MONEY, ZERO
 from orgs.pii import EncryptedCharField
-from orgs.reference import translated_name
+from orgs.reference import translated_name, unique_code
 from orgs.scoping import ScopedQuerySet
 
 NON_NEGATIVE = [MinValueValidator(ZERO)]
@@ -41,6 +41,7 @@ class Cause(models.Model):
         verbose_name = pgettext_lazy("model", "致困原因")
         verbose_name_plural = pgettext_lazy("models", "致困原因")
         ordering = ["sort", "code"]
+        constraints = [unique_code("cause")]
 
     def __str__(self):
         return translated_name(self.name)
@@ -64,6 +65,7 @@ class Category(models.Model):
         verbose_name = pgettext_lazy("model", "困难类别")
         verbose_name_plural = pgettext_lazy("models", "困难类别")
         ordering = ["sort", "code"]
+        constraints = [unique_code("category")]
 
     def __str__(self):
         return translated_name(self.name)
@@ -85,13 +87,28 @@ class DibaoStandardQuerySet(ScopedQuerySet):
         return None
 
 
+FIRST_DIBAO_YEAR = 2000  # reports start in 2000 (reports.summary.FIRST_YEAR)
+
+
+def last_dibao_year() -> int:
+    """Next year's line is often published before the year begins; one more year is room for
+    entering it early, not for typos such as 20255."""
+    return timezone.localdate().year + 2
+
+
 class DibaoStandard(models.Model):
     """最低生活保障标准: the monthly minimum-living line per area and year."""
 
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("地区（组织）"), on_delete=models.PROTECT
     )
-    year = models.PositiveSmallIntegerField(_("年度"))
+    year = models.PositiveSmallIntegerField(
+        _("年度"),
+        validators=[
+            MinValueValidator(FIRST_DIBAO_YEAR, _("年度不能早于 %(limit_value)s 年。")),
+            MaxValueValidator(last_dibao_year, _("年度不能晚于 %(limit_value)s 年。")),
+        ],
+    )
     monthly_amount = models.DecimalField(
         _("月低保标准（元/人）"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
     )

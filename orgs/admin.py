@@ -3,13 +3,16 @@ from axes.models import AccessAttempt
 from axes.models import AccessLog as AxesAccessLog
 from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.db.models import Q
 from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -51,8 +54,34 @@ class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
         # code, hence its path and its scope) is not changed by those inside it, or a county
         # could cut itself loose from the union above and from its standards.
         if obj is not None and not request.user.is_superuser:
-            return ["code", "level", "parent", "path"]
+            return ["code", "level", "parent_link", "path"]
         return super().get_readonly_fields(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        return [
+            (title, {**box, "fields": [swap_parent(name) for name in box["fields"]]})
+            for title, box in fieldsets
+        ]
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and obj.parent_id is not None:
+            # Shown read-only, the parent is a link only if this user may open it: the union
+            # above a county's own is outside the county's scope, and its page answers 404.
+            obj.parent_is_reachable = self.get_queryset(request).filter(pk=obj.parent_id).exists()
+        return obj
+
+    @admin.display(description=Organisation._meta.get_field("parent").verbose_name)
+    def parent_link(self, obj):
+        if obj.parent is None:
+            return self.get_empty_value_display()
+        if not getattr(obj, "parent_is_reachable", False):
+            return str(obj.parent)
+        url = reverse("admin:orgs_organisation_change", args=[obj.parent_id])
+        return format_html('<a href="{}">{}</a>', url, obj.parent)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -93,6 +122,10 @@ class UnderParent:
 
 
 LEVELS = [choice for choice, _label in Organisation.Level.choices]  # top to bottom
+
+
+def swap_parent(name: str) -> str:
+    return "parent_link" if name == "parent" else name
 
 
 @admin.register(Holiday)
@@ -243,6 +276,21 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate users instead, their names stay on the records they signed
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A locked-out user's page offers 解除登录锁定 per locked address (the attempt's delete
+        page, which comes back here)."""
+        extra_context = dict(extra_context or {})
+        user = self.get_object(request, object_id)
+        if user is not None and request.user.has_perm("axes.delete_accessattempt"):
+            back = urlencode({UNLOCK_NEXT: request.path})
+            extra_context["login_locks"] = [
+                (attempt, f"{reverse('admin:axes_accessattempt_delete', args=[attempt.pk])}?{back}")
+                for attempt in AccessAttempt.objects.filter(
+                    username=user.username, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+                )
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -287,6 +335,8 @@ class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 # --- Login throttling (django-axes): its admin, scoped to the users of one's subtree ------------
 
+UNLOCK_NEXT = "next"  # the page an unlock (deleting an attempt) returns to
+
 
 class LoginRecordScopeMixin:
     """Axes keys its rows by username; a county administrator sees those of the users in the
@@ -312,6 +362,27 @@ class LoginAttemptAdmin(LoginRecordScopeMixin, axes_admin.AccessAttemptAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        request.unlocked_username = obj.username
+
+    def response_delete(self, request, obj_display, obj_id):
+        """Back to where the unlock started (the user's page, through `next`), else to this
+        list — Django sends those who may not change rows to the admin index."""
+        self.message_user(
+            request,
+            _("已解除 %(username)s 的登录锁定。") % {"username": request.unlocked_username},
+            messages.SUCCESS,
+        )
+        back = request.GET.get(UNLOCK_NEXT, "")
+        admin_root = reverse("admin:index")
+        if not (
+            back.startswith(admin_root)
+            and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+        ):
+            back = reverse("admin:axes_accessattempt_changelist")
+        return redirect(back)
 
 
 @admin.register(AxesAccessLog)

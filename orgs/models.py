@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -170,10 +171,25 @@ class Organisation(models.Model):
         return other.path.startswith(self.path)
 
 
+FIRST_HOLIDAY = date(2000, 1, 1)  # reports start in 2000 (reports.summary.FIRST_YEAR)
+
+
+def last_holiday() -> date:
+    """The State Council publishes next year's calendar in the autumn: two years ahead is
+    enough to enter it early, and keeps out dates such as 0001-01-01 or 2220."""
+    return date(timezone.localdate().year + 2, 12, 31)
+
+
 class Holiday(models.Model):
     """A non-working day (public holiday), nationwide or for one organisation's subtree."""
 
-    date = models.DateField(_("日期"))
+    date = models.DateField(
+        _("日期"),
+        validators=[
+            MinValueValidator(FIRST_HOLIDAY, _("日期不能早于 %(limit_value)s。")),
+            MaxValueValidator(last_holiday, _("日期不能晚于 %(limit_value)s。")),
+        ],
+    )
     name = models.CharField(_("名称"), max_length=50)
     organisation = models.ForeignKey(
         Organisation,

@@ -18,7 +18,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from orgs.pii import EncryptedCharField, keyed_hash, mask
-from orgs.reference import translated_name
+from orgs.reference import translated_name, unique_code
 from orgs.scoping import ScopedQuerySet
 from services.validators import normalise_id_number, validate_resident_id_number
 
@@ -63,6 +63,7 @@ class Window(models.Model):
         verbose_name = pgettext_lazy("model", "服务窗口")
         verbose_name_plural = pgettext_lazy("models", "服务窗口")
         ordering = ["sort_order", "code"]
+        constraints = [unique_code("window")]
 
     def __str__(self):
         return translated_name(self.name)

@@ -90,13 +90,14 @@ def test_a_deactivated_base_union_takes_no_new_files_or_users(login, orgs):
 
 
 def test_a_second_national_holiday_on_a_day_is_said_in_words(login):
-    Holiday.objects.create(date="2030-01-01", name="元旦")
+    from django.utils import timezone
+
+    day = f"{timezone.localdate().year + 1}-01-01"
+    Holiday.objects.create(date=day, name="元旦")
     client = login("admin_450000")
-    response = client.post(
-        reverse("admin:orgs_holiday_add"), {"date": "2030-01-01", "name": "元旦"}
-    )
+    response = client.post(reverse("admin:orgs_holiday_add"), {"date": day, "name": "元旦"})
     assert "该日期已有全国节假日" in response.content.decode()
-    assert Holiday.objects.filter(date="2030-01-01").count() == 1
+    assert Holiday.objects.filter(date=day).count() == 1
 
 
 def test_staff_change_their_password_from_every_page(login, users):
@@ -118,3 +119,45 @@ def test_staff_change_their_password_from_every_page(login, users):
         follow=True,
     )
     assert "密码已修改" in changed.content.decode()
+
+
+@pytest.mark.parametrize("username", ["admin_450102", "supervisor_450102"])
+def test_the_parent_outside_ones_scope_is_named_not_linked(login, orgs, username):
+    """A county's own page names the city above it as text: its page would answer 404."""
+    county, city = orgs["450102"], orgs["450100"]
+    client = login(username)
+    page = client.get(reverse("admin:orgs_organisation_change", args=[county.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200 and city.name in body
+    parent_url = reverse("admin:orgs_organisation_change", args=[city.pk])
+    assert parent_url not in body
+    assert client.get(parent_url).status_code == 404
+
+
+def test_the_parent_within_ones_scope_stays_a_link(login, orgs):
+    county, city = orgs["450102"], orgs["450100"]
+    client = login("admin_450000")
+    body = client.get(reverse("admin:orgs_organisation_change", args=[county.pk])).content
+    parent_url = reverse("admin:orgs_organisation_change", args=[city.pk])
+    assert f'<a href="{parent_url}">{city}</a>' in body.decode()
+    assert client.get(parent_url).status_code == 200
+
+
+def test_a_holiday_is_dated_from_2000_to_two_years_ahead(login, orgs):
+    from django.utils import timezone
+
+    last = timezone.localdate().year + 2
+    client = login("admin_450102")
+    add = reverse("admin:orgs_holiday_add")
+    data = {"name": "调休", "organisation": orgs["450102"].pk}
+    for day, message in [
+        ("0001-01-01", "日期不能早于 2000-01-01。"),
+        ("1999-12-31", "日期不能早于 2000-01-01。"),
+        (f"{last + 1}-01-01", f"日期不能晚于 {last}-12-31。"),
+    ]:
+        response = client.post(add, {**data, "date": day})
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["date"] == [message]
+    assert not Holiday.objects.filter(organisation=orgs["450102"]).exists()
+    assert client.post(add, {**data, "date": f"{last}-12-31"}).status_code == 302
+    assert client.post(add, {**data, "date": "2000-01-01"}).status_code == 302

@@ -7,8 +7,11 @@ import re
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 
-from households.models import Cause
+from funds.models import AssistanceType, FundSource
+from households.models import Category, Cause
+from services.models import Window
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -200,3 +203,40 @@ def test_two_causes_of_one_name_are_refused(login):
     )
     assert response.status_code == 200 and "名称" in str(response.context["adminform"].errors)
     assert not Cause.objects.filter(code="illness_chronic").exists()
+
+
+CODE_TAKEN = "已有相同的代码（代码不区分大小写）。"
+
+
+@pytest.mark.parametrize(
+    ("model", "row"),
+    [
+        (Cause, {"code": "Illness", "name": "因病2", "sort": 50}),
+        (Category, {"code": "DEEP", "name": "深度2", "scheme": "current", "sort": 50}),
+        (FundSource, {"code": "Central", "name": "中央2", "sort": 50}),
+        (AssistanceType, {"code": "LIVING", "name": "生活2", "sort": 50}),
+        (Window, {"code": "Petition", "name": "信访2", "sort_order": 50}),
+    ],
+)
+def test_a_code_taken_in_other_letters_is_refused(login, model, row):
+    """Reports and imports group by code: "Illness" beside "illness" would read as one."""
+    client = login("admin_450000")
+    opts = model._meta
+    response = client.post(
+        f"/admin/{opts.app_label}/{opts.model_name}/add/", {**row, "is_active": "on"}
+    )
+    assert response.status_code == 200
+    assert CODE_TAKEN in response.context["adminform"].form.non_field_errors()
+    assert not model.objects.filter(name=row["name"]).exists()
+    with pytest.raises(IntegrityError), transaction.atomic():  # and the database says so too
+        model.objects.create(**row)
+
+
+def test_an_imported_code_taken_in_other_letters_is_refused(login):
+    client = login("admin_450000")
+    before = list(Cause.objects.values_list("code", "name"))
+    preview = upload(client, workbook([["ILLNESS", "因病（大写）", True, 50, True]]))
+    assert preview.status_code == 200
+    assert CODE_TAKEN in preview.content.decode()
+    confirm(client, preview)
+    assert list(Cause.objects.values_list("code", "name")) == before

@@ -525,6 +525,11 @@ def test_closing_a_year_needs_the_admin_and_happens_once(users, orgs):
             organisation=orgs["450102"],
             year=timezone.localdate().year + 1,
         )
+    with pytest.raises(ValidationError) as exc:  # the running year: its balance is not final
+        services.year_close(
+            user=users["admin_450102"], organisation=orgs["450102"], year=timezone.localdate().year
+        )
+    assert "只能结账已经结束的年度" in exc.value.message_dict["year"][0]
     assert ClosedYear.objects.count() == 1
 
 

@@ -751,6 +751,24 @@ def test_closed_years_page(world, client, login, orgs):
     assert client.post(reverse("funds:closed_years"), {"year": 2018}).status_code == 403
 
 
+def test_the_running_year_is_not_closed(world, client, login, orgs):
+    """Its balance is carried over or refunded only once it is over (DOMAIN.md, Funds), and a
+    closed year would take no receipt or payment for the rest of it."""
+    this_year = timezone.localdate().year
+    login("admin_450102")
+    response = client.post(
+        reverse("funds:closed_years"), {"organisation": orgs["450102"].pk, "year": this_year}
+    )
+    assert response.status_code == 200
+    assert f"只能结账已经结束的年度（{this_year - 1}年及以前）" in response.content.decode()
+    assert not ClosedYear.objects.exists()
+    response = client.post(
+        reverse("funds:closed_years"), {"organisation": orgs["450102"].pk, "year": this_year - 1}
+    )
+    assert response.status_code == 302
+    assert ClosedYear.objects.get().year == this_year - 1
+
+
 # --- Pinned query counts --------------------------------------------------------------------
 
 
@@ -929,7 +947,11 @@ def test_admin_edits_whether_a_standard_counts_per_person(client, login, standar
 
 
 @pytest.mark.parametrize(
-    ("year", "message"), [(10000, "只能结账今年及以前的年度"), (0, "只能结账今年及以前的年度")]
+    ("year", "message"),
+    [
+        (10000, "只能结账已经结束的年度"),
+        (0, "只能结账已经结束的年度"),
+    ],
 )
 def test_admin_refuses_a_year_out_of_range_without_a_server_error(
     world, client, login, orgs, year, message

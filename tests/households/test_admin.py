@@ -889,3 +889,38 @@ def test_lists_never_decrypt(login, on_notice, monkeypatch):
         assert client.get(target).status_code == 200
     assert calls == []
     assert Member.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    ("year", "message"),
+    [(0, "年度不能早于 2000 年。"), (1999, "年度不能早于 2000 年。"), (99999, "年度不能晚于")],
+)
+def test_a_dibao_year_out_of_range_is_refused(login, orgs, year, message):
+    client = login("admin_450102")
+    data = {"organisation": orgs["450102"].pk, "year": year, "monthly_amount": "980.00"}
+    response = client.post(url("dibaostandard_add"), data)
+    assert response.status_code == 200
+    assert message in response.context["adminform"].form.errors["year"][0]
+    assert not DibaoStandard.objects.filter(organisation=orgs["450102"]).exists()
+
+
+def test_a_dibao_line_is_kept_from_2000_to_the_year_after_next(users, orgs):
+    from django.core.exceptions import ValidationError
+
+    last = TODAY().year + 2
+    for year in (2000, last):
+        services.dibao_standard_save(
+            user=users["admin_450102"],
+            standard=DibaoStandard(
+                organisation=orgs["450102"], year=year, monthly_amount=Decimal("800.00")
+            ),
+        )
+    with pytest.raises(ValidationError) as exc:
+        services.dibao_standard_save(
+            user=users["admin_450102"],
+            standard=DibaoStandard(
+                organisation=orgs["450102"], year=last + 1, monthly_amount=Decimal("800.00")
+            ),
+        )
+    assert exc.value.message_dict["year"] == [f"年度不能晚于 {last} 年。"]
+    assert DibaoStandard.objects.filter(organisation=orgs["450102"]).count() == 2

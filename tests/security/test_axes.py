@@ -3,6 +3,8 @@ that pair for 15 minutes, even against the right password; other users and other
 unaffected; a success resets the count; a county administrator sees and lifts the lockouts of
 the county's users in the admin, and only theirs."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,6 +12,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 
 from orgs.demo import DEMO_PASSWORD
@@ -141,3 +144,42 @@ def test_passwords_need_ten_characters(users):
     validate_password("Zq8#kLm2pW", user=users["clerk_450102"])
     validate_password(DEMO_PASSWORD, user=users["clerk_450102"])  # the demo password still works
     assert settings.AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"] == {"min_length": 10}
+
+
+def test_an_unlock_from_the_users_page_returns_to_it(client, login, users):
+    fail(client, "clerk_450102", 5)
+    clerk = users["clerk_450102"]
+    admin = login("admin_450102")
+    user_page = reverse("admin:orgs_user_change", args=[clerk.pk])
+    page = admin.get(user_page).content.decode()
+    assert "解除登录锁定（10.0.0.1）" in page
+    unlock = re.search(r'href="([^"]*/axes/accessattempt/\d+/delete/\?next=[^"]*)"', page)
+    unlock = html.unescape(unlock.group(1))
+    assert admin.get(unlock).status_code == 200  # Django's confirmation page
+    response = admin.post(unlock, {"post": "yes"}, follow=True)
+    assert response.redirect_chain == [(user_page, 302)]
+    assert "已解除 clerk_450102 的登录锁定。" in response.content.decode()
+    assert "解除登录锁定" not in response.content.decode()
+    client.logout()
+    assert attempt(client, "clerk_450102", DEMO_PASSWORD).status_code == 302
+
+
+def test_an_unlock_from_the_attempts_list_returns_to_it(client, login, users):
+    fail(client, "clerk_450102", 5)
+    locked = AccessAttempt.objects.get(username="clerk_450102")
+    admin = login("admin_450102")
+    delete = reverse("admin:axes_accessattempt_delete", args=[locked.pk])
+    for unsafe in ("", "?next=https://evil.example/admin/", "?next=/accounts/logout/"):
+        with transaction.atomic():
+            response = admin.post(delete + unsafe, {"post": "yes"})
+            assert response.url == reverse("admin:axes_accessattempt_changelist")
+            transaction.set_rollback(True)
+    response = admin.post(delete, {"post": "yes"}, follow=True)
+    assert "已解除 clerk_450102 的登录锁定。" in response.content.decode()
+
+
+def test_only_those_who_may_unlock_see_the_link(client, login, users):
+    fail(client, "clerk_450102", 5)
+    user_page = reverse("admin:orgs_user_change", args=[users["clerk_450102"].pk])
+    page = login("supervisor_450102").get(user_page)  # reads users, may not unlock them
+    assert page.status_code == 200 and "解除登录锁定" not in page.content.decode()
