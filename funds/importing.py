@@ -60,7 +60,7 @@ from funds.models import (
     RequestState,
 )
 from funds.selectors import cents, total
-from funds.services import FIRST_YEAR, _lock_account, _money
+from funds.services import FIRST_YEAR, _lock_account
 from funds.workbook import (
     AMOUNT,
     DATE_COLUMN,
@@ -91,6 +91,7 @@ from households.models import SUPPORTED_STATUSES, Household, Status, Transition
 from imports import cells
 from imports.base import ImportReport, Progress, Row, RowError, SheetCounts
 from orgs.models import Organisation
+from orgs.money import yuan_text
 from orgs.pii import mask
 from orgs.scoping import user_can_reach
 
@@ -583,7 +584,7 @@ def _check_loans(plan: Plan, new_lines: list[Line]) -> None:
             "number": line.file_number,
             "date": (line.loan_paid_on or line.day).isoformat(),
             "source": source_label(line.source),
-            "amount": _money(line.amount),
+            "amount": yuan_text(line.amount),
         }
         if not candidates and line.loan_paid_on:
             message = _(
@@ -594,7 +595,7 @@ def _check_loans(plan: Plan, new_lines: list[Line]) -> None:
                 "档案 %(number)s 在 %(date)s 及以前没有该组织从%(source)s发放的小额借款，无从还款。"
             )
         else:
-            values["owed"] = _money(max(owed[id(c[2])] for c in candidates))
+            values["owed"] = yuan_text(max(owed[id(c[2])] for c in candidates))
             message = _(
                 "还款 %(amount)s 元超过档案 %(number)s 的%(source)s小额借款尚未归还的金额"
                 "（最多 %(owed)s 元）。"
@@ -663,9 +664,9 @@ def _walk(plan: Plan, events: list, committed: Decimal) -> None:
                 ) % {
                     "source": source_label(line.source),
                     "date": day.isoformat(),
-                    "balance": _money(before),
+                    "balance": yuan_text(before),
                     "action": _action(line),
-                    "amount": _money(line.amount),
+                    "amount": yuan_text(line.amount),
                 }
             else:
                 message = _(
@@ -675,7 +676,7 @@ def _walk(plan: Plan, events: list, committed: Decimal) -> None:
                     "source": source_label(culprit.source),
                     "date": day.isoformat(),
                     "action": _action(culprit),
-                    "amount": _money(culprit.amount),
+                    "amount": yuan_text(culprit.amount),
                 }
             plan.error(culprit, AMOUNT, message)
     while spent and balance < committed:
@@ -689,10 +690,10 @@ def _walk(plan: Plan, events: list, committed: Decimal) -> None:
             )
             % {
                 "action": _action(culprit),
-                "amount": _money(culprit.amount),
+                "amount": yuan_text(culprit.amount),
                 "source": source_label(culprit.source),
-                "balance": _money(balance),
-                "committed": _money(committed),
+                "balance": yuan_text(balance),
+                "committed": yuan_text(committed),
             },
         )
         balance -= culprit.signed

@@ -45,7 +45,7 @@ from funds.models import (
 from funds.standards import check_request, check_tier
 from households.models import SUPPORTED_STATUSES, Household, Member, Status, Transition
 from orgs.models import Organisation
-from orgs.money import CENT, MAX_AMOUNT
+from orgs.money import CENT, MAX_AMOUNT, yuan_text
 from orgs.pii import mask
 from orgs.scoping import user_can_reach
 
@@ -60,10 +60,6 @@ def _require(user, perm: str, organisation: Organisation | None = None) -> None:
         raise PermissionDenied(_("您没有执行此操作的权限。"))
     if organisation is not None and not user_can_reach(user, organisation):
         raise PermissionDenied(_("该记录不在您的管辖范围内。"))
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
 
 
 def check_amount(value, *, field: str = "amount") -> Decimal:
@@ -139,11 +135,11 @@ def _available_error(*, source, balance, committed, amount, action) -> Validatio
             )
             % {
                 "source": str(source),
-                "balance": _money(balance),
-                "committed": _money(committed),
-                "available": _money(balance - committed),
+                "balance": yuan_text(balance),
+                "committed": yuan_text(committed),
+                "available": yuan_text(balance - committed),
                 "action": action,
-                "amount": _money(amount),
+                "amount": yuan_text(amount),
             }
         }
     )
@@ -165,9 +161,9 @@ def _check_covered(
                 % {
                     "source": str(source),
                     "date": on.isoformat(),
-                    "balance": _money(lowest),
+                    "balance": yuan_text(lowest),
                     "action": action,
-                    "amount": _money(amount),
+                    "amount": yuan_text(amount),
                 }
             }
         )
@@ -595,7 +591,7 @@ def _refuse_duplicate(household, assistance_type, tier, beneficiary, amount, req
             % {
                 "number": same.pk,
                 "date": same.requested_on.isoformat(),
-                "amount": _money(same.amount),
+                "amount": yuan_text(same.amount),
                 "state": same.get_state_display(),
             }
         )
@@ -838,8 +834,8 @@ def payment_mark_paid(
             _("%(source)s余额 %(balance)s 元，不足以发放 %(amount)s 元。")
             % {
                 "source": str(request.source),
-                "balance": _money(balance),
-                "amount": _money(request.amount),
+                "balance": yuan_text(balance),
+                "amount": yuan_text(request.amount),
             }
         )
     _check_covered(
@@ -946,7 +942,7 @@ def repayment_record(
         raise ValidationError(
             {
                 "amount": _("还款总额不能超过借款金额 %(loan)s 元（已还 %(repaid)s 元）。")
-                % {"loan": _money(request.amount), "repaid": _money(repaid)}
+                % {"loan": yuan_text(request.amount), "repaid": yuan_text(repaid)}
             }
         )
     repayment = Repayment.objects.create(
@@ -1126,7 +1122,7 @@ def batch_reconcile(
                 _row_error(
                     row.row,
                     _("金额 %(got)s 与代发金额 %(sent)s 不符。")
-                    % {"got": _money(row.amount), "sent": _money(line.amount)},
+                    % {"got": yuan_text(row.amount), "sent": yuan_text(line.amount)},
                 )
             )
         seen.add(row.reference)
@@ -1266,7 +1262,7 @@ def verification_record(
             raise ValidationError(
                 {
                     "amount_received": _("部分收到的金额应小于发放金额 %(amount)s 元。")
-                    % {"amount": _money(paid)}
+                    % {"amount": yuan_text(paid)}
                 }
             )
     else:

@@ -22,6 +22,7 @@ from funds.models import (
 )
 from funds.selectors import cents
 from households.models import DibaoStandard, Member
+from orgs.money import yuan_text
 from orgs.reference import translated_name
 from orgs.text import aside
 
@@ -32,10 +33,6 @@ class RuleCheck:
     violations: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     usage: "Usage | None" = None  # what the rules counted (the request form's panel shows it)
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
 
 
 def tier_choices(organisation) -> list:
@@ -185,12 +182,12 @@ def check_request(
     if standard.amount_cap is not None and amount > standard.amount_cap:
         check.violations.append(
             _("超出标准：%(type)s每次最高 %(cap)s 元（%(source)s）。")
-            % {"type": label, "cap": _money(standard.amount_cap), "source": source}
+            % {"type": label, "cap": yuan_text(standard.amount_cap), "source": source}
         )
     if standard.cap_out_of_pocket and out_of_pocket is not None and amount > out_of_pocket:
         check.violations.append(
             _("超出标准：%(type)s不得超过个人自付费用 %(oop)s 元（%(source)s）。")
-            % {"type": label, "oop": _money(out_of_pocket), "source": source}
+            % {"type": label, "oop": yuan_text(out_of_pocket), "source": source}
         )
     if used.line_missing:
         check.violations.append(
@@ -206,9 +203,9 @@ def check_request(
             % {
                 "type": assistance_type,
                 "months": f"{used.months.normalize():f}",
-                "cap": _money(used.annual_cap),
+                "cap": yuan_text(used.annual_cap),
                 "source": source,
-                "already": _money(used.requested),
+                "already": yuan_text(used.requested),
             }
         )
     if standard.times_per_year is not None and standard.per_person:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from funds.models import Approval, AssistanceRequest, RequestState
+from orgs.money import yuan_text
 
 
 def _same_day(day: date, moment: datetime | None) -> datetime | None:
@@ -36,7 +37,7 @@ def timeline_entries(household, user) -> list[dict]:
         url = reverse("funds:request_detail", args=[request.pk])
         what = {
             "type": str(request.assistance_type),
-            "amount": f"{request.amount:,.2f}",
+            "amount": yuan_text(request.amount),
             "source": str(request.source),
         }
         flags = [request.get_state_display()]
@@ -120,7 +121,7 @@ def timeline_entries(household, user) -> list[dict]:
                     "date": repayment.repaid_on,
                     "order": request.pk,
                     "kind": "assistance_repayment",
-                    "title": _("归还借款 %(amount)s 元") % {"amount": f"{repayment.amount:,.2f}"},
+                    "title": _("归还借款 %(amount)s 元") % {"amount": yuan_text(repayment.amount)},
                     "detail": repayment.note,
                     "actor": _person(repayment.created_by),
                     "url": url,

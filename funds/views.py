@@ -55,7 +55,7 @@ from households.models import Household
 from orgs import idsearch
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
-from orgs.money import ZERO
+from orgs.money import ZERO, yuan_text
 from orgs.web import (
     PAGE_SIZE,
     IdSearchListMixin,
@@ -317,7 +317,7 @@ class RequestCreateView(PermissionRequiredMixin, HouseholdMixin, FormView):
         messages.success(
             self.request,
             _("已提交%(type)s申请 %(amount)s 元，等待审批。")
-            % {"type": request.assistance_type, "amount": f"{request.amount:,.2f}"},
+            % {"type": request.assistance_type, "amount": yuan_text(request.amount)},
         )
         # Its warnings (one project a year …) are on the request's page it lands on: not twice.
         if request.violations:
@@ -595,7 +595,7 @@ class ReceiptCreateView(PermissionRequiredMixin, FormView):
             _("已登记%(source)s拨入 %(amount)s 元（%(number)s）。")
             % {
                 "source": receipt.source,
-                "amount": f"{receipt.amount:,.2f}",
+                "amount": yuan_text(receipt.amount),
                 "number": receipt.document_number,
             },
         )
@@ -638,7 +638,7 @@ class RefundCreateView(PermissionRequiredMixin, FormView):
             _("已登记退回%(source)s %(amount)s 元（%(number)s）。")
             % {
                 "source": refund.source,
-                "amount": f"{refund.amount:,.2f}",
+                "amount": yuan_text(refund.amount),
                 "number": refund.document_number,
             },
         )
@@ -766,7 +766,7 @@ class BatchListView(PermissionRequiredMixin, FormView):
         messages.success(
             self.request,
             _("已生成代发批次 %(number)s：%(count)d 笔，合计 %(total)s 元。")
-            % {"number": batch.number, "count": batch.line_count, "total": f"{batch.total:,.2f}"},
+            % {"number": batch.number, "count": batch.line_count, "total": yuan_text(batch.total)},
         )
         for line in skipped:
             messages.warning(self.request, _("未列入：%(why)s") % {"why": line})

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.models import Category, DibaoStandard
-from orgs.money import CENT
+from orgs.money import CENT, yuan_text
 
 ACCIDENT_SHARE = Decimal("0.80")
 ACCIDENT_CAUSES = {"accident", "disaster"}
@@ -109,7 +109,7 @@ def assess(
         verdict.category_code = category_code(scheme, "accident")
         verdict.reasons.append(
             _("因意外事故或自然灾害致困，年支出 %(spent)s 元超过家庭年收入 %(income)s 元的80%%。")
-            % {"spent": accident_spending_annual, "income": annual_income.quantize(CENT)}
+            % {"spent": yuan_text(accident_spending_annual), "income": yuan_text(annual_income)}
         )
         return verdict
     if line is None:
@@ -119,7 +119,7 @@ def assess(
             % {"org": organisation.name, "year": on.year}
         )
         return verdict
-    values = {"pc": income.per_capita, "line": line, "multiple": multiple}
+    values = {"pc": yuan_text(income.per_capita), "line": yuan_text(line), "multiple": multiple}
     if income.per_capita <= line:
         verdict.eligible = True
         verdict.category_code = category_code(scheme, "deep")

@@ -56,7 +56,7 @@ from imports.staging import Staging
 from imports.xlsx import CHOICE, DATE, INT, MONEY, TEXT, YES_NO, Column, SheetSpec, WorkbookSpec
 from orgs.calendar import add_months
 from orgs.models import Organisation
-from orgs.money import ZERO
+from orgs.money import ZERO, yuan_text
 from orgs.pii import mask
 
 HOUSEHOLDS = "households"
@@ -1102,8 +1102,8 @@ class _Run:
                         HOUSEHOLD_HEADERS[C_INCOME],
                         _("家庭月收入 %(given)s 元小于成员月收入之和 %(sum)s 元。")
                         % {
-                            "given": _yuan(row.income_given),
-                            "sum": _yuan(info.members_income + own),
+                            "given": yuan_text(_yuan(row.income_given)),
+                            "sum": yuan_text(_yuan(info.members_income + own)),
                         },
                     )
 

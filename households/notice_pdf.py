@@ -6,7 +6,8 @@ from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 
-from households.models import PublicNotice
+from households.models import Category, Household, PublicNotice
+from households.services import verdict_for
 from orgs.audit import log_access
 from orgs.models import AccessLog
 from orgs.pdf import render_pdf
@@ -25,6 +26,16 @@ def masked_id(id_masked: str) -> str:
     return mask(id_masked, head=4, tail=4)
 
 
+def posted_category(household: Household, on) -> str:
+    """The category the notice posts: the file's own, or before approval has given it one the
+    category its assessment proposes (the one approval would give it); "" when there is none."""
+    if household.category is not None:
+        return household.category.name
+    code = verdict_for(household, on).category_code
+    category = Category.objects.filter(code=code).first() if code else None
+    return category.name if category else ""
+
+
 def notice_rows(notice: PublicNotice) -> list[dict]:
     """One row per household posted under the notice, masked for the notice board."""
     periods = (
@@ -38,7 +49,7 @@ def notice_rows(notice: PublicNotice) -> list[dict]:
             "name": mask_name(period.household.worker_name),
             "id_number": masked_id(period.household.id_masked),
             "cause": period.household.primary_cause.name,
-            "category": period.household.category.name if period.household.category else "",
+            "category": posted_category(period.household, notice.starts_on),
             "size": period.household.household_size,
         }
         for index, period in enumerate(periods, start=1)

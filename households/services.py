@@ -41,7 +41,7 @@ from households.models import (
 )
 from households.workflow import STEPS
 from orgs.calendar import add_months, add_working_days, working_days_between
-from orgs.money import MAX_AMOUNT
+from orgs.money import MAX_AMOUNT, yuan_text
 from orgs.pii import mask
 from orgs.scoping import user_can_reach
 
@@ -129,7 +129,7 @@ def recompute_income(household: Household, *, same_edit: bool = False) -> None:
                 "members": _(
                     "家庭月收入合计 %(total)s 元超过可记录的上限 %(max)s 元，请核对各项收入。"
                 )
-                % {"total": income.monthly, "max": MAX_AMOUNT}
+                % {"total": yuan_text(income.monthly), "max": yuan_text(MAX_AMOUNT)}
             }
         )
     cached = (household.household_size, household.monthly_income, household.per_capita_income)

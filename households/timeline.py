@@ -220,12 +220,12 @@ def _surveys(household: Household) -> list[dict]:
     for survey in household.surveys.select_related("recorded_by").order_by("surveyed_on", "id"):
         if survey.dibao_line is None:
             income = _("核实月人均收入 %(pc)s 元（当年未设低保标准）") % {
-                "pc": survey.per_capita_income
+                "pc": yuan_text(survey.per_capita_income)
             }
         else:
             income = _("核实月人均收入 %(pc)s 元，低保标准 %(line)s 元，%(side)s") % {
-                "pc": survey.per_capita_income,
-                "line": survey.dibao_line,
+                "pc": yuan_text(survey.per_capita_income),
+                "line": yuan_text(survey.dibao_line),
                 "side": _("高于低保标准") if survey.is_above_line else _("不高于低保标准"),
             }
         entries.append(

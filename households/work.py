@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from households import selectors
 from households.filters import standing_url
 from households.models import Status
+from orgs.text import html_message, unbroken
 
 PANEL_ITEMS = 5
 
@@ -83,8 +84,10 @@ def _supervisor_panel(user) -> dict:
         {
             "label": f"{household.file_number} {household.worker_name}",
             "url": _detail_url(household),
-            "note": _("公示已于 %(day)s 期满，待审批建档")
-            % {"day": household.current_period.notice.ends_on},
+            "note": html_message(
+                _("公示已于 %(day)s 期满，待审批建档"),
+                day=unbroken(household.current_period.notice.ends_on),
+            ),
         }
         for household in waiting
     ]

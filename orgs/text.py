@@ -1,7 +1,10 @@
 """Punctuation that differs between the languages of the interface: Chinese puts a full-width
 colon between a label and its value and full-width brackets around an aside; English ": " and
-" (…)". The template tags of orgs/templatetags/text.py print the same."""
+" (…)". The template tags of orgs/templatetags/text.py print the same. Also a date kept on one
+line inside a translated note."""
 
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import pgettext
 
 
@@ -15,3 +18,17 @@ def aside(text, note) -> str:
         "text": text,
         "note": note,
     }
+
+
+def unbroken(text) -> SafeString:
+    """`text` kept on one line: a date such as 2026-04-25 would otherwise break after a
+    hyphen when a note wraps in a narrow panel."""
+    return format_html('<span class="nowrap">{}</span>', text)
+
+
+def html_message(message: str, **values) -> SafeString:
+    """A translated `message % values` for a template: the message escaped, each value escaped
+    unless it is already HTML (a date from `unbroken`)."""
+    return mark_safe(  # noqa: S308 - every part is escaped above
+        conditional_escape(message) % {name: conditional_escape(v) for name, v in values.items()}
+    )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from households.models import SUPPORTED_STATUSES, Household, Status, Transition
 from orgs.models import Organisation
+from orgs.money import yuan_text
 from orgs.pii import mask_phone
 from orgs.reference import translated_name
 from orgs.spreadsheets import neutralise
@@ -173,7 +174,7 @@ def to_pdf(org, on, *, full: bool, limit: int | None = None) -> bytes:
         households = households[:limit]
     with translation.override("zh-hans"):
         items = [
-            [f"{row[8]:,.2f}" if i == 8 else value for i, value in enumerate(row)]
+            [yuan_text(row[8]) if i == 8 else value for i, value in enumerate(row)]
             for row in rows(households, full=full)
         ]
         html = render_to_string(

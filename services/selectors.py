@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgs.models import Organisation
-from orgs.money import ZERO
+from orgs.money import CENT_PLACES, ZERO, yuan_text
 from orgs.pii import keyed_hash, mask_phone
 from orgs.roles import Role
 from services.models import Case, JobReferral, LegalAidCase, TrainingAttendee, Window
@@ -320,4 +320,6 @@ def _shown(model, name: str, value) -> str:
         return str(field.related_model._default_manager.filter(pk=value).first() or value)
     if isinstance(value, bool):
         return _("是") if value else _("否")
+    if isinstance(field, DecimalField) and field.decimal_places == CENT_PLACES:
+        return yuan_text(value)  # as the page prints amounts: 8,000.00
     return str(value)

@@ -13,6 +13,12 @@ def colon() -> str:
     return text.colon()
 
 
+@register.filter
+def unbroken(value) -> str:
+    """{{ day|date:"Y-m-d"|unbroken }}: a date that never breaks across two lines."""
+    return text.unbroken(value)
+
+
 @register.simple_tag
 def aside(main, note) -> str:
     """{% aside organisation.name organisation.code %} → 兴宁区总工会（450102）."""

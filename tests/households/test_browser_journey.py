@@ -112,7 +112,8 @@ def test_clerk_files_and_supervisor_approves(browser_login, live_users):
 
 def test_the_english_file_form_fits_a_laptop_screen(browser_login, live_users, make_household):
     """At 1366 px in English the edit page stays as wide as the screen: the live assessment's
-    long labels once pushed its figures (and the page) 80 px past the edge."""
+    long labels once pushed its figures (and the page) 80 px past the edge. The members table
+    fits its box too: its one-line English headings once made it scroll sideways by 240 px."""
     household = make_household()
     page = browser_login("clerk_450102")
     page.set_viewport_size({"width": 1366, "height": 768})
@@ -123,3 +124,6 @@ def test_the_english_file_form_fits_a_laptop_screen(browser_login, live_users, m
         page.goto(page.base_url + path)
         page.wait_for_load_state("networkidle")
         assert page.evaluate("document.documentElement.scrollWidth") <= 1366, path
+        if path != "/households/":
+            members = page.locator("#members-table").locator("..")  # its scroll box
+            assert members.evaluate("box => box.scrollWidth <= box.clientWidth"), path

@@ -40,7 +40,7 @@ def with_multiple(org, multiple):
 def test_below_the_line_is_deep_hardship(county):
     verdict = assess(county, per_capita=D("800.00"), causes=("low_income",), special=False)
     assert verdict.eligible is True and verdict.category_code == "deep"
-    assert "不高于当地低保标准 1000.00 元" in verdict.reasons[0]
+    assert "不高于当地低保标准 1,000.00 元" in verdict.reasons[0]
 
 
 def test_140_percent_with_illness_under_the_1_5_multiple(county):
@@ -54,7 +54,7 @@ def test_160_percent_with_illness_under_the_1_5_multiple_is_refused(county):
     county = with_multiple(county, "1.5")
     verdict = assess(county, per_capita=D("1600.00"))
     assert verdict.eligible is False
-    assert "超过低保标准 1000.00 元的 1.50 倍" in verdict.reasons[0]
+    assert "超过低保标准 1,000.00 元的 1.50 倍" in verdict.reasons[0]
 
 
 def test_180_percent_with_illness_under_the_2_multiple(county):

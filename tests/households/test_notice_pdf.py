@@ -145,3 +145,24 @@ def test_the_clerk_prints_the_notice_from_the_file_page(notice, login):
     )
     assert login("clerk_450103").get(url).status_code == 404
     assert login("finance_450102").get(url).status_code == 403
+
+
+def test_before_approval_the_notice_posts_the_proposed_category(make_household, walk, users):
+    """A file posted without a category of its own shows the one its assessment proposes (the
+    one approval gives it), not "—"; "—" only for a file the assessment gives none."""
+    relative = walk(make_household(worker_name="韦建华", worker_income="2400.00"), "reviewed")
+    refused = walk(make_household(worker_name="黄秀英", worker_income="10000.00"), "reviewed")
+    assert relative.category is None and refused.category is None
+    notice = services.notice_start(
+        user=users["clerk_450102"],
+        organisation=relative.organisation,
+        households=[relative, refused],
+        starts_on=timezone.localdate(),
+        objection_contact="兴宁区总工会 0771-12351",
+    )
+    lines = pdftotext(render_notice_pdf(notice)).splitlines()
+    (relative_line,) = [line for line in lines if "韦*华" in line]
+    (refused_line,) = [line for line in lines if "黄*英" in line]
+    assert "相对困难" in relative_line  # 1,200 yuan a head, under twice the line, with illness
+    assert "—" in refused_line
+    assert not any(name in refused_line for name in Category.objects.values_list("name", flat=True))

@@ -365,7 +365,7 @@ def test_the_preview_computes_without_writing(login, orgs, dibao):
     assert writes == []
     nothing_saved()
     page = response.content.decode()
-    assert "450.00" in page and "1000.00" in page  # per capita and the line
+    assert "450.00" in page and "1,000.00" in page  # per capita and the line
     assert "符合建档条件" in page
     assert response.context["category"].code == "deep"
     # Nor does it count as a write for the report replica (each keystroke would otherwise
@@ -373,6 +373,19 @@ def test_the_preview_computes_without_writing(login, orgs, dibao):
     from reports.routing import LAST_WRITE_KEY
 
     assert LAST_WRITE_KEY not in client.session
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_preview_prints_amounts_as_the_rest_of_the_app(login, orgs, dibao, language):
+    """12,345.60 with its thousands separator in both languages, in the figures and the
+    reasons, as every other page prints money."""
+    data = form_data(orgs, worker={"monthly_income": "24691.20"}, members=[{"name": "李芳"}])
+    client = login("clerk_450102")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = client.post(PREVIEW, data).content.decode()
+    assert page.count("12,345.60") == 2  # the per-capita figure and the reason
+    assert page.count("1,000.00") == 2  # the dibao line and the reason
+    assert "12345.60" not in page and "1000.00" not in page
 
 
 def test_the_preview_explains_a_refusal(login, orgs, dibao):

@@ -400,3 +400,19 @@ def test_a_file_verified_by_survey_or_posted_is_changed_with_a_reason(
     assert response.status_code == 200 and response.context["form"].errors["change_reason"]
     household.refresh_from_db()
     assert household.phone != "13900000003"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_trail_prints_amounts_as_the_rest_of_the_app(login, make_household, walk, language):
+    """A survey's line in the trail and the surveys table: 12,345.60 and 1,000.00, not
+    12345.60 and 1000.00, in both languages."""
+    household = make_household(worker_income="24691.20")  # and a spouse without income
+    household = walk(household, "reviewed")  # surveyed on the way
+    client = login("clerk_450102")
+    client.cookies["django_language"] = language
+    page = detail(client, household).content.decode()
+    trail = page[page.index('id="timeline"') :]
+    assert "12,345.60" in trail and "1,000.00" in trail
+    surveys = page[page.index('id="surveys"') : page.index('id="timeline"')]
+    assert "12,345.60" in surveys and "1,000.00" in surveys
+    assert "12345.60" not in page and "1000.00" not in page

@@ -822,8 +822,9 @@ def test_legal_aid_details_and_their_edits_are_in_the_case_record(login, case):
     detail = client.get(f"/services/cases/{case.pk}/").content.decode()
     assert "纠纷类型：— → 拖欠工资" in detail and "承办律师：— → 莫律师" in detail
     assert "减免费用（元）：" not in detail  # a default left as it was is no edit
-    data.update(lawyer="莫律师", wages_recovered="8000.00")
+    data.update(lawyer="莫律师", wages_recovered="8000.00", fees_waived="1500")
     client.post(f"/services/cases/{case.pk}/legal-aid/", data)
     detail = client.get(f"/services/cases/{case.pk}/").content.decode()
-    assert "追回拖欠工资（元）：0.00 → 8000.00" in detail
-    assert detail.index("0.00 → 8000.00") < detail.index("— → 莫律师")  # newest first
+    assert "追回拖欠工资（元）：0.00 → 8,000.00" in detail  # amounts as every page prints them
+    assert "<dd>1,500.00</dd>" in detail and "1500.00" not in detail
+    assert detail.index("0.00 → 8,000.00") < detail.index("— → 莫律师")  # newest first
