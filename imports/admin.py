@@ -1,12 +1,16 @@
-"""Import and export jobs in the admin: a read-only list scoped to the user's subtree. Uploads,
-previews and confirmations happen on the staff pages (the same flow for everyone); the list
-links there, and so does the household list of the admin."""
+"""Import and export jobs in the admin: a read-only list of the jobs of the user's subtree in
+the kinds the user may import or export (ImportJobQuerySet.visible_to). Uploads, previews and
+confirmations happen on the staff pages (the same flow for everyone), which open a job for its
+uploader only: the list links there for the user's own jobs, and shows anybody else's check and
+result here, read-only. The household list of the admin links to the staff pages too."""
 
 from django.contrib import admin
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from imports.base import ImportReport
 from imports.models import ImportJob
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin
 
@@ -28,9 +32,53 @@ class ImportJobAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["organisation", "created_by"]
     search_fields = ["original_name", "created_by__username"]
     show_full_result_count = False
-    exclude = ["token", "file"]
+    fields = [
+        "operation",
+        "kind",
+        "original_name",
+        "organisation",
+        "created_by",
+        "created_at",
+        "state",
+        "done",
+        "total",
+        "full_identifiers",
+        "checked_at",
+        "confirmed_by",
+        "confirmed_at",
+        "finished_at",
+        "failure",
+        "preview_report",
+        "result_report",
+    ]
+    readonly_fields = ["preview_report", "result_report"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_opens(request.user)
 
     @admin.display(description=_("检查与确认"))
     def job_page(self, obj):
-        # The staff page of the job (preview, confirm, result) opens for its uploader.
-        return format_html('<a href="{}">{}</a>', reverse("imports:job", args=[obj.pk]), _("打开"))
+        # The staff page (preview, confirm, result, download) opens for the job's uploader only;
+        # anybody else reads the job's check and result on its page here.
+        if obj.opens:
+            url, label = reverse("imports:job", args=[obj.pk]), _("打开")
+        else:
+            url, label = reverse("admin:imports_importjob_change", args=[obj.pk]), _("查看结果")
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description=_("检查结果"))
+    def preview_report(self, obj):
+        return self._report(obj.preview)
+
+    @admin.display(description=_("导入结果"))
+    def result_report(self, obj):
+        return self._report(obj.result)
+
+    def _report(self, data):
+        """A stored report as the job page shows it: counts per sheet, then every error."""
+        if not data:
+            return "-"
+        report = ImportReport.from_dict(data)
+        return render_to_string(
+            "imports/_report.html", {"part": {"report": report, "errors": report.errors}}
+        )

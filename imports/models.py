@@ -4,12 +4,42 @@ progress, and the report of the dry run and of the write. A job runs in the back
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, Q, Value
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from imports.registry import KINDS
 from orgs.models import Organisation
 from orgs.scoping import ScopedQuerySet
+
+
+class ImportJobQuerySet(ScopedQuerySet):
+    """Who sees a job and who opens it: the one rule of the admin's list and the staff pages."""
+
+    def visible_to(self, user):
+        """The jobs of the user's subtree in the kinds the user may import or export
+        (imports/registry.py, imports/permissions.py): finance does not see the household
+        imports (nor their file names), a clerk or supervisor not the funds ledger's."""
+        jobs = super().visible_to(user)
+        if getattr(user, "is_superuser", False):
+            return jobs
+        kinds = [
+            code
+            for code, kind in KINDS.items()
+            if user.has_perm(kind.import_permission) or user.has_perm(kind.export_permission)
+        ]
+        return jobs.filter(kind__in=kinds)
+
+    def openable_by(self, user):
+        """The visible jobs whose staff page (preview, confirmation, result, download) opens
+        for the user: their own, a superuser's every one; anybody else's answer 404 there."""
+        jobs = self.visible_to(user)
+        return jobs if user.is_superuser else jobs.filter(created_by=user)
+
+    def with_opens(self, user):
+        """Each job annotated `opens`: whether `openable_by(user)` holds it (for links)."""
+        opens = Value(True) if user.is_superuser else Q(created_by=user)
+        return self.annotate(opens=ExpressionWrapper(opens, output_field=models.BooleanField()))
 
 
 def job_path(instance, filename):
@@ -78,7 +108,7 @@ class ImportJob(models.Model):
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ImportJobQuerySet.as_manager()
 
     class Meta:
         verbose_name = pgettext_lazy("model", "导入导出任务")

@@ -35,9 +35,8 @@ def allowed_kinds(user) -> dict[str, dict]:
 
 
 def jobs_of(user):
-    """A user's own jobs (in their subtree); anybody else's answer 404."""
-    jobs = ImportJob.objects.visible_to(user).select_related("created_by")
-    return jobs if user.is_superuser else jobs.filter(created_by=user)
+    """The jobs the user opens here: their own (ImportJobQuerySet); anybody else's answer 404."""
+    return ImportJob.objects.openable_by(user).select_related("created_by")
 
 
 def _kind(code: str):

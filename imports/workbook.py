@@ -19,6 +19,9 @@ Checks, in this order, each refusing with one translated message and without par
 A cell's formula or error value does not stop the reading: it is an error of that cell,
 reported with everything the importer finds (`Workbook.cell_errors`), and nothing is written.
 
+`cell_errors(path)` applies checks 1 to 3 to a workbook another parser reads (the admin's
+reference tables, django-import-export): every sheet scanned, the errors of its cells returned.
+
 Then `Workbook.rows(sheet)` iterates a sheet's data rows with python-calamine (about twelve
 times faster than openpyxl's read-only mode), one sheet in memory at a time."""
 
@@ -241,25 +244,7 @@ def open_workbook(
     """Check the file at `path` against the limits and the declared sheets (name -> exact
     header); raise WorkbookRefused with every problem found. A sheet named in `optional` may
     be absent (a workbook made from an earlier template): it is then left out, not read."""
-    size = _file_size(path)
-    if size > limit("IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES):
-        raise _refuse(
-            _("文件太大（%(size)s MB），最大 %(max)s MB。请分成几个文件导入。")
-            % {
-                "size": _mb(size),
-                "max": _mb(limit("IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)),
-            }
-        )
-    with open(path, "rb") as handle:
-        problem = sniff(handle.read(2048))
-    if problem:
-        raise _refuse(problem)
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise _refuse(_("文件不是有效的 Excel 工作簿（.xlsx），可能已损坏。")) from None
-    with archive:
-        _check_archive(archive)
+    with _archive(path) as archive:
         sheets = _sheet_parts(archive)
         declared = {
             name: header
@@ -280,21 +265,7 @@ def open_workbook(
                     for name in missing
                 ]
             )
-        strings = _SharedStrings(archive)
-        cell_errors: list[RowError] = []
-        budget = [limit("IMPORT_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES)]
-        found = {"formulas": 0, "error values": 0}
-        for name, expected in declared.items():
-            _scan(archive, sheets[name], strings, cell_errors, budget, found, width=len(expected))
-        cell_errors = [_named(error, declared[error.sheet]) for error in cell_errors]
-        if found["formulas"] > MAX_FORMULA_ERRORS:
-            more = found["formulas"] - MAX_FORMULA_ERRORS
-            message = _("另有 %(n)d 个单元格含有公式。") % {"n": more}
-            cell_errors.append(RowError("", None, "", message))
-        if found["error values"] > MAX_FORMULA_ERRORS:
-            more = found["error values"] - MAX_FORMULA_ERRORS
-            message = _("另有 %(n)d 个单元格是错误值。") % {"n": more}
-            cell_errors.append(RowError("", None, "", message))
+        cell_errors = _scan_sheets(archive, sheets, declared)
         errors: list[RowError] = []
         for name, expected in declared.items():
             header = header_errors(name, sheets[name].header, expected)
@@ -305,6 +276,67 @@ def open_workbook(
     # Cells holding a formula or an error value do not stop the rows from being read: the
     # importer checks the whole workbook and reports them with every other error at once.
     return Workbook(path, sheets, declared, cell_errors=cell_errors)
+
+
+def cell_errors(path) -> list[RowError]:
+    """For a workbook another parser reads (the admin's reference tables, django-import-export
+    with openpyxl): the same file checks as `open_workbook` (raising WorkbookRefused), then
+    every sheet's cells scanned for formulas and error values, whose errors are returned by
+    sheet, row and column letter. openpyxl would read a formula's cached value as if typed (a
+    formula saved without one, as blank) and an error value as text."""
+    with _archive(path) as archive:
+        sheets = _sheet_parts(archive)
+        return _scan_sheets(archive, sheets, dict.fromkeys(sheets, ()))
+
+
+def _archive(path) -> zipfile.ZipFile:
+    """The upload as an open zip, after the checks of its size, content and zip limits."""
+    size = _file_size(path)
+    if size > limit("IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES):
+        raise _refuse(
+            _("文件太大（%(size)s MB），最大 %(max)s MB。请分成几个文件导入。")
+            % {
+                "size": _mb(size),
+                "max": _mb(limit("IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)),
+            }
+        )
+    with open(path, "rb") as handle:
+        problem = sniff(handle.read(2048))
+    if problem:
+        raise _refuse(problem)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _refuse(_("文件不是有效的 Excel 工作簿（.xlsx），可能已损坏。")) from None
+    try:
+        _check_archive(archive)
+    except WorkbookRefused:
+        archive.close()
+        raise
+    return archive
+
+
+def _scan_sheets(
+    archive: zipfile.ZipFile, sheets: dict[str, SheetInfo], declared: dict[str, Sequence[str]]
+) -> list[RowError]:
+    """Scan the declared sheets (`_scan`); the errors of their cells' formulas and error values,
+    named by column where the sheet declares one, the ones past the limit counted."""
+    cell_errors: list[RowError] = []
+    strings = _SharedStrings(archive)
+    budget = [limit("IMPORT_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES)]
+    found = {"formulas": 0, "error values": 0}
+    for name, expected in declared.items():
+        _scan(archive, sheets[name], strings, cell_errors, budget, found, width=len(expected))
+    cell_errors = [_named(error, declared[error.sheet]) for error in cell_errors]
+    if found["formulas"] > MAX_FORMULA_ERRORS:
+        more = found["formulas"] - MAX_FORMULA_ERRORS
+        message = _("另有 %(n)d 个单元格含有公式。") % {"n": more}
+        cell_errors.append(RowError("", None, "", message))
+    if found["error values"] > MAX_FORMULA_ERRORS:
+        more = found["error values"] - MAX_FORMULA_ERRORS
+        message = _("另有 %(n)d 个单元格是错误值。") % {"n": more}
+        cell_errors.append(RowError("", None, "", message))
+    return cell_errors
 
 
 def _named(error: RowError, expected: Sequence[str]) -> RowError:

@@ -22,13 +22,14 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from imports.workbook import WorkbookRefused, open_workbook
+from imports.workbook import WorkbookRefused, cell_errors
 from orgs.scoping import NationalTableMixin
 
 
 class ReferenceImportForm(ImportForm):
-    """The same file checks as the household imports (size, content, zip limits) before
-    django-import-export's parser sees the upload."""
+    """The same file checks as the household imports (size, content, zip limits, and no cell
+    holding a formula or an error value, on any sheet) before django-import-export's parser
+    sees the upload: openpyxl would take a formula's cached value as if typed."""
 
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
@@ -37,9 +38,11 @@ class ReferenceImportForm(ImportForm):
                 copy.write(chunk)
             copy.flush()
             try:
-                open_workbook(copy.name, {})
+                errors = cell_errors(copy.name)
             except WorkbookRefused as refused:
-                raise ValidationError([error.message for error in refused.errors]) from None
+                errors = refused.errors
+            if errors:
+                raise ValidationError([error.message for error in errors])
         upload.seek(0)
         return upload
 

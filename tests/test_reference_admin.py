@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from funds.models import AssistanceType, FundSource
 from households.models import Category, Cause
 from services.models import Window
+from tests.imports.conftest import with_cached_values
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -240,3 +241,67 @@ def test_an_imported_code_taken_in_other_letters_is_refused(login):
     assert CODE_TAKEN in preview.content.decode()
     confirm(client, preview)
     assert list(Cause.objects.values_list("code", "name")) == before
+
+
+# Every table with the Excel exchange (orgs.reference_admin.ReferenceAdmin): admin URL, model.
+EXCHANGED = [
+    ("households/cause", Cause),
+    ("households/category", Category),
+    ("funds/fundsource", FundSource),
+    ("funds/assistancetype", AssistanceType),
+]
+
+
+def exported_with_formula(client, table: str, tmp_path, cached: str | None) -> tuple[bytes, str]:
+    """The table as exported, with the name (column B) of its last row turned into a formula,
+    with Excel's cached result `cached` or, when None, without one (as openpyxl saves it)."""
+    exported = client.get(f"/admin/{table}/export/")
+    assert exported.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = book.active
+    assert sheet.cell(1, 2).value == "name"
+    cell = f"B{sheet.max_row}"
+    sheet[cell] = '="其他"&"X"'
+    path = tmp_path / "exported.xlsx"
+    book.save(path)
+    if cached is not None:
+        with_cached_values(path, {cell: cached})
+    return path.read_bytes(), cell
+
+
+@pytest.mark.parametrize("table, model", EXCHANGED)
+@pytest.mark.parametrize("cached", ["其他X", None])
+def test_a_formula_in_an_exported_table_is_refused_naming_its_cell(
+    login, tmp_path, table, model, cached
+):
+    """The export edited in Excel, one name made by a formula: openpyxl read its cached result
+    as if typed ("更新 other 其他X", ready to confirm), or, without one, as a blank name. The
+    upload is refused as the household and funds imports refuse it, and nothing is written."""
+    client = login("admin_450000")
+    content, cell = exported_with_formula(client, table, tmp_path, cached)
+    before = list(model.objects.order_by("pk").values_list("code", "name"))
+    response = client.post(
+        f"/admin/{table}/import/",
+        {
+            "resource": "0",
+            "format": "0",
+            "import_file": SimpleUploadedFile("exported.xlsx", content, content_type=XLSX),
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["import_file"] == [
+        f"单元格 {cell} 含有公式。导入只接受录入的值：请复制后“选择性粘贴为数值”再上传。"
+    ]
+    page = response.content.decode()
+    assert "其他X" not in page and "process_import" not in page  # no preview to confirm
+    assert list(model.objects.order_by("pk").values_list("code", "name")) == before
+
+
+def test_an_error_value_in_a_table_is_refused(login):
+    """#N/A pasted as a value: openpyxl would import the text "#N/A" as a name."""
+    client = login("admin_450000")
+    response = upload(client, workbook([["pandemic", "#N/A", False, 99, True]]))
+    assert response.context["form"].errors["import_file"] == [
+        "单元格 B2 是错误值 #N/A，请改为正确的值后再上传。"
+    ]
+    assert not Cause.objects.filter(code="pandemic").exists()

@@ -51,6 +51,31 @@ def write_workbook(
     return path
 
 
+def with_cached_values(path: Path, values: dict[str, str]) -> Path:
+    """Give formula cells (written by openpyxl from "=..." strings, without a result) the
+    cached text result Excel saves with them: cell reference -> value, on every sheet, as
+    `<c r="B13" t="str"><f>…</f><v>其他X</v></c>`. A reader taking cached values (openpyxl's
+    data_only, python-calamine) then reads that text."""
+    import re
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info.filename) for info in archive.infolist()}
+    for name, data in parts.items():
+        if not name.startswith("xl/worksheets/"):
+            continue
+        for cell, value in values.items():
+            formula = re.compile(rf'<c r="{cell}"([^>]*)>(<f>.*?</f>)<v ?/>(</c>)'.encode())
+            cached = rf'<c r="{cell}"\1 t="str">\2<v>{escape(value)}</v>\3'.encode()
+            data = formula.sub(cached, data)
+        parts[name] = data
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
 def household_row(**values) -> list:
     """A valid households row (an on-file file of county 450102); keyword = Chinese header."""
     row = {

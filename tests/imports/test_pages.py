@@ -1,5 +1,7 @@
 """The staff pages: permissions, upload → preview → confirm → result, export and download."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -210,6 +212,88 @@ def test_admin_lists_jobs_in_scope_and_links_to_the_pages(login, workbook, orgs)
     assert "档案.xlsx" not in other.content.decode()
     households = login("supervisor_450102").get(reverse("admin:households_household_changelist"))
     assert reverse("imports:index") in households.content.decode()
+
+
+def a_job(users, username, kind, name, **fields) -> ImportJob:
+    """A finished job of `username`, uploaded as `name` (what the admin's list shows)."""
+    user = users[username]
+    return ImportJob.objects.create(
+        organisation=user.organisation,
+        created_by=user,
+        kind=kind,
+        operation=ImportJob.Operation.IMPORT,
+        state=ImportJob.State.DONE,
+        token=name.encode().hex()[:32],
+        original_name=name,
+        **fields,
+    )
+
+
+@pytest.fixture
+def jobs(users, orgs):
+    """A job of every kind in county A (兴宁区 450102), and one in county B (青秀区 450103)."""
+    return {
+        "a_households": a_job(users, "clerk_450102", "households", "兴宁档案.xlsx"),
+        "a_funds": a_job(users, "finance_450102", "funds", "兴宁资金.xlsx"),
+        "a_admins": a_job(users, "admin_450102", "households", "兴宁管理员档案.xlsx"),
+        "b_households": a_job(users, "clerk_450103", "households", "青秀档案.xlsx"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("username", "listed"),
+    [
+        # the household kinds need the household permissions, the funds kinds the funds ones
+        ("supervisor_450102", {"a_households", "a_admins"}),
+        ("finance_450102", {"a_funds"}),
+        ("admin_450102", {"a_households", "a_funds", "a_admins"}),
+        ("supervisor_450103", {"b_households"}),
+        # the region's administrator: the whole subtree
+        ("admin_450000", {"a_households", "a_funds", "a_admins", "b_households"}),
+    ],
+)
+def test_the_admin_lists_the_jobs_of_the_kinds_the_user_may_import_or_export(
+    login, jobs, username, listed
+):
+    """Finance saw the household imports and their file names; the list is the user's
+    subtree, in the kinds the user may import or export, and so is each job's page there."""
+    client = login(username)
+    page = client.get(reverse("admin:imports_importjob_changelist")).content.decode()
+    assert {key for key, job in jobs.items() if job.original_name in page} == listed
+    for key, job in jobs.items():
+        change = client.get(reverse("admin:imports_importjob_change", args=[job.pk]))
+        assert change.status_code == (200 if key in listed else 404)
+
+
+@pytest.mark.parametrize("username", ["admin_450102", "finance_450102", "admin_450000"])
+def test_every_link_of_the_admins_job_list_opens(login, jobs, username):
+    """打开 led to the staff page of every job, which opens for its uploader only: 404 on
+    anybody else's. Now it is offered on the user's own jobs; the others link to their page in
+    the admin, which shows their result."""
+    client = login(username)
+    page = client.get(reverse("admin:imports_importjob_changelist")).content.decode()
+    opened = set(re.findall(r'href="(/imports/jobs/\d+/)"', page))
+    own = ImportJob.objects.filter(created_by__username=username)
+    assert opened == {reverse("imports:job", args=[job.pk]) for job in own}
+    links = set(re.findall(r'href="(/admin/imports/importjob/\d+/change/[^"]*)"', page))
+    assert links  # every row, by its first column and, when not the user's, by 查看结果
+    for url in opened | links:
+        assert client.get(url.replace("&amp;", "&")).status_code == 200, url
+
+
+def test_the_admin_shows_anybody_elses_job_result_read_only(login, workbook, orgs):
+    upload(login("clerk_450102"), workbook([household_row(组织代码="999999")], []))
+    job = ImportJob.objects.get()
+    client = login("admin_450102")
+    listed = client.get(reverse("admin:imports_importjob_changelist")).content.decode()
+    assert reverse("imports:job", args=[job.pk]) not in listed
+    assert "查看结果" in listed
+    page = client.get(reverse("admin:imports_importjob_change", args=[job.pk]))
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert "组织代码“999999”不存在" in content  # the check's errors, as the job page lists them
+    assert "import-errors" in content and '"errors"' not in content  # a table, not JSON
+    assert "确认导入" not in content  # read-only: the confirmation is the uploader's
 
 
 def test_a_job_whose_worker_died_can_be_run_again(login, workbook, orgs, settings):

@@ -217,6 +217,9 @@ class AdminModel:
     change: str = NOBODY
     delete: str = NOBODY
     history: str = ""  # dataset name of a history row: the model keeps field history
+    # the roles that find its record (default: those who view the list); the others with the
+    # list get 404 on its pages, the record not being in their list (a kind they may not use)
+    finds: str | None = None
     extra: dict = field(default_factory=dict)  # more URLs of this admin: {suffix: Rule}
 
 
@@ -242,8 +245,10 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     # django-axes, scoped by username: administrators see and clear failed logins
     "axes.accessattempt": AdminModel("attempt", True, view="admin", delete="admin"),
     "axes.accesslog": AdminModel("login_log", True, view="admin"),
-    # import and export jobs, read-only (the staff pages open a job for its creator only)
-    "imports.importjob": AdminModel("job", True, view=STAFF),
+    # import and export jobs, read-only (the staff pages open a job for its creator only), of
+    # the kinds the user may import or export: the record is a households export, which
+    # finance does not find
+    "imports.importjob": AdminModel("job", True, view=STAFF, finds="supervisor admin"),
     # django-tasks' queue: superusers only
     "django_tasks_database.dbtaskresult": AdminModel("task", False, view=NOBODY),
     "households.household": AdminModel("on_file", True, view=STAFF, history="on_file_history"),
@@ -287,12 +292,18 @@ def admin_rules(label: str, model: AdminModel) -> dict[str, Rule]:
     app, name = label.split(".")
     prefix = f"admin:{app}_{name}"
     target, scoped = model.target, model.scoped
+    finds = model.view if model.finds is None else model.finds
+    hidden = {("get", role): 404 for role in set(model.view.split()) - set(finds.split())}
     rules = {
         f"{prefix}_changelist": R(get=model.view),
         f"{prefix}_add": R(get=model.add, post=model.add),
-        f"{prefix}_change": Rule(args=(target,), scoped=scoped, get=model.view, post=model.change),
+        f"{prefix}_change": Rule(
+            args=(target,), scoped=scoped, get=finds, post=model.change, special=hidden
+        ),
         f"{prefix}_delete": Rule(args=(target,), scoped=scoped, get=model.delete),
-        f"{prefix}_history": Rule(args=(target,), scoped=scoped, get=model.view, lookup_first=True),
+        f"{prefix}_history": Rule(
+            args=(target,), scoped=scoped, get=finds, lookup_first=True, special=hidden
+        ),
         # /admin/<app>/<model>/<id>/: Django's old address, redirected to …/change/ unchecked
         f"/admin/{app}/{name}/<path:object_id>/": R(target, get=STAFF, ok=302),
     }
