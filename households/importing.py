@@ -19,9 +19,11 @@ word when two imports run at once."""
 import datetime as dt
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
@@ -1146,15 +1148,20 @@ class _Run:
         actions = []
         for info in updates:
             by_hash = {key[2]: key for key in info.existing_people if key[2]}
-            by_name = {key[:2]: key for key in info.existing_people if not key[2]}
+            by_name = defaultdict(list)
+            for key in info.existing_people:
+                if not key[2]:
+                    by_name[key[:2]].append(key)
             kept = 0
             for row, relation, name, id_hash, fingerprint in given[info.row.file_number]:
                 if relation == SELF:
                     actions.append((row, "skip" if info.self_same else "update"))
                     continue
-                found = (
-                    by_hash.pop(id_hash, None) if id_hash else by_name.pop((relation, name), None)
-                )
+                if id_hash:
+                    found = by_hash.pop(id_hash, None)
+                else:
+                    unchanged = partial(_same_print, fingerprint)
+                    found = _pop_match(by_name[relation, name], unchanged)
                 kept += found is not None
                 if found is None:
                     actions.append((row, "create"))
@@ -1728,6 +1735,21 @@ def _history(status, filed, relieved, closed, today):
     return steps
 
 
+def _same_print(fingerprint: int, key: tuple) -> bool:
+    return key[3] == fingerprint
+
+
+def _pop_match(candidates: list, same):
+    """Members without an ID number are matched by relation and name, and two children may
+    share both: the candidate `same` accepts (unchanged) if any, else the first; taken from
+    the list so the next row of that name gets the other. The preview and the writer match
+    alike, so the counts shown are what happens."""
+    if not candidates:
+        return None
+    index = next((i for i, candidate in enumerate(candidates) if same(candidate)), 0)
+    return candidates.pop(index)
+
+
 def _update_file(
     run: _Run, row: StagedHousehold, info: FileInfo, member_rows: list[StagedMember]
 ) -> None:
@@ -1766,18 +1788,23 @@ def _update_file(
     _save_member(run.user, own, row.name, row.id_number, health, employment, info.self_income)
     keep = {own.pk}
     by_hash = {m.id_hash: m for m in existing if m.id_hash and m.relation != Member.Relation.SELF}
-    by_name = {
-        (m.relation, m.name): m
-        for m in existing
-        if not m.id_hash and m.relation != Member.Relation.SELF
-    }
+    by_name = defaultdict(list)
+    for m in existing:
+        if not m.id_hash and m.relation != Member.Relation.SELF:
+            by_name[m.relation, m.name].append(m)
     for given in member_rows:
         if given.relation == Member.Relation.SELF:
             continue
         if given.id_hash:
             member = by_hash.pop(given.id_hash, None)
         else:
-            member = by_name.pop((given.relation, given.name), None)
+            member = _pop_match(
+                by_name[given.relation, given.name],
+                lambda m, given=given: (
+                    (m.health, m.employment, _cents(m.monthly_income))
+                    == (given.health, given.employment, given.cents)
+                ),
+            )
         if member is None:
             member = Member(household=household)
         member.relation = given.relation

@@ -265,6 +265,28 @@ def test_an_updates_preview_counts_each_member_row_by_what_happens_to_it(workboo
     assert (members.created, members.updated, members.skipped, members.removed) == (0, 0, 1, 1)
 
 
+def test_two_children_of_one_name_without_id_numbers_stay_the_same_members(workbook, run, orgs):
+    """Members without an ID number match by relation and name: of two such children a
+    re-import kept one and deleted and re-created the other (its history broken)."""
+    worker = id_number()
+    household = household_row(身份证号=worker, 家庭月收入=None)
+    twin = {"姓名": "韦小明", "与户主关系": "子女", "身份证号": "", "月收入": 0}
+    rows = [member_row(), member_row(**twin), member_row(**{**twin, "健康状况": "健康"})]
+    assert run(workbook([household], rows)).ok
+    before = set(Member.objects.values_list("pk", flat=True))
+    phone_changed = workbook(
+        [household_row(身份证号=worker, 家庭月收入=None, 联系电话="13900139000")], rows
+    )
+    report = run(phone_changed, dry_run=True)
+    members = report.sheets["members"]
+    assert (members.created, members.updated, members.skipped, members.removed) == (0, 0, 3, 0)
+    assert run(phone_changed).ok
+    assert set(Member.objects.values_list("pk", flat=True)) == before
+    twins = Member.objects.filter(name="韦小明").order_by("health")
+    assert {member.health for member in twins} == {"healthy", "chronic"}
+    assert not Member.history.filter(history_type="-").exists()
+
+
 def test_a_preview_with_errors_still_says_which_files_update_or_skip(workbook, run, orgs):
     """With any error in the workbook the recorded files were not compared: every row counted
     as new."""
