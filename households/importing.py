@@ -330,7 +330,7 @@ M_COLUMNS = _columns(StagedMember, "m.")
 # SQLite can sum it without overflowing.
 SCHEMA = f"""
 CREATE TABLE households ({_table(StagedHousehold)}, person INTEGER);
-CREATE TABLE refused (row INTEGER PRIMARY KEY, file_number TEXT);
+CREATE TABLE refused (row INTEGER PRIMARY KEY, file_number TEXT, status TEXT);
 CREATE TABLE members ({_table(StagedMember)}, ok INTEGER, person INTEGER,
     print_hi INTEGER, print_lo INTEGER);
 CREATE TABLE existing (file_number TEXT PRIMARY KEY, pk INTEGER) WITHOUT ROWID;
@@ -671,7 +671,8 @@ class _Run:
             for column, message in problems:
                 self.error(sheet, number, column, message)
             if file_number is not INVALID:
-                self.stage.add("refused", (number, file_number))
+                given = None if status is INVALID else status
+                self.stage.add("refused", (number, file_number, given))
             return
         worker_hash = bulk.hash_id(id_number)
         self.stage.add(
@@ -1377,11 +1378,7 @@ class _Run:
             """
         ):
             if steps is None:
-                message = _(
-                    "档案 %(number)s 的状态为“%(state)s”：导入已审批的档案（在档、解困、脱困、"
-                    "注销）需要审批权限，请由审核审批人员导入。您可以导入“申请中”的档案，"
-                    "经审核、公示后由审核审批人员审批建档。"
-                ) % {"number": file_number, "state": words[status]}
+                message = _approval_needed(file_number, status, words)
             else:
                 appended = "、".join(words[state] for state, _day in json.loads(steps))
                 message = _(
@@ -1389,6 +1386,30 @@ class _Run:
                     "需要审批权限，请由审核审批人员导入，或在档案页面“申请解困、脱困或注销”。"
                 ) % {"number": file_number, "states": appended}
             self.error(HOUSEHOLDS, row, HOUSEHOLD_HEADERS[C_STATUS], message)
+        self._check_refused_approvals(words)
+
+    def _check_refused_approvals(self, words: dict) -> None:
+        """A row refused for its cells says so too when it would also need the permission:
+        a clerk fixing 300 income cells learned only on the next upload that none of the
+        files could be theirs to import. A row of a file already in the system is left out
+        (whether it appends a state is known only from a row that could be compared)."""
+        for chunk in self.stage.chunks(
+            f"SELECT row, file_number, status FROM refused "
+            f"WHERE status IS NOT NULL AND status != '{Status.APPLIED.value}' ORDER BY row"
+        ):
+            known = set(
+                Household.objects.filter(
+                    file_number__any_of=[number for _row, number, _status in chunk]
+                ).values_list("file_number", flat=True)
+            )
+            for row, number, status in chunk:
+                if number not in known:
+                    self.error(
+                        HOUSEHOLDS,
+                        row,
+                        HOUSEHOLD_HEADERS[C_STATUS],
+                        _approval_needed(number, status, words),
+                    )
 
     def count(self) -> None:
         """What the import does with each row; rows with an error, and the members of a file
@@ -1733,6 +1754,14 @@ def _history(status, filed, relieved, closed, today):
         action = "exit" if status == Status.EXITED else "deregister"
         steps.append((action, steps[-1][2], status, closed))
     return steps
+
+
+def _approval_needed(file_number: str, status: str, words: dict) -> str:
+    return _(
+        "档案 %(number)s 的状态为“%(state)s”：导入已审批的档案（在档、解困、脱困、"
+        "注销）需要审批权限，请由审核审批人员导入。您可以导入“申请中”的档案，"
+        "经审核、公示后由审核审批人员审批建档。"
+    ) % {"number": file_number, "state": words[status]}
 
 
 def _same_print(fingerprint: int, key: tuple) -> bool:

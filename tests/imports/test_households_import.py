@@ -661,6 +661,30 @@ def test_a_clerk_may_not_import_approved_files(workbook, run, orgs, dry_run):
     assert import_tables() == (0, 0, 0, 0, 0)
 
 
+def test_a_row_refused_for_a_cell_also_says_it_needs_the_permission(
+    workbook, run, orgs, make_household
+):
+    """A clerk's row 在档 with 家庭月收入 "abc" came back with the income error only; fixed,
+    the next upload refused it for the permission. One upload says both now (not for a file
+    already in the system: whether its row appends a state shows once it can be compared)."""
+    recorded = make_household()
+    rows = [
+        household_row(档案编号="A-1", 家庭月收入="abc"),
+        household_row(档案编号=recorded.file_number, 家庭月收入="abc"),
+        application_row(档案编号="A-2", 身份证号=id_number(), 家庭月收入="abc"),
+    ]
+    report = run(workbook(rows, []), user="clerk_450102", dry_run=True)
+    assert [(e.row, e.column) for e in report.errors] == [
+        (2, "家庭月收入"),
+        (2, "状态"),
+        (3, "家庭月收入"),
+        (4, "家庭月收入"),
+    ]
+    assert report.errors[1].message == refused_new("A-1", "在档")
+    report = run(workbook(rows, []), user="supervisor_450102", dry_run=True)
+    assert {e.column for e in report.errors} == {"家庭月收入"}
+
+
 def test_a_clerk_may_not_append_an_exit_to_a_file(workbook, run, orgs, users):
     worker = id_number()
     assert run(workbook([household_row(身份证号=worker)], [member_row(身份证号="")])).ok
