@@ -181,5 +181,4 @@ class HouseholdFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
 
     def filter_standing(self, queryset, name, value):
-        selector = selectors.STANDING_LISTS[value]
-        return queryset.filter(pk__in=selector(self.request.user).values("pk"))
+        return selectors.STANDING_LISTS[value](self.request.user, base=queryset)

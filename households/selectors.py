@@ -63,46 +63,45 @@ def search_id_hash(queryset: QuerySet[Household], key: str) -> QuerySet[Househol
 
 
 # --- Standing lists ------------------------------------------------------------------------
+# Each takes the files in the user's scope, or `base`: the household list narrows its own
+# queryset with a standing list's conditions (one scan; as `pk__in` a subquery of its own, the
+# never-assisted list of 100,000 files took 3 s instead of 1 ms on PostgreSQL).
 
 
-def surveys_due(user, within_days: int = SURVEY_DUE_DAYS, *, today: date | None = None):
+def _files(user, base=None):
+    return Household.objects.visible_to(user) if base is None else base
+
+
+def surveys_due(user, within_days: int = SURVEY_DUE_DAYS, *, today: date | None = None, base=None):
     """Files on file or relieved whose next home survey falls within the next `within_days`."""
     today = today or timezone.localdate()
-    return Household.objects.visible_to(user).filter(
+    return _files(user, base).filter(
         status__in=SUPPORTED_STATUSES,
         next_survey_due__gte=today,
         next_survey_due__lte=today + timedelta(days=within_days),
     )
 
 
-def surveys_overdue(user, *, today: date | None = None):
+def surveys_overdue(user, *, today: date | None = None, base=None):
     """Files on file or relieved whose home survey (twice a year [000]) is past due."""
     today = today or timezone.localdate()
-    return Household.objects.visible_to(user).filter(
-        status__in=SUPPORTED_STATUSES, next_survey_due__lt=today
-    )
+    return _files(user, base).filter(status__in=SUPPORTED_STATUSES, next_survey_due__lt=today)
 
 
-def unchanged_for_a_year(user, *, today: date | None = None):
+def unchanged_for_a_year(user, *, today: date | None = None, base=None):
     """Open files nobody has touched for a year: due for the yearly clean-up [DOMAIN 6]."""
     today = today or timezone.localdate()
     cutoff = _start_of(today - timedelta(days=UNCHANGED_DAYS))
-    return Household.objects.visible_to(user).filter(
-        status__in=OPEN_STATUSES, updated_at__lt=cutoff
-    )
+    return _files(user, base).filter(status__in=OPEN_STATUSES, updated_at__lt=cutoff)
 
 
-def never_assisted(user):
+def never_assisted(user, *, base=None):
     """Files on file or relieved that have never received a payment (先建档、后帮扶: a filed
     household should be helped). Payments are the funds app's paid assistance requests."""
     from funds.models import AssistanceRequest, RequestState
 
     paid = AssistanceRequest.objects.filter(household=OuterRef("pk"), state=RequestState.PAID)
-    return (
-        Household.objects.visible_to(user)
-        .filter(status__in=SUPPORTED_STATUSES)
-        .filter(~Exists(paid))
-    )
+    return _files(user, base).filter(status__in=SUPPORTED_STATUSES).filter(~Exists(paid))
 
 
 def requests_at_closure(household) -> tuple[list, list]:
@@ -119,7 +118,7 @@ def requests_at_closure(household) -> tuple[list, list]:
     return waiting, kept
 
 
-def exit_candidates(user, *, today: date | None = None):
+def exit_candidates(user, *, today: date | None = None, base=None):
     """Files on file or relieved whose home surveys of the current filing period show the
     per-capita income above the dibao line without a break for at least six months, up to and
     including the latest survey (脱困: above the line for six consecutive months [000]).
@@ -130,7 +129,7 @@ def exit_candidates(user, *, today: date | None = None):
     cutoff = add_months(today, -EXIT_RUN_MONTHS)
     this_period = Q(surveys__period_id=F("current_period_id"))
     return (
-        Household.objects.visible_to(user)
+        _files(user, base)
         .filter(status__in=SUPPORTED_STATUSES)
         .annotate(
             last_below=Max(
@@ -150,38 +149,41 @@ def exit_candidates(user, *, today: date | None = None):
 # --- Queues of "my work" ---------------------------------------------------------------------
 
 
-def drafts(user):
-    return Household.objects.visible_to(user).filter(status=Status.DRAFT)
+def drafts(user, *, base=None):
+    return _files(user, base).filter(status=Status.DRAFT)
 
 
-def applications_to_review(user):
+def applications_to_review(user, *, base=None):
     """Submitted files waiting for the home survey and review (申请 → 审核)."""
-    return Household.objects.visible_to(user).filter(status=Status.APPLIED)
+    return _files(user, base).filter(status=Status.APPLIED)
 
 
-def notices_ending(user, *, today: date | None = None, organisation=None):
+def notices_ending(user, *, today: date | None = None, organisation=None, base=None):
     """Files under notice whose notice ends within the next five working days."""
     today = today or timezone.localdate()
     org = organisation or getattr(user, "organisation", None)
     until = add_working_days(today, NOTICE_ENDING_WORKING_DAYS, org)
-    return Household.objects.visible_to(user).filter(
+    return _files(user, base).filter(
         status=Status.NOTICE,
         current_period__notice__ends_on__gte=today,
         current_period__notice__ends_on__lte=until,
     )
 
 
-def approvals_waiting(user, *, today: date | None = None):
+def approvals_waiting(user, *, today: date | None = None, base=None):
     """Files under notice whose notice has ended: the supervisor may approve them now."""
     today = today or timezone.localdate()
-    return Household.objects.visible_to(user).filter(
+    return _files(user, base).filter(
         status=Status.NOTICE, current_period__notice__ends_on__lt=today
     )
 
 
-def closure_pending(user):
+def closure_pending(user, *, base=None):
     """Files with a relief, exit or deregistration request waiting for a supervisor."""
-    return Household.objects.visible_to(user).filter(closures__state=ClosureRequest.State.PENDING)
+    pending = ClosureRequest.objects.filter(
+        household=OuterRef("pk"), state=ClosureRequest.State.PENDING
+    )
+    return _files(user, base).filter(Exists(pending))
 
 
 def pending_closures(user):

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from households import idnumbers, services
+from households.filters import STANDING_LIST_CHOICES
 from households.models import Category, Cause, Household, Origin, Status
 from households.services import MemberData, set_identity
 from tests.households.conftest import new_id, walk_file
@@ -259,6 +260,21 @@ def test_filters(login, files, params, expected):
         params["base_union"] = Organisation.objects.get(code=params["base_union"]).pk
     response = login("clerk_450102").get(LIST, params)
     assert set(rows(response)) == numbers(*(files[key] for key in expected))
+
+
+@pytest.mark.parametrize("key", [key for key, _label in STANDING_LIST_CHOICES])
+def test_a_standing_list_narrows_the_lists_own_query(login, files, key):
+    """As a subquery of its own (`pk IN (SELECT …)`), the never-assisted list of 100,000 files
+    took 3 s on PostgreSQL; the list's query takes the standing list's conditions instead, and
+    combines them with the other filters."""
+    client = login("clerk_450102")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST, {"standing": key, "status": "on_file"})
+    assert response.status_code == 200
+    listed = [q["sql"] for q in queries if 'FROM "households_household"' in q["sql"]]
+    assert listed and not any('"households_household"."id" IN (SELECT' in sql for sql in listed)
+    statuses = {h.status for h in response.context["households"]}
+    assert statuses <= {"on_file"}
 
 
 def test_base_union_filter_offers_only_unions_in_scope(login, files, orgs):
