@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import DecimalField
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -506,5 +506,7 @@ def _diff(model, fields, old, new, names, *, masked=()) -> list[dict]:
             if name in masked:
                 before, after = mask_phone(before or ""), mask_phone(after or "")
             shown = [_label(model, name, before), _label(model, name, after)]
-        changes.append({"field": str(field.verbose_name), "old": shown[0], "new": shown[1]})
+        changes.append(
+            {"field": capfirst(str(field.verbose_name)), "old": shown[0], "new": shown[1]}
+        )
     return changes
