@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from households.models import (
     AMEND,
@@ -226,7 +226,9 @@ def _surveys(household: Household) -> list[dict]:
             income = _("核实月人均收入 %(pc)s 元，低保标准 %(line)s 元，%(side)s") % {
                 "pc": yuan_text(survey.per_capita_income),
                 "line": yuan_text(survey.dibao_line),
-                "side": _("高于低保标准") if survey.is_above_line else _("不高于低保标准"),
+                "side": pgettext("survey result", "高于低保标准")
+                if survey.is_above_line
+                else _("不高于低保标准"),
             }
         entries.append(
             {
