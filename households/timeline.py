@@ -31,7 +31,7 @@ from orgs.money import CENT_PLACES, yuan_text
 from orgs.pii import FULL_NUMBERS, PHONE_FIELDS, mask_phone, masks_phones
 from orgs.reference import translated_name
 from orgs.registry import app_modules
-from orgs.text import aside
+from orgs.text import aside, listing
 
 # Edits saved within this gap by the same person are one change (one form submission saves the
 # file, its members and the recomputed income one after another).
@@ -480,7 +480,7 @@ def _label(model, field_name: str, value) -> str:
 def _cause_names(codes: str, names) -> str:
     if not codes:
         return _("（空）")
-    return "、".join(names.get((Cause, code), code) for code in codes.split(","))
+    return listing(names.get((Cause, code), code) for code in codes.split(","))
 
 
 def _diff(model, fields, old, new, names, *, masked=()) -> list[dict]:
