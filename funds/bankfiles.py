@@ -34,6 +34,7 @@ from funds.services import ReturnRow
 from imports import cells
 from orgs.money import MAX_AMOUNT
 from orgs.spreadsheets import neutralise
+from orgs.text import listing
 
 MONEY_FORMAT = "#,##0.00"
 
@@ -182,7 +183,7 @@ def read_return_file(upload) -> list[ReturnRow]:
         raise ValidationError(
             {
                 "file": _("回盘文件缺少以下列：%(columns)s。")
-                % {"columns": "、".join(f"“{name}”" for name in missing)}
+                % {"columns": listing(f"“{name}”" for name in missing)}
             }
         )
     parsed: list[ReturnRow] = []

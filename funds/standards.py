@@ -24,7 +24,7 @@ from funds.selectors import cents
 from households.models import DibaoStandard, Member
 from orgs.money import yuan_text
 from orgs.reference import translated_name
-from orgs.text import aside
+from orgs.text import aside, listing
 
 
 @dataclass
@@ -70,7 +70,7 @@ def check_tier(*, household, assistance_type, tier: str, year: int) -> None:
                 "tier": _("%(type)s可选的细分标准：%(tiers)s。")
                 % {
                     "type": assistance_type,
-                    "tiers": "、".join(str(Tier(name).label) for name in offered),
+                    "tiers": listing(Tier(name).label for name in offered),
                 }
             }
         )
@@ -235,7 +235,7 @@ def check_request(
         )
     if used.others:
         message = _("一户一年原则上只享受一个帮扶项目，本年已有：%(types)s。") % {
-            "types": "、".join(used.others)
+            "types": listing(used.others)
         }
         if standard.one_project_rule == OneProjectRule.BLOCK:
             check.violations.append(message)

@@ -60,6 +60,7 @@ from orgs.calendar import add_months
 from orgs.models import Organisation
 from orgs.money import ZERO, yuan_text
 from orgs.pii import mask
+from orgs.text import listing
 
 HOUSEHOLDS = "households"
 MEMBERS = "members"
@@ -1327,7 +1328,7 @@ class _Run:
                 % {
                     "number": row.file_number,
                     "state": STATE_OF.get(h["status"], Status(h["status"]).label),
-                    "dates": "、".join(f"{Status(s).label} {d}" for s, d in old_steps) or "—",
+                    "dates": listing(f"{Status(s).label} {d}" for s, d in old_steps) or "—",
                 },
             )
             return
@@ -1380,7 +1381,7 @@ class _Run:
             if steps is None:
                 message = _approval_needed(file_number, status, words)
             else:
-                appended = "、".join(words[state] for state, _day in json.loads(steps))
+                appended = listing(words[state] for state, _day in json.loads(steps))
                 message = _(
                     "档案 %(number)s 将追加“%(states)s”：解困、脱困、注销须经审批，通过导入追加"
                     "需要审批权限，请由审核审批人员导入，或在档案页面“申请解困、脱困或注销”。"

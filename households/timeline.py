@@ -11,9 +11,9 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import DecimalField
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from households.models import (
     AMEND,
@@ -31,7 +31,7 @@ from orgs.money import CENT_PLACES, yuan_text
 from orgs.pii import FULL_NUMBERS, PHONE_FIELDS, mask_phone, masks_phones
 from orgs.reference import translated_name
 from orgs.registry import app_modules
-from orgs.text import aside
+from orgs.text import aside, listing
 
 # Edits saved within this gap by the same person are one change (one form submission saves the
 # file, its members and the recomputed income one after another).
@@ -226,7 +226,9 @@ def _surveys(household: Household) -> list[dict]:
             income = _("核实月人均收入 %(pc)s 元，低保标准 %(line)s 元，%(side)s") % {
                 "pc": yuan_text(survey.per_capita_income),
                 "line": yuan_text(survey.dibao_line),
-                "side": _("高于低保标准") if survey.is_above_line else _("不高于低保标准"),
+                "side": pgettext("survey result", "高于低保标准")
+                if survey.is_above_line
+                else _("不高于低保标准"),
             }
         entries.append(
             {
@@ -478,7 +480,7 @@ def _label(model, field_name: str, value) -> str:
 def _cause_names(codes: str, names) -> str:
     if not codes:
         return _("（空）")
-    return "、".join(names.get((Cause, code), code) for code in codes.split(","))
+    return listing(names.get((Cause, code), code) for code in codes.split(","))
 
 
 def _diff(model, fields, old, new, names, *, masked=()) -> list[dict]:
@@ -506,5 +508,7 @@ def _diff(model, fields, old, new, names, *, masked=()) -> list[dict]:
             if name in masked:
                 before, after = mask_phone(before or ""), mask_phone(after or "")
             shown = [_label(model, name, before), _label(model, name, after)]
-        changes.append({"field": str(field.verbose_name), "old": shown[0], "new": shown[1]})
+        changes.append(
+            {"field": capfirst(str(field.verbose_name)), "old": shown[0], "new": shown[1]}
+        )
     return changes

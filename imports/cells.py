@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from orgs.money import CENT, MAX_AMOUNT
 from orgs.spreadsheets import FORMULA_PREFIXES
+from orgs.text import listing
 
 MAX_SHOWN = 40  # characters of a bad value quoted in a message
 # Integers beyond this are not what anyone typed into a cell (and keep Decimal work small).
@@ -43,9 +44,13 @@ MONEY_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
 def shown(value) -> str:
-    """A bad value as the message quotes it: short, on one line."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_INTEGER:
-        text = str(int(value))
+    """A bad value as the message quotes it, as Excel shows it (TRUE, 450102198101010000 rather
+    than True, 4.5010219810101e+17): short, on one line."""
+    if isinstance(value, bool):
+        text = "TRUE" if value else "FALSE"
+    elif isinstance(value, float) and value.is_integer() and abs(value) < 10**30:
+        # as digits (a bank account has up to 30), to Excel's 15 significant digits
+        text = str(int(Decimal(f"{value:.15g}")))
     elif isinstance(value, dt.datetime):
         text = value.isoformat(sep=" ")
     else:
@@ -205,7 +210,7 @@ def choice(value, labels: dict[str, str]) -> str:
     label = text(value, 200) if not isinstance(value, bool) else shown(value)
     code = labels.get(label)
     if code is None:
-        allowed = "、".join(dict.fromkeys(labels))
+        allowed = listing(dict.fromkeys(labels))
         raise ValidationError(
             _("“%(value)s”不是可选的值，可选：%(allowed)s。")
             % {"value": shown(value), "allowed": allowed},

@@ -40,6 +40,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from imports.base import FIRST_DATA_ROW, Row, RowError
 from imports.xlsx import EXPORTED_AT, INSTRUCTIONS
+from orgs.text import listing
 
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 600 * 1024 * 1024
@@ -779,7 +780,7 @@ def header_errors(sheet: str, found: list[str], expected: Sequence[str]) -> list
                 1,
                 "",
                 _("列的顺序或位置与模板不一致，应为：%(columns)s。")
-                % {"columns": "、".join(expected)},
+                % {"columns": listing(expected)},
             )
         )
     return errors
@@ -795,7 +796,7 @@ def merged_errors(
     not match (spanning a column past the declared ones does no harm)."""
     errors = []
     for merged in sorted(info.merged, key=lambda m: (m.first_row, m.first_column)):
-        columns = "、".join(expected[merged.first_column : merged.last_column + 1])
+        columns = listing(expected[merged.first_column : merged.last_column + 1])
         values = {"sheet": info.name, "cells": merged.ref, "column": columns}
         if merged.in_header:
             if not header_broken:

@@ -31,6 +31,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from orgs.spreadsheets import neutralise
+from orgs.text import listing
 
 TEXT, MONEY, DATE, INT, CHOICE, YES_NO = "text", "money", "date", "int", "choice", "yes_no"
 KINDS = (TEXT, MONEY, DATE, INT, CHOICE, YES_NO)
@@ -302,7 +303,7 @@ def _instructions(wb: Workbook, spec: WorkbookSpec, exported_at=None) -> None:
                 _("是") if column.required else _("否"),
                 _kind_label(column),
                 column.help,
-                "、".join(column.allowed),
+                listing(column.allowed),
             )
 
 

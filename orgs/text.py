@@ -1,7 +1,7 @@
 """Punctuation that differs between the languages of the interface: Chinese puts a full-width
-colon between a label and its value and full-width brackets around an aside; English ": " and
-" (…)". The template tags of orgs/templatetags/text.py print the same. Also a date kept on one
-line inside a translated note."""
+colon between a label and its value, full-width brackets around an aside and "、" between the
+items of a list; English ": ", " (…)" and ", ". The template tags of orgs/templatetags/text.py
+print the same. Also a date kept on one line inside a translated note."""
 
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -18,6 +18,11 @@ def aside(text, note) -> str:
         "text": text,
         "note": note,
     }
+
+
+def listing(items) -> str:
+    """`items` as one list: 在档 2020-03-05、脱困 2025-01-01; On file 2020-03-05, Exited …"""
+    return pgettext("between the items of a list", "、").join(str(item) for item in items)
 
 
 def unbroken(text) -> SafeString:

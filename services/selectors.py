@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from orgs.models import Organisation
@@ -289,7 +290,7 @@ def _history_entries(records: list, model, unshown: set[str], masked=frozenset()
             changes = [(change.field, change.old, change.new) for change in delta.changes]
         lines = [
             (
-                model._meta.get_field(name).verbose_name,
+                capfirst(model._meta.get_field(name).verbose_name),
                 _shown(model, name, mask_phone(old or "") if name in masked else old),
                 _shown(model, name, mask_phone(new or "") if name in masked else new),
             )

@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from scripts.check_translations import catalogues, problems
 
 
@@ -67,3 +69,39 @@ def test_english_counts_say_one_thing_in_the_singular(db):
         assert str(APPROVE_APPLICATIONS.done_message % {"count": 1}) == "Approved 1 file."
         assert str(APPROVE_APPLICATIONS.done_message % {"count": 3}) == "Approved 3 files."
         assert "1 closure request." in str(REJECT_CLOSURES.done_message % {"count": 1})
+
+
+@pytest.mark.parametrize(
+    "username, changelist, filters",
+    [
+        ("supervisor_450102", "households_transition", ["By action"]),
+        ("admin_450102", "orgs_accesslog", ["By action"]),
+        ("supervisor_450102", "imports_importjob", ["By action", "By data"]),
+    ],
+)
+def test_english_admin_filters_name_the_field_in_lowercase(login, username, changelist, filters):
+    """ "By Action", "By Data": the English verbose names are lowercase, as Django's own; the
+    admin capitalises them where a heading needs it (column headers, form labels)."""
+    from django.urls import reverse
+
+    client = login(username)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse(f"admin:{changelist}_changelist")).content.decode()
+    titles = re.findall(r"<summary>\s*(By [^<]*?)\s*</summary>", page)
+    assert set(filters) <= set(titles), titles
+
+
+def test_english_verbose_names_are_lowercase_and_capitalised_where_they_head(db):
+    from django.utils import translation
+
+    from households.models import Transition
+    from imports.models import ImportJob
+    from orgs.models import AccessLog
+    from services.models import CaseEvent
+
+    with translation.override("en"):
+        assert str(Transition._meta.get_field("action").verbose_name) == "action"
+        assert str(AccessLog._meta.get_field("action").verbose_name) == "action"
+        assert str(CaseEvent._meta.get_field("action").verbose_name) == "action"
+        assert str(ImportJob._meta.get_field("operation").verbose_name) == "action"
+        assert str(ImportJob._meta.get_field("kind").verbose_name) == "data"

@@ -49,6 +49,29 @@ def panels_for(user):
     return {panel["title"]: panel for panel in work.panels(request)}
 
 
+def test_the_english_timeline_names_the_assistance_as_a_label(
+    filed, receive, ask, approve, pay, users
+):
+    """ "Requested Living aid of …": an assistance type's name is a label, capitalised; the
+    English lines put it after a colon instead of mid-sentence. Chinese reads as before."""
+    from django.utils import translation
+
+    receive("10000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    paid = approve(ask(household, "1000.00", kind="living"), reason="同意")
+    pay(paid, reference="ICBC-1")
+    failed = approve(ask(household, "800.00", kind="medical"), reason="同意")
+    services.payment_mark_failed(user=users["finance_450102"], request=failed, reason="户名不符")
+    with translation.override("en"):
+        titles = {e["kind"]: e["title"] for e in timeline_entries(household, users["clerk_450102"])}
+    assert titles["assistance_request"].startswith("Request: ")
+    paid_title = "Paid: Living aid, 1,000.00 yuan (Central government funds)"
+    assert titles["assistance_payment"] == paid_title
+    assert titles["assistance_payment_failed"] == "Payment failed: Medical aid, 800.00 yuan"
+    chinese = {e["kind"]: e["title"] for e in timeline_entries(household, users["clerk_450102"])}
+    assert chinese["assistance_payment"] == "发放生活救助 1,000.00 元（中央财政）"
+
+
 def test_my_work_panels(filed, receive, ask, approve, users, orgs):
     receive("10000.00", on=date(YEAR, 1, 2))
     household = filed()

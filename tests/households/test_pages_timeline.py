@@ -416,3 +416,53 @@ def test_the_trail_prints_amounts_as_the_rest_of_the_app(login, make_household, 
     surveys = page[page.index('id="surveys"') : page.index('id="timeline"')]
     assert "12,345.60" in surveys and "1,000.00" in surveys
     assert "12345.60" not in page and "1000.00" not in page
+
+
+def test_an_english_change_line_starts_with_a_capital(login, make_household, orgs, users):
+    """English verbose names are lowercase ("second responsible person's telephone"); a change
+    line starts with the field's name, capitalised."""
+    from django.utils import translation
+
+    household = make_household()
+    earlier(household, minutes=5)
+    data = edit_data(orgs, household, responsible_chair_phone="13907710000")
+    client = login("clerk_450102")
+    assert client.post(reverse("households:edit", args=[household.pk]), data).status_code == 302
+    with translation.override("en"):
+        fields = [
+            change["field"]
+            for entry in timeline_for(household, users["clerk_450102"])
+            if entry["kind"] == "history"
+            for change in entry["changes"]
+        ]
+    assert "Second responsible person's telephone" in fields
+
+
+def test_the_english_survey_line_reads_as_a_sentence(make_household, walk, users):
+    """ "…, dibao line 1,000.00 yuan: Above the dibao line": the field's label mid-sentence."""
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from households.models import Survey
+
+    household = walk(make_household(), "on_file")
+    Survey.objects.create(
+        household=household,
+        period=household.current_period,
+        surveyed_on=TODAY(),
+        surveyors="王",
+        findings="入户",
+        per_capita_income=Decimal("1200.00"),
+        dibao_line=Decimal("1000.00"),
+        is_above_line=True,
+        recorded_by=household.created_by,
+    )
+
+    def survey_detail():
+        entries = timeline_for(household, users["clerk_450102"])
+        return next(e for e in entries if e["kind"] == "survey")["detail"].splitlines()[0]
+
+    with translation.override("en"):
+        assert survey_detail().endswith("1,000.00 yuan: above the dibao line")
+    assert survey_detail() == "核实月人均收入 1,200.00 元，低保标准 1,000.00 元，高于低保标准"

@@ -256,3 +256,21 @@ def test_text_takes_off_the_quote_exports_add_against_formulas():
 
     for value in ("=1+1", "-5 元", "+86", "@x", "'plain", "普通"):
         assert cells.text(neutralise(value), 20) == value
+
+
+def test_messages_quote_values_as_excel_shows_them():
+    """A boolean cell is TRUE in Excel, not Python's True; an 18-digit number lost its last
+    digits but reads as digits, not 4.5010219810101e+17."""
+    with pytest.raises(ValidationError) as error:
+        cells.text(True, 10)
+    assert "“TRUE”" in message(error.value)
+    assert cells.shown(False) == "FALSE"
+    assert cells.shown(4.5010219810101e17) == "450102198101010000"
+
+
+def test_english_lists_the_allowed_values_with_commas():
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        cells.choice("市财政", LABELS)
+    assert "中央财政, 省级财政, 自治区财政" in message(error.value)

@@ -807,3 +807,32 @@ def test_an_old_export_does_not_undo_what_was_changed_since(
     assert report.ok, [e.message for e in report.errors]
     assert Household.objects.get(pk=second.pk).phone == "13900000000"
     assert set(Household.objects.values_list("address", flat=True)) == {"南宁市兴宁区民主路 8 号"}
+
+
+def test_english_messages_say_the_rule_and_quote_what_excel_shows(workbook, run, orgs):
+    from django.utils import translation
+
+    path = workbook(
+        [
+            household_row(),
+            household_row(档案编号="XN-0002", 状态="在档", 脱困日期=dt.date(2019, 1, 1)),
+            household_row(档案编号="XN-0003", 身份证号=4.5010219810101e17),
+        ],
+        [member_row(), member_row("XN-0002"), member_row("XN-0003")],
+    )
+    with translation.override("en"):
+        report = run(path)
+    messages = {e.column: e.message for e in report.errors}
+    assert "A file in state “在档” should not have a 脱困日期." in messages["脱困日期"]
+    assert "“450102198101010000”" in messages["身份证号"]
+
+
+def test_an_english_state_conflict_lists_the_dates_with_commas(workbook, run, orgs):
+    from django.utils import translation
+
+    worker = id_number()
+    path = workbook([household_row(身份证号=worker, 状态="脱困", 脱困日期=dt.date(2020, 6, 1))], [])
+    assert run(path).ok
+    with translation.override("en"):
+        [error] = run(workbook([household_row(身份证号=worker)], [])).errors
+    assert "2020-06-01" in error.message and "、" not in error.message, error.message
