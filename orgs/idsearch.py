@@ -15,17 +15,23 @@ immediate redirect to the `idh` form.
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.contrib import messages
 from django.http import HttpResponseRedirect, QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from orgs.pii import keyed_hash, mask
+from orgs.audit import log_access
+from orgs.models import AccessLog
+from orgs.pii import FULL_NUMBERS, keyed_hash, mask
 
 TEXT = "q"
 HASH = "idh"
 SESSION_KEY = "id_searches"
 REMEMBERED = 20  # masked numbers kept in the session, the latest searches
+SEARCHES_PER_HOUR = 20  # for those who see numbers masked (_search_allowed)
 # Parameters a new search drops: the CSRF token, and the page (a new search starts at page 1).
 NOT_CARRIED = ("csrfmiddlewaretoken", "page", "p")
 
@@ -86,12 +92,36 @@ def id_search(request) -> IdSearch | None:
 
 
 def remember(request, number: str) -> str:
-    """Keep the masked number under its hash for the box; return the hash."""
+    """Keep the masked number under its hash for the box; return the hash, or "" (matches
+    nothing) past the hourly limit of a user who sees numbers masked."""
+    if not _search_allowed(request, number):
+        return ""
     key = search_hash(number)
     kept = {k: v for k, v in _remembered(request).items() if k != key}
     kept[key] = mask(number)
     request.session[SESSION_KEY] = dict(list(kept.items())[-REMEMBERED:])
     return key
+
+
+def _search_allowed(request, number: str) -> bool:
+    """Whoever sees ID numbers masked (450110********001X) could find the hidden birth date by
+    searching the candidates one by one (about 270 searches for a ten-year range) and watching
+    which one lists the file: each such search is logged, and only SEARCHES_PER_HOUR a user."""
+    user = request.user
+    if not user.is_authenticated or user.has_perm(FULL_NUMBERS):
+        return True
+    since = timezone.now() - timedelta(hours=1)
+    recent = AccessLog.objects.filter(user=user, action=AccessLog.Action.ID_SEARCH, at__gte=since)
+    if recent.count() >= SEARCHES_PER_HOUR:
+        messages.error(
+            request,
+            _("一小时内按身份证号码查找已达 %(limit)d 次，请稍后再试，或按姓名、档案编号查找。")
+            % {"limit": SEARCHES_PER_HOUR},
+            fail_silently=True,  # a request without the messages middleware (a test's)
+        )
+        return False
+    log_access(request, action=AccessLog.Action.ID_SEARCH, detail=mask(number))
+    return True
 
 
 def form_data(request) -> QueryDict | None:

@@ -268,6 +268,7 @@ class AccessLog(models.Model):
         EXPORT = "export", _("导出个人信息")
         DOWNLOAD = "download", _("下载材料")
         PRINT = "print", _("打印")
+        ID_SEARCH = "id_search", _("按身份证号码查找")
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

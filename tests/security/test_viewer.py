@@ -77,3 +77,43 @@ def test_another_citys_viewer_cannot_ask_for_county_a(world):
     assert roster(client).status_code == 404
     query = {"org": "450102", "years": "2026", "format": "json"}
     assert client.get(reverse("reports:summary"), query).status_code == 404
+
+
+def test_a_viewer_cannot_guess_a_hidden_birth_date_by_searching(world, settings):
+    """450110********001X leaves only the birth date hidden: searching the candidates one by one
+    found the number in 266 searches. Each search by whoever sees numbers masked is logged, and
+    past the hourly limit it finds nothing; a clerk's searches are neither limited nor logged."""
+    from orgs.idsearch import SEARCHES_PER_HOUR
+
+    on_file = Household.objects.get(pk=world["on_file"])
+    wrong = on_file.id_number[:6] + "19000101" + on_file.id_number[14:]
+
+    def found(client, number) -> bool:
+        response = client.post(reverse("households:list"), {"q": number}, follow=True)
+        return on_file.file_number in body_text(response)
+
+    viewer = world["clients"](VIEWER)
+    assert found(viewer, on_file.id_number)  # the search itself works for the viewer
+    for _ in range(SEARCHES_PER_HOUR - 1):
+        assert not found(viewer, wrong)
+    assert not found(viewer, on_file.id_number)  # the 21st finds nothing, the right one too
+    logged = AccessLog.objects.filter(action=AccessLog.Action.ID_SEARCH)
+    assert logged.count() == SEARCHES_PER_HOUR
+    assert {entry.detail for entry in logged} == {on_file.id_masked}
+    clerk = world["clients"]("clerk_450102")
+    assert all(found(clerk, on_file.id_number) for _ in range(SEARCHES_PER_HOUR + 1))
+    assert logged.count() == SEARCHES_PER_HOUR
+
+
+def test_a_phone_shown_masked_cannot_be_read_back_through_admin_lookups(world):
+    """The admin list took ?phone__startswith=1361625 from an administrator who sees the phone
+    masked: digit by digit, the whole number."""
+    household = Household.objects.get(pk=world["on_file"])
+    url = reverse("admin:households_household_changelist")
+    admin = world["clients"]("admin_450102")
+    for lookup in ("phone__startswith", "phone__contains", "phone__gte", "phone__regex"):
+        assert admin.get(url, {lookup: household.phone[:7]}).status_code == 400
+    assert household.file_number in body_text(admin.get(url, {"phone": household.phone}))
+    supervisor = world["clients"]("supervisor_450102")  # sees the number in full anyway
+    response = supervisor.get(url, {"phone__startswith": household.phone[:7]})
+    assert household.file_number in body_text(response)
