@@ -183,6 +183,8 @@ class MaskedPhoneAdminMixin:
     # Searched by a part, a masked phone would give away its hidden digits one query at a time:
     # those who see it masked find a record by the whole number only (as the staff lists).
 
+    masked_search_help_text = None  # the search box's help as those who see phones masked read it
+
     def get_search_fields(self, request):
         fields = super().get_search_fields(request)
         if not masks_phones(request.user):
@@ -196,6 +198,12 @@ class MaskedPhoneAdminMixin:
                 if part in PHONE_FIELDS and parts[index + 1 :] not in ([], ["exact"]):
                     return False
         return super().lookup_allowed(lookup, value, request)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if self.masked_search_help_text and masks_phones(request.user):
+            changelist.search_help_text = self.masked_search_help_text
+        return changelist
 
 
 class ReadOnlyAdminMixin:

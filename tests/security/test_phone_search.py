@@ -102,3 +102,10 @@ def test_other_admin_phone_lookups_are_refused_to_masked_roles(phoned):
         supervisor.get("/admin/households/household/", {"phone__startswith": "1"}).status_code
         == 200
     )
+
+
+@pytest.mark.parametrize("role", STAFF.split())
+def test_the_admin_search_help_says_what_a_masked_role_may_type(phoned, role):
+    response = phoned["clients"](IN_SCOPE[role]).get("/admin/services/case/")
+    whole_only = "电话须输入完整的11位号码" in response.content.decode()
+    assert whole_only is (role not in FULL_PHONES)
