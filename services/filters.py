@@ -11,6 +11,7 @@ from django_filters.widgets import RangeWidget
 
 from orgs import idsearch
 from orgs.models import Organisation, User
+from orgs.pii import masks_phones, whole_mobile_number
 from orgs.web import IdSearchFilterSetMixin
 from services.models import Case, JobReferral, LegalAidCase, TrainingCourse, Window
 
@@ -23,18 +24,22 @@ def _organisations(request):
     return Organisation.objects.visible_to(request.user)
 
 
-def _worker_search(queryset, prefix: str, value: str):
+def _worker_search(queryset, prefix: str, value: str, *, whole_phone_only: bool = False):
     """Name or phone contains the text; an ID number matches exactly (its hash). (The lists'
-    box never passes an ID number here: they search its hash, `idh`.)"""
+    box never passes an ID number here: they search its hash, `idh`.) `whole_phone_only`: for
+    those who see phones masked, the phone matches only a whole mobile number typed in full,
+    or a part of it would recover the masked digits one request at a time."""
     value = value.strip()
     if not value:
         return queryset
     if number := idsearch.id_number_in(value):
         return queryset.filter(**{f"{prefix}worker_id_hash": idsearch.search_hash(number)})
-    return queryset.filter(
-        Q(**{f"{prefix}worker_name__icontains": value})
-        | Q(**{f"{prefix}worker_phone__contains": value})
-    )
+    wanted = Q(**{f"{prefix}worker_name__icontains": value})
+    if not whole_phone_only:
+        wanted |= Q(**{f"{prefix}worker_phone__contains": value})
+    elif whole_phone := whole_mobile_number(value):
+        wanted |= Q(**{f"{prefix}worker_phone": whole_phone})
+    return queryset.filter(wanted)
 
 
 class WorkerSearchFilterSet(IdSearchFilterSetMixin, django_filters.FilterSet):
@@ -48,7 +53,13 @@ class WorkerSearchFilterSet(IdSearchFilterSetMixin, django_filters.FilterSet):
     def filter_worker(self, queryset, name, value):
         if self.searches_id_hash:  # the box shows the masked number; `idh` is searched
             return queryset
-        return _worker_search(queryset, self.worker_prefix, value)
+        user = getattr(self.request, "user", None)
+        return _worker_search(
+            queryset,
+            self.worker_prefix,
+            value,
+            whole_phone_only=user is None or masks_phones(user),
+        )
 
     def search_id_hash(self, queryset, key):
         return queryset.filter(**{f"{self.worker_prefix}worker_id_hash": key})

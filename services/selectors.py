@@ -40,6 +40,34 @@ def household_for_worker(*, user, id_number: str):
     )
 
 
+def household_for_case(*, organisation, id_number: str):
+    """The open household file with this worker's ID number that the case's organisation may see:
+    one of that organisation or below it (DOMAIN.md: each sees its own subtree). Not the file of
+    the county above a base union's case, nor another county's file a region user registers."""
+    if not id_number or organisation is None:
+        return None
+    from households.idnumbers import id_hash
+    from households.models import Household
+
+    return (
+        Household.objects.filter(organisation__path__startswith=organisation.path)
+        .open()
+        .filter(id_hash=id_hash(id_number))
+        .order_by("-pk")
+        .first()
+    )
+
+
+def case_household(*, user, case: Case):
+    """The household file linked to the case if the user may see that file, else None: the
+    case page says nothing about a file the reader cannot open."""
+    if case.household_id is None or not user.has_perm("households.view_household"):
+        return None
+    from households.models import Household
+
+    return Household.objects.visible_to(user).filter(pk=case.household_id).first()
+
+
 def cases_for_household(household, user) -> QuerySet[Case]:
     """The household's service cases for its timeline: those linked to the file and those
     logged with the worker's ID number before the file existed, in the user's scope."""
@@ -250,7 +278,16 @@ def case_statistics(*, scope, year: int, within_days: int) -> dict:
 # Fields a case's change list leaves out: the hash and the encrypted number (the masked copy
 # shows the change), bookkeeping that has entries of its own (state events), and the legal-aid
 # details' key to the case.
-UNSHOWN_CHANGES = {"worker_id_hash", "worker_id_number", "state", "closed_at", "updated_at"}
+# The linked file follows the ID number (unshown too) and may lie outside the reader's scope;
+# the page shows the current link to those who may see the file.
+UNSHOWN_CHANGES = {
+    "worker_id_hash",
+    "worker_id_number",
+    "household",
+    "state",
+    "closed_at",
+    "updated_at",
+}
 UNSHOWN_LEGAL_AID_CHANGES = {"case"}
 
 

@@ -15,7 +15,7 @@ from services.models import (
     TrainingAttendee,
     TrainingCourse,
 )
-from services.selectors import household_for_worker
+from services.selectors import household_for_case
 
 CASE_CLOSED_MESSAGE = _("该案件已办结，不能修改；如需修改请先重新打开。")
 CASE_NOT_CLOSED_MESSAGE = _("只有已办结的案件才能重新打开。")
@@ -53,16 +53,27 @@ def _check_case_fields(*, user, case: Case, previous: Case | None) -> None:
         raise ValidationError({"handler": HANDLER_OUT_OF_SCOPE_MESSAGE})
 
 
-def _link_household(*, user, case: Case, previous_hash: str) -> None:
-    """Link the open household file in the user's scope with the worker's ID number."""
+def _link_household(*, case: Case, previous: Case | None) -> None:
+    """Link the open household file with the worker's ID number in the case organisation's
+    subtree, never one its staff cannot see, whoever saves the case. A link already made stays
+    (the file may have closed since) while the ID number is the same and the file still lies in
+    the case organisation's subtree (the case may have moved)."""
     if not case.worker_id_hash:
         case.household = None
         return
-    match = household_for_worker(user=user, id_number=case.worker_id_number)
+    match = household_for_case(organisation=case.organisation, id_number=case.worker_id_number)
     if match is not None:
         case.household = match
-    elif case.worker_id_hash != previous_hash:
+    elif (
+        previous is None
+        or case.worker_id_hash != previous.worker_id_hash
+        or not _in_subtree(case.household, case.organisation)
+    ):
         case.household = None
+
+
+def _in_subtree(household, organisation) -> bool:
+    return bool(household is not None and household.organisation.path.startswith(organisation.path))
 
 
 def _event(*, case: Case, user, action: str, from_status: str, note: str = "") -> None:
@@ -86,7 +97,7 @@ def case_create(*, user, case: Case, close_now: bool = False) -> Case:
     case.closed_at = None
     case.created_by = user
     _check_case_fields(user=user, case=case, previous=None)
-    _link_household(user=user, case=case, previous_hash="")
+    _link_household(case=case, previous=None)
     case.save()
     _event(case=case, user=user, action=CaseEvent.Action.LOGGED, from_status="")
     if close_now:
@@ -111,7 +122,7 @@ def case_update(*, user, case: Case) -> Case:
     case.created_by_id = previous.created_by_id
     case.normalise_worker()
     _check_case_fields(user=user, case=case, previous=previous)
-    _link_household(user=user, case=case, previous_hash=previous.worker_id_hash)
+    _link_household(case=case, previous=previous)
     case.save()
     return case
 

@@ -200,6 +200,7 @@ class CaseDetailView(CaseObjectMixin, DetailView):
             changes=selectors.case_changes(case, mask_phones=masks_phones(user)),
             legal_aid=LegalAidCase.objects.filter(case=case).first(),
             referrals=case.job_referrals.visible_to(user),
+            household=selectors.case_household(user=user, case=case),
             earlier=selectors.earlier_cases(
                 user=user,
                 name=case.worker_name,
@@ -350,7 +351,7 @@ class LegalAidEditView(CaseObjectMixin, FormView):
         case = self.get_case()
         instance = LegalAidCase.objects.filter(case=case).first()
         if instance is None:
-            household = case.household
+            household = selectors.case_household(user=self.request.user, case=case)
             instance = LegalAidCase(
                 case=case, is_migrant_worker=bool(household and household.is_migrant_worker)
             )

@@ -1,5 +1,6 @@
-"""Cases link to the open household file in the user's scope with the same ID number, and the
-household timeline finds them."""
+"""Cases link to the open household file with the same ID number in the case organisation's
+subtree, the case page shows the link only to those who may see the file, and the household
+timeline finds them."""
 
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 from households import services as household_services
 from households.models import Cause, DibaoStandard, Household
 from households.services import MemberData
+from services.models import Case
 from services.selectors import cases_for_household
 from services.services import case_update
 from tests.services.conftest import id_number
@@ -105,3 +107,78 @@ def test_a_link_by_id_number_under_another_name_is_flagged(login, make_case, hou
     assert "与登记的姓名不同" not in client.get(f"/services/cases/{same.pk}/").content.decode()
     page = client.get(f"/services/cases/{other.pk}/").content.decode()
     assert "档案的职工姓名为“黄秀英”，与登记的姓名不同" in page
+
+
+@pytest.fixture
+def other_county_file(users, orgs, household):
+    """A file of county 450103 (青秀区): county 450102's staff cannot see it."""
+    file = Household(
+        organisation=orgs["450103"],
+        worker_name="王伟建",
+        id_number=id_number(born=timezone.localdate().replace(year=1970, month=2, day=3)),
+        primary_cause=Cause.objects.get(code="illness"),
+        is_migrant_worker=True,
+    )
+    worker = MemberData(relation="self", name="", monthly_income=Decimal("600.00"))
+    return household_services.household_create(
+        user=users["clerk_450103"], household=file, members=[worker]
+    )
+
+
+def test_a_region_user_cannot_link_a_county_case_to_another_countys_file(
+    login, make_case, other_county_file
+):
+    """The file must lie in the case organisation's subtree, not merely in the saver's."""
+    case = make_case(
+        by="admin_450000", org="450102", worker_name="张三",
+        worker_id_number=other_county_file.id_number,
+    )  # fmt: skip
+    assert case.household is None
+    page = login("clerk_450102").get(f"/services/cases/{case.pk}/").content.decode()
+    assert other_county_file.file_number not in page
+    assert "王伟建" not in page
+
+
+def test_a_base_union_case_does_not_link_its_countys_file(make_case, household):
+    """A base union sees its own subtree: the county's file above it is not its to link."""
+    case = make_case(org="450102001", worker_id_number=household.id_number)
+    assert case.household is None
+
+
+def test_moving_a_case_out_of_the_files_subtree_unlinks_it(make_case, household, users, orgs):
+    case = make_case(worker_id_number=household.id_number)
+    assert case.household == household
+    case.organisation = orgs["450102001"]
+    case_update(user=users["clerk_450102"], case=case)
+    case.refresh_from_db()
+    assert case.household is None
+
+
+def test_a_link_the_reader_cannot_see_is_not_shown(login, make_case, other_county_file):
+    """A link made before the rule (or by any other way) says nothing to a reader who cannot
+    see the file: no number, no name, no migrant flag, no link; a reader who can still sees it."""
+    case = make_case(
+        window="legal_aid", worker_name="张三", worker_id_number=other_county_file.id_number
+    )
+    Case.objects.filter(pk=case.pk).update(household=other_county_file)
+    client = login("clerk_450102")
+    page = client.get(f"/services/cases/{case.pk}/").content.decode()
+    assert other_county_file.file_number not in page
+    assert "王伟建" not in page
+    assert f"/households/{other_county_file.pk}/" not in page
+    form = client.get(f"/services/cases/{case.pk}/legal-aid/").context["form"]
+    assert form["is_migrant_worker"].value() is False
+    region = login("supervisor_450000").get(f"/services/cases/{case.pk}/").content.decode()
+    assert other_county_file.file_number in region
+
+
+def test_an_edit_by_county_staff_drops_a_link_outside_the_case_subtree(
+    make_case, users, other_county_file
+):
+    case = make_case(worker_name="张三", worker_id_number=other_county_file.id_number)
+    Case.objects.filter(pk=case.pk).update(household=other_county_file)
+    case.refresh_from_db()
+    case.matter = "再次来访"
+    case_update(user=users["clerk_450102"], case=case)
+    case.refresh_from_db()
+    assert case.household is None
