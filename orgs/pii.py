@@ -90,14 +90,6 @@ def masks_phones(user) -> bool:
     return not user.has_perm(FULL_NUMBERS)
 
 
-def whole_mobile_number(text: str) -> str:
-    """The text as a whole mobile number (11 digits, spaces dropped as the counter stores it),
-    or "": what those who see phones masked may search a phone by (a part of one, matched,
-    would reveal the masked digits)."""
-    digits = "".join(text.split())
-    return digits if len(digits) == 11 and digits.isascii() and digits.isdigit() else ""
-
-
 def mask_phone(phone: str) -> str:
     """13812345678 → 138****5678; a shorter number keeps only its last two digits (head and
     tail of a seven-digit landline would be the whole number)."""

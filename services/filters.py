@@ -11,7 +11,7 @@ from django_filters.widgets import RangeWidget
 
 from orgs import idsearch
 from orgs.models import Organisation, User
-from orgs.pii import masks_phones, whole_mobile_number
+from orgs.pii import masks_phones
 from orgs.web import IdSearchFilterSetMixin
 from services.models import Case, JobReferral, LegalAidCase, TrainingCourse, Window
 
@@ -24,21 +24,19 @@ def _organisations(request):
     return Organisation.objects.visible_to(request.user)
 
 
-def _worker_search(queryset, prefix: str, value: str, *, whole_phone_only: bool = False):
+def _worker_search(queryset, prefix: str, value: str, *, phone: bool = True):
     """Name or phone contains the text; an ID number matches exactly (its hash). (The lists'
-    box never passes an ID number here: they search its hash, `idh`.) `whole_phone_only`: for
-    those who see phones masked, the phone matches only a whole mobile number typed in full,
-    or a part of it would recover the masked digits one request at a time."""
+    box never passes an ID number here: they search its hash, `idh`.) Not the phone (`phone`
+    False) for those who see it masked: a part of it would recover the masked digits one
+    request at a time, and a whole number the four hidden ones in 10,000 guesses."""
     value = value.strip()
     if not value:
         return queryset
     if number := idsearch.id_number_in(value):
         return queryset.filter(**{f"{prefix}worker_id_hash": idsearch.search_hash(number)})
     wanted = Q(**{f"{prefix}worker_name__icontains": value})
-    if not whole_phone_only:
+    if phone:
         wanted |= Q(**{f"{prefix}worker_phone__contains": value})
-    elif whole_phone := whole_mobile_number(value):
-        wanted |= Q(**{f"{prefix}worker_phone": whole_phone})
     return queryset.filter(wanted)
 
 
@@ -58,7 +56,7 @@ class WorkerSearchFilterSet(IdSearchFilterSetMixin, django_filters.FilterSet):
             queryset,
             self.worker_prefix,
             value,
-            whole_phone_only=user is None or masks_phones(user),
+            phone=user is not None and not masks_phones(user),
         )
 
     def search_id_hash(self, queryset, key):
