@@ -128,7 +128,8 @@ class EarlierCasesView(PermissionRequiredMixin, TemplateView):
     (the entry form's CSRF token goes with it): the ID number stays out of URLs and so out of
     access logs; posting reads only, so the reports' replica routing is left alone."""
 
-    permission_required = "services.view_case"
+    # For the entry and edit forms: who enters or changes cases (CSA), not who only reads them.
+    permission_required = "services.change_case"
     template_name = "services/_earlier_cases.html"
     http_method_names = ["post", "options"]
 
@@ -139,15 +140,18 @@ class EarlierCasesView(PermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         params = self.request.POST
         exclude = params.get("exclude", "")
+        # Who sees numbers masked (an administrator) is matched on the name only: a typed phone
+        # or ID number answered by the cases it matches would give the hidden digits away.
+        masked = masks_phones(self.request.user)
         earlier = selectors.earlier_cases(
             user=self.request.user,
             name=params.get("worker_name", ""),
-            phone=params.get("worker_phone", ""),
-            id_number=params.get("worker_id_number", ""),
+            phone="" if masked else params.get("worker_phone", ""),
+            id_number="" if masked else params.get("worker_id_number", ""),
             exclude_pk=int(exclude) if exclude.isdigit() else None,
         )
         household = None
-        if self.request.user.has_perm("households.view_household"):
+        if self.request.user.has_perm("households.view_household") and not masked:
             household = selectors.household_for_worker(
                 user=self.request.user, id_number=_full_id(params.get("worker_id_number", ""))
             )

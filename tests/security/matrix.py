@@ -138,7 +138,7 @@ PAGES: dict[str, Rule] = {
     "services:case_list": R(get=ALL, post=ALL),  # the search form posts, as the file list's
     "services:case_create": R(get="clerk admin", post="clerk admin"),
     # htmx hint, posted with the entry form (the ID number stays out of the URL); GET is refused
-    "services:earlier_cases": R(get=ALL, post=ALL, special={("get", r): 405 for r in ROLES}),
+    "services:earlier_cases": R(get=CSA, post=CSA, special={("get", r): 405 for r in CSA.split()}),
     # POST on a case is 显示完整号码: only the roles that may see full ID numbers
     "services:case_detail": obj("case", get=ALL, post=CSF),
     "services:case_update": obj("case", get=CSA, post=CSA),

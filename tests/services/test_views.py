@@ -63,7 +63,6 @@ def urls(case, course):
 
 READ_ONLY = {
     "case_list",
-    "earlier_cases",
     "case_detail",
     "legal_aid_list",
     "referral_list",
@@ -72,7 +71,15 @@ READ_ONLY = {
     "statistics",
 }
 ADD = {"case_create", "legal_aid_edit", "referral_create", "course_create", "attendee_create"}
-CHANGE = {"case_update", "case_close", "case_refer", "case_follow_up", "course_update"}
+# The earlier-cases hint serves the entry and edit forms: for those who enter or change cases.
+CHANGE = {
+    "earlier_cases",
+    "case_update",
+    "case_close",
+    "case_refer",
+    "case_follow_up",
+    "course_update",
+}
 ALL_PAGES = sorted(READ_ONLY | ADD | CHANGE)
 
 # Which roles may open each kind of page (GET); the others get 403.
@@ -349,6 +356,23 @@ def test_earlier_cases_match_on_name_phone_or_id(login, make_case):
     assert "身份证号码相同" in by_id.content.decode()
     nothing = client.post("/services/earlier/", {"worker_name": "王"})
     assert not nothing.context["earlier"]["searched"]
+
+
+def test_the_earlier_cases_hint_matches_only_the_name_for_who_sees_numbers_masked(login, make_case):
+    """An administrator enters cases but sees phones and ID numbers masked: answered by the
+    cases a typed phone or ID number matches, the hint gave their hidden digits away."""
+    number = id_number()
+    make_case(worker_name="王芳", worker_phone="13800000001", worker_id_number=number)
+    typed = [{"worker_phone": "13800000001"}, {"worker_id_number": number}]
+
+    def found(client, data) -> int:
+        return client.post("/services/earlier/", data).context["earlier"]["total"]
+
+    admin = login("admin_450102")
+    assert [found(admin, data) for data in typed] == [0, 0]
+    assert found(admin, {"worker_name": "王芳"}) == 1
+    clerk = login("clerk_450102")  # sees the numbers: matched on them
+    assert [found(clerk, data) for data in typed] == [1, 1]
 
 
 def test_the_earlier_cases_hint_is_posted_never_a_get(login, make_case):
