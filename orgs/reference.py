@@ -24,3 +24,30 @@ def unique_code(table: str) -> models.UniqueConstraint:
         name=f"{table}_code_unique_ci",
         violation_error_message=_("已有相同的代码（代码不区分大小写）。"),
     )
+
+
+def rename_codes_taken_in_other_letters(app_label: str, model_names: list[str]):
+    """A migration step before `unique_code`: codes that differ only in case ("Illness" beside
+    "illness") cannot stay side by side under it. The oldest row keeps its code, each later one
+    gets the first free "-2", "-3"… (its rows and history point at it by key; only the code
+    changes)."""
+
+    def rename(apps, schema_editor):
+        for model_name in model_names:
+            model = apps.get_model(app_label, model_name)
+            width = model._meta.get_field("code").max_length
+            rows = list(model.objects.order_by("pk"))
+            taken = {row.code.lower() for row in rows}  # a new code must not meet a later row's
+            kept = set()
+            for row in rows:
+                code, number = row.code, 1
+                while code.lower() in kept or (code != row.code and code.lower() in taken):
+                    number += 1
+                    suffix = f"-{number}"
+                    code = row.code[: width - len(suffix)] + suffix
+                kept.add(code.lower())
+                taken.add(code.lower())
+                if code != row.code:
+                    model.objects.filter(pk=row.pk).update(code=code)
+
+    return rename

@@ -3,31 +3,7 @@
 import django.db.models.functions.text
 from django.db import migrations, models
 
-APP = 'households'
-MODELS = ['cause', 'category']
-
-
-def rename_codes_taken_in_other_letters(apps, schema_editor):
-    """Codes that differ only in case ("Illness" beside "illness") cannot stay side by side
-    under the new constraint: the oldest row keeps its code, each later one gets "-2", "-3"...
-    (its rows and history keep pointing at it by key; only its code changes)."""
-    for model_name in MODELS:
-        model = apps.get_model(APP, model_name)
-        rows = list(model.objects.order_by("pk"))
-        taken = {row.code.lower() for row in rows}  # a new code must not meet a later row's
-        kept = set()
-        for row in rows:
-            code, number = row.code, 1
-            while code.lower() in kept:
-                number += 1
-                suffix = f"-{number}"
-                code = row.code[: 40 - len(suffix)] + suffix
-                if code.lower() in taken:
-                    code = row.code
-            kept.add(code.lower())
-            taken.add(code.lower())
-            if code != row.code:
-                model.objects.filter(pk=row.pk).update(code=code)
+from orgs.reference import rename_codes_taken_in_other_letters
 
 
 class Migration(migrations.Migration):
@@ -37,7 +13,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(rename_codes_taken_in_other_letters, migrations.RunPython.noop),
+        migrations.RunPython(
+            rename_codes_taken_in_other_letters('households', ['cause', 'category']),
+            migrations.RunPython.noop,
+        ),
         migrations.AddConstraint(
             model_name='category',
             constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('code'), name='category_code_unique_ci', violation_error_message='已有相同的代码（代码不区分大小写）。'),
