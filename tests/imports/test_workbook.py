@@ -5,10 +5,20 @@ import tracemalloc
 import zipfile
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from households.importing import HOUSEHOLD_HEADERS, MEMBER_HEADERS
 from households.models import Household
-from imports.workbook import WorkbookRefused, open_workbook
+from imports.workbook import (
+    ERROR_CELL,
+    ERROR_CELL_HINT,
+    FORMULA,
+    FORMULA_HINT,
+    WorkbookRefused,
+    _tags,
+    open_workbook,
+)
 from tests.imports.conftest import household_row, member_row, write_workbook
 
 SHEETS = {"households": ("档案编号", "姓名"), "members": ("档案编号",)}
@@ -586,3 +596,47 @@ def test_a_workbook_with_prefixed_elements_is_imported(workbook, run, orgs):
     assert report.sheets["households"].created == 2
     household = Household.objects.get(file_number="XN-0002")
     assert household.worker_name == "陆小凤" and household.members.count() == 2  # and self
+
+
+XML_PIECES = st.sampled_from(
+    [
+        b"<",
+        b">",
+        b"/",
+        b" ",
+        b"c",
+        b"f",
+        b"x:",
+        b"t",
+        b"=",
+        b'"e"',
+        b't="e"',
+        b'r="B7"',
+        b"<c ",
+        b"<f>",
+        b"</f>",
+        b"<x:f ",
+        b"<x:c ",
+        b"<v>#N/A</v>",
+        b"of ",
+        b"\n",
+        b"\xe5\x8d\x97",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+# A tag opened inside another before its ">" (not well-formed, yet matched by the pattern).
+@example(pieces=[b"<c ", b"<", b" ", b't="e"', b">"], bounds=(0, 120))
+@given(
+    pieces=st.lists(XML_PIECES, max_size=40),
+    bounds=st.tuples(st.integers(0, 120), st.integers(0, 120)),
+)
+def test_the_quick_tag_search_finds_exactly_what_the_patterns_find(pieces, bounds):
+    """The scan finds formulas and error values through a literal inside them (`_tags`); it must
+    give the very matches of the patterns themselves, inside the same bounds."""
+    data = b"".join(pieces)
+    start, stop = min(bounds), max(bounds)
+    for pattern, hint in ((FORMULA, FORMULA_HINT), (ERROR_CELL, ERROR_CELL_HINT)):
+        expected = [m.span() for m in pattern.finditer(data, start, stop)]
+        assert [m.span() for m in _tags(pattern, hint, data, start, stop)] == expected
