@@ -141,12 +141,18 @@ class CheckedInputMixin:
 
 class AdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
-        """The index opens on the user's approvals (each app's `work.admin_rows`), since
-        supervisors decide files, closures and requests here."""
+        """The index opens on what is due: reminders (each app's `work.reminders`, such as next
+        year's holidays) and the user's approvals (`work.admin_rows`), since supervisors decide
+        files, closures and requests here."""
         rows = [
             row for _config, module in app_modules("work") for row in _admin_rows(module, request)
         ]
-        extra_context = {**(extra_context or {}), "work_rows": rows}
+        reminders = [
+            reminder
+            for _config, module in app_modules("work")
+            for reminder in getattr(module, "reminders", lambda request: [])(request)
+        ]
+        extra_context = {**(extra_context or {}), "work_rows": rows, "reminders": reminders}
         return super().index(request, extra_context)
 
     def register(self, model_or_iterable, admin_class=None, **options):

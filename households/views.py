@@ -56,9 +56,11 @@ from households.notice_pdf import notice_pdf_response
 from households.timeline import timeline_for
 from households.workflow import DIRECT_ACTIONS, STEPS, allowed_actions
 from orgs.audit import log_access
+from orgs.calendar import years_without_calendar
 from orgs.models import Organisation
 from orgs.money import ZERO, yuan_text
 from orgs.pii import mask_phone, masks_phones
+from orgs.text import listing
 from orgs.web import IdSearchListMixin, hides_personal_numbers
 
 PAGE_SIZES = (25, 50, 100)
@@ -871,6 +873,16 @@ class NoticeStartView(PermissionRequiredMixin, FormView):
             )
             % {"n": len(households), "start": notice.starts_on, "end": notice.ends_on},
         )
+        missing = years_without_calendar(notice.starts_on, notice.ends_on)
+        if missing:
+            messages.warning(
+                self.request,
+                _(
+                    "%(years)s年的全国节假日尚未录入：公示截止日 %(end)s 只跳过了周末，"
+                    "期间如有法定节假日则偏早。请系统管理员录入节假日后核对公示期。"
+                )
+                % {"years": listing(str(year) for year in missing), "end": notice.ends_on},
+            )
         if len(households) == 1:
             return redirect("households:detail", pk=households[0].pk)
         return redirect(reverse("households:list") + "?status=notice")

@@ -54,6 +54,31 @@ def add_working_days(start: date, days: int, org: Organisation | None = None) ->
         day += timedelta(days=1)
 
 
+# The State Council publishes the coming year's holidays in the autumn (2026's on 4 November
+# 2025): from this day on, next year's national calendar is due.
+NEXT_CALENDAR_DUE = (11, 1)
+
+
+def years_without_calendar(start: date, end: date) -> list[int]:
+    """The years from `start`'s to `end`'s with no national holiday entered: working days
+    there skip only weekends, so a period over the Spring Festival would end too early."""
+    entered = {
+        day.year
+        for day in Holiday.objects.filter(
+            organisation=None, date__range=(date(start.year, 1, 1), date(end.year, 12, 31))
+        ).dates("date", "year")
+    }
+    return [year for year in range(start.year, end.year + 1) if year not in entered]
+
+
+def calendar_due(today: date) -> int | None:
+    """The year whose national calendar should be entered by now and is not: this year's, or
+    from NEXT_CALENDAR_DUE on next year's; None when nothing is missing."""
+    last = today.year + 1 if (today.month, today.day) >= NEXT_CALENDAR_DUE else today.year
+    missing = years_without_calendar(date(today.year, 1, 1), date(last, 12, 31))
+    return missing[0] if missing else None
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later (or earlier), clamped to the month's end."""
     import calendar

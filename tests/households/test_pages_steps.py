@@ -1,7 +1,7 @@
 """The lifecycle through the pages: each step's form, the notice page, surveys, objections,
 closures, the logged reveal of full numbers and the documents."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,7 @@ from households.models import (
     Objection,
     PublicNotice,
 )
-from orgs.models import AccessLog
+from orgs.models import AccessLog, Holiday
 
 TODAY = timezone.localdate
 PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -135,6 +135,29 @@ def test_the_notice_page_posts_reviewed_files(login, walk, make_household, users
     third = walk(make_household(worker_name="赵六"), "reviewed")
     form = clerk.get(url, {"household": third.pk}).context["form"]
     assert form["objection_contact"].value() == "兴宁区总工会 0771-12351"
+
+
+def test_a_notice_over_a_year_without_holidays_warns_that_its_end_may_be_early(
+    login, walk, make_household
+):
+    """Until the year's national holidays are entered, its festivals count as working days."""
+    first, second = (walk(make_household(worker_name=name), "reviewed") for name in "甲乙")
+    url = reverse("households:notice_start")
+    posted = {
+        "organisation": first.organisation_id,
+        "starts_on": TODAY().isoformat(),
+        "objection_contact": "兴宁区总工会 0771-12351",
+    }
+    Holiday.objects.filter(organisation=None).delete()
+    clerk = login("clerk_450102")
+    page = clerk.post(url, {**posted, "households": [first.pk]}, follow=True).content.decode()
+    notice = PublicNotice.objects.get()
+    assert f"{TODAY().year}年的全国节假日尚未录入：公示截止日 {notice.ends_on}" in page
+
+    for year in range(notice.starts_on.year, notice.ends_on.year + 2):
+        Holiday.objects.create(date=date(year, 10, 1), name="国庆节")
+    page = clerk.post(url, {**posted, "households": [second.pk]}, follow=True).content.decode()
+    assert "已开始公示：1户" in page and "尚未录入" not in page
 
 
 @pytest.mark.parametrize("starts_on", ["0001-01-01", "9999-12-31"])
