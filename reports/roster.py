@@ -3,8 +3,12 @@ date, as Excel or PDF. Numbers are masked unless the caller asks for them in ful
 
 import io
 import unicodedata
+from datetime import datetime, time, timedelta
+from functools import cache
+from itertools import islice
 
 from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -16,18 +20,21 @@ from orgs.pii import mask_phone
 from orgs.reference import translated_name
 from orgs.spreadsheets import neutralise
 
+SEX_LABELS = dict(Household._meta.get_field("sex").flatchoices)
+
 
 def households_on(org, on):
     """The files on file or relieved on `on` in `org`'s subtree, each with what the transition
     in force that day says of it (`status_on`, `filed_on_then`, `cause_then`, `category_then`):
     a roster of a past date shows the file where and as it was then, as the summary counts it
-    (reports/selectors.py), not where it is today."""
+    (reports/selectors.py), not where it is today. For a past date each also carries
+    `record_then`, its field-history row of that day (`rows` reads the other columns there)."""
     in_force = Transition.objects.in_force_on(on).filter(
         organisation_id__in=Organisation.objects.subtree(org).values("pk"),
         to_status__in=SUPPORTED_STATUSES,
     )
     then = Transition.objects.in_force_on(on).filter(household_id=OuterRef("pk"))
-    return (
+    households = (
         Household.objects.filter(pk__in=in_force.values("household_id"))
         .annotate(
             status_on=Subquery(then.values("to_status")[:1]),
@@ -38,6 +45,59 @@ def households_on(org, on):
         .select_related("base_union")
         .order_by("file_number")
     )
+    if on < timezone.localdate():
+        households = households.annotate(record_then=_record_on(on))
+    return households
+
+
+def _record_on(on):
+    """The file's field-history row in force at the end of `on`: its name, employer, household
+    size, income, bank and phone as recorded that day. A file entered later with earlier dates
+    (old files imported) has none that old: its first row, the values as first entered."""
+    end = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
+    records = Household.history.filter(id=OuterRef("pk")).values("history_id")
+    return Coalesce(
+        Subquery(records.filter(history_date__lt=end).order_by("-history_date", "-history_id")[:1]),
+        Subquery(records.order_by("history_date", "history_id")[:1]),
+    )
+
+
+# What the columns read of a file (or of its history row); the numbers in full are decrypted
+# only for a roster in full, the masked copies serve the others.
+RECORD_FIELDS = [
+    "worker_name",
+    "sex",
+    "id_masked",
+    "employer",
+    "base_union",
+    "household_size",
+    "per_capita_income",
+    "bank_name",
+    "bank_account_masked",
+    "phone",
+]
+SECRET_FIELDS = ["id_number", "bank_account"]
+
+
+def _as_recorded(households, *, full: bool, chunk_size: int = 2000):
+    """(file, the record its columns are read from, base unions by pk), a chunk at a time: the
+    file itself today, its `record_then` for a past date."""
+    fields = RECORD_FIELDS + (SECRET_FIELDS if full else [])
+    households = households.only("file_number", "base_union__name", *fields)
+    records = Household.history.model.objects.only(*fields)
+    files = households.iterator(chunk_size=chunk_size)
+    while chunk := list(islice(files, chunk_size)):
+        wanted = [h.record_then for h in chunk if getattr(h, "record_then", None)]
+        by_id = records.in_bulk(wanted)
+        unions = Organisation.objects.in_bulk(
+            {r.base_union_id for r in by_id.values() if r.base_union_id}
+        )
+        for h in chunk:
+            record = by_id.get(getattr(h, "record_then", None))
+            if record is None:
+                yield h, h, {h.base_union_id: h.base_union} if h.base_union_id else {}
+            else:
+                yield h, record, unions
 
 
 def columns() -> list[str]:
@@ -62,24 +122,29 @@ def columns() -> list[str]:
 
 
 def rows(households, *, full: bool):
-    for index, h in enumerate(households.iterator(chunk_size=2000), start=1):
+    # Each label translated once per roster, not once per row: thousands of rows share a few.
+    sex = cache(lambda code: str(SEX_LABELS.get(code, code)))
+    status = cache(lambda code: str(Status(code).label))
+    name = cache(translated_name)
+    for index, (h, then, unions) in enumerate(_as_recorded(households, full=full), start=1):
+        union = unions.get(then.base_union_id)
         yield [
             index,
             h.file_number,
-            h.worker_name,
-            h.get_sex_display(),
-            h.id_number if full else h.id_masked,
-            h.employer,
-            h.base_union.name if h.base_union else "",
-            h.household_size,
-            h.per_capita_income,
-            translated_name(h.cause_then),
-            translated_name(h.category_then or ""),
-            str(Status(h.status_on).label),
+            then.worker_name,
+            sex(then.sex),
+            then.id_number if full else then.id_masked,
+            then.employer,
+            union.name if union else "",
+            then.household_size,
+            then.per_capita_income,
+            name(h.cause_then),
+            name(h.category_then or ""),
+            status(h.status_on),
             h.filed_on_then,
-            h.bank_name,
-            h.bank_account if full else h.bank_account_masked,
-            h.phone if full else mask_phone(h.phone),
+            then.bank_name,
+            then.bank_account if full else then.bank_account_masked,
+            then.phone if full else mask_phone(then.phone),
         ]
 
 

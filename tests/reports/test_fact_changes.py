@@ -1,8 +1,10 @@
 """A file's facts (organisation, cause, category, migrant flag) changed today count from today:
 a report of a past period is the same whenever it is made (households.models.date_facts)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from households import services
@@ -124,3 +126,66 @@ def test_a_past_roster_lists_a_moved_file_where_and_as_it_was_then(users, orgs):
     assert household.file_number not in listed(county, today)
     row = listed(other, today)[household.file_number]
     assert (row[9], row[10]) == ("因残", "深度困难")
+
+
+def test_a_past_roster_shows_each_file_as_recorded_on_that_day(users, orgs):
+    """The roster of a past day reads the name, employer, size, income, bank and phone from the
+    file's field history of that day, not from today's file; a day before the file was entered
+    (old files imported with their dates) shows the values first entered."""
+    county = orgs["450102"]
+    household = build_file(
+        users["clerk_450102"],
+        county,
+        [("applied", date(2018, 3, 1)), ("on_file", date(2018, 5, 2))],
+    )
+    household.refresh_from_db()
+    household.employer = "南宁纺织厂"
+    household.phone = "13800001111"
+    household.bank_name = "农业银行"
+    household.save()
+    # As if entered on 2019-01-10 (Beijing morning), first with another employer.
+    household.history.update(history_date=datetime(2019, 1, 10, 1, 0, tzinfo=UTC))
+    household.history.filter(history_type="+").update(employer="初建档时的单位")
+    household.refresh_from_db()
+    household.employer = "南宁机械厂"
+    household.phone = "13900002222"
+    household.bank_name = "工商银行"
+    household.save()  # today
+
+    def row(on, full=False):
+        return {r[1]: r for r in roster.rows(roster.households_on(county, on), full=full)}[
+            household.file_number
+        ]
+
+    then, before, today = row(date(2019, 6, 30)), row(date(2018, 12, 31)), row(timezone.localdate())
+    columns = (5, 13, 15)  # employer, bank, phone
+    assert [then[i] for i in columns] == ["南宁纺织厂", "农业银行", "138****1111"]
+    assert before[5] == "初建档时的单位"
+    assert [today[i] for i in columns] == ["南宁机械厂", "工商银行", "139****2222"]
+    # Numbers in full come from the record too, decrypted.
+    full = row(date(2019, 6, 30), full=True)
+    assert (full[4], full[15]) == (household.id_number, "13800001111")
+
+
+def test_a_roster_reads_in_a_few_queries_and_decrypts_numbers_only_in_full(users, orgs):
+    """Rosters run to tens of thousands of rows: the queries do not grow with the files, and a
+    masked roster never loads (decrypts) the ID or bank numbers."""
+    county = orgs["450102"]
+    steps = [("applied", date(2018, 3, 1)), ("on_file", date(2018, 5, 2))]
+
+    def queries(on, full=False):
+        with CaptureQueriesContext(connection) as captured:
+            listed = list(roster.rows(roster.households_on(county, on), full=full))
+        return listed, [query["sql"] for query in captured.captured_queries]
+
+    build_file(users["clerk_450102"], county, steps)
+    for on in (date(2019, 6, 30), timezone.localdate()):
+        listed, few = queries(on)
+        for _ in range(4):
+            build_file(users["clerk_450102"], county, steps)
+        more_listed, more = queries(on)
+        assert len(more_listed) == len(listed) + 4
+        assert len(more) == len(few), more
+        assert not any('"id_number"' in sql or '"bank_account"' in sql for sql in more)
+        _listed, in_full = queries(on, full=True)
+        assert any('"id_number"' in sql for sql in in_full)
