@@ -544,8 +544,12 @@ class _Run:
 
     def _load_reference(self):
         visible = Organisation.objects.visible_to(self.user)
-        self.orgs = {o.code: o for o in visible}
-        self.all_codes = set(Organisation.objects.values_list("code", flat=True))
+        # Codes are unique whatever their case (Organisation's org_code_unique_ci): a cell
+        # finds its organisation in any letters.
+        self.orgs = {o.code.lower(): o for o in visible}
+        self.all_codes = {
+            code.lower() for code in Organisation.objects.values_list("code", flat=True)
+        }
         self.causes = dict(Cause.objects.values_list("name", "pk"))
         self.categories = dict(Category.objects.values_list("name", "pk"))
         self.org_by_id = {o.pk: o for o in self.orgs.values()}
@@ -656,11 +660,11 @@ class _Run:
 
         org = None
         if code is not INVALID:
-            org = self.orgs.get(code)
+            org = self.orgs.get(code.lower())
             if org is None:
                 message = (
                     _("组织代码“%(code)s”不在您的管辖范围内。")
-                    if code in self.all_codes
+                    if code.lower() in self.all_codes
                     else _("组织代码“%(code)s”不存在。")
                 )
                 problems.append((HOUSEHOLD_HEADERS[C_ORG], message % {"code": code}))

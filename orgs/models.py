@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Concat, Substr
+from django.db.models.functions import Concat, Lower, Substr
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -131,6 +131,14 @@ class Organisation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(level__in=["region", "city", "county", "base"]), name="org_level_valid"
+            ),
+            # As the reference tables' codes (orgs.reference.unique_code): imports find an
+            # organisation by its code whatever the case, and on SQLite a subtree's prefix match
+            # (LIKE) ignores case, so "4501a" beside "4501A" would see into each other.
+            models.UniqueConstraint(
+                Lower("code"),
+                name="org_code_unique_ci",
+                violation_error_message=_("已有相同的组织代码（组织代码不区分大小写）。"),
             ),
         ]
 

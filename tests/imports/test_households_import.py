@@ -115,6 +115,32 @@ def test_bad_rows_are_reported_by_sheet_row_and_column(workbook, run, orgs, valu
     assert not Household.objects.exists()
 
 
+def test_an_organisation_code_is_found_in_other_letters(workbook, run, orgs):
+    """Codes are unique whatever their case: a cell typed in other letters names one
+    organisation, and outside the importer's subtree it is outside, not unknown."""
+    from orgs.models import Organisation
+
+    own = Organisation.objects.create(
+        code="450102A01", name="甲基层工会", level="base", parent=orgs["450102"]
+    )
+    Organisation.objects.create(code="450103A01", name="乙", level="base", parent=orgs["450103"])
+    report = run(
+        workbook(
+            [
+                household_row(组织代码="450102a01"),
+                household_row(档案编号="XN-0002", 组织代码="450103a01", 身份证号=id_number(1966)),
+            ],
+            [],
+        ),
+        dry_run=True,
+    )
+    assert errors_of(report) == [
+        ("households", 3, "组织代码", "组织代码“450103a01”不在您的管辖范围内。")
+    ]
+    assert run(workbook([household_row(组织代码="450102a01")], [])).ok
+    assert Household.objects.get(file_number="XN-0001").organisation == own
+
+
 def test_members_of_an_unknown_file_and_duplicate_ids_in_the_workbook(workbook, run, orgs):
     shared = id_number()
     report = run(
