@@ -40,6 +40,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -330,12 +331,15 @@ def _parse(plan: Plan, line: Line, cell: dict, known: Labels, today: date) -> No
 
 
 def _resolve_organisations(plan: Plan, user) -> None:
-    codes = {line.org_code for line in plan.lines if line.org_code}
-    by_code = {org.code: org for org in Organisation.objects.filter(code__in=codes)}
+    # Codes are unique whatever their case (Organisation's org_code_unique_ci): a cell finds
+    # its organisation in any letters.
+    codes = {line.org_code.lower() for line in plan.lines if line.org_code}
+    found = Organisation.objects.annotate(lower_code=Lower("code")).filter(lower_code__in=codes)
+    by_code = {org.lower_code: org for org in found}
     for line in plan.lines:
         if not line.org_code:
             continue
-        org = by_code.get(line.org_code)
+        org = by_code.get(line.org_code.lower())
         if org is None or not user_can_reach(user, org):
             # Outside the user's subtree it "does not exist" either: nothing is revealed.
             plan.error(

@@ -24,6 +24,7 @@ EXCLUSIONS = {
     "children_private_school": gettext_lazy("子女就读高收费私立学校或自费出国留学"),
     "uses_vehicles": gettext_lazy("经常非工作需要使用机动车辆或大型机械"),
 }
+LOOK_UP = object()  # assess() without a dibao_line looks the line up
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,15 @@ def assess(
     special_cause: bool,
     accident_spending_annual: Decimal,
     exclusions: list[str],
+    dibao_line: Decimal | None | object = LOOK_UP,
 ) -> Verdict:
+    """`dibao_line`: the organisation's line for the year when already read (None: there is
+    none), else it is looked up."""
     multiple = Decimal(organisation.setting("eligibility_multiple"))
     scheme = organisation.setting("category_scheme")
-    line = DibaoStandard.objects.line_for(organisation, on.year)
+    line = dibao_line
+    if line is LOOK_UP:
+        line = DibaoStandard.objects.line_for(organisation, on.year)
     verdict = Verdict(on=on, income=income, dibao_line=line, multiple=multiple, eligible=False)
 
     if exclusions:

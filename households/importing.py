@@ -331,7 +331,8 @@ M_COLUMNS = _columns(StagedMember, "m.")
 # SQLite can sum it without overflowing.
 SCHEMA = f"""
 CREATE TABLE households ({_table(StagedHousehold)}, person INTEGER);
-CREATE TABLE refused (row INTEGER PRIMARY KEY, file_number TEXT, status TEXT);
+CREATE TABLE refused (row INTEGER PRIMARY KEY, file_number TEXT, status TEXT, id_hash TEXT,
+    person INTEGER, is_open INTEGER);
 CREATE TABLE members ({_table(StagedMember)}, ok INTEGER, person INTEGER,
     print_hi INTEGER, print_lo INTEGER);
 CREATE TABLE existing (file_number TEXT PRIMARY KEY, pk INTEGER) WITHOUT ROWID;
@@ -544,8 +545,12 @@ class _Run:
 
     def _load_reference(self):
         visible = Organisation.objects.visible_to(self.user)
-        self.orgs = {o.code: o for o in visible}
-        self.all_codes = set(Organisation.objects.values_list("code", flat=True))
+        # Codes are unique whatever their case (Organisation's org_code_unique_ci): a cell
+        # finds its organisation in any letters.
+        self.orgs = {o.code.lower(): o for o in visible}
+        self.all_codes = {
+            code.lower() for code in Organisation.objects.values_list("code", flat=True)
+        }
         self.causes = dict(Cause.objects.values_list("name", "pk"))
         self.categories = dict(Category.objects.values_list("name", "pk"))
         self.org_by_id = {o.pk: o for o in self.orgs.values()}
@@ -656,11 +661,11 @@ class _Run:
 
         org = None
         if code is not INVALID:
-            org = self.orgs.get(code)
+            org = self.orgs.get(code.lower())
             if org is None:
                 message = (
                     _("组织代码“%(code)s”不在您的管辖范围内。")
-                    if code in self.all_codes
+                    if code.lower() in self.all_codes
                     else _("组织代码“%(code)s”不存在。")
                 )
                 problems.append((HOUSEHOLD_HEADERS[C_ORG], message % {"code": code}))
@@ -672,8 +677,21 @@ class _Run:
             for column, message in problems:
                 self.error(sheet, number, column, message)
             if file_number is not INVALID:
+                # What the checks across rows need of a refused file: its state, and the
+                # worker's ID number (its members' IDs are checked with it, check_persons).
                 given = None if status is INVALID else status
-                self.stage.add("refused", (number, file_number, given))
+                worker_hash = None if id_number is INVALID else bulk.hash_id(id_number)
+                self.stage.add(
+                    "refused",
+                    (
+                        number,
+                        file_number,
+                        given,
+                        worker_hash,
+                        _person(worker_hash) if worker_hash else None,
+                        None if given is None else given in OPEN_STATUSES,
+                    ),
+                )
             return
         worker_hash = bulk.hash_id(id_number)
         self.stage.add(
@@ -915,17 +933,35 @@ class _Run:
     def check_persons(self) -> set[tuple[int, int]]:
         """Duplicate ID numbers: never twice in one file, never in two open files. The first
         person of the number holds it (the first in an open file, if any); a later one
-        conflicting with the holder is refused. Returns (sheet, row) of the refused."""
+        conflicting with the holder is refused. Returns (sheet, row) of the refused.
+
+        A file whose row is refused for a cell takes part with its worker and members (its
+        first row, when its number is on no row that stands): fixing the cell must not reveal
+        a duplicate the same preview could have named. Whether it is open is known from a
+        valid 状态 only; otherwise it meets only the IDs of its own file."""
         people = f"""
             SELECT person, id_hash, row AS file_row, 0 AS sheet, row, is_open, file_number
             FROM households
             UNION ALL
+            SELECT person, id_hash, row, 0, row, COALESCE(is_open, 0), file_number
+            FROM refused_files WHERE person IS NOT NULL
+            UNION ALL
             SELECT m.person, m.id_hash, h.row, 1, m.row, h.is_open, m.file_number
             FROM members m JOIN households h ON h.file_number = m.file_number
             WHERE m.ok AND m.person IS NOT NULL AND m.relation != '{SELF}'
+            UNION ALL
+            SELECT m.person, m.id_hash, r.row, 1, m.row, COALESCE(r.is_open, 0), m.file_number
+            FROM refused_files r JOIN members m ON m.file_number = r.file_number
+            WHERE m.ok AND m.person IS NOT NULL AND m.relation != '{SELF}'
+        """
+        refused_files = """
+            SELECT r.* FROM refused r
+            WHERE r.row = (SELECT MIN(s.row) FROM refused s WHERE s.file_number = r.file_number)
+                AND NOT EXISTS (SELECT 1 FROM households h WHERE h.file_number = r.file_number)
         """
         query = f"""
-            WITH people AS MATERIALIZED ({people})
+            WITH refused_files AS MATERIALIZED ({refused_files}),
+                people AS MATERIALIZED ({people})
             SELECT id_hash, file_row, sheet, row, is_open, file_number FROM people
             WHERE person IN (SELECT person FROM people GROUP BY person HAVING COUNT(*) > 1)
             ORDER BY id_hash, sheet, row

@@ -75,16 +75,22 @@ class DibaoStandardQuerySet(ScopedQuerySet):
     def line_for(self, organisation: Organisation, year: int) -> Decimal | None:
         """The monthly dibao line for an organisation's area and year: its own figure, else the
         nearest ancestor's."""
-        ancestors = organisation.ancestors_and_self
+        return self.lines_for([organisation], year)[organisation.pk]
+
+    def lines_for(self, organisations, year: int) -> dict[int, Decimal | None]:
+        """line_for of several organisations, by key, in one query."""
+        ancestors = {org.pk for each in organisations for org in each.ancestors_and_self}
         rows = dict(
             self.filter(organisation__in=ancestors, year=year).values_list(
                 "organisation_id", "monthly_amount"
             )
         )
-        for org in reversed(ancestors):
-            if org.pk in rows:
-                return rows[org.pk]
-        return None
+        return {
+            each.pk: next(
+                (rows[org.pk] for org in reversed(each.ancestors_and_self) if org.pk in rows), None
+            )
+            for each in organisations
+        }
 
 
 FIRST_DIBAO_YEAR = 2000  # reports start in 2000 (reports.summary.FIRST_YEAR)

@@ -7,7 +7,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 
 from households.models import Category, Household, PublicNotice
-from households.services import verdict_for
+from households.services import verdicts_for
 from orgs.audit import log_access
 from orgs.models import AccessLog
 from orgs.pdf import render_pdf
@@ -26,33 +26,39 @@ def masked_id(id_masked: str) -> str:
     return mask(id_masked, head=4, tail=4)
 
 
-def posted_category(household: Household, on) -> str:
-    """The category the notice posts: the file's own, or before approval has given it one the
-    category its assessment proposes (the one approval would give it); "" when there is none."""
-    if household.category is not None:
-        return household.category.name
-    code = verdict_for(household, on).category_code
-    category = Category.objects.filter(code=code).first() if code else None
-    return category.name if category else ""
+def posted_categories(households: list[Household], on) -> dict[int, str]:
+    """The category the notice posts for each file, by key: the file's own, or before approval
+    has given it one the category its assessment proposes (the one approval would give it); ""
+    when there is none. The categories in one query and the assessments in a fixed number
+    (households.services.verdicts_for), however many files the notice holds."""
+    posted = {h.pk: h.category.name for h in households if h.category is not None}
+    unapproved = [household for household in households if household.category is None]
+    if unapproved:
+        names = dict(Category.objects.values_list("code", "name"))
+        for key, verdict in verdicts_for(unapproved, on).items():
+            posted[key] = names.get(verdict.category_code, "") if verdict.category_code else ""
+    return posted
 
 
 def notice_rows(notice: PublicNotice) -> list[dict]:
     """One row per household posted under the notice, masked for the notice board."""
-    periods = (
+    periods = list(
         notice.periods.select_related("household__primary_cause", "household__category")
         .defer("household__id_number", "household__bank_account")
         .order_by("household__file_number")
     )
+    households = [period.household for period in periods]
+    categories = posted_categories(households, notice.starts_on)
     return [
         {
             "number": index,
-            "name": mask_name(period.household.worker_name),
-            "id_number": masked_id(period.household.id_masked),
-            "cause": period.household.primary_cause.name,
-            "category": posted_category(period.household, notice.starts_on),
-            "size": period.household.household_size,
+            "name": mask_name(household.worker_name),
+            "id_number": masked_id(household.id_masked),
+            "cause": household.primary_cause.name,
+            "category": categories[household.pk],
+            "size": household.household_size,
         }
-        for index, period in enumerate(periods, start=1)
+        for index, household in enumerate(households, start=1)
     ]
 
 

@@ -41,6 +41,7 @@ from households.models import (
 )
 from households.workflow import STEPS
 from orgs.calendar import add_months, add_working_days, working_days_between
+from orgs.models import Organisation
 from orgs.money import MAX_AMOUNT, yuan_text
 from orgs.pii import mask
 from orgs.scoping import user_can_reach
@@ -62,29 +63,78 @@ def _require(user, perm: str, household: Household | None = None, organisation=N
 # --- Income and eligibility ---------------------------------------------------------------
 
 
-def income_of(household: Household, member_incomes: list[Decimal] | None = None):
+def income_of(
+    household: Household, member_incomes: list[Decimal] | None = None, *, organisation=None
+):
+    """`organisation`: the file's, when already read with its ancestors (verdicts_for)."""
     if member_incomes is None:
         member_incomes = list(household.members.values_list("monthly_income", flat=True))
     return eligibility.compute_income(
         member_incomes=member_incomes,
         other_monthly=household.other_monthly_income,
         rigid_annual=household.rigid_spending_annual,
-        rule=household.organisation.setting("income_rule"),
+        rule=(organisation or household.organisation).setting("income_rule"),
     )
 
 
 def verdict_for(household: Household, on: date | None = None) -> eligibility.Verdict:
     """The filing standard applied to the file as it stands (members saved)."""
-    causes = [household.primary_cause, *household.secondary_causes.all()]
-    exclusions = [name for name in eligibility.EXCLUSIONS if getattr(household, name)]
-    return eligibility.assess(
+    return _verdict(
+        household,
+        on or timezone.localdate(),
         organisation=household.organisation,
-        on=on or timezone.localdate(),
-        income=income_of(household),
+        member_incomes=None,
+        causes=[household.primary_cause, *household.secondary_causes.all()],
+    )
+
+
+def verdicts_for(households: list[Household], on: date) -> dict[int, eligibility.Verdict]:
+    """verdict_for of many files (a public notice's), by key, in a fixed number of queries
+    whatever their number: their members' incomes, secondary causes, organisations (with
+    their ancestors, for the settings) and dibao lines are each read once for all. The files
+    come with their primary cause."""
+    keys = [household.pk for household in households]
+    incomes = {key: [] for key in keys}
+    members = Member.objects.filter(household_id__in=keys)
+    for key, income in members.values_list("household_id", "monthly_income"):
+        incomes[key].append(income)
+    secondary = {key: [] for key in keys}
+    chosen = Household.secondary_causes.through.objects.filter(household_id__in=keys)
+    for row in chosen.select_related("cause"):
+        secondary[row.household_id].append(row.cause)
+    organisations = Organisation.with_ancestors({h.organisation_id for h in households})
+    lines = DibaoStandard.objects.lines_for(list(organisations.values()), on.year)
+    return {
+        household.pk: _verdict(
+            household,
+            on,
+            organisation=organisations[household.organisation_id],
+            member_incomes=incomes[household.pk],
+            causes=[household.primary_cause, *secondary[household.pk]],
+            dibao_line=lines[household.organisation_id],
+        )
+        for household in households
+    }
+
+
+def _verdict(
+    household: Household,
+    on: date,
+    *,
+    organisation,
+    member_incomes: list[Decimal] | None,
+    causes: list,
+    dibao_line=eligibility.LOOK_UP,
+) -> eligibility.Verdict:
+    return eligibility.assess(
+        organisation=organisation,
+        on=on,
+        income=income_of(household, member_incomes, organisation=organisation),
         cause_codes={cause.code for cause in causes},
         special_cause=any(cause.is_special for cause in causes),
         accident_spending_annual=household.accident_spending_annual,
-        exclusions=exclusions,
+        exclusions=[name for name in eligibility.EXCLUSIONS if getattr(household, name)],
+        dibao_line=dibao_line,
     )
 
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Concat, Substr
+from django.db.models.functions import Concat, Lower, Substr
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -132,6 +132,14 @@ class Organisation(models.Model):
             models.CheckConstraint(
                 condition=Q(level__in=["region", "city", "county", "base"]), name="org_level_valid"
             ),
+            # As the reference tables' codes (orgs.reference.unique_code): imports find an
+            # organisation by its code whatever the case, and on SQLite a subtree's prefix match
+            # (LIKE) ignores case, so "4501a" beside "4501A" would see into each other.
+            models.UniqueConstraint(
+                Lower("code"),
+                name="org_code_unique_ci",
+                violation_error_message=_("已有相同的组织代码（组织代码不区分大小写）。"),
+            ),
         ]
 
     def __str__(self):
@@ -158,6 +166,19 @@ class Organisation(models.Model):
         codes = [code for code in self.path.split("/") if code]
         by_code = {org.code: org for org in Organisation.objects.filter(code__in=codes)}
         return [by_code[code] for code in codes if code in by_code]
+
+    @classmethod
+    def with_ancestors(cls, keys) -> dict[int, "Organisation"]:
+        """The organisations of these keys, by key, each with its `ancestors_and_self` read:
+        two queries for any number of them (their settings and dibao lines without a query
+        per organisation)."""
+        organisations = cls.objects.in_bulk(keys)
+        codes = {code for org in organisations.values() for code in org.path.split("/") if code}
+        by_code = {org.code: org for org in cls.objects.filter(code__in=codes)}
+        for org in organisations.values():
+            path = [code for code in org.path.split("/") if code]
+            org.ancestors_and_self = [by_code[code] for code in path if code in by_code]
+        return organisations
 
     def setting(self, name: str):
         """The value of a per-organisation setting, inherited from the nearest ancestor."""

@@ -26,28 +26,39 @@ def unique_code(table: str) -> models.UniqueConstraint:
     )
 
 
+def codes_taken_in_other_letters(
+    rows: list[tuple[int, str]], *, width: int, separator: str = "-"
+) -> dict[int, str]:
+    """The new codes, by key, of the rows (key, code), oldest first, whose code differs only in
+    case from an older row's ("Illness" beside "illness"), which cannot stay side by side under
+    a unique Lower(code). The oldest keeps its code, each later one gets the first free "-2",
+    "-3"… (`separator` and a number, cut to `width`); a new code meets no other row's."""
+    taken = {code.lower() for _key, code in rows}  # a new code must not meet a later row's
+    kept, renamed = set(), {}
+    for key, old in rows:
+        code, number = old, 1
+        while code.lower() in kept or (code != old and code.lower() in taken):
+            number += 1
+            suffix = f"{separator}{number}"
+            code = old[: width - len(suffix)] + suffix
+        kept.add(code.lower())
+        taken.add(code.lower())
+        if code != old:
+            renamed[key] = code
+    return renamed
+
+
 def rename_codes_taken_in_other_letters(app_label: str, model_names: list[str]):
-    """A migration step before `unique_code`: codes that differ only in case ("Illness" beside
-    "illness") cannot stay side by side under it. The oldest row keeps its code, each later one
-    gets the first free "-2", "-3"… (its rows and history point at it by key; only the code
-    changes)."""
+    """A migration step before `unique_code`: each code taken in other letters by an older row
+    gets a free suffix (`codes_taken_in_other_letters`); its rows and history point at it by
+    key, only the code changes."""
 
     def rename(apps, schema_editor):
         for model_name in model_names:
             model = apps.get_model(app_label, model_name)
             width = model._meta.get_field("code").max_length
-            rows = list(model.objects.order_by("pk"))
-            taken = {row.code.lower() for row in rows}  # a new code must not meet a later row's
-            kept = set()
-            for row in rows:
-                code, number = row.code, 1
-                while code.lower() in kept or (code != row.code and code.lower() in taken):
-                    number += 1
-                    suffix = f"-{number}"
-                    code = row.code[: width - len(suffix)] + suffix
-                kept.add(code.lower())
-                taken.add(code.lower())
-                if code != row.code:
-                    model.objects.filter(pk=row.pk).update(code=code)
+            rows = list(model.objects.order_by("pk").values_list("pk", "code"))
+            for pk, code in codes_taken_in_other_letters(rows, width=width).items():
+                model.objects.filter(pk=pk).update(code=code)
 
     return rename

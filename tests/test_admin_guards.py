@@ -4,6 +4,7 @@ range, deactivated organisations not offered, and the password pages in the inte
 language."""
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from orgs.models import Holiday, Organisation, User
@@ -58,6 +59,47 @@ def test_a_base_unions_code_continues_its_countys(login, orgs, code):
     assert response.status_code == 200
     assert "450102001" in str(response.context["adminform"].errors["code"])
     assert not Organisation.objects.filter(code=code, name="测试基层工会").exists()
+
+
+ORG_CODE_TAKEN = "已有相同的组织代码（组织代码不区分大小写）。"
+
+
+def test_a_code_taken_in_other_letters_is_refused(login, orgs):
+    """Imports find an organisation by its code whatever the case: "450102a01" beside
+    "450102A01" would be one code, and on SQLite each one's subtree would take in the other."""
+    Organisation.objects.create(
+        code="450102A01", name="甲基层工会", level="base", parent=orgs["450102"]
+    )
+    client = login("admin_450102")
+    response = client.post(
+        reverse("admin:orgs_organisation_add"), organisation_form(orgs, code="450102a01")
+    )
+    assert response.status_code == 200
+    assert ORG_CODE_TAKEN in response.context["adminform"].form.non_field_errors()
+    assert not Organisation.objects.filter(name="测试基层工会").exists()
+    with pytest.raises(IntegrityError), transaction.atomic():  # and the database says so too
+        Organisation.objects.create(
+            code="450102a01", name="乙", level="base", parent=orgs["450102"]
+        )
+
+
+def test_a_superuser_changes_a_code_to_another_in_other_letters_only_if_free(client, orgs):
+    county = orgs["450102"]
+    upper = Organisation.objects.create(code="450102A01", name="甲", level="base", parent=county)
+    other = Organisation.objects.create(code="450102B01", name="乙", level="base", parent=county)
+    client.force_login(User.objects.create_superuser("root_qa", password="x" * 12))
+    form = {"name": "乙", "level": "base", "parent": county.pk, "is_active": "on"}
+    url = reverse("admin:orgs_organisation_change", args=[other.pk])
+    response = client.post(url, {**form, "code": "450102a01"})
+    assert response.status_code == 200
+    assert ORG_CODE_TAKEN in response.context["adminform"].form.non_field_errors()
+    other.refresh_from_db()
+    assert (other.code, other.path) == ("450102B01", "/450000/450100/450102/450102B01/")
+    # Its own code in other letters is no clash.
+    url = reverse("admin:orgs_organisation_change", args=[upper.pk])
+    assert client.post(url, {**form, "name": "甲", "code": "450102a01"}).status_code == 302
+    upper.refresh_from_db()
+    assert (upper.code, upper.path) == ("450102a01", "/450000/450100/450102/450102a01/")
 
 
 @pytest.mark.parametrize(

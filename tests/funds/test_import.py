@@ -270,6 +270,21 @@ def test_source_aliases_and_names_given_by_an_administrator(finance, orgs, sourc
     assert Receipt.objects.filter(source__code="lottery").count() == 1
 
 
+def test_an_organisation_code_is_found_in_other_letters(finance, orgs):
+    """Codes are unique whatever their case: a cell typed in other letters names one
+    organisation, and one outside the importer's subtree is still refused."""
+    from orgs.models import Organisation
+
+    own = Organisation.objects.create(
+        code="450102A01", name="甲基层工会", level="base", parent=orgs["450102"]
+    )
+    Organisation.objects.create(code="450103A01", name="乙", level="base", parent=orgs["450103"])
+    report = run([receipt(org="450102a01"), receipt(org="450103a01")], user=finance)
+    assert [(e.row, e.column) for e in report.errors] == [(3, "组织代码")]
+    assert run([receipt(org="450102a01")], user=finance).ok
+    assert Receipt.objects.get().organisation == own
+
+
 def test_empty_rows_are_ignored(finance):
     report = run([[None] * 7, receipt(), ["", " ", None, None, None, None, None]], user=finance)
     assert report.ok and created(report)[RECEIPTS] == 1

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from households import services
-from households.models import Category, Household
+from households.models import Category, Cause, FilingPeriod, Household
 from households.notice_pdf import masked_id, render_notice_pdf
 from orgs.pdf import pdf_subsetter
 from orgs.pii import mask
@@ -166,3 +166,61 @@ def test_before_approval_the_notice_posts_the_proposed_category(make_household, 
     assert "相对困难" in relative_line  # 1,200 yuan a head, under twice the line, with illness
     assert "—" in refused_line
     assert not any(name in refused_line for name in Category.objects.values_list("name", flat=True))
+
+
+def test_the_notice_reads_a_fixed_number_of_queries_however_many_files(make_household, orgs):
+    """A notice holds tens to a few hundred files: the proposed categories of those without
+    one are assessed together (members, causes, organisations and dibao lines read once for
+    all), not with half a dozen queries per file."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from households.models import DibaoStandard, PublicNotice
+    from households.notice_pdf import notice_rows
+    from orgs.models import User
+
+    year = timezone.localdate().year
+    DibaoStandard.objects.create(organisation=orgs["450102"], year=year, monthly_amount=1200)
+    deep, schooling = Category.objects.get(code="deep"), Cause.objects.get(code="schooling")
+    clerk = User.objects.get(username="clerk_450102")
+
+    def notice_of(count: int) -> PublicNotice:
+        files = []
+        for index in range(count):
+            household = make_household(
+                org="450102001" if index % 3 else "450102",
+                worker_income=str(1000 + 700 * (index % 5)),
+                primary="low_income",
+                category=deep if index % 7 == 0 else None,
+                id_number=new_id(1960 + index % 30),
+            )
+            if index % 2:
+                household.secondary_causes.add(schooling)
+            files.append(household)
+        notice = PublicNotice.objects.create(
+            organisation=orgs["450102"],
+            title="公示",
+            starts_on=timezone.localdate(),
+            ends_on=timezone.localdate() + timedelta(days=7),
+            objection_contact="0771-12351",
+            created_by=clerk,
+        )
+        FilingPeriod.objects.filter(household__in=files).update(notice=notice)
+        return notice
+
+    small, large = notice_of(3), notice_of(30)
+    with CaptureQueriesContext(connection) as few:
+        notice_rows(small)
+    with CaptureQueriesContext(connection) as many:
+        rows = notice_rows(large)
+    assert len(many) == len(few) == 7  # files, categories, members, causes, 2 orgs, lines
+    names = dict(Category.objects.values_list("code", "name"))
+    households = Household.objects.filter(periods__notice=large).order_by("file_number")
+    expected = [
+        h.category.name
+        if h.category
+        else names.get(services.verdict_for(h, large.starts_on).category_code, "")
+        for h in households
+    ]
+    assert [row["category"] for row in rows] == expected
+    assert {"深度困难", "相对困难", ""} <= set(expected)  # each kind is among them

@@ -115,6 +115,32 @@ def test_bad_rows_are_reported_by_sheet_row_and_column(workbook, run, orgs, valu
     assert not Household.objects.exists()
 
 
+def test_an_organisation_code_is_found_in_other_letters(workbook, run, orgs):
+    """Codes are unique whatever their case: a cell typed in other letters names one
+    organisation, and outside the importer's subtree it is outside, not unknown."""
+    from orgs.models import Organisation
+
+    own = Organisation.objects.create(
+        code="450102A01", name="甲基层工会", level="base", parent=orgs["450102"]
+    )
+    Organisation.objects.create(code="450103A01", name="乙", level="base", parent=orgs["450103"])
+    report = run(
+        workbook(
+            [
+                household_row(组织代码="450102a01"),
+                household_row(档案编号="XN-0002", 组织代码="450103a01", 身份证号=id_number(1966)),
+            ],
+            [],
+        ),
+        dry_run=True,
+    )
+    assert errors_of(report) == [
+        ("households", 3, "组织代码", "组织代码“450103a01”不在您的管辖范围内。")
+    ]
+    assert run(workbook([household_row(组织代码="450102a01")], [])).ok
+    assert Household.objects.get(file_number="XN-0001").organisation == own
+
+
 def test_members_of_an_unknown_file_and_duplicate_ids_in_the_workbook(workbook, run, orgs):
     shared = id_number()
     report = run(
@@ -148,6 +174,75 @@ def test_a_member_duplicating_a_worker_of_another_open_file(workbook, run, orgs)
         )
     )
     assert any(e.sheet == "members" and "XN-0002" in e.message for e in report.errors)
+
+
+def test_a_file_refused_for_a_cell_still_has_its_duplicate_ids_named(workbook, run, orgs):
+    """A file refused for a cell was left out of the checks across rows: the clerk fixed the
+    cell, uploaded again and only then learned that a member's (or the worker's) ID number
+    was another row's. One preview names both, and still nothing is written."""
+    spouse, worker = id_number(1979), id_number(1966)
+    report = run(
+        workbook(
+            [
+                household_row(身份证号=worker),
+                household_row(档案编号="XN-0002", 家庭月收入="一千元"),
+                household_row(档案编号="XN-0003", 身份证号=worker, 银行账号="6217-abc"),
+            ],
+            [member_row(身份证号=spouse), member_row("XN-0002", 身份证号=spouse)],
+        )
+    )
+    assert [(sheet, row, column) for sheet, row, column, _message in errors_of(report)] == [
+        ("households", 3, "家庭月收入"),
+        ("households", 4, "银行账号"),
+        ("households", 4, "身份证号"),
+        ("members", 3, "身份证号"),
+    ]
+    messages = {(e.sheet, e.row, e.column): e.message for e in report.errors}
+    assert messages[("members", 3, "身份证号")] == (
+        "身份证号与 members 工作表第2行（档案 XN-0001）重复。"
+    )
+    assert messages[("households", 4, "身份证号")] == (
+        "身份证号与 households 工作表第2行（档案 XN-0001）重复。"
+    )
+    assert not Household.objects.exists()
+
+
+def test_a_refused_file_meets_only_its_own_ids_when_its_state_is_unknown(workbook, run, orgs):
+    """Without a valid 状态 a refused file may be closed, and a closed file may share a person
+    with an open one: only a duplicate within the file itself is named."""
+    spouse, child = id_number(1979), id_number(2005)
+    report = run(
+        workbook(
+            [household_row(), household_row(档案编号="XN-0002", 状态="不明")],
+            [
+                member_row(身份证号=spouse),
+                member_row("XN-0002", 身份证号=spouse),
+                member_row("XN-0002", 姓名="韦一", 与户主关系="子女", 身份证号=child),
+                member_row("XN-0002", 姓名="韦二", 与户主关系="子女", 身份证号=child),
+            ],
+        )
+    )
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [
+        ("households", 3, "状态"),
+        ("members", 5, "身份证号"),
+    ]
+    assert "members 工作表第4行（档案 XN-0002）" in report.errors[1].message
+
+
+def test_a_file_number_given_twice_is_one_file_for_the_id_check(workbook, run, orgs):
+    """The later row of a file number given twice is refused for that: its worker is not
+    also reported as a duplicate of the first row's, nor are the file's members doubled."""
+    worker = id_number()
+    report = run(
+        workbook(
+            [household_row(身份证号=worker), household_row(身份证号=worker, 家庭月收入="一千元")],
+            [member_row()],
+        )
+    )
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [
+        ("households", 3, "家庭月收入"),
+        ("households", 3, "档案编号"),
+    ]
 
 
 def test_closed_legacy_files_may_share_a_person_with_an_open_file(workbook, run, orgs):
