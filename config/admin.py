@@ -1,7 +1,8 @@
 """The admin site: Django's, with the checks of query strings and posted ids that its changelists,
-actions and django-import-export's export page leave out, and a search box that keeps ID numbers
-out of URLs (config/apps.py makes it `admin.site`, so every registered admin has them,
-django-axes' and django-tasks' included)."""
+actions and django-import-export's export page leave out, a search box that keeps ID numbers
+out of URLs, and read-only values printed as the staff pages print them (orgs/readonly.py);
+config/apps.py makes it `admin.site`, so every registered admin has them, django-axes' and
+django-tasks' included."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -16,6 +17,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from orgs import idsearch
+from orgs.readonly import ReadonlyValuesMixin
 from orgs.registry import app_modules
 
 # Django's own message (and its translation), shown when an action is posted without a selection.
@@ -154,7 +156,7 @@ class AdminSite(admin.AdminSite):
         if not issubclass(admin_class, CheckedInputMixin):
             admin_class = type(
                 admin_class.__name__,
-                (CheckedInputMixin, admin_class),
+                (CheckedInputMixin, ReadonlyValuesMixin, admin_class),
                 {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
             )
         super().register(model_or_iterable, admin_class, **options)

@@ -28,7 +28,6 @@ from funds.models import (
 )
 from households.models import Household
 from households.selectors import search_id_hash
-from orgs.money import MoneyColumnsAdminMixin
 from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
 
@@ -65,9 +64,7 @@ class AssistanceTypeAdmin(ReferenceAdmin):
 
 
 @admin.register(AssistanceStandard)
-class AssistanceStandardAdmin(
-    MoneyColumnsAdminMixin, ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
-):
+class AssistanceStandardAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "organisation",
         "year",
@@ -185,9 +182,7 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
 
 
 @admin.register(AssistanceRequest)
-class AssistanceRequestAdmin(
-    MoneyColumnsAdminMixin, ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
-):
+class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "requested_on",
         "household",
@@ -330,7 +325,7 @@ class AssistanceRequestAdmin(
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
+class ReceiptAdmin(ReadOnlyAdmin):
     list_display = ["received_on", "organisation", "source", "year", "amount", "document_number"]
     list_filter = ["source", "year", ImportedFilter]
     list_select_related = ["organisation", "source"]
@@ -338,7 +333,7 @@ class ReceiptAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
+class RefundAdmin(ReadOnlyAdmin):
     list_display = ["refunded_on", "organisation", "source", "amount", "document_number"]
     list_filter = ["source", ImportedFilter]
     list_select_related = ["organisation", "source"]
@@ -346,7 +341,7 @@ class RefundAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ["entry_date", "organisation", "source", "kind", "amount", "reverses", "reason"]
     list_filter = ["kind", "source", "year"]
     list_select_related = ["organisation", "source", "reverses"]
@@ -354,7 +349,7 @@ class LedgerEntryAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(PaymentBatch)
-class PaymentBatchAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
+class PaymentBatchAdmin(ReadOnlyAdmin):
     list_display = [
         "number",
         "organisation",
