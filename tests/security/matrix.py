@@ -339,6 +339,8 @@ ADMIN_ACTIONS: dict[str, Action] = {
     "funds.assistancerequest:reject_selected": Action("new", "supervisor"),
     "orgs.holiday:delete_selected": Action("holiday", "admin"),
     "axes.accessattempt:delete_selected": Action("attempt", "admin"),
+    # 解除登录锁定 on the user list: whoever may delete the lockouts (the attempts above)
+    "orgs.user:unlock_logins": Action("clerk_user", "admin"),
     # Nothing else is ever deleted in the admin: files, money and cases are closed, reference
     # rows retired, users deactivated; windows with cases cannot go and none is deleted in bulk.
     **{
