@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from orgs import idsearch
 from orgs.readonly import ReadonlyValuesMixin
 from orgs.registry import app_modules
+from orgs.text import in_sentence
 
 # Django's own message (and its translation), shown when an action is posted without a selection.
 NOTHING_SELECTED = (
@@ -38,6 +39,8 @@ class CheckedChangeList(ChangeList):
     lookup past 9999 (`?created_at__year=10000`: ValueError when the SQL is compiled), an id past
     64 bits (`?organisation__id__exact=<20 digits>`: OverflowError when SQLite binds it).
 
+    The list filters' titles read inside "By …" (`get_filters`).
+
     `idh`, a search by ID number (orgs/idsearch.py), is no lookup: ModelAdmin.get_search_results
     applies it, and the search box shows its masked number (`id_search`)."""
 
@@ -53,9 +56,14 @@ class CheckedChangeList(ChangeList):
     def get_filters(self, request):
         # Only query-string values are parsed here (the list filters', the date hierarchy's).
         try:
-            return super().get_filters(request)
+            filters = super().get_filters(request)
         except (ValueError, OverflowError) as error:
             raise IncorrectLookupParameters(error) from error
+        for spec in filters[0]:
+            # "By status", not "By Status": a field's name is capitalised where it heads a
+            # column or a form (orgs.text.in_sentence); the sidebar puts it in a sentence.
+            spec.title = in_sentence(spec.title)
+        return filters
 
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
