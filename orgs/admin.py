@@ -57,34 +57,10 @@ class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
         # code, hence its path and its scope) is not changed by those inside it, or a county
         # could cut itself loose from the union above and from its standards.
         if obj is not None and not request.user.is_superuser:
-            return ["code", "level", "parent_link", "path"]
+            # Shown read-only, the parent is a link only to those who may open it
+            # (orgs/readonly.py): the union above a county's own answers the county 404.
+            return ["code", "level", "parent", "path"]
         return super().get_readonly_fields(request, obj)
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or request.user.is_superuser:
-            return fieldsets
-        return [
-            (title, {**box, "fields": [swap_parent(name) for name in box["fields"]]})
-            for title, box in fieldsets
-        ]
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None and obj.parent_id is not None:
-            # Shown read-only, the parent is a link only if this user may open it: the union
-            # above a county's own is outside the county's scope, and its page answers 404.
-            obj.parent_is_reachable = self.get_queryset(request).filter(pk=obj.parent_id).exists()
-        return obj
-
-    @admin.display(description=Organisation._meta.get_field("parent").verbose_name)
-    def parent_link(self, obj):
-        if obj.parent is None:
-            return self.get_empty_value_display()
-        if not getattr(obj, "parent_is_reachable", False):
-            return str(obj.parent)
-        url = reverse("admin:orgs_organisation_change", args=[obj.parent_id])
-        return format_html('<a href="{}">{}</a>', url, obj.parent)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -125,10 +101,6 @@ class UnderParent:
 
 
 LEVELS = [choice for choice, _label in Organisation.Level.choices]  # top to bottom
-
-
-def swap_parent(name: str) -> str:
-    return "parent_link" if name == "parent" else name
 
 
 @admin.register(Holiday)

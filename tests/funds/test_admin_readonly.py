@@ -98,3 +98,80 @@ def test_an_earlier_version_prints_amounts_in_yuan(login, money):
     url = reverse("admin:funds_assistancerequest_simple_history", args=[request.pk, version.pk])
     page = login("supervisor_450102").get(url).content.decode()
     assert readonly(page, "amount") == "1,200.50"
+
+
+# --- Related records: a link only to a page the user may open ----------------------------------
+
+
+def readonly_cell(page: str, name: str, text: str) -> str:
+    """The read-only cell of field `name` that names `text`, link or not (a form or an inline)."""
+    match = re.search(
+        rf'field-{name}\b[^>]*>(?:(?!field-).)*?((?:<a href="[^"]*">)?{re.escape(text)})',
+        page,
+        re.S,
+    )
+    return match.group(1)
+
+
+def link_in(cell: str) -> str | None:
+    match = re.match(r'<a href="([^"]*)">', cell)
+    return match.group(1) if match else None
+
+
+@pytest.fixture
+def decided_by_the_city(money, ask, approve, standard, add_user):
+    """A request of county 450102 approved by its supervisor, then by the city's above it."""
+    standard(
+        "living", year=YEAR, second_approval_above=Decimal("1000.00"), second_approver="parent"
+    )
+    add_user("supervisor_450100", "450100", "supervisor")
+    request = ask(money["household"], "2000.00", kind="living")
+    approve(request)
+    return approve(request, by="supervisor_450100")
+
+
+def test_a_county_sees_the_city_above_and_its_approver_named_not_linked(
+    client, login, users, orgs, decided_by_the_city
+):
+    url = reverse("admin:funds_assistancerequest_change", args=[decided_by_the_city.pk])
+    county = login("supervisor_450102")
+    page = county.get(url).content.decode()
+    city, city_supervisor = orgs["450100"], users["supervisor_450100"]
+    for name, target in [("approver_organisation", city), ("approver", city_supervisor)]:
+        assert link_in(readonly_cell(page, name, str(target))) is None
+        opts = target._meta
+        own_page = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[target.pk])
+        assert own_page not in page
+        assert county.get(own_page).status_code == 404  # what the link would have opened
+    # the county's own: links that open
+    for name, target in [
+        ("organisation", orgs["450102"]),
+        ("approver_organisation", orgs["450102"]),
+        ("approver", users["supervisor_450102"]),
+    ]:
+        link = link_in(readonly_cell(page, name, str(target)))
+        assert link is not None and county.get(link).status_code == 200
+    # the city's supervisor opens both
+    page = login("supervisor_450100").get(url).content.decode()
+    assert link_in(readonly_cell(page, "approver_organisation", str(city))) is not None
+    assert link_in(readonly_cell(page, "approver", str(city_supervisor))) is not None
+
+
+def test_a_record_the_user_has_no_right_to_view_is_named_not_linked(login, users, money):
+    """Finance reads a receipt: the user who entered it is a name (finance may not view users,
+    its page answers 403); the organisation and the fund source are links."""
+    url = reverse("admin:funds_receipt_change", args=[money["receipt"].pk])
+    finance = login("finance_450102")
+    page = finance.get(url).content.decode()
+    assert link_in(readonly_cell(page, "created_by", str(users["finance_450102"]))) is None
+    user_page = reverse("admin:orgs_user_change", args=[users["finance_450102"].pk])
+    assert user_page not in page and finance.get(user_page).status_code == 403
+    for name, target in [
+        ("organisation", money["receipt"].organisation),
+        ("source", money["receipt"].source),
+    ]:
+        link = link_in(readonly_cell(page, name, str(target)))
+        assert link is not None and finance.get(link).status_code == 200
+    # a supervisor of the county may view its users: a link
+    page = login("supervisor_450102").get(url).content.decode()
+    assert link_in(readonly_cell(page, "created_by", str(users["finance_450102"]))) == user_page
