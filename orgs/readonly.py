@@ -24,9 +24,9 @@ from orgs.money import is_money, yuan_text
 
 
 class ReadonlyValue:
-    """One read-only field of a page as Django prints a callable: `show(value)` of the field's
-    value, the admin's "-" for none. Named as the field, so that its cell keeps the class
-    field-<name> and its label and help text stay the field's."""
+    """One read-only field of a page (or a list column) as Django prints a callable:
+    `show(value)` of the field's value, `empty` for none. Named as the field, so that its cell
+    keeps the class field-<name> and its label and help text stay the field's."""
 
     do_not_call_in_templates = True  # a tabular inline's header prints it: column-<name>
 
@@ -41,10 +41,6 @@ class ReadonlyValue:
 
     def __str__(self):
         return self.field.name
-
-
-def money(value) -> str:
-    return yuan_text(value)
 
 
 class Links:
@@ -85,15 +81,12 @@ class Links:
 def readonly_value(model, name, model_admin, links):
     """The `ReadonlyValue` that prints read-only field `name` of `model`, or None where
     Django's own printing is right."""
-    if not isinstance(name, str):
-        return None
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
+    field = model_field(model, name)
+    if field is None:
         return None
     empty = model_admin.get_empty_value_display()
     if is_money(field):
-        return ReadonlyValue(field, money, empty)
+        return ReadonlyValue(field, yuan_text, empty)
     if (field.many_to_one or field.one_to_one) and field.concrete and field.related_model:
         return ReadonlyValue(field, links.to(field.related_model), empty)
     return None
@@ -163,20 +156,19 @@ def money_column(model, name):
     """A list column of an amount, "15,000.00" instead of the admin's "15000.00", still sorted
     by the amount. Not USE_THOUSAND_SEPARATOR: that would print every number of every page with
     separators, years too ("2,026")."""
-    if not isinstance(name, str):
+    field = model_field(model, name)
+    if field is None or not is_money(field):
         return name
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return name
-    if not is_money(field):
-        return name
-
-    def column(obj):
-        value = getattr(obj, name)
-        return None if value is None else yuan_text(value)  # None: the admin's "-"
-
-    column.__name__ = name  # the cell keeps its class, field-<name>
-    column.short_description = field.verbose_name
+    column = ReadonlyValue(field, yuan_text, None)  # None: the list's own "-"
     column.admin_order_field = name
     return column
+
+
+def model_field(model, name):
+    """The model field a list or form names, or None (a method, a callable)."""
+    if not isinstance(name, str):
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
