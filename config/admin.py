@@ -1,7 +1,8 @@
 """The admin site: Django's, with the checks of query strings and posted ids that its changelists,
-actions and django-import-export's export page leave out, and a search box that keeps ID numbers
-out of URLs (config/apps.py makes it `admin.site`, so every registered admin has them,
-django-axes' and django-tasks' included)."""
+actions and django-import-export's export page leave out, a search box that keeps ID numbers
+out of URLs, and read-only values printed as the staff pages print them (orgs/readonly.py);
+config/apps.py makes it `admin.site`, so every registered admin has them, django-axes' and
+django-tasks' included."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -16,7 +17,9 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from orgs import idsearch
+from orgs.readonly import ReadonlyValuesMixin
 from orgs.registry import app_modules
+from orgs.text import in_sentence
 
 # Django's own message (and its translation), shown when an action is posted without a selection.
 NOTHING_SELECTED = (
@@ -36,6 +39,8 @@ class CheckedChangeList(ChangeList):
     lookup past 9999 (`?created_at__year=10000`: ValueError when the SQL is compiled), an id past
     64 bits (`?organisation__id__exact=<20 digits>`: OverflowError when SQLite binds it).
 
+    The list filters' titles read inside "By …" (`get_filters`).
+
     `idh`, a search by ID number (orgs/idsearch.py), is no lookup: ModelAdmin.get_search_results
     applies it, and the search box shows its masked number (`id_search`)."""
 
@@ -51,9 +56,14 @@ class CheckedChangeList(ChangeList):
     def get_filters(self, request):
         # Only query-string values are parsed here (the list filters', the date hierarchy's).
         try:
-            return super().get_filters(request)
+            filters = super().get_filters(request)
         except (ValueError, OverflowError) as error:
             raise IncorrectLookupParameters(error) from error
+        for spec in filters[0]:
+            # "By status", not "By Status": a field's name is capitalised where it heads a
+            # column or a form (orgs.text.in_sentence); the sidebar puts it in a sentence.
+            spec.title = in_sentence(spec.title)
+        return filters
 
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
@@ -160,7 +170,7 @@ class AdminSite(admin.AdminSite):
         if not issubclass(admin_class, CheckedInputMixin):
             admin_class = type(
                 admin_class.__name__,
-                (CheckedInputMixin, admin_class),
+                (CheckedInputMixin, ReadonlyValuesMixin, admin_class),
                 {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
             )
         super().register(model_or_iterable, admin_class, **options)

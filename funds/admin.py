@@ -7,7 +7,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
@@ -28,7 +31,6 @@ from funds.models import (
 )
 from households.models import Household
 from households.selectors import search_id_hash
-from orgs.money import MoneyColumnsAdminMixin
 from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
 
@@ -65,9 +67,7 @@ class AssistanceTypeAdmin(ReferenceAdmin):
 
 
 @admin.register(AssistanceStandard)
-class AssistanceStandardAdmin(
-    MoneyColumnsAdminMixin, ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
-):
+class AssistanceStandardAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "organisation",
         "year",
@@ -109,6 +109,10 @@ class ClosedYearForm(forms.ModelForm):
 
 @admin.register(ClosedYear)
 class ClosedYearAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Closing a year is added here in two steps, as a deletion is confirmed: the add form,
+    once valid, leads to a confirmation (GET, nothing written) that states the year, the
+    organisation and what closing means; only its POST closes the year."""
+
     form = ClosedYearForm
     list_display = ["year", "organisation", "closed_by", "closed_at", "note"]
     list_select_related = ["organisation", "closed_by"]
@@ -119,12 +123,61 @@ class ClosedYearAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        closed = services.year_close(
-            user=request.user, organisation=obj.organisation, year=obj.year, note=obj.note
+    def get_urls(self):
+        close = self.admin_site.admin_view(self.close_view)
+        return [path("close/", close, name="funds_closedyear_close"), *super().get_urls()]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if request.method == "POST" and self.has_add_permission(request):
+            form = self.get_form(request)(request.POST)
+            if form.is_valid():
+                query = urlencode({name: form.data.get(name, "") for name in CLOSE_FIELDS})
+                return redirect(f"{reverse('admin:funds_closedyear_close')}?{query}")
+        return super().add_view(request, form_url, extra_context)  # the form with its errors
+
+    def close_view(self, request):
+        """The confirmation (GET) and the close itself (POST), of the year the add form asked
+        for: checked again each time, with the user's scope."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = self.get_form(request)(request.POST if request.method == "POST" else request.GET)
+        if form.is_valid():
+            year = {name: form.cleaned_data[name] for name in CLOSE_FIELDS}
+            if request.method != "POST":
+                return self._close_confirmation(request, form, year)
+            try:
+                closed = services.year_close(user=request.user, **year)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.log_addition(request, closed, [{"added": {}}])
+                self.message_user(
+                    request,
+                    _("%(org)s %(year)d年度已结账。")
+                    % {"org": closed.organisation.name, "year": closed.year},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:funds_closedyear_changelist")
+        for error in form.errors.values():
+            self.message_user(request, " ".join(error), messages.ERROR)
+        return redirect("admin:funds_closedyear_add")
+
+    def _close_confirmation(self, request, form, year):
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            "admin/funds/closedyear/close_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("确认结账"),
+                "opts": self.opts,
+                "form": form,
+                **year,
+            },
         )
-        obj.pk = closed.pk
-        obj.closed_by = closed.closed_by
+
+
+CLOSE_FIELDS = ("organisation", "year", "note")
 
 
 class ApprovalInline(admin.TabularInline):
@@ -185,9 +238,7 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
 
 
 @admin.register(AssistanceRequest)
-class AssistanceRequestAdmin(
-    MoneyColumnsAdminMixin, ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
-):
+class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "requested_on",
         "household",
@@ -330,7 +381,7 @@ class AssistanceRequestAdmin(
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
+class ReceiptAdmin(ReadOnlyAdmin):
     list_display = ["received_on", "organisation", "source", "year", "amount", "document_number"]
     list_filter = ["source", "year", ImportedFilter]
     list_select_related = ["organisation", "source"]
@@ -338,7 +389,7 @@ class ReceiptAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
+class RefundAdmin(ReadOnlyAdmin):
     list_display = ["refunded_on", "organisation", "source", "amount", "document_number"]
     list_filter = ["source", ImportedFilter]
     list_select_related = ["organisation", "source"]
@@ -346,7 +397,7 @@ class RefundAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ["entry_date", "organisation", "source", "kind", "amount", "reverses", "reason"]
     list_filter = ["kind", "source", "year"]
     list_select_related = ["organisation", "source", "reverses"]
@@ -354,7 +405,7 @@ class LedgerEntryAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(PaymentBatch)
-class PaymentBatchAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
+class PaymentBatchAdmin(ReadOnlyAdmin):
     list_display = [
         "number",
         "organisation",

@@ -100,6 +100,9 @@ class ReverseForm(forms.Form):
 
 
 class YearCloseForm(ScopedOrganisationMixin, forms.Form):
+    """The year to close, checked as closing it would check it (its confirmation is shown only
+    for a year that may be closed)."""
+
     organisation = forms.ModelChoiceField(label=_("组织"), queryset=Organisation.objects.none())
     year = forms.IntegerField(label=_("年度"), min_value=1990, max_value=2100)
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
@@ -107,6 +110,18 @@ class YearCloseForm(ScopedOrganisationMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.scope_organisations(user)
+
+    def clean(self):
+        from funds.services import check_year_closable
+
+        data = super().clean()
+        organisation, year = data.get("organisation"), data.get("year")
+        if organisation and year is not None:
+            try:
+                check_year_closable(organisation=organisation, year=year)
+            except ValidationError as error:
+                self.add_error(None, error)  # on the year field: the error names it
+        return data
 
 
 class RequestForm(forms.Form):

@@ -37,6 +37,7 @@ urlpatterns = [
     path("ledger/", views.LedgerListView.as_view(), name="ledger"),
     path("ledger/<int:pk>/reverse/", views.EntryReverseView.as_view(), name="entry_reverse"),
     path("closed-years/", views.ClosedYearView.as_view(), name="closed_years"),
+    path("closed-years/close/", views.YearCloseView.as_view(), name="year_close"),
     path("batches/", views.BatchListView.as_view(), name="batch_list"),
     path("batches/<int:pk>/", views.BatchDetailView.as_view(), name="batch_detail"),
     path("batches/<int:pk>/file/", views.BatchDownloadView.as_view(), name="batch_download"),

@@ -8,7 +8,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -691,42 +691,51 @@ class EntryReverseView(PermissionRequiredMixin, FormView):
         return redirect("funds:ledger")
 
 
-class ClosedYearView(PermissionRequiredMixin, FormView):
-    """Closed years, and closing one (administrators)."""
+class ClosedYearView(PermissionRequiredMixin, TemplateView):
+    """Closed years, and the form that asks to close one (administrators), answered by
+    YearCloseView."""
 
     permission_required = "funds.view_closedyear"
-    form_class = YearCloseForm
     template_name = "funds/closed_years.html"
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
-
     def get_context_data(self, **kwargs):
+        user = self.request.user
+        kwargs.setdefault("form", YearCloseForm(user=user))
         return super().get_context_data(
-            closed=ClosedYear.objects.visible_to(self.request.user).select_related(
-                "organisation", "closed_by"
-            ),
-            can_close=self.request.user.has_perm("funds.add_closedyear"),
+            closed=ClosedYear.objects.visible_to(user).select_related("organisation", "closed_by"),
+            can_close=user.has_perm("funds.add_closedyear"),
             **kwargs,
         )
 
-    def post(self, request, *args, **kwargs):
-        if not request.user.has_perm("funds.add_closedyear"):
-            raise PermissionDenied
-        return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form):
-        try:
-            closed = services.year_close(user=self.request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(
-            self.request,
-            _("%(org)s %(year)d年度已结账。")
-            % {"org": closed.organisation.name, "year": closed.year},
-        )
-        return redirect("funds:closed_years")
+class YearCloseView(ClosedYearView):
+    """Closing a year, in two steps as a deletion: GET shows the year, the organisation and what
+    closing means, writing nothing; the confirmed POST closes it. A year that may not be closed
+    comes back to the closed years' page with why."""
+
+    permission_required = ("funds.view_closedyear", "funds.add_closedyear")
+
+    def get(self, request, *args, **kwargs):
+        form = YearCloseForm(request.GET, user=request.user)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        return render(request, "funds/year_close_confirm.html", {"form": form, **form.cleaned_data})
+
+    def post(self, request, *args, **kwargs):
+        form = YearCloseForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                closed = services.year_close(user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("%(org)s %(year)d年度已结账。")
+                    % {"org": closed.organisation.name, "year": closed.year},
+                )
+                return redirect("funds:closed_years")
+        return self.render_to_response(self.get_context_data(form=form))
 
 
 # --- Bank batches ------------------------------------------------------------------------------

@@ -45,7 +45,6 @@ from households.workflow import STEPS
 from orgs import idsearch
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
-from orgs.money import MoneyColumnsAdminMixin
 from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import (
     MaskedPhoneAdminMixin,
@@ -468,7 +467,6 @@ HOUSEHOLD_FIELDSETS = [
 
 @admin.register(Household)
 class HouseholdAdmin(
-    MoneyColumnsAdminMixin,
     ApproveActionsMixin,
     MaskedPhoneAdminMixin,
     ScopedHistoryAdminMixin,
@@ -809,7 +807,7 @@ class DibaoStandardForm(forms.ModelForm):
 
 
 @admin.register(DibaoStandard)
-class DibaoStandardAdmin(MoneyColumnsAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class DibaoStandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Administrators keep the monthly dibao line of their area per year."""
 
     form = DibaoStandardForm

@@ -5,11 +5,13 @@ from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -19,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from orgs.models import AccessLog, Holiday, Organisation, User
 from orgs.roles import ADMIN_SITE_ROLES, Role
 from orgs.scoping import ScopedAdminMixin, keeps_national
+from orgs.text import listing
 
 
 @admin.register(Organisation)
@@ -54,34 +57,10 @@ class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
         # code, hence its path and its scope) is not changed by those inside it, or a county
         # could cut itself loose from the union above and from its standards.
         if obj is not None and not request.user.is_superuser:
-            return ["code", "level", "parent_link", "path"]
+            # Shown read-only, the parent is a link only to those who may open it
+            # (orgs/readonly.py): the union above a county's own answers the county 404.
+            return ["code", "level", "parent", "path"]
         return super().get_readonly_fields(request, obj)
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or request.user.is_superuser:
-            return fieldsets
-        return [
-            (title, {**box, "fields": [swap_parent(name) for name in box["fields"]]})
-            for title, box in fieldsets
-        ]
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None and obj.parent_id is not None:
-            # Shown read-only, the parent is a link only if this user may open it: the union
-            # above a county's own is outside the county's scope, and its page answers 404.
-            obj.parent_is_reachable = self.get_queryset(request).filter(pk=obj.parent_id).exists()
-        return obj
-
-    @admin.display(description=Organisation._meta.get_field("parent").verbose_name)
-    def parent_link(self, obj):
-        if obj.parent is None:
-            return self.get_empty_value_display()
-        if not getattr(obj, "parent_is_reachable", False):
-            return str(obj.parent)
-        url = reverse("admin:orgs_organisation_change", args=[obj.parent_id])
-        return format_html('<a href="{}">{}</a>', url, obj.parent)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -122,10 +101,6 @@ class UnderParent:
 
 
 LEVELS = [choice for choice, _label in Organisation.Level.choices]  # top to bottom
-
-
-def swap_parent(name: str) -> str:
-    return "parent_link" if name == "parent" else name
 
 
 @admin.register(Holiday)
@@ -195,6 +170,7 @@ class UserChangeForm(DjangoUserChangeForm):
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     form = UserChangeForm
     list_display = ["username", "full_name", "organisation", "is_active", "last_login"]
+    actions = ["unlock_logins"]
     list_filter = ["is_active", RoleFilter, "organisation__level"]
     search_fields = ["username", "full_name", "organisation__name", "organisation__code"]
     list_select_related = ["organisation"]
@@ -251,7 +227,70 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
             # A superuser is only another superuser's to edit: an administrator of the county
             # a superuser is attached to could otherwise set its password or deactivate it.
             queryset = queryset.filter(is_superuser=False)
-        return queryset
+        return queryset.annotate(
+            login_locked=Exists(locked(AccessAttempt.objects.filter(username=OuterRef("username"))))
+        )
+
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        if self.attempts_admin.has_view_permission(request):
+            columns = [*columns, "login_lock"]  # who may see the lockouts
+        return columns
+
+    @admin.display(description=_("登录锁定"))
+    def login_lock(self, user):
+        return _("已锁定") if user.login_locked else ""
+
+    @property
+    def attempts_admin(self):
+        """The admin of the failed logins: its permissions and scope decide every unlock."""
+        return self.admin_site._registry[AccessAttempt]
+
+    def has_unlock_permission(self, request):
+        return self.attempts_admin.has_delete_permission(request)
+
+    @admin.action(permissions=["unlock"], description=_("解除登录锁定"))
+    def unlock_logins(self, request, queryset):
+        """解除登录锁定 of the selected users, in two steps as Django's delete: the users and
+        their locked addresses, then (post=yes) each lockout is deleted, as from the user's
+        page, and the list says whose."""
+        locks = locked(self.attempts_admin.get_queryset(request)).filter(
+            username__in=queryset.values("username")
+        )
+        if request.POST.get("post") == "yes":
+            unlocked = sorted({attempt.username for attempt in locks})
+            if unlocked:
+                self.attempts_admin.log_deletions(request, locks)
+                self.attempts_admin.delete_queryset(request, locks)
+                self.message_user(
+                    request,
+                    _("已解除 %(username)s 的登录锁定。") % {"username": listing(unlocked)},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(request, _("所选用户都没有被锁定。"), messages.WARNING)
+            return None  # back to the list, its filters kept
+        addresses = {}
+        for attempt in locks.order_by("ip_address"):
+            addresses.setdefault(attempt.username, []).append(attempt.ip_address or "-")
+        opts = self.model._meta
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            "admin/orgs/user/unlock_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("解除登录锁定"),
+                "opts": opts,
+                "queryset": queryset,
+                "rows": [
+                    (user, listing(addresses.get(user.username, [])))
+                    for user in queryset.order_by("username")
+                ],
+                "locked": bool(addresses),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -285,9 +324,7 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
             back = urlencode({UNLOCK_NEXT: request.path})
             extra_context["login_locks"] = [
                 (attempt, f"{reverse('admin:axes_accessattempt_delete', args=[attempt.pk])}?{back}")
-                for attempt in AccessAttempt.objects.filter(
-                    username=user.username, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
-                )
+                for attempt in locked(AccessAttempt.objects.filter(username=user.username))
             ]
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -336,6 +373,12 @@ class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
 # --- Login throttling (django-axes): its admin, scoped to the users of one's subtree ------------
 
 UNLOCK_NEXT = "next"  # the page an unlock (deleting an attempt) returns to
+
+
+def locked(attempts):
+    """The lockouts among these failed logins: a username and address at the limit of failures
+    (as axes' admin counts them). Deleting the row unlocks that pair at once."""
+    return attempts.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
 
 
 class LoginRecordScopeMixin:

@@ -3,9 +3,7 @@ app: the column every amount is stored in and the constants rounding and limits 
 with."""
 
 from decimal import Decimal
-from functools import cache
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,36 +23,16 @@ MONEY_ERRORS = {
 }
 
 
+def is_money(field) -> bool:
+    """Whether a model field holds an amount of yuan (a MONEY column), not another decimal (a
+    multiple of the dibao line, a rate, a number of months)."""
+    return (
+        isinstance(field, models.DecimalField)
+        and field.max_digits == MONEY["max_digits"]
+        and field.decimal_places == MONEY["decimal_places"]
+    )
+
+
 def yuan_text(amount) -> str:
     """An amount as every page and the admin print it: 15000 → "15,000.00"."""
     return f"{Decimal(amount).quantize(CENT):,.2f}"
-
-
-class MoneyColumnsAdminMixin:
-    """The change list prints its money columns (two-place decimals) as the staff pages do,
-    "15,000.00" instead of the admin's "15000.00". Not USE_THOUSAND_SEPARATOR: that would print
-    every number of every page with separators, years too ("2,026")."""
-
-    def get_list_display(self, request):
-        return [_money_column(self.model, name) for name in super().get_list_display(request)]
-
-
-@cache
-def _money_column(model, name):
-    if not isinstance(name, str):
-        return name
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return name
-    if not isinstance(field, models.DecimalField) or field.decimal_places != CENT_PLACES:
-        return name
-
-    def column(obj):
-        value = getattr(obj, name)
-        return None if value is None else yuan_text(value)  # None: the admin's "-"
-
-    column.__name__ = name  # the cell keeps its class, field-<name>
-    column.short_description = field.verbose_name
-    column.admin_order_field = name
-    return column

@@ -12,6 +12,7 @@ from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from orgs.money import is_money, yuan_text
 from orgs.pii import PHONE_FIELDS, masks_phones
 
 
@@ -88,7 +89,8 @@ class ScopedHistoryAdminMixin:
     """django-simple-history's admin views, scoped and read-only: its own views look the object
     up without our queryset (another county's history would show) and revert on POST. Changes
     of encrypted columns (ID and bank numbers) are listed masked, as lists show them, and those
-    of the worker's phone to those who only read records (as the staff pages show it)."""
+    of the worker's phone to those who only read records (as the staff pages show it); amounts
+    read "15,000.00", as everywhere in the admin."""
 
     def get_historical_record_context_helper(self, request, historical_record):
         from simple_history.template_utils import HistoricalRecordContextHelper
@@ -101,12 +103,15 @@ class ScopedHistoryAdminMixin:
             if isinstance(field, EncryptedCharField)
         }
         phones = set(PHONE_FIELDS) if masks_phones(request.user) else set()
+        money = {field.name for field in self.model._meta.concrete_fields if is_money(field)}
 
         class MaskedHelper(HistoricalRecordContextHelper):
             def prepare_delta_change_value(self, change, value):
                 # An empty foreign key reads "Deleted 困难类别 (pk=None)" in simple-history.
                 if type(value).__name__ == "DeletedObject" and value.pk is None:
                     return _("（空）")
+                if value is not None and change.field in money:
+                    return yuan_text(value)  # as the page prints it (orgs/readonly.py)
                 return super().prepare_delta_change_value(change, value)
 
             def format_delta_change(self, change):

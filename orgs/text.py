@@ -1,7 +1,8 @@
 """Punctuation that differs between the languages of the interface: Chinese puts a full-width
 colon between a label and its value, full-width brackets around an aside and "、" between the
 items of a list; English ": ", " (…)" and ", ". The template tags of orgs/templatetags/text.py
-print the same. Also a date kept on one line inside a translated note."""
+print the same. Also a date kept on one line inside a translated note, and a label as it reads
+inside a sentence."""
 
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -23,6 +24,17 @@ def aside(text, note) -> str:
 def listing(items) -> str:
     """`items` as one list: 在档 2020-03-05、脱困 2025-01-01; On file 2020-03-05, Exited …"""
     return pgettext("between the items of a list", "、").join(str(item) for item in items)
+
+
+def in_sentence(text) -> str:
+    """A label as it reads inside a sentence: "Status" → "status", "Attempt Time" → "attempt
+    time". English verbose names shared with page headings are capitalised, and django-axes'
+    are in title case; Django's "By %(filter_title)s" expects them lower case, as its own. A
+    word in capitals stays ("ID number"); Chinese has no case and is unchanged."""
+    return " ".join(
+        word[0].lower() + word[1:] if word[:1].isupper() and word[1:].islower() else word
+        for word in str(text).split(" ")
+    )
 
 
 def unbroken(text) -> SafeString:

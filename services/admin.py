@@ -6,7 +6,6 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from orgs.money import MoneyColumnsAdminMixin
 from orgs.scoping import (
     MaskedPhoneAdminMixin,
     NationalTableMixin,
@@ -98,7 +97,7 @@ class CaseAdmin(MaskedPhoneAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(LegalAidCase)
-class LegalAidCaseAdmin(MoneyColumnsAdminMixin, ReadOnlyAdmin):
+class LegalAidCaseAdmin(ReadOnlyAdmin):
     list_display = [
         "case",
         "dispute_type",

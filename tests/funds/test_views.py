@@ -737,18 +737,40 @@ def test_a_follow_up_records_who_did_it(world, client, login, users):
     assert "银行查实已入账" in html and str(finance) in html
 
 
-def test_closed_years_page(world, client, login, orgs):
+def test_closing_a_year_shows_a_confirmation_first(world, client, login, orgs):
+    """The closed years' form asks (GET) for the confirmation, which names the year, the
+    organisation and what closing means and writes nothing; its POST closes the year."""
     login("admin_450102")
-    response = client.post(
-        reverse("funds:closed_years"), {"organisation": orgs["450102"].pk, "year": 2017}
-    )
-    assert response.status_code == 302
-    response = client.post(
-        reverse("funds:closed_years"), {"organisation": orgs["450102"].pk, "year": 2017}
-    )
+    page = client.get(reverse("funds:closed_years")).content.decode()
+    assert f'action="{reverse("funds:year_close")}"' in page and 'method="get"' in page
+    ask = {"organisation": orgs["450102"].pk, "year": 2017, "note": "年报已报出"}
+    response = client.get(reverse("funds:year_close"), ask)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "结账：兴宁区总工会 2017 年度" in body
+    assert "兴宁区总工会及其下级组织不能再登记日期在 2017 年度的款项" in body
+    assert "结账不能撤销" in body and "说明：年报已报出" in body
+    assert 'method="post"' in body and f'href="{reverse("funds:closed_years")}"' in body  # 取消
+    assert not ClosedYear.objects.exists()
+    response = client.post(reverse("funds:year_close"), ask, follow=True)
+    assert response.redirect_chain == [(reverse("funds:closed_years"), 302)]
+    assert "兴宁区总工会 2017年度已结账。" in response.content.decode()
+    closed = ClosedYear.objects.get()
+    assert (closed.organisation, closed.year, closed.note) == (orgs["450102"], 2017, "年报已报出")
+    # asked again: refused on the closed years' page, at the first step already
+    response = client.get(reverse("funds:year_close"), ask)
     assert "已由兴宁区总工会结账" in response.content.decode()
-    login("finance_450102")
-    assert client.post(reverse("funds:closed_years"), {"year": 2018}).status_code == 403
+    assert response.templates[0].name == "funds/closed_years.html"
+
+
+@pytest.mark.parametrize("username", ["finance_450102", "viewer_450100"])
+def test_only_administrators_close_a_year(world, client, login, orgs, username):
+    login(username)
+    ask = {"organisation": orgs["450102"].pk, "year": 2017}
+    assert client.get(reverse("funds:year_close"), ask).status_code == 403
+    assert client.post(reverse("funds:year_close"), ask).status_code == 403
+    assert client.post(reverse("funds:closed_years"), ask).status_code == 405  # no close here
+    assert not ClosedYear.objects.exists()
 
 
 def test_the_running_year_is_not_closed(world, client, login, orgs):
@@ -756,14 +778,15 @@ def test_the_running_year_is_not_closed(world, client, login, orgs):
     closed year would take no receipt or payment for the rest of it."""
     this_year = timezone.localdate().year
     login("admin_450102")
-    response = client.post(
-        reverse("funds:closed_years"), {"organisation": orgs["450102"].pk, "year": this_year}
-    )
-    assert response.status_code == 200
-    assert f"只能结账已经结束的年度（{this_year - 1}年及以前）" in response.content.decode()
+    for send in (client.get, client.post):
+        response = send(
+            reverse("funds:year_close"), {"organisation": orgs["450102"].pk, "year": this_year}
+        )
+        assert response.status_code == 200
+        assert f"只能结账已经结束的年度（{this_year - 1}年及以前）" in response.content.decode()
     assert not ClosedYear.objects.exists()
     response = client.post(
-        reverse("funds:closed_years"), {"organisation": orgs["450102"].pk, "year": this_year - 1}
+        reverse("funds:year_close"), {"organisation": orgs["450102"].pk, "year": this_year - 1}
     )
     assert response.status_code == 302
     assert ClosedYear.objects.get().year == this_year - 1
@@ -1108,3 +1131,52 @@ def test_english_money_refusals_and_reversals_read_as_english(world, client, log
     assert "cannot refund 99,999,999.00 yuan" in error
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     assert "（冲销）" in client.get(reverse("funds:ledger")).content.decode()
+
+
+def test_admin_closes_a_year_after_a_confirmation(world, client, login, orgs):
+    """As Django confirms a deletion: the add form leads to a confirmation (GET) stating the
+    year, the organisation and what closing means, writing nothing; its POST closes."""
+    login("admin_450102")
+    add = reverse("admin:funds_closedyear_add")
+    ask = {"organisation": orgs["450102"].pk, "year": 2017, "note": "年报已报出"}
+    response = client.post(add, ask)
+    close = reverse("admin:funds_closedyear_close")
+    assert response.status_code == 302 and response.url.startswith(f"{close}?")
+    assert not ClosedYear.objects.exists()
+    page = client.get(response.url)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "结账：兴宁区总工会 2017 年度" in body
+    assert "兴宁区总工会及其下级组织不能再登记日期在 2017 年度的款项" in body
+    assert "结账不能撤销" in body and "说明：年报已报出" in body
+    assert 'method="post"' in body and f'href="{add}"' in body  # 返回，不执行
+    assert not ClosedYear.objects.exists()
+    response = client.post(close, ask, follow=True)
+    changelist = reverse("admin:funds_closedyear_changelist")
+    assert response.redirect_chain == [(changelist, 302)]
+    assert "兴宁区总工会 2017年度已结账。" in response.content.decode()
+    closed = ClosedYear.objects.get()
+    assert (closed.year, closed.note, closed.closed_by.username) == (
+        2017,
+        "年报已报出",
+        "admin_450102",
+    )
+    # the same year again: back to the add form with why, nothing written
+    response = client.post(close, ask, follow=True)
+    assert response.redirect_chain == [(add, 302)]
+    assert "已由兴宁区总工会结账" in response.content.decode()
+    assert ClosedYear.objects.count() == 1
+
+
+@pytest.mark.parametrize(("username", "status"), [("finance_450102", 403), ("admin_450103", 302)])
+def test_only_an_administrator_of_the_organisation_closes_its_year_in_the_admin(
+    world, client, login, orgs, username, status
+):
+    login(username)
+    close = reverse("admin:funds_closedyear_close")
+    ask = {"organisation": orgs["450102"].pk, "year": 2017}
+    for response in (client.get(close, ask), client.post(close, ask)):
+        # another county's administrator: the organisation is not among its choices
+        assert response.status_code == status
+        assert status == 403 or response.url == reverse("admin:funds_closedyear_add")
+    assert not ClosedYear.objects.exists()

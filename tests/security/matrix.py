@@ -121,7 +121,9 @@ PAGES: dict[str, Rule] = {
     "funds:refund_create": R(get="finance", post="finance"),
     "funds:ledger": R(get=MONEY),
     "funds:entry_reverse": obj("entry", get="finance", post="finance"),
-    "funds:closed_years": R(get=MONEY, post="admin"),
+    "funds:closed_years": R(get=MONEY),
+    # closing one: GET its confirmation (nothing written), POST closes it
+    "funds:year_close": R(get="admin", post="admin"),
     "funds:batch_list": R(get="supervisor finance viewer", post="finance"),
     "funds:batch_detail": obj("batch", get="supervisor finance viewer", post="finance"),
     "funds:batch_download": obj("batch", get="finance"),  # full names, IDs and accounts
@@ -271,7 +273,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "funds.assistancetype": AdminModel("kind", False, view=STAFF, extra=exchange(STAFF)),
     "funds.assistancestandard": AdminModel("standard", True, view=STAFF, add="admin",
                                            change="admin", history="standard_history"),
-    "funds.closedyear": AdminModel("closed_year", True, view=STAFF, add="admin"),
+    "funds.closedyear": AdminModel("closed_year", True, view=STAFF, add="admin",
+                                   extra={"close": R(get="admin", post="admin")}),
     "funds.assistancerequest": AdminModel("new", True, view="supervisor finance",
                                           history="new_history"),
     "funds.receipt": AdminModel("receipt", True, view=STAFF),
@@ -339,6 +342,8 @@ ADMIN_ACTIONS: dict[str, Action] = {
     "funds.assistancerequest:reject_selected": Action("new", "supervisor"),
     "orgs.holiday:delete_selected": Action("holiday", "admin"),
     "axes.accessattempt:delete_selected": Action("attempt", "admin"),
+    # 解除登录锁定 on the user list: whoever may delete the lockouts (the attempts above)
+    "orgs.user:unlock_logins": Action("clerk_user", "admin"),
     # Nothing else is ever deleted in the admin: files, money and cases are closed, reference
     # rows retired, users deactivated; windows with cases cannot go and none is deleted in bulk.
     **{

@@ -183,3 +183,87 @@ def test_only_those_who_may_unlock_see_the_link(client, login, users):
     user_page = reverse("admin:orgs_user_change", args=[users["clerk_450102"].pk])
     page = login("supervisor_450102").get(user_page)  # reads users, may not unlock them
     assert page.status_code == 200 and "解除登录锁定" not in page.content.decode()
+
+
+# --- 解除登录锁定 on the user list ---------------------------------------------------------
+
+
+def user_list(client, **query):
+    return client.get(reverse("admin:orgs_user_changelist"), query)
+
+
+def lock_column(page) -> dict[str, str]:
+    """{username: what the 登录锁定 column says} of a user list page."""
+    rows = re.findall(
+        r'<th class="field-username"><a [^>]*>([^<]+)</a></th>.*?'
+        r'<td class="field-login_lock">([^<]*)</td>',
+        page,
+        re.S,
+    )
+    return dict(rows)
+
+
+def test_the_user_list_shows_who_is_locked_out(client, login, users):
+    fail(client, "clerk_450102", 5)
+    fail(client, "clerk_450103", 5)  # another county's
+    page = user_list(login("admin_450102")).content.decode()
+    column = lock_column(page)
+    assert column["clerk_450102"] == "已锁定"
+    assert column["finance_450102"] == "-"
+    assert "clerk_450103" not in column
+    assert '<option value="unlock_logins">解除登录锁定</option>' in page
+
+
+def test_the_list_unlocks_the_selected_users_after_a_confirmation(client, login, users):
+    fail(client, "clerk_450102", 5)
+    fail(client, "clerk_450102", 5, address="10.0.0.2")
+    fail(client, "supervisor_450102", 5)
+    admin = login("admin_450102")
+    url = reverse("admin:orgs_user_changelist")
+    selected = [users["clerk_450102"].pk, users["finance_450102"].pk]
+    choose = {"action": "unlock_logins", "_selected_action": selected, "index": 0}
+    page = admin.post(f"{url}?q=450102", choose)
+    body = page.content.decode()
+    assert page.status_code == 200 and 'name="post" value="yes"' in body
+    assert "<li>clerk_450102 王录入员：已锁定（10.0.0.1、10.0.0.2）</li>" in body
+    assert "<li>finance_450102 张财务：未锁定</li>" in body
+    assert AccessAttempt.objects.filter(username="clerk_450102").count() == 2  # nothing yet
+    response = admin.post(f"{url}?q=450102", {**choose, "post": "yes"}, follow=True)
+    assert response.redirect_chain == [(f"{url}?q=450102", 302)]  # the list, as it was
+    assert "已解除 clerk_450102 的登录锁定。" in response.content.decode()
+    assert lock_column(response.content.decode())["clerk_450102"] == "-"
+    assert not AccessAttempt.objects.filter(username="clerk_450102").exists()
+    assert AccessAttempt.objects.filter(username="supervisor_450102").exists()  # not selected
+    client.logout()
+    assert attempt(client, "clerk_450102", DEMO_PASSWORD, address="10.0.0.2").status_code == 302
+
+
+def test_unlocking_selected_users_none_of_whom_is_locked(client, login, users):
+    admin = login("admin_450102")
+    url = reverse("admin:orgs_user_changelist")
+    choose = {"action": "unlock_logins", "_selected_action": [users["clerk_450102"].pk]}
+    page = admin.post(url, choose).content.decode()
+    assert "所选用户都没有被锁定。" in page and 'name="post"' not in page
+
+
+@pytest.mark.parametrize(
+    ("username", "sees_column"),
+    [("supervisor_450102", False), ("admin_450103", True)],  # no right to unlock; elsewhere
+)
+def test_who_may_not_unlock_a_user_cannot_from_the_list(
+    client, login, users, username, sees_column
+):
+    fail(client, "clerk_450102", 5)
+    other = login(username)
+    page = user_list(other).content.decode()
+    assert ("field-login_lock" in page) is sees_column
+    assert ("clerk_450102" in lock_column(page)) is False
+    forged = {
+        "action": "unlock_logins",
+        "_selected_action": [users["clerk_450102"].pk],
+        "post": "yes",
+    }
+    other.post(reverse("admin:orgs_user_changelist"), forged)
+    assert AccessAttempt.objects.filter(username="clerk_450102").exists()
+    client.logout()
+    assert is_locked_out_page(attempt(client, "clerk_450102", DEMO_PASSWORD))

@@ -247,7 +247,7 @@ DRIVERS = {
     "funds.forms.ReceiptForm": Driver("funds:receipt_create", user="finance_450102"),
     "funds.forms.RefundForm": Driver("funds:refund_create", user="finance_450102"),
     "funds.forms.ReverseForm": Driver("funds:entry_reverse", ("entry",), user="finance_450102"),
-    "funds.forms.YearCloseForm": Driver("funds:closed_years", user="admin_450102"),
+    "funds.forms.YearCloseForm": Driver("funds:year_close", user="admin_450102"),
     "funds.forms.RequestForm": Driver("funds:request_create", ("money",)),
     "funds.forms.DecisionForm": Driver("funds:request_decide", ("new",), user="supervisor_450102"),
     "funds.forms.ConfirmForm": Driver("funds:request_retry", ("new",)),

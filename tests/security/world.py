@@ -303,9 +303,9 @@ def build_world() -> dict:
     from axes.models import AccessAttempt
     from axes.models import AccessLog as LoginLog
 
-    attempt = AccessAttempt.objects.create(
+    attempt = AccessAttempt.objects.create(  # a lockout: 解除登录锁定 has one to lift
         username="clerk_450102", ip_address="192.0.2.1", user_agent="t", http_accept="*/*",
-        path_info="/accounts/login/", get_data="", post_data="", failures_since_start=1,
+        path_info="/accounts/login/", get_data="", post_data="", failures_since_start=5,
     )  # fmt: skip
     login_log = LoginLog.objects.create(
         username="clerk_450102", ip_address="192.0.2.1", user_agent="t", http_accept="*/*",
