@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.db.models import F, Max, Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -325,7 +324,7 @@ AFTER = [("households", "0019_exit_run")]
 # Serialized rollback: the flush after a transactional test would drop the reference rows the
 # migrations seed (causes, windows, roles) that the tests after this one rely on.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_migration_fills_the_date_in_one_statement(on_file):
+def test_the_migration_fills_the_date_in_one_statement(on_file, migrator):
     cases = [
         [],
         [(7, True), (1, True)],
@@ -349,12 +348,11 @@ def test_the_migration_fills_the_date_in_one_statement(on_file):
     expected[reopened.pk] = keep_exit_run(reopened).above_line_since
     assert None in expected.values() and len(set(expected.values())) > 2
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)  # drops the column
-    executor.loader.build_graph()
+    migrator.migrate(BEFORE)  # drops the column
+    migrator.loader.build_graph()
     with CaptureQueriesContext(connection) as queries:
-        executor.migrate(AFTER)
-    apps = executor.loader.project_state(AFTER).apps
+        migrator.migrate(AFTER)
+    apps = migrator.loader.project_state(AFTER).apps
 
     filled = apps.get_model("households", "Household").objects.values_list("pk", "above_line_since")
     assert dict(filled) == expected
