@@ -12,9 +12,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max
 from django.utils import timezone
 
+from households import selectors
 from households.eligibility import compute_income
 from households.idnumbers import check_char, id_hash, sex_of
 from households.models import (
@@ -255,6 +256,10 @@ class Generator:
                 " WHERE id BETWEEN %s AND %s",
                 [min(current), max(current)],
             )
+        # The exit list's date, from the surveys just written (as services.recompute_exit_run).
+        Household.objects.filter(pk__range=(min(current), max(current))).filter(
+            Exists(selectors.above_line_run())
+        ).update(above_line_since=selectors.above_line_since())
         for household in households:
             household.current_period_id = current[household.pk]
         now = timezone.now()

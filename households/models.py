@@ -314,6 +314,11 @@ class Household(models.Model):
     )
     last_survey_on = models.DateField(_("最近入户调查"), null=True, editable=False)
     next_survey_due = models.DateField(_("下次入户调查"), null=True, editable=False)
+    # The exit rule (脱困) as a date: the first survey of the unbroken run above the dibao line
+    # that ends at the latest survey of the current filing period; empty when that survey is
+    # below the line or there is none. The exit list compares it with a date six months ago
+    # (selectors.exit_candidates); services.recompute_exit_run keeps it.
+    above_line_since = models.DateField(_("连续高于低保标准起始日"), null=True, editable=False)
 
     # Users are deactivated, never deleted (orgs.admin), and PROTECT still guards the ORM: no
     # database key or index, whose check on every new file a large import would pay for.
@@ -333,7 +338,8 @@ class Household(models.Model):
     # key check of the user on every row, would only slow each write, a large import's above
     # all (a user is deactivated, never deleted).
     history = HistoricalRecords(
-        excluded_fields=["updated_at"],
+        # above_line_since is derived from the surveys, which are records of their own.
+        excluded_fields=["updated_at", "above_line_since"],
         user_db_constraint=False,
         no_db_index=[
             "file_number",
@@ -367,6 +373,14 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["organisation", "status", "-id"], name="household_org_status"),
             models.Index(fields=["status", "next_survey_due"], name="household_survey_due"),
+            # The exit list (selectors.exit_candidates): its counts are index-only scans (the
+            # organisation is the scope's join). Partial: only the supported files with a run
+            # are in it, so a new file (an import writes thousands) never touches it.
+            models.Index(
+                fields=["organisation", "above_line_since"],
+                condition=Q(status__in=SUPPORTED_STATUSES, above_line_since__isnull=False),
+                name="household_exit_run",
+            ),
             # Prefix searches (LIKE 'x%') on PostgreSQL need the pattern operator class.
             models.Index(
                 fields=["worker_name"], name="household_name", opclasses=["varchar_pattern_ops"]

@@ -4,7 +4,7 @@ Every function starts from `visible_to(user)`; none loops over households in Pyt
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from households.models import (
@@ -15,6 +15,7 @@ from households.models import (
     Member,
     PublicNotice,
     Status,
+    Survey,
 )
 from orgs import idsearch
 from orgs.calendar import add_months, add_working_days
@@ -123,27 +124,39 @@ def exit_candidates(user, *, today: date | None = None, base=None):
     per-capita income above the dibao line without a break for at least six months, up to and
     including the latest survey (脱困: above the line for six consecutive months [000]).
 
-    One aggregate query: the run started no later than the cutoff when some above-line survey
-    on or before the cutoff is later than every below-line survey."""
+    The run's first day is kept on the file (`Household.above_line_since`, see
+    `above_line_run`), so this is a range on one indexed column, not an aggregate per file."""
     today = today or timezone.localdate()
     cutoff = add_months(today, -EXIT_RUN_MONTHS)
-    this_period = Q(surveys__period_id=F("current_period_id"))
-    return (
-        _files(user, base)
-        .filter(status__in=SUPPORTED_STATUSES)
-        .annotate(
-            last_below=Max(
-                "surveys__surveyed_on", filter=this_period & Q(surveys__is_above_line=False)
-            ),
-            run_anchor=Max(
-                "surveys__surveyed_on",
-                filter=this_period
-                & Q(surveys__is_above_line=True, surveys__surveyed_on__lte=cutoff),
-            ),
-        )
-        .filter(run_anchor__isnull=False)
-        .filter(Q(last_below__isnull=True) | Q(last_below__lt=F("run_anchor")))
+    return _files(user, base).filter(status__in=SUPPORTED_STATUSES, above_line_since__lte=cutoff)
+
+
+def above_line_run(household=None, period=None, *, survey_model=None) -> QuerySet:
+    """The surveys of the run above the dibao line that ends at the file's latest survey of its
+    current filing period: above the line, and no survey of that period below it on the same day
+    or later. The earliest of them is `Household.above_line_since`; none, when the latest survey
+    is below the line (a below-line survey the same day as an above-line one breaks the run).
+
+    Without `household` and `period`, a subquery correlated with a Household row (its pk and
+    current period); the migration that added the column passes its historical Survey model."""
+    surveys = (survey_model or Survey)._default_manager
+    breaks = surveys.filter(
+        household_id=OuterRef("household_id"),
+        period_id=OuterRef("period_id"),
+        is_above_line=False,
+        surveyed_on__gte=OuterRef("surveyed_on"),
     )
+    return surveys.filter(
+        household_id=OuterRef("pk") if household is None else household,
+        period_id=OuterRef("current_period_id") if period is None else period,
+        is_above_line=True,
+    ).exclude(Exists(breaks))
+
+
+def above_line_since(*, survey_model=None) -> Subquery:
+    """`Household.above_line_since` of each file, for an UPDATE of many files at once."""
+    run = above_line_run(survey_model=survey_model)
+    return Subquery(run.order_by("surveyed_on").values("surveyed_on")[:1])
 
 
 # --- Queues of "my work" ---------------------------------------------------------------------

@@ -11,11 +11,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from households import eligibility, idnumbers
+from households import eligibility, idnumbers, selectors
 from households.models import (
     AMEND,
     CLOSED_STATUSES,
@@ -193,6 +194,15 @@ def recompute_income(household: Household, *, same_edit: bool = False) -> None:
         save_into_last_history(household, fields)
     else:
         household.save(update_fields=fields)
+
+
+def recompute_exit_run(household: Household) -> None:
+    """The first day of the file's unbroken run above the dibao line up to its latest survey of
+    the current filing period (`Household.above_line_since`, the date the exit list compares;
+    脱困 after six months [000]); the caller saves it. Called wherever the run changes: a survey
+    recorded, a new filing period."""
+    run = selectors.above_line_run(household.pk, household.current_period_id)
+    household.above_line_since = run.aggregate(day=Min("surveyed_on"))["day"]
 
 
 def save_into_last_history(household: Household, fields: list[str]) -> None:
@@ -698,7 +708,9 @@ def transition_apply(
     )
     household.status = step.target
     household.status_changed_on = effective
-    household.current_period = period
+    if period.pk != household.current_period_id:
+        household.current_period = period
+        recompute_exit_run(household)  # the new period's surveys (none yet) make the run
     if step.target == Status.ON_FILE:
         # Twice a year counts from the last visit (the review's home survey), not the approval.
         since = household.last_survey_on or effective
@@ -714,6 +726,7 @@ def transition_apply(
             "status",
             "status_changed_on",
             "current_period",
+            "above_line_since",
             "next_survey_due",
             "category",
             "updated_at",
@@ -910,7 +923,10 @@ def survey_record(
     latest = household.surveys.order_by("-surveyed_on").values_list("surveyed_on", flat=True)[0]
     household.last_survey_on = latest
     household.next_survey_due = _next_survey_due(household, latest)
-    household.save(update_fields=["last_survey_on", "next_survey_due", "updated_at"])
+    recompute_exit_run(household)
+    household.save(
+        update_fields=["last_survey_on", "next_survey_due", "above_line_since", "updated_at"]
+    )
     return survey
 
 

@@ -91,6 +91,19 @@ def _reference_rows(request):
 
 
 @pytest.fixture
+def migrator():
+    """The migration executor of a data migration's test, which migrates back to the state before
+    it and forward again. Afterwards it puts the schema back on the latest migrations: else every
+    later test on the same worker ran on the older schema, without a column added since."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    yield executor
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture
 def orgs(db):
     """The demo tree: region 450000 → city 450100 → counties 450102, 450103 → base unions."""
     return seed_organisations_and_users()

@@ -93,6 +93,15 @@ def make_household(users, orgs, dibao):
     return _make
 
 
+def keep_exit_run(household) -> Household:
+    """After writing surveys or a period by hand: what the services do when they change the
+    file's run above the dibao line (recompute and save `above_line_since`)."""
+    fresh = Household.objects.get(pk=household.pk)
+    services.recompute_exit_run(fresh)
+    fresh.save(update_fields=["above_line_since"])
+    return fresh
+
+
 WALK_APPLIED_DAYS_AGO = 50
 
 
@@ -110,7 +119,7 @@ def age_file(household, days):
             type(row).objects.filter(pk=row.pk).update(**moved)
 
     periods = FilingPeriod.objects.filter(household=household)
-    household_dates = ("status_changed_on", "last_survey_on", "next_survey_due")
+    household_dates = ("status_changed_on", "last_survey_on", "next_survey_due", "above_line_since")
     shift(Household.objects.filter(pk=household.pk), *household_dates)
     notices = PublicNotice.objects.filter(periods__in=periods).distinct()
     shift(notices, "starts_on")

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from households import services
 from households.idnumbers import validate_id_number
 from households.models import OPEN_STATUSES, Household, IdentityClaim, Member, Transition
 
@@ -41,7 +42,7 @@ def test_demo_files_have_the_surveys_their_history_and_dates_say(db):
     """A file past review had its home survey on the review's date; its last survey date is
     the latest survey on record (the detail page showed a date with no survey behind it)."""
     call_command("seed_demo", households=60, stdout=StringIO())
-    reviewed = 0
+    reviewed = dated = 0
     for household in Household.objects.prefetch_related("surveys", "transitions"):
         review = [t for t in household.transitions.all() if t.action == "review"]
         days = sorted(survey.surveyed_on for survey in household.surveys.all())
@@ -53,7 +54,13 @@ def test_demo_files_have_the_surveys_their_history_and_dates_say(db):
         assert household.last_survey_on == (days[-1] if days else None), household.file_number
         if days and household.next_survey_due:
             assert household.next_survey_due > household.last_survey_on
+        # The exit list's date is what the survey service would have kept.
+        since = household.above_line_since
+        services.recompute_exit_run(household)
+        assert since == household.above_line_since, household.file_number
+        dated += since is not None
     assert reviewed > 30
+    assert dated > 0
 
 
 def test_new_records_after_the_seed_get_fresh_keys(db):

@@ -2,8 +2,6 @@
 "withdrawn", on the file and along its transitions, and nothing else changes."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("households", "0013_document_withdrawal")]
 AFTER = [("households", "0014_withdrawn_drafts")]
@@ -18,7 +16,7 @@ def _rows(apps, household_id):
 # Serialized rollback: the flush after a transactional test would drop the reference rows the
 # migrations seed (causes, windows, roles) that the tests after this one rely on.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_withdrawals_recorded_as_refusals_become_withdrawn(make_household, users):
+def test_withdrawals_recorded_as_refusals_become_withdrawn(make_household, users, migrator):
     from households import services
 
     clerk, supervisor = users["clerk_450102"], users["supervisor_450102"]
@@ -37,11 +35,10 @@ def test_withdrawals_recorded_as_refusals_become_withdrawn(make_household, users
     )
     Household.objects.filter(status="withdrawn").update(status="rejected")
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)  # the status leaves the check constraint's list
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
-    apps = executor.loader.project_state(AFTER).apps
+    migrator.migrate(BEFORE)  # the status leaves the check constraint's list
+    migrator.loader.build_graph()
+    migrator.migrate(AFTER)
+    apps = migrator.loader.project_state(AFTER).apps
 
     Household = apps.get_model("households", "Household")
     assert Household.objects.get(pk=kept.pk).status == "withdrawn"

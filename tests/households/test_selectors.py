@@ -10,6 +10,7 @@ from django.utils import timezone
 from households import selectors
 from households.models import FilingPeriod, Household, Status, Survey
 from orgs.calendar import add_months
+from tests.households.conftest import keep_exit_run
 
 TODAY = timezone.localdate  # read when used: a run may cross midnight in Asia/Shanghai
 
@@ -29,8 +30,9 @@ def file_in(make_household):
 
 
 def survey(household, months_ago=0, *, above, days_ago=0, period=None):
+    """A survey written as it stood, and the file's exit run kept as survey_record keeps it."""
     day = add_months(TODAY(), -months_ago) - timedelta(days=days_ago)
-    return Survey.objects.create(
+    written = Survey.objects.create(
         household=household,
         period=period or household.current_period,
         surveyed_on=day,
@@ -41,6 +43,8 @@ def survey(household, months_ago=0, *, above, days_ago=0, period=None):
         is_above_line=above,
         recorded_by=household.created_by,
     )
+    keep_exit_run(household)
+    return written
 
 
 def names(queryset) -> set[str]:
@@ -122,7 +126,7 @@ def test_exit_candidates(file_in, users, django_assert_num_queries):
     survey(other, 7, above=True)
 
     clerk = users["clerk_450102"]
-    with django_assert_num_queries(1):  # one aggregate query, no loop over households
+    with django_assert_num_queries(1):  # one query, no loop over households
         found = names(selectors.exit_candidates(clerk))
     assert found == {"连续7个月", "解困户", "恰好6个月"}
     assert "外县" in names(selectors.exit_candidates(users["viewer_450100"]))
