@@ -3,8 +3,6 @@ the oldest of codes that differ only in case keeps its code, later ones get a fr
 the materialised paths of the renamed organisations and their subtrees follow."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("orgs", "0007_access_log_id_search")]
 AFTER = [("orgs", "0008_organisation_code_unique_ci")]
@@ -12,8 +10,8 @@ AFTER = [("orgs", "0008_organisation_code_unique_ci")]
 
 # Serialized rollback: the flush after a transactional test would drop the seeded reference rows.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_codes_taken_in_other_letters_are_renamed_with_their_subtrees():
-    executor = MigrationExecutor(connection)
+def test_codes_taken_in_other_letters_are_renamed_with_their_subtrees(migrator):
+    executor = migrator
     executor.migrate(BEFORE)
     Organisation = executor.loader.project_state(BEFORE).apps.get_model("orgs", "Organisation")
 

@@ -4,8 +4,6 @@ only link within it, are cleared by migration 0006: the case stays, its history 
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from households import services as household_services
@@ -35,8 +33,10 @@ def file_of(users, orgs, county: str) -> Household:
 
 # Serialized rollback: the flush after a transactional test would drop the seeded reference rows.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_links_outside_the_case_organisations_subtree_are_cleared_on_record(users, orgs, make_case):
-    executor = MigrationExecutor(connection)
+def test_links_outside_the_case_organisations_subtree_are_cleared_on_record(
+    users, orgs, make_case, migrator
+):
+    executor = migrator
     executor.migrate(BEFORE)  # the tables are the same: the current models write them
     DibaoStandard.objects.create(
         organisation=orgs["450000"],
