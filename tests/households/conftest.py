@@ -93,6 +93,23 @@ def make_household(users, orgs, dibao):
     return _make
 
 
+def write_survey(household, day, *, above, period=None) -> Survey:
+    """A survey row written by hand: above the line (1,200 a head) or below it (500), of the
+    current filing period or `period`; also what survey_record refuses (a date ahead, an old
+    period). Follow it with keep_exit_run."""
+    return Survey.objects.create(
+        household=household,
+        period=period or household.current_period,
+        surveyed_on=day,
+        surveyors="王",
+        findings="入户",
+        per_capita_income=Decimal("1200.00") if above else Decimal("500.00"),
+        dibao_line=LINE,
+        is_above_line=above,
+        recorded_by=household.created_by,
+    )
+
+
 def keep_exit_run(household) -> Household:
     """After writing surveys or a period by hand: what the services do when they change the
     file's run above the dibao line (recompute and save `above_line_since`)."""

@@ -22,10 +22,9 @@ from households.models import (
     FilingPeriod,
     Household,
     Status,
-    Survey,
 )
 from orgs.calendar import add_months
-from tests.households.conftest import age_file, keep_exit_run
+from tests.households.conftest import age_file, keep_exit_run, write_survey
 
 TODAY = timezone.localdate  # read when used: a run may cross midnight in Asia/Shanghai
 
@@ -51,21 +50,6 @@ def old_exit_candidates(user, *, today):
         )
         .filter(run_anchor__isnull=False)
         .filter(Q(last_below__isnull=True) | Q(last_below__lt=F("run_anchor")))
-    )
-
-
-def write_survey(household, day, *, above, period=None):
-    """A survey row as it stands (also what the service refuses: a date ahead, an old period)."""
-    return Survey.objects.create(
-        household=household,
-        period=period or household.current_period,
-        surveyed_on=day,
-        surveyors="王",
-        findings="入户",
-        per_capita_income=Decimal("1200.00") if above else Decimal("500.00"),
-        dibao_line=Decimal("1000.00"),
-        is_above_line=above,
-        recorded_by=household.created_by,
     )
 
 

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from households import selectors
-from households.models import FilingPeriod, Household, Status, Survey
+from households.models import FilingPeriod, Household, Status
 from orgs.calendar import add_months
-from tests.households.conftest import keep_exit_run
+from tests.households.conftest import keep_exit_run, write_survey
 
 TODAY = timezone.localdate  # read when used: a run may cross midnight in Asia/Shanghai
 
@@ -32,17 +32,7 @@ def file_in(make_household):
 def survey(household, months_ago=0, *, above, days_ago=0, period=None):
     """A survey written as it stood, and the file's exit run kept as survey_record keeps it."""
     day = add_months(TODAY(), -months_ago) - timedelta(days=days_ago)
-    written = Survey.objects.create(
-        household=household,
-        period=period or household.current_period,
-        surveyed_on=day,
-        surveyors="王",
-        findings="入户",
-        per_capita_income=Decimal("1200.00") if above else Decimal("500.00"),
-        dibao_line=Decimal("1000.00"),
-        is_above_line=above,
-        recorded_by=household.created_by,
-    )
+    written = write_survey(household, day, above=above, period=period)
     keep_exit_run(household)
     return written
 
