@@ -488,6 +488,22 @@ def household_create(
 
 
 CHANGE_REASON_REQUIRED = _("修改在档（含解困）档案须填写修改原因。")
+# What the edit form writes (households.forms.HouseholdForm, and the columns derived from the
+# ID and bank numbers); the rest belongs to the workflow, the surveys and the income cache.
+EDITED_COLUMNS = {
+    *("organisation_id", "base_union_id", "worker_name", "sex", "phone", "employer"),
+    *("is_migrant_worker", "is_model_worker", "address", "bank_name", "other_monthly_income"),
+    *("rigid_spending_annual", "accident_spending_annual", "primary_cause_id", "category_id"),
+    *("owns_multiple_homes", "owns_business", "children_private_school", "uses_vehicles"),
+    *("responsible_staff_id", "responsible_chair", "responsible_chair_phone"),
+    *("id_number", "id_hash", "id_masked", "birth_date", "bank_account", "bank_account_masked"),
+    *("secondary_cause_codes", "updated_at"),
+}
+NOT_EDITED_COLUMNS = [
+    field.attname
+    for field in Household._meta.concrete_fields
+    if field.attname not in EDITED_COLUMNS and not field.primary_key
+]
 
 
 @transaction.atomic
@@ -504,6 +520,12 @@ def household_update(
     reason, which its field history keeps beside who, when and what (the application's own
     edits need none)."""
     _require(user, "households.change_household", household=household)
+    # The form's copy was loaded before this request's checks: what the edit does not write
+    # (status, survey dates, cached income…) is read again under the row lock, so a step or a
+    # survey saved meanwhile is neither checked against stale values nor overwritten.
+    household.refresh_from_db(
+        from_queryset=Household.objects.select_for_update(), fields=NOT_EDITED_COLUMNS
+    )
     if household.status not in OPEN_STATUSES:
         raise ValidationError(_("档案已关闭，如需修改请先重新申请。"))
     reason = (reason or "").strip()
@@ -874,6 +896,8 @@ def survey_record(
 ) -> Survey:
     """入户调查: verified incomes update the members and the file's per-capita income."""
     _require(user, "households.change_household", household=household)
+    # One at a time per file (as steps and edits): the latest survey's dates are cached on it.
+    household.refresh_from_db(from_queryset=Household.objects.select_for_update())
     if household.status not in (Status.APPLIED, *SUPPORTED_STATUSES):
         raise ValidationError(
             _("档案当前状态为“%(status)s”，不能登记入户调查。")

@@ -21,7 +21,7 @@ from households.workflow import STEPS, allowed_actions
 from orgs.calendar import add_months, add_working_days, working_days_between
 from orgs.models import Holiday
 from tests.conftest import on_day
-from tests.households.conftest import age_file
+from tests.households.conftest import age_file, kept_members
 
 TODAY = timezone.localdate
 
@@ -789,3 +789,66 @@ def test_an_exit_is_not_dated_before_the_files_last_step(make_household, walk, u
         )
     assert "上一次状态变更" in exc.value.message_dict["effective_date"][0]
     assert not household.closures.exists()
+
+
+def test_an_edit_from_a_copy_loaded_before_a_step_keeps_the_step(make_household, walk, users):
+    """The edit form's copy is loaded at the request's start: a step taken meanwhile (another
+    user's approval) is neither undone nor bypassed by the edit's save."""
+    household = walk(make_household(), "notice")
+    stale = Household.objects.get(pk=household.pk)
+    walk(household, "on_file")
+    stale.phone = "13900000001"
+    services.household_update(
+        user=users["clerk_450102"], household=stale, members=kept_members(stale), reason="换号"
+    )
+    household.refresh_from_db()
+    assert (household.status, household.phone) == (Status.ON_FILE, "13900000001")
+    assert household.next_survey_due is not None
+
+
+def test_an_edit_from_a_copy_loaded_before_a_closure_is_refused(make_household, walk, users):
+    household = walk(make_household(), "on_file")
+    stale = Household.objects.get(pk=household.pk)
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="exit", reason="已再就业"
+    )
+    with pytest.raises(ValidationError):
+        services.household_update(
+            user=users["clerk_450102"], household=stale, members=kept_members(stale), reason="x"
+        )
+    household.refresh_from_db()
+    assert household.status == Status.EXITED
+
+
+def test_an_edit_from_a_copy_loaded_before_a_survey_keeps_its_dates(make_household, walk, users):
+    household = walk(make_household(worker_income="600.00"), "on_file")
+    stale = Household.objects.get(pk=household.pk)
+    worker = household.members.get(relation="self")
+    services.survey_record(
+        user=users["clerk_450102"],
+        household=household,
+        surveyed_on=TODAY(),
+        surveyors="王",
+        findings="已再就业",
+        incomes={worker.pk: Decimal("3000.00")},
+    )
+    household.refresh_from_db()
+    stale.employer = "新单位"
+    services.household_update(
+        user=users["clerk_450102"], household=stale, members=kept_members(stale), reason="换工作"
+    )
+    after = Household.objects.get(pk=household.pk)
+    assert after.employer == "新单位"
+    kept = ("last_survey_on", "next_survey_due", "above_line_since", "per_capita_income")
+    assert [getattr(after, name) for name in kept] == [getattr(household, name) for name in kept]
+
+
+def test_every_field_of_the_edit_form_is_written_by_the_edit():
+    """A field added to the form but not to EDITED_COLUMNS would be read back from the database
+    under the lock, and the user's change silently lost."""
+    from households.forms import HouseholdForm
+
+    columns = {Household._meta.get_field(name) for name in HouseholdForm._meta.fields}
+    written = {field.attname for field in columns if field.concrete and not field.many_to_many}
+    assert written <= services.EDITED_COLUMNS
+    assert {"id_number", "bank_account"} <= services.EDITED_COLUMNS
