@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Min
@@ -831,6 +832,35 @@ def notice_start(
             raise ValidationError(_("档案 %(n)s 不属于本单位。") % {"n": household.file_number})
         transition_apply(user=user, household=household, action="start_notice", notice=notice)
     return notice
+
+
+@transaction.atomic
+def notices_follow_calendar(*, user, organisation: Organisation | None) -> list[PublicNotice]:
+    """A holiday entered (or moved) for `organisation`'s subtree, or nationwide when None: each
+    notice not yet ended there runs to the day its working days now end. Only later, never
+    earlier: its end was posted, and the public may object until then. The change is logged on
+    the notice (who, when, why: its admin history). Returns the notices moved."""
+    notices = PublicNotice.objects.filter(ends_on__gte=timezone.localdate())
+    if organisation is not None:
+        notices = notices.filter(organisation__path__startswith=organisation.path)
+    moved = []
+    for notice in notices.select_related("organisation").select_for_update(of=("self",)):
+        days = notice.organisation.setting("notice_min_working_days")
+        end = add_working_days(notice.starts_on, days, notice.organisation)
+        if end <= notice.ends_on:
+            continue
+        with translation.override("zh-hans"):  # stored data, as the notice's own title
+            why = _("节假日调整：公示结束日期由 %(old)s 顺延至 %(new)s。") % {
+                "old": notice.ends_on,
+                "new": end,
+            }
+        notice.ends_on = end
+        notice.save(update_fields=["ends_on"])
+        LogEntry.objects.log_actions(
+            user.pk, [notice], CHANGE, change_message=why, single_object=True
+        )
+        moved.append(notice)
+    return moved
 
 
 @transaction.atomic

@@ -133,6 +133,25 @@ class HolidayAdmin(ScopedAdminMixin, admin.ModelAdmin):
             return False  # also keeps them out of "delete selected"
         return super().has_delete_permission(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Notices already posted would end before their working days have run. The households
+        # app builds on this one, hence the import here.
+        from households.services import notices_follow_calendar
+
+        moved = notices_follow_calendar(user=request.user, organisation=obj.organisation)
+        if moved:
+            notices = listing(
+                _("%(title)s（至 %(end)s）") % {"title": notice.title, "end": notice.ends_on}
+                for notice in moved
+            )
+            self.message_user(
+                request,
+                _("以下进行中的公示结束日期已按新的节假日顺延：%(notices)s。")
+                % {"notices": notices},
+                messages.WARNING,
+            )
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if "organisation" in form.base_fields and not self.keeps_national(request):

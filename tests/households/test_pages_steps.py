@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -19,6 +20,7 @@ from households.models import (
     Objection,
     PublicNotice,
 )
+from orgs.calendar import add_working_days
 from orgs.models import AccessLog, Holiday
 
 TODAY = timezone.localdate
@@ -158,6 +160,68 @@ def test_a_notice_over_a_year_without_holidays_warns_that_its_end_may_be_early(
         Holiday.objects.create(date=date(year, 10, 1), name="国庆节")
     page = clerk.post(url, {**posted, "households": [second.pk]}, follow=True).content.decode()
     assert "已开始公示：1户" in page and "尚未录入" not in page
+
+
+def test_a_holiday_entered_later_moves_the_end_of_a_running_notice(
+    login, walk, make_household, users, orgs
+):
+    """Entered after the notice was posted, a holiday in its period makes it end later (logged on
+    the notice: who, when, why); never earlier, and only where the holiday applies."""
+    household = walk(make_household(), "reviewed")
+    notice = services.notice_start(
+        user=users["clerk_450102"],
+        organisation=household.organisation,
+        households=[household],
+        starts_on=TODAY(),
+        objection_contact="0771-12351",
+    )
+    posted_end = notice.ends_on
+    add = reverse("admin:orgs_holiday_add")
+
+    # Another county's holiday does not apply here.
+    login("admin_450103").post(
+        add, {"date": posted_end, "name": "县节", "organisation": orgs["450103"].pk}
+    )
+    notice.refresh_from_db()
+    assert Holiday.objects.filter(date=posted_end).exists() and notice.ends_on == posted_end
+
+    page = login("admin_450000").post(add, {"date": posted_end, "name": "新节"}, follow=True)
+    notice.refresh_from_db()
+    assert notice.ends_on > posted_end
+    assert notice.ends_on == add_working_days(notice.starts_on, 5, household.organisation)
+    assert f"（至 {notice.ends_on}）" in page.content.decode()
+    entry = LogEntry.objects.get(object_id=str(notice.pk))
+    assert entry.user == users["admin_450000"]
+    assert (
+        entry.change_message == f"节假日调整：公示结束日期由 {posted_end} 顺延至 {notice.ends_on}。"
+    )
+
+    # Now over a weekend: a make-up working day there would end it a day earlier. The posted
+    # end stands.
+    later_end = notice.ends_on
+    weekend = next(
+        day
+        for day in (notice.starts_on + timedelta(days=n) for n in range(14))
+        if day.weekday() >= 5 and not Holiday.objects.filter(date=day).exists()
+    )
+    assert weekend < later_end
+    login("admin_450102").post(
+        add,
+        {
+            "date": weekend,
+            "name": "调休",
+            "organisation": orgs["450102"].pk,
+            "is_working_day": "on",
+        },
+    )
+    assert Holiday.objects.filter(date=weekend, is_working_day=True).exists()
+    notice.refresh_from_db()
+    assert notice.ends_on == later_end
+    assert add_working_days(notice.starts_on, 5, household.organisation) < later_end
+    with pytest.raises(ValidationError):  # approval waits for the new end
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="approve", reason="符合"
+        )
 
 
 @pytest.mark.parametrize("starts_on", ["0001-01-01", "9999-12-31"])
