@@ -173,6 +173,15 @@ def test_command_years_and_cutoff(orgs, scenario):
     assert data["years"]["2023"]["period"]["cutoff"] == "2023-12-31"
 
 
+def test_command_finds_an_organisation_code_in_any_case(orgs, scenario):
+    """Codes are unique whatever their case (orgs.Organisation): "gx4501" names "GX4501"."""
+    city = orgs["450100"]
+    city.code = "GX4501"
+    city.save()
+    data = run("--org", "gx4501", "--year", "2024")
+    assert data["organisation"]["code"] == "GX4501"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

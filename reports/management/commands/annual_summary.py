@@ -76,7 +76,8 @@ class Command(BaseCommand):
             raise CommandError(_("PDF 和 Excel 格式需要 --output 指定输出文件。"))
         if options["output"]:
             check_writable(options["output"])
-        org = Organisation.objects.filter(code=options["org"]).first()
+        # Codes are unique whatever their case (org_code_unique_ci).
+        org = Organisation.objects.filter(code__iexact=options["org"]).first()
         if org is None:
             raise CommandError(_("没有代码为 %(code)s 的组织。") % {"code": options["org"]})
         cutoff = parse_date(options["cutoff"], "--cutoff") if options["cutoff"] else None
