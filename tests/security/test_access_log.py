@@ -9,7 +9,9 @@ import pytest
 from axes.models import AccessLog as LoginLog
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -139,3 +141,48 @@ def test_retention_below_six_months_is_refused(users):
 
 def test_default_retention_is_400_days(settings):
     assert settings.ACCESS_LOG_RETENTION_DAYS == 400
+
+
+def test_a_target_is_a_link_only_where_the_administrator_may_open_it(login, orgs, household):
+    """A file moved to another county since, or gone, stays named in the county's log, not
+    linked: its admin page would answer 404 there."""
+    login("clerk_450102").get(reverse("households:detail", args=[household.pk]))
+    gone = household.pk + 1000
+    AccessLog.objects.create(
+        user=household.created_by,
+        action="view_file",
+        target=f"households.Household:{gone}",
+        organisation=household.organisation,
+    )
+    link = reverse("admin:households_household_change", args=[household.pk])
+    admin = login("admin_450102")
+    body = admin.get(reverse(CHANGELIST)).content.decode()
+    assert f'<a href="{link}">困难职工档案 {household.pk}</a>' in body
+    assert f"困难职工档案 {gone}" in body
+    assert reverse("admin:households_household_change", args=[gone]) not in body
+
+    type(household).objects.filter(pk=household.pk).update(organisation=orgs["450103"])
+    body = admin.get(reverse(CHANGELIST)).content.decode()
+    assert f"困难职工档案 {household.pk}" in body and link not in body
+    assert admin.get(link).status_code in (302, 404)  # where the link would have led
+
+
+def test_the_log_checks_its_page_of_targets_together(login, users, make_household):  # noqa: F811
+    def page_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert login("admin_450102").get(reverse(CHANGELIST)).status_code == 200
+        return len(queries)
+
+    clerk = users["clerk_450102"]
+    first = make_household()
+    AccessLog.objects.create(
+        user=clerk, action="view_file", target=f"households.Household:{first.pk}"
+    )
+    page_queries()  # caches warmed (the user's permissions, the site's settings)
+    one = page_queries()
+    for _n in range(5):
+        other = make_household()
+        AccessLog.objects.create(
+            user=clerk, action="view_file", target=f"households.Household:{other.pk}"
+        )
+    assert page_queries() == one
