@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from axes import admin as axes_admin
+from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from axes.models import AccessLog as AxesAccessLog
 from django import forms
@@ -15,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import capfirst
@@ -440,8 +442,12 @@ UNLOCK_NEXT = "next"  # the page an unlock (deleting an attempt) returns to
 
 def locked(attempts):
     """The lockouts among these failed logins: a username and address at the limit of failures
-    (as axes' admin counts them). Deleting the row unlocks that pair at once."""
-    return attempts.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+    within the cool-off (as axes decides: older rows no longer lock, and go at the next
+    attempt). Deleting the row unlocks that pair at once."""
+    return attempts.filter(
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=timezone.now() - get_cool_off(),
+    )
 
 
 class LoginRecordScopeMixin:

@@ -14,6 +14,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from orgs.demo import DEMO_PASSWORD
 
@@ -212,6 +213,20 @@ def test_the_user_list_shows_who_is_locked_out(client, login, users):
     assert column["finance_450102"] == "-"
     assert "clerk_450103" not in column
     assert '<option value="unlock_logins">解除登录锁定</option>' in page
+
+
+def test_a_lockout_past_its_cool_off_is_no_longer_shown(client, login, users):
+    """Axes lets the pair in again once the cool-off has run since the last failure; its row
+    stays until the next attempt, but the user is not locked."""
+    fail(client, "clerk_450102", 5)
+    admin = login("admin_450102")
+    assert lock_column(user_list(admin).content.decode())["clerk_450102"] == "已锁定"
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    )
+    assert lock_column(user_list(admin).content.decode())["clerk_450102"] == "-"
+    client.logout()
+    assert attempt(client, "clerk_450102", DEMO_PASSWORD).status_code == 302  # axes agrees
 
 
 def test_the_list_unlocks_the_selected_users_after_a_confirmation(client, login, users):
