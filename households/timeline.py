@@ -8,7 +8,6 @@ is one of them. An entry is a dict with `date` (a date or an aware datetime), `k
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import DecimalField
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator, capfirst
@@ -27,7 +26,7 @@ from households.models import (
 )
 from households.workflow import STEPS
 from orgs.models import Organisation, User
-from orgs.money import CENT_PLACES, yuan_text
+from orgs.money import is_money, yuan_text
 from orgs.pii import FULL_NUMBERS, PHONE_FIELDS, mask_phone, masks_phones
 from orgs.reference import translated_name
 from orgs.registry import app_modules
@@ -472,7 +471,7 @@ def _label(model, field_name: str, value) -> str:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return _("是") if value else _("否")
-    if isinstance(field, DecimalField) and field.decimal_places == CENT_PLACES:
+    if is_money(field):
         return yuan_text(value)  # as the page prints amounts: 15,000.00
     return str(value)
 

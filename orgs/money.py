@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}  # DecimalField options of every amount
 CENT = Decimal("0.01")
-CENT_PLACES = MONEY["decimal_places"]
 ZERO = Decimal("0.00")
 # The largest amount a MONEY column holds; checked before quantize, which cannot hold 1e309.
 MAX_AMOUNT = Decimal("9" * (MONEY["max_digits"] - MONEY["decimal_places"]) + ".99")

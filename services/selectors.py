@@ -11,7 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from orgs.models import Organisation
-from orgs.money import CENT_PLACES, ZERO, yuan_text
+from orgs.money import MONEY, ZERO, is_money, yuan_text
 from orgs.pii import keyed_hash, mask_phone
 from orgs.roles import Role
 from services.models import Case, JobReferral, LegalAidCase, TrainingAttendee, Window
@@ -186,7 +186,7 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
     )
     cases_by_channel = {channel: by_channel.get(channel, 0) for channel in Case.Channel.values}
 
-    money = DecimalField(max_digits=14, decimal_places=2)
+    money = DecimalField(**MONEY)
     start, end = _day_bounds(date_from, date_to)
     legal_aid = _in_scope(LegalAidCase.objects.all(), scope, "case__organisation").filter(
         case__received_at__gte=start, case__received_at__lt=end
@@ -358,6 +358,6 @@ def _shown(model, name: str, value) -> str:
         return str(field.related_model._default_manager.filter(pk=value).first() or value)
     if isinstance(value, bool):
         return _("是") if value else _("否")
-    if isinstance(field, DecimalField) and field.decimal_places == CENT_PLACES:
+    if is_money(field):
         return yuan_text(value)  # as the page prints amounts: 8,000.00
     return str(value)
