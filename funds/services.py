@@ -42,7 +42,7 @@ from funds.models import (
     Verification,
     VerificationSample,
 )
-from funds.standards import check_request, check_tier
+from funds.standards import check_request, check_tier, tier_withdrawn
 from households.models import SUPPORTED_STATUSES, Household, Member, Status, Transition
 from orgs.models import Organisation
 from orgs.money import CENT, MAX_AMOUNT, yuan_text
@@ -638,6 +638,14 @@ def request_approve(
         beneficiary=request.beneficiary,
         exclude_pk=request.pk,
     )
+    withdrawn = tier_withdrawn(
+        household=household,
+        assistance_type=request.assistance_type,
+        tier=request.tier,
+        year=request.year,
+    )
+    if withdrawn:
+        check.violations.append(withdrawn)
     if check.violations and not override:
         raise ValidationError(
             [*check.violations, _("如确需突破标准，请选择“突破标准”并填写理由。")]

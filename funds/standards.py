@@ -56,15 +56,21 @@ def tier_choices(organisation) -> list:
     ]
 
 
-def check_tier(*, household, assistance_type, tier: str, year: int) -> None:
-    """A request names a tier its type has a standard of its own for (the general tier where the
-    type has a general standard): 送温暖 has no 大学 tier, 助学 may have only school stages. A
-    type without any standard that year takes any tier (there is nothing to apply)."""
+def tiers_offered(*, household, assistance_type, year: int) -> list[str]:
+    """The tiers `assistance_type` has a standard of its own for (the general tier where the
+    type has a general standard); none where the type has no standard that year."""
     by_tier = AssistanceStandard.objects.by_tier(
         organisation=household.organisation, year=year, assistance_type=assistance_type
     )
-    offered = [name for name, standard in by_tier.items() if standard.tier == name]
-    if by_tier and tier not in offered:
+    return [name for name, standard in by_tier.items() if standard.tier == name]
+
+
+def check_tier(*, household, assistance_type, tier: str, year: int) -> None:
+    """A request names a tier its type has a standard of its own for: 送温暖 has no 大学 tier,
+    助学 may have only school stages. A type without any standard that year takes any tier
+    (there is nothing to apply)."""
+    offered = tiers_offered(household=household, assistance_type=assistance_type, year=year)
+    if offered and tier not in offered:
         raise ValidationError(
             {
                 "tier": _("%(type)s可选的细分标准：%(tiers)s。")
@@ -74,6 +80,22 @@ def check_tier(*, household, assistance_type, tier: str, year: int) -> None:
                 }
             }
         )
+
+
+def tier_withdrawn(*, household, assistance_type, tier: str, year: int) -> str | None:
+    """At approval: the standards changed since the request, and its tier has none of its own
+    any more (its amount would be held to another tier's caps). A violation's text, or None."""
+    offered = tiers_offered(household=household, assistance_type=assistance_type, year=year)
+    if not offered or tier in offered:
+        return None
+    return _(
+        "超出标准：申请时的细分标准“%(tier)s”已不在%(type)s %(year)d年的标准中（可选：%(tiers)s）。"
+    ) % {
+        "tier": Tier(tier).label,
+        "type": assistance_type,
+        "year": year,
+        "tiers": listing(Tier(name).label for name in offered),
+    }
 
 
 @dataclass

@@ -205,6 +205,25 @@ def test_schooling_aid_needs_a_school_stage_that_has_a_standard(household, ask, 
     assert ask(household, "100.00", kind="other", tier=Tier.COLLEGE).standard is None
 
 
+def test_a_tier_withdrawn_from_the_standards_before_approval_needs_an_override(
+    household, ask, approve, standard
+):
+    """The standards changed between the request and its approval (here the county set its
+    own, general only): a tier with no standard of its own any more would be held to the
+    general caps without anyone noticing."""
+    standard("medical", year=YEAR, amount_cap=D("2000.00"), times_per_year=2)
+    standard("medical", year=YEAR, tier=Tier.TERMINAL, amount_cap=D("5000.00"), times_per_year=1)
+    request = ask(household, "1500.00", kind="medical", tier=Tier.TERMINAL)
+    assert not request.violations
+    standard("medical", year=YEAR, org="450102", amount_cap=D("3000.00"), times_per_year=2)
+    refuse(
+        lambda: approve(request),
+        f"申请时的细分标准“癌症或重病绝症”已不在医疗救助 {YEAR}年的标准中（可选：一般）",
+    )
+    approve(request, override=True, reason="年中调整标准前已受理")
+    assert request.approvals.get().override
+
+
 # --- Standards per person: 助学 per student per year ----------------------------------------
 
 
