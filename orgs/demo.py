@@ -68,6 +68,10 @@ def demo_users() -> list[tuple[str, str, str, str]]:
 
 @transaction.atomic
 def seed_organisations_and_users(password: str = DEMO_PASSWORD) -> dict[str, Organisation]:
+    """The demo tree, holidays and users; kept as they are where they exist already (seed_demo
+    run twice), each written once in a few statements where none exist (every test's start)."""
+    if not Organisation.objects.exists() and not User.objects.exists():
+        return _seed_empty(password)
     from django.contrib.auth.models import Group
 
     orgs: dict[str, Organisation] = {}
@@ -94,4 +98,40 @@ def seed_organisations_and_users(password: str = DEMO_PASSWORD) -> dict[str, Org
             user.set_password(password)
             user.save(update_fields=["password"])
         user.groups.add(groups[role])
+    return orgs
+
+
+def _seed_empty(password: str) -> dict[str, Organisation]:
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+
+    orgs: dict[str, Organisation] = {}
+    for level in Organisation.Level.values:  # top down: a level's parents have their keys
+        rows = [row for row in DEMO_ORGANISATIONS if row[2] == level]
+        for code, name, _level, parent_code in rows:
+            parent = orgs.get(parent_code)
+            path = f"{parent.path if parent else '/'}{code}/"  # as Organisation.save
+            orgs[code] = Organisation(code=code, name=name, level=level, parent=parent, path=path)
+        Organisation.objects.bulk_create(orgs[row[0]] for row in rows)
+    Holiday.objects.bulk_create(
+        Holiday(date=day, name=name, is_working_day=working, organisation=None)
+        for day, name, working in DEMO_HOLIDAYS
+    )
+    hashed = make_password(password)  # one hash for the one demo password
+    people = demo_users()
+    users = User.objects.bulk_create(
+        User(
+            username=username,
+            full_name=full_name,
+            organisation=orgs[code],
+            is_staff=role in ADMIN_SITE_ROLES,
+            password=hashed,
+        )
+        for username, full_name, code, role in people
+    )
+    groups = {group.name: group for group in Group.objects.all()}
+    User.groups.through.objects.bulk_create(
+        User.groups.through(user_id=user.pk, group_id=groups[role].pk)
+        for user, (_username, _name, _code, role) in zip(users, people, strict=True)
+    )
     return orgs
