@@ -160,6 +160,7 @@ SIZE_MIN, SIZE_MAX = 1, 99
 INCOME_MAY_BE_ZERO = True
 
 CHUNK = 5000
+PROGRESS_EVERY = 500  # rows between two reports of the progress bar
 INVALID = object()
 # The tables whose statistics a large import refreshes: those the pages, the reports and the
 # next import's comparison query (the history tables are read by key only).
@@ -570,7 +571,7 @@ class _Run:
 
     def tick(self, rows: int = 1) -> None:
         before, self.done = self.done, self.done + rows
-        if self.progress is not None and before // 500 != self.done // 500:
+        if self.progress is not None and before // PROGRESS_EVERY != self.done // PROGRESS_EVERY:
             self.progress(self.done // self.scale, 0)
 
     def files(self, extra: str = "", joins: str = "") -> Iterator[list[tuple]]:
