@@ -180,6 +180,12 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
+        # Style attributes: none but the one of django-simple-history's history page
+        # (`<p class="paginator" style="border-top: 0">`), allowed by its hash alone.
+        "style-src-attr": [
+            "'unsafe-hashes'",
+            "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",
+        ],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
