@@ -34,7 +34,7 @@ from households.models import (
     Transition,
     facts_of,
 )
-from orgs.calendar import add_working_days
+from orgs.calendar import add_months, add_working_days
 from orgs.models import User
 from orgs.pii import mask
 
@@ -195,6 +195,8 @@ class Generator:
         self.supervisors = {
             c.pk: User.objects.get(username=f"supervisor_{c.code}").pk for c in self.counties
         }
+        # Twice a year by default: each county's own setting, as the services apply it.
+        self.survey_months = {c.pk: c.setting("survey_interval_months") for c in self.counties}
         self.causes = {c.code: c.pk for c in Cause.objects.all()}
         self.categories = {c.code: c.pk for c in Category.objects.all()}
         self.lines = {y: Decimal(v) for y, v in DEMO_DIBAO.items()}
@@ -380,7 +382,8 @@ class Generator:
         surveys = self.surveys(rng, household, pid, cause, applied, filed, status)
         household.last_survey_on = surveys[-1].surveyed_on if surveys else None
         if household.last_survey_on and status in SUPPORTED_STATUSES:  # closed: no next visit
-            household.next_survey_due = household.last_survey_on + timedelta(days=182)
+            months = self.survey_months[county.pk]
+            household.next_survey_due = add_months(household.last_survey_on, months)
         period = FilingPeriod(
             pk=pid,
             household_id=hid,
