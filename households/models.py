@@ -393,6 +393,16 @@ class Household(models.Model):
             # rows (households/filters.py keeps the tie-break in step).
             models.Index(fields=["per_capita_income", "id"], name="household_sort_income"),
             models.Index(fields=["status_changed_on", "id"], name="household_sort_status_date"),
+            # The queues worked through longest-waiting first (to review, notice ending, to
+            # approve: selectors, filters.STANDING_SORTS). Their statuses are rare among a
+            # county's files, so the index above walks past thousands of others to fill a page;
+            # this one starts at the status, and holds only theirs: files on file or closed
+            # (an import writes thousands) never touch it.
+            models.Index(
+                fields=["status", "status_changed_on", "id"],
+                condition=Q(status__in=[Status.APPLIED, Status.NOTICE]),
+                name="household_queue",
+            ),
             models.Index(fields=["next_survey_due", "id"], name="household_sort_survey_due"),
             models.Index(fields=["worker_name", "id"], name="household_sort_name"),
         ]
