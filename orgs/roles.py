@@ -32,16 +32,16 @@ def role_permission_table() -> dict[str, set[str]]:
 def sync_role_permissions(using: str = "default") -> None:
     from django.contrib.auth.models import Group, Permission
 
-    for role, wanted in role_permission_table().items():
+    table = role_permission_table()
+    wanted = set().union(*table.values())
+    labels = {dotted.split(".", 1)[0] for dotted in wanted}
+    found = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.using(using)
+        .filter(content_type__app_label__in=labels)
+        .values_list("pk", "content_type__app_label", "codename")
+    }
+    for role, perms in table.items():
         group, _created = Group.objects.using(using).get_or_create(name=role)
-        perms = []
-        for dotted in sorted(wanted):
-            app_label, codename = dotted.split(".", 1)
-            perm = (
-                Permission.objects.using(using)
-                .filter(content_type__app_label=app_label, codename=codename)
-                .first()
-            )
-            if perm is not None:  # apps not migrated yet in this run are picked up next time
-                perms.append(perm)
-        group.permissions.set(perms)
+        # apps not migrated yet in this run are picked up next time
+        group.permissions.set([found[dotted] for dotted in sorted(perms) if dotted in found])

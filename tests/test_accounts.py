@@ -44,6 +44,25 @@ def test_roles_are_groups_with_existing_permissions(db):
         assert group.permissions.count() == len(perms)
 
 
+def test_the_roles_get_their_permissions_back_once_per_migrate(db, django_assert_max_num_queries):
+    """After every migrate (and every flush of the test database) the role groups get their
+    permissions back; the sync runs once, after the last app, not once per app."""
+    from django.contrib.auth.models import Group
+    from django.core.management.sql import emit_post_migrate_signal
+
+    for group in Group.objects.all():
+        group.permissions.clear()
+    # 68 queries today (content types and permissions per app, one sync); a sync per app sent
+    # thousands.
+    with django_assert_max_num_queries(100):
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    for role, perms in role_permission_table().items():
+        granted = Group.objects.get(name=role).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+        assert {f"{label}.{codename}" for label, codename in granted} == perms
+
+
 def test_viewer_role_is_read_only(db):
     table = role_permission_table()
     assert table[Role.VIEWER] and all(
