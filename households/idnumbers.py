@@ -1,4 +1,6 @@
-"""Resident ID numbers (居民身份证号码, GB 11643-1999): 18 characters, birth date, check digit."""
+"""Resident ID numbers (居民身份证号码, GB 11643-1999): 18 characters, birth date, check digit.
+A first-generation 15-digit number (cards issued until 2004, in old records and the earlier
+systems' files) is taken as its 18-character form, as the standard converts it."""
 
 import unicodedata
 from datetime import date
@@ -25,7 +27,19 @@ def compact(value: str) -> str:
 
 
 def normalise(value: str) -> str:
-    return compact(value).upper()
+    """The number as it is checked, hashed and stored: compact, upper case, and a 15-digit
+    first-generation number in its 18-character form (so both find the same person)."""
+    number = compact(value).upper()
+    if len(number) == 15 and number.isascii() and number.isdigit():
+        return upgraded(number)
+    return number
+
+
+def upgraded(old: str) -> str:
+    """GB 11643-1999's conversion of a 15-digit number (area, YYMMDD, sequence): the year gets
+    its century (19) and the number its check character."""
+    first17 = f"{old[:6]}19{old[6:]}"
+    return first17 + check_char(first17)
 
 
 def check_char(first17: str) -> str:
@@ -52,7 +66,7 @@ def validate_id_number(value: str, today: date | None = None) -> str:
     `today` saves a bulk import asking for the local date once per number."""
     number = normalise(value)
     if len(number) != 18:
-        raise ValidationError(_("身份证号码应为18位。"), code="id_length")
+        raise ValidationError(_("身份证号码应为18位（或15位旧号码）。"), code="id_length")
     first17, last = number[:17], number[17]
     # ASCII only: isdigit() also takes the digits of other scripts (٣, ३), which NFKC keeps.
     if not (number.isascii() and first17.isdigit() and (last.isdigit() or last == "X")):

@@ -201,7 +201,12 @@ def workbook_spec() -> WorkbookSpec:
                     Column("组织代码", _("建档单位的组织代码，如 450102。"), TEXT, required=True),
                     Column("姓名", _("困难职工（户主）姓名。"), TEXT, required=True),
                     Column("性别", _("留空则按身份证号判断。"), CHOICE, tuple(SEX_LABELS)),
-                    Column("身份证号", _("18位居民身份证号码，文本格式。"), TEXT, required=True),
+                    Column(
+                        "身份证号",
+                        _("18位居民身份证号码（15位旧号码按国家标准升为18位），文本格式。"),
+                        TEXT,
+                        required=True,
+                    ),
                     Column("联系电话", "", TEXT),
                     Column("工作单位", "", TEXT),
                     Column("是否农民工", _("留空视为“否”。"), YES_NO),

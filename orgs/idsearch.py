@@ -39,20 +39,24 @@ NOT_CARRIED = ("csrfmiddlewaretoken", "page", "p")
 NOT_SEARCHABLE = gettext_lazy("此列表不能按身份证号码查找。")
 
 _HEX_HASH = re.compile(r"[0-9a-f]{64}")
-# 17 digits and a digit or X, not inside a longer run of letters and digits (as orgs/logging.py).
-# Not checked further: a mistyped number is as personal as a valid one.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Z])[0-9]{17}[0-9X](?![0-9A-Z])")
+# 17 digits and a digit or X, or the 15 digits of a first-generation number, not inside a longer
+# run of letters and digits (as orgs/logging.py). Not checked further: a mistyped number is as
+# personal as a valid one.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Z])(?:[0-9]{17}[0-9X]|[0-9]{15})(?![0-9A-Z])")
 
 
 def id_number_in(text: str) -> str:
     """The resident ID number a typed text holds, normalised (full-width digits made ASCII, no
-    spaces, upper-case X: what the stored hashes were made from), or "" when it holds none."""
+    spaces, upper-case X, a 15-digit number in its 18-character form: what the stored hashes
+    were made from), or "" when it holds none."""
+    from households.idnumbers import normalise
+
     text = (text or "").upper()
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     # Spaces typed inside the number (450102 19900101 1234) first, then a number beside digits.
     found = _ID_NUMBER.search("".join(text.split())) or _ID_NUMBER.search(text)
-    return found.group() if found else ""
+    return normalise(found.group()) if found else ""
 
 
 def search_hash(number: str) -> str:

@@ -55,6 +55,7 @@ from services.services import (
     legal_aid_save,
     referral_save,
 )
+from services.validators import normalise_id_number
 
 # --- Cases --------------------------------------------------------------------------------
 
@@ -159,7 +160,7 @@ class EarlierCasesView(PermissionRequiredMixin, TemplateView):
 
 
 def _full_id(value: str) -> str:
-    value = "".join(value.split()).upper()
+    value = normalise_id_number(value)  # a 15-digit number in its 18-character form
     return value if len(value) == 18 else ""
 
 

@@ -122,6 +122,18 @@ def test_an_id_number_search_keeps_the_number_out_of_every_url(login, files):
     assert f'name="idh" value="{idnumbers.id_hash(number)}"' in page
 
 
+def test_a_first_generation_number_finds_its_holder_and_stays_out_of_urls(login, files):
+    """An old 15-digit number (from a paper file, say) is the same person as its 18-character
+    form: it finds the file and, being an ID number, goes by its hash."""
+    number = files["li"].id_number
+    assert number[6:8] == "19"
+    old = number[:6] + number[8:17]
+    response = search(login("clerk_450102"), old)
+    assert rows(response) == [files["li"].file_number]
+    assert response.redirect_chain[0][0] == f"{LIST}?idh={idnumbers.id_hash(number)}"
+    assert_number_in_no_url(response, old)
+
+
 def test_search_by_a_members_id_number_finds_the_file(login, files):
     spouse = files["zhang2"].members.exclude(relation="self").get()
     response = search(login("clerk_450102"), spouse.id_number)

@@ -713,6 +713,26 @@ def test_full_width_numbers_are_stored_in_ascii(workbook, run):
     assert household.bank_account == "621700012345678"
 
 
+def test_a_first_generation_number_comes_in_its_18_character_form(workbook, run):
+    """Old systems hold 15-digit numbers, often as Excel numbers (exact below 10^15): stored
+    in their 18-character form, they meet the same person's new number as one person."""
+    worker, spouse = id_number(), id_number()
+    old = int(worker[:6] + worker[8:17])
+    report = run(workbook([household_row(身份证号=old)], [member_row(身份证号=spouse)]))
+    assert report.ok, errors_of(report)
+    household = Household.objects.get()
+    assert household.id_number == worker and household.id_hash == keyed_hash(worker)
+    again = run(workbook([household_row(身份证号=worker)], [member_row(身份证号=spouse)]))
+    assert again.ok and again.sheets["households"].skipped == 1, errors_of(again)
+    assert Household.objects.count() == 1
+    twice = [household_row(档案编号="XN-0002", 身份证号=worker)]
+    report = run(workbook([household_row(身份证号=str(old)), *twice], []), dry_run=True)
+    duplicate = [
+        e for e in report.errors if (e.sheet, e.row, e.column) == ("households", 3, "身份证号")
+    ]
+    assert duplicate and "重复" in duplicate[0].message, errors_of(report)
+
+
 # --- Who may import approved files (a clerk enters applications; a supervisor approves) ---
 
 APPROVED_ROWS = {

@@ -86,10 +86,12 @@ def test_household_timeline_selector(make_case, users, orgs, windows):
     assert list(cases_for_household(file, users["clerk_450103"])) == []
 
 
-def test_the_earlier_cases_hint_names_the_file(login, household):
-    response = login("clerk_450102").post(
-        "/services/earlier/", {"worker_id_number": household.id_number}
-    )
+@pytest.mark.parametrize("first_generation", [False, True])
+def test_the_earlier_cases_hint_names_the_file(login, household, first_generation):
+    number = household.id_number
+    if first_generation:  # the 15 digits of the worker's old card
+        number = number[:6] + number[8:17]
+    response = login("clerk_450102").post("/services/earlier/", {"worker_id_number": number})
     assert f"该职工已建档：{household.file_number}" in response.content.decode()
 
 

@@ -71,6 +71,22 @@ def test_resident_id_number_check_digit():
         validate_resident_id_number("110105194913310020")
 
 
+def test_a_first_generation_number_is_taken_in_its_18_character_form():
+    """GB 11643-1999 converts a 15-digit number: the year gets its century, the number its
+    check character. Old records and the earlier systems' files hold such numbers."""
+    from households.idnumbers import id_hash, normalise, upgraded, validate_id_number
+
+    assert upgraded("110105491231002") == "11010519491231002X"  # the standard's example
+    assert validate_id_number(" 110105 491231 002 ") == "11010519491231002X"
+    assert id_hash("110105491231002") == id_hash("11010519491231002X")  # finds the same person
+    with pytest.raises(ValidationError, match="出生日期无效"):
+        validate_id_number("110105491331002")  # month 13
+    for other in ("1101054912310021", "11010549123100X"):  # 16 digits; 15 with an X
+        assert normalise(other) == other
+        with pytest.raises(ValidationError):
+            validate_id_number(other)
+
+
 def test_id_number_is_stored_encrypted_with_a_search_hash_and_a_masked_copy(make_case):
     number = id_number()
     case = make_case(worker_id_number=number.lower())
