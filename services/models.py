@@ -91,7 +91,7 @@ class WorkerMixin(models.Model):
         _("身份证号码"),
         blank=True,
         validators=[validate_resident_id_number],
-        help_text=_("可不填；填写时须为18位有效号码。"),
+        help_text=_("可不填；填写时须为有效号码：18位，或15位旧号码。"),
     )
     worker_id_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     worker_id_masked = models.CharField(_("身份证号码"), max_length=18, blank=True, editable=False)

@@ -246,6 +246,29 @@ def test_an_unknown_window_is_refused(users):
     assert form.errors["window"] == ["请选择有效的窗口：所选窗口不存在或已停用。"]
 
 
+def test_a_case_keeps_an_old_15_digit_number_in_its_18_character_form(users, windows, make_case):
+    clerk = users["clerk_450102"]
+    number = id_number()
+    data = {
+        "worker_name": "王芳",
+        "worker_id_number": number[:6] + number[8:17],  # the old card's 15 digits
+        "matter": "咨询",
+        "window": "petition",
+        "channel": "visit",
+        "received_at": "2025-03-10T09:00",
+        "handler": clerk.pk,
+        "organisation": clerk.organisation_id,
+    }
+    form = QuickCaseForm(data=data, user=clerk)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["worker_id_number"] == number
+    case = make_case(worker_id_number=data["worker_id_number"])
+    assert (case.worker_id_number, case.worker_id_masked) == (
+        number,
+        number[:6] + "*" * 8 + number[-4:],
+    )
+
+
 def test_a_retired_window_is_refused_for_new_cases(make_case, windows):
     windows["general_benefits"].is_active = False
     windows["general_benefits"].save()
