@@ -128,6 +128,20 @@ def test_create_with_a_member(login, orgs, dibao, users):
     assert "已建立档案" in follow.content.decode()
 
 
+def test_old_15_digit_numbers_are_kept_in_their_18_character_form(login, orgs, dibao):
+    worker, spouse = new_id(), new_id(1982)
+    data = form_data(
+        orgs,
+        id_number=worker[:6] + worker[8:17],  # the old cards' 15 digits
+        members=[{"name": "李芳", "id_number": spouse[:6] + spouse[8:17]}],
+    )
+    assert login("clerk_450102").post(CREATE, data).status_code == 302
+    household = Household.objects.get()
+    assert household.id_number == worker and household.birth_date.year == int(worker[6:10])
+    members = {m.relation: m.id_number for m in household.members.all()}
+    assert members == {"self": worker, "spouse": spouse}
+
+
 def test_an_invalid_worker_id_number_is_shown_at_the_field(login, orgs, dibao):
     data = form_data(orgs, id_number="450102198003150012")  # wrong check digit
     response = login("clerk_450102").post(CREATE, data)
