@@ -267,7 +267,7 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
     ]
     search_fields = ["household__file_number", "household__worker_name"]
     search_help_text = gettext_lazy(
-        "按档案编号或职工姓名查询；输入完整的18位身份证号码可查找本人或家庭成员的申请。"
+        "按档案编号或职工姓名查询；输入完整的身份证号码（18位或15位旧号码）可查找本人或家庭成员的申请。"
     )
     date_hierarchy = "requested_on"
     show_full_result_count = False

@@ -496,7 +496,7 @@ class HouseholdAdmin(
     ]
     search_fields = ["file_number__startswith", "worker_name__startswith"]
     search_help_text = _(
-        "按档案编号或职工姓名的开头查询；输入完整的18位身份证号码可精确查找本人或家庭成员。"
+        "按档案编号或职工姓名的开头查询；输入完整的身份证号码（18位或15位旧号码）可精确查找本人或家庭成员。"
     )
     list_select_related = ["organisation", "category"]
     show_full_result_count = False

@@ -86,8 +86,12 @@ class CaseAdmin(MaskedPhoneAdminMixin, ReadOnlyAdmin):
     list_filter = ["status", "channel", "window", "organisation__level"]
     search_fields = ["worker_name", "worker_phone", "matter", "organisation__name"]
     list_select_related = ["window", "handler", "organisation"]
-    search_help_text = _("按姓名、电话、事由或组织查询；输入完整的18位身份证号码可精确查找。")
-    masked_search_help_text = _("按姓名、事由或组织查询；输入完整的18位身份证号码可精确查找。")
+    search_help_text = _(
+        "按姓名、电话、事由或组织查询；输入完整的身份证号码（18位或15位旧号码）可精确查找。"
+    )
+    masked_search_help_text = _(
+        "按姓名、事由或组织查询；输入完整的身份证号码（18位或15位旧号码）可精确查找。"
+    )
     date_hierarchy = "received_at"
     exclude = ["worker_id_number", "worker_id_hash"]
     inlines = [CaseEventInline]

@@ -338,12 +338,16 @@ def test_search_by_exact_id_number(login, make_household):
 
     assert found(first.id_number) == [first]
     assert found(first.id_number.lower()) == [first]
+    # the same person's first-generation card: 15 digits, no century, no check digit
+    assert found(first.id_number[:6] + first.id_number[8:17]) == [first]
     assert found(f" {first.id_number[:6]} {first.id_number[6:]} ") == [first]
     assert found(member.id_number) == [second]  # a member's number finds the file
     assert found(new_id(1990)) == []
     assert found(first.file_number[:10]) == [second, first]
     assert found(first.file_number) == [first]
     assert found("李大") == [second]
+    help_text = str(client.get(url("household_changelist")).context["cl"].search_help_text)
+    assert "完整的身份证号码（18位或15位旧号码）" in help_text
 
 
 def test_changelist_query_count_does_not_grow(
