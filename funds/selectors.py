@@ -377,7 +377,10 @@ def pending_batch_line(request: AssistanceRequest) -> PaymentBatchLine | None:
 
 
 def verifications_due(*, user) -> QuerySet[Verification]:
-    return Verification.objects.visible_to(user).filter(outcome="pending")
+    # A payment reversed since the draw waits for nothing until it is paid again.
+    return Verification.objects.visible_to(user).filter(
+        outcome="pending", request__state=RequestState.PAID
+    )
 
 
 def discrepancies(*, user) -> QuerySet[Verification]:

@@ -1256,6 +1256,8 @@ def verification_record(
     )
     if item.outcome != Verification.Outcome.PENDING:
         raise ValidationError(_("该笔已核实。"))
+    if not item.request.is_paid:  # reversed since the draw: no money went out to check
+        raise ValidationError(_("该笔发放已在抽样后冲销，现未发放，无需核实。"))
     if outcome not in ("full", "partial", "none"):
         raise ValidationError({"outcome": _("请选择核实结果。")})
     if method not in Verification.Method.values:

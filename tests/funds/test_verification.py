@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from funds import selectors, services
-from funds.models import Verification, VerificationSample
+from funds.models import LedgerEntry, Verification, VerificationSample
 
 D = Decimal
 
@@ -139,3 +140,39 @@ def test_outcomes_and_discrepancies(paid_2019, users, orgs):
     none.refresh_from_db()
     assert none.resolved_at is not None
     assert Verification.objects.discrepancies().count() == 2
+
+
+def test_a_sampled_payment_reversed_since_the_draw_waits_for_no_check(
+    paid_2019, users, orgs, login, pay
+):
+    """Finance reverses a payment booked by mistake after the quarter's sample took it: no money
+    went out, so there is nothing to confirm with the household until it is paid again."""
+    finance, today = users["finance_450102"], timezone.localdate()
+    sample = draw(users, orgs, size=2)
+    reversed_item, kept = sample.items.order_by("id")
+    entry = LedgerEntry.objects.get(request=reversed_item.request, kind="payment")
+    services.entry_reverse(user=finance, entry=entry, reason="误记")
+    with pytest.raises(ValidationError, match="已在抽样后冲销"):
+        services.verification_record(
+            user=finance, item=reversed_item, outcome="full", method="phone", checked_on=today
+        )
+    assert list(selectors.verifications_due(user=finance)) == [kept]
+
+    client = login("finance_450102")
+    page = client.get(reverse("funds:sample_detail", args=[sample.pk])).content.decode()
+    assert "已冲销，无需核实" in page
+    assert reverse("funds:verification_record", args=[reversed_item.pk]) not in page
+    response = client.post(
+        reverse("funds:verification_record", args=[reversed_item.pk]),
+        {"outcome": "full", "method": "phone", "checked_on": today.isoformat()},
+    )
+    assert response.status_code == 200  # the form again, with the reason
+    assert "已在抽样后冲销" in response.content.decode()
+    reversed_item.refresh_from_db()
+    assert reversed_item.outcome == Verification.Outcome.PENDING
+
+    # paid again: the payment is checked like any other
+    pay(reversed_item.request, on=today, reference="BANK-0002")
+    services.verification_record(
+        user=finance, item=reversed_item, outcome="full", method="phone", checked_on=today
+    )
