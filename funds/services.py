@@ -536,11 +536,7 @@ def request_create(
                 _("如确需突破标准，请填写申请突破标准的理由，由审批人决定。"),
             ]
         )
-    two_levels = (
-        standard is not None
-        and standard.second_approval_above is not None
-        and amount > standard.second_approval_above
-    )
+    two_levels = _needs_second_approval(standard, amount)
     request = AssistanceRequest(
         household=household,
         organisation=household.organisation,
@@ -595,6 +591,14 @@ def _refuse_duplicate(household, assistance_type, tier, beneficiary, amount, req
                 "state": same.get_state_display(),
             }
         )
+
+
+def _needs_second_approval(standard, amount: Decimal) -> bool:
+    return (
+        standard is not None
+        and standard.second_approval_above is not None
+        and amount > standard.second_approval_above
+    )
 
 
 def check_decidable(*, user, request: AssistanceRequest) -> int:
@@ -662,6 +666,12 @@ def request_approve(
             amount=request.amount,
             action=pgettext("money moved, as a verb", "批准"),
         )
+    if request.approvals_required == 1 and _needs_second_approval(check.standard, request.amount):
+        # A standard set or lowered since the request asks for a second approval: it applies
+        # as its caps do (re-checked above), so this approval is the first of two.
+        request.approvals_required = 2
+        request.second_approver = check.standard.second_approver
+        request.save(update_fields=["approvals_required", "second_approver"])
     Approval.objects.create(
         request=request,
         level=level,

@@ -491,6 +491,26 @@ def test_a_second_supervisor_above_the_threshold(household, ask, approve, standa
     assert list(large.approvals.values_list("level", flat=True)) == [1, 2]
 
 
+def test_a_threshold_set_after_the_request_asks_for_the_second_approval(
+    household, ask, approve, standard, add_user
+):
+    """The standard in force at approval applies, its second approval as its caps: a request
+    made before the year's standard named a threshold is approved once, then waits for the
+    second approver the standard names."""
+    request = ask(household, "5000.00", kind="medical")
+    assert request.approvals_required == 1
+    standard("medical", year=YEAR, second_approval_above=D("3000.00"), second_approver="same")
+    approve(request)
+    request.refresh_from_db()
+    assert (request.state, request.approvals_required) == (RequestState.REQUESTED, 2)
+    assert request.waiting_for == "第二级审批：本级另一名审批人"
+    add_user("supervisor2_450102", "450102", "supervisor")
+    approve(request, by="supervisor2_450102")
+    request.refresh_from_db()
+    assert request.state == RequestState.APPROVED
+    assert list(request.approvals.values_list("level", flat=True)) == [1, 2]
+
+
 def test_large_medical_aid_goes_to_the_province(household, ask, approve, standard, add_user, users):
     standard("medical", year=YEAR, second_approval_above=D("10000.00"), second_approver="region")
     add_user("supervisor_450100", "450100", "supervisor")
