@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from orgs.models import Organisation
 from orgs.money import MONEY, ZERO, is_money, yuan_text
-from orgs.pii import keyed_hash, mask_phone
+from orgs.pii import keyed_hash, mask_phone, masks_phones
 from orgs.roles import Role
 from services.models import Case, JobReferral, LegalAidCase, TrainingAttendee, Window
 from services.validators import normalise_id_number
@@ -116,6 +116,22 @@ def earlier_cases(
             if hit
         ]
     return {"cases": cases, "total": total, "searched": True}
+
+
+def earlier_cases_as_typed(*, user, typed, exclude_pk=None) -> dict:
+    """The earlier cases of the worker typed into the entry or edit form (`typed`: the posted
+    data), for the hint beside it and for the entry form shown again after an error. Who sees
+    numbers masked (an administrator) is matched on the name only: a typed phone or ID number
+    answered by the cases it matches ("电话相同") would give the hidden digits away, a guess
+    at a time."""
+    masked = masks_phones(user)
+    return earlier_cases(
+        user=user,
+        name=typed.get("worker_name", ""),
+        phone="" if masked else typed.get("worker_phone", ""),
+        id_number="" if masked else typed.get("worker_id_number", ""),
+        exclude_pk=exclude_pk,
+    )
 
 
 def follows_up_own_cases_only(user) -> bool:

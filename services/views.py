@@ -114,11 +114,10 @@ class CaseCreateView(PermissionRequiredMixin, FormView):
         context = super().get_context_data(**kwargs)
         form = context["form"]
         if form.is_bound:  # after an error, show the earlier cases without waiting for typing
-            context["earlier"] = selectors.earlier_cases(
-                user=self.request.user,
-                name=form.data.get("worker_name", ""),
-                phone=form.data.get("worker_phone", ""),
-                id_number=form.data.get("worker_id_number", ""),
+            # Matched as the hint matches them for this user (EarlierCasesView): a refused post
+            # must not answer what the hint keeps back.
+            context["earlier"] = selectors.earlier_cases_as_typed(
+                user=self.request.user, typed=form.data
             )
         return context
 
@@ -139,22 +138,17 @@ class EarlierCasesView(PermissionRequiredMixin, TemplateView):
         return self.render_to_response(self.get_context_data(**kwargs))
 
     def get_context_data(self, **kwargs):
-        params = self.request.POST
+        params, user = self.request.POST, self.request.user
         exclude = params.get("exclude", "")
-        # Who sees numbers masked (an administrator) is matched on the name only: a typed phone
-        # or ID number answered by the cases it matches would give the hidden digits away.
-        masked = masks_phones(self.request.user)
-        earlier = selectors.earlier_cases(
-            user=self.request.user,
-            name=params.get("worker_name", ""),
-            phone="" if masked else params.get("worker_phone", ""),
-            id_number="" if masked else params.get("worker_id_number", ""),
-            exclude_pk=int(exclude) if exclude.isdigit() else None,
+        # Who sees numbers masked (an administrator) is matched on the name only (the selector),
+        # and is not told whether a typed ID number has a household file either.
+        earlier = selectors.earlier_cases_as_typed(
+            user=user, typed=params, exclude_pk=int(exclude) if exclude.isdigit() else None
         )
         household = None
-        if self.request.user.has_perm("households.view_household") and not masked:
+        if user.has_perm("households.view_household") and not masks_phones(user):
             household = selectors.household_for_worker(
-                user=self.request.user, id_number=_full_id(params.get("worker_id_number", ""))
+                user=user, id_number=_full_id(params.get("worker_id_number", ""))
             )
         return super().get_context_data(earlier=earlier, household=household, **kwargs)
 

@@ -375,6 +375,28 @@ def test_the_earlier_cases_hint_matches_only_the_name_for_who_sees_numbers_maske
     assert [found(clerk, data) for data in typed] == [1, 1]
 
 
+def test_the_counter_form_after_an_error_does_not_match_phones_for_a_masked_reader(
+    login, make_case, users
+):
+    """The counter form, refused, shows the earlier cases of what was typed: it matched them on
+    the typed phone and ID number for every user, so an administrator posting an unnamed form
+    with a guessed phone read "电话相同" and found the hidden digits a post at a time. It now
+    matches as the hint does (name only for who sees numbers masked)."""
+    number = id_number()
+    make_case(worker_name="王芳", worker_phone="13900000002", worker_id_number=number)
+    typed = [{"worker_phone": "13900000002"}, {"worker_phone": "", "worker_id_number": number}]
+
+    def found(username, data) -> list[list[str]]:
+        data = quick_entry(worker_name="", handler=users[username].pk, **data)
+        response = login(username).post(reverse("services:case_create"), data)
+        assert response.status_code == 200  # refused: no name
+        return [case.matches for case in response.context["earlier"]["cases"]]
+
+    assert [found("admin_450102", data) for data in typed] == [[], []]
+    # Who sees the numbers is still shown the worker's earlier cases by them.
+    assert [found("clerk_450102", data) for data in typed] == [[["phone"]], [["id"]]]
+
+
 def test_the_earlier_cases_hint_is_posted_never_a_get(login, make_case):
     """The hint gets the typed ID number: by POST only, so it never stands in a URL (access
     logs, history). A GET is refused rather than answered."""
