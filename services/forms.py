@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import Organisation, User
-from orgs.pii import FULL_NUMBERS
+from orgs.pii import FULL_NUMBERS, mask_phone, masks_phones
 from services.models import (
     Case,
     JobReferral,
@@ -51,14 +51,35 @@ def _window_field(*, current: Window | None, numbered: bool) -> forms.ModelChoic
 
 
 class WorkerFieldsMixin:
+    kept_phone = ""  # the stored phone an empty box keeps (hide_stored_phone)
+
     def clean_worker_id_number(self):
         return normalise_id_number(self.cleaned_data.get("worker_id_number", ""))
+
+    def clean_worker_phone(self):
+        return self.cleaned_data.get("worker_phone", "") or self.kept_phone
 
     def hide_stored_id_number(self, user: User) -> None:
         """A stored ID number is never put in a form for a role that may not see it in full:
         the field goes and the number is kept as it is."""
         if self.instance.worker_id_number and not user.has_perm(FULL_NUMBERS):
             del self.fields["worker_id_number"]
+
+    def hide_stored_phone(self, user: User) -> None:
+        """A stored phone (the record's, or that of the case a referral starts from) is never
+        put in a form for a role that sees phones masked (orgs.pii.masks_phones): the box is
+        empty with the masked number shown, an empty box keeps the stored phone, and one typed
+        replaces it, as the household form treats its ID number. (Unlike the ID number, the
+        field stays: these roles correct a worker's phone.)"""
+        stored = self.initial.get("worker_phone") or ""
+        if stored and masks_phones(user):
+            self.kept_phone = stored
+            self.initial["worker_phone"] = ""
+            field = self.fields["worker_phone"]
+            field.widget.attrs["placeholder"] = mask_phone(stored)
+            field.help_text = _("当前：%(masked)s。留空表示不修改。") % {
+                "masked": mask_phone(stored)
+            }
 
 
 class CaseForm(WorkerFieldsMixin, forms.ModelForm):
@@ -123,6 +144,7 @@ class CaseForm(WorkerFieldsMixin, forms.ModelForm):
         for name in ("worker_name", "worker_phone", "worker_id_number"):
             self.fields[name].widget.attrs.update(lookup)
         self.hide_stored_id_number(user)
+        self.hide_stored_phone(user)
 
     def clean_received_at(self):
         received = self.cleaned_data.get("received_at")

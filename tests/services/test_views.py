@@ -794,6 +794,36 @@ def test_editing_without_the_right_to_full_numbers_keeps_the_id_hidden(login, ma
     assert AccessLog.objects.get().detail == "edit"
 
 
+def test_the_case_edit_form_does_not_show_a_masked_reader_the_full_phone(login, make_case):
+    """admin_450102 changes cases but sees phones masked: the edit form put the full phone in
+    its box. The box is now empty with the masked number shown; saved as it is, the stored
+    phone stays (not the mask, not nothing); a phone typed in replaces it."""
+    case = make_case(worker_phone="13900000002")
+    url = f"/services/cases/{case.pk}/edit/"
+    client = login("admin_450102")
+    page = client.get(url)
+    assert "13900000002" not in page.content.decode()
+    assert "139****0002" in page.content.decode()
+    data = submitted(page, with_field="window")
+    assert data["worker_phone"] == ""
+    assert client.post(url, {**data, "matter": "补充"}).status_code == 302
+    case.refresh_from_db()
+    assert (case.matter, case.worker_phone) == ("补充", "13900000002")
+    assert client.post(url, {**data, "worker_phone": "13700000003"}).status_code == 302
+    case.refresh_from_db()
+    assert case.worker_phone == "13700000003"
+    # A clerk works the file: the box holds the full phone, and clearing it clears it.
+    clerk = login("clerk_450102")
+    page = clerk.get(url)
+    assert page.context["form"]["worker_phone"].value() == "13700000003"
+    assert (
+        clerk.post(url, {**submitted(page, with_field="window"), "worker_phone": ""}).status_code
+        == 302
+    )
+    case.refresh_from_db()
+    assert case.worker_phone == ""
+
+
 def test_the_case_page_lists_field_edits_with_who_and_old_and_new(login, make_case, users):
     old_number, new_number = id_number(), id_number()
     case = make_case(worker_id_number=old_number, matter="欠薪")
