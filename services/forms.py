@@ -309,6 +309,7 @@ class JobReferralForm(WorkerFieldsMixin, forms.ModelForm):
         self.fields["referred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["case"].queryset = Case.objects.visible_to(user)
         self.hide_stored_id_number(user)
+        self.hide_stored_phone(user)  # also the case's, from JobReferralEditView.get_initial
 
     def save(self, commit=True):
         # A referral started from a case takes the case's ID number on the server: the form
@@ -350,3 +351,4 @@ class TrainingAttendeeForm(WorkerFieldsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if user is not None:
             self.hide_stored_id_number(user)
+            self.hide_stored_phone(user)

@@ -428,6 +428,8 @@ class JobReferralEditView(PermissionRequiredMixin, FormView):
         initial = {
             "case": case.pk,
             "worker_name": case.worker_name,
+            # Kept out of the page for who sees phones masked, and kept on saving when the box
+            # is left empty (the form's hide_stored_phone; the form posts back to this URL).
             "worker_phone": case.worker_phone,
             "organisation": case.organisation_id,
         }

@@ -668,6 +668,53 @@ def test_referral_and_attendee_forms_keep_a_stored_id_hidden(login, make_case, c
     assert number in clerk_page.content.decode()
 
 
+def test_a_referral_from_a_case_does_not_show_a_masked_reader_the_full_phone(login, make_case):
+    """admin_450102 adds and changes referrals but sees phones masked: the form started from a
+    case put the case's full phone in its box. Its box is now empty with the masked number
+    shown, and the referral still takes the case's phone over; so do the referral's own edit
+    form and a training attendee's."""
+    case = make_case(worker_phone="13900000002")
+    url = f"/services/referrals/new/?case={case.pk}"
+    client = login("admin_450102")
+    page = client.get(url)
+    assert "13900000002" not in page.content.decode()
+    assert "139****0002" in page.content.decode()
+    data = {**submitted(page, with_field="employer"), **referral_of(case)}
+    assert data["worker_phone"] == ""
+    assert client.post(url, data).status_code == 302  # the page posts back to its own URL
+    referral = JobReferral.objects.get()
+    assert referral.worker_phone == "13900000002"
+    edit = f"/services/referrals/{referral.pk}/edit/"
+    page = client.get(edit)
+    assert "13900000002" not in page.content.decode()
+    data = {**submitted(page, with_field="employer"), "position": "司机"}
+    assert client.post(edit, data).status_code == 302
+    referral.refresh_from_db()
+    assert (referral.position, referral.worker_phone) == ("司机", "13900000002")
+    # A clerk works the file: the forms hold the full phone.
+    clerk = login("clerk_450102")
+    assert clerk.get(url).context["form"]["worker_phone"].value() == "13900000002"
+    assert clerk.get(edit).context["form"]["worker_phone"].value() == "13900000002"
+
+
+def test_a_training_attendees_form_does_not_show_a_masked_reader_the_full_phone(login, course):
+    attendee = TrainingAttendee.objects.create(
+        course=course, worker_name="李强", worker_phone="13900000002"
+    )
+    url = f"/services/attendees/{attendee.pk}/edit/"
+    client = login("admin_450102")
+    page = client.get(url)
+    assert "13900000002" not in page.content.decode()
+    assert "139****0002" in page.content.decode()
+    certificate = {"certificate_obtained": "on", "certificate_name": "电工证"}
+    data = {**submitted(page, with_field="worker_name"), **certificate}
+    assert client.post(url, data).status_code == 302
+    attendee.refresh_from_db()
+    assert (attendee.certificate_name, attendee.worker_phone) == ("电工证", "13900000002")
+    clerk_form = login("clerk_450102").get(url).context["form"]
+    assert clerk_form["worker_phone"].value() == "13900000002"
+
+
 def test_course_and_attendees(login, course):
     client = login("clerk_450102")
     response = client.post(
