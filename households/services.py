@@ -596,11 +596,12 @@ def _period_has_survey(household: Household) -> bool:
 
 def _entered_or_submitted_by(household: Household, period) -> set[int]:
     """Who entered the file or submitted this filing: segregation of duties keeps them from
-    approving it and from deciding its objections."""
+    approving it and from deciding its objections. A reopened filing (重新申请) goes straight
+    to applied with no submit: its reopening is its application."""
     submitters = set(
-        Transition.objects.filter(period=period, action__in=["create", "submit"]).values_list(
-            "actor_id", flat=True
-        )
+        Transition.objects.filter(
+            period=period, action__in=["create", "submit", "reopen"]
+        ).values_list("actor_id", flat=True)
     )
     return submitters | {household.created_by_id}
 

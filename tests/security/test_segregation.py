@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -59,13 +60,44 @@ def approve_file_in_admin(client, household):
     )
 
 
+def reopened_by(user, make_household, users):
+    """A file the clerk entered and submitted and a supervisor refused half a year ago, which
+    `user` reopened 50 days ago (重新申请: straight back to applied, with no submit)."""
+    household = make_household(by="clerk_450102")
+    age_file(household, 200)
+    today = timezone.localdate()
+    household_services.transition_apply(
+        user=users["clerk_450102"],
+        household=household,
+        action="submit",
+        effective_date=today - timedelta(190),
+    )
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="reject",
+        reason="不符合条件",
+        effective_date=today - timedelta(180),
+    )
+    household_services.transition_apply(
+        user=user,
+        household=household,
+        action="reopen",
+        reason="情况变化",
+        effective_date=today - timedelta(50),
+    )
+    return household
+
+
 @pytest.mark.parametrize("door", [approve_file_on_page, approve_file_in_admin])
-@pytest.mark.parametrize("part", ["entered", "submitted"])
+@pytest.mark.parametrize("part", ["entered", "submitted", "reopened"])
 def test_nobody_approves_a_file_they_entered_or_submitted(
     both, make_household, walk, login, users, door, part
 ):
     if part == "entered":
         household = walk(make_household(by="both_450102"), "notice", clerk="both_450102")
+    elif part == "reopened":  # a reopening is this filing's application: the rest by the clerk
+        household = walk_file(users, reopened_by(both, make_household, users), "notice")
     else:  # entered by the clerk, submitted by the vice-chair, the rest by the clerk
         household = make_household(by="clerk_450102")
         age_file(household, 50)  # entered 50 days ago, so the notice can have run
@@ -84,6 +116,26 @@ def test_nobody_approves_a_file_they_entered_or_submitted(
     door(login("supervisor_450102"), household)
     household.refresh_from_db()
     assert household.status == Status.ON_FILE
+
+
+def test_nobody_decides_the_objections_to_a_file_they_reopened(both, make_household, users):
+    """Dismissing an objection clears the way to approval: the same segregation holds."""
+    household = walk_file(users, reopened_by(both, make_household, users), "notice")
+    objection = household_services.objection_record(
+        user=users["clerk_450102"],
+        household=household,
+        raised_by="邻居",
+        raised_on=timezone.localdate() - timedelta(20),
+        content="有两套住房",
+    )
+    with pytest.raises(ValidationError) as exc:
+        household_services.objection_resolve(
+            user=both, objection=objection, outcome="dismissed", finding="无"
+        )
+    assert exc.value.messages == ["不能处理自己录入或提交的档案的公示异议。"]
+    household_services.objection_resolve(
+        user=users["supervisor_450102"], objection=objection, outcome="dismissed", finding="无"
+    )
 
 
 def decide_closure_on_page(client, closure):
