@@ -3,6 +3,7 @@
 The current status on `Household` is a cached copy of the latest `Transition`; only
 `households.services` changes it, in the same transaction as the transition row."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -573,6 +574,14 @@ class PublicNotice(models.Model):
 
     def __str__(self):
         return self.title
+
+    def has_run(self, today: date | None = None) -> bool:
+        """Whether the notice's period is over, so that its files may be approved. Its end is
+        the authority: worked out when it was posted, by the minimum working days and calendar
+        of the organisation posting it, and moved later by holidays entered while it ran
+        (services.notices_follow_calendar). A minimum raised or a holiday entered after it
+        ended changes no notice that has run: nothing could lengthen it any more."""
+        return (today or timezone.localdate()) > self.ends_on
 
 
 class FilingPeriod(models.Model):

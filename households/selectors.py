@@ -184,7 +184,8 @@ def notices_ending(user, *, today: date | None = None, organisation=None, base=N
 
 
 def approvals_waiting(user, *, today: date | None = None, base=None):
-    """Files under notice whose notice has ended: the supervisor may approve them now."""
+    """Files under notice whose notice has ended: the supervisor may approve them now (the
+    rule of PublicNotice.has_run, as a query)."""
     today = today or timezone.localdate()
     return _files(user, base).filter(
         status=Status.NOTICE, current_period__notice__ends_on__lt=today

@@ -613,13 +613,11 @@ def _check_approval(user, household: Household, verdict_reason: str, against: bo
     notice = period.notice
     if notice is None:
         raise ValidationError(_("档案尚未公示，不能审批。"))
-    minimum = household.organisation.setting("notice_min_working_days")
-    today = timezone.localdate()
-    ran = working_days_between(notice.starts_on, min(today, notice.ends_on), household.organisation)
-    if today <= notice.ends_on or ran < minimum:
+    if not notice.has_run():
+        days = working_days_between(notice.starts_on, notice.ends_on, notice.organisation)
         raise ValidationError(
             _("公示期至 %(end)s 结束（至少 %(days)d 个工作日），期满后方可审批。")
-            % {"end": notice.ends_on, "days": minimum}
+            % {"end": notice.ends_on, "days": days}
         )
     if Objection.objects.filter(period=period, outcome=Objection.Outcome.PENDING).exists():
         raise ValidationError(_("公示期间的异议尚未全部处理完毕，不能审批。"))

@@ -632,6 +632,87 @@ def test_a_back_dated_notice_cannot_skip_its_working_days(make_household, walk, 
     assert "期满后方可审批" in exc.value.messages[0]
 
 
+# A notice that has run stays run: approval waits for its end date, worked out when it was posted
+# by the poster's minimum and calendar and moved later by holidays entered while it ran.
+
+
+def test_a_notice_that_ran_its_period_stays_approvable_after_the_minimum_is_raised(
+    make_household, walk, users, orgs
+):
+    """A county raising its minimum (5 → 7 working days) changes the notices posted from then
+    on; a file whose 5-day notice had ended is not refused for good (nothing lengthens a notice
+    that is over)."""
+    household = walk(make_household(), "notice")  # posted 30 days ago, long over
+    waiting = walk(make_household(), "reviewed")
+    county = orgs["450102"]
+    county.notice_min_working_days = 7
+    county.save()
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="approve", reason="同意"
+    )
+    household.refresh_from_db()
+    assert household.status == Status.ON_FILE
+    # Posted now, a notice runs the new seven days, and approval waits for its end.
+    notice = start_notice(users, waiting, TODAY())
+    assert working_days_between(notice.starts_on, notice.ends_on, county) == 7
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(
+            user=users["supervisor_450102"], household=waiting, action="approve"
+        )
+    assert exc.value.messages == [
+        f"公示期至 {notice.ends_on} 结束（至少 7 个工作日），期满后方可审批。"
+    ]
+
+
+def test_a_holiday_entered_after_a_notice_ended_does_not_stop_its_approval(
+    make_household, walk, users, orgs
+):
+    household = walk(make_household(), "notice")
+    notice = household.current_period.notice
+    county = orgs["450102"]
+    Holiday.objects.create(
+        date=add_working_days(notice.starts_on, 1, county), name="补录假日", organisation=county
+    )
+    assert services.notices_follow_calendar(user=users["admin_450102"], organisation=county) == []
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="approve", reason="同意"
+    )
+    household.refresh_from_db()
+    assert household.status == Status.ON_FILE
+
+
+def test_a_notice_the_city_posted_is_approved_after_its_own_end(make_household, walk, users, orgs):
+    """A notice posted by the city union for a county's file runs by the city's minimum and
+    calendar; approval in the county waits for that end and no other count."""
+    from django.contrib.auth.models import Group
+
+    from orgs.models import User
+
+    city_clerk = User.objects.create(
+        username="clerk_450100", full_name="市录入员", organisation=orgs["450100"], is_staff=True
+    )
+    city_clerk.groups.add(Group.objects.get(name="clerk"))
+    county = orgs["450102"]
+    county.notice_min_working_days = 7
+    county.save()
+    Holiday.objects.create(date=TODAY() - timedelta(days=28), name="县假日", organisation=county)
+    household = walk(make_household(), "reviewed")  # reviewed 35 days ago
+    with on_day(TODAY() - timedelta(days=30)):
+        notice = services.notice_start(
+            user=city_clerk,
+            organisation=orgs["450100"],
+            households=[household],
+            starts_on=TODAY() - timedelta(days=30),
+            objection_contact="南宁市总工会 0771-12351",
+        )
+    assert working_days_between(notice.starts_on, notice.ends_on, orgs["450100"]) == 5
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="approve", reason="同意"
+    )
+    household.refresh_from_db()
+    assert household.status == Status.ON_FILE
+
+
 @pytest.mark.parametrize("ahead", [31, 365, None])
 def test_a_notice_more_than_a_month_ahead_is_refused(make_household, walk, users, ahead):
     household = walk(make_household(), "reviewed")
