@@ -13,6 +13,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Min
+from django.db.models.functions import Length
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -313,15 +314,27 @@ class MemberData:
     pk: int | None = None
 
 
+# The sequence of the numbers household_create gives, after the organisation's code and the
+# year: five digits (00001 … 99999), then as many as it takes (100000 …).
+FILE_SEQUENCE = "([0-9]{5}|[1-9][0-9]{5,})"
+
+
 def _next_file_number(organisation, year: int) -> str:
-    prefix = f"{organisation.code}-{year}-"
+    """One more than the organisation's highest number of the year. Imported files keep their
+    earlier systems' numbers, any text: one that only starts like ours ("…-00007号", "…-0000123")
+    is not counted; it cannot be a number of the sequence, so none given here is ever it. The
+    numbers of the sequence are compared as numbers: by length, then text (as text, 100000
+    sorts before 99999)."""
+    prefix = f"{organisation.code}-{year}-"  # a code is letters and digits (Organisation.code)
     last = (
-        Household.objects.filter(file_number__startswith=prefix)
-        .order_by("-file_number")
+        Household.objects.filter(
+            file_number__startswith=prefix, file_number__regex=f"^{prefix}{FILE_SEQUENCE}$"
+        )
+        .order_by(Length("file_number").desc(), "-file_number")
         .values_list("file_number", flat=True)
         .first()
     )
-    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    sequence = int(last.removeprefix(prefix)) + 1 if last else 1
     return f"{prefix}{sequence:05d}"
 
 
@@ -467,6 +480,8 @@ def household_create(
                 household.file_number = ""  # a colleague took the number: take the next
                 continue
             raise
+    else:  # every number tried was taken meanwhile: the file was not saved
+        raise ValidationError(_("未能为档案分配编号（编号均已被占用），请重新保存。"))
     household.secondary_causes.set(secondary_causes)
     period = FilingPeriod.objects.create(
         household=household, number=1, origin=Origin.NEW, applied_on=today

@@ -933,3 +933,39 @@ def test_every_field_of_the_edit_form_is_written_by_the_edit():
     written = {field.attname for field in columns if field.concrete and not field.many_to_many}
     assert written <= services.EDITED_COLUMNS
     assert {"id_number", "bank_account"} <= services.EDITED_COLUMNS
+
+
+# --- File numbers: the county's code, the year and a sequence (450102-2026-00001). Imported files
+# keep their earlier systems' numbers, any text of up to 30 characters.
+
+
+@pytest.mark.parametrize("suffix", ["00007号", "99999", "0000123", "12-00009", "x"])
+def test_a_new_file_after_an_imported_file_number_of_the_same_prefix(make_household, suffix):
+    """An imported number that merely starts like ours is no number of the sequence: it neither
+    breaks the next (a suffix that is no number) nor hides it (99999 + 1 is 100000, which
+    sorts before 99999 as text)."""
+    prefix = f"450102-{TODAY().year}-"
+    earlier = make_household()
+    assert earlier.file_number == f"{prefix}00001"
+    Household.objects.filter(pk=earlier.pk).update(file_number=f"{prefix}{suffix}")
+    numbers = [make_household().file_number for _ in range(2)]
+    start = 100_000 if suffix == "99999" else 1
+    assert numbers == [f"{prefix}{n:05d}" for n in (start, start + 1)]
+
+
+def test_the_sequence_goes_on_past_99999_in_numeric_order(make_household):
+    prefix = f"450102-{TODAY().year}-"
+    for number in ("99998", "100009", "99999"):
+        Household.objects.filter(pk=make_household().pk).update(file_number=prefix + number)
+    assert make_household().file_number == f"{prefix}100010"
+
+
+def test_a_file_that_finds_no_free_number_is_refused_not_left_unsaved(make_household, monkeypatch):
+    """Every number tried taken (colleagues filing at the same moment, five times over): the
+    clerk is told to try again; nothing is half saved."""
+    taken = make_household().file_number
+    monkeypatch.setattr(services, "_next_file_number", lambda organisation, year: taken)
+    with pytest.raises(ValidationError) as exc:
+        make_household()
+    assert exc.value.messages == ["未能为档案分配编号（编号均已被占用），请重新保存。"]
+    assert Household.objects.count() == 1 and FilingPeriod.objects.count() == 1
