@@ -547,8 +547,15 @@ def household_update(
     reason = (reason or "").strip()
     if household.status in VERIFIED_STATUSES and not reason:
         raise ValidationError({"change_reason": CHANGE_REASON_REQUIRED})
+    stored_id_hash = Household.objects.values_list("id_hash", flat=True).get(pk=household.pk)
     _validate_household(household, secondary_causes)
     _check_members(household, members)
+    if household.id_hash != stored_id_hash:
+        # Given another person's number, the file would be their second one, which
+        # household_create refuses (their return would count as new, not as 返困). Only on a
+        # change: a file beside a closed one its clerk could not reach stays editable by a
+        # user who reaches both.
+        check_no_earlier_file(user=user, household=household)
     _note_secondary_causes(household, secondary_causes)
     household._history_user = user  # who, on the field history and a fact change (date_facts)
     household._change_reason = Truncator(reason).chars(100)  # why: history_change_reason

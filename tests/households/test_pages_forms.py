@@ -343,6 +343,21 @@ def test_edit_refuses_a_duplicate_and_keeps_the_file(login, make_household, orgs
     assert Household.objects.get(pk=household.pk).id_number != other.id_number
 
 
+def test_edit_refuses_the_number_of_a_person_with_a_closed_file_at_the_field(
+    login, make_household, users, orgs
+):
+    closed = make_household(worker_name="王五")
+    services.transition_apply(
+        user=users["clerk_450102"], household=closed, action="withdraw", reason="录入有误"
+    )
+    household = make_household()
+    data = edit_data(orgs, household, id_number=closed.id_number)
+    response = login("clerk_450102").post(reverse("households:edit", args=[household.pk]), data)
+    [error] = response.context["form"].errors["id_number"]
+    assert f"此人已有档案 {closed.file_number}" in error and "重新申请" in error
+    assert Household.objects.get(pk=household.pk).id_hash == household.id_hash
+
+
 def test_a_closed_file_cannot_be_edited(login, make_household, users, orgs):
     from households import services
 

@@ -21,7 +21,7 @@ from households.workflow import STEPS, allowed_actions
 from orgs.calendar import add_months, add_working_days, working_days_between
 from orgs.models import Holiday
 from tests.conftest import on_day
-from tests.households.conftest import age_file, kept_members
+from tests.households.conftest import age_file, kept_members, new_id
 
 TODAY = timezone.localdate
 
@@ -806,6 +806,34 @@ def test_a_worker_with_a_closed_file_comes_back_by_reopening_it(make_household, 
     )
     earlier.refresh_from_db()
     assert earlier.status == "applied"
+
+
+def test_an_edit_cannot_give_a_file_the_id_of_a_person_with_a_closed_file(make_household, users):
+    """Else a file created for someone else and given the person's number afterwards would be
+    their second file, and their return counted as new (增量) rather than as 返困."""
+    person = new_id()
+    earlier = make_household(id_number=person)
+    services.transition_apply(
+        user=users["clerk_450102"], household=earlier, action="withdraw", reason="录入有误"
+    )
+    other = make_household()
+    other.id_number = person
+    with pytest.raises(ValidationError) as exc:
+        services.household_update(
+            user=users["clerk_450102"], household=other, members=kept_members(other)
+        )
+    [message] = exc.value.message_dict["id_number"]
+    assert f"此人已有档案 {Household.objects.get(pk=earlier.pk).file_number}" in message
+    assert Household.objects.get(pk=other.pk).id_hash != earlier.id_hash
+    # The reopened file itself is edited as before: the closed file it is is no other file.
+    services.transition_apply(
+        user=users["clerk_450102"], household=earlier, action="reopen", reason="再次致困"
+    )
+    earlier.refresh_from_db()
+    earlier.phone = "13900000001"
+    services.household_update(
+        user=users["clerk_450102"], household=earlier, members=kept_members(earlier)
+    )
 
 
 def test_a_closed_file_in_another_county_does_not_stop_a_new_file(make_household, walk, users):
