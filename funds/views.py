@@ -62,6 +62,7 @@ from orgs.web import (
     ScopedFilterListView,
     add_service_errors,
     hides_personal_numbers,
+    typed_key,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -165,12 +166,6 @@ def typed_year(text: str) -> int | None:
     "²026": str.isdigit() accepts superscripts that int() refuses)."""
     head = (text or "")[:4]
     return int(head) if len(head) == 4 and head.isascii() and head.isdecimal() else None
-
-
-def typed_key(value) -> int | None:
-    """A primary key as a form sends it ("12"), or None for anything else ("", "²", "1e9")."""
-    key = str(value or "")
-    return int(key) if key.isascii() and key.isdecimal() and len(key) < 10 else None
 
 
 class HouseholdMixin:

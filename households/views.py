@@ -61,7 +61,7 @@ from orgs.models import Organisation
 from orgs.money import ZERO, yuan_text
 from orgs.pii import mask_phone, masks_phones
 from orgs.text import listing
-from orgs.web import IdSearchListMixin, hides_personal_numbers
+from orgs.web import IdSearchListMixin, hides_personal_numbers, typed_key
 
 PAGE_SIZES = (25, 50, 100)
 # Beyond any list (25 million files at the smallest size; a national deployment holds five),
@@ -841,13 +841,13 @@ class NoticeStartView(PermissionRequiredMixin, FormView):
         organisation = getattr(user, "organisation", None)
         if organisation is None or not organisations.filter(pk=organisation.pk).exists():
             organisation = organisations.first()
-        chosen = self.request.GET.get("household", "")
+        chosen = typed_key(self.request.GET.get("household"))  # from the file's button
         return {
             "organisation": organisation,
             "objection_contact": selectors.last_objection_contact(user, organisation)
             if organisation
             else "",
-            "households": [int(chosen)] if chosen.isdigit() else [],
+            "households": [] if chosen is None else [chosen],
         }
 
     def form_valid(self, form):

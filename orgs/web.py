@@ -21,6 +21,13 @@ def hides_personal_numbers(view_class, methods=("post",)):
     return view_class
 
 
+def typed_key(value) -> int | None:
+    """A primary key as a form or a link sends it ("12"), or None for anything else ("", "1e9",
+    "²": str.isdigit() takes superscripts, which int() refuses)."""
+    key = str(value or "")
+    return int(key) if key.isascii() and key.isdecimal() and len(key) < 10 else None
+
+
 def add_service_errors(form, error: ValidationError) -> None:
     """Show a service's refusal on the form: field errors on their fields, others on top."""
     if hasattr(error, "error_dict"):

@@ -26,6 +26,7 @@ from orgs.web import (
     ScopedFilterListView,
     add_service_errors,
     hides_personal_numbers,
+    typed_key,
 )
 from services import selectors
 from services.filters import CaseFilter, JobReferralFilter, LegalAidFilter, TrainingCourseFilter
@@ -143,7 +144,7 @@ class EarlierCasesView(PermissionRequiredMixin, TemplateView):
         # Who sees numbers masked (an administrator) is matched on the name only (the selector),
         # and is not told whether a typed ID number has a household file either.
         earlier = selectors.earlier_cases_as_typed(
-            user=user, typed=params, exclude_pk=int(exclude) if exclude.isdigit() else None
+            user=user, typed=params, exclude_pk=typed_key(exclude)
         )
         household = None
         if user.has_perm("households.view_household") and not masks_phones(user):
@@ -415,10 +416,10 @@ class JobReferralEditView(PermissionRequiredMixin, FormView):
 
     def starting_case(self) -> Case | None:
         """The case a new referral starts from (?case=), if the user may see it."""
-        case_pk = self.request.GET.get("case", "")
-        if "pk" in self.kwargs or not case_pk.isdigit():
+        key = typed_key(self.request.GET.get("case"))  # "²" is no case
+        if "pk" in self.kwargs or key is None:
             return None
-        return selectors.case_list(user=self.request.user).filter(pk=case_pk).first()
+        return selectors.case_list(user=self.request.user).filter(pk=key).first()
 
     def get_initial(self):
         """A referral started from a case takes over the case's worker."""

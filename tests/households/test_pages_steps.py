@@ -253,6 +253,15 @@ def test_start_notice_button_leads_to_the_notice_page(login, walk, make_househol
     assert [a["action"] for a in detail.context["actions"]] == ["start_notice"]
 
 
+@pytest.mark.parametrize("chosen", ["²", "٣", "99999999999999999999", "x", ""])
+def test_the_notice_page_ignores_a_household_that_is_no_key(login, chosen):
+    """ "²" passes str.isdigit(), not int(): the page opens with nothing chosen, no error 500."""
+    client = login("clerk_450102")
+    client.raise_request_exception = False
+    response = client.get(reverse("households:notice_start"), {"household": chosen})
+    assert response.status_code == 200
+
+
 def test_approve_through_the_page(login, walk, make_household):
     household = walk(make_household(), "notice")
     supervisor = login("supervisor_450102")

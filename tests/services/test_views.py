@@ -397,6 +397,19 @@ def test_the_counter_form_after_an_error_does_not_match_phones_for_a_masked_read
     assert [found("clerk_450102", data) for data in typed] == [[["phone"]], [["id"]]]
 
 
+@pytest.mark.parametrize("odd", ["²", "99999999999999999999", "x"])
+def test_the_earlier_cases_hint_and_the_referral_form_ignore_a_case_that_is_no_key(
+    login, make_case, odd
+):
+    """ "²" passes str.isdigit(), not int(): the case to leave out, or to start from, is none."""
+    make_case(worker_name="王芳")
+    client = login("clerk_450102")
+    client.raise_request_exception = False
+    hint = client.post("/services/earlier/", {"worker_name": "王芳", "exclude": odd})
+    assert hint.status_code == 200 and hint.context["earlier"]["total"] == 1
+    assert client.get("/services/referrals/new/", {"case": odd}).status_code == 200
+
+
 def test_the_earlier_cases_hint_is_posted_never_a_get(login, make_case):
     """The hint gets the typed ID number: by POST only, so it never stands in a URL (access
     logs, history). A GET is refused rather than answered."""
