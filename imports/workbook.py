@@ -755,8 +755,10 @@ def _header_cells(xml: bytes, strings, sheet: str) -> list[str]:
         index = _column_index(match.group(1).encode()) if match else position
         kind = cell.get("t")
         value_el = cell.find(f"{ns}v")
-        if kind == "s" and value_el is not None and (value_el.text or "").isdigit():
-            text = strings.get(int(value_el.text))
+        index_text = (value_el.text or "") if value_el is not None else ""
+        # ASCII: str.isdigit() takes "²", which int() refuses.
+        if kind == "s" and index_text.isascii() and index_text.isdigit():
+            text = strings.get(int(index_text))
         elif kind == "inlineStr":
             text = "".join(t.text or "" for t in cell.iter(f"{ns}t"))
         else:

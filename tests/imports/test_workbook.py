@@ -469,6 +469,27 @@ def rewrite(path, change) -> None:
             target.writestr(info, change(info.filename, data))
 
 
+def test_a_header_cell_whose_shared_string_index_is_no_number_is_refused_not_a_crash(tmp_path):
+    """A header cell pointing at the shared string "²" (a digit to str.isdigit(), not to int())
+    is read as the text it holds: a renamed column, said as such."""
+    path = write_workbook(
+        tmp_path / "odd.xlsx",
+        {"households": [["A-1", "张三"]], "members": []},
+        headers={"households": SHEETS["households"], "members": SHEETS["members"]},
+    )
+    name = '<c r="B1" t="inlineStr"><is><t>姓名</t></is></c>'.encode()
+    odd = '<c r="B1" t="s"><v>²</v></c>'.encode()
+
+    def change(entry, data):
+        return data.replace(name, odd) if entry == "xl/worksheets/sheet1.xml" else data
+
+    rewrite(path, change)
+    errors = refused(path)
+    assert ("households", 1, "姓名", "缺少列“姓名”。") in [
+        (e.sheet, e.row, e.column, e.message) for e in errors
+    ]
+
+
 def with_validations(path):
     """Every sheet as Excel saves the template: a conditional format after sheetData, the
     validation lists and a newer conditional format in extLst, before </worksheet>."""
