@@ -70,13 +70,34 @@ def keyed_hash(value: str) -> str:
     return hmac.new(settings.PII_HASH_KEY.encode(), normalised.encode(), hashlib.sha256).hexdigest()
 
 
+# A masked copy hides at least half of a value, but need not hide more than this many characters:
+# an ID number's mask hides its 8 birth-date digits (450102********1234), as it always has.
+MASK_HIDES_AT_MOST_HALF_UP_TO = 8
+# ...and never fewer than this many (all of a shorter value).
+MASK_HIDES_AT_LEAST = 4
+
+
 def mask(value: str, *, head: int = 6, tail: int = 4) -> str:
-    """450102199001011234 → 450102********1234; short values keep only their tail."""
+    """The first `head` and last `tail` characters, the rest starred, but never hiding less than
+    half of the value (rounded up) up to 8 characters, nor fewer than 4: 450102199001011234 →
+    450102********1234 and 6222020200112233445 → 622202*********3445 as before, while a short
+    bank account shows fewer leading digits (62220212345 → 6******2345, 622202123456 →
+    62******3456, 6222000011112222 → 6222********3456). The tail (尾号, how people recognise an
+    account) is kept longest; a value no longer than head + tail keeps only its tail
+    (12345678 → ****5678)."""
     if not value:
         return ""
-    if len(value) <= head + tail:
-        return "*" * max(len(value) - tail, 0) + value[-tail:]
-    return value[:head] + "*" * (len(value) - head - tail) + value[-tail:]
+    size = len(value)
+    hidden = max(
+        size - head - tail,
+        min(-(-size // 2), MASK_HIDES_AT_MOST_HALF_UP_TO),
+        min(MASK_HIDES_AT_LEAST, size),
+    )
+    if size <= head + tail:
+        hidden = max(hidden, size - tail)
+    shown_tail = min(tail, size - hidden)
+    shown_head = size - hidden - shown_tail
+    return value[:shown_head] + "*" * hidden + value[size - shown_tail :]
 
 
 # Who sees personal numbers in full (ID, bank, the worker's phone): those who work the files.

@@ -425,3 +425,42 @@ def test_only_loans_are_repaid(approved, pay, users):
             user=users["finance_450102"], request=approved[0], amount=D("1.00"), repaid_on=TODAY()
         )
     assert "只有借款类帮扶" in exc.value.messages[0]
+
+
+# --- Masked payee accounts ---------------------------------------------------------------
+
+
+def test_the_migration_masks_the_short_payee_accounts_stored_before_again(
+    approved, pay, users, orgs
+):
+    """A payment and a bank file line keep a masked copy of the account they were paid to: an
+    account of 11 to 17 digits masked as its first 6 and last 4 (622202**3456) is masked again
+    as orgs.pii.mask does now, in the payment's history too."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from funds.models import AssistanceRequest
+    from orgs.pii import mask
+
+    short, old = "622202123456", "622202**3456"
+    for request in approved:
+        Household.objects.filter(pk=request.household_id).update(
+            bank_account=short, bank_account_masked=mask(short)
+        )
+    pay(approved[0])
+    services.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
+    paid = AssistanceRequest.objects.filter(pk=approved[0].pk)
+    lines = PaymentBatchLine.objects.all()
+    assert paid.get().paid_bank_account_masked == "62******3456" == mask(short)
+    assert [line.bank_account_masked for line in lines] == ["62******3456"] * 2
+    paid.update(paid_bank_account_masked=old)  # as they were stored before
+    history = AssistanceRequest.history.filter(id=approved[0].pk).exclude(
+        paid_bank_account_masked=""
+    )
+    history.update(paid_bank_account_masked=old)
+    lines.update(bank_account_masked=old)
+    import_module("funds.migrations.0010_short_bank_accounts_masked").remask_accounts(apps, None)
+    assert paid.get().paid_bank_account_masked == mask(short)
+    assert set(history.values_list("paid_bank_account_masked", flat=True)) == {mask(short)}
+    assert set(lines.values_list("bank_account_masked", flat=True)) == {mask(short)}

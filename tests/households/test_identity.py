@@ -164,6 +164,62 @@ def test_a_bank_account_typed_full_width_is_stored_ascii(make_household):
     assert "bank_account" in exc.value.message_dict
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("450102199001011234", "450102********1234"),  # an ID number: only the birth date hidden
+        ("6222020200112233445", "622202*********3445"),  # 19 digits: first 6 and last 4, as ever
+        ("6222000011112222", "6222********2222"),  # 16: half hidden, so two leading digits fewer
+        ("622202123456", "62******3456"),  # 12: was 622202**3456
+        ("62220212345", "6******2345"),  # 11: was 622202*2345, one digit hidden
+        ("1234567890", "******7890"),  # up to 10: only the tail, as before
+        ("12345678", "****5678"),  # the shortest account accepted
+        ("123", "***"),
+        ("", ""),
+    ],
+)
+def test_a_masked_copy_hides_at_least_half_up_to_eight_and_never_fewer_than_four(value, shown):
+    """The first 6 and last 4 of an 11-digit account left one digit hidden: a mask hides at
+    least half of the value (rounded up), up to the 8 an ID number's mask hides, and at least 4."""
+    assert mask(value) == shown
+
+
+@pytest.mark.parametrize("account", ["62220212345", "622202123456"])
+def test_a_short_bank_account_is_really_masked(make_household, account):
+    household = make_household(bank_name="农村信用社", bank_account=account)
+    stored = Household.objects.get(pk=household.pk)
+    assert stored.bank_account_masked.count("*") >= 4, stored.bank_account_masked
+    assert stored.bank_account_masked == mask(account)
+
+
+def old_mask(value: str) -> str:
+    """The mask before households 0021: the first 6 and last 4, or only the last 4 up to 10."""
+    if len(value) <= 10:
+        return "*" * (len(value) - 4) + value[-4:]
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def test_the_migration_masks_the_short_accounts_stored_before_again(make_household):
+    """Masked copies are stored (lists and exports never decrypt): those of 11 to 17 digits,
+    on the file and in its history, are cut again from the old mask; the others stay."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("households.migrations.0021_short_bank_accounts_masked")
+    accounts = ["6222020200112233445"[:size] for size in (8, 10, 11, 12, 15, 16, 17, 18, 19)]
+    households = [make_household(bank_account=account) for account in accounts]
+    for household, account in zip(households, accounts, strict=True):
+        Household.objects.filter(pk=household.pk).update(bank_account_masked=old_mask(account))
+        household.history.update(bank_account_masked=old_mask(account))
+    migration.remask_accounts(apps, None)
+    for household, account in zip(households, accounts, strict=True):
+        assert Household.objects.get(pk=household.pk).bank_account_masked == mask(account)
+        assert set(household.history.values_list("bank_account_masked", flat=True)) == {
+            mask(account)
+        }
+
+
 def test_closed_file_frees_the_number_and_reopening_claims_it_again(make_household, users, walk):
     from households.models import ClosureRequest
 
