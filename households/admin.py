@@ -47,6 +47,7 @@ from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
 from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import (
+    HiddenBirthDateAdminMixin,
     MaskedPhoneAdminMixin,
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
@@ -468,6 +469,7 @@ HOUSEHOLD_FIELDSETS = [
 @admin.register(Household)
 class HouseholdAdmin(
     ApproveActionsMixin,
+    HiddenBirthDateAdminMixin,
     MaskedPhoneAdminMixin,
     ScopedHistoryAdminMixin,
     ReadOnlyAdminMixin,

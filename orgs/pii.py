@@ -106,6 +106,17 @@ FULL_NUMBERS = "households.view_full_identifiers"
 PHONE_FIELDS = ("phone", "worker_phone")
 
 
+# The birth date, on the models that hold one: an ID number's mask (450102********1234) hides
+# exactly its 8 digits, so beside the mask the date would give the whole number away.
+BIRTH_DATE_FIELDS = ("birth_date",)
+
+
+def hides_birth_dates(user) -> bool:
+    """The birth date is not shown to this user, nor filtered by: one who sees ID numbers
+    masked."""
+    return not user.has_perm(FULL_NUMBERS)
+
+
 def masks_phones(user) -> bool:
     """The worker's phone is shown masked to this user (one who only reads records)."""
     return not user.has_perm(FULL_NUMBERS)

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from orgs.money import is_money, yuan_text
-from orgs.pii import PHONE_FIELDS, masks_phones
+from orgs.pii import BIRTH_DATE_FIELDS, PHONE_FIELDS, hides_birth_dates, masks_phones
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -209,6 +209,31 @@ class MaskedPhoneAdminMixin:
         if self.masked_search_help_text and masks_phones(request.user):
             changelist.search_help_text = self.masked_search_help_text
         return changelist
+
+
+class HiddenBirthDateAdminMixin:
+    """A read-only admin whose record holds a birth date beside a masked ID number: those who see
+    the number masked see no birth date on the record's page (nor on a version of it, which
+    takes the same fieldsets), and cannot filter the list by it either: ?birth_date=1980-03-15
+    (or a range, narrowed down) would find the date one guess a request, around the hourly limit
+    on ID-number searches (orgs/idsearch.py). Put before the ModelAdmin class."""
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not hides_birth_dates(request.user):
+            return fieldsets
+        return [
+            (title, {**box, "fields": [n for n in box["fields"] if n not in BIRTH_DATE_FIELDS]})
+            for title, box in fieldsets
+        ]
+
+    def lookup_allowed(self, lookup, value, request):
+        # Refused (400), as the lookups of a masked phone are.
+        if hides_birth_dates(request.user) and set(lookup.split(LOOKUP_SEP)) & set(
+            BIRTH_DATE_FIELDS
+        ):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
 
 class ReadOnlyAdminMixin:

@@ -217,6 +217,25 @@ def test_the_workers_phone_is_masked_to_readers_of_the_file(login, records, user
     assert ("138****5678" in page) is not full
 
 
+@pytest.mark.parametrize(
+    ("username", "full"),
+    [
+        ("viewer_450100", False),
+        ("admin_450102", False),
+        ("clerk_450102", True),
+        ("supervisor_450102", True),
+    ],
+)
+def test_the_birth_date_is_shown_only_to_those_who_see_full_numbers(login, records, username, full):
+    """The masked number (450102********1234) hides exactly the birth date, and the file's page
+    printed the date beside it to readers who see numbers masked: the whole number."""
+    household = records["on_file"]
+    page = login(username).get(reverse("households:detail", args=[household.pk]))
+    page = page.content.decode()
+    assert household.id_masked in page
+    assert (household.birth_date.strftime("%Y-%m-%d") in page) is full
+
+
 def test_the_workers_phone_is_masked_to_the_administrator_in_the_admin(login, records):
     household = records["on_file"]
     household.phone = "13812345678"
