@@ -20,7 +20,7 @@ def remask(model, field):
         shown = Concat(Left(field, head), models.Value("*" * hidden), Right(field, 4))
         rules.append(models.When(Exact(size, length), then=shown))
     model._base_manager.filter(GreaterThan(size, 10), LessThan(size, 18)).update(
-        **{field: models.Case(*rules, output_field=models.CharField())}
+        **{field: models.Case(*rules, default=models.F(field), output_field=models.CharField())}
     )
 
 
