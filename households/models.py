@@ -768,8 +768,16 @@ class Transition(models.Model):
         indexes = [
             models.Index(
                 fields=["to_status", "effective_date"],
-                # from_status: the summary's movements leave out AMEND rows (no status change)
-                include=["organisation", "deregistration_reason", "from_status", *PERIOD_FACTS],
+                # from_status: the summary's movements leave out AMEND rows (no status change);
+                # household: the yearly target counts households, not movements
+                # (reports.selectors._repeated_reliefs groups the reliefs and exits by it)
+                include=[
+                    "organisation",
+                    "deregistration_reason",
+                    "from_status",
+                    *PERIOD_FACTS,
+                    "household",
+                ],
                 name="transition_to_date",
             ),
             models.Index(

@@ -66,6 +66,8 @@ def is_stock(period: Period) -> Q:
 
 ON_FILE_KEYS = ("households", "relieved", "stock", "relapsed", "migrant_workers")
 MOVEMENT_KEYS = ("applied", "filed", "relieved", "exited", "exited_stock", "deregistered")
+# The movements the yearly target counts (解困 or 脱困), once per household (see target).
+DONE = (Status.RELIEVED, Status.EXITED)
 MOVED_TO = {
     Status.APPLIED: "applied",
     Status.ON_FILE: "filed",
@@ -83,7 +85,8 @@ def household_figures(org: Organisation, period: Period, parts=()) -> dict:
     some point from the day before the period to the cut-off (status at the cut-off and at the
     start, under review), one over the period's movements. Both group by the file's
     organisation; the subtotals are rolled up here, in Python, over at most a few thousand
-    groups — never by household."""
+    groups — never by household. A third reads only the households relieved or exited twice in
+    the period, which the yearly target counts once (_repeated_reliefs)."""
     paths = Organisation.objects.subtree(org).values_list("pk", "path")
     # Each organisation of the subtree adds to the total and to the part it lies in.
     keys = {
@@ -101,6 +104,9 @@ def household_figures(org: Organisation, period: Period, parts=()) -> dict:
     for row in _movement_rows(history, period):
         for pk in keys[row["organisation_id"]]:
             _add_movement(figures[pk], row)
+    for organisation_id in _repeated_reliefs(period):
+        for pk in keys.get(organisation_id, ()):
+            figures[pk]["relieved_or_exited"] -= 1
     for item in figures.values():
         on_file = item["on_file"]
         on_file["new"] = on_file["households"] - on_file["stock"] - on_file["relapsed"]
@@ -140,20 +146,45 @@ def _status_rows(history, period: Period):
         )
 
 
+def _moved(period: Period) -> Q:
+    """A state change in the period; a fact change (no change of status: households.date_facts)
+    is none."""
+    return Q(effective_date__gte=period.date_from, effective_date__lte=period.cutoff) & ~Q(
+        from_status=F("to_status")
+    )
+
+
 def _movement_rows(history, period: Period):
-    """The period's state changes, a fact change (no change of status: households.date_facts)
-    not among them."""
+    """The period's state changes, grouped by organisation."""
     return (
-        history.filter(
-            effective_date__gte=period.date_from,
-            effective_date__lte=period.cutoff,
-            to_status__in=list(MOVED_TO),
-        )
-        .exclude(from_status=F("to_status"))
+        history.filter(_moved(period), to_status__in=list(MOVED_TO))
         .values("organisation_id", "to_status", "deregistration_reason")
         .annotate(n=Count("to_status"), stock=Count("to_status", filter=is_stock(period)))
         .order_by()
     )
+
+
+def _repeated_reliefs(period: Period) -> list[int]:
+    """The organisation of each relief or exit of the period that is not its household's first
+    in the period, in whichever organisation (by date, then by row for two on one day): the
+    yearly target counts households (see target). Such households are few, so the period's
+    reliefs and exits are grouped by household in the database (the movements' covering index
+    holds the household) and only theirs are read, in order."""
+    done = Transition.objects.filter(_moved(period), to_status__in=DONE)
+    repeated = (
+        done.values("household_id").annotate(n=Count("pk")).filter(n__gt=1).values("household_id")
+    )
+    rows = (
+        done.filter(household_id__in=repeated)
+        .order_by("household_id", "effective_date", "pk")
+        .values_list("household_id", "organisation_id")
+    )
+    seen, later = set(), []
+    for household_id, organisation_id in rows:
+        if household_id in seen:
+            later.append(organisation_id)
+        seen.add(household_id)
+    return later
 
 
 def _empty_figures(causes: dict, categories: dict) -> dict:
@@ -169,6 +200,7 @@ def _empty_figures(causes: dict, categories: dict) -> dict:
             "under_review": 0,
         },
         "on_file_at_start": 0,
+        "relieved_or_exited": 0,
     }
 
 
@@ -189,6 +221,8 @@ def _add_movement(figures: dict, row: dict) -> None:
     moved = figures["movements"]
     key = MOVED_TO[row["to_status"]]
     moved[key] += row["n"]
+    if row["to_status"] in DONE:
+        figures["relieved_or_exited"] += row["n"]  # less the repeated ones (_repeated_reliefs)
     if key == "exited":
         moved["exited_stock"] += row["stock"]
     elif key == "deregistered":
@@ -197,10 +231,14 @@ def _add_movement(figures: dict, row: dict) -> None:
 
 
 def target(org: Organisation, figures: dict) -> dict:
-    """The yearly target [003]: (relieved + exited) ÷ households on file at the period's start."""
+    """The yearly target [003]: households relieved or exited in the period ÷ households on file
+    at its start. Households, not movements: one relieved in April and exited in September, or
+    exited, reopened and exited again, counts once (as movements it would count twice, and a
+    county could report 200 %). It counts for the organisation of its first relief or exit of
+    the period (a file that moved county after it counts in the county that relieved it), so
+    that the organisations' counts add up to their parent's, as every other figure does."""
     base = figures["on_file_at_start"]
-    moved = figures["movements"]
-    done = moved["relieved"] + moved["exited"]
+    done = figures["relieved_or_exited"]
     goal = Decimal(org.setting("exit_rate_goal"))
     rate = (Decimal(done) / base).quantize(Decimal("0.0001")) if base else Decimal("0")
     return {

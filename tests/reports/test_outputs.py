@@ -56,7 +56,7 @@ def test_pdf_has_the_organisation_figures_and_embedded_cjk_fonts(data, tmp_path)
     compact = text.replace(" ", "")
     assert "截止2024年12月31日" in compact and "第1页/共" in compact
     assert "兴宁区总工会" in text and "青秀区总工会" in text  # the counties side by side
-    assert "在档户数" in text and "75.0%" in text
+    assert "在档户数" in text and "50.0%" in text  # the target: H2, H3 of four
     fonts = pdf_fonts(content, tmp_path)
     rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
     assert any("Noto-Sans-CJK-SC" in row[0] for row in rows), fonts
@@ -84,7 +84,7 @@ def test_excel_reads_back_with_numbers_as_numbers(data):
     rows = {row[0]: row[1:] for row in book["在档情况"].iter_rows(min_row=2, values_only=True)}
     assert rows["在档户数"] == (6,) and rows["存量"] == (2,)
     moves = {row[0]: row[1:] for row in book["解困脱困"].iter_rows(min_row=2, values_only=True)}
-    assert moves["新建档"] == (4,) and moves["解困脱困率"] == (0.75,)
+    assert moves["新建档"] == (4,) and moves["解困脱困率"] == (0.5,)
     children = list(book["下级组织"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[1]) for r in children] == [("兴宁区总工会", 4), ("青秀区总工会", 2)]
     # Every figure of the page is in the workbook too.

@@ -13,6 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from households.models import Cause, Transition
 from reports.selectors import Period, household_figures
 from reports.summary import build, build_years
+from tests.reports.conftest import build as history
+
+PERIOD = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31), date(2023, 12, 31))
 
 
 def summary(orgs, code="450100", cutoff=date(2024, 12, 31)):
@@ -65,7 +68,10 @@ def test_movements_of_the_year(orgs, scenario):
 def test_target_rate(orgs, scenario):
     target = summary(orgs)["target"]
     assert target["on_file_at_start"] == 4  # H1, H3, H6, H9 on 31 Dec 2023
-    assert str(target["rate"]) == "0.7500" and target["met"] is True
+    # Households relieved or exited: H2 and H3. H3, relieved in April and exited in September,
+    # is one household (its two movements once made this 0.75).
+    assert target["relieved_or_exited"] == 2
+    assert str(target["rate"]) == "0.5000" and target["met"] is True
 
 
 def test_events_after_the_cutoff_do_not_exist(orgs, scenario):
@@ -161,7 +167,7 @@ def test_command_json_shape(orgs, scenario):
         "trainees",
     }
     assert data["services"]["legal_aid"]["wages_recovered"] == "0.00"
-    assert data["target"] == {"rate": "0.7500", "goal": "0.30"}
+    assert data["target"] == {"rate": "0.5000", "goal": "0.30"}  # H2, H3 of H1, H3, H6, H9
     assert [c["organisation"]["code"] for c in data["children"]] == ["450102", "450103"]
     assert "children" not in data["children"][0]
 
@@ -257,13 +263,14 @@ def test_bulk_written_history_is_repaired_by_copy_facts(orgs, scenario):
 
 
 @pytest.mark.parametrize("children", [0, 2])
-def test_history_is_scanned_three_times_whatever_the_children(orgs, scenario, children):
+def test_history_is_scanned_four_times_whatever_the_children(orgs, scenario, children):
     parts = list(orgs["450100"].children.order_by("code"))[:children]
     period = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31), date(2023, 12, 31))
     with CaptureQueriesContext(connection) as queries:
         household_figures(orgs["450100"], period, parts)
     scans = [q["sql"] for q in queries.captured_queries if "households_transition" in q["sql"]]
-    assert len(scans) == 3  # current spans, spans closed since the start, movements
+    # current spans, spans closed since the start, movements, households relieved or exited twice
+    assert len(scans) == 4
     assert not any("households_household" in sql for sql in scans)  # no join with the files
 
 
@@ -296,3 +303,66 @@ def test_an_unwritable_output_is_refused_before_the_report_is_built(orgs, monkey
     with pytest.raises(CommandError, match="无法写入"):
         call_command("annual_summary", *args, "--output", "/nonexistent/x.pdf", stdout=StringIO())
     assert built == []
+
+
+def test_a_household_relieved_then_exited_in_the_year_counts_once_towards_the_target(users, orgs):
+    """The target counts households (DOMAIN: "households relieved or exited each year"), not
+    movements: relieved in April and exited in September is one household, not two (a county
+    with one file reported 200 %)."""
+    history(
+        users["clerk_450102"],
+        orgs["450102"],
+        [
+            ("applied", date(2023, 1, 5)),
+            ("on_file", date(2023, 2, 1)),
+            ("relieved", date(2024, 4, 1)),
+            ("exited", date(2024, 9, 1)),
+        ],
+    )
+    target = build(orgs["450102"], PERIOD)["target"]
+    assert target["on_file_at_start"] == 1
+    assert target["relieved_or_exited"] == 1
+    assert str(target["rate"]) == "1.0000"
+
+
+def test_a_household_exited_reopened_and_exited_again_counts_once(users, orgs):
+    history(
+        users["clerk_450102"],
+        orgs["450102"],
+        [
+            ("applied", date(2023, 1, 5)),
+            ("on_file", date(2023, 2, 1)),
+            ("exited", date(2024, 3, 1)),
+            ("reopen", date(2024, 5, 1)),
+            ("on_file", date(2024, 6, 1)),
+            ("exited", date(2024, 11, 1)),
+        ],
+    )
+    data = build(orgs["450102"], PERIOD)
+    assert data["movements"]["exited"] == 2  # the movements still count both exits
+    assert data["target"]["relieved_or_exited"] == 1
+
+
+def test_a_household_that_moved_county_counts_once_where_it_was_first_relieved(users, orgs):
+    """Relieved in one county, moved to another and exited there: one household for the city,
+    and it counts in the county that relieved it (the counties still add up to the city)."""
+    household = history(
+        users["clerk_450102"],
+        orgs["450102"],
+        [
+            ("applied", date(2023, 1, 5)),
+            ("on_file", date(2023, 2, 1)),
+            ("relieved", date(2024, 4, 1)),
+            ("exited", date(2024, 9, 1)),
+        ],
+    )
+    # The file moved to 450103 between the two (the rows from then on carry its new county).
+    household.transitions.filter(effective_date=date(2024, 9, 1)).update(
+        organisation=orgs["450103"]
+    )
+    city = build(orgs["450100"], PERIOD)
+    counted = {c["organisation"]["code"]: c["target"] for c in city["children"]}
+    counted = {code: target["relieved_or_exited"] for code, target in counted.items()}
+    assert counted == {"450102": 1, "450103": 0}
+    assert city["target"]["relieved_or_exited"] == 1
+    assert build(orgs["450103"], PERIOD)["movements"]["exited"] == 1  # its exit is still its own
