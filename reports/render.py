@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Category, Cause, DeregistrationReason
 from orgs.reference import translated_name
+from orgs.spreadsheets import neutralise
 from reports import charts
 from reports.sections import BALANCE_KEYS, wanyuan
 from reports.summary import COMPARED, comparison, to_json_shape
@@ -117,6 +118,13 @@ def to_pdf(data: dict, *, generated_by=None) -> bytes:
     return render_pdf(html)
 
 
+def _append(ws, values) -> None:
+    """The one way a row enters the workbook: its text neutralised. Organisation, fund-source
+    and reference names come from the database, and a name like =HYPERLINK(…) typed by a county
+    would run as a formula in the workbook the city or region opens."""
+    ws.append([neutralise(value) for value in values])
+
+
 def to_xlsx(data: dict, *, generated_by=None) -> bytes:
     """One sheet per section; numbers stay numbers: amounts in 元 (a 元 format), each followed,
     after the sheet's 元 columns, by its 万元 (four decimals, a 万元 format)."""
@@ -130,11 +138,11 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
 
     def sheet(title, header, rows, money_columns=(), wan_columns=()):
         ws = book.create_sheet(title)
-        ws.append(header)
+        _append(ws, header)
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
-            ws.append(row)
+            _append(ws, row)
         for columns, number_format in ((money_columns, YUAN_FORMAT), (wan_columns, WAN_FORMAT)):
             for column in columns:
                 for cells in ws.iter_cols(min_col=column, max_col=column, min_row=2):
@@ -158,7 +166,7 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
         (_("生成时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
         (_("金额单位"), _("元；标“万元”的列为万元（四位小数）")),
     ):
-        info.append(row)
+        _append(info, row)
     info.column_dimensions["A"].width = 14
     info.column_dimensions["B"].width = 40
 

@@ -155,14 +155,18 @@ def to_xlsx(org, on, *, full: bool) -> bytes:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("花名册"))
-    title = WriteOnlyCell(
-        sheet, value=_("%(org)s困难职工花名册（%(date)s）") % {"org": org.name, "date": on}
-    )
+
+    def cell(value):
+        # Every cell neutralised, the title too: it begins with the organisation's name, which
+        # a county names (=HYPERLINK(…) would run in the workbook the city opens).
+        return WriteOnlyCell(sheet, value=neutralise(value))
+
+    title = cell(_("%(org)s困难职工花名册（%(date)s）") % {"org": org.name, "date": on})
     title.font = Font(bold=True, size=13)
     sheet.append([title])
-    sheet.append([WriteOnlyCell(sheet, value=name) for name in columns()])
+    sheet.append([cell(name) for name in columns()])
     for row in rows(households_on(org, on), full=full):
-        cells = [WriteOnlyCell(sheet, value=neutralise(value)) for value in row]
+        cells = [cell(value) for value in row]
         cells[8].number_format = "#,##0.00"
         cells[12].number_format = "yyyy-mm-dd"
         sheet.append(cells)

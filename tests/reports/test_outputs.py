@@ -240,6 +240,67 @@ def test_roster_neutralises_formulas():
     assert roster.neutralise("-1+2") == "'-1+2" and roster.neutralise("张三") == "张三"
 
 
+EVIL = '=HYPERLINK("http://evil.example/","点击查看")'
+PERIOD = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31), date(2023, 12, 31))
+
+
+def formulas(content: bytes) -> list:
+    book = load_workbook(io.BytesIO(content))
+    return [
+        (ws.title, c.coordinate, c.value)
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    ]
+
+
+def test_the_summary_workbook_neutralises_organisation_names(orgs):
+    """A county names its base unions; the name must not run as a formula in the workbook the
+    city or region downloads (下级组织 sheet)."""
+    from orgs.models import Organisation
+
+    county = orgs["450102"]
+    Organisation.objects.create(code="450102999", name=EVIL, level="base", parent=county)
+    content = render.to_xlsx(build(county, PERIOD))
+    assert formulas(content) == []
+    names = [row[0] for row in load_workbook(io.BytesIO(content))["下级组织"].values]
+    assert "'" + EVIL in names  # kept, as text
+
+
+def test_the_summary_workbook_neutralises_its_own_organisation_name(orgs):
+    county = orgs["450102"]
+    county.name = EVIL
+    county.save()
+    assert formulas(render.to_xlsx(build(county, PERIOD))) == []  # 说明 sheet's 单位
+
+
+def test_the_summary_workbook_neutralises_fund_source_names(orgs):
+    from funds.models import FundSource
+
+    FundSource.objects.create(code="evil", name=EVIL)
+    assert formulas(render.to_xlsx(build(orgs["450102"], PERIOD))) == []  # 资金 sheet
+
+
+def test_the_roster_title_neutralises_the_organisation_name(orgs):
+    county = orgs["450102"]
+    county.name = EVIL
+    county.save()
+    assert formulas(roster.to_xlsx(county, date(2024, 12, 31), full=False)) == []
+
+
+def test_the_summary_pdf_prints_a_formula_like_name_as_text(orgs):
+    """The page and the PDF are templates (autoescaped) and SVG charts (escaped): the name is
+    printed, never markup."""
+    from django.template.loader import render_to_string
+
+    county = orgs["450102"]
+    county.name = "<b>兴宁</b>" + EVIL
+    county.save()
+    html = render_to_string("reports/pdf/summary.html", render.context(build(county, PERIOD)))
+    assert "&lt;b&gt;兴宁&lt;/b&gt;" in html and "<b>兴宁" not in html
+
+
 def test_router_sends_report_reads_to_the_replica(settings):
     router = ReplicaRouter()
     settings.REPORTS_READ_REPLICA = True
