@@ -18,11 +18,13 @@ def build(org: Organisation, period: Period, *, with_children: bool = True) -> d
     figures = household_figures(org, period, children)
     data = _section(org, period, figures[org.pk])
     if with_children:
-        # A retired child still counts in the total while its files do: it stays listed then.
+        # A retired child still counts in the total while it has figures of the period (files,
+        # payments or service cases): it stays listed then, or they would read as 本级's own.
+        sections = [(child, _section(child, period, figures[child.pk])) for child in children]
         data["children"] = [
-            _section(child, period, figures[child.pk])
-            for child in children
-            if child.is_active or any(COMPARED[key](figures[child.pk]) for key in HOUSEHOLD_KEYS)
+            section
+            for child, section in sections
+            if child.is_active or any(figure(section) for figure in COMPARED.values())
         ]
     return data
 
@@ -38,7 +40,6 @@ COMPARED = {
     "paid": lambda item: item["funds"]["total"]["paid"],
     "cases": lambda item: item["services"]["cases_total"],
 }
-HOUSEHOLD_KEYS = ("households", "filed", "relieved", "exited", "deregistered")
 
 
 def comparison(data: dict) -> list[dict]:

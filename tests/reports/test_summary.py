@@ -294,6 +294,31 @@ def test_the_comparison_of_children_adds_up_to_the_total(orgs, scenario):
     assert adds_up(build(orgs["450100"], period)) == {"兴宁区总工会": 4, "青秀区总工会": 2}
 
 
+def test_a_retired_child_with_only_service_cases_stays_listed(users, orgs):
+    """Its cases count in the total; dropped from the list, they would fall into 本级, which is
+    what the county holds itself (it had none)."""
+    from orgs.models import Organisation
+    from reports.summary import comparison
+    from services.models import Case, Window
+    from tests.services.conftest import at
+
+    county = orgs["450102"]
+    retired = Organisation.objects.create(
+        code="450102901", name="已撤销的基层工会", level="base", parent=county, is_active=False
+    )
+    Case.objects.create(
+        organisation=retired,
+        window=Window.objects.get(code="petition"),
+        matter="咨询",
+        handler=users["clerk_450102"],
+        created_by=users["clerk_450102"],
+        worker_name="王芳",
+        received_at=at(2024, 5, 6, 10, 0),
+    )
+    rows = {row["name"]: row["cases"] for row in comparison(build(county, PERIOD))}
+    assert rows.get("已撤销的基层工会") == 1 and "本级" not in rows
+
+
 def test_an_unwritable_output_is_refused_before_the_report_is_built(orgs, monkeypatch):
     from reports.management.commands import annual_summary
 
