@@ -27,10 +27,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from orgs.money import CENT, MAX_AMOUNT
+from orgs.pii import mask
 from orgs.spreadsheets import FORMULA_PREFIXES
 from orgs.text import listing
 
 MAX_SHOWN = 40  # characters of a bad value quoted in a message
+# A run of 8 digits or more (an ID, bank or phone number; no amount or date is that long).
+_NUMBER_RUN = re.compile(r"\d{7,}[\dXx]")
 # Integers beyond this are not what anyone typed into a cell (and keep Decimal work small).
 MAX_INTEGER = 10**15
 
@@ -44,8 +47,10 @@ MONEY_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
 def shown(value) -> str:
-    """A bad value as the message quotes it, as Excel shows it (TRUE, 450102198101010000 rather
-    than True, 4.5010219810101e+17): short, on one line."""
+    """A bad value as the message quotes it, as Excel shows it (TRUE, 450102******0000 rather
+    than True, 4.5010219810101e+17): short, on one line, and any ID, bank or phone number in it
+    masked (orgs.pii.mask): the messages are kept with the job, and whoever reads the job in the
+    admin may see such numbers only masked. The row and column still find the cell."""
     if isinstance(value, bool):
         text = "TRUE" if value else "FALSE"
     elif isinstance(value, float) and value.is_integer() and abs(value) < 10**30:
@@ -55,7 +60,7 @@ def shown(value) -> str:
         text = value.isoformat(sep=" ")
     else:
         text = str(value)
-    text = " ".join(text.split())
+    text = _NUMBER_RUN.sub(lambda number: mask(number.group()), " ".join(text.split()))
     if len(text) > MAX_SHOWN:
         text = text[: MAX_SHOWN - 1] + "…"
     return text

@@ -82,7 +82,7 @@ def mask(value: str, *, head: int = 6, tail: int = 4) -> str:
     half of the value (rounded up) up to 8 characters, nor fewer than 4: 450102199001011234 →
     450102********1234 and 6222020200112233445 → 622202*********3445 as before, while a short
     bank account shows fewer leading digits (62220212345 → 6******2345, 622202123456 →
-    62******3456, 6222000011112222 → 6222********3456). The tail (尾号, how people recognise an
+    62******3456, 6222000011112222 → 6222********2222). The tail (尾号, how people recognise an
     account) is kept longest; a value no longer than head + tail keeps only its tail
     (12345678 → ****5678)."""
     if not value:

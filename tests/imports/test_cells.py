@@ -260,12 +260,17 @@ def test_text_takes_off_the_quote_exports_add_against_formulas():
 
 def test_messages_quote_values_as_excel_shows_them():
     """A boolean cell is TRUE in Excel, not Python's True; an 18-digit number lost its last
-    digits but reads as digits, not 4.5010219810101e+17."""
+    digits but reads as digits, not 4.5010219810101e+17, and masked, as every ID, bank or phone
+    number a message quotes (the admin shows the messages to who sees numbers masked)."""
     with pytest.raises(ValidationError) as error:
         cells.text(True, 10)
     assert "“TRUE”" in message(error.value)
     assert cells.shown(False) == "FALSE"
-    assert cells.shown(4.5010219810101e17) == "450102198101010000"
+    assert cells.shown(4.5010219810101e17) == "450102********0000"
+    assert cells.shown(6217000012345678) == "6217********5678"
+    assert cells.shown("13800138000，0771") == "1******8000，0771"
+    # amounts and dates are never that long: quoted as typed
+    assert [cells.shown(v) for v in ("1234567.891", "2019-03-31")] == ["1234567.891", "2019-03-31"]
 
 
 def test_english_lists_the_allowed_values_with_commas():

@@ -296,6 +296,26 @@ def test_the_admin_shows_anybody_elses_job_result_read_only(login, workbook, org
     assert "确认导入" not in content  # read-only: the confirmation is the uploader's
 
 
+def test_the_admin_shows_no_number_of_anybody_elses_upload_in_full(login, workbook, orgs):
+    """The errors quote the bad cell, and the admin shows another user's job to readers who see
+    ID, bank and phone numbers masked (a county administrator): a number typed as a number, or
+    a cell too long, is quoted masked."""
+    row = application_row(
+        身份证号=450102197506010123,  # a number: Excel keeps 15 digits
+        银行账号=6217000012345678,
+        联系电话="13800138000，0771-5551234",  # two phones in one cell: too long
+    )
+    upload(login("clerk_450102"), workbook([row], [member_row()]))
+    job = ImportJob.objects.get()
+    assert job.state == "rejected"
+    page = login("admin_450102").get(reverse("admin:imports_importjob_change", args=[job.pk]))
+    content = page.content.decode()
+    assert "数字格式" in content and "过长" in content  # the errors are there
+    for number in ("450102197506010", "621700001234567", "13800138000"):
+        assert number not in content
+    assert "450102********0000" in content
+
+
 def test_a_job_whose_worker_died_can_be_run_again(login, workbook, orgs, settings):
     """A worker killed while writing leaves the job 'writing' for ever: after
     IMPORT_STALL_MINUTES without progress its page says so and its uploader may run it again."""
