@@ -452,15 +452,15 @@ def locked(attempts):
 
 class LoginRecordScopeMixin:
     """Axes keys its rows by username; a county administrator sees those of the users in the
-    county's subtree (attempts on unknown usernames: superusers only)."""
+    county's subtree (attempts on unknown usernames: superusers only). A superuser's are another
+    superuser's only, as the superuser is (UserAdmin): lifting its lockout is no county's call."""
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(
-            username__in=User.objects.visible_to(request.user).values("username")
-        )
+        users = User.objects.visible_to(request.user).filter(is_superuser=False)
+        return queryset.filter(username__in=users.values("username"))
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404  # another county's row is not found, as everywhere else

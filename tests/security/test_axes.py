@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orgs.demo import DEMO_PASSWORD
+from orgs.models import User
 
 LOGIN = "/accounts/login/"
 
@@ -130,6 +131,25 @@ def test_county_administrator_sees_and_lifts_a_lockout(client, login, users):
     assert response.status_code == 302
     client.logout()
     assert attempt(client, "clerk_450102", DEMO_PASSWORD).status_code == 302
+
+
+def test_a_superusers_lockout_is_out_of_a_county_administrators_reach(client, login, orgs):
+    """A superuser is only another superuser's to edit (UserAdmin), so is its lockout: a county
+    administrator neither lists nor lifts it, even of a superuser placed in the county."""
+    root = User.objects.create_superuser("root_450102", password="x" * 12)
+    root.organisation = orgs["450102"]
+    root.save()
+    fail(client, "root_450102", 5)
+    locked = AccessAttempt.objects.get(username="root_450102")
+    admin = login("admin_450102")
+    listing = admin.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+    assert "root_450102" not in listing
+    change = admin.get(reverse("admin:axes_accessattempt_change", args=[locked.pk]))
+    assert change.status_code == 404
+    admin.post(reverse("admin:axes_accessattempt_delete", args=[locked.pk]), {"post": "yes"})
+    assert AccessAttempt.objects.filter(pk=locked.pk).exists()
+    logins = admin.get(reverse("admin:axes_accesslog_changelist")).content.decode()
+    assert "root_450102" not in logins
 
 
 @pytest.mark.parametrize("username", ["clerk_450102", "supervisor_450102", "finance_450102"])
