@@ -124,7 +124,13 @@ def _search_allowed(request, number: str) -> bool:
             fail_silently=True,  # a request without the messages middleware (a test's)
         )
         return False
-    log_access(request, action=AccessLog.Action.ID_SEARCH, detail=mask(number))
+    # Filed under the searcher's organisation: the administrators above it read the log by it.
+    log_access(
+        request,
+        action=AccessLog.Action.ID_SEARCH,
+        organisation=getattr(user, "organisation", None),
+        detail=mask(number),
+    )
     return True
 
 

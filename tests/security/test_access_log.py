@@ -97,6 +97,21 @@ def test_another_county_does_not_see_the_entries(login, users, household):
     assert list(page.context["cl"].result_list) == []
 
 
+def test_id_searches_are_filed_under_the_searchers_organisation(login, users, household):
+    """A search by ID number of whoever sees numbers masked is logged to show guessing: filed
+    with no organisation, no administrator's log (scoped by organisation) ever listed it."""
+    login("viewer_450100").post(reverse("households:list"), {"q": household.id_number})
+    entry = AccessLog.objects.get(action=AccessLog.Action.ID_SEARCH)
+    assert (entry.user, entry.organisation) == (
+        users["viewer_450100"],
+        users["viewer_450100"].organisation,
+    )
+    region = login("admin_450000").get(reverse(CHANGELIST))
+    assert list(region.context["cl"].result_list) == [entry]
+    county = login("admin_450102").get(reverse(CHANGELIST))  # the city's viewer is above it
+    assert list(county.context["cl"].result_list) == []
+
+
 # --- Retention ----------------------------------------------------------------------------------
 
 
