@@ -376,7 +376,14 @@ def _save_members(household: Household, members: list[MemberData]) -> None:
     others = [m for m in members if m.relation != Member.Relation.SELF]
     self_row = next((m for m in existing.values() if m.relation == Member.Relation.SELF), None)
     rows = [(self_row, self_data or MemberData(relation="self", name=""), True)]
-    rows += [(existing.get(m.pk) if m.pk else None, m, False) for m in others]
+    # Each saved row is written once: a member that names the worker's row, or a row another
+    # member already took (a forged or doubled post), is a new row, never an overwrite.
+    taken = {self_row.pk} if self_row else set()
+    for data in others:
+        row = existing.get(data.pk) if data.pk not in taken else None
+        if row is not None:
+            taken.add(row.pk)
+        rows.append((row, data, False))
     for row, data, is_self in rows:
         if row is None:
             row = Member(household=household)

@@ -997,3 +997,23 @@ def test_a_file_that_finds_no_free_number_is_refused_not_left_unsaved(make_house
         make_household()
     assert exc.value.messages == ["未能为档案分配编号（编号均已被占用），请重新保存。"]
     assert Household.objects.count() == 1 and FilingPeriod.objects.count() == 1
+
+
+def test_a_member_naming_the_workers_row_or_a_taken_one_is_a_new_row(make_household, users):
+    """Members are posted with their row's key: one that names the worker's own row, or a row
+    another member of the same post took, must not overwrite it (the file would lose its 本人
+    row, or a member), but be added as the new member it describes."""
+    household = make_household()
+    worker, spouse = household.members.order_by("pk")
+    assert worker.relation == "self"
+    members = kept_members(household)
+    child = services.MemberData(relation="child", name="赵小", id_number=new_id(2010), pk=worker.pk)
+    twin = services.MemberData(relation="child", name="赵二", id_number=new_id(2011), pk=spouse.pk)
+    services.household_update(
+        user=users["clerk_450102"], household=household, members=[*members, child, twin]
+    )
+    rows = {m.pk: (m.relation, m.name) for m in household.members.all()}
+    assert rows[worker.pk] == ("self", household.worker_name)
+    assert rows[spouse.pk] == ("spouse", spouse.name)
+    assert sorted(rows.values())[:2] == [("child", "赵二"), ("child", "赵小")]
+    assert len(rows) == 4
