@@ -200,6 +200,7 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
         ("applied", _("受理申请")),
         ("filed", _("新建档")),
         ("relieved", _("解困")),
+        ("relieved_stock", _("其中存量解困")),
         ("exited", _("脱困")),
         ("exited_stock", _("其中存量脱困")),
         ("deregistered", _("注销")),

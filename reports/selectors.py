@@ -65,7 +65,16 @@ def is_stock(period: Period) -> Q:
 
 
 ON_FILE_KEYS = ("households", "relieved", "stock", "relapsed", "migrant_workers")
-MOVEMENT_KEYS = ("applied", "filed", "relieved", "exited", "exited_stock", "deregistered")
+# DOMAIN.md: reports split relief and exit counts into stock and new (new = count − stock).
+MOVEMENT_KEYS = (
+    "applied",
+    "filed",
+    "relieved",
+    "relieved_stock",
+    "exited",
+    "exited_stock",
+    "deregistered",
+)
 # The movements the yearly target counts (解困 or 脱困), once per household (see target).
 DONE = (Status.RELIEVED, Status.EXITED)
 MOVED_TO = {
@@ -223,8 +232,8 @@ def _add_movement(figures: dict, row: dict) -> None:
     moved[key] += row["n"]
     if row["to_status"] in DONE:
         figures["relieved_or_exited"] += row["n"]  # less the repeated ones (_repeated_reliefs)
-    if key == "exited":
-        moved["exited_stock"] += row["stock"]
+    if key in ("relieved", "exited"):
+        moved[f"{key}_stock"] += row["stock"]
     elif key == "deregistered":
         reason = row["deregistration_reason"] or DeregistrationReason.OTHER
         moved["deregistered_by_reason"][reason] += row["n"]

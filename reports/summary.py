@@ -233,6 +233,7 @@ def to_json_shape(data: dict) -> dict:
                 "applied",
                 "filed",
                 "relieved",
+                "relieved_stock",
                 "exited",
                 "exited_stock",
                 "deregistered",

@@ -53,6 +53,7 @@ def test_movements_of_the_year(orgs, scenario):
     assert moved["applied"] == 5  # H2, H4 (reopened), H5, H8, H10
     assert moved["filed"] == 4  # H2, H4, H7, H10 (H8 is filed after the cut-off)
     assert moved["relieved"] == 2  # H2; H3 relieved and exited in the same year counts in both
+    assert moved["relieved_stock"] == 1  # H3, filed before the baseline (H2 is new)
     assert moved["exited"] == 1 and moved["exited_stock"] == 1
     assert moved["deregistered"] == 1
     assert moved["deregistered_by_reason"] == {
@@ -153,6 +154,7 @@ def test_command_json_shape(orgs, scenario):
         "applied",
         "filed",
         "relieved",
+        "relieved_stock",
         "exited",
         "exited_stock",
         "deregistered",
