@@ -32,8 +32,9 @@ from orgs.spreadsheets import FORMULA_PREFIXES
 from orgs.text import listing
 
 MAX_SHOWN = 40  # characters of a bad value quoted in a message
-# A run of 8 digits or more (an ID, bank or phone number; no amount or date is that long).
-_NUMBER_RUN = re.compile(r"\d{7,}[\dXx]")
+# A run of 8 to 30 digits (an ID, bank or phone number; no amount or date is that long, and a
+# longer run is no number of a person).
+_NUMBER_RUN = re.compile(r"(?<!\d)\d{7,29}[\dXx](?![\dXx])")
 # Integers beyond this are not what anyone typed into a cell (and keep Decimal work small).
 MAX_INTEGER = 10**15
 
