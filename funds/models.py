@@ -481,6 +481,9 @@ class AssistanceRequest(models.Model):
         help_text=_("助学的学生、医疗救助的患者等；留空表示全户。"),
     )
     beneficiary_name = models.CharField(_("受助成员"), max_length=50, blank=True)
+    # The member's ID hash when the request was made: a per-person standard counts the person,
+    # also after their member row was removed and entered again (the key goes to NULL then).
+    beneficiary_id_hash = models.CharField(max_length=64, blank=True, editable=False)
     source = models.ForeignKey(FundSource, verbose_name=_("资金来源"), on_delete=models.PROTECT)
     amount = models.DecimalField(_("金额（元）"), validators=POSITIVE, **MONEY)
     out_of_pocket = models.DecimalField(

@@ -544,6 +544,7 @@ def request_create(
         tier=tier,
         beneficiary=beneficiary,
         beneficiary_name=beneficiary.name if beneficiary else "",
+        beneficiary_id_hash=beneficiary.id_hash if beneficiary else "",
         source=source,
         amount=amount,
         out_of_pocket=out_of_pocket,

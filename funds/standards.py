@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from funds.models import (
@@ -127,7 +127,8 @@ def usage(
     """Requests of the year still active (requested, approved, paid, failed) count; rejected
     and cancelled ones do not. The times of a per-person standard are those of the same member
     (by the request's member key, the one request_create stores; its name is only a copy for
-    reading), whole-household requests counting for nobody."""
+    reading, and by the member's ID hash, which outlives the row), whole-household requests
+    counting for nobody."""
     by_tier = AssistanceStandard.objects.by_tier(
         organisation=household.organisation, year=year, assistance_type=assistance_type
     )
@@ -158,7 +159,10 @@ def usage(
         if not standard.per_person:
             found.times = counted.count()
         elif beneficiary is not None:
-            found.times = counted.filter(beneficiary=beneficiary).count()
+            person = Q(beneficiary=beneficiary)
+            if beneficiary.id_hash:  # the same person under an earlier member row too
+                person |= Q(beneficiary_id_hash=beneficiary.id_hash)
+            found.times = counted.filter(person).count()
     found.others = sorted(
         {
             translated_name(name)

@@ -1,6 +1,7 @@
 """Assistance requests: file first, the standards (caps, frequency, one project a year) with a
 supervisor's override, segregation of duties, second approvals and committed money."""
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -259,6 +260,38 @@ def test_schooling_aid_once_a_year_per_student(household, students, ask, standar
         beneficiary=second,
     )
     assert (used.times, used.beneficiary) == (1, second)
+
+
+def test_a_student_removed_and_entered_again_is_still_counted(
+    household, students, ask, standard, users
+):
+    """Taking a student off the file and entering them again (a new member row: the earlier
+    request's key to the row is gone) does not start their count afresh: the request keeps the
+    member's ID hash, and the count is by person."""
+    from tests.funds.conftest import kept_members
+
+    per_student(standard)
+    first, _second = students
+    request = ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=first)
+    assert request.beneficiary_id_hash == first.id_hash != ""
+
+    def save(members):
+        household_services.household_update(
+            user=users["clerk_450102"], household=household, members=members, reason="核实"
+        )
+
+    others = [m for m in kept_members(household) if m.pk != first.pk]
+    again = replace(next(m for m in kept_members(household) if m.pk == first.pk), pk=None)
+    save(others)
+    save(others + [again])
+    entered_again = household.members.get(name="张一")
+    assert entered_again.pk != first.pk
+    refuse(
+        lambda: ask(
+            household, "3000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=entered_again
+        ),
+        "张一 本年已有 1 次",
+    )
 
 
 def test_the_annual_cap_in_months_stays_per_household(household, students, ask, standard):
