@@ -680,3 +680,20 @@ def test_the_same_request_twice_is_refused(household, ask, users):
     ask(household, "300.00", kind="medical", on=timezone.localdate(), out_of_pocket="800.00")
     services.request_cancel(user=users["clerk_450102"], request=first, reason="重复录入")
     ask(household, "300.00", kind="living", on=timezone.localdate())  # the first no longer stands
+
+
+def test_the_migration_gives_the_earlier_requests_their_members_hash(
+    household, students, ask, standard
+):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    per_student(standard)
+    first, _second = students
+    named = ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=first)
+    whole = ask(household, "800.00")
+    AssistanceRequest.objects.update(beneficiary_id_hash="")  # as before the migration
+    import_module("funds.migrations.0011_request_beneficiary_id_hash").copy_hashes(apps, None)
+    hashes = dict(AssistanceRequest.objects.values_list("pk", "beneficiary_id_hash"))
+    assert hashes == {named.pk: first.id_hash, whole.pk: ""}
