@@ -504,6 +504,16 @@ def _cell_parser(row, headers, problems: list):
     return parse
 
 
+class RowRefused(Exception):
+    """A refusal met while writing, of one row: the database has the last word on what the
+    checks saw (an ID number another import claimed meanwhile, say). Reported on that row as
+    the checks report theirs; the write's transaction is rolled back, so nothing is written."""
+
+    def __init__(self, sheet: str, row: int, column: str, message: str):
+        super().__init__(message)
+        self.error = RowError(sheet=sheet, row=row, column=column, message=str(message))
+
+
 class HouseholdImporter:
     kind = "households"
     sheets = {HOUSEHOLDS: HOUSEHOLD_HEADERS, MEMBERS: MEMBER_HEADERS}
@@ -626,6 +636,9 @@ class _Run:
                     "相同的档案）。没有写入任何数据，请重新检查后再导入。"
                 ),
             )
+        except RowRefused as exc:
+            self.report.sheets = {HOUSEHOLDS: SheetCounts(), MEMBERS: SheetCounts()}
+            self.errors.append(exc.error)
         except ValidationError as exc:
             self.report.sheets = {HOUSEHOLDS: SheetCounts(), MEMBERS: SheetCounts()}
             for message in exc.messages:
@@ -1848,11 +1861,17 @@ def _update_file(
     household._history_user = run.user
     household._change_reason = str(IMPORT_REASON)
     household.save()
+    # The appended steps before the members and their ID claims: a file the row closes (脱困,
+    # 注销) claims no ID number (IdentityClaim holds the people of open files), as the checks
+    # saw it (check_claims compares the rows that end open); claimed while still open, a
+    # member it shares with another open file was refused at the write after a clean preview.
+    _append_steps(run, row, info, household)
+    household.refresh_from_db()
     existing = list(household.members.all())
     own = next((m for m in existing if m.relation == Member.Relation.SELF), None)
     if own is None:
         own = Member(household=household, relation=Member.Relation.SELF)
-    health, employment, _ = info.self_data or (
+    health, employment, _income = info.self_data or (
         own.health if own.pk else Member.Health.HEALTHY,
         own.employment if own.pk else Member.Employment.EMPLOYED,
         0,
@@ -1897,10 +1916,15 @@ def _update_file(
     try:
         services.claim_identities(user=run.user, household=household)
     except ValidationError as exc:
-        raise ValidationError(
-            _("档案 %(number)s：%(error)s") % {"number": row.file_number, "error": exc.messages[0]}
-        ) from None
+        raise _claim_refused(run, row, member_rows, household, exc) from None
     services.recompute_income(household, same_edit=True)
+
+
+def _append_steps(run: _Run, row: StagedHousehold, info: FileInfo, household: Household) -> None:
+    """The states the row appends (解困, 脱困, 注销 on their dates), through the transition
+    service as imported history."""
+    from households import services
+
     for state, day in info.new_steps or []:
         action = {
             Status.RELIEVED: "relieve",
@@ -1921,6 +1945,31 @@ def _update_file(
             deregistration_reason=row.reason if action == "deregister" else "",
             imported=True,
         )
+
+
+def _claim_refused(
+    run: _Run, row: StagedHousehold, members: list[StagedMember], household: Household, exc
+) -> RowRefused:
+    """An ID number of the file another open file claimed after the checks found it free
+    (another import, or a clerk, got there first): refused on the row that gives it."""
+    from households import services
+
+    cells = {row.id_hash: (HOUSEHOLDS, row.row, HOUSEHOLD_HEADERS[C_ID])}
+    for member in members:
+        if member.id_hash and member.relation != SELF:
+            cells.setdefault(member.id_hash, (MEMBERS, member.row, MEMBER_HEADERS[M_ID]))
+    # claim_identities claims in order of hash and stops at the first one held.
+    held = (
+        IdentityClaim.objects.filter(id_hash__in=list(cells))
+        .exclude(household=household)
+        .select_related("household__organisation")
+        .order_by("id_hash")
+        .first()
+    )
+    if held is None:  # released since: the service's own words, on the file's row
+        return RowRefused(HOUSEHOLDS, row.row, HOUSEHOLD_HEADERS[C_ID], exc.messages[0])
+    message = services.duplicate_message(run.user, held.household)
+    return RowRefused(*cells[held.id_hash], message)
 
 
 def _save_member(user, member, name, id_number, health, employment, cents) -> None:

@@ -434,6 +434,80 @@ def test_changed_values_update_the_file_and_keep_its_history(workbook, run, orgs
     assert not household.claims.exists()  # a closed file holds no ID numbers
 
 
+def test_a_file_the_import_closes_claims_none_of_its_members(workbook, run, orgs):
+    """A closed file holds no ID number (IdentityClaim: the people of open files), so a member
+    it shares with another open file is no conflict, as the preview says (check_claims
+    compares the rows that end open). The update claimed its members before recording the
+    exit, was refused there, and the refusal's message crashed with TypeError."""
+    shared = id_number(1980)
+    worker_a, worker_b = id_number(), id_number(1966)
+    assert run(
+        workbook(
+            [
+                household_row(档案编号="A", 身份证号=worker_a),
+                household_row(档案编号="B", 身份证号=worker_b),
+            ],
+            [member_row("A", 身份证号=""), member_row("B", 姓名="王五", 身份证号=shared)],
+        )
+    ).ok
+    path = workbook(
+        [household_row(档案编号="A", 身份证号=worker_a, 状态="脱困", 脱困日期=dt.date(2020, 6, 1))],
+        [member_row("A", 身份证号=shared)],
+    )
+    preview = run(path, dry_run=True)
+    assert preview.ok, errors_of(preview)
+    report = run(path)
+    assert report.ok, errors_of(report)
+    closed = Household.objects.get(file_number="A")
+    assert closed.status == Status.EXITED and not closed.claims.exists()
+    assert closed.members.filter(id_hash=keyed_hash(shared)).exists()
+    assert IdentityClaim.objects.get(id_hash=keyed_hash(shared)).household.file_number == "B"
+
+
+def test_an_id_claimed_elsewhere_after_the_checks_is_refused_on_its_row(
+    workbook, run, orgs, monkeypatch
+):
+    """Another import (or a clerk) may file a person between the checks and the write: the
+    database's unique claim refuses the update, reported on the row and cell that give the
+    number, and nothing of the workbook is written."""
+    from households import importing
+
+    worker_a, worker_b, newcomer = id_number(), id_number(1966), id_number(1981)
+    assert run(
+        workbook(
+            [
+                household_row(档案编号="A", 身份证号=worker_a),
+                household_row(档案编号="B", 身份证号=worker_b),
+            ],
+            [member_row("A", 身份证号="")],
+        )
+    ).ok
+    other = Household.objects.get(file_number="B")
+    write = importing._Run.write
+
+    def claimed_meanwhile(self):
+        IdentityClaim.objects.create(id_hash=keyed_hash(newcomer), household=other)
+        return write(self)
+
+    monkeypatch.setattr(importing._Run, "write", claimed_meanwhile)
+    report = run(
+        workbook(
+            [household_row(档案编号="A", 身份证号=worker_a, 联系电话="13900000000")],
+            [
+                member_row("A", 身份证号=""),
+                member_row("A", 姓名="王五", 与户主关系="子女", 身份证号=newcomer),
+            ],
+        )
+    )
+    assert [(sheet, row, column) for sheet, row, column, _message in errors_of(report)] == [
+        ("members", 3, "身份证号")
+    ]
+    assert "此人已在档案 B" in report.errors[0].message
+    assert report.sheets["households"].updated == 0
+    household = Household.objects.get(file_number="A")
+    assert household.phone == "13800138000" and household.members.count() == 2
+
+
 def test_a_state_that_goes_back_is_refused(workbook, run, orgs):
     worker = id_number()
     path = workbook([household_row(身份证号=worker, 状态="脱困", 脱困日期=dt.date(2020, 6, 1))], [])
