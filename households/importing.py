@@ -58,7 +58,7 @@ from imports.staging import Staging
 from imports.xlsx import CHOICE, DATE, INT, MONEY, TEXT, YES_NO, Column, SheetSpec, WorkbookSpec
 from orgs.calendar import add_months
 from orgs.models import Organisation
-from orgs.money import ZERO, yuan_text
+from orgs.money import MAX_AMOUNT, ZERO, yuan_text
 from orgs.pii import mask
 from orgs.text import listing
 
@@ -457,6 +457,9 @@ def _day(ordinal: int | None) -> dt.date | None:
 
 def _cents(amount: Decimal) -> int:
     return int(amount * 100)
+
+
+MAX_CENTS = _cents(MAX_AMOUNT)
 
 
 def _yuan(cents: int) -> Decimal:
@@ -1136,10 +1139,16 @@ class _Run:
 
     def check_totals(self) -> None:
         """家庭人口 and 家庭月收入 against the members (how services.income_of computes them).
-        SQL picks the files at fault (FileInfo.split_income says the same in Python)."""
-        at_fault = """
+        SQL picks the files at fault (FileInfo.split_income says the same in Python). With
+        家庭月收入 blank the family's income is the members' sum, which may pass what a money
+        column holds though each income does: refused as the form refuses it
+        (services.recompute_income), since stored it breaks every read of the file (and
+        PostgreSQL's COPY fails). The per-capita income is a share of it, no larger."""
+        at_fault = f"""
             WHERE (h.size_given IS NOT NULL AND h.size_given != 1 + COALESCE(a.members, 0))
                 OR h.income_given < COALESCE(a.income, 0) + COALESCE(s.cents, 0)
+                OR (h.income_given IS NULL
+                    AND COALESCE(a.income, 0) + COALESCE(s.cents, 0) > {MAX_CENTS})
         """
         for chunk in self.files(joins=at_fault):
             for info, _extra in chunk:
@@ -1164,6 +1173,18 @@ class _Run:
                             "given": yuan_text(_yuan(row.income_given)),
                             "sum": yuan_text(_yuan(info.members_income + own)),
                         },
+                    )
+                total = info.self_income + info.members_income + info.other_income
+                if total > MAX_CENTS:
+                    self.error(
+                        HOUSEHOLDS,
+                        row.row,
+                        HOUSEHOLD_HEADERS[C_INCOME],
+                        _(
+                            "家庭月收入合计 %(total)s 元超过可记录的上限 %(max)s 元，"
+                            "请核对各项收入。"
+                        )
+                        % {"total": yuan_text(_yuan(total)), "max": yuan_text(MAX_AMOUNT)},
                     )
 
     # --- existing files: skip, update or refuse -----------------------------------------

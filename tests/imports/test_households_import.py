@@ -115,6 +115,37 @@ def test_bad_rows_are_reported_by_sheet_row_and_column(workbook, run, orgs, valu
     assert not Household.objects.exists()
 
 
+def test_members_whose_incomes_add_up_past_what_a_money_column_holds(workbook, run, orgs):
+    """With 家庭月收入 blank the family's income is the members' sum: each income fits a money
+    column, the sum need not. It is refused in the preview, on the households row, as the
+    form refuses it; stored, PostgreSQL's COPY failed and on SQLite every later read of the
+    file raised InvalidOperation. An update of a file on record is refused alike."""
+    huge = "900000000000.00"
+    members = [
+        member_row(身份证号="", 月收入=huge),
+        member_row(姓名="韦小明", 与户主关系="子女", 身份证号="", 月收入=huge),
+    ]
+    path = workbook([household_row(家庭月收入=None)], members)
+    preview = run(path, dry_run=True)
+    report = run(path)
+    for result in (preview, report):
+        assert errors_of(result) == [
+            (
+                "households",
+                2,
+                "家庭月收入",
+                "家庭月收入合计 1,800,000,000,000.00 元超过可记录的上限 "
+                "999,999,999,999.99 元，请核对各项收入。",
+            )
+        ]
+    assert not Household.objects.exists()
+    worker = id_number()
+    assert run(workbook([household_row(身份证号=worker, 家庭月收入=None)], members[:1])).ok
+    report = run(workbook([household_row(身份证号=worker, 家庭月收入=None)], members))
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 2, "家庭月收入")]
+    assert Household.objects.get().members.count() == 2
+
+
 def test_an_organisation_code_is_found_in_other_letters(workbook, run, orgs):
     """Codes are unique whatever their case: a cell typed in other letters names one
     organisation, and outside the importer's subtree it is outside, not unknown."""
