@@ -489,11 +489,9 @@ def _existing(lines: list[Line]) -> Counter:
         else:
             # Paid requests, and imported ones whose payment was reversed since (their key
             # stays taken): the date of an imported request is its requested_on.
+            households = {line.household.pk for line in sheet_lines}
             found = (
-                AssistanceRequest.objects.filter(
-                    organisation__in=orgs,
-                    household__in={line.household.pk for line in sheet_lines},
-                )
+                AssistanceRequest.objects.filter(organisation__in=orgs, household__in=households)
                 .filter(
                     Q(state=RequestState.PAID, paid_on__range=(first, last))
                     | Q(is_imported=True, requested_on__range=(first, last))
@@ -513,6 +511,26 @@ def _existing(lines: list[Line]) -> Counter:
                 (org, household, kind, source, amount, requested if imported else paid)
                 for org, household, kind, source, amount, paid, requested, imported in found
             ]
+            # A payment made on the pages and reversed since stays taken too: its request is
+            # back to approved with no paid_on (and may be paid again), but its payment entry
+            # keeps the date. Else re-importing an export made before the reversal paid it a
+            # second time, as a new imported request.
+            found += LedgerEntry.objects.filter(
+                kind=EntryKind.PAYMENT,
+                reverses__isnull=True,
+                reversed_by__isnull=False,
+                request__is_imported=False,
+                organisation__in=orgs,
+                request__household__in=households,
+                entry_date__range=(first, last),
+            ).values_list(
+                "organisation",
+                "request__household",
+                "request__assistance_type",
+                "source",
+                "request__amount",
+                "entry_date",
+            )
             counts.update((PAYMENTS, *(row[:4]), cents(row[4]), row[5]) for row in found)
             continue
         counts.update(

@@ -342,6 +342,29 @@ def test_a_reversed_imported_payment_is_not_imported_again(filed, finance):
     assert report.ok and skipped(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 0, REPAYMENTS: 0}
 
 
+def test_a_reversed_payment_entered_by_hand_is_not_imported_again(
+    filed, receive, ask, approve, pay, finance
+):
+    """As an imported one (above): the reversal puts the request back to approved with no
+    payment date, but its payment entry stays in the ledger with the date. Re-importing an
+    export made before the reversal paid it a second time, as a new imported request, while
+    the approved request could still be paid too."""
+    household = filed()
+    receive("10000.00")
+    request = approve(ask(household, "1000.00", on=date(2016, 4, 1)))
+    pay(request, on=date(2016, 4, 2))
+    content = funds_export(finance)
+    entry = LedgerEntry.objects.get(kind=EntryKind.PAYMENT)
+    services.entry_reverse(user=finance, entry=entry, reason="银行退回")
+    request.refresh_from_db()
+    assert request.state == RequestState.APPROVED and request.paid_on is None
+    before = (written(), ledger())
+    report = import_bytes(content, user=finance)
+    assert report.ok, report.errors
+    assert skipped(report) == {RECEIPTS: 1, PAYMENTS: 1, REFUNDS: 0, REPAYMENTS: 0}
+    assert (written(), ledger()) == before
+
+
 def test_the_database_refuses_a_second_copy_the_checks_missed(filed, finance, monkeypatch):
     """What two imports racing each other meet: the unique import keys, not the checks."""
     from collections import Counter
