@@ -1864,6 +1864,16 @@ def _update_file(
     from households import services
 
     household = Household.objects.select_for_update().get(pk=info.existing)
+    # The appended steps first, then the changed values. The steps are backdated and take
+    # the facts in force (organisation, cause, category, migrant flag) as they were then;
+    # saving a change of facts dates it today, after them (Household.save, date_facts). In the
+    # other order the step replaced today's change and took the new facts from its own date
+    # (services.record_transition): a file moved with a relief of 2018 counted in the new
+    # county from 2018. And before the members and their ID claims: a file the row closes
+    # (脱困, 注销) claims no ID number (IdentityClaim holds the people of open files), as the
+    # checks saw it (check_claims compares the rows that end open).
+    _append_steps(run, row, info, household)
+    household.refresh_from_db()
     household.organisation_id = row.org_id
     household.worker_name = row.name
     household.sex = row.sex
@@ -1882,12 +1892,6 @@ def _update_file(
     household._history_user = run.user
     household._change_reason = str(IMPORT_REASON)
     household.save()
-    # The appended steps before the members and their ID claims: a file the row closes (脱困,
-    # 注销) claims no ID number (IdentityClaim holds the people of open files), as the checks
-    # saw it (check_claims compares the rows that end open); claimed while still open, a
-    # member it shares with another open file was refused at the write after a clean preview.
-    _append_steps(run, row, info, household)
-    household.refresh_from_db()
     existing = list(household.members.all())
     own = next((m for m in existing if m.relation == Member.Relation.SELF), None)
     if own is None:

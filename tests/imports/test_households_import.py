@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from households import idnumbers
 from households.models import Household, IdentityClaim, Member, Status, Transition
@@ -592,6 +593,41 @@ def test_legacy_history_counts_in_past_years_reports(workbook, run, orgs):
         ("deregistered", None),
     ]
     assert all(l4.transitions.values_list("is_imported", flat=True))
+
+
+def test_a_relief_appended_with_a_move_counts_where_the_file_was_then(workbook, run, orgs, users):
+    """A file moved stays in the old county's figures for the time it was there: the update
+    records the backdated relief with the facts in force then, and the move from today. It
+    saved the move first, and the relief then replaced the move's row and took the new county
+    from 2018 on: 450102 lost the file from its 2018 summary, 450103 gained it."""
+    from reports.selectors import Period
+    from reports.summary import build
+
+    worker, city = id_number(), "supervisor_450100"
+    assert run(workbook([household_row(身份证号=worker)]), user=city).ok
+    old, new = orgs["450102"], orgs["450103"]
+    moved = household_row(
+        身份证号=worker, 组织代码="450103", 状态="解困", 解困日期=dt.date(2018, 7, 1)
+    )
+    report = run(workbook([moved]), user=city)
+    assert report.ok, errors_of(report)
+    household = Household.objects.get()
+    assert household.organisation == new and household.status == Status.RELIEVED
+    y2018_old = build(old, Period.for_years(old, 2018), with_children=False)
+    y2018_new = build(new, Period.for_years(new, 2018), with_children=False)
+    assert y2018_old["movements"]["relieved"] == 1 and y2018_old["on_file"]["households"] == 1
+    assert y2018_new["movements"]["relieved"] == 0 and y2018_new["on_file"]["households"] == 0
+    # The move is dated today, a fact change (amend), after the relief.
+    chain = list(
+        household.transitions.order_by("effective_date", "id").values_list(
+            "action", "organisation_id", "effective_date"
+        )
+    )
+    assert chain == [
+        ("approve", old.pk, dt.date(2016, 3, 1)),
+        ("relieve", old.pk, dt.date(2018, 7, 1)),
+        ("amend", new.pk, timezone.localdate()),
+    ]
 
 
 def test_round_trip_export_then_import(workbook, run, orgs, users, make_household, walk, tmp_path):
