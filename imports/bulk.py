@@ -197,7 +197,11 @@ class Table:
         caller stages them rather than holding them). Read them all before the next query on
         the connection. PostgreSQL: from the table's sequence, so a concurrent import (or a
         clerk saving a file) never gets the same ones. Elsewhere the database allows one writer
-        at a time: the next ids after the largest."""
+        at a time: the next ids after the largest ever given. SQLite: Django's tables there are
+        AUTOINCREMENT, which never gives a key again (sqlite_sequence keeps the highest), so a
+        deleted row's key is not taken either (a new member given a deleted member's key shared
+        its field history); the keys taken are recorded there, so the database's own numbering
+        (Django's inserts) continues after them, and the write lock is held from now on."""
         if count <= 0:
             return
         with connection.cursor() as cursor:
@@ -221,7 +225,27 @@ class Table:
                 f"SELECT MAX({connection.ops.quote_name(self.sequence_column)}) FROM {self.name}"  # noqa: S608
             )
             start = (cursor.fetchone()[0] or 0) + 1
+            if connection.vendor == "sqlite":
+                start = self._sqlite_reserve(cursor, start, count)
         yield from range(start, start + count)
+
+    def _sqlite_reserve(self, cursor, start: int, count: int) -> int:
+        """The first of `count` keys after both the largest in the table (`start` - 1) and the
+        largest ever given (sqlite_sequence), recorded as given."""
+        table = self.model._meta.db_table
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        found = cursor.fetchone()
+        if found is not None:
+            start = max(start, found[0] + 1)
+            cursor.execute(
+                "UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [start + count - 1, table]
+            )
+        else:  # no row was ever inserted
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)",
+                [table, start + count - 1],
+            )
+        return start
 
 
 def _getter(keys: list) -> itemgetter:

@@ -103,6 +103,48 @@ def test_the_staged_files_are_written_with_their_members_and_self_row(workbook, 
     assert (worker_row.health, str(worker_row.monthly_income)) == ("serious", "700.00")
 
 
+def test_a_new_member_never_takes_the_key_of_a_deleted_one(workbook, run, orgs):
+    """Keys are never given twice, as the database's own numbering never gives them (SQLite's
+    AUTOINCREMENT, PostgreSQL's sequences): on SQLite the bulk path numbered new rows from
+    the largest key in the table, so a member deleted with the largest key lent it to the
+    next import's new member, and the member's field history mixed two people."""
+    worker = id_number()
+    assert run(
+        workbook(
+            [household_row(档案编号="A", 身份证号=worker, 家庭人口=3)],
+            [
+                member_row("A", 身份证号=""),
+                member_row("A", 姓名="韦小明", 与户主关系="子女", 身份证号="", 月收入=0),
+            ],
+        )
+    ).ok
+    child = Member.objects.get(name="韦小明")
+    assert child.pk == Member.objects.latest("pk").pk
+    report = run(
+        workbook(
+            [household_row(档案编号="A", 身份证号=worker, 家庭人口=2)],
+            [member_row("A", 身份证号="")],
+        )
+    )
+    assert report.ok and report.sheets["members"].removed == 1
+    assert not Member.objects.filter(pk=child.pk).exists()
+    report = run(
+        workbook(
+            [household_row(档案编号="B", 身份证号=id_number(1966))],
+            [member_row("B", 姓名="新成员", 身份证号="")],
+        )
+    )
+    assert report.ok, errors_of(report)
+    household = Household.objects.get(file_number="B")
+    for member in household.members.all():
+        assert member.pk > child.pk
+        owners = set(Member.history.filter(id=member.pk).values_list("household_id", flat=True))
+        assert owners == {household.pk}
+    # The database's own numbering goes on after the keys the import took.
+    later = Member.objects.create(household=household, relation="child", name="韦二")
+    assert later.pk > max(household.members.exclude(pk=later.pk).values_list("pk", flat=True))
+
+
 def _peak_of_import(workbook, run, files: int, prefix: str) -> int:
     first = dt.date({"S": 1950, "L": 1955}[prefix], 1, 1)
 
