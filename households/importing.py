@@ -1872,7 +1872,12 @@ def _update_file(
     # county from 2018. And before the members and their ID claims: a file the row closes
     # (脱困, 注销) claims no ID number (IdentityClaim holds the people of open files), as the
     # checks saw it (check_claims compares the rows that end open).
-    _append_steps(run, row, info, household)
+    try:
+        _append_steps(run, row, info, household)
+    except ValidationError as exc:  # the file changed since the checks compared it
+        raise RowRefused(
+            HOUSEHOLDS, row.row, HOUSEHOLD_HEADERS[C_STATUS], exc.messages[0]
+        ) from None
     household.refresh_from_db()
     household.organisation_id = row.org_id
     household.worker_name = row.name
@@ -1942,7 +1947,12 @@ def _update_file(
         services.claim_identities(user=run.user, household=household)
     except ValidationError as exc:
         raise _claim_refused(run, row, member_rows, household, exc) from None
-    services.recompute_income(household, same_edit=True)
+    try:
+        services.recompute_income(household, same_edit=True)
+    except ValidationError as exc:  # check_totals refuses it first; the service has the last word
+        raise RowRefused(
+            HOUSEHOLDS, row.row, HOUSEHOLD_HEADERS[C_INCOME], exc.messages[0]
+        ) from None
 
 
 def _append_steps(run: _Run, row: StagedHousehold, info: FileInfo, household: Household) -> None:

@@ -540,6 +540,41 @@ def test_an_id_claimed_elsewhere_after_the_checks_is_refused_on_its_row(
     assert household.phone == "13800138000" and household.members.count() == 2
 
 
+def test_a_step_taken_on_the_file_after_the_checks_is_refused_on_its_row(
+    workbook, run, orgs, users, monkeypatch
+):
+    """The file may be closed on its page between the checks and the write: the transition
+    service refuses the relief the row appends, reported on the row's 状态 (it came with no
+    sheet or row), and nothing of the workbook is written."""
+    from households import importing, services
+
+    worker = id_number()
+    assert run(workbook([household_row(身份证号=worker)])).ok
+    household = Household.objects.get()
+    write = importing._Run.write
+
+    def exited_meanwhile(self):
+        services.transition_apply(
+            user=users["supervisor_450102"],
+            household=household,
+            action="exit",
+            reason="已脱困",
+            effective_date=dt.date(2019, 1, 1),
+            imported=True,
+        )
+        return write(self)
+
+    monkeypatch.setattr(importing._Run, "write", exited_meanwhile)
+    relieved = household_row(
+        身份证号=worker, 联系电话="13900000000", 状态="解困", 解困日期=dt.date(2018, 7, 1)
+    )
+    report = run(workbook([relieved]))
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("households", 2, "状态")]
+    assert "不能执行" in report.errors[0].message
+    household.refresh_from_db()
+    assert household.phone == "13800138000"
+
+
 def test_a_state_that_goes_back_is_refused(workbook, run, orgs):
     worker = id_number()
     path = workbook([household_row(身份证号=worker, 状态="脱困", 脱困日期=dt.date(2020, 6, 1))], [])
