@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,7 @@ from services.models import (
     TrainingCourse,
     Window,
 )
+from services.selectors import case_handlers
 from services.services import CASE_CLOSED_MESSAGE, OUTCOME_REQUIRED_MESSAGE
 from services.validators import normalise_id_number
 
@@ -119,12 +121,12 @@ class CaseForm(WorkerFieldsMixin, forms.ModelForm):
             # The field is keyed by code: with the pk the instance gives, no option would be
             # selected and the browser would send the first window.
             self.initial["window"] = current.code
-        handlers = User.objects.visible_to(user).filter(is_active=True) | User.objects.filter(
-            pk=user.pk
-        )
+        # Those who may handle the user's cases; the service checks them against the case's
+        # organisation. The case's handler stays (never checked again while unchanged).
+        handlers = Q(pk__in=case_handlers(user=user).values("pk"))
         if self.instance.handler_id:
-            handlers = handlers | User.objects.filter(pk=self.instance.handler_id)
-        self.fields["handler"].queryset = handlers.distinct().order_by("username")
+            handlers |= Q(pk=self.instance.handler_id)
+        self.fields["handler"].queryset = User.objects.filter(handlers).order_by("username")
         organisations = Organisation.objects.visible_to(user).filter(is_active=True)
         self.fields["organisation"].queryset = organisations
         self.fields["organisation"].empty_label = None

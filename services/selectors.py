@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from orgs.models import Organisation
+from orgs.models import Organisation, User
 from orgs.money import MONEY, ZERO, is_money, yuan_text
 from orgs.pii import keyed_hash, mask_phone, masks_phones
 from orgs.roles import Role
@@ -22,6 +22,24 @@ EARLIER_CASES_LIMIT = 10
 
 def case_list(*, user) -> QuerySet[Case]:
     return Case.objects.visible_to(user).select_related("window", "handler", "organisation")
+
+
+def case_handlers(*, user=None, organisation: Organisation | None = None) -> QuerySet[User]:
+    """Who may handle a case (经办人): an active user holding services.change_case (who can
+    follow the case up); given the user who chooses them, one within that user's reach or the
+    user themselves; given the case's organisation, one whose subtree holds it (who opens the
+    case): of that organisation or above it. The form offers those of the user, not knowing
+    the organisation yet; the services check both."""
+    found = User.objects.with_perm(
+        "services.change_case", is_active=True, backend="django.contrib.auth.backends.ModelBackend"
+    )
+    if user is not None:
+        found = found.filter(Q(pk__in=User.objects.visible_to(user).values("pk")) | Q(pk=user.pk))
+    if organisation is not None:
+        codes = [code for code in organisation.path.split("/") if code]
+        above = ["/" + "".join(f"{code}/" for code in codes[:n]) for n in range(1, len(codes) + 1)]
+        found = found.filter(Q(is_superuser=True) | Q(organisation__path__in=above))
+    return found
 
 
 def household_for_worker(*, user, id_number: str):

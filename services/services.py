@@ -15,7 +15,7 @@ from services.models import (
     TrainingAttendee,
     TrainingCourse,
 )
-from services.selectors import household_for_case
+from services.selectors import case_handlers, household_for_case
 
 CASE_CLOSED_MESSAGE = _("该案件已办结，不能修改；如需修改请先重新打开。")
 CASE_NOT_CLOSED_MESSAGE = _("只有已办结的案件才能重新打开。")
@@ -26,7 +26,7 @@ REOPEN_REASON_REQUIRED_MESSAGE = _("重新打开须填写原因。")
 FOLLOW_UP_NOTE_REQUIRED_MESSAGE = _("请填写跟进情况。")
 NEXT_FOLLOW_UP_PAST_MESSAGE = _("下次跟进日期不能早于今天。")
 OUT_OF_SCOPE_MESSAGE = _("该组织不在您的管辖范围内。")
-HANDLER_OUT_OF_SCOPE_MESSAGE = _("经办人须为本辖区的工作人员。")
+HANDLER_OUT_OF_SCOPE_MESSAGE = _("经办人须为本辖区内、受理组织或其上级组织中可办理案件的工作人员。")
 
 
 def _require(user, perm: str) -> None:
@@ -49,7 +49,24 @@ def _check_case_fields(*, user, case: Case, previous: Case | None) -> None:
     _require_scope(user, case.organisation)
     if not case.window.is_active and (previous is None or previous.window_id != case.window_id):
         raise ValidationError({"window": WINDOW_RETIRED_MESSAGE % {"window": case.window}})
-    if case.handler_id != user.pk and not user_can_reach(user, case.handler.organisation):
+    _check_handler(user=user, case=case, previous=previous)
+
+
+def _check_handler(*, user, case: Case, previous: Case | None) -> None:
+    """The handler must open and work the case (selectors.case_handlers). Checked when the
+    handler or the case's organisation changes: a handler the editor did not choose, say the
+    region's user who logged the case, does not block a county clerk's edit."""
+    if (
+        previous is not None
+        and previous.handler_id == case.handler_id
+        and previous.organisation_id == case.organisation_id
+    ):
+        return
+    # A case moved with its handler: the editor did not choose them, so they need not be
+    # within the editor's reach; they must still open the case where it goes.
+    chooser = user if previous is None or previous.handler_id != case.handler_id else None
+    candidates = case_handlers(user=chooser, organisation=case.organisation)
+    if not candidates.filter(pk=case.handler_id).exists():
         raise ValidationError({"handler": HANDLER_OUT_OF_SCOPE_MESSAGE})
 
 

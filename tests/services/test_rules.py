@@ -5,10 +5,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from orgs.models import User
 from services.forms import LegalAidForm, QuickCaseForm
 from services.models import Case, CaseEvent, LegalAidCase, TrainingAttendee, TrainingCourse
 from services.services import (
@@ -297,6 +299,58 @@ def test_a_closed_case_cannot_be_edited_without_reopening(make_case, users):
     case.matter = "改过的事由"
     case_update(user=clerk, case=case)
     assert Case.objects.get(pk=case.pk).matter == "改过的事由"
+
+
+def test_the_handler_can_open_the_case_they_handle(make_case, users, orgs):
+    """A base union's clerk, within the county clerk's reach, cannot open a county-level case:
+    they are not made its handler."""
+    base_clerk = User.objects.create(username="clerk_450102001", organisation=orgs["450102001"])
+    base_clerk.groups.add(Group.objects.get(name="clerk"))
+    with pytest.raises(ValidationError) as error:
+        make_case(by="clerk_450102", org="450102", handler=base_clerk)
+    assert error.value.message_dict == {
+        "handler": ["经办人须为本辖区内、受理组织或其上级组织中可办理案件的工作人员。"]
+    }
+    assert not Case.objects.exists()
+    # Of the case's organisation or above it, they handle its base union's cases.
+    assert make_case(org="450102001", handler=base_clerk).handler == base_clerk
+
+
+def test_a_handler_who_cannot_follow_cases_up_is_refused(make_case, users):
+    """Finance users read cases but do not change them: they cannot be a case's handler."""
+    with pytest.raises(ValidationError) as error:
+        make_case(handler=users["finance_450102"])
+    assert set(error.value.message_dict) == {"handler"}
+    case = make_case()
+    case.handler = users["finance_450102"]
+    with pytest.raises(ValidationError):
+        case_update(user=users["clerk_450102"], case=case)
+    assert Case.objects.get(pk=case.pk).handler == users["clerk_450102"]
+
+
+def test_an_unchanged_handler_does_not_block_the_countys_edit(make_case, users):
+    """The region's administrator logged the county's case and handles it: out of the county
+    clerk's reach, yet the clerk's edit, which leaves the handler alone, goes through."""
+    case = make_case(by="admin_450000", org="450102", handler=users["admin_450000"])
+    case = Case.objects.get(pk=case.pk)
+    case.matter = "补充事由"
+    case_update(user=users["clerk_450102"], case=case)
+    assert Case.objects.get(pk=case.pk).matter == "补充事由"
+
+
+def test_a_case_moved_to_another_organisation_keeps_a_handler_who_can_open_it(
+    make_case, users, orgs
+):
+    """Moving the case checks its unchanged handler against the new organisation."""
+    case = make_case(by="admin_450000", org="450102", handler=users["clerk_450102"])
+    case = Case.objects.get(pk=case.pk)
+    case.organisation = orgs["450103"]
+    with pytest.raises(ValidationError) as error:
+        case_update(user=users["admin_450000"], case=case)
+    assert set(error.value.message_dict) == {"handler"}
+    case.organisation = orgs["450102001"]  # below the handler's county: they still open it
+    case_update(user=users["admin_450000"], case=case)
+    assert Case.objects.get(pk=case.pk).organisation == orgs["450102001"]
 
 
 def test_update_cannot_move_the_status(make_case, users):

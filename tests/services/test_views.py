@@ -337,6 +337,36 @@ def test_quick_entry_refuses_another_countys_organisation_and_handler(login, use
     assert Case.objects.count() == 0
 
 
+def test_a_region_user_cannot_make_another_countys_clerk_the_handler(login, users, orgs, windows):
+    """The handler must open the case: 青秀区's clerk cannot see a 兴宁区 case (they would get
+    404 on "their" case), though the region's administrator, who logs it, reaches both."""
+    response = login("admin_450000").post(
+        "/services/new/",
+        quick_entry(handler=users["clerk_450103"].pk, organisation=orgs["450102"].pk),
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "handler": ["经办人须为本辖区内、受理组织或其上级组织中可办理案件的工作人员。"]
+    }
+    assert not Case.objects.exists()
+
+
+def test_the_handler_list_offers_only_who_can_follow_cases_up(login, users):
+    """Finance and read-only users do not hold services.change_case: they cannot work a
+    case, so they are not offered as its handler; nor is anyone out of the clerk's reach."""
+    choices = login("admin_450000").get("/services/new/").context["form"].fields["handler"]
+    offered = {user.username for user in choices.queryset}
+    assert {"clerk_450102", "clerk_450103", "supervisor_450100", "admin_450000"} <= offered
+    assert not offered & {"finance_450102", "viewer_450100", "viewer_450000"}
+    choices = login("clerk_450102").get("/services/new/").context["form"].fields["handler"]
+    assert {user.username for user in choices.queryset} == {
+        "clerk_450102",
+        "supervisor_450102",
+        "supervisor2_450102",
+        "admin_450102",
+    }
+
+
 # --- Earlier cases -----------------------------------------------------------------------------
 
 
