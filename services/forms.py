@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +50,14 @@ def _window_field(*, current: Window | None, numbered: bool) -> forms.ModelChoic
         position = {pk: n for n, pk in enumerate(field.queryset.values_list("pk", flat=True), 1)}
         field.label_from_instance = lambda window: f"{position[window.pk]}. {window}"
     return field
+
+
+def _organisations(user: User, record) -> QuerySet[Organisation]:
+    """The organisations a record may belong to: a deactivated one takes no new records, a
+    record already there keeps it (as a retired window keeps its cases, _window_field)."""
+    return Organisation.objects.visible_to(user).filter(
+        Q(is_active=True) | Q(pk=record.organisation_id)
+    )
 
 
 class WorkerFieldsMixin:
@@ -127,8 +135,7 @@ class CaseForm(WorkerFieldsMixin, forms.ModelForm):
         if self.instance.handler_id:
             handlers |= Q(pk=self.instance.handler_id)
         self.fields["handler"].queryset = User.objects.filter(handlers).order_by("username")
-        organisations = Organisation.objects.visible_to(user).filter(is_active=True)
-        self.fields["organisation"].queryset = organisations
+        self.fields["organisation"].queryset = _organisations(user, self.instance)
         self.fields["organisation"].empty_label = None
         if user.organisation_id and not self.instance.pk and not self.initial.get("organisation"):
             self.initial["organisation"] = user.organisation_id
@@ -277,7 +284,7 @@ class LegalAidForm(forms.ModelForm):
 
 def _organisation_field(form: forms.ModelForm, user: User) -> None:
     field = form.fields["organisation"]
-    field.queryset = Organisation.objects.visible_to(user).filter(is_active=True)
+    field.queryset = _organisations(user, form.instance)
     field.empty_label = None
     if user.organisation_id and not form.instance.pk:
         field.initial = user.organisation_id

@@ -775,6 +775,77 @@ def test_course_and_attendees(login, course):
     assert (listed[0].attendee_count, listed[0].certificate_count) == (1, 1)
 
 
+def deactivate(organisation):
+    type(organisation).objects.filter(pk=organisation.pk).update(is_active=False)
+
+
+def test_a_case_of_a_deactivated_base_union_is_edited_in_place(login, make_case, users, orgs):
+    """A deactivated organisation takes no new records; a record already there keeps it (as a
+    retired window keeps its cases): its case is edited without being moved elsewhere."""
+    case = make_case(org="450102001")
+    deactivate(orgs["450102001"])
+    client = login("clerk_450102")
+    data = quick_entry(
+        matter="补充事由",
+        received_at=timezone.localtime(case.received_at).strftime("%Y-%m-%dT%H:%M"),
+        handler=users["clerk_450102"].pk,
+        organisation=orgs["450102001"].pk,
+    )
+    response = client.post(f"/services/cases/{case.pk}/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    case.refresh_from_db()
+    assert (case.matter, case.organisation.code) == ("补充事由", "450102001")
+    # No new case goes there.
+    response = client.post("/services/new/", data)
+    assert set(response.context["form"].errors) == {"organisation"}
+    assert Case.objects.count() == 1
+
+
+def test_a_referral_and_a_course_of_a_deactivated_base_union_are_edited_in_place(
+    login, users, orgs
+):
+    base = orgs["450102001"]
+    referral = JobReferral.objects.create(
+        organisation=base,
+        worker_name="李强",
+        employer="某厂",
+        position="焊工",
+        referred_on=timezone.localdate(),
+        created_by=users["clerk_450102"],
+    )
+    today = timezone.localdate().isoformat()
+    course = TrainingCourse.objects.create(
+        organisation=base,
+        name="电工",
+        starts_on=today,
+        ends_on=today,
+        created_by=users["clerk_450102"],
+    )
+    deactivate(base)
+    client = login("clerk_450102")
+    data = {
+        "worker_name": "李强",
+        "employer": "某厂",
+        "position": "焊工",
+        "referred_on": today,
+        "result": "placed",
+        "organisation": base.pk,
+    }
+    response = client.post(f"/services/referrals/{referral.pk}/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert JobReferral.objects.get(pk=referral.pk).result == "placed"
+    response = client.post("/services/referrals/new/", data)
+    assert set(response.context["form"].errors) == {"organisation"}
+    course_data = {"name": "高级电工", "starts_on": today, "ends_on": today}
+    course_data["organisation"] = base.pk
+    response = client.post(f"/services/trainings/{course.pk}/edit/", course_data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert TrainingCourse.objects.get(pk=course.pk).name == "高级电工"
+    response = client.post("/services/trainings/new/", course_data)
+    assert set(response.context["form"].errors) == {"organisation"}
+    assert (JobReferral.objects.count(), TrainingCourse.objects.count()) == (1, 1)
+
+
 # --- My work and the list's query count ---------------------------------------------------------
 
 
