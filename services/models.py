@@ -30,6 +30,7 @@ COURSE_DATES_MESSAGE = _("结束日期不能早于开始日期。")
 FIRST_YEAR = 2000
 REFERRED_LATER_MESSAGE = _("介绍日期不能晚于今天。")
 REFERRED_EARLIER_MESSAGE = _("介绍日期不能早于 2000 年。")
+REFERRED_BEFORE_CASE_MESSAGE = _("介绍日期不能早于来源案件的登记日期。")
 COURSE_STARTS_EARLIER_MESSAGE = _("开始日期不能早于 2000 年。")
 COURSE_ENDS_EARLIER_MESSAGE = _("结束日期不能早于 2000 年。")
 CERTIFICATE_NAME_MESSAGE = _("请填写所获证书名称。")
@@ -409,6 +410,10 @@ class JobReferral(WorkerMixin):
             raise ValidationError({"referred_on": REFERRED_LATER_MESSAGE})
         if self.referred_on and self.referred_on.year < FIRST_YEAR:
             raise ValidationError({"referred_on": REFERRED_EARLIER_MESSAGE})
+        # Made from a case, the referral follows the worker's visit (as a follow-up does).
+        if self.referred_on and self.case_id:
+            if self.referred_on < timezone.localtime(self.case.received_at).date():
+                raise ValidationError({"referred_on": REFERRED_BEFORE_CASE_MESSAGE})
 
 
 class TrainingCourse(models.Model):

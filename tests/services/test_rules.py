@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from orgs.models import User
 from services.forms import LegalAidForm, QuickCaseForm
-from services.models import Case, CaseEvent, LegalAidCase, TrainingAttendee, TrainingCourse
+from services.models import (
+    Case,
+    CaseEvent,
+    JobReferral,
+    LegalAidCase,
+    TrainingAttendee,
+    TrainingCourse,
+)
 from services.services import (
     attendee_save,
     case_close,
@@ -22,6 +29,7 @@ from services.services import (
     case_update,
     course_save,
     legal_aid_save,
+    referral_save,
 )
 from services.validators import validate_resident_id_number
 from tests.services.conftest import at, id_number
@@ -367,6 +375,25 @@ def test_closed_at_goes_with_the_closed_status_in_the_database(make_case):
         Case.objects.filter(pk=case.pk).update(status="closed")
     with pytest.raises(IntegrityError), transaction.atomic():
         Case.objects.filter(pk=case.pk).update(status="lost")
+
+
+def test_a_referral_is_not_dated_before_its_case(make_case, users, orgs):
+    """A referral made from a case follows the visit that asked for it, as a follow-up does."""
+    case = make_case(received_at=at(2025, 3, 10, 9, 0))
+    referral = JobReferral(
+        organisation=orgs["450102"],
+        case=case,
+        worker_name="王芳",
+        employer="某厂",
+        position="焊工",
+        referred_on=date(2025, 3, 9),
+    )
+    with pytest.raises(ValidationError) as error:
+        referral_save(user=users["clerk_450102"], referral=referral)
+    assert error.value.message_dict == {"referred_on": ["介绍日期不能早于来源案件的登记日期。"]}
+    assert not JobReferral.objects.exists()
+    referral.referred_on = date(2025, 3, 10)  # the day of the visit
+    assert referral_save(user=users["clerk_450102"], referral=referral).pk
 
 
 def test_a_course_may_be_planned_ahead_but_not_dated_before_2000(users, orgs):
