@@ -185,6 +185,26 @@ def test_case_statistics_by_window_channel_month_and_closing_time(centre, users)
     )
 
 
+def test_a_case_closed_on_the_spot_counts_as_closed_when_received(make_case, users):
+    """当场办结 of a counter visit typed in 20 days later: closed when the worker came, so
+    within 15 days (it read "closed after 20 days"). Its event says when that was recorded."""
+    received = timezone.now() - timedelta(days=20)
+    case = make_case(received_at=received, outcome="当场答复", close_now=True)
+    case.refresh_from_db()
+    assert case.closed_at == case.received_at
+    event = case.events.get(action="closed")
+    assert (event.from_status, event.to_status, event.actor) == (
+        "open",
+        "closed",
+        users["clerk_450102"],
+    )
+    assert event.at > received + timedelta(days=19)
+    stats = case_statistics(
+        scope=users["clerk_450102"], year=timezone.localtime(received).year, within_days=15
+    )
+    assert (stats["closed"], stats["closed_within"]) == (1, 1)
+
+
 def test_the_summary_takes_a_fixed_number_of_queries(centre, users, django_assert_num_queries):
     viewer = users["viewer_450100"]
     with django_assert_num_queries(6):
