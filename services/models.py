@@ -34,6 +34,7 @@ REFERRED_BEFORE_CASE_MESSAGE = _("介绍日期不能早于来源案件的登记�
 COURSE_STARTS_EARLIER_MESSAGE = _("开始日期不能早于 2000 年。")
 COURSE_ENDS_EARLIER_MESSAGE = _("结束日期不能早于 2000 年。")
 CERTIFICATE_NAME_MESSAGE = _("请填写所获证书名称。")
+ATTENDEE_TWICE_MESSAGE = _("该职工已是本培训班的学员（身份证号码相同）。")
 
 
 class WindowQuerySet(models.QuerySet):
@@ -494,6 +495,14 @@ class TrainingAttendee(WorkerMixin):
             models.CheckConstraint(
                 condition=Q(certificate_obtained=True) | Q(certificate_name=""),
                 name="svc_attendee_certificate_name_needs_certificate",
+            ),
+            # A worker attends a course once: entered twice, they counted as two trainees.
+            # (Without an ID number the service compares name and phone.)
+            models.UniqueConstraint(
+                fields=["course", "worker_id_hash"],
+                condition=~Q(worker_id_hash=""),
+                name="svc_attendee_once_per_course",
+                violation_error_message=ATTENDEE_TWICE_MESSAGE,
             ),
         ]
 

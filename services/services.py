@@ -2,12 +2,13 @@
 a rule. Each checks permission, scope and state first and runs in one transaction."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orgs.scoping import user_can_reach
 from services.models import (
+    ATTENDEE_TWICE_MESSAGE,
     Case,
     CaseEvent,
     JobReferral,
@@ -26,6 +27,7 @@ REOPEN_REASON_REQUIRED_MESSAGE = _("重新打开须填写原因。")
 FOLLOW_UP_NOTE_REQUIRED_MESSAGE = _("请填写跟进情况。")
 NEXT_FOLLOW_UP_PAST_MESSAGE = _("下次跟进日期不能早于今天。")
 OUT_OF_SCOPE_MESSAGE = _("该组织不在您的管辖范围内。")
+ATTENDEE_SAME_NAME_AND_PHONE_MESSAGE = _("该职工已是本培训班的学员（姓名和联系电话相同）。")
 HANDLER_OUT_OF_SCOPE_MESSAGE = _("经办人须为本辖区内、受理组织或其上级组织中可办理案件的工作人员。")
 
 
@@ -299,13 +301,31 @@ def course_save(*, user, course: TrainingCourse) -> TrainingCourse:
 
 @transaction.atomic
 def attendee_save(*, user, attendee: TrainingAttendee) -> TrainingAttendee:
-    """Record a course attendee and the certificate obtained, if any."""
+    """Record a course attendee and the certificate obtained, if any; a worker attends a
+    course once (else they count as two trainees). The database knows them by their ID
+    number (svc_attendee_once_per_course); without one, by the same name and phone."""
     _require(
         user,
         "services.change_trainingattendee" if attendee.pk else "services.add_trainingattendee",
     )
     _require_scope(user, attendee.course.organisation)
+    previous = TrainingAttendee.objects.get(pk=attendee.pk) if attendee.pk else None
     attendee.normalise_worker()
-    attendee.full_clean()
-    attendee.save()
+    # The database decides on the ID number, below; its refusal goes on the ID field.
+    attendee.full_clean(validate_constraints=False)
+    # Without an ID number: the same name and phone (a name alone is not one person), checked
+    # when either is typed, so that a pair entered before this rule can still be corrected.
+    person = {"worker_name": attendee.worker_name, "worker_phone": attendee.worker_phone}
+    typed = previous is None or any(getattr(previous, k) != v for k, v in person.items())
+    if not attendee.worker_id_hash and attendee.worker_phone and typed:
+        if attendee.course.attendees.filter(**person).exclude(pk=attendee.pk).exists():
+            raise ValidationError({"worker_name": ATTENDEE_SAME_NAME_AND_PHONE_MESSAGE})
+    try:
+        with transaction.atomic():
+            attendee.save()
+    except IntegrityError:
+        twice = attendee.course.attendees.filter(worker_id_hash=attendee.worker_id_hash)
+        if not attendee.worker_id_hash or not twice.exclude(pk=attendee.pk).exists():
+            raise
+        raise ValidationError({"worker_id_number": ATTENDEE_TWICE_MESSAGE}) from None
     return attendee

@@ -451,3 +451,68 @@ def test_course_dates_and_certificates(users, orgs):
         attendee_save(
             user=users["clerk_450103"], attendee=TrainingAttendee(course=course, worker_name="李强")
         )
+
+
+def test_the_same_worker_is_not_added_twice_to_one_course(users, orgs):
+    """Entered twice, a worker counted as two trainees in the yearly summary. The database
+    refuses a second attendee of the course with the same ID number (its hash), and the
+    service says so at the ID field; another course takes them."""
+    clerk = users["clerk_450102"]
+    today = timezone.localdate()
+    course, other = (
+        TrainingCourse.objects.create(
+            organisation=orgs["450102"], name=name, starts_on=today, ends_on=today, created_by=clerk
+        )
+        for name in ("电工", "焊工")
+    )
+    number = id_number()
+    first = attendee_save(
+        user=clerk,
+        attendee=TrainingAttendee(course=course, worker_name="李强", worker_id_number=number),
+    )
+    fifteen_digits = number[:6] + number[8:17]  # the same number on the old card
+    with pytest.raises(ValidationError) as error:
+        attendee_save(
+            user=clerk,
+            attendee=TrainingAttendee(
+                course=course, worker_name="李强", worker_id_number=fifteen_digits
+            ),
+        )
+    assert error.value.message_dict == {
+        "worker_id_number": ["该职工已是本培训班的学员（身份证号码相同）。"]
+    }
+    assert course.attendees.count() == 1
+    first.certificate_obtained, first.certificate_name = True, "电工证"
+    attendee_save(user=clerk, attendee=first)  # changing the one entry is no second one
+    attendee_save(
+        user=clerk,
+        attendee=TrainingAttendee(course=other, worker_name="李强", worker_id_number=number),
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TrainingAttendee.objects.create(course=course, worker_name="李强", worker_id_number=number)
+
+
+def test_without_an_id_number_the_same_name_and_phone_is_the_same_worker(users, orgs):
+    """Two workers of one name may attend a course; with the same phone too, it is the same
+    worker entered again."""
+    clerk = users["clerk_450102"]
+    today = timezone.localdate()
+    course = TrainingCourse.objects.create(
+        organisation=orgs["450102"], name="电工", starts_on=today, ends_on=today, created_by=clerk
+    )
+
+    def add(**worker):
+        return attendee_save(
+            user=clerk, attendee=TrainingAttendee(course=course, worker_name="王芳", **worker)
+        )
+
+    add(worker_phone="13800000001")
+    add(worker_phone="13800000002")  # another 王芳
+    add()  # nor is a name alone one person
+    add()
+    with pytest.raises(ValidationError) as error:
+        add(worker_phone="138 0000 0001")
+    assert error.value.message_dict == {
+        "worker_name": ["该职工已是本培训班的学员（姓名和联系电话相同）。"]
+    }
+    assert course.attendees.count() == 4

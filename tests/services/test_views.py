@@ -775,6 +775,18 @@ def test_course_and_attendees(login, course):
     assert (listed[0].attendee_count, listed[0].certificate_count) == (1, 1)
 
 
+def test_a_worker_added_twice_to_a_course_is_refused_at_the_id_field(login, course):
+    client = login("clerk_450102")
+    data = {"worker_name": "李强", "worker_id_number": id_number()}
+    url = f"/services/trainings/{course.pk}/attendees/new/"
+    assert client.post(url, data).status_code == 302
+    response = client.post(url, data)
+    assert response.context["form"].errors == {
+        "worker_id_number": ["该职工已是本培训班的学员（身份证号码相同）。"]
+    }
+    assert course.attendees.count() == 1
+
+
 def deactivate(organisation):
     type(organisation).objects.filter(pk=organisation.pk).update(is_active=False)
 
