@@ -2,7 +2,8 @@
 pages (their services hold the rules); windows are renamed, added and retired here."""
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -38,7 +39,16 @@ class WindowAdmin(NationalTableMixin, ScopedHistoryAdminMixin, SimpleHistoryAdmi
     search_fields = ["code", "name"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(case_count=Count("cases"))
+        # Windows are shared; their cases are not: each reader counts those they may see.
+        cases = (
+            Case.objects.visible_to(request.user)
+            .filter(window=OuterRef("pk"))
+            .order_by()
+            .values("window")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(case_count=Coalesce(Subquery(cases), 0))
 
     @admin.display(description=_("案件数"), ordering="case_count")
     def case_count(self, obj):

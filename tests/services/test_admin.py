@@ -35,6 +35,22 @@ def test_below_the_top_nobody_changes_the_shared_windows(login, windows, usernam
     assert Window.objects.get(pk=pk).name == "信访接待"
 
 
+def test_window_admin_counts_only_the_readers_cases(make_case, login):
+    """Windows are shared by every county, their cases are not: 兴宁区's administrator counted
+    青秀区's cases too."""
+    make_case(by="clerk_450103", org="450103", window="legal_aid")
+    make_case(window="legal_aid")
+    counts = {
+        window.code: window.case_count
+        for window in login("admin_450102").get("/admin/services/window/").context["cl"].result_list
+    }
+    assert (counts["legal_aid"], counts["petition"]) == (1, 0)
+    listed = login("admin_450000").get("/admin/services/window/").context["cl"]
+    by_count = {"o": f"-{listed.list_display.index('case_count')}"}
+    response = login("admin_450000").get("/admin/services/window/", by_count)
+    assert response.context["cl"].result_list[0].case_count == 2  # ordered by the count
+
+
 def test_cases_are_read_only_in_the_admin_and_scoped(login, make_case):
     case = make_case()
     client = login("supervisor_450102")
