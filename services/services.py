@@ -26,6 +26,7 @@ REFERRED_TO_REQUIRED_MESSAGE = _("转办须填写转办单位。")
 REOPEN_REASON_REQUIRED_MESSAGE = _("重新打开须填写原因。")
 FOLLOW_UP_NOTE_REQUIRED_MESSAGE = _("请填写跟进情况。")
 NEXT_FOLLOW_UP_PAST_MESSAGE = _("下次跟进日期不能早于今天。")
+FOLLOW_UP_PAST_MESSAGE = _("跟进日期不能早于今天。")
 OUT_OF_SCOPE_MESSAGE = _("该组织不在您的管辖范围内。")
 ATTENDEE_SAME_NAME_AND_PHONE_MESSAGE = _("该职工已是本培训班的学员（姓名和联系电话相同）。")
 HANDLER_OUT_OF_SCOPE_MESSAGE = _("经办人须为本辖区内、受理组织或其上级组织中可办理案件的工作人员。")
@@ -52,6 +53,11 @@ def _check_case_fields(*, user, case: Case, previous: Case | None) -> None:
     if not case.window.is_active and (previous is None or previous.window_id != case.window_id):
         raise ValidationError({"window": WINDOW_RETIRED_MESSAGE % {"window": case.window}})
     _check_handler(user=user, case=case, previous=previous)
+    # An edit sets the next follow-up as 记录跟进 does: not in the past, where the case would
+    # be overdue at once. (A case typed in later may be logged with a date already past.)
+    follow_up_moved = previous is not None and case.follow_up_on != previous.follow_up_on
+    if follow_up_moved and case.follow_up_on and case.follow_up_on < timezone.localdate():
+        raise ValidationError({"follow_up_on": FOLLOW_UP_PAST_MESSAGE})
 
 
 def _check_handler(*, user, case: Case, previous: Case | None) -> None:

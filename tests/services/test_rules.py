@@ -201,6 +201,28 @@ def test_a_follow_up_keeps_the_status_and_is_refused_out_of_scope(make_case, use
     assert Case.objects.get(pk=case.pk).follow_up_on == next_on
 
 
+def test_an_edit_does_not_move_the_follow_up_date_into_the_past(make_case, users):
+    """记录跟进 refuses a past date; the edit form set one (the case overdue at once), and a
+    form opened before a follow-up put its old, overdue date back on saving. A past date the
+    case was logged with stays through edits of other fields."""
+    clerk, today = users["clerk_450102"], timezone.localdate()
+    case = make_case(
+        received_at=timezone.now() - timedelta(days=10), follow_up_on=today - timedelta(days=5)
+    )
+    stale = Case.objects.get(pk=case.pk)  # the edit form, opened now
+    stale.matter = "补充事由"
+    case_update(user=clerk, case=stale)
+    case_follow_up(user=clerk, case=case, note="电话回访", next_on=today + timedelta(days=7))
+    stale.matter = "再次补充"
+    with pytest.raises(ValidationError) as error:
+        case_update(user=clerk, case=stale)  # saved after the follow-up, its old date with it
+    assert error.value.message_dict == {"follow_up_on": ["跟进日期不能早于今天。"]}
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.matter, stored.follow_up_on) == ("补充事由", today + timedelta(days=7))
+    stored.follow_up_on = today
+    case_update(user=clerk, case=stored)
+
+
 # --- Bad input of issue 5 ------------------------------------------------------------------
 
 
