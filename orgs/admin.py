@@ -232,6 +232,13 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Who only reads users (a supervisor) gets neither the password hash's details nor
+            # Django's "reset password" button, whose page answers them 403.
+            fieldsets = [
+                (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
+                for name, options in fieldsets
+            ]
         if request.user.is_superuser and obj is not None:
             fieldsets = [*fieldsets, (_("超级权限"), {"fields": ["is_staff", "is_superuser"]})]
         return fieldsets

@@ -146,3 +146,20 @@ def test_the_user_list_filters_by_role_name(login):
     assert {user.username for user in found} == {"supervisor_450102", "supervisor2_450102"}
     everyone = client.get(url, {"role": "nonsense"}).context["cl"].result_list
     assert len(everyone) > 2
+
+
+def test_who_only_reads_users_gets_no_password_reset_button(login, users):
+    """Django draws the read-only password field with a "reset password" button, whose page
+    answers 403 to a supervisor (who may only view users), and the hash's details."""
+    from django.urls import reverse
+
+    clerk = users["clerk_450102"]
+    change = reverse("admin:orgs_user_change", args=[clerk.pk])
+    reset = reverse("admin:auth_user_password_change", args=[clerk.pk])
+    page = login("supervisor_450102").get(change)
+    assert page.status_code == 200 and "clerk_450102" in page.content.decode()
+    assert "../password/" not in page.content.decode() and "pbkdf2" not in page.content.decode()
+    assert login("supervisor_450102").get(reset).status_code == 403
+    administrator = login("admin_450102")
+    assert "../password/" in administrator.get(change).content.decode()
+    assert administrator.get(reset).status_code == 200
