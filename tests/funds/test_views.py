@@ -1052,7 +1052,7 @@ def test_no_page_links_its_reader_to_a_page_they_may_not_open(world, client, rol
     client.force_login(User.objects.get(username=ROLE_USERS[role]))
     h, r = world["household"].pk, world["new"].pk
     starts = ["/", "/households/", f"/households/{h}/", "/funds/", f"/funds/requests/{r}/"]
-    starts += ["/services/", "/reports/summary/"]
+    starts += ["/funds/ledger/", "/services/", "/reports/summary/"]
     links = set()
     for start in starts:
         response = client.get(start)
