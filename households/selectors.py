@@ -131,6 +131,13 @@ def exit_candidates(user, *, today: date | None = None, base=None):
     return _files(user, base).filter(status__in=SUPPORTED_STATUSES, above_line_since__lte=cutoff)
 
 
+def qualifies_for_exit(household, on: date) -> bool:
+    """The file's surveys show it above the dibao line for six months by `on` (as
+    exit_candidates lists it): an exit without that is the supervisor's call against them."""
+    since = household.above_line_since
+    return since is not None and since <= add_months(on, -EXIT_RUN_MONTHS)
+
+
 def above_line_run(household=None, period=None, *, survey_model=None) -> QuerySet:
     """The surveys of the run above the dibao line that ends at the file's latest survey of its
     current filing period: above the line, and no survey of that period below it on the same day

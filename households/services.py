@@ -716,6 +716,9 @@ def transition_apply(
             {"effective_date": _("生效日期不能早于上一次状态变更（%(date)s）。") % {"date": latest}}
         )
     against = False
+    if action == "exit" and not imported:
+        # 脱困 is six months above the dibao line; the supervisor may still decide, on record.
+        against = not selectors.qualifies_for_exit(household, effective)
     if action == "review" and not imported and not _period_has_survey(household):
         raise ValidationError(_("请先登记入户调查，再完成审核。"))
     if action == "start_notice":

@@ -380,6 +380,10 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
         )
         if pending is not None and user.has_perm(SUPERVISOR):
             context["decision_form"] = ClosureDecisionForm()
+            context["exit_against_surveys"] = (
+                pending.kind == ClosureRequest.Kind.EXITED
+                and not selectors.qualifies_for_exit(household, pending.effective_date)
+            )
             if pending.closes_file:
                 # What the decision does to the file's requests, as on the decision's own page.
                 waiting, kept = selectors.requests_at_closure(household)

@@ -343,3 +343,43 @@ def test_the_migration_fills_the_date_in_one_statement(on_file, migrator):
     assert dict(filled) == expected
     updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "households_household"')]
     assert len(updates) == 1  # set-based: one statement whatever the number of files
+
+
+def test_an_exit_against_the_surveys_is_flagged_and_the_supervisor_is_told(
+    make_household, walk, users, login
+):
+    """脱困 is six months above the dibao line. A supervisor may still approve an exit the
+    surveys do not show, but the decision page says so and the file's trail marks the step as
+    against the assessment; an exit the surveys show is not marked."""
+    below = walk(make_household(), "on_file")  # 300 a head, the line 1,000: never above it
+    above = walk(make_household(worker_income="3000.00"), "on_file")  # 1,500 a head
+    age_file(above, 200)  # its above-line survey is ~8 months old
+    above.refresh_from_db()
+    assert not selectors.qualifies_for_exit(below, TODAY())
+    assert selectors.qualifies_for_exit(above, TODAY())
+    closures = {
+        household.pk: services.closure_request(
+            user=users["clerk_450102"],
+            household=household,
+            kind="exited",
+            effective_date=TODAY(),
+            reason="收入提高",
+        )
+        for household in (below, above)
+    }
+    supervisor = login("supervisor_450102")
+    warning = "未显示人均收入已连续六个月高于低保标准"
+    assert warning in supervisor.get(reverse("households:detail", args=[below.pk])).content.decode()
+    assert (
+        warning
+        not in supervisor.get(reverse("households:detail", args=[above.pk])).content.decode()
+    )
+    for closure in closures.values():
+        services.closure_decide(
+            user=users["supervisor_450102"], closure=closure, approve=True, note="同意"
+        )
+    flagged = {
+        household.pk: household.transitions.get(action="exit").against_verdict
+        for household in (below, above)
+    }
+    assert flagged == {below.pk: True, above.pk: False}
