@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Case, Min, Value, When
 from django.db.models.functions import Length
 from django.utils import timezone, translation
 from django.utils.text import Truncator
@@ -1218,4 +1218,31 @@ def dibao_standard_save(*, user, standard: DibaoStandard) -> DibaoStandard:
     except IntegrityError:  # a colleague saved the same area and year a moment ago
         message = dibao_duplicate_message(organisation=standard.organisation, year=standard.year)
         raise ValidationError({"year": message}) from None
+    _fill_survey_lines(standard)
     return standard
+
+
+def _fill_survey_lines(standard: DibaoStandard) -> None:
+    """Surveys recorded before their year's line was entered (in January, before it is
+    published) compared with none and count as below it: they take the line now, and their
+    files' runs above it (the exit list) are worked out again. A survey that had a line keeps
+    the one it was compared with."""
+    waiting = Survey.objects.filter(
+        dibao_line__isnull=True,
+        surveyed_on__year=standard.year,
+        household__organisation__path__startswith=standard.organisation.path,
+    )
+    organisations = Organisation.objects.filter(pk__in=waiting.values("household__organisation"))
+    lines = DibaoStandard.objects.lines_for(list(organisations), standard.year)
+    households = set(waiting.values_list("household_id", flat=True))
+    for organisation_id, line in lines.items():
+        if line is not None:
+            waiting.filter(household__organisation_id=organisation_id).update(
+                dibao_line=line,
+                is_above_line=Case(
+                    When(per_capita_income__gt=line, then=Value(True)), default=Value(False)
+                ),
+            )
+    Household.objects.filter(pk__in=households).update(
+        above_line_since=selectors.above_line_since()
+    )

@@ -383,3 +383,37 @@ def test_an_exit_against_the_surveys_is_flagged_and_the_supervisor_is_told(
         for household in (below, above)
     }
     assert flagged == {below.pk: True, above.pk: False}
+
+
+def test_surveys_before_the_years_line_take_it_when_it_is_entered(
+    make_household, walk, users, orgs
+):
+    """In January a survey may come before the year's dibao line is published: compared with
+    none, it counted as below the line and broke the file's run above it (it dropped off the
+    exit list until its next survey, six months on). Entering the line compares it again."""
+    from households.models import DibaoStandard
+
+    clerk = users["clerk_450102"]
+    household = walk(make_household(worker_income="3000.00"), "on_file")  # 1,500 a head
+    age_file(household, 200)  # its survey above the line was ~8 months ago
+    assert household in selectors.exit_candidates(clerk)
+    year = TODAY().year
+    DibaoStandard.objects.filter(year=year).delete()  # this year's line not entered yet
+    services.survey_record(
+        user=clerk,
+        household=household,
+        surveyed_on=TODAY(),
+        surveyors="王",
+        findings="收入稳定",
+        incomes={},
+    )
+    assert household not in selectors.exit_candidates(clerk)
+    services.dibao_standard_save(
+        user=users["admin_450000"],
+        standard=DibaoStandard(
+            organisation=orgs["450000"], year=year, monthly_amount=Decimal("1000.00")
+        ),
+    )
+    survey = household.surveys.get(surveyed_on=TODAY())
+    assert (survey.dibao_line, survey.is_above_line) == (Decimal("1000.00"), True)
+    assert household in selectors.exit_candidates(clerk)
