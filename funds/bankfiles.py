@@ -162,12 +162,13 @@ def read_return_file(upload) -> list[ReturnRow]:
     """Parse the bank's return file; any unreadable cell is reported and nothing is used."""
     try:
         wb = load_workbook(upload, read_only=True, data_only=True)
+        # Read here: a read-only workbook parses its sheet only now, and a damaged sheet raises
+        # as the file does (a bank's return file has a batch's lines, a few thousand at most).
+        rows = iter(list(wb.worksheets[0].iter_rows(values_only=True)))
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
         raise ValidationError(
             {"file": _("无法读取回盘文件，请上传 .xlsx 格式的 Excel 文件。")}
         ) from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
     header = next(rows, None)
     if header is None:
         raise ValidationError({"file": _("回盘文件是空的。")})

@@ -8,6 +8,7 @@ from io import BytesIO
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
@@ -369,6 +370,28 @@ def test_unreadable_return_files(batch, users):
     with pytest.raises(ValidationError) as exc:
         bankfiles.read_return_file(return_file([("a", "成功")], header=("姓名", "结果")))
     assert "缺少以下列：“业务参考号”" in exc.value.message_dict["file"][0]
+
+
+def test_a_return_file_with_a_damaged_sheet_is_refused_on_the_form(batch, login):
+    """A read-only workbook parses its sheet only when the rows are read: a truncated sheet got
+    past the opening and failed there (error 500)."""
+    import zipfile
+
+    good, damaged = BytesIO(return_file([("x", "成功")]).read()), BytesIO()
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            target.writestr(item, data)
+    client = login("finance_450102")
+    client.raise_request_exception = False
+    response = client.post(
+        reverse("funds:batch_detail", args=[batch.pk]),
+        {"file": SimpleUploadedFile("r.xlsx", damaged.getvalue()), "paid_on": TODAY().isoformat()},
+    )
+    assert response.status_code == 200
+    assert "无法读取回盘文件" in response.content.decode()
 
 
 def test_our_own_file_returned_with_results_appended(batch, users):
