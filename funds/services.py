@@ -1001,8 +1001,12 @@ def batch_create(
     """代发文件: the organisation's approved, unpaid requests not yet in a bank file, with the
     name, ID and account as the file has them now. Returns the batch and what was left out."""
     _require(user, "funds.pay_assistancerequest", organisation)
+    # The requests are locked (in key order) until the lines are written: one being paid by hand
+    # or cancelled meanwhile is waited for and left out when it is no longer approved (PostgreSQL
+    # reads a locked row again once its holder commits), so the bank never pays it twice.
     candidates = (
-        AssistanceRequest.objects.filter(organisation=organisation, state=RequestState.APPROVED)
+        AssistanceRequest.objects.select_for_update(of=("self",))
+        .filter(organisation=organisation, state=RequestState.APPROVED)
         .exclude(batch_lines__result=LineResult.PENDING)
         .select_related("household")
         .order_by("id")

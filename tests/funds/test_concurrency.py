@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from funds import selectors, services
@@ -140,3 +140,62 @@ def test_the_same_request_sent_twice_at_once_is_recorded_once(filed, receive, as
     assert sorted(o == "ok" for o in outcomes) == [False, True], outcomes
     assert any("请勿重复提交" in o for o in outcomes), outcomes
     assert AssistanceRequest.objects.filter(household=household).count() == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_request_paid_by_hand_meanwhile_is_never_also_put_in_a_bank_file(
+    filed, receive, ask, approve, users, orgs
+):
+    """Finance marks a request paid while a colleague exports the bank file: the export waits
+    for the request's row and leaves it out, or the bank would pay the worker a second time
+    (and its return, "成功" for a paid request, could never be booked)."""
+    import time
+
+    from funds.models import PaymentBatchLine
+
+    receive("10000.00", on=date(YEAR, 1, 2))
+    request = approve(ask(filed(), "1000.00"))
+    other = approve(ask(filed(), "500.00"))
+    finance = users["finance_450102"]
+    paid = threading.Event()
+    outcomes = []
+
+    def pay_by_hand():
+        try:
+            with transaction.atomic():
+                services.payment_mark_paid(
+                    user=finance,
+                    request=request,
+                    paid_on=timezone.localdate(),
+                    bank_reference="HAND-1",
+                )
+                paid.set()
+                time.sleep(1.5)  # the colleague's export starts meanwhile
+            outcomes.append("paid")
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcomes.append(repr(error))
+        finally:
+            paid.set()
+            connection.close()
+
+    def export():
+        try:
+            paid.wait(10)
+            batch, _skipped = services.batch_create(user=finance, organisation=orgs["450102"])
+            outcomes.append(f"batch of {batch.line_count}")
+        except Exception as error:  # noqa: BLE001
+            outcomes.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay_by_hand), threading.Thread(target=export)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    request.refresh_from_db()
+    assert request.state == RequestState.PAID
+    assert sorted(outcomes) == ["batch of 1", "paid"], outcomes
+    lines = PaymentBatchLine.objects.filter(result="pending")
+    assert list(lines.values_list("request_id", flat=True)) == [other.pk]
