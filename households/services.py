@@ -715,6 +715,12 @@ def transition_apply(
         raise ValidationError(
             {"effective_date": _("生效日期不能早于上一次状态变更（%(date)s）。") % {"date": latest}}
         )
+    if action == "start_notice":
+        # A notice may be scheduled up to a month ahead: the step, the decision to post it, is
+        # dated when recorded, so that the file can still be rejected or withdrawn before the
+        # posting starts (a later step may not be dated before it); the working days that count
+        # are the notice's own (PublicNotice.starts_on … ends_on, has_run).
+        effective = min(effective, today)
     against = False
     if action == "exit" and not imported:
         # 脱困 is six months above the dibao line; the supervisor may still decide, on record.

@@ -1017,3 +1017,24 @@ def test_a_member_naming_the_workers_row_or_a_taken_one_is_a_new_row(make_househ
     assert rows[spouse.pk] == ("spouse", spouse.name)
     assert sorted(rows.values())[:2] == [("child", "赵二"), ("child", "赵小")]
     assert len(rows) == 4
+
+
+def test_a_file_on_a_notice_not_yet_started_can_be_rejected(make_household, walk, users):
+    """A notice may be scheduled up to a month ahead. Its step was dated on its first day, and
+    no later step may be dated before the one it follows nor after today: a supervisor who found
+    the application false could not reject it until the posting began."""
+    household = walk(make_household(), "reviewed")
+    notice = start_notice(users, household, TODAY() + timedelta(days=10))
+    household.refresh_from_db()
+    assert household.status == Status.NOTICE
+    assert household.transitions.get(action="start_notice").effective_date == TODAY()
+    assert notice.starts_on == TODAY() + timedelta(days=10)  # its working days start then
+    with pytest.raises(ValidationError):  # nor is it approved before its period has run
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="approve", reason="同意"
+        )
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="reject", reason="材料不实"
+    )
+    household.refresh_from_db()
+    assert household.status == Status.REJECTED
