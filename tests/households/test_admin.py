@@ -998,3 +998,18 @@ def test_a_dibao_line_is_kept_from_2000_to_the_year_after_next(users, orgs):
         )
     assert exc.value.message_dict["year"] == [f"年度不能晚于 {last} 年。"]
     assert DibaoStandard.objects.filter(organisation=orgs["450102"]).count() == 2
+
+
+def test_the_admins_autocompletion_answers_nobody(login, make_household):
+    """Django answers /admin/autocomplete/ for any foreign key to a model with search fields:
+    an ID number typed there reached the households' search without the hourly limit and the
+    access log that guard the list's search box. No admin of the site offers autocompletion."""
+    household = make_household()
+    query = {
+        "app_label": "households",
+        "model_name": "member",
+        "field_name": "household",
+        "term": household.id_number,
+    }
+    for username in ("admin_450102", "supervisor_450102"):
+        assert login(username).get(reverse("admin:autocomplete"), query).status_code == 403
