@@ -47,6 +47,11 @@ DATE_TEXT = re.compile(
 MONEY_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
+def mask_numbers(text: str) -> str:
+    """`text` with every ID, bank or phone number in it masked (orgs.pii.mask)."""
+    return _NUMBER_RUN.sub(lambda number: mask(number.group()), text)
+
+
 def shown(value) -> str:
     """A bad value as the message quotes it, as Excel shows it (TRUE, 450102******0000 rather
     than True, 4.5010219810101e+17): short, on one line, and any ID, bank or phone number in it
@@ -61,7 +66,7 @@ def shown(value) -> str:
         text = value.isoformat(sep=" ")
     else:
         text = str(value)
-    text = _NUMBER_RUN.sub(lambda number: mask(number.group()), " ".join(text.split()))
+    text = mask_numbers(" ".join(text.split()))
     if len(text) > MAX_SHOWN:
         text = text[: MAX_SHOWN - 1] + "…"
     return text

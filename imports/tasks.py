@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django_tasks import task
 
-from imports import registry
+from imports import cells, registry
 from imports.models import ImportJob
 from imports.runner import run_import
 
@@ -100,7 +100,10 @@ def run_job(job_id: int) -> str:
     except Exception as exc:  # the job page says it failed; the log has the traceback
         logger.exception("import job %s failed", job_id)
         ImportJob.objects.filter(pk=job_id).update(
-            state=S.FAILED, failure=str(exc)[:2000], finished_at=timezone.now()
+            # shown in the admin to readers who see numbers masked, as the cell errors are
+            state=S.FAILED,
+            failure=cells.mask_numbers(str(exc))[:2000],
+            finished_at=timezone.now(),
         )
         return S.FAILED
 

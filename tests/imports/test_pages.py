@@ -316,6 +316,25 @@ def test_the_admin_shows_no_number_of_anybody_elses_upload_in_full(login, workbo
     assert "450102********0000" in content
 
 
+def test_a_failed_jobs_reason_keeps_numbers_masked(login, workbook, orgs, monkeypatch):
+    """A job that fails unexpectedly keeps the exception's text, which the admin shows to readers
+    who see numbers masked: a number in it is masked as in the cell errors."""
+    from imports import tasks
+
+    upload(login("clerk_450102"), workbook([application_row()], [member_row()]))
+    job = ImportJob.objects.get()
+    job.state, job.preview = ImportJob.State.QUEUED, None
+    job.save()
+
+    def fail(job_id):
+        raise RuntimeError("unexpected value 450102197506010123 for 13800138000")
+
+    monkeypatch.setattr(tasks, "_check", fail)
+    assert tasks.run_job.call(job.pk) == ImportJob.State.FAILED
+    job.refresh_from_db()
+    assert job.failure == "unexpected value 450102********0123 for 1******8000"
+
+
 def test_a_job_whose_worker_died_can_be_run_again(login, workbook, orgs, settings):
     """A worker killed while writing leaves the job 'writing' for ever: after
     IMPORT_STALL_MINUTES without progress its page says so and its uploader may run it again."""
