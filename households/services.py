@@ -46,7 +46,7 @@ from households.workflow import STEPS
 from orgs.calendar import add_months, add_working_days, working_days_between
 from orgs.models import Organisation
 from orgs.money import MAX_AMOUNT, yuan_text
-from orgs.pii import mask
+from orgs.pii import mask, mask_numbers
 from orgs.scoping import user_can_reach
 
 MAX_SECONDARY_CAUSES = 3
@@ -1152,7 +1152,7 @@ def document_upload(
     document = Document(
         household=household,
         kind=kind,
-        original_name=upload.name[:200],
+        original_name=mask_numbers(upload.name[:200]),  # a name may hold an ID number
         content_type=detected[0],
         size=upload.size,
         sha256=digest.hexdigest(),

@@ -27,14 +27,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from orgs.money import CENT, MAX_AMOUNT
-from orgs.pii import mask
+from orgs.pii import mask_numbers
 from orgs.spreadsheets import FORMULA_PREFIXES
 from orgs.text import listing
 
 MAX_SHOWN = 40  # characters of a bad value quoted in a message
-# A run of 8 to 30 digits (an ID, bank or phone number; no amount or date is that long, and a
-# longer run is no number of a person).
-_NUMBER_RUN = re.compile(r"(?<!\d)\d{7,29}[\dXx](?![\dXx])")
 # Integers beyond this are not what anyone typed into a cell (and keep Decimal work small).
 MAX_INTEGER = 10**15
 
@@ -45,11 +42,6 @@ DATE_TEXT = re.compile(
     r"^(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日)$"
 )
 MONEY_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-
-
-def mask_numbers(text: str) -> str:
-    """`text` with every ID, bank or phone number in it masked (orgs.pii.mask)."""
-    return _NUMBER_RUN.sub(lambda number: mask(number.group()), text)
 
 
 def shown(value) -> str:

@@ -16,9 +16,10 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django_tasks import task
 
-from imports import cells, registry
+from imports import registry
 from imports.models import ImportJob
 from imports.runner import run_import
+from orgs.pii import mask_numbers
 
 logger = logging.getLogger(__name__)
 S = ImportJob.State
@@ -102,7 +103,7 @@ def run_job(job_id: int) -> str:
         ImportJob.objects.filter(pk=job_id).update(
             # shown in the admin to readers who see numbers masked, as the cell errors are
             state=S.FAILED,
-            failure=cells.mask_numbers(str(exc))[:2000],
+            failure=mask_numbers(str(exc))[:2000],
             finished_at=timezone.now(),
         )
         return S.FAILED

@@ -9,6 +9,7 @@ uniqueness, and a masked copy for lists, so lists never decrypt anything.
 
 import hashlib
 import hmac
+import re
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -98,6 +99,17 @@ def mask(value: str, *, head: int = 6, tail: int = 4) -> str:
     shown_tail = min(tail, size - hidden)
     shown_head = size - hidden - shown_tail
     return value[:shown_head] + "*" * hidden + value[size - shown_tail :]
+
+
+# A run of 8 to 30 digits (an ID, bank or phone number; no amount or date is that long, and a
+# longer run is no number of a person).
+_NUMBER_RUN = re.compile(r"(?<!\d)\d{7,29}[\dXx](?![\dXx])")
+
+
+def mask_numbers(text: str) -> str:
+    """`text` with every ID, bank or phone number in it masked (`mask`): for free text that
+    readers who see numbers masked read (import messages, a document's file name)."""
+    return _NUMBER_RUN.sub(lambda number: mask(number.group()), text)
 
 
 # Who sees personal numbers in full (ID, bank, the worker's phone): those who work the files.

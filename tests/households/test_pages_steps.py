@@ -567,6 +567,14 @@ def test_upload_and_download_a_document(login, make_household, users):
     assert household.file_number in log.detail
 
 
+def test_a_documents_name_keeps_no_id_number_in_full(login, make_household):
+    """A scan is often named after the worker's ID number; the name is shown on the file's page,
+    its trail and the admin to readers who see numbers masked: it is kept masked."""
+    household = make_household()
+    upload(login("clerk_450102"), household, PDF, name=f"{household.id_number}身份证.pdf")
+    assert Document.objects.get().original_name == f"{household.id_masked}身份证.pdf"
+
+
 def test_a_text_file_renamed_to_pdf_is_refused(login, make_household):
     household = make_household()
     response = upload(login("clerk_450102"), household, b"just some text\n" * 10, name="x.pdf")
