@@ -1,10 +1,11 @@
 """The filing standard (建档标准) applied to one household on one date.
 
 Seed 002 and the current national rules: below the dibao line → eligible; above it but within
-the organisation's multiple (1.5 under 2015–2020, 2 now) with a special cause → eligible; an
-accident or disaster whose spending exceeds 80% of the year's income → eligible; the four
-exclusions override everything. The verdict advises; a supervisor may decide otherwise with a
-written reason (services.transition_apply)."""
+the organisation's multiple (set nowhere, the category scheme's: 1.5 under 2015–2020, 2 now;
+orgs.models.MULTIPLE_BY_SCHEME) with a special cause → eligible; an accident or disaster whose
+spending exceeds 80% of the year's income → eligible; the four exclusions override everything.
+The verdict advises; a supervisor may decide otherwise with a written reason
+(services.transition_apply)."""
 
 from dataclasses import dataclass, field
 from datetime import date

@@ -21,12 +21,15 @@ from orgs.text import aside
 SETTING_DEFAULTS = {
     "stock_baseline_date": date(2015, 12, 31),
     "notice_min_working_days": 5,
-    "eligibility_multiple": Decimal("2.0"),
     "income_rule": "net_annual",
     "category_scheme": "current",
     "survey_interval_months": 6,
     "exit_rate_goal": Decimal("0.30"),
 }
+# The eligibility multiple no organisation up the tree sets follows the category scheme in force:
+# near-dibao (低保边缘户) is up to 150% of the line under the 2015–2020 rules, relative hardship
+# below twice the line under the current ones (DOMAIN.md "Eligibility").
+MULTIPLE_BY_SCHEME = {"2015": Decimal("1.5"), "current": Decimal("2.0")}
 
 
 class OrganisationQuerySet(ScopedQuerySet):
@@ -89,7 +92,10 @@ class Organisation(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("5.00"))],
-        help_text=_("人均收入在低保标准的该倍数以内且有特殊致困原因的可建档（1.5 或 2）。"),
+        help_text=_(
+            "人均收入在低保标准的该倍数以内且有特殊致困原因的可建档。"
+            "本组织及上级均未设置时按困难类别标准：2015—2020年标准1.5倍，现行标准2倍。"
+        ),
     )
     income_rule = models.CharField(
         _("人均收入计算口径"), max_length=20, choices=IncomeRule.choices, blank=True
@@ -181,11 +187,15 @@ class Organisation(models.Model):
         return organisations
 
     def setting(self, name: str):
-        """The value of a per-organisation setting, inherited from the nearest ancestor."""
+        """The value of a per-organisation setting, inherited from the nearest ancestor. An
+        eligibility multiple set nowhere is the category scheme's (MULTIPLE_BY_SCHEME); one set
+        explicitly is the organisation's choice, whatever the scheme."""
         for org in reversed(self.ancestors_and_self):
             value = getattr(org, name)
             if value not in (None, ""):
                 return value
+        if name == "eligibility_multiple":
+            return MULTIPLE_BY_SCHEME[self.setting("category_scheme")]
         return SETTING_DEFAULTS[name]
 
     def contains(self, other: "Organisation") -> bool:

@@ -92,6 +92,40 @@ def test_legacy_scheme_names_the_categories_dibao_and_near_dibao(county):
     assert assess(county, per_capita=D("1400")).category_code == "near_dibao"
 
 
+def test_near_dibao_is_up_to_150_percent_of_the_line_under_the_2015_scheme(orgs, make_household):
+    """The 2015–2020 rules file a near-dibao household up to 1.5× the line (DOMAIN.md): with no
+    multiple set, the scheme's applies, not the current scheme's 2×; the scheme is inherited
+    like any setting."""
+    region = orgs["450000"]
+    region.category_scheme = "2015"
+    region.save()
+    # 600 + 3,000 between two: 1,800 a head, 1.8 times the line, with illness.
+    household = make_household(
+        members=[MemberData(relation="spouse", name="李芳", monthly_income=D("3000.00"))]
+    )
+    verdict = verdict_for(household)
+    assert verdict.multiple == D("1.5")
+    assert verdict.eligible is False and verdict.category_code is None
+    assert "超过低保标准 1,000.00 元的 1.5 倍" in verdict.reasons[0]
+    assert assess(orgs["450102"], per_capita=D("1500")).category_code == "near_dibao"
+
+
+def test_a_multiple_the_union_sets_holds_whatever_the_scheme(county):
+    """An organisation that sets its multiple keeps it: the scheme only fills a blank one."""
+    county.category_scheme = "2015"
+    county = with_multiple(county, "2.0")
+    verdict = assess(county, per_capita=D("1800"))
+    assert verdict.eligible is True and verdict.category_code == "near_dibao"
+    county.category_scheme = "current"
+    county = with_multiple(county, "1.5")
+    assert assess(county, per_capita=D("1800")).eligible is False
+
+
+def test_the_current_scheme_keeps_twice_the_line(county):
+    verdict = assess(county, per_capita=D("1800"))
+    assert verdict.multiple == D("2.0") and verdict.category_code == "relative"
+
+
 def test_no_dibao_line_means_no_verdict(orgs):
     verdict = assess(orgs["450102"], per_capita=D("100"))
     assert verdict.eligible is None and "尚未设置" in verdict.reasons[0]
