@@ -311,14 +311,18 @@ class BaseMemberFormSet(forms.BaseFormSet):
             )
 
     def rows(self):
-        """The rows to save: the worker's row, and every other row filled in and not deleted."""
+        """The household's rows: the worker's row, and every other row not ticked for deletion
+        that is filled in or is a saved member (on the edit page, a member left untouched is
+        unchanged from its initial row, yet still a member). Also before or without validation
+        (typed_incomes), from what of each row was read."""
         for index, form in enumerate(self.forms):
             if index == 0:
                 yield form
                 continue
             if self.can_delete and self._should_delete_form(form):
                 continue
-            if not form.has_changed() and not form.cleaned_data.get("pk"):
+            cleaned = getattr(form, "cleaned_data", None) or {}
+            if not form.has_changed() and not cleaned.get("pk"):
                 continue
             yield form
 
@@ -348,14 +352,12 @@ class BaseMemberFormSet(forms.BaseFormSet):
         return members
 
     def typed_incomes(self) -> list[Decimal]:
-        """The incomes of the rows as typed so far (for the live preview; no validation)."""
+        """The incomes of the rows as typed so far (for the live preview and the check shown
+        beside a refused form; no validation): the same rows as saved, so an edit's check counts
+        the members it did not touch."""
         incomes = []
-        for index, form in enumerate(self.forms):
-            if index and self.can_delete and self._should_delete_form(form):
-                continue
-            if index and not form.has_changed():
-                continue
-            cleaned = getattr(form, "cleaned_data", {}) or {}
+        for form in self.rows():
+            cleaned = getattr(form, "cleaned_data", None) or {}
             incomes.append(cleaned.get("monthly_income") or Decimal("0.00"))
         return incomes
 

@@ -430,6 +430,30 @@ def test_a_refused_form_shows_the_check_of_what_was_typed(login, orgs, dibao):
     assert response.context["verdict"].income.per_capita == Decimal("1000.00")
 
 
+def test_a_refused_edit_shows_the_check_of_every_member(login, make_household, orgs):
+    """The members the edit left untouched are unchanged rows of the formset, yet still members:
+    the check beside a refused edit counts them, as the save would."""
+    spouse = MemberData(relation="spouse", name="李芳", monthly_income=Decimal("3000.00"))
+    household = make_household(members=[spouse])  # (600 + 3,000) ÷ 2 = 1,800
+    assert services.verdict_for(household).category_code == "relative"
+    data = edit_data(orgs, household, id_number="123")  # any refusal shows the page again
+    response = login("clerk_450102").post(reverse("households:edit", args=[household.pk]), data)
+    assert response.context["form"].errors["id_number"]
+    verdict = response.context["verdict"]
+    assert verdict.income.size == 2 and verdict.income.per_capita == Decimal("1800.00")
+    assert verdict.category_code == "relative"
+
+
+def test_a_refused_edit_leaves_out_a_member_ticked_for_removal(login, make_household, orgs):
+    """A saved member ticked for removal is no longer counted, as the save would remove it."""
+    spouse = MemberData(relation="spouse", name="李芳", monthly_income=Decimal("3000.00"))
+    household = make_household(members=[spouse])
+    data = edit_data(orgs, household, id_number="123")
+    data["members-1-DELETE"] = "on"
+    response = login("clerk_450102").post(reverse("households:edit", args=[household.pk]), data)
+    assert response.context["verdict"].income.size == 1
+
+
 @pytest.mark.parametrize("username", ["viewer_450100", "supervisor_450102", "finance_450102"])
 def test_only_clerks_use_the_preview(login, orgs, dibao, username):
     assert login(username).post(PREVIEW, form_data(orgs)).status_code == 403
