@@ -23,6 +23,7 @@ from households.models import (
     Objection,
     Sex,
 )
+from households.selectors import responsible_staff_candidates
 from households.services import MemberData
 from orgs.models import Organisation, User
 from orgs.money import MONEY_ERRORS
@@ -178,9 +179,13 @@ class HouseholdForm(forms.ModelForm):
         self.fields["base_union"].queryset = visible.filter(level=Organisation.Level.BASE).order_by(
             "path"
         )
-        self.fields["responsible_staff"].queryset = (
-            User.objects.visible_to(user).filter(is_active=True).order_by("username")
-        )
+        # Those the user may name; the service checks them against the file's organisation.
+        # The file's own person stays offered (deactivated since, say): else the browser would
+        # send none and the edit would silently take them off the file.
+        staff = Q(pk__in=responsible_staff_candidates(user=user).values("pk"))
+        if self.instance.responsible_staff_id:
+            staff |= Q(pk=self.instance.responsible_staff_id)
+        self.fields["responsible_staff"].queryset = User.objects.filter(staff).order_by("username")
         self.fields["primary_cause"].queryset = Cause.objects.filter(is_active=True)
         self.fields["secondary_causes"].queryset = Cause.objects.filter(is_active=True)
         self.fields["secondary_causes"].help_text = _("最多选择3项。")

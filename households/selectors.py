@@ -19,6 +19,7 @@ from households.models import (
 )
 from orgs import idsearch
 from orgs.calendar import add_months, add_working_days
+from orgs.models import Organisation, User
 
 EXIT_RUN_MONTHS = 6  # above the dibao line for six consecutive months → may exit (脱困)
 UNCHANGED_DAYS = 365
@@ -29,6 +30,21 @@ RECENT_REJECTIONS_DAYS = 30
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def responsible_staff_candidates(*, user=None, organisation=None) -> QuerySet[User]:
+    """Who may be a file's first responsible person (第一帮扶责任人), a county-union staff
+    member (DOMAIN.md): an active user of a union above the base unions; given who names them,
+    one within that user's reach; given the file's organisation, one of that organisation or
+    above it, never of another county. The form offers those of the user, not knowing the
+    organisation yet; the services check both."""
+    levels = [level for level in Organisation.Level.values if level != Organisation.Level.BASE]
+    found = User.objects.filter(is_active=True, organisation__level__in=levels)
+    if user is not None:
+        found = found.filter(pk__in=User.objects.visible_to(user).values("pk"))
+    if organisation is not None:
+        found = found.filter(organisation__in=organisation.ancestors_and_self)
+    return found
 
 
 def household_list(*, user) -> QuerySet[Household]:

@@ -416,7 +416,32 @@ def _note_secondary_causes(household: Household, causes) -> None:
     household.secondary_cause_codes = ",".join(sorted(cause.code for cause in causes or ()))
 
 
-def _validate_household(household: Household, secondary_causes) -> None:
+RESPONSIBLE_STAFF_MESSAGE = _(
+    "第一帮扶责任人须为建档单位或其上级工会的在用账号工作人员，不能是基层工会或其他县（区）的人员。"
+)
+
+
+def _responsible_staff_errors(*, user, household: Household, previous) -> list[str]:
+    """The first responsible person is staff of the file's county union or above it
+    (selectors.responsible_staff_candidates). `previous`: the saved file's (organisation,
+    responsible person), None for a new file. Checked when either changes: an edit of other
+    facts is not blocked by a person named long ago (since deactivated, say); a file moved to
+    another county must name one of that county."""
+    staff_id = household.responsible_staff_id
+    current = (household.organisation_id, staff_id)
+    if not staff_id or not household.organisation_id or current == previous:
+        return []
+    # A file moved with its person: the editor did not choose them, so they need not be within
+    # the editor's reach; they must still be staff where the file goes.
+    chooser = user if previous is None or previous[1] != staff_id else None
+    candidates = selectors.responsible_staff_candidates(
+        user=chooser, organisation=household.organisation
+    )
+    return [] if candidates.filter(pk=staff_id).exists() else [RESPONSIBLE_STAFF_MESSAGE]
+
+
+def _validate_household(household: Household, secondary_causes, *, user, previous=None) -> None:
+    """The file's own facts; `previous` as for _responsible_staff_errors."""
     errors = {}
     try:
         number = idnumbers.validate_id_number(household.id_number)
@@ -436,6 +461,9 @@ def _validate_household(household: Household, secondary_causes) -> None:
         household.organisation.path
     ):
         errors["base_union"] = [_("基层工会必须是建档单位的下级组织。")]
+    staff_errors = _responsible_staff_errors(user=user, household=household, previous=previous)
+    if staff_errors:
+        errors["responsible_staff"] = staff_errors
     if household.bank_account:
         household.bank_account = idnumbers.compact(household.bank_account)
         account = household.bank_account
@@ -466,7 +494,7 @@ def household_create(
 ) -> Household:
     """Start a file in draft (申请 begins when the clerk submits it)."""
     _require(user, "households.add_household", household=household)
-    _validate_household(household, secondary_causes)
+    _validate_household(household, secondary_causes, user=user)
     _check_members(household, members)
     check_no_earlier_file(user=user, household=household)
     _note_secondary_causes(household, secondary_causes)
@@ -554,8 +582,10 @@ def household_update(
     reason = (reason or "").strip()
     if household.status in VERIFIED_STATUSES and not reason:
         raise ValidationError({"change_reason": CHANGE_REASON_REQUIRED})
-    stored_id_hash = Household.objects.values_list("id_hash", flat=True).get(pk=household.pk)
-    _validate_household(household, secondary_causes)
+    stored_id_hash, *previous = Household.objects.values_list(
+        "id_hash", "organisation_id", "responsible_staff_id"
+    ).get(pk=household.pk)
+    _validate_household(household, secondary_causes, user=user, previous=tuple(previous))
     _check_members(household, members)
     if household.id_hash != stored_id_hash:
         # Given another person's number, the file would be their second one, which

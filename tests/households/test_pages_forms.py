@@ -256,6 +256,25 @@ def test_another_countys_organisation_cannot_be_chosen(login, orgs, dibao):
     nothing_saved()
 
 
+def test_the_page_refuses_another_countys_responsible_person(client, orgs, users, dibao):
+    """A city clerk reaches both counties' staff; a 青秀区 file takes only its own (or the
+    city's) as first responsible person, told so at the field."""
+    from tests.households.test_workflow import city_clerk
+
+    client.force_login(city_clerk(orgs, users))
+    data = form_data(
+        orgs,
+        organisation=orgs["450103"].pk,
+        base_union=orgs["450103001"].pk,
+        responsible_staff=users["clerk_450102"].pk,
+    )
+    response = client.post(CREATE, data)
+    assert "第一帮扶责任人" in response.context["form"].errors["responsible_staff"][0]
+    nothing_saved()
+    data["responsible_staff"] = users["clerk_450103"].pk
+    assert client.post(CREATE, data).status_code == 302
+
+
 def test_an_empty_extra_row_is_ignored(login, orgs, dibao):
     data = form_data(orgs, members=[{"relation": "", "name": ""}], initial=1)
     response = login("clerk_450102").post(CREATE, data)

@@ -952,6 +952,70 @@ def test_an_edit_from_a_copy_loaded_before_a_survey_keeps_its_dates(make_househo
     assert [getattr(after, name) for name in kept] == [getattr(household, name) for name in kept]
 
 
+# --- The first responsible person (第一帮扶责任人): staff of the file's county union or above it.
+
+
+def city_clerk(orgs, users):
+    """A clerk of the city union, who reaches both counties (also in `users`)."""
+    from orgs.models import User
+
+    user = User.objects.create(username="clerk_450100", organisation=orgs["450100"])
+    user.groups.add(*users["clerk_450102"].groups.all())
+    users[user.username] = user
+    return user
+
+
+def test_the_first_responsible_person_is_staff_of_the_files_county(orgs, users, make_household):
+    """DOMAIN.md: the first responsible person is a county-union staff member, the file's: of
+    its organisation or a union above it, never of another county."""
+    clerk = city_clerk(orgs, users)
+    with pytest.raises(ValidationError) as exc:
+        make_household(by=clerk.username, org="450103", responsible_staff=users["clerk_450102"])
+    assert "第一帮扶责任人" in exc.value.message_dict["responsible_staff"][0]
+    assert not Household.objects.exists()
+    for person in (users["clerk_450103"], clerk):  # the county's own staff, or the city's
+        household = make_household(by=clerk.username, org="450103", responsible_staff=person)
+        assert household.responsible_staff == person
+
+
+def test_a_base_union_user_is_no_first_responsible_person(orgs, users, make_household):
+    """The second responsible person is the base union's chair; the first is county staff."""
+    from orgs.models import User
+
+    member = User.objects.create(username="base_450102001", organisation=orgs["450102001"])
+    with pytest.raises(ValidationError) as exc:
+        make_household(responsible_staff=member)
+    assert list(exc.value.message_dict) == ["responsible_staff"]
+
+
+def test_a_file_moved_to_another_county_names_a_responsible_person_there(
+    orgs, users, make_household
+):
+    clerk = city_clerk(orgs, users)
+    household = make_household(responsible_staff=users["clerk_450102"])
+    household.organisation = orgs["450103"]
+    with pytest.raises(ValidationError) as exc:
+        services.household_update(user=clerk, household=household, members=kept_members(household))
+    assert exc.value.message_dict["responsible_staff"]
+    assert Household.objects.get(pk=household.pk).organisation == orgs["450102"]
+    household.responsible_staff = users["clerk_450103"]
+    services.household_update(user=clerk, household=household, members=kept_members(household))
+    moved = Household.objects.get(pk=household.pk)
+    assert (moved.organisation, moved.responsible_staff) == (orgs["450103"], users["clerk_450103"])
+
+
+def test_a_responsible_person_left_unchanged_does_not_block_an_edit(orgs, users, make_household):
+    """Checked when the person or the file's organisation changes: a person named long ago and
+    deactivated since does not keep the clerk from correcting a phone number."""
+    household = make_household(responsible_staff=users["finance_450102"])
+    type(users["finance_450102"]).objects.filter(username="finance_450102").update(is_active=False)
+    household.phone = "13900000002"
+    services.household_update(
+        user=users["clerk_450102"], household=household, members=kept_members(household)
+    )
+    assert Household.objects.get(pk=household.pk).phone == "13900000002"
+
+
 def test_every_field_of_the_edit_form_is_written_by_the_edit():
     """A field added to the form but not to EDITED_COLUMNS would be read back from the database
     under the lock, and the user's change silently lost."""
