@@ -186,10 +186,19 @@ class HouseholdForm(forms.ModelForm):
         if self.instance.responsible_staff_id:
             staff |= Q(pk=self.instance.responsible_staff_id)
         self.fields["responsible_staff"].queryset = User.objects.filter(staff).order_by("username")
-        self.fields["primary_cause"].queryset = Cause.objects.filter(is_active=True)
-        self.fields["secondary_causes"].queryset = Cause.objects.filter(is_active=True)
+        # A retired cause or category is chosen no more, yet stays on the files that have it:
+        # the form offers the file's own beside the active ones, as it does its organisation
+        # (else the browser would send none, and the edit would silently drop it).
+        current = self.instance
+        primary = Q(is_active=True) | Q(pk=current.primary_cause_id)
+        secondary = Q(is_active=True)
+        if current.pk:
+            secondary |= Q(pk__in=current.secondary_causes.values("pk"))
+        self.fields["primary_cause"].queryset = Cause.objects.filter(primary)
+        self.fields["secondary_causes"].queryset = Cause.objects.filter(secondary)
         self.fields["secondary_causes"].help_text = _("最多选择3项。")
-        self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        category = Q(is_active=True) | Q(pk=current.category_id)
+        self.fields["category"].queryset = Category.objects.filter(category)
         self.fields["category"].help_text = _("可参考下方的认定建议。")
         self.fields["sex"].required = False
         self.fields["sex"].choices = [("", _("按身份证号码识别")), *Sex.choices]

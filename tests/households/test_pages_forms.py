@@ -13,6 +13,7 @@ from django.utils import translation
 from households import services
 from households.idnumbers import sex_of
 from households.models import (
+    Category,
     Cause,
     Household,
     IdentityClaim,
@@ -342,6 +343,49 @@ def test_edit_keeps_blank_numbers_and_saves_changes(login, make_household, orgs)
     assert household.members.get(relation="child").school_stage == "primary"
     assert household.household_size == 3
     assert household.id_number == Household.objects.get(pk=household.pk).id_number
+
+
+def test_an_edit_keeps_a_retired_category_and_causes(login, make_household, orgs, users):
+    """A retired cause or category (or a deactivated responsible person) is offered no more for
+    new choices, yet the edit form shows the file's own: the clerk who changes the phone number
+    sends them back as they were, and the file keeps them (before, the browser sent none and
+    the edit dropped them, recorded as a normal edit)."""
+    household = make_household(
+        primary="single_parent",
+        category=Category.objects.get(code="deep"),
+        responsible_staff=users["finance_450102"],
+    )
+    household.secondary_causes.set(Cause.objects.filter(code__in=["illness", "disability"]))
+    Category.objects.filter(code="deep").update(is_active=False)
+    Cause.objects.filter(code__in=["single_parent", "illness"]).update(is_active=False)
+    type(users["finance_450102"]).objects.filter(pk=users["finance_450102"].pk).update(
+        is_active=False
+    )
+    client = login("clerk_450102")
+    url = reverse("households:edit", args=[household.pk])
+    response = client.get(url)
+    form = response.context["form"]
+    shown = {
+        name: form[name].value() for name in ("primary_cause", "category", "responsible_staff")
+    }
+    shown["secondary_causes"] = [str(pk) for pk in form["secondary_causes"].value()]
+    for name in ("primary_cause", "category", "responsible_staff"):
+        assert shown[name] in form.fields[name].queryset.values_list("pk", flat=True)
+    page = response.content.decode()
+    category = page.split('name="category"')[1].split("</select>")[0]
+    assert f'value="{household.category_id}" selected' in category
+    data = edit_data(orgs, household, phone="13900000000", **shown)
+    assert client.post(url, data).status_code == 302
+    household = Household.objects.get(pk=household.pk)
+    assert household.phone == "13900000000"
+    assert (household.primary_cause.code, household.category.code) == ("single_parent", "deep")
+    assert household.responsible_staff == users["finance_450102"]
+    causes = sorted(household.secondary_causes.values_list("code", flat=True))
+    assert causes == ["disability", "illness"]
+    # A new file is offered only what is in force.
+    form = client.get(CREATE).context["form"]
+    assert not form.fields["category"].queryset.filter(code="deep").exists()
+    assert not form.fields["secondary_causes"].queryset.filter(code="illness").exists()
 
 
 def test_edit_removes_a_member_that_is_ticked(login, make_household, orgs):
