@@ -36,9 +36,8 @@ def case_handlers(*, user=None, organisation: Organisation | None = None) -> Que
     if user is not None:
         found = found.filter(Q(pk__in=User.objects.visible_to(user).values("pk")) | Q(pk=user.pk))
     if organisation is not None:
-        codes = [code for code in organisation.path.split("/") if code]
-        above = ["/" + "".join(f"{code}/" for code in codes[:n]) for n in range(1, len(codes) + 1)]
-        found = found.filter(Q(is_superuser=True) | Q(organisation__path__in=above))
+        above = organisation.ancestors_and_self
+        found = found.filter(Q(is_superuser=True) | Q(organisation__in=above))
     return found
 
 
