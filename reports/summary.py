@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from orgs.models import Organisation
 from reports import sections
-from reports.selectors import Period, default_cutoff, household_figures, target
+from reports.selectors import MOVEMENT_KEYS, Period, default_cutoff, household_figures, target
 
 
 def build(org: Organisation, period: Period, *, with_children: bool = True) -> dict:
@@ -229,17 +229,7 @@ def to_json_shape(data: dict) -> dict:
         },
         "movements": {
             key: data["movements"][key]
-            for key in (
-                "applied",
-                "filed",
-                "relieved",
-                "relieved_stock",
-                "exited",
-                "exited_stock",
-                "deregistered",
-                "deregistered_by_reason",
-                "under_review",
-            )
+            for key in (*MOVEMENT_KEYS, "deregistered_by_reason", "under_review")
         },
         "funds": data["funds"],
         "services": {
