@@ -416,6 +416,8 @@ HOUSEHOLD_FIELDSETS = [
                 "phone",
                 "employer",
                 "is_migrant_worker",
+                "is_union_member",
+                "labour_relation_since",
                 "is_model_worker",
                 "address",
                 "bank_name",

@@ -379,6 +379,13 @@ class Generator:
             current_period_id=pid,
             created_by_id=self.clerks[county.pk],
         )
+        if household.is_migrant_worker:
+            # Filed or applying, a migrant worker meets the filing condition (a union member
+            # a year or more into the labour relation on the application date), so that the
+            # demo's applications can be approved. Not drawn from rng: the draws after it,
+            # and so every other demo value, stay as they were.
+            household.is_union_member = True
+            household.labour_relation_since = add_months(applied, -12 * (1 + index % 8))
         surveys = self.surveys(rng, household, pid, cause, applied, filed, status)
         household.last_survey_on = surveys[-1].surveyed_on if surveys else None
         if household.last_survey_on and status in SUPPORTED_STATUSES:  # closed: no next visit

@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from households.models import Category, DibaoStandard
+from households.models import Category, DibaoStandard, Household
+from orgs.calendar import add_months
 from orgs.money import CENT, yuan_text
 
 ACCIDENT_SHARE = Decimal("0.80")
@@ -154,3 +155,51 @@ def assess(
             _("月人均收入 %(pc)s 元超过低保标准 %(line)s 元的 %(multiple)s 倍。") % values
         )
     return verdict
+
+
+# --- Migrant workers (农民工) ---------------------------------------------------------------
+
+MIGRANT_FIELDS = ("is_union_member", "labour_relation_since")
+
+
+def _label(name: str) -> str:
+    return Household._meta.get_field(name).verbose_name
+
+
+def migrant_field_missing(name: str) -> str:
+    return _("农民工须填写“%(field)s”。") % {"field": _label(name)}
+
+
+def migrant_worker_errors(
+    *, is_union_member: bool | None, labour_relation_since: date | None, applied_on: date
+) -> dict[str, list[str]]:
+    """A migrant worker is filed as a union member whose labour relation had lasted at least a
+    year on the application date (DOMAIN.md "Eligibility"): the date whose facts the
+    application, its home survey and its notice state; counted to the approval, the length of
+    the review would decide. A year ends as the Civil Code counts it (art. 203): the same day a
+    year later, else the month's last day. A rule, not advice: no verdict to decide against.
+    The errors by field; none when the condition is met."""
+    errors = {}
+    if is_union_member is None:
+        errors["is_union_member"] = [migrant_field_missing("is_union_member")]
+    elif not is_union_member:
+        errors["is_union_member"] = [
+            _("“%(field)s”为“否”：农民工须为工会会员方可建档。")
+            % {"field": _label("is_union_member")}
+        ]
+    if labour_relation_since is None:
+        errors["labour_relation_since"] = [migrant_field_missing("labour_relation_since")]
+    elif (year_on := add_months(labour_relation_since, 12)) > applied_on:
+        errors["labour_relation_since"] = [
+            _(
+                "“%(field)s”为 %(since)s：农民工在申请日期 %(applied)s 须已与用人单位建立劳动关系"
+                "满一年，该劳动关系至 %(year_on)s 方满一年。"
+            )
+            % {
+                "field": _label("labour_relation_since"),
+                "since": labour_relation_since.isoformat(),
+                "applied": applied_on.isoformat(),
+                "year_on": year_on.isoformat(),
+            }
+        ]
+    return errors

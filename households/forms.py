@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from households import idnumbers
+from households.eligibility import MIGRANT_FIELDS, migrant_field_missing
 from households.models import (
+    APPLICATION_STATUSES,
     VERIFIED_STATUSES,
     Category,
     Cause,
@@ -128,6 +130,8 @@ class HouseholdForm(forms.ModelForm):
             "phone",
             "employer",
             "is_migrant_worker",
+            "is_union_member",
+            "labour_relation_since",
             "is_model_worker",
             "address",
             "bank_name",
@@ -153,6 +157,11 @@ class HouseholdForm(forms.ModelForm):
             "other_monthly_income": money_input(),
             "rigid_spending_annual": money_input(),
             "accident_spending_annual": money_input(),
+            "labour_relation_since": DateInput(),
+        }
+        help_texts = {
+            "is_union_member": _("农民工必填：须为工会会员。"),
+            "labour_relation_since": _("农民工必填：至申请日期须满一年。"),
         }
         field_classes = {"secondary_causes": KeyedMultipleChoiceField}
 
@@ -202,6 +211,11 @@ class HouseholdForm(forms.ModelForm):
         self.fields["category"].help_text = _("可参考下方的认定建议。")
         self.fields["sex"].required = False
         self.fields["sex"].choices = [("", _("按身份证号码识别")), *Sex.choices]
+        self.fields["is_union_member"].widget.choices = [  # a NullBooleanSelect
+            ("unknown", _("未填写")),
+            ("true", _("是")),
+            ("false", _("否")),
+        ]
         limit_amount(self.fields["other_monthly_income"], MAX_MONTHLY)
         limit_amount(self.fields["rigid_spending_annual"], MAX_ANNUAL)
         limit_amount(self.fields["accident_spending_annual"], MAX_ANNUAL)
@@ -220,6 +234,18 @@ class HouseholdForm(forms.ModelForm):
         if not value:
             return ""
         return idnumbers.validate_id_number(value)
+
+    def clean(self):
+        cleaned = super().clean()
+        # A migrant worker's application says whether they are a union member and since when
+        # they work for their employer: required with the others, the services check the rule
+        # (services.migrant_worker_errors; a file on file was decided when it was filed).
+        applying = not self.instance.pk or self.instance.status in APPLICATION_STATUSES
+        if applying and cleaned.get("is_migrant_worker"):
+            for name in MIGRANT_FIELDS:
+                if cleaned.get(name) is None and name not in self.errors:
+                    self.add_error(name, migrant_field_missing(name))
+        return cleaned
 
     def apply_identifiers(self, household: Household) -> None:
         """Put typed numbers on the file; blank boxes on an existing file keep the old ones."""

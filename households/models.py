@@ -160,6 +160,8 @@ OPEN_STATUSES = (
 )
 UNDER_REVIEW_STATUSES = (Status.APPLIED, Status.REVIEWED, Status.NOTICE)
 SUPPORTED_STATUSES = (Status.ON_FILE, Status.RELIEVED)  # 在档: followed, visited, assisted
+# Not yet on file: the filing conditions still decide whether it will be.
+APPLICATION_STATUSES = (Status.DRAFT, *UNDER_REVIEW_STATUSES)
 # A file whose facts were verified (reviewed after the home survey, posted, approved) changes
 # with a reason: the survey and the posted notice no longer say what the file says.
 VERIFIED_STATUSES = (Status.REVIEWED, Status.NOTICE, *SUPPORTED_STATUSES)
@@ -227,6 +229,11 @@ class Household(models.Model):
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     employer = models.CharField(_("工作单位"), max_length=100, blank=True)
     is_migrant_worker = models.BooleanField(_("农民工"), default=False)
+    # A migrant worker is filed as a union member whose labour relation had lasted a year on
+    # the application date (eligibility.migrant_worker_errors). Empty on files entered or
+    # imported before they were asked for: the import's columns do not carry them.
+    is_union_member = models.BooleanField(_("是否工会会员"), null=True, blank=True)
+    labour_relation_since = models.DateField(_("劳动关系起始日期"), null=True, blank=True)
     is_model_worker = models.BooleanField(_("劳模"), default=False)
     address = models.CharField(_("家庭住址"), max_length=200, blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=60, blank=True)

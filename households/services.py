@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from households import eligibility, idnumbers, selectors
 from households.models import (
     AMEND,
+    APPLICATION_STATUSES,
     CLOSED_STATUSES,
     OPEN_STATUSES,
     SUPPORTED_STATUSES,
@@ -440,9 +441,35 @@ def _responsible_staff_errors(*, user, household: Household, previous) -> list[s
     return [] if candidates.filter(pk=staff_id).exists() else [RESPONSIBLE_STAFF_MESSAGE]
 
 
-def _validate_household(household: Household, secondary_causes, *, user, previous=None) -> None:
-    """The file's own facts; `previous` as for _responsible_staff_errors."""
-    errors = {}
+def migrant_worker_errors(household: Household, applied_on: date | None = None) -> dict:
+    """The migrant-worker filing condition (eligibility.migrant_worker_errors) of a file not yet
+    on file, at the application date of its current filing period (or `applied_on`, a new
+    file's). A file on file was decided when it was filed (an imported one, on the rules of its
+    earlier system): nothing to check."""
+    if not household.is_migrant_worker:
+        return {}
+    if applied_on is None:
+        if household.status not in APPLICATION_STATUSES:
+            return {}
+        applied_on = household.current_period.applied_on
+    return eligibility.migrant_worker_errors(
+        is_union_member=household.is_union_member,
+        labour_relation_since=household.labour_relation_since,
+        applied_on=applied_on,
+    )
+
+
+def _validate_household(
+    household: Household, secondary_causes, *, user, previous=None, applied_on=None
+) -> None:
+    """The file's own facts; `previous` as for _responsible_staff_errors; `applied_on`: a new
+    file's application date."""
+    errors = dict(migrant_worker_errors(household, applied_on))
+    since = household.labour_relation_since
+    if since is not None and since > timezone.localdate():
+        errors.setdefault("labour_relation_since", []).append(
+            _("%(column)s不能晚于今天。") % {"column": _("劳动关系起始日期")}
+        )
     try:
         number = idnumbers.validate_id_number(household.id_number)
     except ValidationError as exc:
@@ -494,11 +521,11 @@ def household_create(
 ) -> Household:
     """Start a file in draft (申请 begins when the clerk submits it)."""
     _require(user, "households.add_household", household=household)
-    _validate_household(household, secondary_causes, user=user)
+    today = applied_on or timezone.localdate()
+    _validate_household(household, secondary_causes, user=user, applied_on=today)
     _check_members(household, members)
     check_no_earlier_file(user=user, household=household)
     _note_secondary_causes(household, secondary_causes)
-    today = applied_on or timezone.localdate()
     household.created_by = user
     household.status = Status.DRAFT
     household.status_changed_on = today
@@ -543,7 +570,8 @@ CHANGE_REASON_REQUIRED = _("修改在档（含解困）档案须填写修改原�
 # ID and bank numbers); the rest belongs to the workflow, the surveys and the income cache.
 EDITED_COLUMNS = {
     *("organisation_id", "base_union_id", "worker_name", "sex", "phone", "employer"),
-    *("is_migrant_worker", "is_model_worker", "address", "bank_name", "other_monthly_income"),
+    *("is_migrant_worker", "is_union_member", "labour_relation_since", "is_model_worker"),
+    *("address", "bank_name", "other_monthly_income"),
     *("rigid_spending_annual", "accident_spending_annual", "primary_cause_id", "category_id"),
     *("owns_multiple_homes", "owns_business", "children_private_school", "uses_vehicles"),
     *("responsible_staff_id", "responsible_chair", "responsible_chair_phone"),
@@ -768,6 +796,12 @@ def transition_apply(
             # Filed without a category, the file would be missing from every count by
             # category: it takes the one the assessment suggests (shown on its page).
             household.category = Category.objects.filter(code=verdict.category_code).first()
+    if action in ("submit", "approve") and not imported:
+        # The migrant-worker condition is no advice a supervisor may overrule: refused, naming
+        # the fields to complete or correct (an application imported or entered before they
+        # were asked for lacks them).
+        if errors := migrant_worker_errors(household):
+            raise ValidationError(errors)
     if action == "deregister" and not deregistration_reason:
         raise ValidationError({"deregistration_reason": _("请选择注销原因。")})
 

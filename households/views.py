@@ -340,6 +340,7 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
             "members": members_of(household),
             "verdict": verdict,
             "category": suggested_category(verdict),
+            "migrant_errors": services.migrant_worker_errors(household),
             "secondary_causes": list(household.secondary_causes.all()),
             "actions": action_forms(user, household, verdict),
             "period": period,
@@ -644,6 +645,10 @@ class TransitionView(HouseholdStepView):
             action=self.action,
             step=self.step,
             verdict=verdict,
+            # What the step would refuse, said before it is asked (a refusal says it itself).
+            migrant_errors=services.migrant_worker_errors(self.get_household())
+            if self.action in ("submit", "approve") and self.request.method == "GET"
+            else {},
             category=suggested_category(verdict),
             **kwargs,
         )

@@ -1,7 +1,7 @@
 """Fixtures for household files: a dibao line, a file factory, and a helper that walks a file
 through the lifecycle the way staff do."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -37,6 +37,13 @@ def dibao(orgs):
 
 _sequence = iter(range(1, 10_000))
 
+# A migrant worker who meets the filing condition: a union member in work since 2015.
+MIGRANT = {
+    "is_migrant_worker": True,
+    "is_union_member": True,
+    "labour_relation_since": date(2015, 3, 1),
+}
+
 
 MEMBER_FIELDS = (
     "relation",
@@ -59,8 +66,6 @@ def kept_members(household) -> list[MemberData]:
 
 
 def new_id(year=1980):
-    from datetime import date
-
     return make_id_number("450102", date(year, 3, 15), next(_sequence))
 
 

@@ -25,7 +25,7 @@ from households.models import (
 )
 from orgs.models import AccessLog, User
 
-from .conftest import kept_members, new_id
+from .conftest import MIGRANT, kept_members, new_id
 
 TODAY = timezone.localdate
 
@@ -466,7 +466,7 @@ def test_other_lists_query_counts_do_not_grow(
 
 
 def test_filters(login, make_household, walk, orgs):
-    household = walk(make_household(is_migrant_worker=True), "notice")
+    household = walk(make_household(**MIGRANT), "notice")
     make_household(org="450102")
     client = login("supervisor_450102")
 

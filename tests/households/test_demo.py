@@ -99,6 +99,20 @@ def test_demo_files_under_notice_can_be_approved(db):
     assert household.status == Status.ON_FILE
 
 
+def test_demo_migrant_workers_meet_their_filing_condition(db):
+    """Migrant workers are filed as union members a year into their labour relation: the
+    demo's applications of migrant workers can be submitted and approved like the others."""
+    from households.models import APPLICATION_STATUSES
+
+    call_command("seed_demo", households=300, stdout=StringIO())
+    migrants = Household.objects.filter(is_migrant_worker=True).select_related("current_period")
+    applying = [h for h in migrants if h.status in APPLICATION_STATUSES]
+    assert applying and len(migrants) > len(applying)
+    for household in migrants:
+        errors = services.migrant_worker_errors(household, household.current_period.applied_on)
+        assert errors == {}, (household.file_number, errors)
+
+
 def test_a_demo_files_first_edit_shows_in_its_trail(db):
     """Seeded without field history, a demo file's first edit showed nothing on its trail and
     its members as added: the seed writes each file's and member's created record."""

@@ -13,7 +13,7 @@ from households import idnumbers, services
 from households.filters import STANDING_LIST_CHOICES
 from households.models import Category, Cause, Household, Origin, Status
 from households.services import MemberData, set_identity
-from tests.households.conftest import new_id, walk_file
+from tests.households.conftest import MIGRANT, new_id, walk_file
 from tests.id_search import assert_number_in_no_url, csrf_checked_search
 
 LIST = reverse("households:list")
@@ -54,7 +54,7 @@ def files(make_household, walk, users, orgs):
     today = timezone.localdate()
     zhang = make_household(
         worker_name="张小明",
-        is_migrant_worker=True,
+        **MIGRANT,
         base_union=orgs["450102001"],
         category=Category.objects.get(code="deep"),
     )

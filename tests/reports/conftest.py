@@ -30,6 +30,9 @@ def build(user, org, steps, *, cause="illness", category=None, migrant=False):
         primary_cause=Cause.objects.get(code=cause),
         category=Category.objects.get(code=category) if category else None,
         is_migrant_worker=migrant,
+        # The migrant-worker filing condition, met (services.migrant_worker_errors).
+        is_union_member=True if migrant else None,
+        labour_relation_since=date(2015, 3, 1) if migrant else None,
     )
     first = steps[0][1]
     services.household_create(

@@ -2,6 +2,7 @@
 subtree, the case page shows the link only to those who may see the file, and the household
 timeline finds them."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -30,6 +31,8 @@ def household(users, orgs):
         id_number=id_number(born=timezone.localdate().replace(year=1975, month=6, day=1)),
         primary_cause=Cause.objects.get(code="illness"),
         is_migrant_worker=True,
+        is_union_member=True,
+        labour_relation_since=date(2015, 3, 1),
     )
     worker = MemberData(relation="self", name="", monthly_income=Decimal("600.00"))
     return household_services.household_create(
@@ -120,6 +123,8 @@ def other_county_file(users, orgs, household):
         id_number=id_number(born=timezone.localdate().replace(year=1970, month=2, day=3)),
         primary_cause=Cause.objects.get(code="illness"),
         is_migrant_worker=True,
+        is_union_member=True,
+        labour_relation_since=date(2015, 3, 1),
     )
     worker = MemberData(relation="self", name="", monthly_income=Decimal("600.00"))
     return household_services.household_create(
