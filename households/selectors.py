@@ -113,11 +113,18 @@ def unchanged_for_a_year(user, *, today: date | None = None, base=None):
 
 
 def never_assisted(user, *, base=None):
-    """Files on file or relieved that have never received a payment (先建档、后帮扶: a filed
-    household should be helped). Payments are the funds app's paid assistance requests."""
+    """Files on file or relieved that have received no payment in their current filing period
+    (先建档、后帮扶: a filed household should be helped). Payments are the funds app's paid
+    assistance requests; one asked for before the file was reopened (返困) helped the hardship
+    of an earlier period, not this one (a request is dated on a day the file is supported, so
+    after the period's application)."""
     from funds.models import AssistanceRequest, RequestState
 
-    paid = AssistanceRequest.objects.filter(household=OuterRef("pk"), state=RequestState.PAID)
+    paid = AssistanceRequest.objects.filter(
+        household=OuterRef("pk"),
+        state=RequestState.PAID,
+        requested_on__gte=OuterRef("current_period__applied_on"),
+    )
     return _files(user, base).filter(status__in=SUPPORTED_STATUSES).filter(~Exists(paid))
 
 

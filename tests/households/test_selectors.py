@@ -169,23 +169,29 @@ def test_status_counts(file_in, users):
     assert selectors.status_counts(users["viewer_450000"])["on_file"] == 3
 
 
-def test_never_assisted(file_in, users):
+def paid_request(household, state, user, on=None):
+    """An assistance request written as it stood: `state`, asked for (and paid) on `on`."""
     from funds.models import AssistanceRequest, AssistanceType, FundSource
 
+    on = on or TODAY()
+    return AssistanceRequest.objects.create(
+        household=household,
+        organisation=household.organisation,
+        assistance_type=AssistanceType.objects.order_by("pk").first(),
+        source=FundSource.objects.order_by("pk").first(),
+        amount=Decimal("500.00"),
+        reason="生活困难",
+        requested_on=on,
+        year=on.year,
+        state=state,
+        paid_on=on if state == "paid" else None,
+        requested_by=user,
+    )
+
+
+def test_never_assisted(file_in, users):
     def request(household, state):
-        return AssistanceRequest.objects.create(
-            household=household,
-            organisation=household.organisation,
-            assistance_type=AssistanceType.objects.order_by("pk").first(),
-            source=FundSource.objects.order_by("pk").first(),
-            amount=Decimal("500.00"),
-            reason="生活困难",
-            requested_on=TODAY(),
-            year=TODAY().year,
-            state=state,
-            paid_on=TODAY() if state == "paid" else None,
-            requested_by=users["clerk_450102"],
-        )
+        return paid_request(household, state, users["clerk_450102"])
 
     helped = file_in("on_file", worker_name="已帮扶")
     request(helped, "paid")
@@ -195,3 +201,30 @@ def test_never_assisted(file_in, users):
     file_in("draft", worker_name="草稿")
     file_in("on_file", org="450103", worker_name="外县")
     assert names(selectors.never_assisted(users["clerk_450102"])) == {"申请未发放", "从未帮扶"}
+
+
+def test_never_assisted_counts_the_current_filing_period(file_in, users, django_assert_num_queries):
+    """A file reopened (返困) and filed again, paid in its earlier period but not since, has not
+    been helped in its present hardship: it is on the list. Still one query."""
+    clerk = users["clerk_450102"]
+    reopened, helped_again = (
+        file_in("on_file", worker_name=name) for name in ("返困未帮扶", "返困已帮扶")
+    )
+    for household in (reopened, helped_again):
+        FilingPeriod.objects.filter(pk=household.current_period_id).update(
+            applied_on=TODAY() - timedelta(days=500),
+            filed_on=TODAY() - timedelta(days=450),
+            closed_on=TODAY() - timedelta(days=200),
+        )
+        paid_request(household, "paid", clerk, on=TODAY() - timedelta(days=400))
+        period = FilingPeriod.objects.create(
+            household=household,
+            number=2,
+            origin="relapsed",
+            applied_on=TODAY() - timedelta(days=60),
+            filed_on=TODAY() - timedelta(days=30),
+        )
+        Household.objects.filter(pk=household.pk).update(current_period=period)
+    paid_request(helped_again, "paid", clerk, on=TODAY() - timedelta(days=5))
+    with django_assert_num_queries(1):
+        assert names(selectors.never_assisted(clerk)) == {"返困未帮扶"}
