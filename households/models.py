@@ -578,6 +578,9 @@ class PublicNotice(models.Model):
                 condition=Q(ends_on__gte=models.F("starts_on")), name="notice_ends_after_start"
             )
         ]
+        # The notices ending soon (selectors.notices_ending) and those still running
+        # (services.notices_follow_calendar): a few among years of notices.
+        indexes = [models.Index(fields=["ends_on"], name="notice_ends")]
 
     def __str__(self):
         return self.title

@@ -202,7 +202,9 @@ def applications_to_review(user, *, base=None):
 
 
 def notices_ending(user, *, today: date | None = None, organisation=None, base=None):
-    """Files under notice whose notice ends within the next five working days."""
+    """Files under notice whose notice ends within the next five working days. Read from the
+    notices' end (the index `notice_ends`) to their files: most files under notice are past
+    their end, waiting for approval."""
     today = today or timezone.localdate()
     org = organisation or getattr(user, "organisation", None)
     until = add_working_days(today, NOTICE_ENDING_WORKING_DAYS, org)

@@ -1,14 +1,16 @@
 """The standing lists on hand-built data: surveys due and overdue, files unchanged for a year,
 and the households that qualify for exit (above the line for six months without a break)."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from households import selectors
-from households.models import FilingPeriod, Household, Status
+from households.models import FilingPeriod, Household, PublicNotice, Status
 from orgs.calendar import add_months
 from tests.households.conftest import keep_exit_run, write_survey
 
@@ -158,6 +160,83 @@ def test_queues_of_my_work(file_in, users, make_household, walk):
     assert names(selectors.approvals_waiting(clerk)) == {"公示满"}
     assert names(selectors.notices_ending(clerk)) == set()
     assert noticed.status == Status.NOTICE
+
+
+def under_notice(file_in, clerk, name, ends_on):
+    """A file under a notice of its own that ends on `ends_on` (posted a week before)."""
+    household = file_in("notice", worker_name=name, status_changed_on=ends_on - timedelta(days=7))
+    notice = PublicNotice.objects.create(
+        organisation=household.organisation,
+        title="建档公示",
+        starts_on=ends_on - timedelta(days=7),
+        ends_on=ends_on,
+        objection_contact="0771-12351",
+        created_by=clerk,
+    )
+    FilingPeriod.objects.filter(pk=household.current_period_id).update(notice=notice)
+    return household
+
+
+@contextmanager
+def planned_as_in_a_province():
+    """SQLite plans with the statistics of a province's tables instead of the test's few rows
+    (sqlite_stat1: 800,000 files, a tenth of them in each common status, 40 files a notice,
+    about five notices ending on any day), as PostgreSQL plans with its own."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("SELECT tbl, idx, stat FROM sqlite_stat1 WHERE tbl LIKE 'households_%'")
+        for table, index, stat in cursor.fetchall():
+            rows, *per_key = (int(n) for n in stat.split())
+            # Unique columns stay unique; the others grow with the table.
+            scaled = [rows * 20000, *(n if n <= 2 else n * 20000 for n in per_key)]
+            cursor.execute(
+                "UPDATE sqlite_stat1 SET stat = %s WHERE tbl = %s AND idx IS %s",
+                [" ".join(map(str, scaled)), table, index],
+            )
+        per_notice = "UPDATE sqlite_stat1 SET stat = '800000 40' WHERE idx LIKE %s"
+        cursor.execute(per_notice, ["households_filingperiod_notice_id%"])
+        cursor.execute("UPDATE sqlite_stat1 SET stat = '20000 5' WHERE idx = 'notice_ends'")
+        cursor.execute("ANALYZE sqlite_schema")  # load them
+        try:
+            yield
+        finally:
+            cursor.execute("DELETE FROM sqlite_stat1")
+            cursor.execute("ANALYZE sqlite_schema")
+
+
+def query_plan(queryset) -> list[str]:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return [row[-1] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan and statistics")
+def test_notices_ending_start_from_the_notices_that_end(file_in, users):
+    """The queue finds the few notices ending within five working days through their end date's
+    index, then their files; it does not read every file under notice (those whose notice ended
+    wait for approval, for weeks at times) to look at each one's notice. Its count and its first
+    page alike."""
+    clerk = users["clerk_450102"]
+    under_notice(file_in, clerk, "两天后期满", TODAY() + timedelta(days=2))
+    for days in range(1, 6):
+        under_notice(file_in, clerk, f"已期满{days}", TODAY() - timedelta(days=days * 3))
+    under_notice(file_in, clerk, "一月后期满", TODAY() + timedelta(days=30))
+    for n in range(10):
+        file_in("on_file", worker_name=f"在档{n}")
+    assert names(selectors.notices_ending(clerk)) == {"两天后期满"}
+    with planned_as_in_a_province():
+        for queryset in (
+            selectors.notices_ending(clerk).order_by(),
+            selectors.notices_ending(clerk).order_by("status_changed_on", "id")[:7],
+        ):
+            plan = query_plan(queryset)
+            assert "USING COVERING INDEX notice_ends" in plan[0], plan
+            households = [step for step in plan if "households_household " in step]
+            assert households == [
+                "SEARCH households_household USING INDEX "
+                "households_household_current_period_id_60edb18d (current_period_id=?)"
+            ], plan
 
 
 def test_status_counts(file_in, users):
