@@ -17,12 +17,18 @@ from reports.summary import build_years
 
 
 def requested_organisation(request):
-    """The organisation named in ?org=…, which must lie in the user's subtree (else 404)."""
+    """The organisations the user may report on, and the query with the one named in ?org=…,
+    which must lie in the user's subtree (else 404), under its code as stored: a code names
+    its organisation whatever the case of its letters, as in the imports and the
+    annual_summary command (codes are unique so)."""
     visible = Organisation.objects.visible_to(request.user).filter(is_active=True)
-    code = request.GET.get("org")
-    if code and not visible.filter(code=code).exists():
-        raise Http404
-    return visible
+    query = request.GET.copy()
+    if code := query.get("org"):
+        stored = visible.filter(code__iexact=code).values_list("code", flat=True).first()
+        if stored is None:
+            raise Http404
+        query["org"] = stored
+    return visible, query
 
 
 def download(content: bytes, content_type: str, name: str) -> HttpResponse:
@@ -31,15 +37,15 @@ def download(content: bytes, content_type: str, name: str) -> HttpResponse:
     return response
 
 
-def summary_query(request, organisations):
-    """What the summary page shows: the query as asked, its missing parts (a link naming only
-    ?org=…) filled with the defaults; on a first visit the current year of the user's own
+def summary_query(request, asked, organisations):
+    """What the summary page shows: the query as `asked`, its missing parts (a link naming
+    only ?org=…) filled with the defaults; on a first visit the current year of the user's own
     organisation, so the page opens on a report rather than an empty form."""
     own = getattr(request.user.organisation, "code", None)
-    if "org" not in request.GET and not organisations.filter(code=own).exists():
+    if "org" not in asked and not organisations.filter(code=own).exists():
         return None  # no organisation of their own to default to: the empty form
     query = {"org": own, "years": str(timezone.localdate().year), "format": "html"}
-    query.update(request.GET.dict())
+    query.update(asked.dict())
     return query
 
 
@@ -50,8 +56,10 @@ class SummaryView(PermissionRequiredMixin, View):
     template_name = "reports/summary.html"
 
     def get(self, request):
-        organisations = requested_organisation(request)
-        form = SummaryForm(summary_query(request, organisations), organisations=organisations)
+        organisations, asked = requested_organisation(request)
+        form = SummaryForm(
+            summary_query(request, asked, organisations), organisations=organisations
+        )
         context = {"form": form}
         if form.is_bound and form.is_valid():
             org = organisations.get(code=form.cleaned_data["org"])
@@ -91,9 +99,9 @@ class RosterView(PermissionRequiredMixin, View):
     template_name = "reports/roster.html"
 
     def get(self, request):
-        organisations = requested_organisation(request)
+        organisations, asked = requested_organisation(request)
         form = RosterForm(
-            request.GET if "org" in request.GET else None,
+            asked if "org" in asked else None,
             organisations=organisations,
             initial={"org": getattr(request.user.organisation, "code", None)},
         )

@@ -591,7 +591,9 @@ class StatisticsView(PermissionRequiredMixin, TemplateView):
     def get_scope(self):
         code = self.request.GET.get("organisation", "")
         if code:
-            return get_object_or_404(Organisation.objects.visible_to(self.request.user), code=code)
+            # A code names its organisation whatever the case of its letters (unique so).
+            visible = Organisation.objects.visible_to(self.request.user)
+            return get_object_or_404(visible, code__iexact=code)
         return self.request.user
 
     def get(self, request, *args, **kwargs):

@@ -139,6 +139,33 @@ def test_summary_is_scoped(login, orgs, username, org, expected):
     assert response.status_code == expected
 
 
+def test_an_organisation_code_is_read_whatever_the_case_of_its_letters(login, orgs):
+    """Codes are unique whatever the case (the imports and the annual_summary command read them
+    so): ?org=… typed in small letters names the same organisation, still only in the
+    user's subtree."""
+    from orgs.models import Organisation
+
+    Organisation.objects.create(
+        code="450102A01", name="甲公司工会", level="base", parent=orgs["450102"]
+    )
+    Organisation.objects.create(
+        code="450103B01", name="乙公司工会", level="base", parent=orgs["450103"]
+    )
+    client = login("clerk_450102")
+    summary = client.get("/reports/summary/", {"org": "450102a01", "years": "2024"})
+    assert summary.status_code == 200
+    assert summary.context["form"].cleaned_data["org"] == "450102A01"
+    data = client.get(
+        "/reports/summary/", {"org": "450102a01", "years": "2024", "format": "json"}
+    ).json()
+    assert data["organisation"]["code"] == "450102A01"
+    roster = client.get(
+        "/reports/roster/", {"org": "450102a01", "on": "2024-12-31", "format": "xlsx"}
+    )
+    assert 'filename="roster-450102A01-2024-12-31.xlsx"' in roster["Content-Disposition"]
+    assert client.get("/reports/summary/", {"org": "450103b01"}).status_code == 404
+
+
 def test_bad_input_is_a_form_error(login, orgs):
     client = login("viewer_450100")
     response = client.get(

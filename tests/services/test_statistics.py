@@ -239,3 +239,12 @@ def test_statistics_of_a_year_to_come_show_this_year(login, users):
 def test_statistics_of_another_county_answer_404(centre, login):
     response = login("clerk_450102").get("/services/statistics/", {"organisation": "450103"})
     assert response.status_code == 404
+
+
+def test_statistics_read_an_organisation_code_whatever_the_case(centre, login, orgs):
+    Organisation.objects.create(
+        code="450103A01", name="甲公司工会", level="base", parent=orgs["450103"]
+    )
+    client = login("viewer_450100")
+    response = client.get("/services/statistics/", {"year": 2025, "organisation": "450103a01"})
+    assert response.status_code == 200 and response.context["scope_org"].code == "450103A01"
