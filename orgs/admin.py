@@ -95,12 +95,16 @@ class UnderParent:
         if parent is not None and level == Organisation.Level.BASE and code:
             # 基层工会在县代码后加序号: another county's prefix would take its codes for good
             # (codes are unique and, once saved, only a superuser changes them).
-            if not code.startswith(parent.code) or len(code) == len(parent.code):
+            # Codes are one whatever the case of their letters: "4501ab001" continues "4501AB",
+            # and is kept with the county's prefix as the county writes it.
+            if not code.upper().startswith(parent.code.upper()) or len(code) == len(parent.code):
                 self.add_error(
                     "code",
                     _("基层工会的代码应为上级组织代码 %(code)s 后加序号，如 %(code)s001。")
                     % {"code": parent.code},
                 )
+            else:
+                cleaned["code"] = parent.code + code[len(parent.code) :]
         return cleaned
 
 

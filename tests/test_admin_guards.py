@@ -61,6 +61,21 @@ def test_a_base_unions_code_continues_its_countys(login, orgs, code):
     assert not Organisation.objects.filter(code=code, name="测试基层工会").exists()
 
 
+def test_a_base_unions_code_continues_its_countys_in_either_letters(login, orgs):
+    """Codes are one whatever the case: "4501ab001" continues the county "4501AB", and is
+    kept with the county's prefix as it writes it."""
+    county = Organisation.objects.create(
+        code="4501AB", name="字母区总工会", level="county", parent=orgs["450100"]
+    )
+    client = login("admin_450000")
+    response = client.post(
+        reverse("admin:orgs_organisation_add"),
+        organisation_form(orgs, code="4501ab001", parent=county.pk),
+    )
+    assert response.status_code == 302
+    assert Organisation.objects.get(name="测试基层工会").path == "/450000/450100/4501AB/4501AB001/"
+
+
 ORG_CODE_TAKEN = "已有相同的组织代码（组织代码不区分大小写）。"
 
 
