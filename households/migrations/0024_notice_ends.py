@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('households', '0022_transition_index_household'),
+        ('households', '0023_migrant_worker_union'),
         ('orgs', '0009_eligibility_multiple_follows_scheme'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
