@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -84,6 +85,13 @@ def category_code(scheme: str, kind: str) -> str:
     if scheme == Category.Scheme.LEGACY:
         return {"deep": "dibao", "relative": "near_dibao"}.get(kind, kind)
     return kind
+
+
+def scheme_categories(scheme: str) -> Q:
+    """The categories a file under this scheme may take (a county uses one scheme): those the
+    table files under it and those its assessment suggests (意外致困 is in both schemes)."""
+    kinds = ("deep", "relative", "accident")
+    return Q(scheme=scheme) | Q(code__in={category_code(scheme, kind) for kind in kinds})
 
 
 def assess(

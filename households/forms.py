@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from households import idnumbers
-from households.eligibility import MIGRANT_FIELDS, migrant_field_missing
+from households.eligibility import MIGRANT_FIELDS, migrant_field_missing, scheme_categories
 from households.models import (
     APPLICATION_STATUSES,
     VERIFIED_STATUSES,
@@ -206,8 +206,18 @@ class HouseholdForm(forms.ModelForm):
         self.fields["primary_cause"].queryset = Cause.objects.filter(primary)
         self.fields["secondary_causes"].queryset = Cause.objects.filter(secondary)
         self.fields["secondary_causes"].help_text = _("最多选择3项。")
-        category = Q(is_active=True) | Q(pk=current.category_id)
-        self.fields["category"].queryset = Category.objects.filter(category)
+        # Those of the scheme of the file's organisation (as chosen on the form): a category of
+        # the other scheme is refused, and one already on the file stays offered.
+        category = Q(is_active=True)
+        organisation = self.chosen_organisation() or own
+        if organisation is not None:
+            category &= scheme_categories(organisation.setting("category_scheme"))
+        self.fields["category"].queryset = Category.objects.filter(
+            category | Q(pk=current.category_id)
+        )
+        self.fields["category"].error_messages["invalid_choice"] = _(
+            "请选择建档单位所用困难类别标准中的类别。"
+        )
         self.fields["category"].help_text = _("可参考下方的认定建议。")
         self.fields["sex"].required = False
         self.fields["sex"].choices = [("", _("按身份证号码识别")), *Sex.choices]
@@ -228,6 +238,16 @@ class HouseholdForm(forms.ModelForm):
                 self.fields["bank_account"].help_text = _("当前：%(masked)s。留空表示不修改。") % {
                     "masked": self.instance.bank_account_masked
                 }
+
+    def chosen_organisation(self) -> Organisation | None:
+        """The organisation sent (when one the form offers), else the file's own."""
+        key = self.data.get(self.add_prefix("organisation")) if self.is_bound else None
+        if key:
+            try:
+                return self.fields["organisation"].clean(key)
+            except ValidationError:
+                pass  # the field says so when the form is validated
+        return self.instance.organisation if self.instance.organisation_id else None
 
     def clean_id_number(self):
         value = self.cleaned_data["id_number"]

@@ -633,3 +633,52 @@ def test_the_survey_service_refuses_a_total_beyond_the_columns(make_household, w
     }
     household.refresh_from_db()
     assert household.monthly_income == Decimal("600.00") and not household.surveys.exists()
+
+
+def test_the_category_box_offers_the_scheme_of_the_files_organisation(login, make_household, orgs):
+    """A county uses one category scheme (DOMAIN.md "Categories"): its form offers that
+    scheme's categories (意外致困 is in both), not the other scheme's. A category of the other
+    scheme is refused; one already on the file (filed before the county changed schemes) stays
+    offered, so an edit does not silently change it."""
+    county = orgs["450103"]
+    county.category_scheme = "2015"
+    county.save()
+    offered = {}
+    for clerk in ("clerk_450102", "clerk_450103"):
+        form = login(clerk).get(CREATE).context["form"]
+        offered[clerk] = set(form.fields["category"].queryset.values_list("code", flat=True))
+    assert offered == {
+        "clerk_450102": {"deep", "relative", "accident"},
+        "clerk_450103": {"dibao", "near_dibao", "accident"},
+    }
+    client = login("clerk_450103")
+    data = form_data(
+        orgs,
+        organisation=county.pk,
+        base_union=orgs["450103001"].pk,
+        category=Category.objects.get(code="deep").pk,
+    )
+    response = client.post(CREATE, data)
+    assert response.status_code == 200 and "category" in response.context["form"].errors
+    nothing_saved()
+    data["category"] = Category.objects.get(code="near_dibao").pk
+    assert client.post(CREATE, data).status_code == 302
+    assert Household.objects.get().category.code == "near_dibao"
+
+    household = make_household(
+        by="clerk_450103", org="450103", category=Category.objects.get(code="relative")
+    )
+    url = reverse("households:edit", args=[household.pk])
+    form = client.get(url).context["form"]
+    assert set(form.fields["category"].queryset.values_list("code", flat=True)) == {
+        "dibao",
+        "near_dibao",
+        "accident",
+        "relative",
+    }
+    data = edit_data(
+        orgs, household, organisation=county.pk, base_union="", category=household.category_id
+    )
+    data["phone"] = "13900000000"
+    assert client.post(url, data).status_code == 302
+    assert Household.objects.get(pk=household.pk).category.code == "relative"
