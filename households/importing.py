@@ -55,7 +55,18 @@ from households.workflow import STEPS
 from imports import bulk, cells
 from imports.base import ImportReport, RowError, SheetCounts, error_rows
 from imports.staging import Staging
-from imports.xlsx import CHOICE, DATE, INT, MONEY, TEXT, YES_NO, Column, SheetSpec, WorkbookSpec
+from imports.xlsx import (
+    CHOICE,
+    DATE,
+    FIRST_DATE,
+    INT,
+    MONEY,
+    TEXT,
+    YES_NO,
+    Column,
+    SheetSpec,
+    WorkbookSpec,
+)
 from orgs.calendar import add_months
 from orgs.models import Organisation
 from orgs.money import MAX_AMOUNT, ZERO, yuan_text
@@ -806,6 +817,14 @@ class _Run:
                 )
             if value is not None and value > self.today:
                 problems.append((h[column], _("%(column)s不能晚于今天。") % {"column": h[column]}))
+            if value is not None and value < FIRST_DATE:  # as the template's validation
+                problems.append(
+                    (
+                        h[column],
+                        _("%(column)s不能早于%(date)s。")
+                        % {"column": h[column], "date": FIRST_DATE.isoformat()},
+                    )
+                )
         if reason is not INVALID:
             if status == Status.DEREGISTERED and not reason:
                 problems.append((h[C_REASON], _("状态为“注销”时必须填写注销原因。")))

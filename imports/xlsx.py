@@ -38,6 +38,8 @@ KINDS = (TEXT, MONEY, DATE, INT, CHOICE, YES_NO)
 
 MONEY_FORMAT = '#,##0.00"元"'
 DATE_FORMAT = "yyyy-mm-dd"
+# The first date a template's validation takes; the importers refuse an earlier one alike.
+FIRST_DATE = dt.date(1990, 1, 1)
 INT_FORMAT = "0"
 TEXT_FORMAT = "@"  # digits typed into a text column (phones, ID numbers) stay text
 LAST_ROW = 1048576
@@ -181,7 +183,7 @@ def _validation(column: Column, lists: _Lists) -> DataValidation | None:
         dv = DataValidation(
             type="date",
             operator="between",
-            formula1="DATE(1990,1,1)",
+            formula1=f"DATE({FIRST_DATE.year},{FIRST_DATE.month},{FIRST_DATE.day})",
             formula2="DATE(2100,12,31)",
             allow_blank=True,
             error=_("请填写日期，如 2019-03-31。"),
