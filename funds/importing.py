@@ -286,7 +286,7 @@ def _check(rows: dict[str, list[Row]], *, user, lock: bool, tick) -> Plan:
         for account in sorted(accounts):
             _lock_account(accounts[account].organisation, accounts[account].source)
     _check_closed_years(plan, live)
-    _check_statuses(plan, [line for line in live if line.sheet == PAYMENTS])
+    _check_files(plan, [line for line in live if line.sheet in (PAYMENTS, REPAYMENTS)])
     live = [line for line in plan.lines if not line.failed]
     _match_existing(live)
     _check_loans(plan, [line for line in live if line.new])
@@ -366,19 +366,6 @@ def _resolve_households(plan: Plan, user) -> None:
         household = found.get(line.file_number)
         if household is None or not user_can_reach(user, household.organisation):
             plan.error(line, FILE, _("档案编号“%(number)s”不存在。") % {"number": line.file_number})
-        elif line.organisation is not None and not household.organisation.path.startswith(
-            line.organisation.path
-        ):
-            plan.error(
-                line,
-                FILE,
-                _("档案 %(number)s 属于%(owner)s，不属于%(org)s及其下级组织。")
-                % {
-                    "number": line.file_number,
-                    "owner": household.organisation.name,
-                    "org": line.organisation.name,
-                },
-            )
         else:
             line.household = household
 
@@ -407,24 +394,42 @@ def _check_closed_years(plan: Plan, lines: list[Line]) -> None:
                 break
 
 
-def _check_statuses(plan: Plan, lines: list[Line]) -> None:
-    """先建档、后帮扶 on the payment date: the file's transitions in one query, then the rule of
-    TransitionQuerySet.in_force_on (effective_date <= day < valid_until) per row."""
+def _check_files(plan: Plan, lines: list[Line]) -> None:
+    """The file on the row's date, from its transitions (one query), by the rule of
+    TransitionQuerySet.in_force_on (effective_date <= day < valid_until): it lay in the row's
+    organisation's subtree then (a file moved to another county since keeps its earlier
+    payments and loans in the county it was in; the transitions carry its organisation as it
+    was), and a payment's file was on file or relieved (先建档、后帮扶)."""
     transitions = defaultdict(list)
     for row in (
         Transition.objects.filter(household__in={line.household.pk for line in lines})
         .order_by("effective_date", "id")
-        .values("household_id", "to_status", "effective_date", "valid_until")
+        .values("household_id", "to_status", "effective_date", "valid_until", "organisation_id")
     ):
         transitions[row["household_id"]].append(row)
+    keys = {row["organisation_id"] for rows in transitions.values() for row in rows}
+    organisations = Organisation.objects.in_bulk(keys - {None})
     for line in lines:
-        status = ""
+        status, owner = "", line.household.organisation  # before any transition: where it is
         for row in transitions[line.household.pk]:
             if row["effective_date"] <= line.day and (
                 row["valid_until"] is None or row["valid_until"] > line.day
             ):
                 status = row["to_status"]  # the latest in force wins (ordered)
-        if status not in SUPPORTED_STATUSES:
+                owner = organisations.get(row["organisation_id"]) or owner
+        if not owner.path.startswith(line.organisation.path):
+            plan.error(
+                line,
+                FILE,
+                _("档案 %(number)s 在 %(date)s 属于%(owner)s，不属于%(org)s及其下级组织。")
+                % {
+                    "number": line.file_number,
+                    "date": line.day.isoformat(),
+                    "owner": owner.name,
+                    "org": line.organisation.name,
+                },
+            )
+        elif line.sheet == PAYMENTS and status not in SUPPORTED_STATUSES:
             label = Status(status).label if status in Status.values else _("未建档")
             plan.error(
                 line,

@@ -620,6 +620,25 @@ def test_the_file_must_be_in_the_organisations_subtree(filed, users, orgs, sourc
     assert "不存在" in other.errors[0].message
 
 
+def test_a_payment_belongs_to_the_organisation_the_file_was_in_on_its_date(filed, users, orgs):
+    """A file moved to another county since: its payments before the move were the first
+    county's, checked against where it was on file on the payment date (the transitions' copy
+    of its organisation), not where it is today."""
+    household = filed(org="450102", on=date(2016, 3, 1))
+    household.organisation = orgs["450103"]
+    household.save()  # moved today: an amend transition says so from today
+    admin = users["admin_450000"]
+    receipts = [receipt(org="450102"), receipt(org="450103")]
+    report = run(receipts, [payment(household, org="450102")], user=admin)
+    assert report.ok, report.errors
+    report = run(receipts, [payment(household, org="450103")], user=admin)
+    assert [(e.sheet, e.column) for e in report.errors] == [(PAYMENTS, "档案编号")]
+    assert "2016-04-01" in report.errors[0].message
+    assert orgs["450102"].name in report.errors[0].message
+    today = timezone.localdate()
+    assert run(receipts, [payment(household, org="450103", on=today)], user=admin).ok
+
+
 def test_standards_are_not_applied_to_history(filed, finance, standard):
     household = filed()
     standard("living", year=2016, amount_cap="500.00", times_per_year=1)
