@@ -74,21 +74,28 @@ class Category(models.Model):
 
 class DibaoStandardQuerySet(ScopedQuerySet):
     def line_for(self, organisation: Organisation, year: int) -> Decimal | None:
-        """The monthly dibao line for an organisation's area and year: its own figure, else the
-        nearest ancestor's."""
+        """The monthly dibao line in force in an organisation's area in a year (in_force)."""
         return self.lines_for([organisation], year)[organisation.pk]
 
     def lines_for(self, organisations, year: int) -> dict[int, Decimal | None]:
         """line_for of several organisations, by key, in one query."""
+        found = self.in_force(organisations, year)
+        return {key: row.monthly_amount if row else None for key, row in found.items()}
+
+    def in_force(self, organisations, year: int) -> dict[int, "DibaoStandard | None"]:
+        """The line in force in each organisation's area in a year, by key, in one query: the
+        latest its own area set up to that year, else the nearest ancestor's. A line stays in
+        force until the next is published (not always every year; in January the year's is
+        often not out yet): an area's own line of last year is its line, where an ancestor's
+        of this year is another area's."""
         ancestors = {org.pk for each in organisations for org in each.ancestors_and_self}
-        rows = dict(
-            self.filter(organisation__in=ancestors, year=year).values_list(
-                "organisation_id", "monthly_amount"
-            )
-        )
+        latest = {}
+        for row in self.filter(organisation__in=ancestors, year__lte=year).order_by("year"):
+            latest[row.organisation_id] = row  # later years overwrite earlier ones
         return {
             each.pk: next(
-                (rows[org.pk] for org in reversed(each.ancestors_and_self) if org.pk in rows), None
+                (latest[org.pk] for org in reversed(each.ancestors_and_self) if org.pk in latest),
+                None,
             )
             for each in organisations
         }

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Min, Value, When
+from django.db.models import Case, Min, Q, Value, When
 from django.db.models.functions import Length
 from django.utils import timezone, translation
 from django.utils.text import Truncator
@@ -1282,26 +1282,36 @@ def dibao_standard_save(*, user, standard: DibaoStandard) -> DibaoStandard:
     if message:
         raise ValidationError({"year": message})
     standard.full_clean()
+    waiting = _surveys_waiting_for(standard)  # before the save: what they were compared with
     try:
         with transaction.atomic():
             standard.save()
     except IntegrityError:  # a colleague saved the same area and year a moment ago
         message = dibao_duplicate_message(organisation=standard.organisation, year=standard.year)
         raise ValidationError({"year": message}) from None
-    _fill_survey_lines(standard)
+    _fill_survey_lines(standard, waiting)
     return standard
 
 
-def _fill_survey_lines(standard: DibaoStandard) -> None:
-    """Surveys recorded before their year's line was entered (in January, before it is
-    published) compared with none and count as below it: they take the line now, and their
-    files' runs above it (the exit list) are worked out again. A survey that had a line keeps
-    the one it was compared with."""
-    waiting = Survey.objects.filter(
-        dibao_line__isnull=True,
+def _surveys_waiting_for(standard: DibaoStandard):
+    """The surveys of the line's year and area that were compared with no line of their year:
+    with none at all, or with an earlier year's still in force (DibaoStandard.objects.in_force)
+    where their file's area had no line of the year yet."""
+    surveys = Survey.objects.filter(
         surveyed_on__year=standard.year,
         household__organisation__path__startswith=standard.organisation.path,
     )
+    organisations = Organisation.objects.filter(pk__in=surveys.values("household__organisation"))
+    in_force = DibaoStandard.objects.in_force(list(organisations), standard.year)
+    earlier = [key for key, row in in_force.items() if row is None or row.year < standard.year]
+    return surveys.filter(Q(dibao_line__isnull=True) | Q(household__organisation__in=earlier))
+
+
+def _fill_survey_lines(standard: DibaoStandard, waiting) -> None:
+    """Surveys recorded before their year's line was entered (in January, before it is
+    published) compared with none, or with last year's line: they take the year's line now,
+    and their files' runs above it (the exit list) are worked out again. A survey that had a
+    line of its year keeps the one it was compared with."""
     organisations = Organisation.objects.filter(pk__in=waiting.values("household__organisation"))
     lines = DibaoStandard.objects.lines_for(list(organisations), standard.year)
     households = set(waiting.values_list("household_id", flat=True))

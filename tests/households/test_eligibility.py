@@ -131,6 +131,39 @@ def test_no_dibao_line_means_no_verdict(orgs):
     assert verdict.eligible is None and "尚未设置" in verdict.reasons[0]
 
 
+def test_the_dibao_line_in_force_is_the_areas_own_latest(orgs):
+    """The line of an area for a year is the latest its own government set up to that year (a
+    line stays in force until the next is published, and is not always raised every year), else
+    the nearest organisation's above it: a county that sets its own line keeps it in January,
+    before the year's is entered, rather than taking the region's figure, another area's; a
+    line of a later year is never used for an earlier one."""
+    from households.models import DibaoStandard
+
+    region, city, county = orgs["450000"], orgs["450100"], orgs["450102"]
+    other = orgs["450103"]
+    year = 2024
+
+    def line(org, y, amount):
+        DibaoStandard.objects.create(organisation=org, year=y, monthly_amount=D(amount))
+
+    line(region, year, "800.00")
+    line(region, year - 1, "750.00")
+    line(city, year - 2, "900.00")
+    line(county, year - 1, "1050.00")
+    line(county, year + 1, "1200.00")
+    found = DibaoStandard.objects.lines_for([county, other, city, region], year)
+    assert found == {
+        county.pk: D("1050.00"),  # its own of last year, not the region's of this year
+        other.pk: D("900.00"),  # none of its own: the city's, its nearest, of two years ago
+        city.pk: D("900.00"),
+        region.pk: D("800.00"),  # its own of this year, not last year's
+    }
+    assert DibaoStandard.objects.line_for(county, year + 1) == D("1200.00")
+    assert DibaoStandard.objects.line_for(county, year - 3) is None
+    line(county, year, "1100.00")
+    assert DibaoStandard.objects.line_for(county, year) == D("1100.00")
+
+
 def test_unavoidable_spending_is_deducted():
     # 3 people, 4,500 a month: 54,000 a year; 18,000 of medical costs leaves 36,000 → 1,000.
     income = eligibility.compute_income(

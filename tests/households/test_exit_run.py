@@ -398,7 +398,8 @@ def test_surveys_before_the_years_line_take_it_when_it_is_entered(
     age_file(household, 200)  # its survey above the line was ~8 months ago
     assert household in selectors.exit_candidates(clerk)
     year = TODAY().year
-    DibaoStandard.objects.filter(year=year).delete()  # this year's line not entered yet
+    # No line in force: this year's not entered yet, nor any before.
+    DibaoStandard.objects.filter(year__lte=year).delete()
     services.survey_record(
         user=clerk,
         household=household,
@@ -417,3 +418,38 @@ def test_surveys_before_the_years_line_take_it_when_it_is_entered(
     survey = household.surveys.get(surveyed_on=TODAY())
     assert (survey.dibao_line, survey.is_above_line) == (Decimal("1000.00"), True)
     assert household in selectors.exit_candidates(clerk)
+
+
+def test_surveys_compared_with_last_years_line_take_the_years_when_it_is_entered(
+    make_household, walk, users, orgs
+):
+    """Before the year's line is entered, last year's is the one in force, and a survey is
+    compared with it (DibaoStandard.objects.in_force); once the year's is entered, the year's
+    surveys compared with last year's take it, as those compared with none do."""
+    from households.models import DibaoStandard
+
+    clerk = users["clerk_450102"]
+    household = walk(make_household(worker_income="3000.00"), "on_file")  # 1,500 a head
+    age_file(household, 200)
+    year = TODAY().year
+    DibaoStandard.objects.filter(year=year).delete()  # last year's 1,000 is in force
+    services.survey_record(
+        user=clerk,
+        household=household,
+        surveyed_on=TODAY(),
+        surveyors="王",
+        findings="收入稳定",
+        incomes={},
+    )
+    survey = household.surveys.get(surveyed_on=TODAY())
+    assert (survey.dibao_line, survey.is_above_line) == (Decimal("1000.00"), True)
+    assert household in selectors.exit_candidates(clerk)
+    services.dibao_standard_save(
+        user=users["admin_450000"],
+        standard=DibaoStandard(
+            organisation=orgs["450000"], year=year, monthly_amount=Decimal("1600.00")
+        ),
+    )
+    survey.refresh_from_db()
+    assert (survey.dibao_line, survey.is_above_line) == (Decimal("1600.00"), False)
+    assert household not in selectors.exit_candidates(clerk)
