@@ -1,4 +1,4 @@
-"""Migration 0023: documents uploaded before their names were masked keep no ID, bank or phone
+"""Migration 0025: documents uploaded before their names were masked keep no ID, bank or phone
 number in full in their stored name, on the document nor in its field history; names without
 such a number are left as they are."""
 
@@ -6,8 +6,8 @@ import pytest
 
 from orgs.pii import mask_numbers
 
-BEFORE = [("households", "0022_transition_index_household")]
-AFTER = [("households", "0023_document_names_masked")]
+BEFORE = [("households", "0024_notice_ends")]
+AFTER = [("households", "0025_document_names_masked")]
 
 
 # Serialized rollback: as tests/households/test_migration_withdrawn.py.
@@ -25,7 +25,7 @@ def test_stored_document_names_are_masked(make_household, users, migrator, tmp_p
         "masked": f"{household.id_masked}户口簿.pdf",
     }
     documents = {}
-    for key, name in names.items():  # as the code before 0023 stored them
+    for key, name in names.items():  # as the code before 0025 stored them
         documents[key] = Document.objects.create(
             household=household,
             kind="other",

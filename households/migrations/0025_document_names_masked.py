@@ -42,7 +42,7 @@ def mask_names(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("households", "0022_transition_index_household")]
+    dependencies = [("households", "0024_notice_ends")]
 
     operations = [
         migrations.RunPython(mask_names, migrations.RunPython.noop, elidable=True),
