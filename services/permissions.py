@@ -1,5 +1,10 @@
 from orgs.roles import Role
 
+# Who works cases at the counter and may be named their handler (经办人, selectors.case_handlers):
+# clerks and supervisors. Administrators hold services.change_case to correct records, not to
+# handle cases.
+CASE_HANDLER_ROLES = (Role.CLERK, Role.SUPERVISOR)
+
 RECORDS = ["case", "legalaidcase", "jobreferral", "trainingcourse", "trainingattendee"]
 
 

@@ -15,6 +15,7 @@ from orgs.money import MONEY, ZERO, is_money, yuan_text
 from orgs.pii import keyed_hash, mask_phone, masks_phones
 from orgs.roles import Role
 from services.models import Case, JobReferral, LegalAidCase, TrainingAttendee, Window
+from services.permissions import CASE_HANDLER_ROLES
 from services.validators import normalise_id_number
 
 EARLIER_CASES_LIMIT = 10
@@ -25,20 +26,21 @@ def case_list(*, user) -> QuerySet[Case]:
 
 
 def case_handlers(*, user=None, organisation: Organisation | None = None) -> QuerySet[User]:
-    """Who may handle a case (经办人): an active user holding services.change_case (who can
-    follow the case up); given the user who chooses them, one within that user's reach or the
-    user themselves; given the case's organisation, one whose subtree holds it (who opens the
-    case): of that organisation or above it. The form offers those of the user, not knowing
-    the organisation yet; the services check both."""
+    """Who may handle a case (经办人): an active member of the service centre's staff
+    (CASE_HANDLER_ROLES) holding services.change_case (who can follow the case up), not a
+    system administrator, who holds it to correct records; given the user who chooses them,
+    one within that user's reach or the user themselves; given the case's organisation, one
+    whose subtree holds it (who opens the case): of that organisation or above it. The form
+    offers those of the user, not knowing the organisation yet; the services check both."""
     found = User.objects.with_perm(
         "services.change_case", is_active=True, backend="django.contrib.auth.backends.ModelBackend"
-    )
+    ).filter(groups__name__in=CASE_HANDLER_ROLES)
     if user is not None:
         found = found.filter(Q(pk__in=User.objects.visible_to(user).values("pk")) | Q(pk=user.pk))
     if organisation is not None:
         above = organisation.ancestors_and_self
-        found = found.filter(Q(is_superuser=True) | Q(organisation__in=above))
-    return found
+        found = found.filter(organisation__in=above)
+    return found.distinct()
 
 
 def household_for_worker(*, user, id_number: str):

@@ -133,11 +133,11 @@ def other_county_file(users, orgs, household):
 
 
 def test_a_region_user_cannot_link_a_county_case_to_another_countys_file(
-    login, make_case, other_county_file
+    login, make_case, users, other_county_file
 ):
     """The file must lie in the case organisation's subtree, not merely in the saver's."""
     case = make_case(
-        by="admin_450000", org="450102", worker_name="张三",
+        by="admin_450000", org="450102", worker_name="张三", handler=users["clerk_450102"],
         worker_id_number=other_county_file.id_number,
     )  # fmt: skip
     assert case.household is None

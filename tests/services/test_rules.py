@@ -358,10 +358,28 @@ def test_a_handler_who_cannot_follow_cases_up_is_refused(make_case, users):
     assert Case.objects.get(pk=case.pk).handler == users["clerk_450102"]
 
 
+def test_an_administrator_is_not_made_a_cases_handler(make_case, users):
+    """Administrators hold services.change_case to correct records, not to work cases: the
+    one who logs a case names a member of the centre's staff as its handler."""
+    for by, handler in (("admin_450102", "admin_450102"), ("clerk_450102", "admin_450102")):
+        with pytest.raises(ValidationError) as error:
+            make_case(by=by, handler=users[handler])
+        assert error.value.message_dict == {
+            "handler": ["经办人须为本辖区内、受理组织或其上级组织中可办理案件的工作人员。"]
+        }
+    assert not Case.objects.exists()
+    case = make_case(by="admin_450102", handler=users["clerk_450102"])
+    case.handler = users["admin_450000"]
+    with pytest.raises(ValidationError):
+        case_update(user=users["admin_450000"], case=case)
+    assert Case.objects.get(pk=case.pk).handler == users["clerk_450102"]
+
+
 def test_an_unchanged_handler_does_not_block_the_countys_edit(make_case, users):
-    """The region's administrator logged the county's case and handles it: out of the county
-    clerk's reach, yet the clerk's edit, which leaves the handler alone, goes through."""
-    case = make_case(by="admin_450000", org="450102", handler=users["admin_450000"])
+    """The region's supervisor handles a county's case the region's administrator logged: out
+    of the county clerk's reach, yet the clerk's edit, which leaves the handler alone, goes
+    through."""
+    case = make_case(by="admin_450000", org="450102", handler=users["supervisor_450000"])
     case = Case.objects.get(pk=case.pk)
     case.matter = "补充事由"
     case_update(user=users["clerk_450102"], case=case)

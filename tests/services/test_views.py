@@ -353,17 +353,19 @@ def test_a_region_user_cannot_make_another_countys_clerk_the_handler(login, user
 
 def test_the_handler_list_offers_only_who_can_follow_cases_up(login, users):
     """Finance and read-only users do not hold services.change_case: they cannot work a
-    case, so they are not offered as its handler; nor is anyone out of the clerk's reach."""
+    case, so they are not offered as its handler; nor is anyone out of the clerk's reach.
+    Administrators hold it to correct records, but work no cases: not offered either, not
+    even to themselves."""
     choices = login("admin_450000").get("/services/new/").context["form"].fields["handler"]
     offered = {user.username for user in choices.queryset}
-    assert {"clerk_450102", "clerk_450103", "supervisor_450100", "admin_450000"} <= offered
+    assert {"clerk_450102", "clerk_450103", "supervisor_450100"} <= offered
     assert not offered & {"finance_450102", "viewer_450100", "viewer_450000"}
+    assert not offered & {"admin_450000", "admin_450102", "admin_450103"}
     choices = login("clerk_450102").get("/services/new/").context["form"].fields["handler"]
     assert {user.username for user in choices.queryset} == {
         "clerk_450102",
         "supervisor_450102",
         "supervisor2_450102",
-        "admin_450102",
     }
 
 
@@ -879,13 +881,16 @@ def test_overdue_follow_ups_appear_in_my_work(login, make_case):
 
 
 @pytest.mark.parametrize(("username", "expected"), [("clerk_450102", 1), ("supervisor_450102", 2)])
-def test_my_works_overdue_link_lists_the_cases_it_counts(login, make_case, username, expected):
+def test_my_works_overdue_link_lists_the_cases_it_counts(
+    login, make_case, users, username, expected
+):
     """A clerk's panel counts the cases they handle, a supervisor's every case in scope: the
     panel's link lists the same cases."""
     now = timezone.now()
-    for by in ("clerk_450102", "admin_450102"):
+    for by in ("clerk_450102", "supervisor_450102"):
         make_case(
-            by=by,
+            by="clerk_450102",
+            handler=users[by],
             worker_name=f"{by}的职工",
             received_at=now - timedelta(days=10),
             follow_up_on=(now - timedelta(days=5)).date(),
@@ -907,7 +912,13 @@ def test_my_works_overdue_link_lists_the_cases_it_counts(login, make_case, usern
 def test_case_list_filters(login, make_case, users):
     make_case(worker_name="甲", window="petition", channel="call")
     make_case(worker_name="乙", window="legal_aid", channel="visit")
-    make_case(worker_name="丙", by="admin_450102", window="legal_aid", channel="letter")
+    make_case(
+        worker_name="丙",
+        by="admin_450102",
+        handler=users["supervisor_450102"],
+        window="legal_aid",
+        channel="letter",
+    )
     client = login("clerk_450102")
 
     def names(**params):
@@ -917,7 +928,7 @@ def test_case_list_filters(login, make_case, users):
 
     assert names(window="legal_aid") == ["丙", "乙"]
     assert names(channel="call") == ["甲"]
-    assert names(handler=users["admin_450102"].pk) == ["丙"]
+    assert names(handler=users["supervisor_450102"].pk) == ["丙"]
     assert names(status="open") == ["丙", "乙", "甲"]
     today = timezone.localdate().isoformat()
     assert len(names(received_after=today, received_before=today)) == 3
