@@ -34,6 +34,9 @@ REFERRED_BEFORE_CASE_MESSAGE = _("介绍日期不能早于来源案件的登记�
 COURSE_STARTS_EARLIER_MESSAGE = _("开始日期不能早于 2000 年。")
 COURSE_ENDS_EARLIER_MESSAGE = _("结束日期不能早于 2000 年。")
 CERTIFICATE_NAME_MESSAGE = _("请填写所获证书名称。")
+CERTIFICATE_BEFORE_END_MESSAGE = _(
+    "培训班 %(ends_on)s 结束，结束前不能登记“取得证书”：学员尚未结业。"
+)
 ATTENDEE_TWICE_MESSAGE = _("该职工已是本培训班的学员（身份证号码相同）。")
 
 
@@ -512,6 +515,17 @@ class TrainingAttendee(WorkerMixin):
     def clean(self):
         super().clean()
         self.normalise_worker()
+        # A certificate is obtained on completing the course: one recorded before its last day
+        # counted in the yearly figures for a course still running (or never held).
+        if self.certificate_obtained and self.course_id:
+            ends_on = self.course.ends_on
+            if ends_on and ends_on > timezone.localdate():
+                raise ValidationError(
+                    {
+                        "certificate_obtained": CERTIFICATE_BEFORE_END_MESSAGE
+                        % {"ends_on": ends_on.isoformat()}
+                    }
+                )
         if self.certificate_obtained and not self.certificate_name.strip():
             raise ValidationError({"certificate_name": CERTIFICATE_NAME_MESSAGE})
         if not self.certificate_obtained:

@@ -29,6 +29,7 @@ NEXT_FOLLOW_UP_PAST_MESSAGE = _("下次跟进日期不能早于今天。")
 FOLLOW_UP_PAST_MESSAGE = _("跟进日期不能早于今天。")
 OUT_OF_SCOPE_MESSAGE = _("该组织不在您的管辖范围内。")
 ATTENDEE_SAME_NAME_AND_PHONE_MESSAGE = _("该职工已是本培训班的学员（姓名和联系电话相同）。")
+COURSE_END_AFTER_CERTIFICATES_MESSAGE = _("已有学员登记取得证书，结束日期不能晚于今天。")
 HANDLER_OUT_OF_SCOPE_MESSAGE = _("经办人须为本辖区内、受理组织或其上级组织中可办理案件的工作人员。")
 
 
@@ -301,6 +302,11 @@ def course_save(*, user, course: TrainingCourse) -> TrainingCourse:
         course.created_by = user
     _require_scope(user, course.organisation)
     course.full_clean()
+    # Certificates are recorded once the course has ended (TrainingAttendee.clean): it cannot
+    # be moved to end later than today while attendees hold them.
+    if course.pk and course.ends_on > timezone.localdate():
+        if course.attendees.filter(certificate_obtained=True).exists():
+            raise ValidationError({"ends_on": COURSE_END_AFTER_CERTIFICATES_MESSAGE})
     course.save()
     return course
 

@@ -493,6 +493,44 @@ def test_course_dates_and_certificates(users, orgs):
         )
 
 
+def test_a_certificate_is_recorded_only_once_the_course_has_ended(users, orgs):
+    """A certificate is obtained on completing the course: one recorded while the course runs
+    (or before it starts) counted in the year's certificates for a course not yet finished."""
+    clerk, today = users["clerk_450102"], timezone.localdate()
+    course = course_save(
+        user=clerk,
+        course=TrainingCourse(
+            organisation=orgs["450102"],
+            name="电工",
+            starts_on=today - timedelta(days=3),
+            ends_on=today + timedelta(days=4),
+        ),
+    )
+    attendee = TrainingAttendee(
+        course=course, worker_name="李强", certificate_obtained=True, certificate_name="电工证"
+    )
+    with pytest.raises(ValidationError) as error:
+        attendee_save(user=clerk, attendee=attendee)
+    ends_on = (today + timedelta(days=4)).isoformat()
+    assert error.value.message_dict == {
+        "certificate_obtained": [f"培训班 {ends_on} 结束，结束前不能登记“取得证书”：学员尚未结业。"]
+    }
+    assert not TrainingAttendee.objects.exists()
+    attendee.certificate_obtained, attendee.certificate_name = False, ""
+    attendee = attendee_save(user=clerk, attendee=attendee)  # attending is recorded at once
+    # On its last day the course has ended: the certificate is recorded.
+    course.ends_on = today
+    course_save(user=clerk, course=course)
+    attendee.certificate_obtained, attendee.certificate_name = True, "电工证"
+    attendee_save(user=clerk, attendee=attendee)
+    # Nor is the course moved to end later while attendees hold certificates.
+    course.ends_on = today + timedelta(days=1)
+    with pytest.raises(ValidationError) as error:
+        course_save(user=clerk, course=course)
+    assert error.value.message_dict == {"ends_on": ["已有学员登记取得证书，结束日期不能晚于今天。"]}
+    assert TrainingCourse.objects.get(pk=course.pk).ends_on == today
+
+
 def test_the_same_worker_is_not_added_twice_to_one_course(users, orgs):
     """Entered twice, a worker counted as two trainees in the yearly summary. The database
     refuses a second attendee of the course with the same ID number (its hash), and the

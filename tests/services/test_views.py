@@ -777,6 +777,24 @@ def test_course_and_attendees(login, course):
     assert (listed[0].attendee_count, listed[0].certificate_count) == (1, 1)
 
 
+def test_a_certificate_before_the_course_ends_is_refused_at_its_field(login, course):
+    course.ends_on = timezone.localdate() + timedelta(days=2)
+    course.save()
+    client = login("clerk_450102")
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        f"/services/trainings/{course.pk}/attendees/new/",
+        {"worker_name": "李强", "certificate_obtained": "on", "certificate_name": "电工证"},
+    )
+    errors = response.context["form"].errors
+    assert list(errors) == ["certificate_obtained"]
+    assert errors["certificate_obtained"] == [
+        f"The course ends on {course.ends_on.isoformat()}: “Certificate obtained” cannot be"
+        " recorded before then, the attendee has not completed it yet."
+    ]
+    assert not course.attendees.exists()
+
+
 def test_a_worker_added_twice_to_a_course_is_refused_at_the_id_field(login, course):
     client = login("clerk_450102")
     data = {"worker_name": "李强", "worker_id_number": id_number()}
