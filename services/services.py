@@ -30,6 +30,9 @@ FOLLOW_UP_PAST_MESSAGE = _("跟进日期不能早于今天。")
 OUT_OF_SCOPE_MESSAGE = _("该组织不在您的管辖范围内。")
 ATTENDEE_SAME_NAME_AND_PHONE_MESSAGE = _("该职工已是本培训班的学员（姓名和联系电话相同）。")
 COURSE_END_AFTER_CERTIFICATES_MESSAGE = _("已有学员登记取得证书，结束日期不能晚于今天。")
+REFERRAL_CASE_ELSEWHERE_MESSAGE = _(
+    "来源案件由“%(case_organisation)s”受理，不在所选受理组织的辖区内：请选择该组织或其上级组织。"
+)
 HANDLER_OUT_OF_SCOPE_MESSAGE = _("经办人须为本辖区内、受理组织或其上级组织中可办理案件的工作人员。")
 
 
@@ -286,6 +289,18 @@ def referral_save(*, user, referral: JobReferral) -> JobReferral:
         # may still get its result.
         if case.is_closed and (previous is None or previous.case_id != case.pk):
             raise ValidationError(CASE_CLOSED_MESSAGE, code="case_closed")
+        # The case lies in the referral organisation's subtree: a user above the counties
+        # reaching both could count one county's referral from the other county's case.
+        # Checked when either changes: a pair linked before this rule still takes its result.
+        moved = previous is None or (previous.case_id, previous.organisation_id) != (
+            referral.case_id,
+            referral.organisation_id,
+        )
+        if moved and not case.organisation.path.startswith(referral.organisation.path):
+            message = REFERRAL_CASE_ELSEWHERE_MESSAGE % {
+                "case_organisation": case.organisation.name
+            }
+            raise ValidationError({"organisation": message})
     referral.normalise_worker()
     referral.full_clean()
     referral.save()

@@ -436,6 +436,41 @@ def test_a_referral_is_not_dated_before_its_case(make_case, users, orgs):
     assert referral_save(user=users["clerk_450102"], referral=referral).pk
 
 
+def test_a_referral_links_only_a_case_of_its_own_organisations_subtree(make_case, users, orgs):
+    """A user above the counties (the region's administrator) reaches both, yet a referral of
+    青秀区 (450103) made from a 兴宁区 (450102) case counted one county's placement from the
+    other's case."""
+    case = make_case(org="450102001")
+    referral = JobReferral(
+        organisation=orgs["450103"],
+        case=case,
+        worker_name="王芳",
+        employer="某厂",
+        position="焊工",
+    )
+    with pytest.raises(ValidationError) as error:
+        referral_save(user=users["admin_450000"], referral=referral)
+    assert error.value.message_dict == {
+        "organisation": [
+            "来源案件由“兴宁区民生街道工会联合会”受理，不在所选受理组织的辖区内："
+            "请选择该组织或其上级组织。"
+        ]
+    }
+    assert not JobReferral.objects.exists()
+    referral.organisation = orgs["450102"]  # the county above the base union's case
+    referral = referral_save(user=users["admin_450000"], referral=referral)
+    referral.organisation = orgs["450103"]  # nor is the referral moved away from its case
+    with pytest.raises(ValidationError):
+        referral_save(user=users["admin_450000"], referral=referral)
+    assert JobReferral.objects.get().organisation == orgs["450102"]
+    # A pair linked before the rule still takes its result.
+    JobReferral.objects.filter(pk=referral.pk).update(organisation=orgs["450103"])
+    referral = JobReferral.objects.get()
+    referral.result = JobReferral.Result.PLACED
+    referral_save(user=users["admin_450000"], referral=referral)
+    assert JobReferral.objects.get().result == "placed"
+
+
 def test_a_course_may_be_planned_ahead_but_not_dated_before_2000(users, orgs):
     clerk = users["clerk_450102"]
     with pytest.raises(ValidationError) as error:
