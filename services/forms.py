@@ -154,6 +154,12 @@ class CaseForm(WorkerFieldsMixin, forms.ModelForm):
             self.fields[name].widget.attrs.update(lookup)
         self.hide_stored_id_number(user)
         self.hide_stored_phone(user)
+        if self.instance.pk:
+            # The date shown, posted back: a follow-up recorded while the form was open keeps
+            # its date unless this one is changed (services.case_update).
+            self.fields["follow_up_on_shown"] = forms.DateField(
+                required=False, widget=forms.HiddenInput, initial=self.instance.follow_up_on
+            )
 
     def clean_received_at(self):
         received = self.cleaned_data.get("received_at")

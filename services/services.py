@@ -136,11 +136,21 @@ def case_create(*, user, case: Case, close_now: bool = False) -> Case:
     return case
 
 
+# case_update's follow_up_shown when the caller showed no follow-up date (the date is taken as
+# given).
+NOT_SHOWN = object()
+
+
 @transaction.atomic
-def case_update(*, user, case: Case) -> Case:
-    """Change what was logged; a closed case must be reopened first (issue 5, "Bad input")."""
+def case_update(*, user, case: Case, follow_up_shown=NOT_SHOWN) -> Case:
+    """Change what was logged; a closed case must be reopened first (issue 5, "Bad input").
+    `follow_up_shown`: the follow-up date the edit form showed. Left as shown, the date stays
+    as stored: a follow-up recorded since the form was opened set the next date (or none), and
+    the form's stale one must not put its date back."""
     _require(user, "services.change_case")
     previous = _locked_case(case)
+    if follow_up_shown is not NOT_SHOWN and case.follow_up_on == follow_up_shown:
+        case.follow_up_on = previous.follow_up_on
     _require_scope(user, previous.organisation)
     if previous.is_closed:
         raise ValidationError(CASE_CLOSED_MESSAGE, code="case_closed")

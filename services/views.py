@@ -236,7 +236,11 @@ class CaseUpdateView(CaseObjectMixin, FormView):
 
     def form_valid(self, form):
         try:
-            case = case_update(user=self.request.user, case=form.save(commit=False))
+            case = case_update(
+                user=self.request.user,
+                case=form.save(commit=False),
+                follow_up_shown=form.cleaned_data["follow_up_on_shown"],
+            )
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)

@@ -223,6 +223,30 @@ def test_an_edit_does_not_move_the_follow_up_date_into_the_past(make_case, users
     case_update(user=clerk, case=stored)
 
 
+def test_a_stale_edit_form_keeps_a_later_follow_ups_date(make_case, users):
+    """An edit form opened before a follow-up and saved after it put its old date back, a date
+    still to come (or one after a follow-up that set none): the follow-up's next date was lost.
+    Left as the form showed it, the date stays as stored; changed there, it is the editor's."""
+    clerk, today = users["clerk_450102"], timezone.localdate()
+    case = make_case(follow_up_on=today + timedelta(days=3))
+    shown = today + timedelta(days=3)
+    stale = Case.objects.get(pk=case.pk)  # the edit form, opened now
+    case_follow_up(user=clerk, case=case, note="电话回访", next_on=today + timedelta(days=10))
+    stale.matter = "补充事由"
+    case_update(user=clerk, case=stale, follow_up_shown=shown)
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.matter, stored.follow_up_on) == ("补充事由", today + timedelta(days=10))
+
+    case_follow_up(user=clerk, case=case, note="已解决，不再跟进", next_on=None)
+    stale.matter, stale.follow_up_on = "再次补充", shown  # another form opened before both
+    case_update(user=clerk, case=stale, follow_up_shown=shown)
+    assert Case.objects.get(pk=case.pk).follow_up_on is None
+
+    stale.follow_up_on = today + timedelta(days=5)  # typed in the form: the editor's choice
+    case_update(user=clerk, case=stale, follow_up_shown=shown)
+    assert Case.objects.get(pk=case.pk).follow_up_on == today + timedelta(days=5)
+
+
 # --- Bad input of issue 5 ------------------------------------------------------------------
 
 

@@ -512,6 +512,22 @@ def test_saving_the_edit_page_as_it_is_keeps_the_cases_window(login, make_case):
     assert (case.matter, case.window.code) == ("补充", "legal_aid")
 
 
+def test_an_edit_page_opened_before_a_follow_up_keeps_its_date(login, users, make_case):
+    """The page opened before 记录跟进 and saved after it sent its old follow-up date back."""
+    today = timezone.localdate()
+    case = make_case(follow_up_on=today + timedelta(days=3))
+    client = login("clerk_450102")
+    data = submitted(client.get(f"/services/cases/{case.pk}/edit/"), with_field="window")
+    assert data["follow_up_on_shown"] == (today + timedelta(days=3)).isoformat()
+    later = (today + timedelta(days=10)).isoformat()
+    follow_up = {"note": "电话回访", "next_on": later}
+    assert client.post(f"/services/cases/{case.pk}/follow-up/", follow_up).status_code == 302
+    response = client.post(f"/services/cases/{case.pk}/edit/", {**data, "matter": "补充"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.matter, case.follow_up_on.isoformat()) == ("补充", later)
+
+
 def test_the_workers_phone_is_masked_to_readers_of_the_case(login, users, case):
     """Upper-level unions and administrators read cases: the worker's phone was shown to them
     in full, on the page, in the list and in the record of its change."""
