@@ -4,8 +4,9 @@ that the statistics page and the reports consume. Every figure is an aggregate q
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, ExtractMonth
+from django.db import models
+from django.db.models import CharField, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat, ExtractMonth
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -200,10 +201,25 @@ def _windows_for(codes_with_cases) -> list[Window]:
     return list(Window.objects.filter(Q(is_active=True) | Q(code__in=list(codes_with_cases))))
 
 
+def _person() -> models.Case:
+    """One key per worker, to count people, not rows: the ID number (its hash); without one,
+    name and phone, as a course knows its attendees (services.attendee_save); with neither, a
+    name alone is not one person, and the row counts by itself."""
+    return models.Case(
+        When(~Q(worker_id_hash=""), then=Concat(Value("id:"), "worker_id_hash")),
+        When(
+            ~Q(worker_phone=""),
+            then=Concat(Value("tel:"), "worker_phone", Value(":"), "worker_name"),
+        ),
+        default=Concat(Value("row:"), Cast("pk", CharField())),
+        output_field=CharField(),
+    )
+
+
 def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, date_to: date):
     """The centre's figures for a period (dates inclusive): cases by window and channel, legal
-    aid and wages recovered (of which for migrant workers), referrals and placements, trainees
-    and certificates. Scope: a user, an organisation (its subtree) or a queryset of
+    aid and wages recovered (of which for migrant workers), people referred and placed,
+    trainees and certificates. Scope: a user, an organisation (its subtree) or a queryset of
     organisations. Legal aid counts by the date the case was logged, referrals by the referral
     date, trainees by the course start date."""
     scope = organisations_qs_or_user_scope
@@ -238,8 +254,10 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
     referrals = _in_scope(JobReferral.objects.all(), scope, "organisation").filter(
         referred_on__gte=date_from, referred_on__lte=date_to
     )
+    # People (职业介绍（人）, 成功就业（人）): a worker referred three times is one person referred.
     placed = referrals.aggregate(
-        referred=Count("id"), placed=Count("id", filter=Q(result=JobReferral.Result.PLACED))
+        referred=Count(_person(), distinct=True),
+        placed=Count(_person(), distinct=True, filter=Q(result=JobReferral.Result.PLACED)),
     )
     attendees = _in_scope(TrainingAttendee.objects.all(), scope, "course__organisation").filter(
         course__starts_on__gte=date_from, course__starts_on__lte=date_to

@@ -16,7 +16,7 @@ from services.models import (
 )
 from services.selectors import case_statistics, service_centre_summary
 from services.services import case_close, legal_aid_save
-from tests.services.conftest import at
+from tests.services.conftest import at, id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +117,30 @@ def test_summary_for_the_city_sums_both_counties(centre, users):
     }
     assert summary["job_referrals"] == {"referred": 4, "placed": 2}
     assert (summary["trainees"], summary["certificates"]) == (4, 3)
+
+
+def test_referrals_and_placements_count_people(users, orgs):
+    """The report says 职业介绍（人） and 成功就业（人）: a worker referred three times (and placed
+    twice) is one person referred and one placed. A worker is known by the ID number, else by
+    name and phone; by a name alone, each referral is taken for another person."""
+    clerk, number = users["clerk_450102"], id_number()
+
+    def refer(name, result="pending", **worker):
+        JobReferral.objects.create(
+            organisation=orgs["450102"], worker_name=name, employer="某厂", position="焊工",
+            referred_on=date(2025, 5, 1), result=result, created_by=clerk, **worker,
+        )  # fmt: skip
+
+    refer("王芳", "placed", worker_id_number=number)
+    refer("王芳", "placed", worker_id_number=number)
+    refer("王芳", "not_placed", worker_id_number=number)
+    refer("赵敏", "placed", worker_phone="13800000001")
+    refer("赵敏", worker_phone="13800000001")
+    refer("赵敏", worker_phone="13800000002")  # another phone: another 赵敏
+    refer("李强")
+    refer("李强")
+    summary = service_centre_summary(organisations_qs_or_user_scope=orgs["450102"], **YEAR_2025)
+    assert summary["job_referrals"] == {"referred": 5, "placed": 2}
 
 
 def test_summary_for_a_county_user_and_for_organisation_querysets(centre, users, orgs):
