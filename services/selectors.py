@@ -5,7 +5,19 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import CharField, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    CharField,
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, Concat, ExtractMonth
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -201,6 +213,18 @@ def _windows_for(codes_with_cases) -> list[Window]:
     return list(Window.objects.filter(Q(is_active=True) | Q(code__in=list(codes_with_cases))))
 
 
+def _as_recorded(model, expression, moment: datetime, output_field):
+    """`expression` over a service record's values as they stood at `moment`, from its
+    django-simple-history rows: as last saved before it, or, typed in only later, as first
+    recorded. As a household file's facts (households.models.date_facts), a record's first
+    values hold from its own date (the case's, the referral's), a later change from the day it
+    was saved: a past period's figures stay what they were whenever the report is made."""
+    rows = model.history.filter(id=OuterRef("pk")).annotate(value=expression).values("value")
+    saved = rows.filter(history_date__lt=moment).order_by("-history_date", "-history_id")
+    first = rows.order_by("history_date", "history_id")
+    return Coalesce(Subquery(saved[:1]), Subquery(first[:1]), expression, output_field=output_field)
+
+
 def _person() -> models.Case:
     """One key per worker, to count people, not rows: the ID number (its hash); without one,
     name and phone, as a course knows its attendees (services.attendee_save); with neither, a
@@ -220,8 +244,13 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
     """The centre's figures for a period (dates inclusive): cases by window and channel, legal
     aid and wages recovered (of which for migrant workers), people referred and placed,
     trainees and certificates. Scope: a user, an organisation (its subtree) or a queryset of
-    organisations. Legal aid counts by the date the case was logged, referrals by the referral
-    date, trainees by the course start date."""
+    organisations. Legal-aid cases count by the date the case was logged, people referred by
+    the referral date, trainees by the course start date. Wages recovered and placements count
+    in the period they were recorded (_as_recorded): as entered with the case or referral, on
+    its date; as changed later, on the day of the change (the wages are the increase, a
+    correction downwards a decrease; a person is placed when a referral's result becomes
+    已上岗). So a past period's figures do not change when a record is edited later, and
+    wages recovered or a placement recorded after the period count in the next."""
     scope = organisations_qs_or_user_scope
     cases = cases_in_period(scope=scope, date_from=date_from, date_to=date_to)
 
@@ -239,25 +268,61 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
 
     money = DecimalField(**MONEY)
     start, end = _day_bounds(date_from, date_to)
-    legal_aid = _in_scope(LegalAidCase.objects.all(), scope, "case__organisation").filter(
-        case__received_at__gte=start, case__received_at__lt=end
+    wages = F("wages_recovered")
+    migrant_wages = models.Case(
+        When(is_migrant_worker=True, then=wages), default=Value(ZERO), output_field=money
     )
-    legal = legal_aid.aggregate(
-        cases=Count("id"),
-        wages=Coalesce(Sum("wages_recovered"), Value(ZERO), output_field=money),
-        wages_migrant=Coalesce(
-            Sum("wages_recovered", filter=Q(is_migrant_worker=True)),
+
+    def recovered(expression, moment):
+        """`expression` of a legal-aid record as at `moment`; nothing before its case."""
+        return models.Case(
+            When(
+                case__received_at__lt=moment,
+                then=_as_recorded(LegalAidCase, expression, moment, money),
+            ),
+            default=Value(ZERO),
+            output_field=money,
+        )
+
+    def recovered_in_period(expression):
+        return Coalesce(
+            Sum(recovered(expression, end) - recovered(expression, start)),
             Value(ZERO),
             output_field=money,
-        ),
+        )
+
+    legal_aid = _in_scope(LegalAidCase.objects.all(), scope, "case__organisation").filter(
+        case__received_at__lt=end
     )
+    legal = legal_aid.aggregate(
+        cases=Count("id", filter=Q(case__received_at__gte=start)),
+        wages=recovered_in_period(wages),
+        wages_migrant=recovered_in_period(migrant_wages),
+    )
+
+    text = CharField()
+
+    def result(moment):
+        """A referral's result as at `moment`; none before its date."""
+        return models.Case(
+            When(
+                referred_on__lt=timezone.localtime(moment).date(),
+                then=_as_recorded(JobReferral, F("result"), moment, text),
+            ),
+            default=Value(""),
+            output_field=text,
+        )
+
     referrals = _in_scope(JobReferral.objects.all(), scope, "organisation").filter(
-        referred_on__gte=date_from, referred_on__lte=date_to
+        referred_on__lte=date_to
+    )
+    placed_now = Q(placed_at_end=JobReferral.Result.PLACED) & ~Q(
+        placed_at_start=JobReferral.Result.PLACED
     )
     # People (职业介绍（人）, 成功就业（人）): a worker referred three times is one person referred.
-    placed = referrals.aggregate(
-        referred=Count(_person(), distinct=True),
-        placed=Count(_person(), distinct=True, filter=Q(result=JobReferral.Result.PLACED)),
+    placed = referrals.annotate(placed_at_end=result(end), placed_at_start=result(start)).aggregate(
+        referred=Count(_person(), distinct=True, filter=Q(referred_on__gte=date_from)),
+        placed=Count(_person(), distinct=True, filter=placed_now),
     )
     attendees = _in_scope(TrainingAttendee.objects.all(), scope, "course__organisation").filter(
         course__starts_on__gte=date_from, course__starts_on__lte=date_to

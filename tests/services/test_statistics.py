@@ -15,7 +15,7 @@ from services.models import (
     TrainingCourse,
 )
 from services.selectors import case_statistics, service_centre_summary
-from services.services import case_close, legal_aid_save
+from services.services import case_close, legal_aid_save, referral_save
 from tests.services.conftest import at, id_number
 
 pytestmark = pytest.mark.django_db
@@ -141,6 +141,61 @@ def test_referrals_and_placements_count_people(users, orgs):
     refer("李强")
     summary = service_centre_summary(organisations_qs_or_user_scope=orgs["450102"], **YEAR_2025)
     assert summary["job_referrals"] == {"referred": 5, "placed": 2}
+
+
+def test_a_past_periods_wages_and_placements_stay_when_edited_later(make_case, users, orgs):
+    """The 2025 report counted a legal-aid case's wages and a referral's result as they are
+    now: sent up in January, it said otherwise in June once they were edited. Entered with the
+    case or referral (here typed in today), they count on its date; changed later, on the day
+    of the change: the increase, and the placement, count this year."""
+    clerk, this_year = users["clerk_450102"], timezone.localdate().year
+    case = make_case(window="legal_aid", received_at=at(2025, 11, 3, 9, 0))
+    legal_aid = legal_aid_save(
+        user=clerk,
+        legal_aid=LegalAidCase(
+            case=case, dispute_type="wage_arrears", wages_recovered=Decimal("3000.00"),
+            is_migrant_worker=True,
+        ),
+    )  # fmt: skip
+    referral = JobReferral.objects.create(
+        organisation=orgs["450102"], worker_name="李强", worker_phone="13800000001",
+        employer="某厂", position="焊工", referred_on=date(2025, 12, 20), created_by=clerk,
+    )  # fmt: skip
+    year_2025 = service_centre_summary(organisations_qs_or_user_scope=orgs["450102"], **YEAR_2025)
+    assert year_2025["legal_aid"] == {
+        "cases": 1,
+        "wages_recovered": Decimal("3000.00"),
+        "wages_recovered_migrant": Decimal("3000.00"),
+    }
+    assert year_2025["job_referrals"] == {"referred": 1, "placed": 0}
+
+    legal_aid.wages_recovered = Decimal("4500.00")  # the rest recovered and recorded today
+    legal_aid_save(user=clerk, legal_aid=legal_aid)
+    referral.result = JobReferral.Result.PLACED  # the worker started in January
+    referral_save(user=clerk, referral=referral)
+    assert (
+        service_centre_summary(organisations_qs_or_user_scope=orgs["450102"], **YEAR_2025)
+        == year_2025
+    )
+    now = service_centre_summary(
+        organisations_qs_or_user_scope=orgs["450102"],
+        date_from=date(this_year, 1, 1),
+        date_to=timezone.localdate(),
+    )
+    assert now["legal_aid"] == {
+        "cases": 0,
+        "wages_recovered": Decimal("1500.00"),
+        "wages_recovered_migrant": Decimal("1500.00"),
+    }
+    assert now["job_referrals"] == {"referred": 0, "placed": 1}
+    # Both years in one period: the wages as they are now, the person placed once.
+    both = service_centre_summary(
+        organisations_qs_or_user_scope=orgs["450102"],
+        date_from=date(2025, 1, 1),
+        date_to=timezone.localdate(),
+    )
+    assert both["legal_aid"]["wages_recovered"] == Decimal("4500.00")
+    assert both["job_referrals"] == {"referred": 1, "placed": 1}
 
 
 def test_summary_for_a_county_user_and_for_organisation_querysets(centre, users, orgs):
