@@ -405,11 +405,30 @@ def entry_reverse(
         created_by=user,
     )
     if request is not None:
-        # The money is back in the fund and the approval stands: pay again or cancel.
+        # The money is back in the fund and the approval stands: pay again or cancel. Nothing
+        # on the request says it was paid any more (a new payment copies the file's account as
+        # it is then); the reversing entry keeps who reversed it, when and why, and the payment
+        # entry and the request's history what was paid to whom.
         request.state = RequestState.APPROVED
         request.paid_on = None
         request.bank_reference = ""
-        request.save(update_fields=["state", "paid_on", "bank_reference"])
+        request.paid_worker_name = ""
+        request.paid_bank_name = ""
+        request.paid_bank_account = ""
+        request.paid_bank_account_masked = ""
+        request.paid_by = None
+        request.save(
+            update_fields=[
+                "state",
+                "paid_on",
+                "bank_reference",
+                "paid_worker_name",
+                "paid_bank_name",
+                "paid_bank_account",
+                "paid_bank_account_masked",
+                "paid_by",
+            ]
+        )
     return reversal
 
 

@@ -41,6 +41,7 @@ from funds.models import (
     AssistanceRequest,
     AssistanceType,
     ClosedYear,
+    EntryKind,
     LedgerEntry,
     PaymentBatch,
     Receipt,
@@ -349,9 +350,18 @@ class RequestDetailView(RequestMixin, DetailView):
         pending_line = selectors.pending_batch_line(req)
         is_loan = req.assistance_type.is_loan and state == RequestState.PAID
         repaid = selectors.loan_repaid(req) if is_loan else Decimal("0.00")
+        entries = list(req.entries.select_related("created_by").order_by("entry_date", "id"))
+        by_pk = {entry.pk: entry for entry in entries}
+        # A payment reversed since: why the request waits to be paid again.
+        reversals = [
+            {"entry": entry, "payment": by_pk.get(entry.reverses_id)}
+            for entry in entries
+            if entry.kind == EntryKind.PAYMENT and entry.reverses_id
+        ]
         return super().get_context_data(
             approvals=req.approvals.select_related("approver", "approver_organisation"),
-            entries=req.entries.select_related("created_by").order_by("entry_date", "id"),
+            entries=entries,
+            last_reversal=reversals[-1] if reversals and not req.paid_on else None,
             lines=req.batch_lines.select_related("batch").order_by("id"),
             loan={"repaid": repaid, "outstanding": req.amount - repaid} if is_loan else None,
             pending_line=pending_line,

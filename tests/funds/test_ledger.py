@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from funds import selectors, services
@@ -363,6 +364,41 @@ def test_reversing_a_payment_returns_the_money_and_the_request_waits_again(
     year = selectors.fund_statement(organisations=orgs["450102"].__class__.objects.all(), year=2017)
     assert year["totals"]["paid"] == D("600.00")
     assert year["types_total"]["payments"] == 1
+
+
+def test_a_reversed_payment_leaves_the_request_unpaid_and_the_reversal_on_record(
+    receive, filed, ask, approve, pay, users, login
+):
+    """After a reversal the request no longer names a payee nor who paid it (it waits to be
+    paid again, to the account the file has then); the reversing entry keeps who reversed it,
+    when and why, and the request's page says so."""
+    receive("1000.00", on=date(2017, 1, 5))
+    request = approve(ask(filed(), "600.00", on=date(2017, 2, 1)))
+    entry = pay(request, on=date(2017, 2, 2))
+    assert request.paid_by == users["finance_450102"] and request.paid_worker_name
+    reversal = services.entry_reverse(
+        user=users["finance_450102"], entry=entry, reason="银行退回", entry_date=date(2017, 3, 1)
+    )
+    request.refresh_from_db()
+    payee = (
+        request.paid_on,
+        request.bank_reference,
+        request.paid_worker_name,
+        request.paid_bank_name,
+        request.paid_bank_account,
+        request.paid_bank_account_masked,
+        request.paid_by,
+    )
+    assert payee == (None, "", "", "", "", "", None)
+    assert (reversal.created_by, reversal.entry_date, reversal.reason) == (
+        users["finance_450102"],
+        date(2017, 3, 1),
+        "银行退回",
+    )
+    assert reversal.created_at is not None
+    page = login("finance_450102").get(reverse("funds:request_detail", args=[request.pk]))
+    who = users["finance_450102"]
+    assert f"2017-02-02 的发放已于 2017-03-01 冲销（{who}）：银行退回" in page.content.decode()
 
 
 def test_a_reversal_in_a_later_year_lowers_that_year_amount_not_the_counts(
