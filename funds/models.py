@@ -553,6 +553,14 @@ class AssistanceRequest(models.Model):
     )
     failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True, editable=False)
     failed_at = models.DateTimeField(_("失败时间"), null=True, editable=False)
+    failed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("失败登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
     cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True, editable=False)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -901,7 +901,7 @@ def payment_mark_paid(
     request.paid_bank_account = account
     request.paid_bank_account_masked = mask(account)
     request.paid_by = user
-    request.failure_reason = ""
+    # A failure before stays on record (who, when, why), as the file's timeline shows it.
     request.save(
         update_fields=[
             "state",
@@ -912,7 +912,6 @@ def payment_mark_paid(
             "paid_bank_account",
             "paid_bank_account_masked",
             "paid_by",
-            "failure_reason",
         ]
     )
     return entry
@@ -950,7 +949,8 @@ def payment_mark_failed(
     request.state = RequestState.FAILED
     request.failure_reason = reason[:200]
     request.failed_at = timezone.now()
-    request.save(update_fields=["state", "failure_reason", "failed_at"])
+    request.failed_by = user
+    request.save(update_fields=["state", "failure_reason", "failed_at", "failed_by"])
     return request
 
 

@@ -28,7 +28,9 @@ def timeline_entries(household, user) -> list[dict]:
     requests = (
         AssistanceRequest.objects.visible_to(user)
         .filter(household=household)
-        .select_related("assistance_type", "source", "requested_by", "paid_by", "cancelled_by")
+        .select_related(
+            "assistance_type", "source", "requested_by", "paid_by", "failed_by", "cancelled_by"
+        )
         .prefetch_related("approvals__approver", "repayments__created_by")
         .order_by("id")
     )
@@ -100,6 +102,7 @@ def timeline_entries(household, user) -> list[dict]:
                     "kind": "assistance_payment_failed",
                     "title": _("%(type)s %(amount)s 元发放失败") % what,
                     "detail": request.failure_reason,
+                    "actor": _person(request.failed_by),
                     "url": url,
                 }
             )

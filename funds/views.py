@@ -326,7 +326,11 @@ class RequestMixin(PermissionRequiredMixin):
         if not hasattr(self, "_request_obj"):
             self._request_obj = get_object_or_404(
                 selectors.request_list(user=self.request.user).select_related(
-                    "organisation__parent", "requested_by", "paid_by", "household__category"
+                    "organisation__parent",
+                    "requested_by",
+                    "paid_by",
+                    "failed_by",
+                    "household__category",
                 ),
                 pk=self.kwargs["pk"],
             )

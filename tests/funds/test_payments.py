@@ -21,6 +21,7 @@ from funds.models import (
     Repayment,
     RequestState,
 )
+from funds.timeline import timeline_entries
 from households import services as household_services
 from households.models import Household
 
@@ -158,6 +159,26 @@ def test_failed_payment_goes_back_to_the_clerk(approved, users, pay, orgs, sourc
     pay(request)
 
 
+def test_a_failed_payment_records_who_when_and_why_and_keeps_them_once_paid(approved, users, pay):
+    """A failure, by hand or from the bank's return file, is a state change of the payment like
+    any other: who recorded it, when and why stay on the request, also after it is paid."""
+    request = approved[0]
+    finance = users["finance_450102"]
+    services.payment_mark_failed(user=finance, request=request, reason="户名不符")
+    request.refresh_from_db()
+    assert (request.failed_by, request.failure_reason) == (finance, "户名不符")
+    assert request.failed_at is not None
+    services.request_retry(user=users["clerk_450102"], request=request)
+    pay(request)
+    assert (request.failed_by, request.failure_reason) == (finance, "户名不符")
+    (failure,) = [
+        entry
+        for entry in timeline_entries(request.household, finance)
+        if entry["kind"] == "assistance_payment_failed"
+    ]
+    assert (failure["actor"], failure["detail"]) == (str(finance), "户名不符")
+
+
 # --- Bank batch file out -------------------------------------------------------------------
 
 
@@ -278,6 +299,7 @@ def test_return_file_marks_paid_and_failed(batch, users, approved):
     assert first.paid_on == TODAY()
     second = selectors.AssistanceRequest.objects.get(pk=approved[1].pk)
     assert second.failure_reason == "账号不存在"
+    assert second.failed_by == users["finance_450102"] and second.failed_at is not None
     batch.refresh_from_db()
     assert batch.state == PaymentBatch.State.RECONCILED
     assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 2
