@@ -388,7 +388,14 @@ def entry_reverse(
         request = AssistanceRequest.objects.select_for_update(of=("self",)).get(pk=entry.request_id)
         if request.state != RequestState.PAID:
             raise ValidationError(_("该申请当前不是已发放状态，不能冲销其发放。"))
-        if LedgerEntry.objects.filter(request=request, kind=EntryKind.REPAYMENT).exists():
+        # Only a repayment that stands blocks: one reversed (booked in error) no longer does.
+        live_repayments = LedgerEntry.objects.filter(
+            request=request,
+            kind=EntryKind.REPAYMENT,
+            reverses__isnull=True,
+            reversed_by__isnull=True,
+        )
+        if live_repayments.exists():
             raise ValidationError(_("该借款已有还款记录，不能冲销其发放。"))
     reversal = _write_entry(
         organisation=entry.organisation,

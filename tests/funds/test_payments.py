@@ -463,6 +463,28 @@ def test_a_small_loan_is_repaid_into_its_source(
     assert statement["totals"]["closing"] == D("8000.00")
 
 
+def test_a_loan_is_reversed_once_its_repayments_are_reversed(
+    filed, receive, ask, approve, pay, users
+):
+    """Only a live repayment keeps a loan's payment from being reversed: one reversed itself
+    (booked in error) no longer does."""
+    finance = users["finance_450102"]
+    receive("10000.00", source="upper_union", on=date(YEAR, 1, 2))
+    loan = approve(ask(filed(), "5000.00", kind="small_loan", source="upper_union"))
+    payment = pay(loan)
+    repayment = services.repayment_record(
+        user=finance, request=loan, amount=D("1000.00"), repaid_on=TODAY()
+    )
+    refuse(
+        lambda: services.entry_reverse(user=finance, entry=payment, reason="借款发放有误"),
+        "该借款已有还款记录",
+    )
+    services.entry_reverse(user=finance, entry=repayment.entries.get(), reason="还款登记有误")
+    services.entry_reverse(user=finance, entry=payment, reason="借款发放有误")
+    loan.refresh_from_db()
+    assert loan.state == RequestState.APPROVED
+
+
 def test_only_loans_are_repaid(approved, pay, users):
     pay(approved[0])
     with pytest.raises(ValidationError) as exc:
