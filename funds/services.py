@@ -829,7 +829,8 @@ def payment_mark_paid(
     line: PaymentBatchLine | None = None,
 ) -> LedgerEntry:
     """发放: an approved request is paid once, to the worker's own account as the file (or the
-    bank file) had it, on a day the file is on file or relieved, from a balance that covers it."""
+    bank file) had it, on a day the file is on file or relieved (by the bank: on the day its
+    bank file was made), from a balance that covers it."""
     _require(user, "funds.pay_assistancerequest", request.organisation)
     _lock_account(request.organisation, request.source)
     request = (
@@ -866,8 +867,11 @@ def payment_mark_paid(
         raise ValidationError({"bank_reference": _("请填写银行流水号。")})
     _check_open_year(request.organisation, paid_on, field="paid_on")
     household = request.household
+    # A bank file's payment is made when the file goes to the bank: a file exited after that
+    # is still paid by the bank, and the money that has gone is booked on the day it went.
+    made_on = timezone.localdate(line.batch.created_at) if line is not None else paid_on
     _check_supported_on(
-        household, paid_on, field="paid_on", action=pgettext("money moved, as a verb", "发放")
+        household, made_on, field="paid_on", action=pgettext("money moved, as a verb", "发放")
     )
     payee = line if line is not None else household
     name, bank_name, account = payee.worker_name, payee.bank_name, payee.bank_account

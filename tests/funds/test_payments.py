@@ -349,6 +349,57 @@ def test_a_service_refusal_in_one_row_rolls_back_the_others(batch, users, approv
     assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 0
 
 
+@pytest.fixture
+def sent_days_ago(filed, receive, ask, approve, users, orgs):
+    """sent_days_ago(5): one request of 1,000 asked and approved ten days ago, in a bank file
+    made `days` ago."""
+
+    def _sent(days):
+        receive("10000.00", on=TODAY() - timedelta(days=20))
+        asked_on = TODAY() - timedelta(days=10)
+        request = approve(ask(filed(), "1000.00", on=asked_on))
+        made, _ = services.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
+        sent = timezone.now() - timedelta(days=days)
+        PaymentBatch.objects.filter(pk=made.pk).update(created_at=sent)
+        made.refresh_from_db()
+        return made, request
+
+    return _sent
+
+
+def test_a_file_exited_after_its_bank_file_was_sent_is_still_paid_by_the_bank(sent_days_ago, users):
+    """The bank file was made while the file was on file: the bank's payment, made after the
+    file was exited, is booked (the money has gone), on the day the bank paid."""
+    made, request = sent_days_ago(5)
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=request.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=TODAY() - timedelta(days=2),
+    )
+    ref = made.lines.get().reference
+    assert reconcile(made, users, [(ref, "成功", "", "ICBC001")]) == {"paid": 1, "failed": 0}
+    request.refresh_from_db()
+    assert (request.state, request.paid_on) == (RequestState.PAID, TODAY())
+
+
+def test_a_file_exited_before_its_bank_file_was_made_is_not_paid(sent_days_ago, users):
+    made, request = sent_days_ago(2)
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=request.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=TODAY() - timedelta(days=3),
+    )
+    ref = made.lines.get().reference
+    refuse(
+        lambda: reconcile(made, users, [(ref, "成功", "", "ICBC001")]),
+        f"第2行：档案 {request.household.file_number} 在 {timezone.localdate(made.created_at)}",
+    )
+
+
 def test_amount_column_must_match(batch, users):
     ref = batch.lines.order_by("id").values_list("reference", flat=True)[0]
     refuse(
