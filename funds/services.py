@@ -1139,9 +1139,30 @@ def batch_reconcile(
     seen: set[str] = set()
     if not rows:
         raise ValidationError(_("回盘文件中没有数据行。"))
+    # The bank settles a line only once it has the file: no result dated before it was made.
+    sent_on = timezone.localdate(batch.created_at)
+    if paid_on < sent_on and any(row.paid_on is None for row in rows):
+        raise ValidationError(
+            {
+                "paid_on": _("发放日期 %(date)s 早于代发批次 %(batch)s 的生成日期 %(sent)s。")
+                % {"date": paid_on.isoformat(), "batch": batch.number, "sent": sent_on.isoformat()}
+            }
+        )
     for row in rows:
         line = lines.get(row.reference)
-        if not row.reference:
+        if row.paid_on is not None and row.paid_on < sent_on:
+            errors.append(
+                _row_error(
+                    row.row,
+                    _("日期 %(date)s 早于代发批次 %(batch)s 的生成日期 %(sent)s。")
+                    % {
+                        "date": row.paid_on.isoformat(),
+                        "batch": batch.number,
+                        "sent": sent_on.isoformat(),
+                    },
+                )
+            )
+        elif not row.reference:
             errors.append(_row_error(row.row, _("缺少业务参考号。")))
         elif line is None:
             errors.append(

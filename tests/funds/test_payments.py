@@ -400,6 +400,34 @@ def test_a_file_exited_before_its_bank_file_was_made_is_not_paid(sent_days_ago, 
     )
 
 
+def test_a_return_dated_before_its_bank_file_was_made_is_refused_naming_the_row(
+    sent_days_ago, users
+):
+    made, _request = sent_days_ago(3)
+    ref = made.lines.get().reference
+    sent_on = timezone.localdate(made.created_at)
+    before = sent_on - timedelta(days=1)
+    header = ("业务参考号", "结果", "失败原因", "银行流水号", "交易日期")
+    error = refuse(
+        lambda: reconcile(made, users, [(ref, "成功", "", "ICBC001", before)], header=header),
+        "第2行：",
+    )
+    assert error.messages == [
+        f"第2行：日期 {before} 早于代发批次 {made.number} 的生成日期 {sent_on}。"
+    ]
+    # The date on the form stands for the rows that have none.
+    rows = bankfiles.read_return_file(return_file([(ref, "成功", "", "ICBC001")]))
+    error = refuse(
+        lambda: services.batch_reconcile(
+            user=users["finance_450102"], batch=made, rows=rows, paid_on=before
+        ),
+        f"发放日期 {before} 早于代发批次 {made.number} 的生成日期 {sent_on}。",
+        field="paid_on",
+    )
+    counts = reconcile(made, users, [(ref, "成功", "", "ICBC001", sent_on)], header=header)
+    assert counts == {"paid": 1, "failed": 0}
+
+
 def test_amount_column_must_match(batch, users):
     ref = batch.lines.order_by("id").values_list("reference", flat=True)[0]
     refuse(
