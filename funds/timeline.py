@@ -1,13 +1,15 @@
 """The funds' entries on a household file's timeline (collected by households/timeline.py):
-requests, approvals, payments, failures, cancellations and loan repayments."""
+requests, approvals, payments and their reversals, failures, cancellations and loan
+repayments."""
 
 from datetime import date, datetime
 
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from funds.models import Approval, AssistanceRequest, RequestState
+from funds.models import Approval, AssistanceRequest, EntryKind, LedgerEntry, RequestState
 from orgs.money import yuan_text
 
 
@@ -31,7 +33,17 @@ def timeline_entries(household, user) -> list[dict]:
         .select_related(
             "assistance_type", "source", "requested_by", "paid_by", "failed_by", "cancelled_by"
         )
-        .prefetch_related("approvals__approver", "repayments__created_by")
+        .prefetch_related(
+            "approvals__approver",
+            "repayments__created_by",
+            Prefetch(
+                "entries",
+                queryset=LedgerEntry.objects.filter(
+                    kind=EntryKind.PAYMENT, reverses__isnull=False
+                ).select_related("created_by", "reverses"),
+                to_attr="payment_reversals",
+            ),
+        )
         .order_by("id")
     )
     entries: list[dict] = []
@@ -91,6 +103,20 @@ def timeline_entries(household, user) -> list[dict]:
                         "ref": request.bank_reference,
                     },
                     "actor": _person(request.paid_by),
+                    "url": url,
+                }
+            )
+        # A payment reversed since: the request shows it no more, the trail keeps it.
+        for reversal in request.payment_reversals:
+            entries.append(
+                {
+                    "date": reversal.entry_date,
+                    "order": request.pk,
+                    "kind": "assistance_payment_reversed",
+                    "title": _("%(type)s %(amount)s 元的发放（%(date)s）已冲销")
+                    % {**what, "date": reversal.reverses.entry_date.isoformat()},
+                    "detail": reversal.reason,
+                    "actor": _person(reversal.created_by),
                     "url": url,
                 }
             )

@@ -43,6 +43,29 @@ def test_the_timeline_shows_requests_approvals_and_payments(
     assert timeline_entries(household, users["admin_450102"]) == []
 
 
+def test_the_timeline_keeps_a_reversed_payment_with_who_reversed_it_and_why(
+    filed, receive, ask, approve, pay, users
+):
+    """The request shows a reversed payment no more; the file's trail keeps it: when, who and
+    why it was reversed, and the payment's own date."""
+    receive("10000.00", on=date(YEAR, 1, 2))
+    household = filed()
+    request = approve(ask(household, "800.00", kind="medical"))
+    entry = pay(request)
+    services.entry_reverse(user=users["finance_450102"], entry=entry, reason="银行退回：户名不符")
+    (reversed_,) = [
+        e
+        for e in timeline_entries(household, users["clerk_450102"])
+        if e["kind"] == "assistance_payment_reversed"
+    ]
+    assert reversed_["title"] == f"医疗救助 800.00 元的发放（{entry.entry_date}）已冲销"
+    assert (reversed_["date"], reversed_["detail"], reversed_["actor"]) == (
+        timezone.localdate(),
+        "银行退回：户名不符",
+        str(users["finance_450102"]),
+    )
+
+
 def panels_for(user):
     request = RequestFactory().get("/")
     request.user = user
