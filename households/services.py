@@ -977,6 +977,12 @@ def objection_record(
         raise ValidationError(
             {"raised_on": _("提出日期不能早于公示开始日期 %(date)s。") % {"date": notice.starts_on}}
         )
+    if notice is not None and raised_on > notice.ends_on:
+        # An objection is raised during the notice (异议 of the 公示 [002]): one dated after it
+        # ended would reopen a notice that has run, or record a late complaint as its objection.
+        raise ValidationError(
+            {"raised_on": _("提出日期不能晚于公示结束日期 %(date)s。") % {"date": notice.ends_on}}
+        )
     objection = Objection(
         household=household,
         period=household.current_period,

@@ -205,7 +205,7 @@ def test_no_add_and_no_delete(login, make_household, walk, users, model, usernam
         user=users["clerk_450102"],
         household=household,
         raised_by="邻居",
-        raised_on=TODAY(),
+        raised_on=household.current_period.notice.ends_on,  # within the notice
         content="家中有车",
     )
     objects = {
@@ -832,7 +832,7 @@ def test_objection_admin_is_read_only(login, users, make_household, walk):
         user=users["clerk_450102"],
         household=household,
         raised_by="邻居",
-        raised_on=TODAY(),
+        raised_on=household.current_period.notice.ends_on,  # within the notice
         content="家中有车",
     )
     client = login("supervisor_450102")

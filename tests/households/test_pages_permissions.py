@@ -1,7 +1,5 @@
 """Every households URL by role: anonymous → login, wrong role → 403, another county → 404."""
 
-from datetime import timedelta
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver, reverse
@@ -64,7 +62,7 @@ def records(make_household, walk, users):
         user=clerk,
         household=noticed,
         raised_by="邻居",
-        raised_on=timezone.localdate() - timedelta(days=25),
+        raised_on=noticed.current_period.notice.ends_on,  # within the notice
         content="有两套住房",
     )
     on_file = walk(make_household(), "on_file")

@@ -353,7 +353,7 @@ def test_objections_are_recorded_and_resolved_through_the_pages(login, walk, mak
         reverse("households:objection_create", args=[household.pk]),
         {
             "raised_by": "邻居王某",
-            "raised_on": (TODAY() - timedelta(days=20)).isoformat(),
+            "raised_on": household.current_period.notice.ends_on.isoformat(),
             "content": "该户有两套住房",
         },
     )

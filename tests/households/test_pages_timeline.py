@@ -49,7 +49,7 @@ def test_the_timeline_tells_the_whole_story(login, make_household, walk, users, 
         user=users["clerk_450102"],
         household=household,
         raised_by="邻居王某",
-        raised_on=TODAY() - timedelta(days=20),
+        raised_on=household.current_period.notice.ends_on,  # within the notice
         content="有车",
     )
     objection = household.objections.get()

@@ -225,7 +225,7 @@ def objection_on_notice(make_household, walk, users):
         user=users["clerk_450102"],
         household=household,
         raised_by="邻居王某",
-        raised_on=TODAY() - timedelta(days=20),
+        raised_on=household.current_period.notice.ends_on,  # within the notice
         content="该户有两套住房",
     )
     return household, objection
@@ -871,6 +871,32 @@ def test_an_objection_is_raised_during_the_notice(make_household, walk, users):
             content="家中有车",
         )
     assert "公示开始日期" in exc.value.message_dict["raised_on"][0]
+
+
+def test_an_objection_is_not_dated_after_the_notice_ended(make_household, walk, users):
+    """The public objects while the notice runs: an objection dated after its end (the file
+    still waits for approval) is refused at its field, and nothing is recorded."""
+    household = walk(make_household(), "notice")  # posted 30 days ago, ended since
+    ends_on = household.current_period.notice.ends_on
+    with pytest.raises(ValidationError) as exc:
+        services.objection_record(
+            user=users["clerk_450102"],
+            household=household,
+            raised_by="邻居",
+            raised_on=ends_on + timedelta(days=1),
+            content="家中有车",
+        )
+    assert exc.value.message_dict == {"raised_on": [f"提出日期不能晚于公示结束日期 {ends_on}。"]}
+    assert not Objection.objects.exists()
+    # Its last day is still within it.
+    services.objection_record(
+        user=users["clerk_450102"],
+        household=household,
+        raised_by="邻居",
+        raised_on=ends_on,
+        content="家中有车",
+    )
+    assert household.objections.get().raised_on == ends_on
 
 
 def test_an_exit_is_not_dated_before_the_files_last_step(make_household, walk, users):

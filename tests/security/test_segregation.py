@@ -125,7 +125,7 @@ def test_nobody_decides_the_objections_to_a_file_they_reopened(both, make_househ
         user=users["clerk_450102"],
         household=household,
         raised_by="邻居",
-        raised_on=timezone.localdate() - timedelta(20),
+        raised_on=household.current_period.notice.ends_on,  # within the notice
         content="有两套住房",
     )
     with pytest.raises(ValidationError) as exc:

@@ -164,7 +164,7 @@ def build_world() -> dict:
         user=users["clerk_450102"],
         household=notice,
         raised_by="邻居",
-        raised_on=today - timedelta(days=25),
+        raised_on=notice.current_period.notice.ends_on,  # within the notice
         content="有两套住房",
     )
     on_file = walk_file(
