@@ -13,9 +13,11 @@ from households.models import (
     ClosureRequest,
     Household,
     Member,
+    Objection,
     PublicNotice,
     Status,
     Survey,
+    Transition,
 )
 from orgs import idsearch
 from orgs.calendar import add_months, add_working_days
@@ -26,6 +28,10 @@ UNCHANGED_DAYS = 365
 NOTICE_ENDING_WORKING_DAYS = 5
 SURVEY_DUE_DAYS = 30
 RECENT_REJECTIONS_DAYS = 30
+# The steps whose actor entered or submitted a filing (services._entered_or_submitted_by): a
+# reopened filing (重新申请) goes straight to applied with no submit.
+SUBMITTING_ACTIONS = ("create", "submit", "reopen")
+APPROVE_PERMISSION = "households.approve_household"
 
 
 def _start_of(day: date) -> datetime:
@@ -215,13 +221,39 @@ def notices_ending(user, *, today: date | None = None, organisation=None, base=N
     )
 
 
+def _pending_objections():
+    return Objection.objects.filter(
+        period=OuterRef("current_period"), outcome=Objection.Outcome.PENDING
+    )
+
+
+def _not_their_own(user, files):
+    """For a user who approves, the files they did not enter or submit: the approval and the
+    objections' decision refuse them (segregation of duties), another supervisor takes them."""
+    if not user.has_perm(APPROVE_PERMISSION):
+        return files
+    theirs = Transition.objects.filter(
+        period=OuterRef("current_period"), action__in=SUBMITTING_ACTIONS, actor=user
+    )
+    return files.exclude(created_by=user).exclude(Exists(theirs))
+
+
 def approvals_waiting(user, *, today: date | None = None, base=None):
-    """Files under notice whose notice has ended: the supervisor may approve them now (the
-    rule of PublicNotice.has_run, as a query)."""
+    """Files the supervisor may approve now, as services._check_approval decides: under a
+    notice that has ended (PublicNotice.has_run, as a query), with no objection pending
+    (objections_pending lists those), and not entered or submitted by the supervisor."""
     today = today or timezone.localdate()
-    return _files(user, base).filter(
+    files = _files(user, base).filter(
         status=Status.NOTICE, current_period__notice__ends_on__lt=today
     )
+    return _not_their_own(user, files.exclude(Exists(_pending_objections())))
+
+
+def objections_pending(user, *, base=None):
+    """Files under notice with an objection to decide before they may be approved [DOMAIN
+    lifecycle 3]; for a supervisor, those whose objections they may decide."""
+    files = _files(user, base).filter(status=Status.NOTICE).filter(Exists(_pending_objections()))
+    return _not_their_own(user, files)
 
 
 def closure_pending(user, *, base=None):
@@ -279,6 +311,7 @@ STANDING_LISTS = {
     "to_review": applications_to_review,
     "notice_ending": notices_ending,
     "approvals": approvals_waiting,
+    "objections": objections_pending,
     "closure_pending": closure_pending,
     "survey_due": surveys_due,
     "survey_overdue": surveys_overdue,

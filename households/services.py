@@ -687,7 +687,7 @@ def _entered_or_submitted_by(household: Household, period) -> set[int]:
     to applied with no submit: its reopening is its application."""
     submitters = set(
         Transition.objects.filter(
-            period=period, action__in=["create", "submit", "reopen"]
+            period=period, action__in=selectors.SUBMITTING_ACTIONS
         ).values_list("actor_id", flat=True)
     )
     return submitters | {household.created_by_id}

@@ -114,6 +114,12 @@ def _supervisor_panel(user) -> dict:
                 "urgent": True,
             },
             {
+                "label": _("公示异议待处理"),
+                "count": selectors.objections_pending(user).count(),
+                "url": standing_url("objections"),
+                "urgent": True,
+            },
+            {
                 "label": _("待审批的退出申请"),
                 "count": selectors.pending_closures(user).count(),
                 "url": standing_url("closure_pending"),

@@ -6,10 +6,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from households import selectors
+from households import selectors, services
 from households.models import FilingPeriod, Household, PublicNotice, Status
 from orgs.calendar import add_months
 from tests.households.conftest import keep_exit_run, write_survey
@@ -237,6 +238,46 @@ def test_notices_ending_start_from_the_notices_that_end(file_in, users):
                 "SEARCH households_household USING INDEX "
                 "households_household_current_period_id_60edb18d (current_period_id=?)"
             ], plan
+
+
+def test_the_approvals_queue_lists_only_what_the_supervisor_may_approve(
+    make_household, walk, users
+):
+    """Each file the supervisor's queue lists is one the approval takes: not one with an
+    objection pending (listed with the objections to decide), nor one the supervisor entered
+    (another supervisor's to approve)."""
+    supervisor, other = users["supervisor_450102"], users["supervisor2_450102"]
+    walk(make_household(worker_name="可审批"), "notice")
+    objected = walk(make_household(worker_name="有异议"), "notice")
+    objection = services.objection_record(
+        user=users["clerk_450102"],
+        household=objected,
+        raised_by="邻居",
+        raised_on=objected.current_period.notice.ends_on,
+        content="家中有车",
+    )
+    own = walk(make_household(worker_name="本人录入"), "notice")
+    Household.objects.filter(pk=own.pk).update(created_by=supervisor)
+
+    assert names(selectors.approvals_waiting(supervisor)) == {"可审批"}
+    assert names(selectors.objections_pending(supervisor)) == {"有异议"}
+    assert names(selectors.approvals_waiting(other)) == {"可审批", "本人录入"}
+    for household in (objected, own):
+        with pytest.raises(ValidationError):
+            services.transition_apply(
+                user=supervisor, household=household, action="approve", reason="同意"
+            )
+    services.objection_resolve(
+        user=supervisor, objection=objection, outcome="dismissed", finding="车已卖"
+    )
+    assert names(selectors.approvals_waiting(supervisor)) == {"可审批", "有异议"}
+    assert names(selectors.objections_pending(supervisor)) == set()
+    for household in selectors.approvals_waiting(supervisor):
+        services.transition_apply(
+            user=supervisor, household=household, action="approve", reason="同意"
+        )
+    assert names(selectors.approvals_waiting(supervisor)) == set()
+    assert names(selectors.approvals_waiting(other)) == {"本人录入"}
 
 
 def test_status_counts(file_in, users):
