@@ -666,6 +666,7 @@ class PublicNoticeAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         "organisation",
         "starts_on",
         "ends_on",
+        "working_days",
         "objection_contact",
         "created_by",
         "created_at",

@@ -485,14 +485,14 @@ class Generator:
         and the supervisor can approve its files (or hear an objection first)."""
         if county.pk not in self.notices:
             starts = self.today - timedelta(days=8)
+            days = county.setting("notice_min_working_days")
             self.notices[county.pk], _created = PublicNotice.objects.get_or_create(
                 organisation=county,
                 starts_on=starts,
                 defaults={
                     "title": f"{county.name}困难职工建档公示",
-                    "ends_on": add_working_days(
-                        starts, county.setting("notice_min_working_days"), county
-                    ),
+                    "ends_on": add_working_days(starts, days, county),
+                    "working_days": days,
                     "objection_contact": f"{county.name}职工服务中心 0771-12351",
                     "created_by_id": self.clerks[county.pk],
                 },

@@ -564,6 +564,9 @@ class PublicNotice(models.Model):
     title = models.CharField(_("标题"), max_length=100)
     starts_on = models.DateField(_("公示开始"))
     ends_on = models.DateField(_("公示结束"))
+    # The working days it runs (services.notice_length): the longest minimum of the organisations
+    # concerned when posted, raised by a minimum raised while it runs, never lowered.
+    working_days = models.PositiveSmallIntegerField(_("公示工作日数"), default=5)
     objection_contact = models.CharField(
         _("异议受理"),
         max_length=200,
@@ -594,8 +597,9 @@ class PublicNotice(models.Model):
 
     def has_run(self, today: date | None = None) -> bool:
         """Whether the notice's period is over, so that its files may be approved. Its end is
-        the authority: worked out when it was posted, by the minimum working days and calendar
-        of the organisation posting it, and moved later by holidays entered while it ran
+        the authority: worked out when it was posted, by the minimum working days and calendars
+        of the organisation posting it and of its files' organisations (services.notice_length),
+        and moved later by holidays entered and minimums raised while it ran
         (services.notices_follow_calendar). A minimum raised or a holiday entered after it
         ended changes no notice that has run: nothing could lengthen it any more."""
         return (today or timezone.localdate()) > self.ends_on

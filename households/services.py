@@ -44,7 +44,7 @@ from households.models import (
     facts_of,
 )
 from households.workflow import STEPS
-from orgs.calendar import add_months, add_working_days, working_days_between
+from orgs.calendar import add_months, add_working_days
 from orgs.models import Organisation
 from orgs.money import MAX_AMOUNT, yuan_text
 from orgs.pii import mask, mask_numbers
@@ -701,10 +701,9 @@ def _check_approval(user, household: Household, verdict_reason: str, against: bo
     if notice is None:
         raise ValidationError(_("档案尚未公示，不能审批。"))
     if not notice.has_run():
-        days = working_days_between(notice.starts_on, notice.ends_on, notice.organisation)
         raise ValidationError(
             _("公示期至 %(end)s 结束（至少 %(days)d 个工作日），期满后方可审批。")
-            % {"end": notice.ends_on, "days": days}
+            % {"end": notice.ends_on, "days": notice.working_days}
         )
     if Objection.objects.filter(period=period, outcome=Objection.Outcome.PENDING).exists():
         raise ValidationError(_("公示期间的异议尚未全部处理完毕，不能审批。"))
@@ -886,6 +885,36 @@ def _next_survey_due(household: Household, since: date) -> date:
 
 # --- Public notice and objections ---------------------------------------------------------
 
+# How long a notice runs is one rule, notice_length: notice_start posts by it and
+# notices_follow_calendar keeps the notices still running to it; has_run reads the end it gives.
+# - Every organisation concerned counts: the one posting the notice and each of its files' own.
+#   A city union posting a county's files runs at least the county's minimum, over the county's
+#   holidays too: the stricter rule of the place where the household lives.
+# - Its working days are fixed when it is posted and only ever raised: a minimum raised while it
+#   runs lengthens it (the public keeps the longer time to object that the county now asks
+#   for), a minimum lowered does not shorten it (the public was told its end). A notice that
+#   has ended is not reopened: its files may be approved.
+# - Its end only moves later (a holiday entered while it runs), never earlier.
+
+
+def notice_length(
+    organisations: list[Organisation], starts_on: date, *, at_least: int = 0
+) -> tuple[int, date]:
+    """(working days, last day) of a notice starting on `starts_on` that concerns these
+    organisations: the longest of their minimums (and `at_least`, the notice's own so far),
+    counted on each one's calendar, the latest end."""
+    days = max(at_least, *(org.setting("notice_min_working_days") for org in organisations))
+    return days, max(add_working_days(starts_on, days, org) for org in organisations)
+
+
+def notice_organisations(notice: PublicNotice, households=None) -> list[Organisation]:
+    """The organisation posting the notice and its files' organisations, with their ancestors
+    (their settings and holidays)."""
+    if households is None:
+        households = Household.objects.filter(periods__notice=notice).only("organisation_id")
+    keys = {household.organisation_id for household in households}
+    return list(Organisation.with_ancestors({notice.organisation_id, *keys}).values())
+
 
 @transaction.atomic
 def notice_start(
@@ -919,44 +948,58 @@ def notice_start(
     if not title:
         with translation.override("zh-hans"):  # stored data, printed on the Chinese notice
             title = _("%(org)s困难职工建档公示") % {"org": organisation.name}
-    days = organisation.setting("notice_min_working_days")
-    notice = PublicNotice.objects.create(
-        organisation=organisation,
-        title=title,
-        starts_on=starts_on,
-        ends_on=add_working_days(starts_on, days, organisation),
-        objection_contact=objection_contact.strip(),
-        created_by=user,
-    )
     for household in households:
         if not organisation.contains(household.organisation):
             raise ValidationError(_("档案 %(n)s 不属于本单位。") % {"n": household.file_number})
+    notice = PublicNotice(
+        organisation=organisation,
+        title=title,
+        starts_on=starts_on,
+        objection_contact=objection_contact.strip(),
+        created_by=user,
+    )
+    notice.working_days, notice.ends_on = notice_length(
+        notice_organisations(notice, households), starts_on
+    )
+    notice.save()
+    for household in households:
         transition_apply(user=user, household=household, action="start_notice", notice=notice)
     return notice
 
 
 @transaction.atomic
 def notices_follow_calendar(*, user, organisation: Organisation | None) -> list[PublicNotice]:
-    """A holiday entered (or moved) for `organisation`'s subtree, or nationwide when None: each
-    notice not yet ended there runs to the day its working days now end. Only later, never
-    earlier: its end was posted, and the public may object until then. The change is logged on
-    the notice (who, when, why: its admin history). Returns the notices moved."""
+    """A holiday entered (or moved) or a minimum of working days raised for `organisation`'s
+    subtree, or nationwide when None: each notice not yet ended that concerns it (posted there,
+    or of a file there) runs to the day notice_length now gives. Only later, never earlier: its
+    end was posted, and the public may object until then. The change is logged on the notice
+    (who, when, why: its admin history). Returns the notices moved."""
     notices = PublicNotice.objects.filter(ends_on__gte=timezone.localdate())
     if organisation is not None:
-        notices = notices.filter(organisation__path__startswith=organisation.path)
+        concerned = PublicNotice.objects.filter(
+            Q(organisation__path__startswith=organisation.path)
+            | Q(periods__household__organisation__path__startswith=organisation.path)
+        )
+        notices = notices.filter(pk__in=concerned.values("pk"))
     moved = []
-    for notice in notices.select_related("organisation").select_for_update(of=("self",)):
-        days = notice.organisation.setting("notice_min_working_days")
-        end = add_working_days(notice.starts_on, days, notice.organisation)
+    for notice in notices.select_for_update():
+        days, end = notice_length(
+            notice_organisations(notice), notice.starts_on, at_least=notice.working_days
+        )
         if end <= notice.ends_on:
             continue
         with translation.override("zh-hans"):  # stored data, as the notice's own title
-            why = _("节假日调整：公示结束日期由 %(old)s 顺延至 %(new)s。") % {
-                "old": notice.ends_on,
-                "new": end,
-            }
-        notice.ends_on = end
-        notice.save(update_fields=["ends_on"])
+            if days > notice.working_days:
+                why = _(
+                    "公示最少工作日调整为 %(days)d 个：公示结束日期由 %(old)s 顺延至 %(new)s。"
+                ) % {"days": days, "old": notice.ends_on, "new": end}
+            else:
+                why = _("节假日调整：公示结束日期由 %(old)s 顺延至 %(new)s。") % {
+                    "old": notice.ends_on,
+                    "new": end,
+                }
+        notice.working_days, notice.ends_on = days, end
+        notice.save(update_fields=["working_days", "ends_on"])
         LogEntry.objects.log_actions(
             user.pk, [notice], CHANGE, change_message=why, single_object=True
         )

@@ -56,6 +56,27 @@ class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # organisations own records that are never deleted; deactivate instead
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or not {"notice_min_working_days", "parent"} & set(form.changed_data):
+            return
+        # A longer minimum lengthens the notices still running there (a shorter one shortens
+        # none): the households app builds on this one, hence the import here.
+        from households.services import notices_follow_calendar
+
+        moved = notices_follow_calendar(user=request.user, organisation=obj)
+        if moved:
+            notices = listing(
+                _("%(title)s（至 %(end)s）") % {"title": notice.title, "end": notice.ends_on}
+                for notice in moved
+            )
+            self.message_user(
+                request,
+                _("以下进行中的公示结束日期已按新的公示最少工作日顺延：%(notices)s。")
+                % {"notices": notices},
+                messages.WARNING,
+            )
+
     def get_readonly_fields(self, request, obj=None):
         # The tree is kept from above: below the top, an organisation's place (parent, level,
         # code, hence its path and its scope) is not changed by those inside it, or a county

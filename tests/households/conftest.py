@@ -20,7 +20,6 @@ from households.models import (
     Transition,
 )
 from households.services import MemberData
-from orgs.calendar import add_working_days
 from tests.conftest import on_day
 
 LINE = Decimal("1000.00")
@@ -145,10 +144,12 @@ def age_file(household, days):
     shift(Household.objects.filter(pk=household.pk), *household_dates)
     notices = PublicNotice.objects.filter(periods__in=periods).distinct()
     shift(notices, "starts_on")
-    for notice in notices.select_related("organisation"):  # working days, not calendar days
-        days = notice.organisation.setting("notice_min_working_days")
-        notice.ends_on = add_working_days(notice.starts_on, days, notice.organisation)
-        notice.save(update_fields=["ends_on"])
+    for notice in notices:  # working days, not calendar days, as notice_start counts them
+        organisations = services.notice_organisations(notice)
+        notice.working_days, notice.ends_on = services.notice_length(
+            organisations, notice.starts_on
+        )
+        notice.save(update_fields=["working_days", "ends_on"])
     shift(periods, "applied_on", "filed_on", "closed_on")
     shift(
         Transition.objects.filter(household=household), "effective_date", "valid_until", "filed_on"

@@ -681,36 +681,106 @@ def test_a_holiday_entered_after_a_notice_ended_does_not_stop_its_approval(
     assert household.status == Status.ON_FILE
 
 
-def test_a_notice_the_city_posted_is_approved_after_its_own_end(make_household, walk, users, orgs):
-    """A notice posted by the city union for a county's file runs by the city's minimum and
-    calendar; approval in the county waits for that end and no other count."""
-    from django.contrib.auth.models import Group
-
+def city_clerk(orgs, users):
+    """A clerk of the city union, who reaches both counties (also in `users`)."""
     from orgs.models import User
 
-    city_clerk = User.objects.create(
-        username="clerk_450100", full_name="市录入员", organisation=orgs["450100"], is_staff=True
-    )
-    city_clerk.groups.add(Group.objects.get(name="clerk"))
+    user = User.objects.create(username="clerk_450100", organisation=orgs["450100"])
+    user.groups.add(*users["clerk_450102"].groups.all())
+    users[user.username] = user
+    return user
+
+
+def test_a_notice_the_city_posts_for_a_county_runs_the_countys_minimum(
+    make_household, walk, users, orgs
+):
+    """A notice posted by the city union for a county's file runs the longer minimum of the two
+    (the county's 7 working days, not the city's 5), over the county's holidays too; approval
+    waits for that end."""
     county = orgs["450102"]
     county.notice_min_working_days = 7
     county.save()
-    Holiday.objects.create(date=TODAY() - timedelta(days=28), name="县假日", organisation=county)
     household = walk(make_household(), "reviewed")  # reviewed 35 days ago
-    with on_day(TODAY() - timedelta(days=30)):
-        notice = services.notice_start(
-            user=city_clerk,
-            organisation=orgs["450100"],
-            households=[household],
-            starts_on=TODAY() - timedelta(days=30),
-            objection_contact="南宁市总工会 0771-12351",
-        )
-    assert working_days_between(notice.starts_on, notice.ends_on, orgs["450100"]) == 5
-    services.transition_apply(
-        user=users["supervisor_450102"], household=household, action="approve", reason="同意"
+    notice = services.notice_start(
+        user=city_clerk(orgs, users),
+        organisation=orgs["450100"],
+        households=[household],
+        starts_on=TODAY(),
+        objection_contact="南宁市总工会 0771-12351",
     )
-    household.refresh_from_db()
-    assert household.status == Status.ON_FILE
+    assert notice.working_days == 7
+    assert working_days_between(notice.starts_on, notice.ends_on, county) == 7
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="approve", reason="同意"
+        )
+    assert exc.value.messages == [
+        f"公示期至 {notice.ends_on} 结束（至少 7 个工作日），期满后方可审批。"
+    ]
+    # A holiday of the county alone (the city works that day) lengthens it as well.
+    Holiday.objects.create(
+        date=add_working_days(notice.starts_on, 2, county), name="县假日", organisation=county
+    )
+    assert services.notices_follow_calendar(user=users["admin_450102"], organisation=county) == [
+        notice
+    ]
+    notice.refresh_from_db()
+    assert working_days_between(notice.starts_on, notice.ends_on, county) == 7
+    assert working_days_between(notice.starts_on, notice.ends_on, orgs["450100"]) == 8
+
+
+def test_a_running_notice_runs_a_minimum_raised_meanwhile(make_household, walk, users, orgs):
+    """A county raising its minimum (5 → 7) lengthens its notices still running: the public
+    keeps the longer time to object. Lowered again (7 → 5), it shortens none, and a holiday
+    entered later moves the end by the seven days the notice runs, not today's five."""
+    county = orgs["450102"]
+    household = walk(make_household(), "reviewed")
+    notice = start_notice(users, household, TODAY())
+    assert (notice.working_days, working_days_between(notice.starts_on, notice.ends_on)) == (5, 5)
+    county.notice_min_working_days = 7
+    county.save()
+    assert services.notices_follow_calendar(user=users["admin_450102"], organisation=county) == [
+        notice
+    ]
+    notice.refresh_from_db()
+    assert notice.working_days == 7
+    assert working_days_between(notice.starts_on, notice.ends_on, county) == 7
+    from django.contrib.admin.models import LogEntry
+
+    entry = LogEntry.objects.get(object_id=str(notice.pk))
+    assert "公示最少工作日调整为 7 个" in entry.change_message
+
+    county.notice_min_working_days = 5
+    county.save()
+    assert services.notices_follow_calendar(user=users["admin_450102"], organisation=county) == []
+    Holiday.objects.create(
+        date=add_working_days(notice.starts_on, 2, county), name="补录假日", organisation=county
+    )
+    services.notices_follow_calendar(user=users["admin_450102"], organisation=county)
+    notice.refresh_from_db()
+    assert notice.working_days == 7
+    assert working_days_between(notice.starts_on, notice.ends_on, county) == 7
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="approve", reason="同意"
+        )
+    assert "至少 7 个工作日" in exc.value.messages[0]
+
+
+def test_raising_the_minimum_in_the_admin_lengthens_running_notices(
+    make_household, walk, users, orgs, login
+):
+    from django.urls import reverse
+
+    county = orgs["450102"]
+    notice = start_notice(users, walk(make_household(), "reviewed"), TODAY())
+    data = {"code": county.code, "name": county.name, "level": "county", "is_active": "on"}
+    data["notice_min_working_days"] = "8"
+    url = reverse("admin:orgs_organisation_change", args=[county.pk])
+    response = login("admin_450102").post(url, data, follow=True)
+    assert "已按新的公示最少工作日顺延" in response.content.decode()
+    notice.refresh_from_db()
+    assert working_days_between(notice.starts_on, notice.ends_on, county) == 8
 
 
 @pytest.mark.parametrize("ahead", [31, 365, None])
@@ -979,16 +1049,6 @@ def test_an_edit_from_a_copy_loaded_before_a_survey_keeps_its_dates(make_househo
 
 
 # --- The first responsible person (第一帮扶责任人): staff of the file's county union or above it.
-
-
-def city_clerk(orgs, users):
-    """A clerk of the city union, who reaches both counties (also in `users`)."""
-    from orgs.models import User
-
-    user = User.objects.create(username="clerk_450100", organisation=orgs["450100"])
-    user.groups.add(*users["clerk_450102"].groups.all())
-    users[user.username] = user
-    return user
 
 
 def test_the_first_responsible_person_is_staff_of_the_files_county(orgs, users, make_household):
