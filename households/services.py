@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Min, Q, Value, When
+from django.db.models import Case, Max, Min, Q, Value, When
 from django.db.models.functions import Length
 from django.utils import timezone, translation
 from django.utils.text import Truncator
@@ -51,6 +51,9 @@ from orgs.pii import mask, mask_numbers
 from orgs.scoping import user_can_reach
 
 MAX_SECONDARY_CAUSES = 3
+# A diagnosis (二级以上公立医院诊断证明) proves an illness when issued within the last year [002]:
+# checked at its upload, and again at the approval that relies on it (diagnosis_is_recent).
+DIAGNOSIS_VALID_MONTHS = 12
 # How far ahead a notice may be scheduled: far enough for next week's board, not so far that a
 # mistyped year leaves the file waiting (or overflows the working-day calendar).
 NOTICE_MAX_DAYS_AHEAD = 30
@@ -707,6 +710,14 @@ def _check_approval(user, household: Household, verdict_reason: str, against: bo
         )
     if Objection.objects.filter(period=period, outcome=Objection.Outcome.PENDING).exists():
         raise ValidationError(_("公示期间的异议尚未全部处理完毕，不能审批。"))
+    # The file's diagnoses were within a year when uploaded; the approval relies on them now.
+    issued = household.documents.filter(kind=Document.Kind.DIAGNOSIS, is_active=True)
+    latest = issued.aggregate(day=Max("issued_on"))["day"]
+    if latest is not None and not diagnosis_is_recent(latest, timezone.localdate()):
+        raise ValidationError(
+            _("档案的诊断证明开具于 %(date)s，已超过一年，请上传一年以内开具的诊断证明后再审批。")
+            % {"date": latest}
+        )
     if Objection.objects.filter(period=period, outcome=Objection.Outcome.UPHELD).exists() and (
         not verdict_reason
     ):
@@ -1227,6 +1238,11 @@ SIGNATURES = {
 }
 
 
+def diagnosis_is_recent(issued_on: date, on: date) -> bool:
+    """Issued within the year before `on` (DIAGNOSIS_VALID_MONTHS)."""
+    return issued_on >= add_months(on, -DIAGNOSIS_VALID_MONTHS)
+
+
 def sniff(head: bytes) -> tuple[str, str] | None:
     for signature, kind in SIGNATURES.items():
         if head.startswith(signature):
@@ -1256,7 +1272,7 @@ def document_upload(
     if kind == Document.Kind.DIAGNOSIS:
         if issued_on is None:
             raise ValidationError({"issued_on": _("诊断证明须填写开具日期。")})
-        if issued_on < add_months(timezone.localdate(), -12):
+        if not diagnosis_is_recent(issued_on, timezone.localdate()):
             raise ValidationError({"issued_on": _("诊断证明须为一年以内开具。")})
     digest = hashlib.sha256()
     for chunk in upload.chunks():

@@ -285,6 +285,43 @@ def test_approving_against_the_verdict_needs_a_written_reason(make_household, wa
     assert transition.against_verdict is True
 
 
+def test_approval_checks_again_that_the_diagnosis_is_within_a_year(make_household, walk, users):
+    """A diagnosis is proof of illness for a year [002]: uploaded two months ago, eleven months
+    after it was issued, it is too old for the approval now; a newer one makes it current."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    household = walk(make_household(), "notice")
+    uploaded_on = TODAY() - timedelta(days=60)
+    with on_day(uploaded_on):
+        services.document_upload(
+            user=users["clerk_450102"],
+            household=household,
+            kind="diagnosis",
+            upload=SimpleUploadedFile("诊断.pdf", b"%PDF-1.4 stale"),
+            issued_on=add_months(uploaded_on, -11),
+        )
+    with pytest.raises(ValidationError) as exc:
+        services.transition_apply(
+            user=users["supervisor_450102"], household=household, action="approve", reason="同意"
+        )
+    assert exc.value.messages == [
+        f"档案的诊断证明开具于 {add_months(uploaded_on, -11)}，已超过一年，"
+        "请上传一年以内开具的诊断证明后再审批。"
+    ]
+    assert Household.objects.get(pk=household.pk).status == Status.NOTICE
+    services.document_upload(
+        user=users["clerk_450102"],
+        household=household,
+        kind="diagnosis",
+        upload=SimpleUploadedFile("复诊.pdf", b"%PDF-1.4 recent"),
+        issued_on=TODAY() - timedelta(days=3),
+    )
+    services.transition_apply(
+        user=users["supervisor_450102"], household=household, action="approve", reason="同意"
+    )
+    assert Household.objects.get(pk=household.pk).status == Status.ON_FILE
+
+
 # --- Closures and reopening.
 
 
