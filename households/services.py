@@ -4,9 +4,11 @@ transaction, and records who, when and why (Transition rows; field history via
 django-simple-history)."""
 
 import hashlib
+import weakref
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -1243,6 +1245,23 @@ def diagnosis_is_recent(issued_on: date, on: date) -> bool:
     return issued_on >= add_months(on, -DIAGNOSIS_VALID_MONTHS)
 
 
+def _remove_unless_committed(storage, name: str) -> None:
+    """Remove the stored file `name` unless the current transaction commits: its row is then
+    gone, and the file (an ID scan, a diagnosis) would stay in storage with no record of it.
+    Django has no rollback hook, but drops the on_commit callbacks of a transaction, or of a
+    savepoint, that rolls back: the callback registered here removes the file when it is
+    dropped without having run. Committed, it marks the file kept before it is dropped."""
+    committed = []
+    callback = partial(committed.append, True)  # only run_on_commit holds it
+    weakref.finalize(callback, _remove_if_not, storage, name, committed)
+    transaction.on_commit(callback)
+
+
+def _remove_if_not(storage, name: str, committed: list) -> None:
+    if not committed:
+        storage.delete(name)
+
+
 def sniff(head: bytes) -> tuple[str, str] | None:
     for signature, kind in SIGNATURES.items():
         if head.startswith(signature):
@@ -1289,6 +1308,8 @@ def document_upload(
         uploaded_by=user,
     )
     document.file.save(f"{kind}.{detected[1]}", upload, save=False)
+    # The name storage gave this file alone (a second copy of the same scan gets its own).
+    _remove_unless_committed(document.file.storage, document.file.name)
     document.full_clean()
     document.save()
     return document

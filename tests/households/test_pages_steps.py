@@ -643,6 +643,28 @@ def test_who_may_download(login, make_household, users, username, expected):
     assert AccessLog.objects.filter(action="download").exists() == (expected == 200)
 
 
+def test_a_document_rolled_back_leaves_no_file_in_storage(
+    make_household, users, django_capture_on_commit_callbacks
+):
+    """An upload whose transaction fails after it (a later step of the same change) leaves no
+    scan in storage without its row; a committed upload keeps its file, also beside a copy of
+    the same scan rolled back (each stored under its own name)."""
+    from django.db import transaction
+
+    household = make_household()
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = bank_card(household, users)
+    storage = kept.file.storage
+    with pytest.raises(RuntimeError), transaction.atomic():
+        rolled_back = bank_card(household, users)
+        assert storage.exists(rolled_back.file.name)
+        raise RuntimeError("a later step of the same change fails")
+    assert rolled_back.file.name != kept.file.name
+    assert not storage.exists(rolled_back.file.name)
+    assert list(Document.objects.all()) == [kept]
+    assert storage.exists(kept.file.name)
+
+
 def test_withdraw_a_document_keeps_it(login, make_household, users):
     household = make_household()
     document = bank_card(household, users)
