@@ -540,9 +540,12 @@ class ObjectionForm(forms.Form):
     raised_on = forms.DateField(label=_("提出日期"), widget=DateInput())
     content = forms.CharField(label=_("异议内容"), widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, notice=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["raised_on"].initial = timezone.localdate()
+        # An objection is raised while its notice runs (services.objection_record): one
+        # entered after the notice ended defaults to its last day, not to a refused today.
+        today = timezone.localdate()
+        self.fields["raised_on"].initial = min(today, notice.ends_on) if notice else today
 
 
 class ObjectionResolveForm(forms.Form):

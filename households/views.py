@@ -372,7 +372,7 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
             )
             if household.status == Status.NOTICE:
                 if user.has_perm(CLERK):
-                    context["objection_form"] = ObjectionForm()
+                    context["objection_form"] = ObjectionForm(notice=period.notice)
                 if user.has_perm(SUPERVISOR):
                     context["resolve_form"] = ObjectionResolveForm()
         pending = context["pending_closure"]
@@ -705,6 +705,10 @@ class ObjectionCreateView(HouseholdStepView):
     form_class = ObjectionForm
     title = gettext_lazy("登记公示异议")
     anchor = "objections"
+
+    def get_form_kwargs(self):
+        period = self.get_household().current_period
+        return {**super().get_form_kwargs(), "notice": period.notice if period else None}
 
     def perform(self, form):
         services.objection_record(

@@ -393,6 +393,19 @@ def test_an_objection_dated_tomorrow_is_refused_at_its_field(login, walk, make_h
     assert Objection.objects.count() == 0
 
 
+def test_the_objection_form_offers_a_date_the_notice_allows(login, walk, make_household):
+    # Entered after the notice ended (the walk's notice ended weeks ago), an objection was
+    # raised while it ran: the form offers its last day, which the service takes, not today.
+    household = walk(make_household(), "notice")
+    ends_on = household.current_period.notice.ends_on
+    assert ends_on < TODAY()
+    url = reverse("households:objection_create", args=[household.pk])
+    form = login("clerk_450102").get(url).context["form"]
+    assert form["raised_on"].value() == ends_on
+    detail = login("clerk_450102").get(reverse("households:detail", args=[household.pk]))
+    assert detail.context["objection_form"]["raised_on"].value() == ends_on
+
+
 def test_objections_only_while_under_notice(login, make_household):
     household = make_household()
     response = login("clerk_450102").post(
