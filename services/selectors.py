@@ -245,11 +245,12 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
     aid and wages recovered (of which for migrant workers), people referred and placed,
     trainees and certificates. Scope: a user, an organisation (its subtree) or a queryset of
     organisations. Legal-aid cases count by the date the case was logged, people referred by
-    the referral date, trainees by the course start date. Wages recovered and placements count
-    in the period they were recorded (_as_recorded): as entered with the case or referral, on
-    its date; as changed later, on the day of the change (the wages are the increase, a
-    correction downwards a decrease; a person is placed when a referral's result becomes
-    已上岗). So a past period's figures do not change when a record is edited later, and
+    the referral date, trainees by the course start date. Wages recovered, placements and
+    certificates count in the period they were recorded (_as_recorded): as entered with the
+    case, referral or attendee, on its date (a certificate's: the course's end); as changed
+    later, on the day of the change (the wages are the increase, a correction downwards a
+    decrease; a person is placed when a referral's result becomes 已上岗, certified when 取得证书
+    is ticked). So a past period's figures do not change when a record is edited later, and
     wages recovered or a placement recorded after the period count in the next."""
     scope = organisations_qs_or_user_scope
     cases = cases_in_period(scope=scope, date_from=date_from, date_to=date_to)
@@ -324,11 +325,34 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
         referred=Count(_person(), distinct=True, filter=Q(referred_on__gte=date_from)),
         placed=Count(_person(), distinct=True, filter=placed_now),
     )
+    yes_no = models.BooleanField()
+
+    def certified(moment):
+        """Whether an attendee held the course's certificate at `moment`: obtained when the
+        course ended (entered with the attendee) or on the day it was ticked later."""
+        return models.Case(
+            When(
+                course__ends_on__lt=timezone.localtime(moment).date(),
+                then=_as_recorded(TrainingAttendee, F("certificate_obtained"), moment, yes_no),
+            ),
+            default=Value(False),
+            output_field=yes_no,
+        )
+
     attendees = _in_scope(TrainingAttendee.objects.all(), scope, "course__organisation").filter(
-        course__starts_on__gte=date_from, course__starts_on__lte=date_to
+        course__starts_on__lte=date_to
     )
-    trained = attendees.aggregate(
-        trainees=Count("id"), certificates=Count("id", filter=Q(certificate_obtained=True))
+    # Trainees are attendances (参加培训（人次）) by the course's start; certificates people
+    # (取得证书 N 人), in the period obtained, as placements.
+    trained = attendees.annotate(
+        certified_at_end=certified(end), certified_at_start=certified(start)
+    ).aggregate(
+        trainees=Count("id", filter=Q(course__starts_on__gte=date_from)),
+        certificates=Count(
+            _person(),
+            distinct=True,
+            filter=Q(certified_at_end=True) & ~Q(certified_at_start=True),
+        ),
     )
     return {
         "date_from": date_from,

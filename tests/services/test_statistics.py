@@ -15,7 +15,7 @@ from services.models import (
     TrainingCourse,
 )
 from services.selectors import case_statistics, service_centre_summary
-from services.services import case_close, legal_aid_save, referral_save
+from services.services import attendee_save, case_close, legal_aid_save, referral_save
 from tests.services.conftest import at, id_number
 
 pytestmark = pytest.mark.django_db
@@ -297,6 +297,8 @@ def test_statistics_page_and_json(centre, login):
     page = response.content.decode()
     assert "追回拖欠工资 20,000.50 元，其中农民工 17,000.50 元" in page
     assert "已办结 4 件，其中 15 天内办结 3 件" in page
+    # Certificates are people certified in the year, not a part of the attendances above.
+    assert "培训学员（人次），当年取得证书 3 人" in page
     rows = {row["label"]: row for row in response.context["window_rows"]}
     assert rows["法律援助"]["total"] == 3 and "医疗互助保障" not in rows
     assert response.context["month_rows"][1]["total"] == 2  # February
@@ -327,3 +329,52 @@ def test_statistics_read_an_organisation_code_whatever_the_case(centre, login, o
     client = login("viewer_450100")
     response = client.get("/services/statistics/", {"year": 2025, "organisation": "450103a01"})
     assert response.status_code == 200 and response.context["scope_org"].code == "450103A01"
+
+
+def test_certificates_count_people_in_the_period_they_were_obtained(users, orgs):
+    """其中取得证书 N 人 counted certificate rows by the course's start date: a course of
+    December ending in January put its certificates in the year before, and a certificate
+    recorded a year after its course in the course's year. They count people, in the period
+    the certificate was obtained: entered with the attendee, when the course ended; ticked
+    later, on the day it was recorded."""
+    clerk, this_year = users["clerk_450102"], timezone.localdate().year
+    today, number = timezone.localdate(), id_number()
+
+    def course(starts, ends):
+        return TrainingCourse.objects.create(
+            organisation=orgs["450102"], name="电工", starts_on=starts, ends_on=ends,
+            created_by=clerk,
+        )  # fmt: skip
+
+    def attend(course, name="王芳", certified=True, **worker):
+        return attendee_save(
+            user=clerk,
+            attendee=TrainingAttendee(
+                course=course, worker_name=name, certificate_obtained=certified,
+                certificate_name="电工证" if certified else "", **worker,
+            ),
+        )  # fmt: skip
+
+    # Started in December 2025, ended in January: trained in 2025, certified in January.
+    winter = course(date(2025, 12, 15), date(this_year, 1, 10))
+    attend(winter, worker_id_number=number)
+    attend(winter, "赵敏", worker_phone="13800000001")
+    # The same worker certified again in another course this year: still one person.
+    attend(course(date(this_year, 1, 12), date(this_year, 1, 20)), worker_id_number=number)
+    # A 2025 course whose certificate is ticked only now: obtained this year as recorded.
+    late = attend(course(date(2025, 5, 1), date(2025, 5, 31)), "李强", certified=False)
+    year_2025 = service_centre_summary(organisations_qs_or_user_scope=orgs["450102"], **YEAR_2025)
+    assert (year_2025["trainees"], year_2025["certificates"]) == (3, 0)
+
+    late.certificate_obtained, late.certificate_name = True, "电工证"
+    attendee_save(user=clerk, attendee=late)
+    assert (
+        service_centre_summary(organisations_qs_or_user_scope=orgs["450102"], **YEAR_2025)
+        == year_2025
+    )
+    now = service_centre_summary(
+        organisations_qs_or_user_scope=orgs["450102"],
+        date_from=date(this_year, 1, 1),
+        date_to=today,
+    )
+    assert (now["trainees"], now["certificates"]) == (1, 3)  # 王芳, 赵敏, 李强
