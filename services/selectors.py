@@ -248,8 +248,8 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
     the referral date, trainees by the course start date. Wages recovered, placements and
     certificates count in the period they were recorded (_as_recorded): as entered with the
     case, referral or attendee, on its date (a certificate's: the course's end); as changed
-    later, on the day of the change (the wages are the increase, a correction downwards a
-    decrease; a person is placed when a referral's result becomes 已上岗, certified when 取得证书
+    later, on the day of the change (the wages are the increase, a correction downwards
+    nothing; a person is placed when a referral's result becomes 已上岗, certified when 取得证书
     is ticked). So a past period's figures do not change when a record is edited later, and
     wages recovered or a placement recorded after the period count in the next."""
     scope = organisations_qs_or_user_scope
@@ -269,36 +269,40 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
 
     money = DecimalField(**MONEY)
     start, end = _day_bounds(date_from, date_to)
-    wages = F("wages_recovered")
-    migrant_wages = models.Case(
-        When(is_migrant_worker=True, then=wages), default=Value(ZERO), output_field=money
-    )
+    yes_no = models.BooleanField()
 
-    def recovered(expression, moment):
-        """`expression` of a legal-aid record as at `moment`; nothing before its case."""
+    def recovered(moment):
+        """A legal-aid record's wages recovered as at `moment`; nothing before its case."""
         return models.Case(
             When(
                 case__received_at__lt=moment,
-                then=_as_recorded(LegalAidCase, expression, moment, money),
+                then=_as_recorded(LegalAidCase, F("wages_recovered"), moment, money),
             ),
             default=Value(ZERO),
-            output_field=money,
-        )
-
-    def recovered_in_period(expression):
-        return Coalesce(
-            Sum(recovered(expression, end) - recovered(expression, start)),
-            Value(ZERO),
             output_field=money,
         )
 
     legal_aid = _in_scope(LegalAidCase.objects.all(), scope, "case__organisation").filter(
         case__received_at__lt=end
     )
-    legal = legal_aid.aggregate(
+    # What a record gained in the period, never less than nothing: a correction downwards
+    # leaves the figure already reported and makes no negative amount. The migrant workers'
+    # share is that gain where the worker is one at the period's end, so never above the total.
+    gained = models.Case(
+        When(wages_at_end__gt=F("wages_at_start"), then=F("wages_at_end") - F("wages_at_start")),
+        default=Value(ZERO),
+        output_field=money,
+    )
+    legal = legal_aid.annotate(
+        wages_at_end=recovered(end),
+        wages_at_start=recovered(start),
+        migrant=_as_recorded(LegalAidCase, F("is_migrant_worker"), end, yes_no),
+    ).aggregate(
         cases=Count("id", filter=Q(case__received_at__gte=start)),
-        wages=recovered_in_period(wages),
-        wages_migrant=recovered_in_period(migrant_wages),
+        wages=Coalesce(Sum(gained), Value(ZERO), output_field=money),
+        wages_migrant=Coalesce(
+            Sum(gained, filter=Q(migrant=True)), Value(ZERO), output_field=money
+        ),
     )
 
     text = CharField()
@@ -325,7 +329,6 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
         referred=Count(_person(), distinct=True, filter=Q(referred_on__gte=date_from)),
         placed=Count(_person(), distinct=True, filter=placed_now),
     )
-    yes_no = models.BooleanField()
 
     def certified(moment):
         """Whether an attendee held the course's certificate at `moment`: obtained when the

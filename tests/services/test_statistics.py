@@ -378,3 +378,62 @@ def test_certificates_count_people_in_the_period_they_were_obtained(users, orgs)
         date_to=today,
     )
     assert (now["trainees"], now["certificates"]) == (1, 3)  # 王芳, 赵敏, 李强
+
+
+def test_a_correction_downwards_or_a_migrant_flag_switched_keeps_the_figures_consistent(
+    make_case, users, orgs
+):
+    """Wages counted as the increase made a correction downwards a negative amount in the year
+    of the correction, and the migrant workers' share, counted apart, could exceed the total: a
+    flag switched on counted the case's earlier wages as this year's migrant wages against a
+    total of nothing. A record counts what it gained in the period, never less than nothing,
+    and the migrant share is that gain for the migrant workers' records."""
+    clerk, this_year = users["clerk_450102"], timezone.localdate().year
+
+    def legal_aid(day, wages, migrant=False):
+        return legal_aid_save(
+            user=clerk,
+            legal_aid=LegalAidCase(
+                case=make_case(window="legal_aid", received_at=at(2025, 11, day, 9, 0)),
+                dispute_type="wage_arrears", wages_recovered=Decimal(wages),
+                is_migrant_worker=migrant,
+            ),
+        )  # fmt: skip
+
+    def this_years():
+        return service_centre_summary(
+            organisations_qs_or_user_scope=orgs["450102"],
+            date_from=date(this_year, 1, 1),
+            date_to=timezone.localdate(),
+        )["legal_aid"]
+
+    overstated = legal_aid(3, "4500.00", migrant=True)
+    switched = legal_aid(4, "3000.00")
+    raised = legal_aid(5, "1000.00")
+    year_2025 = service_centre_summary(organisations_qs_or_user_scope=orgs["450102"], **YEAR_2025)
+    assert year_2025["legal_aid"] == {
+        "cases": 3,
+        "wages_recovered": Decimal("8500.00"),
+        "wages_recovered_migrant": Decimal("4500.00"),
+    }
+
+    overstated.wages_recovered = Decimal("3000.00")  # 4,500 was a typing error
+    legal_aid_save(user=clerk, legal_aid=overstated)
+    switched.is_migrant_worker = True  # the worker turns out to be a migrant worker
+    legal_aid_save(user=clerk, legal_aid=switched)
+    assert this_years() == {
+        "cases": 0,
+        "wages_recovered": Decimal("0.00"),
+        "wages_recovered_migrant": Decimal("0.00"),
+    }
+    raised.wages_recovered, raised.is_migrant_worker = Decimal("1800.00"), True
+    legal_aid_save(user=clerk, legal_aid=raised)
+    assert this_years() == {
+        "cases": 0,
+        "wages_recovered": Decimal("800.00"),
+        "wages_recovered_migrant": Decimal("800.00"),
+    }
+    assert (
+        service_centre_summary(organisations_qs_or_user_scope=orgs["450102"], **YEAR_2025)
+        == year_2025
+    )
