@@ -7,6 +7,7 @@ from django.apps import apps
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from households.models import Category, Cause, DeregistrationReason
 from orgs.reference import translated_name
@@ -17,6 +18,13 @@ from reports.summary import COMPARED, comparison, to_json_shape
 
 YUAN_FORMAT = '#,##0.00" 元"'
 WAN_FORMAT = '#,##0.0000" 万元"'
+# People are counted once in a total, so the units' figures need not add up to it: said
+# under the service centre's table and on the workbook's 说明 sheet.
+PEOPLE_NOTE = gettext_lazy(
+    "职业介绍（人）、成功就业（人）按人计：同一职工（同一身份证号码，无号码时同一姓名和电话）"
+    "多次介绍只计一人。在几个下级组织都有介绍的，各下级组织的报表各计一人，本报表只计一人，"
+    "所以各下级组织之和可能多于本报表。"
+)
 
 
 def _names(model) -> dict[str, str]:
@@ -100,6 +108,7 @@ def context(data: dict, *, generated_by=None) -> dict:
         "cause_chart": cause_chart,
         "movement_chart": movement_chart,
         "funds_chart": funds_chart,
+        "people_note": PEOPLE_NOTE,
     }
 
 
@@ -165,6 +174,7 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
         (_("截止日期"), str(last["cutoff"])),
         (_("生成时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
         (_("金额单位"), _("元；标“万元”的列为万元（四位小数）")),
+        (_("人数"), str(PEOPLE_NOTE)),
     ):
         _append(info, row)
     info.column_dimensions["A"].width = 14

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connections
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -64,6 +65,33 @@ def test_pdf_has_the_organisation_figures_and_embedded_cjk_fonts(data, tmp_path)
     assert all("CJK-SC" in row[0] for row in rows if "CJK" in row[0]), fonts
     # Every font embedded and subset: the "emb" and "sub" columns say yes.
     assert all(row[-5:-3] == ["yes", "yes"] for row in rows), fonts
+
+
+def test_people_count_once_in_the_total_and_the_report_says_so(orgs, users, scenario):
+    """A worker referred in two counties is one person of the city's 职业介绍（人） and one of
+    each county's: the counties' figures add up to more than the city's. The PDF, the page
+    and the workbook say so under the figures (the README says it of the JSON)."""
+    from services.models import JobReferral
+    from tests.services.conftest import id_number
+
+    number = id_number()
+    for county in ("450102", "450103"):
+        JobReferral.objects.create(
+            organisation=orgs[county], worker_name="王芳", worker_id_number=number,
+            employer="某厂", position="焊工", referred_on=date(2024, 5, 1),
+            created_by=users[f"clerk_{county}"],
+        )  # fmt: skip
+    period = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31), date(2023, 12, 31))
+    data = build(orgs["450100"], period)
+    assert data["services"]["job_referrals"]["referred"] == 1
+    assert [child["services"]["job_referrals"]["referred"] for child in data["children"]] == [1, 1]
+
+    note = "在几个下级组织都有介绍的，各下级组织的报表各计一人，本报表只计一人"
+    assert note in "".join(pdf_text(render.to_pdf(data)).split())
+    assert note in render_to_string("reports/_summary_body.html", render.context(data))
+    book = load_workbook(io.BytesIO(render.to_xlsx(data)))
+    notes = dict(book["说明"].iter_rows(values_only=True))
+    assert note in notes["人数"]
 
 
 def test_ten_years_print_in_full_on_landscape_pages(orgs, scenario):
