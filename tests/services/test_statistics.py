@@ -297,8 +297,11 @@ def test_statistics_page_and_json(centre, login):
     page = response.content.decode()
     assert "追回拖欠工资 20,000.50 元，其中农民工 17,000.50 元" in page
     assert "已办结 4 件，其中 15 天内办结 3 件" in page
-    # Certificates are people certified in the year, not a part of the attendances above.
+    # Certificates are people certified in the year, not a part of the attendances above;
+    # placements, people placed in the year, not a part of those referred (a referral of
+    # December placed in January counts in each year once).
     assert "培训学员（人次），当年取得证书 3 人" in page
+    assert "当年已上岗 2 人" in page
     rows = {row["label"]: row for row in response.context["window_rows"]}
     assert rows["法律援助"]["total"] == 3 and "医疗互助保障" not in rows
     assert response.context["month_rows"][1]["total"] == 2  # February
