@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import redirect
@@ -23,7 +24,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import AccessLog, Holiday, Organisation, User
-from orgs.roles import ADMIN_SITE_ROLES, Role
+from orgs.roles import ADMIN_SITE_ROLES, Role, may_manage_administrators
 from orgs.scoping import ScopedAdminMixin, keeps_national
 from orgs.text import listing
 
@@ -214,6 +215,29 @@ class UserChangeForm(DjangoUserChangeForm):
         return username
 
 
+class AdministratorRoleGuard:
+    """The account form of a non-superuser: the administrator role goes only to accounts of
+    the unions below the requester's (roles.may_manage_administrators), when creating an
+    account, ticking the role or moving an administrator to another organisation alike."""
+
+    requester = None
+
+    def clean(self):
+        cleaned = super().clean()
+        groups = cleaned.get("groups")
+        if groups is None:  # not on the form (one's own account) or refused already
+            return cleaned
+        organisation = cleaned.get("organisation", self.instance.organisation)
+        if any(group.name == Role.ADMIN for group in groups) and not may_manage_administrators(
+            self.requester, organisation
+        ):
+            self.add_error(
+                "groups",
+                _("系统管理员账号由上级组织的系统管理员设立：您只能为下级组织的用户授予该角色。"),
+            )
+        return cleaned
+
+
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     form = UserChangeForm
@@ -349,6 +373,19 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
+        if not request.user.is_superuser:
+            # Subclassed before the fields are narrowed: a ModelForm's subclass builds its
+            # fields anew from the model.
+            class Guarded(AdministratorRoleGuard, form):
+                requester = request.user
+
+            form = Guarded
+            groups = form.base_fields.get("groups")
+            if groups is not None:
+                # The roles, not another group a superuser made (whatever its permissions);
+                # one the account holds already stays ticked.
+                held = obj.groups.all() if obj is not None else Group.objects.none()
+                groups.queryset = groups.queryset.filter(Q(name__in=Role.values) | Q(pk__in=held))
         field = form.base_fields.get("organisation")
         if field is not None:
             if not request.user.is_superuser:
@@ -357,6 +394,18 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
             current = obj.organisation_id if obj is not None else None
             field.queryset = field.queryset.filter(Q(is_active=True) | Q(pk=current))
         return form
+
+    def has_change_permission(self, request, obj=None):
+        # Another administrator of one's own union (or of one above) is read-only here, its
+        # password too: the union above keeps them (roles.may_manage_administrators).
+        if (
+            obj is not None
+            and obj.pk != request.user.pk
+            and obj.has_role(Role.ADMIN)
+            and not may_manage_administrators(request.user, obj.organisation)
+        ):
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

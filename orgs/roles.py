@@ -20,6 +20,20 @@ class Role(models.TextChoices):
 ADMIN_SITE_ROLES = {Role.SUPERVISOR, Role.FINANCE, Role.ADMIN}
 
 
+def may_manage_administrators(user, organisation) -> bool:
+    """Whether `user` may give or take the administrator role of an account of `organisation`,
+    or change such an account: a superuser, or an administrator of a union above it. Within one
+    union the administrator keeps the staff accounts, not those of its peers: else a county
+    administrator could make a second administrator, or reset one's password, and hold every
+    role of the county through accounts of their own making."""
+    if user.is_superuser:
+        return True
+    own = getattr(user, "organisation", None)
+    if own is None or organisation is None or organisation.pk == own.pk:
+        return False
+    return organisation.path.startswith(own.path)
+
+
 def role_permission_table() -> dict[str, set[str]]:
     """{role code: {"app_label.codename", …}} from every installed app's permissions.py."""
     table: dict[str, set[str]] = {role.value: set() for role in Role}

@@ -218,3 +218,107 @@ def test_a_holiday_is_dated_from_2000_to_two_years_ahead(login, orgs):
     assert not Holiday.objects.filter(organisation=orgs["450102"]).exists()
     assert client.post(add, {**data, "date": f"{last}-12-31"}).status_code == 302
     assert client.post(add, {**data, "date": "2000-01-01"}).status_code == 302
+
+
+# --- The administrator role: kept by the union above -------------------------------------------
+
+ADMIN_ROLE_REFUSED = "系统管理员账号由上级组织的系统管理员设立：您只能为下级组织的用户授予该角色。"
+
+
+def new_account(orgs, code, *roles, username="new_account"):
+    from django.contrib.auth.models import Group
+
+    return {
+        "username": username,
+        "full_name": "新账号",
+        "organisation": orgs[code].pk,
+        "groups": [Group.objects.get(name=role).pk for role in roles],
+        "password1": "a-long-password-2026",
+        "password2": "a-long-password-2026",
+    }
+
+
+def test_a_county_administrator_creates_staff_accounts_but_no_administrator(login, orgs):
+    """An administrator making a second administrator account of the county would hold every
+    role through accounts of their own: the role comes from the union above."""
+    client = login("admin_450102")
+    add = reverse("admin:orgs_user_add")
+    for roles in (["admin"], ["supervisor", "admin"]):
+        response = client.post(add, new_account(orgs, "450102", *roles))
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["groups"] == [ADMIN_ROLE_REFUSED]
+        assert not User.objects.filter(username="new_account").exists()
+    # Lower roles are theirs to give, and the administrator of a union below them.
+    assert client.post(add, new_account(orgs, "450102", "supervisor")).status_code == 302
+    assert User.objects.get(username="new_account").has_role("supervisor")
+    base = new_account(orgs, "450102001", "admin", username="base_admin")
+    assert client.post(add, base).status_code == 302
+    assert User.objects.get(username="base_admin").has_role("admin")
+
+
+def test_a_county_administrator_grants_nobody_of_the_county_the_administrator_role(login, users):
+    from django.contrib.auth.models import Group
+
+    clerk = users["clerk_450102"]
+    client = login("admin_450102")
+    data = {
+        "username": clerk.username,
+        "full_name": clerk.full_name,
+        "organisation": clerk.organisation_id,
+        "is_active": "on",
+        "groups": [group.pk for group in Group.objects.filter(name__in=["clerk", "admin"])],
+    }
+    response = client.post(reverse("admin:orgs_user_change", args=[clerk.pk]), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["groups"] == [ADMIN_ROLE_REFUSED]
+    assert set(clerk.groups.values_list("name", flat=True)) == {"clerk"}
+    # The region's administrator may: the county lies below it.
+    client = login("admin_450000")
+    assert client.post(reverse("admin:orgs_user_change", args=[clerk.pk]), data).status_code == 302
+    assert set(clerk.groups.values_list("name", flat=True)) == {"clerk", "admin"}
+
+
+def test_another_administrator_of_the_county_is_read_only_to_its_administrator(login, users):
+    """Nor does one administrator change a peer's roles, organisation or password (and so act
+    as them): the union above does."""
+    from django.contrib.auth.models import Group
+
+    county = users["admin_450102"].organisation
+    peer = User.objects.create_user("admin2_450102", password="old-pass-26", organisation=county)
+    peer.groups.add(Group.objects.get(name="admin"))
+    change = reverse("admin:orgs_user_change", args=[peer.pk])
+    password = reverse("admin:auth_user_password_change", args=[peer.pk])
+    client = login("admin_450102")
+    assert client.get(change).status_code == 200  # still listed and shown
+    data = {"username": peer.username, "organisation": peer.organisation_id, "groups": []}
+    assert client.post(change, data).status_code == 403
+    new = {"password1": "Tiger-lily-2026", "password2": "Tiger-lily-2026"}
+    assert client.post(password, new).status_code == 403
+    peer.refresh_from_db()
+    assert peer.has_role("admin") and peer.check_password("old-pass-26")
+    # The city's administrator (above) keeps it.
+    above = login("admin_450000")
+    assert above.post(password, new).status_code == 302
+    peer.refresh_from_db()
+    assert peer.check_password("Tiger-lily-2026")
+
+
+def test_only_the_roles_are_offered_as_groups(login, orgs, users):
+    """A group a superuser made beside the roles (with whatever permissions) is not a county
+    administrator's to hand out; an account holding one keeps it."""
+    from django.contrib.auth.models import Group, Permission
+
+    extra = Group.objects.create(name="auditors")
+    extra.permissions.add(Permission.objects.get(codename="change_group"))
+    client = login("admin_450102")
+    form = client.get(reverse("admin:orgs_user_add")).context["adminform"].form
+    assert extra not in form.fields["groups"].queryset
+    data = new_account(orgs, "450102", "clerk")
+    data["groups"].append(extra.pk)
+    response = client.post(reverse("admin:orgs_user_add"), data)
+    assert "groups" in response.context["adminform"].form.errors
+    assert not User.objects.filter(username="new_account").exists()
+    clerk = users["clerk_450102"]
+    clerk.groups.add(extra)
+    change = client.get(reverse("admin:orgs_user_change", args=[clerk.pk]))
+    assert extra in change.context["adminform"].form.fields["groups"].queryset
