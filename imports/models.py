@@ -146,6 +146,17 @@ class ImportJob(models.Model):
     def is_running(self) -> bool:
         return self.state in self.RUNNING
 
+    def downloadable_by(self, user) -> bool:
+        """Whether `user` may download this export now, by their rights of today, not those of
+        when it ran: they still export its kind, and a workbook of full numbers only while they
+        still see numbers in full (a role changed since takes it away; a masked export is
+        theirs to start)."""
+        from orgs.pii import FULL_NUMBERS
+
+        if not user.has_perm(KINDS[self.kind].export_permission):
+            return False
+        return not self.full_identifiers or user.has_perm(FULL_NUMBERS)
+
     @property
     def percent(self) -> int:
         if not self.total:

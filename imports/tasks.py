@@ -19,7 +19,7 @@ from django_tasks import task
 from imports import registry
 from imports.models import ImportJob
 from imports.runner import run_import
-from orgs.pii import mask_numbers
+from orgs.pii import FULL_NUMBERS, mask_numbers
 
 logger = logging.getLogger(__name__)
 S = ImportJob.State
@@ -160,9 +160,12 @@ def _export(job_id: int) -> str:
     if job is None:
         return "skipped"
     export = registry.exporter(job.kind)
+    # Full numbers as the requester's role stands when the job runs (the exporter masks them
+    # otherwise): the job then says what its workbook holds, for the download and its log.
+    job.full_identifiers = job.full_identifiers and job.created_by.has_perm(FULL_NUMBERS)
     data = export(user=job.created_by, full=job.full_identifiers, progress=ProgressFile(job.pk))
     job.file.save(job_path_name(job), ContentFile(data), save=False)
-    job.save(update_fields=["file"])
+    job.save(update_fields=["file", "full_identifiers"])
     _finish(job_id, state=S.DONE, finished_at=timezone.now())
     return S.DONE
 

@@ -126,7 +126,8 @@ class JobDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         job = get_object_or_404(jobs_of(self.request.user), pk=kwargs["pk"])
-        return super().get_context_data(**job_context(job))
+        may_download = job.downloadable_by(self.request.user)
+        return super().get_context_data(**job_context(job), may_download=may_download)
 
 
 class JobStatusView(JobDetailView):
@@ -180,7 +181,7 @@ class JobDownloadView(View):
         job = get_object_or_404(jobs_of(request.user), pk=pk, operation=ImportJob.Operation.EXPORT)
         if job.state != ImportJob.State.DONE or not job.file:
             raise Http404
-        if not request.user.has_perm(registry.kind(job.kind).export_permission):
+        if not job.downloadable_by(request.user):
             raise PermissionDenied
         log_access(
             request,

@@ -192,6 +192,55 @@ def test_export_and_download_are_logged(login, orgs, make_household):
     assert household.file_number
 
 
+def test_an_export_of_full_numbers_is_not_downloaded_once_its_reader_may_no_longer_see_them(
+    login, users, make_household
+):
+    """The download reads the requester's rights when it happens, not when the export ran: a
+    clerk made administrator since (who sees numbers masked) no longer takes the workbook of
+    full numbers, and is told to export again; one who may no longer export takes none."""
+    from django.contrib.auth.models import Group
+
+    make_household()
+    client = login("clerk_450102")
+    client.post(reverse("imports:export", args=["households"]), {"full": "on"})
+    client.post(reverse("imports:export", args=["households"]))
+    full, masked = ImportJob.objects.filter(operation="export").order_by("pk")
+    assert full.full_identifiers and not masked.full_identifiers
+    clerk = users["clerk_450102"]
+    clerk.groups.set([Group.objects.get(name="admin")])
+    client = login("clerk_450102")  # a fresh user object: permissions are cached on it
+    download = reverse("imports:download", args=[full.pk])
+    assert client.get(download).status_code == 403
+    page = client.get(reverse("imports:job", args=[full.pk])).content.decode()
+    assert download not in page and "请重新导出" in page
+    response = client.get(reverse("imports:download", args=[masked.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content)[:2] == b"PK"
+    assert AccessLog.objects.filter(action="export").count() == 1  # the masked one
+    clerk.groups.set([Group.objects.get(name="viewer")])
+    client = login("clerk_450102")
+    assert client.get(reverse("imports:download", args=[masked.pk])).status_code == 404
+
+
+def test_an_export_queued_with_full_numbers_says_masked_when_its_role_lost_them(users):
+    """The role changed between the request and the worker: the workbook is written masked,
+    and the job (its download's log line, its page) says so."""
+    from imports import tasks
+
+    admin = users["admin_450102"]  # exports households, sees numbers masked
+    job = ImportJob.objects.create(
+        organisation=admin.organisation,
+        created_by=admin,
+        kind="households",
+        operation=ImportJob.Operation.EXPORT,
+        token="f" * 32,
+        full_identifiers=True,
+    )
+    assert tasks.run_job.call(job.pk) == ImportJob.State.DONE
+    job.refresh_from_db()
+    assert job.file and not job.full_identifiers
+    assert job.downloadable_by(admin)
+
+
 def test_the_funds_export_offers_no_full_numbers_it_does_not_hold(login, orgs):
     """The funds workbook carries no ID or bank numbers: no "full numbers" box, and a posted
     one is ignored (it was logged as an export of full numbers)."""
