@@ -7,6 +7,7 @@ result here, read-only. The household list of the admin links to the staff pages
 from django.contrib import admin
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -26,10 +27,11 @@ class ImportJobAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "organisation",
         "created_by",
         "state",
+        "restart",
         "job_page",
     ]
     list_filter = ["operation", "kind", "state"]
-    list_select_related = ["organisation", "created_by"]
+    list_select_related = ["organisation", "created_by", "restarted_by"]
     search_fields = ["original_name", "created_by__username"]
     show_full_result_count = False
     fields = [
@@ -47,6 +49,8 @@ class ImportJobAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "confirmed_by",
         "confirmed_at",
         "finished_at",
+        "restarted_by",
+        "restarted_at",
         "failure",
         "preview_report",
         "result_report",
@@ -55,6 +59,12 @@ class ImportJobAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_opens(request.user)
+
+    @admin.display(description=_("重新运行"), ordering="restarted_at")
+    def restart(self, obj):
+        if obj.restarted_at is None:
+            return ""
+        return f"{timezone.localtime(obj.restarted_at):%Y-%m-%d %H:%M} {obj.restarted_by}"
 
     @admin.display(description=_("检查与确认"))
     def job_page(self, obj):

@@ -107,6 +107,16 @@ class ImportJob(models.Model):
     )
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # The last run again of a stalled job (services.job_restart): who, when.
+    restarted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("重新运行人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    restarted_at = models.DateTimeField(_("重新运行时间"), null=True, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 

@@ -107,7 +107,8 @@ def export_start(*, user, kind: str, full: bool) -> ImportJob:
 
 def job_restart(*, user, job: ImportJob) -> ImportJob:
     """Run a stalled job again (imports.tasks.is_stalled): a check from the start, a confirmed
-    write as confirmed, an export anew. Only whoever started the job may."""
+    write as confirmed, an export anew. Only whoever started the job may; the job records who
+    ran it again and when."""
     from imports.tasks import is_stalled
 
     with transaction.atomic():
@@ -119,7 +120,9 @@ def job_restart(*, user, job: ImportJob) -> ImportJob:
         S = ImportJob.State
         job.state = S.CONFIRMED if job.state == S.WRITING else S.QUEUED
         job.done = 0
-        job.save(update_fields=["state", "done"])
+        job.restarted_by = user
+        job.restarted_at = timezone.now()
+        job.save(update_fields=["state", "done", "restarted_by", "restarted_at"])
     _enqueue(job)
     job.refresh_from_db()
     return job

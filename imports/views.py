@@ -36,7 +36,7 @@ def allowed_kinds(user) -> dict[str, dict]:
 
 def jobs_of(user):
     """The jobs the user opens here: their own (ImportJobQuerySet); anybody else's answer 404."""
-    return ImportJob.objects.openable_by(user).select_related("created_by")
+    return ImportJob.objects.openable_by(user).select_related("created_by", "restarted_by")
 
 
 def _kind(code: str):

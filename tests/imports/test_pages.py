@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from households.models import Household
 from imports.models import ImportJob
@@ -416,9 +417,17 @@ def test_a_job_whose_worker_died_can_be_run_again(login, workbook, orgs, setting
         assert login(other).post(restart).status_code == 404
     job.refresh_from_db()
     assert job.state == "writing"
+    before = timezone.now()
     login("clerk_450102").post(restart)
     job.refresh_from_db()
     assert job.state == "done" and Household.objects.count() == 1
+    # Who ran it again, and when, is on the job and where jobs are listed.
+    assert job.restarted_by.username == "clerk_450102" and job.restarted_at >= before
+    when = f"{timezone.localtime(job.restarted_at):%Y-%m-%d %H:%M}"
+    mine = login("clerk_450102").get(reverse("imports:index")).content.decode()
+    assert f"{job.restarted_by} 于 {when} 重新运行" in mine
+    listed = login("admin_450102").get(reverse("admin:imports_importjob_changelist"))
+    assert f"{when} {job.restarted_by}" in listed.content.decode()
 
 
 def test_the_preview_says_how_many_recorded_members_an_update_deletes(login, workbook, orgs):
