@@ -812,7 +812,7 @@ class DibaoStandardForm(forms.ModelForm):
 
 
 @admin.register(DibaoStandard)
-class DibaoStandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class DibaoStandardAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Administrators keep the monthly dibao line of their area per year."""
 
     form = DibaoStandardForm

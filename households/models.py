@@ -128,6 +128,8 @@ class DibaoStandard(models.Model):
     )
     note = models.CharField(_("依据"), max_length=200, blank=True)
 
+    # Eligibility and the exit runs are computed against it: every change, who and when.
+    history = HistoricalRecords()
     objects = DibaoStandardQuerySet.as_manager()
 
     class Meta:

@@ -22,10 +22,11 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from orgs.models import AccessLog, Holiday, Organisation, User
 from orgs.roles import ADMIN_SITE_ROLES, Role, may_manage_administrators
-from orgs.scoping import ScopedAdminMixin, keeps_national
+from orgs.scoping import ScopedAdminMixin, ScopedHistoryAdminMixin, keeps_national
 from orgs.text import listing
 
 
@@ -134,7 +135,7 @@ LEVELS = [choice for choice, _label in Organisation.Level.choices]  # top to bot
 
 
 @admin.register(Holiday)
-class HolidayAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class HolidayAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Holidays decide notice periods. Administrators see the national calendar and their
     subtree's days and change only the latter (another county's day answers 404); the
     national calendar is kept at the top of the tree (or by a superuser)."""

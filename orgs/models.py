@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
 from orgs.scoping import ScopedQuerySet
 from orgs.text import aside
@@ -233,6 +234,9 @@ class Holiday(models.Model):
     is_working_day = models.BooleanField(
         _("调休上班"), default=False, help_text=_("勾选表示该日虽为周末但需上班（调休）。")
     )
+
+    # Notice periods are counted over it: every change (a deletion too), who and when.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = pgettext_lazy("model", "节假日")

@@ -220,6 +220,33 @@ def test_a_holiday_is_dated_from_2000_to_two_years_ahead(login, orgs):
     assert client.post(add, {**data, "date": "2000-01-01"}).status_code == 302
 
 
+def test_a_holidays_changes_keep_who_and_when(login, orgs, users):
+    """Holidays decide when notices end: each change (and a deletion) is kept with who made it,
+    on the holiday's history page, which another county's administrator does not open."""
+    from django.utils import timezone
+
+    day = f"{timezone.localdate().year + 1}-03-03"
+    client = login("admin_450102")
+    data = {"date": day, "name": "三月三", "organisation": orgs["450102"].pk}
+    assert client.post(reverse("admin:orgs_holiday_add"), data).status_code == 302
+    holiday = Holiday.objects.get(organisation=orgs["450102"], date=day)
+    change = reverse("admin:orgs_holiday_change", args=[holiday.pk])
+    assert client.post(change, {**data, "name": "壮族三月三"}).status_code == 302
+    delete = reverse("admin:orgs_holiday_delete", args=[holiday.pk])
+    history = reverse("admin:orgs_holiday_history", args=[holiday.pk])
+    page = client.get(history).content.decode()
+    assert "三月三" in page and "壮族三月三" in page  # the change, old and new
+    assert login("admin_450103").get(history).status_code == 404
+    assert login("admin_450102").post(delete, {"post": "yes"}).status_code == 302
+    versions = Holiday.history.filter(id=holiday.pk).order_by("history_date")
+    assert [(v.history_type, v.name, v.history_user) for v in versions] == [
+        ("+", "三月三", users["admin_450102"]),
+        ("~", "壮族三月三", users["admin_450102"]),
+        ("-", "壮族三月三", users["admin_450102"]),
+    ]
+    assert all(v.history_date <= timezone.now() for v in versions)
+
+
 # --- The administrator role: kept by the union above -------------------------------------------
 
 ADMIN_ROLE_REFUSED = "系统管理员账号由上级组织的系统管理员设立：您只能为下级组织的用户授予该角色。"

@@ -881,6 +881,28 @@ def test_admin_keeps_the_dibao_lines_of_their_area(login, orgs, dibao):
     assert client.get(url("dibaostandard_delete", line.pk)).status_code == 403
 
 
+def test_a_dibao_lines_changes_keep_who_and_when(login, orgs, users):
+    """Eligibility and the exit runs are computed against the line: each change is kept with
+    who made it and the figure it replaced, on the line's history page (its county's)."""
+    client = login("admin_450102")
+    year = TODAY().year + 1
+    data = {"organisation": orgs["450102"].pk, "year": year, "monthly_amount": "980.00"}
+    assert client.post(url("dibaostandard_add"), data).status_code == 302
+    line = DibaoStandard.objects.get(organisation=orgs["450102"], year=year)
+    change = {**data, "monthly_amount": "1010.00", "note": "南府规〔2026〕3号"}
+    assert client.post(url("dibaostandard_change", line.pk), change).status_code == 302
+    versions = line.history.order_by("history_date")
+    assert [(v.history_type, v.monthly_amount, v.history_user) for v in versions] == [
+        ("+", Decimal("980.00"), users["admin_450102"]),
+        ("~", Decimal("1010.00"), users["admin_450102"]),
+    ]
+    history = url("dibaostandard_history", line.pk)
+    page = client.get(history).content.decode()
+    assert "980.00" in page and "1,010.00" in page
+    assert login("supervisor_450102").get(history).status_code == 200
+    assert login("admin_450103").get(history).status_code == 404
+
+
 def test_dibao_service_refuses_duplicates_and_other_areas(users, orgs, dibao):
     from django.core.exceptions import PermissionDenied, ValidationError
 

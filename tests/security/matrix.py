@@ -240,7 +240,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "orgs.organisation": AdminModel("base_union", True, view=STAFF, add="admin", change="admin"),
     # Holidays decide notice periods: a county keeps its own, the national ones are read-only
     "orgs.holiday": AdminModel("holiday", True, view="admin", add="admin", change="admin",
-                               delete="admin"),
+                               delete="admin", history="holiday_history"),
     "orgs.user": AdminModel("clerk_user", True, view="supervisor admin", add="admin",
                             change="admin"),
     "orgs.accesslog": AdminModel("access", True, view="admin"),
@@ -262,7 +262,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "households.objection": AdminModel("objection", True, view="supervisor admin"),
     "households.transition": AdminModel("transition", True, view="supervisor admin"),
     "households.dibaostandard": AdminModel("county_line", True, view="supervisor admin",
-                                           add="admin", change="admin"),
+                                           add="admin", change="admin",
+                                           history="county_line_history"),
     # Tables every organisation shares are changed only at the top of the tree (a county's
     # administrator reads them; orgs.scoping.NationalTableMixin).
     "households.cause": AdminModel("cause", False, view="supervisor admin",

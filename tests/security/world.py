@@ -331,6 +331,7 @@ def build_world() -> dict:
         "transition": Transition.objects.filter(household=on_file).latest("pk").pk,
         "on_file_history": on_file.history.latest().history_id,
         "county_line": county_line.pk,
+        "county_line_history": county_line.history.latest().history_id,
         "cause": on_file.primary_cause_id,
         "category": money.category_id,
         # funds
@@ -365,6 +366,7 @@ def build_world() -> dict:
         # organisations
         "base_union": orgs["450102001"].pk,
         "holiday": holiday.pk,
+        "holiday_history": holiday.history.latest().history_id,
         "clerk_user": users["clerk_450102"].pk,
         "spare_user": spare.pk,
         "access": access.pk,
