@@ -795,6 +795,8 @@ class TransitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 class DibaoStandardForm(forms.ModelForm):
+    refused = None  # the service's refusal of this form's save, posted again (see the admin)
+
     class Meta:
         model = DibaoStandard
         fields = ["organisation", "year", "monthly_amount", "note"]
@@ -808,6 +810,8 @@ class DibaoStandardForm(forms.ModelForm):
         )
         if message:
             self.add_error("year", message)
+        elif self.refused is not None:
+            self.add_error(None, self.refused)
         return cleaned
 
 
@@ -823,6 +827,23 @@ class DibaoStandardAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistor
 
     def save_model(self, request, obj, form, change):
         services.dibao_standard_save(user=request.user, standard=obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as refused:
+            # The form found no line of this area and year, but a colleague's reached the
+            # database first and the unique key refused this one (dibao_standard_save says so
+            # in words): the form again, with that on it, instead of a server error.
+            if request.method != "POST":
+                raise
+            request.dibao_refused = refused
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.refused = getattr(request, "dibao_refused", None)
+        return form
 
     def has_delete_permission(self, request, obj=None):
         return False  # surveys and reports of past years refer to these lines

@@ -903,6 +903,33 @@ def test_a_dibao_lines_changes_keep_who_and_when(login, orgs, users):
     assert login("admin_450103").get(history).status_code == 404
 
 
+def test_a_dibao_line_a_colleague_saved_meanwhile_is_said_on_the_form(login, orgs, monkeypatch):
+    """Two administrators add the same area and year at once: neither form finds the other's
+    line, and the later save meets the unique key (dibao_unique_org_year). The form says so on
+    the year field, in words, instead of a server error, and nothing of it is written."""
+    year = TODAY().year + 1
+    clean = DibaoStandard.full_clean
+
+    def colleague_saves_after_the_last_check(self, *args, **kwargs):
+        clean(self, *args, **kwargs)
+        if not kwargs and not DibaoStandard.objects.filter(year=year).exists():
+            # dibao_standard_save's own check, its last before the insert: the colleague's line
+            # is committed now (bulk_create: no save() of ours, no history of it)
+            DibaoStandard.objects.bulk_create(
+                [DibaoStandard(organisation=orgs["450102"], year=year, monthly_amount=970)]
+            )
+
+    monkeypatch.setattr(DibaoStandard, "full_clean", colleague_saves_after_the_last_check)
+    client = login("admin_450102")
+    data = {"organisation": orgs["450102"].pk, "year": year, "monthly_amount": "980.00"}
+    response = client.post(url("dibaostandard_add"), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["year"] == [
+        f"兴宁区总工会 {year}年的低保标准已经录入，请修改原有记录。"
+    ]
+    assert not DibaoStandard.objects.filter(monthly_amount=Decimal("980.00")).exists()
+
+
 def test_dibao_service_refuses_duplicates_and_other_areas(users, orgs, dibao):
     from django.core.exceptions import PermissionDenied, ValidationError
 
