@@ -8,9 +8,9 @@ import pytest
 
 BEFORE = [
     ("orgs", "0009_eligibility_multiple_follows_scheme"),
-    ("households", "0022_transition_index_household"),
+    ("households", "0026_notice_working_days"),
 ]
-AFTER = [("orgs", "0010_holiday_history"), ("households", "0023_dibao_history")]
+AFTER = [("orgs", "0010_holiday_history"), ("households", "0027_dibao_history")]
 
 
 # Serialized rollback: the flush after a transactional test would drop the seeded reference rows.

@@ -30,7 +30,7 @@ def baseline(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("households", "0022_transition_index_household"),
+        ("households", "0026_notice_working_days"),
         ("orgs", "0010_holiday_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
