@@ -111,9 +111,17 @@ def check_years(first: int, last: int) -> None:
         raise ValidationError(_("一次最多对比 %(n)d 个年度。") % {"n": MAX_YEARS}, code="too_many")
 
 
-def check_dates(first: int, last: int, *, cutoff: date | None, baseline: date | None) -> None:
+def check_dates(
+    first: int,
+    last: int,
+    *,
+    cutoff: date | None,
+    baseline: date | None,
+    default_baseline: date | None = None,
+) -> None:
     """Every rule of a report's dates, each refusal keyed by the field it is about (years,
-    cutoff, baseline): the form shows it there, the command names its option."""
+    cutoff, baseline): the form shows it there, the command names its option. Without a
+    baseline typed, the organisation's (`default_baseline`) is checked in its place."""
     errors = {}
     try:
         check_years(first, last)
@@ -126,7 +134,7 @@ def check_dates(first: int, last: int, *, cutoff: date | None, baseline: date | 
             errors["cutoff"] = exc
         else:
             try:
-                check_baseline(baseline, cutoff or default_cutoff(last))
+                check_baseline(first, last, cutoff, baseline, default_baseline)
             except ValidationError as exc:
                 errors["baseline"] = exc
     if errors:
@@ -138,7 +146,13 @@ def build_years(
 ) -> dict:
     """One summary per year (the seed's 2017–2019 columns); the cut-off limits the last year
     (by default its end, or today while it runs)."""
-    check_dates(first, last, cutoff=cutoff, baseline=baseline)
+    check_dates(
+        first,
+        last,
+        cutoff=cutoff,
+        baseline=baseline,
+        default_baseline=org.setting("stock_baseline_date"),
+    )
     whole = Period.for_years(org, first, last, cutoff=cutoff, baseline=baseline)
     years = {}
     for year in range(first, last + 1):
@@ -182,15 +196,43 @@ def check_cutoff_has_passed(cutoff: date) -> None:
         )
 
 
-def check_baseline(baseline: date | None, cutoff: date) -> None:
-    """Stock (存量) is what was filed on or before the baseline: a baseline after the cut-off
-    would make every file of the report stock."""
-    if baseline is not None and baseline > cutoff:
-        raise ValidationError(
-            _("存量基准日 %(baseline)s 不能晚于截止日期 %(cutoff)s，否则所有档案都算作存量。")
-            % {"baseline": baseline, "cutoff": cutoff},
-            code="after_cutoff",
+def check_baseline(
+    first: int,
+    last: int,
+    cutoff: date | None,
+    baseline: date | None,
+    default_baseline: date | None = None,
+) -> None:
+    """Stock (存量) is what was filed on or before the baseline: a baseline after a year's
+    cut-off would make every file of that year stock. Every year of a span counts stock against
+    the one baseline, each on its own cut-off, so the first year's (the earliest) decides, as
+    its single-year report would; the organisation's baseline, used when none is typed, is held
+    to the same rule."""
+    year_cutoff = (cutoff or default_cutoff(last)) if first == last else default_cutoff(first)
+    if baseline is None:
+        if default_baseline is not None and default_baseline > year_cutoff:
+            raise ValidationError(
+                _(
+                    "单位设置的存量基准日 %(baseline)s 晚于 %(year)d 年的截止日期 %(cutoff)s，"
+                    "该年所有档案都会算作存量：请为本报表填写存量基准日。"
+                )
+                % {"baseline": default_baseline, "year": first, "cutoff": year_cutoff},
+                code="default_after_cutoff",
+            )
+        return
+    if baseline <= year_cutoff:
+        return
+    if first == last:
+        message = _("存量基准日 %(baseline)s 不能晚于截止日期 %(cutoff)s，否则所有档案都算作存量。")
+    else:
+        message = _(
+            "存量基准日 %(baseline)s 不能晚于 %(year)d 年的截止日期 %(cutoff)s，"
+            "否则该年所有档案都算作存量：各年按同一基准日统计存量。"
         )
+    raise ValidationError(
+        message % {"baseline": baseline, "year": first, "cutoff": year_cutoff},
+        code="after_cutoff",
+    )
 
 
 def jsonable(value):

@@ -131,7 +131,7 @@ def test_every_field_says_what_is_wrong_with_it_at_once(login, orgs, frozen):
     [
         {"years": "2026", "cutoff": "2026-12-06"},  # today is a day that has passed
         {"years": "2017-2026"},
-        {"years": "2000"},
+        {"years": "2000", "baseline": "1999-12-31"},  # the default (2015) is after 2000
         {"years": "2024", "cutoff": "2024-06-30", "baseline": "2024-06-30"},
     ],
 )
@@ -200,3 +200,53 @@ def test_the_command_reports_the_running_year_to_today(orgs, scenario, frozen):
     data = run("--org", "450100", "--years", "2025-2026")
     assert data["years"]["2025"]["period"]["cutoff"] == "2025-12-31"
     assert data["years"]["2026"]["period"]["cutoff"] == "2026-12-06"
+
+
+def test_a_baseline_is_checked_against_every_year_of_a_span(login, orgs, frozen):
+    """Each year's column counts stock on its own cut-off: a baseline after the first year's
+    would make every file of that column stock, which the single-year report refuses; the span
+    refuses it too (it was checked only against the last year's cut-off)."""
+    frozen()
+    client = login("viewer_450100")
+    single = client.get(
+        "/reports/summary/", {"org": "450100", "years": "2023", "baseline": "2024-06-30"}
+    )
+    assert "不能晚于截止日期 2023-12-31" in single.context["form"].errors["baseline"][0]
+    span = client.get(
+        "/reports/summary/", {"org": "450100", "years": "2023-2024", "baseline": "2024-06-30"}
+    )
+    errors = span.context["form"].errors
+    assert list(errors) == ["baseline"]
+    assert "2023 年的截止日期 2023-12-31" in errors["baseline"][0]
+    assert "report-head" not in span.content.decode()
+    with pytest.raises(CommandError, match="--baseline: .*2023 年的截止日期 2023-12-31"):
+        call_command(
+            "annual_summary",
+            *["--org", "450100", "--years", "2023-2024", "--baseline", "2024-06-30"],
+            stdout=StringIO(),
+        )
+
+
+def test_the_organisations_default_baseline_is_checked_as_a_typed_one(login, orgs, frozen):
+    """The organisation's setting is the report's baseline when none is typed: after a year's
+    cut-off it is refused as a typed one is, saying where it comes from; a baseline typed for
+    the report then takes its place."""
+    frozen()
+    region = orgs["450000"]
+    region.stock_baseline_date = date(2020, 12, 31)
+    region.save()
+    client = login("viewer_450100")
+    for years in ("2019", "2019-2021"):
+        response = client.get("/reports/summary/", {"org": "450100", "years": years})
+        errors = response.context["form"].errors
+        assert list(errors) == ["baseline"], years
+        expected = "单位设置的存量基准日 2020-12-31 晚于 2019 年的截止日期 2019-12-31"
+        assert expected in errors["baseline"][0]
+    with pytest.raises(CommandError, match="--baseline: 单位设置的存量基准日 2020-12-31"):
+        call_command("annual_summary", "--org", "450100", "--year", "2019", stdout=StringIO())
+    typed = client.get(
+        "/reports/summary/", {"org": "450100", "years": "2019-2021", "baseline": "2018-12-31"}
+    )
+    assert not typed.context["form"].errors and "report-head" in typed.content.decode()
+    later = client.get("/reports/summary/", {"org": "450100", "years": "2021"})
+    assert not later.context["form"].errors  # the default is before 2021's cut-off
