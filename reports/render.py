@@ -17,6 +17,7 @@ from reports.sections import BALANCE_KEYS, wanyuan
 from reports.summary import COMPARED, comparison, to_json_shape
 
 YUAN_FORMAT = '#,##0.00" 元"'
+NOT_APPLICABLE = "—"  # a rate without a denominator (reports.selectors.target)
 WAN_FORMAT = '#,##0.0000" 万元"'
 # People are counted once in a total, so the units' figures need not add up to it: said
 # under the service centre's table and on the workbook's 说明 sheet.
@@ -59,6 +60,20 @@ def years_of(data: dict) -> list[tuple[str, dict]]:
     if "years" in data:
         return list(data["years"].items())
     return [(str(data["period"]["from"].year), data)]
+
+
+def rate_note(years) -> str:
+    """What the target's rate is, said where a year's rate passes 100 % or is not applicable
+    while households were relieved: both come from households filed or moved in during the
+    year (reports.selectors.target)."""
+    for _year, item in years:
+        rate, done = item["target"]["rate"], item["target"]["relieved_or_exited"]
+        if (rate is None and done) or (rate is not None and rate > 1):
+            return _(
+                "解困脱困率 = 解困脱困户数 ÷ 年初在档户数。年内新建档或转入的家庭解困脱困也计入"
+                "解困脱困户数，故比率可超过 100%；年初无在档户时比率不适用（—）。"
+            )
+    return ""
 
 
 def context(data: dict, *, generated_by=None) -> dict:
@@ -109,6 +124,7 @@ def context(data: dict, *, generated_by=None) -> dict:
         "movement_chart": movement_chart,
         "funds_chart": funds_chart,
         "people_note": PEOPLE_NOTE,
+        "rate_note": rate_note(years),
     }
 
 
@@ -225,10 +241,22 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
                 *[item["movements"]["deregistered_by_reason"].get(code, 0) for _, item in years],
             ]
         )
-    rows.append([_("解困脱困率"), *[float(item["target"]["rate"]) for _, item in years]])
+    rows.append([_("解困脱困户数"), *[item["target"]["relieved_or_exited"] for _, item in years]])
+    rows.append(
+        [
+            _("解困脱困率"),
+            *[
+                NOT_APPLICABLE if rate is None else float(rate)
+                for rate in (item["target"]["rate"] for _, item in years)
+            ],
+        ]
+    )
     rows.append([_("目标"), *[float(item["target"]["goal"]) for _, item in years]])
+    rate_rows = (len(rows), len(rows) + 1)  # + the header row: the rate and the goal
+    if note := rate_note(years):
+        rows.append([note])
     ws = sheet(_("解困脱困"), [_("项目"), *year_names], rows)
-    for cells in ws.iter_rows(min_row=ws.max_row - 1, max_row=ws.max_row, min_col=2):
+    for cells in ws.iter_rows(min_row=rate_rows[0], max_row=rate_rows[1], min_col=2):
         for cell in cells:
             cell.number_format = "0.00%"
 

@@ -245,11 +245,16 @@ def target(org: Organisation, figures: dict) -> dict:
     exited, reopened and exited again, counts once (as movements it would count twice, and a
     county could report 200 %). It counts for the organisation of its first relief or exit of
     the period (a file that moved county after it counts in the county that relieved it), so
-    that the organisations' counts add up to their parent's, as every other figure does."""
+    that the organisations' counts add up to their parent's, as every other figure does.
+
+    Households filed (or moved in) during the period and relieved in it count among those
+    relieved, not among those on file at its start, as [003] asks the new ones to be relieved
+    in step: the rate may pass 100 % (the outputs say why, render.rate_note). Without
+    households on file at the start it is not applicable (None), not 0 %."""
     base = figures["on_file_at_start"]
     done = figures["relieved_or_exited"]
     goal = Decimal(org.setting("exit_rate_goal"))
-    rate = (Decimal(done) / base).quantize(Decimal("0.0001")) if base else Decimal("0")
+    rate = (Decimal(done) / base).quantize(Decimal("0.0001")) if base else None
     return {
         "on_file_at_start": base,
         "relieved_or_exited": done,

@@ -278,7 +278,12 @@ def to_json_shape(data: dict) -> dict:
             key: data["services"][key]
             for key in ("cases_by_window", "cases_total", "legal_aid", "job_referrals", "trainees")
         },
-        "target": {"rate": data["target"]["rate"], "goal": data["target"]["goal"]},
+        # rate: null without households on file at the start (not applicable); the two counts
+        # it divides say why it may pass 1 (reports.selectors.target).
+        "target": {
+            key: data["target"][key]
+            for key in ("rate", "goal", "relieved_or_exited", "on_file_at_start")
+        },
     }
     if "children" in data:
         shaped["children"] = [to_json_shape(child) for child in data["children"]]

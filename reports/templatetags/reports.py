@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from funds.templatetags.money import yuan
+from reports.render import NOT_APPLICABLE
 from reports.sections import WAN_PLACES, wanyuan
 
 register = template.Library()
@@ -20,6 +21,9 @@ def get(mapping, key):
 
 @register.filter
 def percent(value) -> str:
+    """A rate as 12.5%; None (a rate of nothing, e.g. without households at the start) as —."""
+    if value is None:
+        return NOT_APPLICABLE
     return f"{Decimal(value) * 100:.1f}%"
 
 

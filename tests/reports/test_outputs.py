@@ -508,3 +508,68 @@ def test_a_download_is_named_by_the_date_in_china(login, scenario, monkeypatch):
     client = login("viewer_450100")
     xlsx = client.get("/reports/summary/", {"org": "450102", "years": "2024", "format": "xlsx"})
     assert 'filename="summary-450102-2024-20250101.xlsx"' in xlsx["Content-Disposition"]
+
+
+def moved_in_and_relieved(users, orgs, *, on_file_before=0, relieved=1):
+    """A county with `on_file_before` files on file since 2023 and `relieved` files filed in
+    2024 (new, or moved in) and relieved the same year."""
+    from tests.reports.conftest import build as history
+
+    clerk, county = users["clerk_450102"], orgs["450102"]
+    for _n in range(on_file_before):
+        history(clerk, county, [("applied", date(2023, 1, 5)), ("on_file", date(2023, 2, 1))])
+    for _n in range(relieved):
+        history(
+            clerk,
+            county,
+            [
+                ("applied", date(2024, 2, 1)),
+                ("on_file", date(2024, 3, 1)),
+                ("relieved", date(2024, 6, 1)),
+            ],
+        )
+    period = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31), date(2023, 12, 31))
+    return build(county, period, with_children=False)
+
+
+def test_a_rate_without_households_at_the_start_is_not_applicable_in_every_output(users, orgs):
+    """Households relieved in a county that had none on file at the start of the year: the
+    rate divides by zero, so it is not applicable (—, JSON null), never 0 % beside a goal."""
+    from reports.summary import to_json_shape
+
+    data = moved_in_and_relieved(users, orgs)
+    assert data["target"]["on_file_at_start"] == 0 and data["target"]["relieved_or_exited"] == 1
+    assert data["target"]["rate"] is None and data["target"]["met"] is False
+    page = render_to_string("reports/_summary_body.html", render.context(data))
+    rate_row = next(line for line in page.splitlines() if "解困脱困率（目标）" in line)
+    assert "—（30.0%）" in rate_row  # was 0.0%（30.0%）
+    text = pdf_text(render.to_pdf(data))
+    rate_line = next(line for line in text.splitlines() if "解困脱困率" in line)
+    assert "—（30.0%）" in rate_line.replace(" ", "")
+    book = load_workbook(io.BytesIO(render.to_xlsx(data)))
+    moves = {row[0]: row[1:] for row in book["解困脱困"].iter_rows(min_row=2, values_only=True)}
+    assert moves["解困脱困率"] == ("—",) and moves["解困脱困户数"] == (1,)
+    shaped = to_json_shape(data)["target"]
+    assert shaped["rate"] is None
+    assert shaped["relieved_or_exited"] == 1 and shaped["on_file_at_start"] == 0
+
+
+def test_a_rate_over_100_percent_is_explained(users, orgs):
+    """Households filed (or moved in) during the year and relieved in it count among those
+    relieved, not among those on file at its start: one on file, three relieved is 300 %. The
+    page, PDF and workbook show the households relieved and say why."""
+    data = moved_in_and_relieved(users, orgs, on_file_before=1, relieved=3)
+    assert str(data["target"]["rate"]) == "3.0000"
+    note = "年内新建档或转入的家庭"
+    page = render_to_string("reports/_summary_body.html", render.context(data))
+    assert note in page
+    assert note in pdf_text(render.to_pdf(data)).replace(" ", "").replace("\n", "")
+    book = load_workbook(io.BytesIO(render.to_xlsx(data)))
+    moves = {row[0]: row[1:] for row in book["解困脱困"].iter_rows(min_row=2, values_only=True)}
+    assert moves["解困脱困户数"] == (3,) and moves["年初在档户数"] == (1,)
+    assert any(note in str(key) for key in moves)
+
+
+def test_a_rate_within_100_percent_has_no_note(data):
+    page = render_to_string("reports/_summary_body.html", render.context(data))
+    assert "年内新建档或转入的家庭" not in page
