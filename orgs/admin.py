@@ -30,8 +30,54 @@ from orgs.scoping import ScopedAdminMixin, ScopedHistoryAdminMixin, keeps_nation
 from orgs.text import listing
 
 
+class OrganisationForm(forms.ModelForm):
+    """The tree is not kept historically: reports sum an organisation's subtree as it is
+    today, over the file history of every organisation in it. Moving an organisation with
+    files under another parent moves those files, past years included, from the old parent's
+    reports into the new one's, so it is refused until the superuser confirms it."""
+
+    confirm_move = forms.BooleanField(
+        label=_("确认调整上级组织"),
+        required=False,
+        help_text=_("调整有档案的组织的上级时勾选：原上级和新上级过去各年的统计报表都会随之改变。"),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.moves_files() and not cleaned.get("confirm_move"):
+            self.add_error(
+                "parent",
+                _(
+                    "本组织及其下级有困难职工档案（%(households)d 户）。组织树不保留历史："
+                    "调整上级后，这些档案过去各年的数字都改算到新上级，原上级组织和新上级组织"
+                    "过去各年的统计报表都会随之改变。确需调整的，请勾选“确认调整上级组织”后保存。"
+                )
+                % {"households": self.households_moved()},
+            )
+        return cleaned
+
+    def moves_files(self) -> bool:
+        """An existing organisation given another parent, with files in its subtree."""
+        return bool(self.instance.pk and "parent" in self.changed_data and self.households_moved())
+
+    def households_moved(self) -> int:
+        """The households whose history lies in the subtree: the reports place them by it."""
+        if not hasattr(self, "_households_moved"):
+            from households.models import Transition  # households builds on orgs
+
+            old_path = Organisation.objects.get(pk=self.instance.pk).path
+            self._households_moved = (
+                Transition.objects.filter(organisation__path__startswith=old_path)
+                .values("household_id")
+                .distinct()
+                .count()
+            )
+        return self._households_moved
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = OrganisationForm
     list_display = ["code", "name", "level", "parent", "is_active"]
     list_filter = ["level", "is_active"]
     search_fields = ["code", "name"]
@@ -58,8 +104,31 @@ class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # organisations own records that are never deleted; deactivate instead
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and request.user.is_superuser:
+            # Only a superuser changes a parent (get_readonly_fields): the confirmation of a
+            # move of an organisation with files (OrganisationForm).
+            main = {**fieldsets[0][1], "fields": [*fieldsets[0][1]["fields"], "confirm_move"]}
+            fieldsets = [(fieldsets[0][0], main), *fieldsets[1:]]
+        return fieldsets
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if change and getattr(form, "moves_files", lambda: False)():
+            self.message_user(
+                request,
+                _(
+                    "%(organisation)s 已调整到 %(parent)s 之下，其 %(households)d 户档案过去各年的"
+                    "数字随之改算：原上级组织和新上级组织过去各年的统计报表已经改变。"
+                )
+                % {
+                    "organisation": obj,
+                    "parent": obj.parent,
+                    "households": form.households_moved(),
+                },
+                messages.WARNING,
+            )
         if not change or not {"notice_min_working_days", "parent"} & set(form.changed_data):
             return
         # A longer minimum lengthens the notices still running there (a shorter one shortens

@@ -349,3 +349,62 @@ def test_only_the_roles_are_offered_as_groups(login, orgs, users):
     clerk.groups.add(extra)
     change = client.get(reverse("admin:orgs_user_change", args=[clerk.pk]))
     assert extra in change.context["adminform"].form.fields["groups"].queryset
+
+
+MOVE_REFUSED = "组织树不保留历史"
+
+
+def test_a_county_with_files_moves_to_another_parent_only_when_confirmed(client, users, orgs):
+    """Reports sum a city's counties by today's tree: a county moved to another city takes its
+    files, past years' too, from the one city's reports into the other's. The admin refuses
+    the move until the superuser confirms it, saying so; confirmed, it moves and warns."""
+    from datetime import date
+
+    from reports.selectors import Period
+    from reports.summary import build
+    from tests.reports.conftest import build as history
+
+    history(
+        users["clerk_450102"],
+        orgs["450102"],
+        [("applied", date(2023, 1, 5)), ("on_file", date(2023, 2, 1))],
+    )
+    other_city = Organisation.objects.create(
+        code="450200", name="柳州市总工会", level="city", parent=orgs["450000"]
+    )
+    county = orgs["450102"]
+    client.force_login(User.objects.create_superuser("root_qa", password="x" * 12))
+    url = reverse("admin:orgs_organisation_change", args=[county.pk])
+    assert 'name="confirm_move"' in client.get(url).content.decode()
+    form = {"code": "450102", "name": county.name, "level": "county", "is_active": "on"}
+    response = client.post(url, {**form, "parent": other_city.pk})
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["parent"]
+    assert MOVE_REFUSED in errors[0] and "1 户" in errors[0]
+    county.refresh_from_db()
+    assert county.parent_id == orgs["450100"].pk  # nothing moved
+    period = Period(date(2023, 1, 1), date(2023, 12, 31), date(2023, 12, 31), date(2022, 12, 31))
+    assert build(orgs["450100"], period)["on_file"]["households"] == 1
+
+    response = client.post(
+        url, {**form, "parent": other_city.pk, "confirm_move": "on"}, follow=True
+    )
+    county.refresh_from_db()
+    assert county.parent_id == other_city.pk
+    assert county.path == "/450000/450200/450102/"
+    warning = [str(m) for m in response.context["messages"]]
+    assert any("过去各年的统计报表" in message for message in warning), warning
+    assert build(orgs["450100"], period)["on_file"]["households"] == 0  # what it warned of
+
+
+def test_a_county_without_files_moves_without_confirmation(client, orgs):
+    other_city = Organisation.objects.create(
+        code="450200", name="柳州市总工会", level="city", parent=orgs["450000"]
+    )
+    county = orgs["450103"]
+    client.force_login(User.objects.create_superuser("root_qa", password="x" * 12))
+    url = reverse("admin:orgs_organisation_change", args=[county.pk])
+    form = {"code": "450103", "name": county.name, "level": "county", "is_active": "on"}
+    assert client.post(url, {**form, "parent": other_city.pk}).status_code == 302
+    county.refresh_from_db()
+    assert county.parent_id == other_city.pk
