@@ -169,16 +169,20 @@ def _check_covered(
         )
 
 
-def household_status_on(household: Household, day: date) -> str:
-    """The file's status on a date, from its transitions ("" before it existed)."""
+def _transition_on(household: Household, day: date) -> Transition | None:
+    """The transition that gave the file its status on a date (None before it existed)."""
     return (
         Transition.objects.in_force_on(day)
         .filter(household=household)
         .order_by("-effective_date", "-id")
-        .values_list("to_status", flat=True)
         .first()
-        or ""
     )
+
+
+def household_status_on(household: Household, day: date) -> str:
+    """The file's status on a date, from its transitions ("" before it existed)."""
+    transition = _transition_on(household, day)
+    return transition.to_status if transition is not None else ""
 
 
 def _status_label(status: str) -> str:
@@ -829,8 +833,9 @@ def payment_mark_paid(
     line: PaymentBatchLine | None = None,
 ) -> LedgerEntry:
     """发放: an approved request is paid once, to the worker's own account as the file (or the
-    bank file) had it, on a day the file is on file or relieved (by the bank: on the day its
-    bank file was made), from a balance that covers it."""
+    bank file) had it, on a day the file is on file or relieved, from a balance that covers it.
+    What the bank paid (`line`) is booked whatever the file's status, flagged for review when
+    the file was closed on the day its bank file was made."""
     _require(user, "funds.pay_assistancerequest", request.organisation)
     _lock_account(request.organisation, request.source)
     request = (
@@ -867,12 +872,13 @@ def payment_mark_paid(
         raise ValidationError({"bank_reference": _("请填写银行流水号。")})
     _check_open_year(request.organisation, paid_on, field="paid_on")
     household = request.household
-    # A bank file's payment is made when the file goes to the bank: a file exited after that
-    # is still paid by the bank, and the money that has gone is booked on the day it went.
-    made_on = timezone.localdate(line.batch.created_at) if line is not None else paid_on
-    _check_supported_on(
-        household, made_on, field="paid_on", action=pgettext("money moved, as a verb", "发放")
-    )
+    # Money the bank paid has left the account: the books follow the bank and never refuse it
+    # for the file's status. A file closed on or before the day its bank file was made (an exit
+    # recorded after the export, of that very day or back-dated) is flagged on the request.
+    if line is None:
+        _check_supported_on(
+            household, paid_on, field="paid_on", action=pgettext("money moved, as a verb", "发放")
+        )
     payee = line if line is not None else household
     name, bank_name, account = payee.worker_name, payee.bank_name, payee.bank_account
     if not account:
@@ -912,6 +918,11 @@ def payment_mark_paid(
     request.paid_bank_account = account
     request.paid_bank_account_masked = mask(account)
     request.paid_by = user
+    if line is not None:
+        with translation.override("zh-hans"):  # stored, so in the records' language
+            flag = _bank_paid_closed_file(household, line)
+        if flag:
+            request.warnings = [*request.warnings, flag]
     # A failure before stays on record (who, when, why), as the file's timeline shows it.
     request.save(
         update_fields=[
@@ -923,9 +934,30 @@ def payment_mark_paid(
             "paid_bank_account",
             "paid_bank_account_masked",
             "paid_by",
+            "warnings",
         ]
     )
     return entry
+
+
+def _bank_paid_closed_file(household: Household, line: PaymentBatchLine) -> str:
+    """Why a bank payment needs review ("" when none): its file was not on file or relieved on
+    the day the bank file was made."""
+    made_on = timezone.localdate(line.batch.created_at)
+    transition = _transition_on(household, made_on)
+    status = transition.to_status if transition is not None else ""
+    if status in SUPPORTED_STATUSES:
+        return ""
+    return _(
+        "银行已按代发批次 %(batch)s（%(made)s 生成）发放，但档案 %(number)s 自 %(since)s 起"
+        "为“%(status)s”：已按回盘入账，请核查。"
+    ) % {
+        "batch": line.batch.number,
+        "made": made_on.isoformat(),
+        "number": household.file_number,
+        "since": (transition.effective_date if transition else made_on).isoformat(),
+        "status": _status_label(status),
+    }
 
 
 def _check_batch_line(request: AssistanceRequest, line: PaymentBatchLine | None) -> None:
@@ -1128,9 +1160,10 @@ def _row_error(row: int, message: str) -> str:
 @transaction.atomic
 def batch_reconcile(
     *, user, batch: PaymentBatch, rows: list[ReturnRow], paid_on: date, file_name: str = ""
-) -> dict[str, int]:
+) -> dict:
     """回盘: the bank's results mark each line paid or failed. All or nothing: any bad row and
-    nothing is written. A line already settled is never settled again."""
+    nothing is written. A line already settled is never settled again. Returns the counts of
+    paid and failed lines and the rows `flagged` for review (a payment to a closed file)."""
     _require(user, "funds.pay_assistancerequest", batch.organisation)
     batch = PaymentBatch.objects.select_for_update(of=("self",)).get(pk=batch.pk)
     paid_on = _check_date(paid_on, field="paid_on")
@@ -1202,7 +1235,7 @@ def batch_reconcile(
         seen.add(row.reference)
     if errors:
         raise ValidationError(errors)
-    counts = {"paid": 0, "failed": 0}
+    counts = {"paid": 0, "failed": 0, "flagged": []}
     for row in rows:
         line = lines[row.reference]
         try:
@@ -1214,6 +1247,9 @@ def batch_reconcile(
                     bank_reference=row.bank_reference or line.reference,
                     line=line,
                 )
+                flag = _bank_paid_closed_file(line.request.household, line)
+                if flag:
+                    counts["flagged"].append(_row_error(row.row, flag))
             else:
                 payment_mark_failed(user=user, request=line.request, reason=row.reason, line=line)
         except ValidationError as error:

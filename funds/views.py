@@ -845,6 +845,8 @@ class BatchDetailView(BatchMixin, FormView):
             self.request,
             _("回盘已导入：成功 %(paid)d 笔，失败 %(failed)d 笔。") % counts,
         )
+        for flag in counts["flagged"]:
+            messages.warning(self.request, flag)
         return redirect("funds:batch_detail", pk=batch.pk)
 
 

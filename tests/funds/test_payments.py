@@ -291,7 +291,7 @@ def test_return_file_marks_paid_and_failed(batch, users, approved):
             (refs[2], "success", "", "ICBC003"),
         ],
     )
-    assert counts == {"paid": 2, "failed": 1}
+    assert counts == {"paid": 2, "failed": 1, "flagged": []}
     states = [r.state for r in selectors.AssistanceRequest.objects.order_by("pk")]
     assert states == [RequestState.PAID, RequestState.FAILED, RequestState.PAID]
     first = selectors.AssistanceRequest.objects.get(pk=approved[0].pk)
@@ -329,22 +329,21 @@ def test_the_import_is_all_or_nothing(batch, users):
     assert f"第5行：业务参考号 {refs[0]} 重复。" in error.messages
 
 
-def test_a_service_refusal_in_one_row_rolls_back_the_others(batch, users, approved):
-    refs = list(batch.lines.order_by("id").values_list("reference", flat=True))
-    household_services.transition_apply(
-        user=users["supervisor_450102"],
-        household=approved[2].household,
-        action="exit",
-        reason="收入超过低保标准",
-        effective_date=TODAY(),
-    )
+def test_a_service_refusal_in_one_row_rolls_back_the_others(
+    approved, filed, ask, approve, users, orgs, add_user
+):
+    """The fourth line's request was approved by the officer who imports the return file:
+    its row is refused by the payment service and the three rows before it are not booked."""
+    officer = add_user("supervisor2_450102", "450102", "supervisor")
+    officer.groups.add(users["finance_450102"].groups.get())
+    officer = type(officer).objects.get(pk=officer.pk)  # fresh permission cache
+    approve(ask(filed(worker_name="陈一"), "500.00"), by="supervisor2_450102")
+    made, _ = services.batch_create(user=users["finance_450102"], organisation=orgs["450102"])
+    refs = list(made.lines.order_by("id").values_list("reference", flat=True))
+    rows = bankfiles.read_return_file(return_file([(ref, "成功", "", ref) for ref in refs]))
     refuse(
-        lambda: reconcile(
-            batch,
-            users,
-            [(refs[0], "成功", "", "A"), (refs[1], "成功", "", "B"), (refs[2], "成功", "", "C")],
-        ),
-        "第4行：档案",
+        lambda: services.batch_reconcile(user=officer, batch=made, rows=rows, paid_on=TODAY()),
+        "第5行：不能为自己申请或审批的帮扶登记发放",
     )
     assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 0
 
@@ -379,25 +378,68 @@ def test_a_file_exited_after_its_bank_file_was_sent_is_still_paid_by_the_bank(se
         effective_date=TODAY() - timedelta(days=2),
     )
     ref = made.lines.get().reference
-    assert reconcile(made, users, [(ref, "成功", "", "ICBC001")]) == {"paid": 1, "failed": 0}
+    counts = reconcile(made, users, [(ref, "成功", "", "ICBC001")])
+    assert counts == {"paid": 1, "failed": 0, "flagged": []}
     request.refresh_from_db()
     assert (request.state, request.paid_on) == (RequestState.PAID, TODAY())
 
 
-def test_a_file_exited_before_its_bank_file_was_made_is_not_paid(sent_days_ago, users):
-    made, request = sent_days_ago(2)
+@pytest.mark.parametrize("days_before", [0, 2], ids=["exit-that-day", "exit-back-dated"])
+def test_a_bank_payment_to_a_file_exited_by_the_day_its_bank_file_was_made_is_booked_and_flagged(
+    sent_days_ago, users, login, days_before
+):
+    """An exit recorded after the export, effective on the day the bank file was made or
+    back-dated before it: the bank paid, the money has left the account, so the payment is
+    booked (never refused, which left the line pending and its request stuck) and flagged on
+    the request and in the result for finance to follow up."""
+    made, request = sent_days_ago(3)
+    sent_on = timezone.localdate(made.created_at)
+    exited_on = sent_on - timedelta(days=days_before)
     household_services.transition_apply(
         user=users["supervisor_450102"],
         household=request.household,
         action="exit",
         reason="收入超过低保标准",
-        effective_date=TODAY() - timedelta(days=3),
+        effective_date=exited_on,
     )
     ref = made.lines.get().reference
-    refuse(
-        lambda: reconcile(made, users, [(ref, "成功", "", "ICBC001")]),
-        f"第2行：档案 {request.household.file_number} 在 {timezone.localdate(made.created_at)}",
+    counts = reconcile(made, users, [(ref, "成功", "", "ICBC001")])
+    flag = (
+        f"银行已按代发批次 {made.number}（{sent_on} 生成）发放，但档案 "
+        f"{request.household.file_number} 自 {exited_on} 起为“脱困”：已按回盘入账，请核查。"
     )
+    assert counts == {"paid": 1, "failed": 0, "flagged": [f"第2行：{flag}"]}
+    request.refresh_from_db()
+    assert (request.state, request.paid_on) == (RequestState.PAID, TODAY())
+    assert request.entries.get(kind=EntryKind.PAYMENT).amount == D("-1000.00")
+    assert made.lines.get().result == "paid"
+    assert request.warnings[-1] == flag
+    page = login("finance_450102").get(reverse("funds:request_detail", args=[request.pk]))
+    assert flag in page.content.decode()
+
+
+def test_a_bank_failure_of_a_file_exited_the_day_its_bank_file_was_made_can_be_cancelled(
+    sent_days_ago, users
+):
+    """The failed return of such a line is booked too; the request then leaves the bank file
+    and is cancelled with a reason (it is not sent again: the file is closed)."""
+    made, request = sent_days_ago(3)
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=request.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=timezone.localdate(made.created_at),
+    )
+    ref = made.lines.get().reference
+    counts = reconcile(made, users, [(ref, "失败", "账户已销户", "")])
+    assert counts == {"paid": 0, "failed": 1, "flagged": []}
+    request.refresh_from_db()
+    assert request.state == RequestState.FAILED
+    services.request_cancel(user=users["clerk_450102"], request=request, reason="档案已退出")
+    request.refresh_from_db()
+    assert (request.state, request.cancelled_by) == (RequestState.CANCELLED, users["clerk_450102"])
+    assert not LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).exists()
 
 
 def test_a_return_dated_before_its_bank_file_was_made_is_refused_naming_the_row(
@@ -425,7 +467,7 @@ def test_a_return_dated_before_its_bank_file_was_made_is_refused_naming_the_row(
         field="paid_on",
     )
     counts = reconcile(made, users, [(ref, "成功", "", "ICBC001", sent_on)], header=header)
-    assert counts == {"paid": 1, "failed": 0}
+    assert counts == {"paid": 1, "failed": 0, "flagged": []}
 
 
 def test_amount_column_must_match(batch, users):
@@ -510,7 +552,7 @@ def test_our_own_file_returned_with_results_appended(batch, users):
     counts = services.batch_reconcile(
         user=users["finance_450102"], batch=batch, rows=rows, paid_on=TODAY()
     )
-    assert counts == {"paid": 3, "failed": 0}
+    assert counts == {"paid": 3, "failed": 0, "flagged": []}
 
 
 # --- Small loans ------------------------------------------------------------------------------
