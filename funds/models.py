@@ -561,6 +561,16 @@ class AssistanceRequest(models.Model):
         related_name="+",
         editable=False,
     )
+    # Sent again after the failure, once the clerk corrected the file's account (the latest).
+    retried_at = models.DateTimeField(_("重新发放时间"), null=True, editable=False)
+    retried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("重新发放登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
     cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True, editable=False)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

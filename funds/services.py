@@ -804,7 +804,8 @@ def requests_close_with_file(*, user, household: Household, effective_date: date
 @transaction.atomic
 def request_retry(*, user, request: AssistanceRequest) -> AssistanceRequest:
     """After a failed payment the clerk corrects the file's bank account; the approved request
-    then waits for payment again (the approval and the committed money still stand)."""
+    then waits for payment again (the approval and the committed money still stand). Who sent
+    it again and when stay on the request, as the failure's who, when and why do."""
     _require(user, "funds.change_assistancerequest", request.organisation)
     request = (
         AssistanceRequest.objects.select_for_update(of=("self",))
@@ -816,7 +817,9 @@ def request_retry(*, user, request: AssistanceRequest) -> AssistanceRequest:
     if not request.household.bank_account:
         raise ValidationError(_("档案仍未登记银行账号，请先在档案中更正。"))
     request.state = RequestState.APPROVED
-    request.save(update_fields=["state"])
+    request.retried_at = timezone.now()
+    request.retried_by = user
+    request.save(update_fields=["state", "retried_at", "retried_by"])
     return request
 
 

@@ -1,6 +1,6 @@
 """The funds' entries on a household file's timeline (collected by households/timeline.py):
-requests, approvals, payments and their reversals, failures, cancellations and loan
-repayments."""
+requests, approvals, payments and their reversals, failures and sending again,
+cancellations and loan repayments."""
 
 from datetime import date, datetime
 
@@ -31,7 +31,13 @@ def timeline_entries(household, user) -> list[dict]:
         AssistanceRequest.objects.visible_to(user)
         .filter(household=household)
         .select_related(
-            "assistance_type", "source", "requested_by", "paid_by", "failed_by", "cancelled_by"
+            "assistance_type",
+            "source",
+            "requested_by",
+            "paid_by",
+            "failed_by",
+            "retried_by",
+            "cancelled_by",
         )
         .prefetch_related(
             "approvals__approver",
@@ -129,6 +135,18 @@ def timeline_entries(household, user) -> list[dict]:
                     "title": _("%(type)s %(amount)s 元发放失败") % what,
                     "detail": request.failure_reason,
                     "actor": _person(request.failed_by),
+                    "url": url,
+                }
+            )
+        if request.retried_at is not None:
+            entries.append(
+                {
+                    "date": request.retried_at,
+                    "order": request.pk,
+                    "kind": "assistance_payment_retried",
+                    "title": _("%(type)s %(amount)s 元账号已更正，重新发放") % what,
+                    "detail": "",
+                    "actor": _person(request.retried_by),
                     "url": url,
                 }
             )

@@ -330,6 +330,7 @@ class RequestMixin(PermissionRequiredMixin):
                     "requested_by",
                     "paid_by",
                     "failed_by",
+                    "retried_by",
                     "household__category",
                 ),
                 pk=self.kwargs["pk"],

@@ -179,6 +179,28 @@ def test_a_failed_payment_records_who_when_and_why_and_keeps_them_once_paid(appr
     assert (failure["actor"], failure["detail"]) == (str(finance), "户名不符")
 
 
+def test_sending_a_failed_payment_again_records_who_and_when(approved, users, login):
+    """A failed request sent back to approved (the account corrected) is a state change of the
+    payment: who did it and when are on the request, its page and the file's timeline."""
+    request = approved[0]
+    clerk = users["clerk_450102"]
+    services.payment_mark_failed(user=users["finance_450102"], request=request, reason="户名不符")
+    services.request_retry(user=clerk, request=request)
+    request.refresh_from_db()
+    assert (request.state, request.retried_by) == (RequestState.APPROVED, clerk)
+    assert timezone.localdate(request.retried_at) == TODAY()
+    when = timezone.localtime(request.retried_at).strftime("%Y-%m-%d %H:%M")
+    page = login("finance_450102").get(reverse("funds:request_detail", args=[request.pk]))
+    assert f"{clerk} 于 {when} 确认账号已更正，重新列入待发放。" in page.content.decode()
+    (retried,) = [
+        entry
+        for entry in timeline_entries(request.household, clerk)
+        if entry["kind"] == "assistance_payment_retried"
+    ]
+    assert retried["title"] == "其他 1,000.00 元账号已更正，重新发放"
+    assert (retried["date"], retried["actor"]) == (request.retried_at, str(clerk))
+
+
 # --- Bank batch file out -------------------------------------------------------------------
 
 
