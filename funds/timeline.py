@@ -1,6 +1,6 @@
 """The funds' entries on a household file's timeline (collected by households/timeline.py):
 requests, approvals, payments and their reversals, failures and sending again,
-cancellations and loan repayments."""
+cancellations, and loan repayments and their reversals."""
 
 from datetime import date, datetime
 
@@ -9,7 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from funds.models import Approval, AssistanceRequest, EntryKind, LedgerEntry, RequestState
+from funds.models import (
+    Approval,
+    AssistanceRequest,
+    EntryKind,
+    LedgerEntry,
+    Repayment,
+    RequestState,
+)
 from orgs.money import yuan_text
 
 
@@ -41,7 +48,18 @@ def timeline_entries(household, user) -> list[dict]:
         )
         .prefetch_related(
             "approvals__approver",
-            "repayments__created_by",
+            Prefetch(
+                "repayments",
+                queryset=Repayment.objects.select_related("created_by").prefetch_related(
+                    Prefetch(
+                        "entries",
+                        queryset=LedgerEntry.objects.filter(reverses__isnull=False).select_related(
+                            "created_by"
+                        ),
+                        to_attr="reversals",
+                    )
+                ),
+            ),
             Prefetch(
                 "entries",
                 queryset=LedgerEntry.objects.filter(
@@ -163,15 +181,31 @@ def timeline_entries(household, user) -> list[dict]:
                 }
             )
         for repayment in request.repayments.all():
+            amount = yuan_text(repayment.amount)
             entries.append(
                 {
                     "date": repayment.repaid_on,
                     "order": request.pk,
                     "kind": "assistance_repayment",
-                    "title": _("归还借款 %(amount)s 元") % {"amount": yuan_text(repayment.amount)},
+                    "title": _("归还借款 %(amount)s 元") % {"amount": amount},
                     "detail": repayment.note,
                     "actor": _person(repayment.created_by),
+                    "flags": [_("已冲销")] if repayment.reversals else [],
                     "url": url,
                 }
             )
+            # A repayment booked in error and reversed: when, by whom and why.
+            for reversal in repayment.reversals:
+                entries.append(
+                    {
+                        "date": reversal.entry_date,
+                        "order": request.pk,
+                        "kind": "assistance_repayment_reversed",
+                        "title": _("归还借款 %(amount)s 元（%(date)s）已冲销")
+                        % {"amount": amount, "date": repayment.repaid_on.isoformat()},
+                        "detail": reversal.reason,
+                        "actor": _person(reversal.created_by),
+                        "url": url,
+                    }
+                )
     return entries

@@ -66,6 +66,37 @@ def test_the_timeline_keeps_a_reversed_payment_with_who_reversed_it_and_why(
     )
 
 
+def test_the_timeline_marks_a_reversed_loan_repayment_with_who_reversed_it_and_why(
+    filed, receive, ask, approve, pay, users
+):
+    """A repayment booked in error and reversed stays on the file's trail, marked reversed, and
+    the reversal says when, by whom and why, as a reversed payment does."""
+    finance = users["finance_450102"]
+    receive("10000.00", source="upper_union", on=date(YEAR, 1, 2))
+    household = filed()
+    loan = approve(ask(household, "5000.00", kind="small_loan", source="upper_union"))
+    pay(loan)
+    services.repayment_record(
+        user=finance, request=loan, amount=D("500.00"), repaid_on=timezone.localdate()
+    )
+    wrong = services.repayment_record(
+        user=finance, request=loan, amount=D("1000.00"), repaid_on=timezone.localdate()
+    )
+    services.entry_reverse(user=finance, entry=wrong.entries.get(), reason="重复登记")
+    entries = timeline_entries(household, users["clerk_450102"])
+    repayments = {
+        e["title"]: e.get("flags", []) for e in entries if e["kind"] == "assistance_repayment"
+    }
+    assert repayments == {"归还借款 500.00 元": [], "归还借款 1,000.00 元": ["已冲销"]}
+    (reversed_,) = [e for e in entries if e["kind"] == "assistance_repayment_reversed"]
+    assert reversed_["title"] == f"归还借款 1,000.00 元（{wrong.repaid_on}）已冲销"
+    assert (reversed_["date"], reversed_["detail"], reversed_["actor"]) == (
+        timezone.localdate(),
+        "重复登记",
+        str(finance),
+    )
+
+
 def panels_for(user):
     request = RequestFactory().get("/")
     request.user = user
