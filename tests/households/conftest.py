@@ -144,7 +144,9 @@ def age_file(household, days):
     shift(Household.objects.filter(pk=household.pk), *household_dates)
     notices = PublicNotice.objects.filter(periods__in=periods).distinct()
     shift(notices, "starts_on")
-    for notice in notices:  # working days, not calendar days, as notice_start counts them
+    # Read again (shift evaluated the queryset before moving the starts): working days, not
+    # calendar days, as notice_start counts them.
+    for notice in notices.all():
         organisations = services.notice_organisations(notice)
         notice.working_days, notice.ends_on = services.notice_length(
             organisations, notice.starts_on
