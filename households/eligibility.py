@@ -87,11 +87,26 @@ def category_code(scheme: str, kind: str) -> str:
     return kind
 
 
-def scheme_categories(scheme: str) -> Q:
+# The current scheme replaced the 2015–2020 one in 2021 (DOMAIN.md "Categories"): a file filed
+# (approved) before then carries a category of the 2015 scheme legitimately, in a county that
+# has since changed schemes too.
+CURRENT_SCHEME_SINCE = date(2021, 1, 1)
+
+
+def filed_under_legacy_scheme(filed_on: date | None) -> bool:
+    return filed_on is not None and filed_on < CURRENT_SCHEME_SINCE
+
+
+def scheme_categories(scheme: str, filed_on: date | None = None) -> Q:
     """The categories a file under this scheme may take (a county uses one scheme): those the
-    table files under it and those its assessment suggests (意外致困 is in both schemes)."""
+    table files under it and those its assessment suggests (意外致困 is in both schemes); a file
+    filed before 2021 (`filed_on`), those of the 2015 scheme too. The one rule of the form, the
+    services (household_create, household_update) and the household import."""
     kinds = ("deep", "relative", "accident")
-    return Q(scheme=scheme) | Q(code__in={category_code(scheme, kind) for kind in kinds})
+    fits = Q(scheme=scheme) | Q(code__in={category_code(scheme, kind) for kind in kinds})
+    if filed_under_legacy_scheme(filed_on):
+        fits |= Q(scheme=Category.Scheme.LEGACY)
+    return fits
 
 
 def assess(

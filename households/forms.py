@@ -206,12 +206,16 @@ class HouseholdForm(forms.ModelForm):
         self.fields["primary_cause"].queryset = Cause.objects.filter(primary)
         self.fields["secondary_causes"].queryset = Cause.objects.filter(secondary)
         self.fields["secondary_causes"].help_text = _("最多选择3项。")
-        # Those of the scheme of the file's organisation (as chosen on the form): a category of
-        # the other scheme is refused, and one already on the file stays offered.
+        # Those of the scheme of the file's organisation (as chosen on the form; the 2015
+        # scheme's too on a file filed before 2021): a category of the other scheme is refused
+        # (by the service too), and one already on the file stays offered.
         category = Q(is_active=True)
         organisation = self.chosen_organisation() or own
         if organisation is not None:
-            category &= scheme_categories(organisation.setting("category_scheme"))
+            period = current.current_period if current.current_period_id else None
+            category &= scheme_categories(
+                organisation.setting("category_scheme"), period.filed_on if period else None
+            )
         self.fields["category"].queryset = Category.objects.filter(
             category | Q(pk=current.category_id)
         )

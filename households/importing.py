@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households import idnumbers
-from households.eligibility import compute_income
+from households.eligibility import compute_income, filed_under_legacy_scheme, scheme_categories
 from households.models import (
     AMEND,
     OPEN_STATUSES,
@@ -235,7 +235,15 @@ def workbook_spec() -> WorkbookSpec:
                         allow_zero=INCOME_MAY_BE_ZERO,
                     ),
                     Column("主要致困原因", "", CHOICE, tuple(causes), required=True),
-                    Column("困难类别", "", CHOICE, tuple(categories)),
+                    Column(
+                        "困难类别",
+                        _(
+                            "建档单位所用困难类别标准中的类别；2021年以前建档的档案也可填写"
+                            "2015—2020年标准的类别。"
+                        ),
+                        CHOICE,
+                        tuple(categories),
+                    ),
                     Column("建档日期", _("审批建档的日期；“申请中”的档案留空。"), DATE),
                     Column(
                         "状态",
@@ -583,9 +591,22 @@ class _Run:
         }
         self.causes = dict(Cause.objects.values_list("name", "pk"))
         self.categories = dict(Category.objects.values_list("name", "pk"))
+        self._fitting: dict[tuple[str, bool], set[int]] = {}
+        # (row, file number, category, organisation) by key of the rows whose category is not
+        # of the scheme of their organisation: refused unless the file has it (check_categories).
+        self.misfits: list[tuple[int, str, int, int]] = []
         self.org_by_id = {o.pk: o for o in self.orgs.values()}
         self._settings: dict[tuple[int, str], object] = {}
         self.any_claims = IdentityClaim.objects.exists()
+
+    def category_fits(self, org_id: int, category_id: int, filed: dt.date | None) -> bool:
+        """eligibility.scheme_categories, read once per scheme (and filing before 2021 or not)."""
+        scheme = self.setting(org_id, "category_scheme")
+        key = (scheme, filed_under_legacy_scheme(filed))
+        if key not in self._fitting:
+            fits = scheme_categories(scheme, filed)
+            self._fitting[key] = set(Category.objects.filter(fits).values_list("pk", flat=True))
+        return category_id in self._fitting[key]
 
     def setting(self, org_id: int, name: str):
         key = (org_id, name)
@@ -624,6 +645,7 @@ class _Run:
         self.check_members()
         duplicates = self.check_persons()
         self.match_existing()
+        self.check_categories()
         if self.any_claims:
             self.check_claims(duplicates)
         self.check_earlier_files()
@@ -706,6 +728,14 @@ class _Run:
             problems += self._dates(
                 status, filed, relieved, exited, deregistered, reason, id_number
             )
+        if (
+            org is not None
+            and category not in (None, INVALID)
+            and filed is not INVALID
+            and file_number is not INVALID
+            and not self.category_fits(org.pk, category, filed)
+        ):
+            self.misfits.append((number, file_number, category, org.pk))
         if problems:
             for column, message in problems:
                 self.error(sheet, number, column, message)
@@ -1155,6 +1185,38 @@ class _Run:
                         % {"number": found["file_number"]},
                     )
                 self.stage.add("existing", (found["file_number"], found["pk"]))
+
+    def check_categories(self) -> None:
+        """A category of the scheme the row's organisation uses (eligibility.scheme_categories,
+        as the form and the services): a legacy file filed before 2021 may carry one of the
+        2015 scheme, a newer file or an application may not. A file in the system keeps its own
+        category (an update that leaves it, as an edit does)."""
+        if not self.misfits:
+            return
+        numbers = [misfit[1] for misfit in self.misfits]
+        kept = dict(
+            Household.objects.visible_to(self.user)
+            .filter(file_number__any_of=numbers)
+            .order_by()
+            .values_list("file_number", "category_id")
+        )
+        names = {pk: name for name, pk in self.categories.items()}
+        schemes = dict(Organisation._meta.get_field("category_scheme").choices)
+        for row, number, category, org_id in self.misfits:
+            if kept.get(number) != category:
+                self.error(
+                    HOUSEHOLDS,
+                    row,
+                    HOUSEHOLD_HEADERS[C_CATEGORY],
+                    _(
+                        "困难类别“%(name)s”不属于建档单位所用的困难类别标准（%(scheme)s）；"
+                        "2021年以前建档的档案方可填写2015—2020年标准的类别。"
+                    )
+                    % {
+                        "name": names[category],
+                        "scheme": schemes[self.setting(org_id, "category_scheme")],
+                    },
+                )
 
     def check_totals(self) -> None:
         """家庭人口 and 家庭月收入 against the members (how services.income_of computes them).

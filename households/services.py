@@ -464,12 +464,36 @@ def migrant_worker_errors(household: Household, applied_on: date | None = None) 
     )
 
 
+def category_errors(household: Household, previous_category_id=None) -> list[str]:
+    """A category of the scheme the file's organisation uses (eligibility.scheme_categories:
+    one of the 2015 scheme too on a file filed before 2021). The category already on the file
+    (`previous_category_id`) stays: an edit of other facts does not have to change it."""
+    category_id = household.category_id
+    if category_id is None or category_id == previous_category_id:
+        return []
+    period = household.current_period if household.current_period_id else None
+    fits = eligibility.scheme_categories(
+        household.organisation.setting("category_scheme"), period.filed_on if period else None
+    )
+    if Category.objects.filter(fits, pk=category_id).exists():
+        return []
+    return [_("请选择建档单位所用困难类别标准中的类别。")]
+
+
 def _validate_household(
-    household: Household, secondary_causes, *, user, previous=None, applied_on=None
+    household: Household,
+    secondary_causes,
+    *,
+    user,
+    previous=None,
+    previous_category_id=None,
+    applied_on=None,
 ) -> None:
-    """The file's own facts; `previous` as for _responsible_staff_errors; `applied_on`: a new
-    file's application date."""
+    """The file's own facts; `previous` as for _responsible_staff_errors, `previous_category_id`
+    as for category_errors; `applied_on`: a new file's application date."""
     errors = dict(migrant_worker_errors(household, applied_on))
+    if household.organisation_id and (problems := category_errors(household, previous_category_id)):
+        errors["category"] = problems
     since = household.labour_relation_since
     if since is not None and since > timezone.localdate():
         errors.setdefault("labour_relation_since", []).append(
@@ -615,10 +639,16 @@ def household_update(
     reason = (reason or "").strip()
     if household.status in VERIFIED_STATUSES and not reason:
         raise ValidationError({"change_reason": CHANGE_REASON_REQUIRED})
-    stored_id_hash, *previous = Household.objects.values_list(
-        "id_hash", "organisation_id", "responsible_staff_id"
+    stored_id_hash, *previous, stored_category_id = Household.objects.values_list(
+        "id_hash", "organisation_id", "responsible_staff_id", "category_id"
     ).get(pk=household.pk)
-    _validate_household(household, secondary_causes, user=user, previous=tuple(previous))
+    _validate_household(
+        household,
+        secondary_causes,
+        user=user,
+        previous=tuple(previous),
+        previous_category_id=stored_category_id,
+    )
     _check_members(household, members)
     if household.id_hash != stored_id_hash:
         # Given another person's number, the file would be their second one, which

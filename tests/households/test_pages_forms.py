@@ -1,5 +1,6 @@
 """Creating and editing a file with its members through the pages; the live eligibility check."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -21,7 +22,7 @@ from households.models import (
     Transition,
 )
 from households.services import MemberData
-from tests.households.conftest import new_id
+from tests.households.conftest import kept_members, new_id
 
 CREATE = reverse("households:create")
 PREVIEW = reverse("households:preview")
@@ -641,6 +642,10 @@ def test_the_category_box_offers_the_scheme_of_the_files_organisation(login, mak
     scheme is refused; one already on the file (filed before the county changed schemes) stays
     offered, so an edit does not silently change it."""
     county = orgs["450103"]
+    # Filed while the county used the current scheme (the service refuses it after).
+    household = make_household(
+        by="clerk_450103", org="450103", category=Category.objects.get(code="relative")
+    )
     county.category_scheme = "2015"
     county.save()
     offered = {}
@@ -660,14 +665,11 @@ def test_the_category_box_offers_the_scheme_of_the_files_organisation(login, mak
     )
     response = client.post(CREATE, data)
     assert response.status_code == 200 and "category" in response.context["form"].errors
-    nothing_saved()
+    assert Household.objects.count() == 1
     data["category"] = Category.objects.get(code="near_dibao").pk
     assert client.post(CREATE, data).status_code == 302
-    assert Household.objects.get().category.code == "near_dibao"
+    assert Household.objects.exclude(pk=household.pk).get().category.code == "near_dibao"
 
-    household = make_household(
-        by="clerk_450103", org="450103", category=Category.objects.get(code="relative")
-    )
     url = reverse("households:edit", args=[household.pk])
     form = client.get(url).context["form"]
     assert set(form.fields["category"].queryset.values_list("code", flat=True)) == {
@@ -682,3 +684,46 @@ def test_the_category_box_offers_the_scheme_of_the_files_organisation(login, mak
     data["phone"] = "13900000000"
     assert client.post(url, data).status_code == 302
     assert Household.objects.get(pk=household.pk).category.code == "relative"
+
+
+def category_of(code):
+    return Category.objects.get(code=code)
+
+
+def test_the_services_refuse_a_category_of_the_other_scheme(make_household, orgs, users, walk):
+    """The rule is the services' (eligibility.scheme_categories), not the form's alone: a new
+    file in a county of the 2015 scheme cannot take 深度困难, nor a file of a county of the
+    current scheme 低保户, unless it was filed before 2021 (DOMAIN.md "Categories"); a category
+    already on the file stays when other facts are edited."""
+    county = orgs["450103"]
+    county.category_scheme = "2015"
+    county.save()
+    with pytest.raises(ValidationError) as exc:
+        make_household(by="clerk_450103", org="450103", category=category_of("deep"))
+    assert exc.value.message_dict["category"] == ["请选择建档单位所用困难类别标准中的类别。"]
+    assert not Household.objects.exists()
+    make_household(by="clerk_450103", org="450103", category=category_of("near_dibao"))
+
+    household = walk(make_household(category=category_of("relative")), "on_file")
+    clerk = users["clerk_450102"]
+
+    def edit(category):
+        household.refresh_from_db()
+        household.category = category
+        services.household_update(
+            user=clerk, household=household, members=kept_members(household), reason="更正"
+        )
+
+    with pytest.raises(ValidationError) as exc:
+        edit(category_of("dibao"))
+    assert "category" in exc.value.message_dict
+    household.current_period.filed_on = date(2020, 6, 30)  # a legacy file
+    household.current_period.save()
+    edit(category_of("dibao"))
+    household.current_period.filed_on = date(2021, 1, 1)
+    household.current_period.save()
+    edit(category_of("dibao"))  # kept on the file
+    household.refresh_from_db()
+    assert household.category.code == "dibao"
+    with pytest.raises(ValidationError):
+        edit(category_of("near_dibao"))

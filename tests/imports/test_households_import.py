@@ -9,7 +9,14 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from households import idnumbers
-from households.models import Household, IdentityClaim, Member, Status, Transition
+from households.models import (
+    Category,
+    Household,
+    IdentityClaim,
+    Member,
+    Status,
+    Transition,
+)
 from orgs.pii import keyed_hash
 from tests.imports.conftest import application_row, household_row, id_number, member_row
 
@@ -345,6 +352,52 @@ def test_a_file_out_of_reach_is_not_compared(workbook, run, orgs, make_household
     assert (error.sheet, error.row, error.column) == ("households", 2, "档案编号")
     assert "其他组织" in error.message
     assert vars(report.sheets["members"])["created"] == 0  # its members go with the file
+
+
+def test_a_category_is_of_the_scheme_of_the_files_organisation(workbook, run, orgs):
+    """As on the form and in the services (eligibility.scheme_categories): in a county of the
+    current scheme a legacy file filed before 2021 may be a 低保户 (DOMAIN.md "Categories": it was
+    filed under the 2015 scheme), a newer file or an application may not; a county of the 2015
+    scheme takes no 深度困难. A file already in the system keeps its category."""
+    rows = [
+        household_row(困难类别="低保户", 建档日期=dt.date(2020, 12, 31)),
+        household_row(档案编号="XN-0002", 困难类别="低保户", 建档日期=dt.date(2021, 1, 1)),
+        application_row(档案编号="XN-0003", 困难类别="低保边缘户"),
+        household_row(档案编号="XN-0004", 困难类别="意外致困", 建档日期=dt.date(2022, 5, 1)),
+    ]
+    members = [member_row(number, 身份证号="") for number in ("XN-0001", "XN-0002", "XN-0003")]
+    members.append(member_row("XN-0004", 身份证号=""))
+    report = run(workbook(rows, members))
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [
+        ("households", 3, "困难类别"),
+        ("households", 4, "困难类别"),
+    ]
+    assert report.errors[0].message == (
+        "困难类别“低保户”不属于建档单位所用的困难类别标准（现行标准：深度困难、相对困难、意外致困）；"
+        "2021年以前建档的档案方可填写2015—2020年标准的类别。"
+    )
+    assert not Household.objects.exists()
+
+    assert run(workbook([rows[0], rows[3]], [members[0], members[3]])).ok
+    county = orgs["450102"]
+    county.category_scheme = "2015"
+    county.save()
+    report = run(workbook([household_row(档案编号="XN-0005")], [member_row("XN-0005")]))
+    assert [(e.row, e.column) for e in report.errors] == [(2, "困难类别")]
+    assert (
+        "“深度困难”不属于建档单位所用的困难类别标准（2015—2020年标准：" in report.errors[0].message
+    )
+    # XN-0004 keeps its 意外致困 (in both schemes); XN-0001 was moved to 深度困难 since: an
+    # update that keeps the file's category is no error.
+    Household.objects.filter(file_number="XN-0001").update(
+        category=Category.objects.get(code="deep")
+    )
+    kept = household_row(
+        身份证号=rows[0][4], 困难类别="深度困难", 建档日期=dt.date(2020, 12, 31), 联系电话="139"
+    )
+    report = run(workbook([kept], [members[0]]))
+    assert report.ok, errors_of(report)
+    assert Household.objects.get(file_number="XN-0001").phone == "139"
 
 
 def test_reimporting_the_same_file_creates_nothing_and_skips_every_row(workbook, run, orgs):
