@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from imports import registry
 from imports.models import ImportJob
 from imports.workbook import DEFAULT_MAX_UPLOAD_BYTES, limit, sniff
+from orgs.pii import mask_numbers
 
 
 def _require(user, perm: str) -> None:
@@ -57,7 +58,9 @@ def job_upload(*, user, kind: str, upload) -> ImportJob:
         kind=kind,
         operation=ImportJob.Operation.IMPORT,
         token=secrets.token_hex(16),
-        original_name=(upload.name or "")[:200],
+        # Shown on the job pages and the admin: a workbook may be named after a worker's ID,
+        # bank or phone number, masked as a document's name is (households.services).
+        original_name=mask_numbers((upload.name or "")[:200]),
         language=translation.get_language() or "",
     )
     job.file.save("upload.xlsx", upload, save=False)

@@ -15,11 +15,11 @@ from tests.imports.conftest import application_row, household_row, member_row
 pytestmark = pytest.mark.django_db
 
 
-def upload(client, path, kind="households"):
+def upload(client, path, kind="households", name="档案.xlsx"):
     with open(path, "rb") as handle:
         return client.post(
             reverse("imports:upload", args=[kind]),
-            {"file": SimpleUploadedFile("档案.xlsx", handle.read())},
+            {"file": SimpleUploadedFile(name, handle.read())},
         )
 
 
@@ -81,6 +81,18 @@ def test_upload_preview_confirm_result(login, workbook, orgs):
     # A second confirmation does nothing.
     client.post(reverse("imports:confirm", args=[job.pk]))
     assert Household.objects.count() == 1
+
+
+def test_a_workbook_named_after_numbers_is_stored_and_shown_masked(login, workbook, orgs):
+    """The name is shown on the job pages and the admin, to readers who see numbers masked: a
+    worker's ID, bank or phone number in it is masked at upload, as a document's name is."""
+    client = login("clerk_450102")
+    name = "450102198003150011韦小宝 6222020200112233445 13812345678.xlsx"
+    upload(client, workbook([application_row()], [member_row()]), name=name)
+    job = ImportJob.objects.get()
+    assert job.original_name == "450102********0011韦小宝 622202*********3445 1******5678.xlsx"
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "450102198003150011" not in page and job.original_name in page
 
 
 def test_errors_are_listed_and_there_is_nothing_to_confirm(login, workbook, orgs):
