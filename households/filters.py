@@ -30,6 +30,7 @@ STANDING_LIST_CHOICES = [
     ("unchanged", _("一年未更新")),
     ("never_assisted", _("从未获得帮扶")),
     ("exit_candidates", _("符合脱困条件")),
+    ("migrant_unverified", _("农民工会员资格待核实")),
 ]
 
 # The order a standing list is worked through (its full list links with this sort): the most

@@ -4,7 +4,8 @@ Every function starts from `visible_to(user)`; none loops over households in Pyt
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from households.models import (
@@ -132,6 +133,37 @@ def never_assisted(user, *, base=None):
         requested_on__gte=OuterRef("current_period__applied_on"),
     )
     return _files(user, base).filter(status__in=SUPPORTED_STATUSES).filter(~Exists(paid))
+
+
+def _day_number(field: str):
+    """A date column as the number yyyymmdd (20210315), comparable across years in SQL."""
+    return ExtractYear(field) * 10000 + ExtractMonth(field) * 100 + ExtractDay(field)
+
+
+def migrant_membership_unverified(user, *, base=None):
+    """Files on file or relieved of migrant workers (农民工) whose union membership or labour
+    relation is not recorded, or breaks the filing rule (eligibility.migrant_worker_errors: a
+    union member a year into the labour relation on the application date): files imported on
+    file, whose workbook carries neither, or entered before they were asked for. For the
+    supervisors to follow up (农民工会员资格待核实). The year ends as add_months counts it: the
+    anniversary as yyyymmdd (29 February's on the 28th), after the application date's."""
+    since = "labour_relation_since"
+    anniversary = (
+        _day_number(since)
+        + 10000
+        - Case(When(**{f"{since}__month": 2, f"{since}__day": 29}, then=Value(1)), default=0)
+    )
+    return (
+        _files(user, base)
+        .filter(status__in=SUPPORTED_STATUSES, is_migrant_worker=True)
+        .alias(year_on=anniversary, applied=_day_number("current_period__applied_on"))
+        .filter(
+            Q(is_union_member__isnull=True)
+            | Q(is_union_member=False)
+            | Q(labour_relation_since__isnull=True)
+            | Q(year_on__gt=F("applied"))
+        )
+    )
 
 
 def requests_at_closure(household) -> tuple[list, list]:
@@ -318,4 +350,5 @@ STANDING_LISTS = {
     "unchanged": unchanged_for_a_year,
     "never_assisted": never_assisted,
     "exit_candidates": exit_candidates,
+    "migrant_unverified": migrant_membership_unverified,
 }

@@ -2,7 +2,7 @@
 and the households that qualify for exit (above the line for six months without a break)."""
 
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from households import selectors, services
+from households import eligibility, selectors, services
 from households.models import FilingPeriod, Household, PublicNotice, Status
 from orgs.calendar import add_months
 from tests.households.conftest import keep_exit_run, write_survey
@@ -348,3 +348,53 @@ def test_never_assisted_counts_the_current_filing_period(file_in, users, django_
     paid_request(helped_again, "paid", clerk, on=TODAY() - timedelta(days=5))
     with django_assert_num_queries(1):
         assert names(selectors.never_assisted(clerk)) == {"返困未帮扶"}
+
+
+def test_migrant_workers_whose_membership_is_unverified(
+    file_in, users, login, django_assert_num_queries
+):
+    """On-file migrant workers whose union membership or labour relation is not recorded
+    (imported, or entered before they were asked) or breaks the filing rule: the supervisors'
+    list to follow up. The same rule as the services' (eligibility.migrant_worker_errors),
+    29 February's year included (it ends on the 28th), in one query."""
+    applied = date(2025, 2, 28)
+    rows = [
+        # name, status, union member, labour relation since, listed
+        ("满一年", "on_file", True, date(2024, 2, 28), False),
+        ("二月二十九日起", "relieved", True, date(2024, 2, 29), False),
+        ("差一天", "on_file", True, date(2024, 3, 1), True),
+        ("未填会员", "on_file", None, date(2020, 1, 1), True),
+        ("非会员", "relieved", False, date(2020, 1, 1), True),
+        ("未填日期", "on_file", True, None, True),
+        ("申请中", "applied", None, None, False),
+        ("已脱困", "exited", None, None, False),
+    ]
+    expected = set()
+    for name, status, member, since, listed in rows:
+        household = file_in(
+            status,
+            worker_name=name,
+            is_migrant_worker=True,
+            is_union_member=member,
+            labour_relation_since=since,
+        )
+        FilingPeriod.objects.filter(pk=household.current_period_id).update(applied_on=applied)
+        errors = eligibility.migrant_worker_errors(
+            is_union_member=member, labour_relation_since=since, applied_on=applied
+        )
+        assert bool(errors) == listed or status not in ("on_file", "relieved"), name
+        if listed:
+            expected.add(name)
+    file_in("on_file", worker_name="非农民工")  # nothing recorded, none asked
+    file_in("on_file", org="450103", worker_name="外县", is_migrant_worker=True)
+    with django_assert_num_queries(1):
+        found = names(selectors.migrant_membership_unverified(users["supervisor_450102"]))
+    assert found == expected
+    assert "外县" in names(selectors.migrant_membership_unverified(users["viewer_450100"]))
+
+    client = login("supervisor_450102")
+    lists = {entry["key"]: entry for entry in client.get("/households/standing/").context["lists"]}
+    assert lists["migrant_unverified"]["label"] == "农民工会员资格待核实"
+    assert {h.worker_name for h in lists["migrant_unverified"]["households"]} == expected
+    listed = client.get(lists["migrant_unverified"]["url"]).context["households"]
+    assert {h.worker_name for h in listed} == expected
