@@ -230,6 +230,16 @@ class HouseholdForm(forms.ModelForm):
             ("true", _("是")),
             ("false", _("否")),
         ]
+        if not self.applying():
+            # A file on file was decided when it was filed: the fields are optional (clean), and
+            # a file without them or breaking the rule is listed for the supervisors instead.
+            self.fields["is_union_member"].help_text = _(
+                "农民工选填（已建档）：未填写或不是工会会员的，列入常用清单“农民工会员资格待核实”。"
+            )
+            self.fields["labour_relation_since"].help_text = _(
+                "农民工选填（已建档）：未填写或至申请日期不满一年的，"
+                "列入常用清单“农民工会员资格待核实”。"
+            )
         limit_amount(self.fields["other_monthly_income"], MAX_MONTHLY)
         limit_amount(self.fields["rigid_spending_annual"], MAX_ANNUAL)
         limit_amount(self.fields["accident_spending_annual"], MAX_ANNUAL)
@@ -242,6 +252,10 @@ class HouseholdForm(forms.ModelForm):
                 self.fields["bank_account"].help_text = _("当前：%(masked)s。留空表示不修改。") % {
                     "masked": self.instance.bank_account_masked
                 }
+
+    def applying(self) -> bool:
+        """A new file or an application not yet on file: the migrant-worker fields are asked."""
+        return not self.instance.pk or self.instance.status in APPLICATION_STATUSES
 
     def chosen_organisation(self) -> Organisation | None:
         """The organisation sent (when one the form offers), else the file's own."""
@@ -264,8 +278,7 @@ class HouseholdForm(forms.ModelForm):
         # A migrant worker's application says whether they are a union member and since when
         # they work for their employer: required with the others, the services check the rule
         # (services.migrant_worker_errors; a file on file was decided when it was filed).
-        applying = not self.instance.pk or self.instance.status in APPLICATION_STATUSES
-        if applying and cleaned.get("is_migrant_worker"):
+        if self.applying() and cleaned.get("is_migrant_worker"):
             for name in MIGRANT_FIELDS:
                 if cleaned.get(name) is None and name not in self.errors:
                     self.add_error(name, migrant_field_missing(name))

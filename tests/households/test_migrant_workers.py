@@ -105,6 +105,23 @@ def test_the_form_says_it_in_english(login, orgs, dibao):
     assert form.errors["is_union_member"] == ["A migrant worker’s file must give “Union member”."]
 
 
+def test_the_help_text_says_when_the_answers_are_required(login, make_household, walk):
+    """Required on an application; on a file on file the fields are optional (the rule decided
+    its filing), and the help says so, and where a file without them is listed."""
+    client = login("clerk_450102")
+    form = client.get(CREATE).context["form"]
+    assert form["is_union_member"].help_text == "农民工必填：须为工会会员。"
+    assert form["labour_relation_since"].help_text == "农民工必填：至申请日期须满一年。"
+    household = make_household(**MIGRANT)
+    url = reverse("households:edit", args=[household.pk])
+    assert "农民工必填" in client.get(url).context["form"]["is_union_member"].help_text
+    walk(household, "on_file")
+    form = client.get(url).context["form"]
+    for name in ("is_union_member", "labour_relation_since"):
+        assert form[name].help_text.startswith("农民工选填（已建档）"), name
+        assert "农民工会员资格待核实" in form[name].help_text
+
+
 def test_an_edit_of_an_application_is_checked_too(make_household, users):
     household = make_household(**MIGRANT)
     household.is_union_member = False
