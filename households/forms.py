@@ -240,6 +240,11 @@ class HouseholdForm(forms.ModelForm):
                 "农民工选填（已建档）：未填写或至申请日期不满一年的，"
                 "列入常用清单“农民工会员资格待核实”。"
             )
+        # The two fields show only when the box is ticked (household_form.js; without the
+        # script they are always shown).
+        self.fields["is_migrant_worker"].widget.attrs["data-reveals"] = " ".join(
+            self[name].id_for_label for name in MIGRANT_FIELDS
+        )
         limit_amount(self.fields["other_monthly_income"], MAX_MONTHLY)
         limit_amount(self.fields["rigid_spending_annual"], MAX_ANNUAL)
         limit_amount(self.fields["accident_spending_annual"], MAX_ANNUAL)

@@ -127,3 +127,27 @@ def test_the_english_file_form_fits_a_laptop_screen(browser_login, live_users, m
         if path != "/households/":
             members = page.locator("#members-table").locator("..")  # its scroll box
             assert members.evaluate("box => box.scrollWidth <= box.clientWidth"), path
+
+
+def test_the_migrant_worker_answers_show_when_the_box_is_ticked(browser_login, live_users):
+    """Union membership and labour relation are asked of a migrant worker: shown while 农民工 is
+    ticked (household_form.js), hidden otherwise; an answer refused stays shown."""
+    page = browser_login("clerk_450102")
+    page.goto(page.base_url + "/households/new/")
+    answers = [page.locator("#id_is_union_member"), page.locator("#id_labour_relation_since")]
+    for answer in answers:
+        expect(answer).to_be_hidden()
+    page.check("#id_is_migrant_worker")
+    for answer in answers:
+        expect(answer).to_be_visible()
+    page.uncheck("#id_is_migrant_worker")
+    for answer in answers:
+        expect(answer).to_be_hidden()
+    page.check("#id_is_migrant_worker")
+    page.fill("#id_worker_name", "韦小宝")
+    page.fill("#id_id_number", make_id_number("450102", date(1978, 5, 20), 317))
+    page.select_option("#id_primary_cause", label="因病")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_load_state()
+    expect(page.locator(".field.has-error #id_is_union_member")).to_be_visible()
+    expect(page.locator("#id_is_migrant_worker")).to_be_checked()

@@ -122,6 +122,16 @@ def test_the_help_text_says_when_the_answers_are_required(login, make_household,
         assert "农民工会员资格待核实" in form[name].help_text
 
 
+def test_the_answers_show_when_the_box_is_ticked(login, orgs):
+    """The box names the two fields it reveals (household_form.js hides them while it is not
+    ticked); the page itself renders them, so that it works without the script."""
+    page = login("clerk_450102").get(CREATE).content.decode()
+    assert 'data-reveals="id_is_union_member id_labour_relation_since"' in page
+    assert 'id="id_is_union_member"' in page and 'id="id_labour_relation_since"' in page
+    assert "households/household_form.js" in page
+    assert " hidden" not in page.split('id="id_is_migrant_worker"')[1].split("</fieldset>")[0]
+
+
 def test_an_edit_of_an_application_is_checked_too(make_household, users):
     household = make_household(**MIGRANT)
     household.is_union_member = False

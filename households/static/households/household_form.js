@@ -1,5 +1,6 @@
-// The members table of the household form: "添加成员" appends an empty row from the
-// <template>, numbered after the existing rows (Django formset prefix "members").
+// The household form: "添加成员" appends an empty row of the members table from the
+// <template>, numbered after the existing rows (Django formset prefix "members"); a box
+// reveals the fields it governs (data-reveals).
 (function () {
   "use strict";
 
@@ -32,7 +33,26 @@
     }
   }
 
+  // A box whose data-reveals names fields (农民工: union membership, labour relation) shows
+  // them only while ticked. Without the script they are always shown; a field with an error
+  // stays shown so that it can be corrected.
+  function reveal(box) {
+    (box.getAttribute("data-reveals") || "").split(" ").forEach(function (id) {
+      var input = document.getElementById(id);
+      var field = input && input.closest(".field");
+      if (field) {
+        field.hidden = !box.checked && !field.classList.contains("has-error");
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-reveals]").forEach(function (box) {
+      reveal(box);
+      box.addEventListener("change", function () {
+        reveal(box);
+      });
+    });
     var button = document.getElementById("add-member");
     if (button) {
       button.addEventListener("click", function () {
