@@ -440,6 +440,50 @@ def test_a_bank_payment_to_a_file_exited_by_the_day_its_bank_file_was_made_is_bo
     assert flag in page.content.decode()
 
 
+@pytest.mark.parametrize(
+    "language, flagged",
+    [
+        (
+            "zh-hans",
+            "第2行：银行已按代发批次 {batch}（{made} 生成）发放，但档案 {number} 自 {made} 起"
+            "为“脱困”：已按回盘入账，请核查。",
+        ),
+        (
+            "en",
+            "Row 2: The bank paid it in batch {batch} (made on {made}), but file {number} has "
+            "been “Exited” since {made}: booked as the return file says, please review.",
+        ),
+    ],
+)
+def test_the_return_file_page_warns_of_each_payment_to_a_file_closed_when_its_bank_file_was_made(
+    sent_days_ago, users, login, language, flagged
+):
+    """Uploaded on the batch's page, the import says which rows were paid to a file not on file
+    when the bank file was made, as a warning in the reader's language beside its counts."""
+    made, request = sent_days_ago(3)
+    sent_on = timezone.localdate(made.created_at)
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=request.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=sent_on,
+    )
+    ref = made.lines.get().reference
+    client = login("finance_450102")
+    client.cookies["django_language"] = language
+    response = client.post(
+        reverse("funds:batch_detail", args=[made.pk]),
+        {"file": return_file([(ref, "成功", "", "ICBC001")]), "paid_on": TODAY().isoformat()},
+        follow=True,
+    )
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    flagged = flagged.format(batch=made.number, made=sent_on, number=request.household.file_number)
+    assert shown[1:] == [("warning", flagged)]
+    assert shown[0][0] == "success"
+    assert flagged in response.content.decode()
+
+
 def test_a_bank_failure_of_a_file_exited_the_day_its_bank_file_was_made_can_be_cancelled(
     sent_days_ago, users
 ):
