@@ -551,6 +551,9 @@ class AssistanceRequest(models.Model):
         related_name="+",
         editable=False,
     )
+    # Paid by the bank to a file not on file (nor relieved) on the day its bank file was made:
+    # booked as the bank paid, the warning says why, finance reviews these (filtered by it).
+    paid_to_closed_file = models.BooleanField(_("代发时档案不在档"), default=False, editable=False)
     failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True, editable=False)
     failed_at = models.DateTimeField(_("失败时间"), null=True, editable=False)
     failed_by = models.ForeignKey(

@@ -428,6 +428,7 @@ def entry_reverse(
         request.paid_bank_account = ""
         request.paid_bank_account_masked = ""
         request.paid_by = None
+        request.paid_to_closed_file = False
         request.save(
             update_fields=[
                 "state",
@@ -438,6 +439,7 @@ def entry_reverse(
                 "paid_bank_account",
                 "paid_bank_account_masked",
                 "paid_by",
+                "paid_to_closed_file",
             ]
         )
     return reversal
@@ -926,6 +928,7 @@ def payment_mark_paid(
             flag = _bank_paid_closed_file(household, line)
         if flag:
             request.warnings = [*request.warnings, flag]
+            request.paid_to_closed_file = True
     # A failure before stays on record (who, when, why), as the file's timeline shows it.
     request.save(
         update_fields=[
@@ -938,6 +941,7 @@ def payment_mark_paid(
             "paid_bank_account_masked",
             "paid_by",
             "warnings",
+            "paid_to_closed_file",
         ]
     )
     return entry

@@ -127,6 +127,8 @@ def timeline_entries(household, user) -> list[dict]:
                         "ref": request.bank_reference,
                     },
                     "actor": _person(request.paid_by),
+                    # The bank paid a file closed when its bank file was made: for review.
+                    "flags": [_("代发时档案不在档，请核查")] if request.paid_to_closed_file else [],
                     "url": url,
                 }
             )

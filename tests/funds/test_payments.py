@@ -441,6 +441,66 @@ def test_a_bank_payment_to_a_file_exited_by_the_day_its_bank_file_was_made_is_bo
 
 
 @pytest.mark.parametrize(
+    "language, mark",
+    [
+        ("zh-hans", "代发时档案不在档，请核查"),
+        ("en", "Not on file when the bank file was made: review"),
+    ],
+)
+def test_the_file_timeline_marks_a_bank_payment_to_a_file_closed_when_its_bank_file_was_made(
+    sent_days_ago, users, login, language, mark
+):
+    """The file's history shows which payment the bank made after the file had closed, in the
+    reader's language; reversed, the payment (and its mark) leaves the request."""
+    made, request = sent_days_ago(3)
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=request.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=timezone.localdate(made.created_at),
+    )
+    reconcile(made, users, [(made.lines.get().reference, "成功", "", "ICBC001")])
+    request.refresh_from_db()
+    assert request.paid_to_closed_file
+    client = login("finance_450102")
+    client.cookies["django_language"] = language
+    page = client.get(reverse("households:detail", args=[request.household.pk]))
+    (payment,) = [e for e in page.context["timeline"] if e["kind"] == "assistance_payment"]
+    assert payment["flags"] == [mark]
+    assert f'<span class="tag">{mark}</span>' in page.content.decode()
+    services.entry_reverse(
+        user=users["finance_450102"],
+        entry=request.entries.get(kind=EntryKind.PAYMENT),
+        reason="退回核查",
+    )
+    request.refresh_from_db()
+    assert not request.paid_to_closed_file
+
+
+def test_a_bank_payment_to_a_file_on_file_when_its_bank_file_was_made_is_not_marked(
+    sent_days_ago, users
+):
+    made, request = sent_days_ago(5)
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=request.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=TODAY() - timedelta(days=2),
+    )
+    reconcile(made, users, [(made.lines.get().reference, "成功", "", "ICBC001")])
+    request.refresh_from_db()
+    assert (request.state, request.paid_to_closed_file) == (RequestState.PAID, False)
+    (payment,) = [
+        entry
+        for entry in timeline_entries(request.household, users["finance_450102"])
+        if entry["kind"] == "assistance_payment"
+    ]
+    assert payment["flags"] == []
+
+
+@pytest.mark.parametrize(
     "language, flagged",
     [
         (
@@ -718,3 +778,29 @@ def test_the_migration_masks_the_short_payee_accounts_stored_before_again(
     assert paid.get().paid_bank_account_masked == mask(short)
     assert set(history.values_list("paid_bank_account_masked", flat=True)) == {mask(short)}
     assert set(lines.values_list("bank_account_masked", flat=True)) == {mask(short)}
+
+
+def test_the_migration_marks_the_bank_payments_to_closed_files_booked_before(
+    sent_days_ago, users, approved
+):
+    """Booked before the mark existed, such a payment is found by the warning it left."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from funds.models import AssistanceRequest
+
+    made, request = sent_days_ago(3)
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=request.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=timezone.localdate(made.created_at),
+    )
+    refs = made.lines.values_list("reference", flat=True)
+    assert reconcile(made, users, [(ref, "成功", "", ref) for ref in refs])["paid"] == 4
+    AssistanceRequest.objects.update(paid_to_closed_file=False)  # as they were stored before
+    import_module("funds.migrations.0014_request_paid_to_closed_file").mark(apps, None)
+    marked = AssistanceRequest.objects.filter(paid_to_closed_file=True)
+    assert list(marked.values_list("pk", flat=True)) == [request.pk]
