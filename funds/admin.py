@@ -257,6 +257,7 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
         "year",
         "approvals_required",
         "is_imported",
+        "paid_to_closed_file",
         AwaitingMyApprovalFilter,
     ]
     list_select_related = [

@@ -42,6 +42,18 @@ class RequestFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
     organisation = django_filters.ModelChoiceFilter(
         label=_("组织"), queryset=_organisations, method=_subtree
     )
+    # What finance reviews afterwards: the bank paid a file not on file when its bank file
+    # was made (the payment is booked as the bank made it, and marked).
+    review = django_filters.ChoiceFilter(
+        label=_("待核查"),
+        choices=[("paid_to_closed_file", _("已发放但档案不在档"))],
+        method="needs_review",
+    )
+
+    def needs_review(self, queryset, name, value):
+        if value == "paid_to_closed_file":
+            return queryset.filter(state=RequestState.PAID, paid_to_closed_file=True)
+        return queryset
 
     def search(self, queryset, name, value):
         if self.searches_id_hash:  # the box shows the masked number; `idh` is searched

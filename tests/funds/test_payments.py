@@ -478,6 +478,40 @@ def test_the_file_timeline_marks_a_bank_payment_to_a_file_closed_when_its_bank_f
     assert not request.paid_to_closed_file
 
 
+@pytest.mark.parametrize(
+    "username, found",
+    [("finance_450102", True), ("viewer_450100", True), ("finance_450103", False)],
+)
+def test_finance_finds_the_bank_payments_to_closed_files_of_its_subtree(
+    sent_days_ago, filed, ask, approve, pay, users, login, username, found
+):
+    """The request list (and the admin's) filters the payments the bank made to a file not on
+    file when its bank file was made, for review later; each user sees those of their subtree."""
+    made, request = sent_days_ago(3)
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=request.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=timezone.localdate(made.created_at),
+    )
+    reconcile(made, users, [(made.lines.get().reference, "成功", "", "ICBC001")])
+    other = approve(ask(filed(worker_name="王大力"), "500.00"))
+    pay(other)  # to a file on file
+    client = login(username)
+    page = client.get(reverse("funds:request_list"), {"review": "paid_to_closed_file"})
+    assert [r.pk for r in page.context["object_list"]] == ([request.pk] if found else [])
+    everything = client.get(reverse("funds:request_list"))
+    assert {r.pk for r in everything.context["object_list"]} == (
+        {request.pk, other.pk} if found else set()
+    )
+    if users[username].is_staff:
+        admin = client.get(
+            reverse("admin:funds_assistancerequest_changelist"), {"paid_to_closed_file__exact": "1"}
+        )
+        assert [r.pk for r in admin.context["cl"].result_list] == ([request.pk] if found else [])
+
+
 def test_a_bank_payment_to_a_file_on_file_when_its_bank_file_was_made_is_not_marked(
     sent_days_ago, users
 ):
