@@ -78,17 +78,19 @@ class ImportJobAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("检查结果"))
     def preview_report(self, obj):
-        return self._report(obj.preview)
+        return self._report(obj, obj.preview)
 
     @admin.display(description=_("导入结果"))
     def result_report(self, obj):
-        return self._report(obj.result)
+        return self._report(obj, obj.result)
 
-    def _report(self, data):
+    def _report(self, job, data):
         """A stored report as the job page shows it: counts per sheet, then every error."""
         if not data:
             return "-"
         report = ImportReport.from_dict(data)
+        note = job.language_note() if report.errors else ""
         return render_to_string(
-            "imports/_report.html", {"part": {"report": report, "errors": report.errors}}
+            "imports/_report.html",
+            {"part": {"report": report, "errors": report.errors, "language_note": note}},
         )

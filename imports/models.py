@@ -5,8 +5,9 @@ progress, and the report of the dry run and of the write. A job runs in the back
 from django.conf import settings
 from django.db import models
 from django.db.models import ExpressionWrapper, Q, Value
+from django.utils import translation
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from imports.registry import KINDS
 from orgs.models import Organisation
@@ -166,6 +167,18 @@ class ImportJob(models.Model):
         if not user.has_perm(KINDS[self.kind].export_permission):
             return False
         return not self.full_identifiers or user.has_perm(FULL_NUMBERS)
+
+    def language_note(self) -> str:
+        """Says that the job's messages are in its uploader's language when the reader's is
+        another ("" when it is the same): they are stored as written (imports/tasks.py)."""
+        written = self.language or settings.LANGUAGE_CODE
+        reading = translation.get_language() or settings.LANGUAGE_CODE
+        if written.lower() == reading.lower():
+            return ""
+        names = dict(settings.LANGUAGES)
+        return gettext("以下错误信息为导入人所用语言（%(language)s）。") % {
+            "language": str(names.get(written, written)),
+        }
 
     @property
     def percent(self) -> int:

@@ -117,6 +117,7 @@ def job_context(job: ImportJob) -> dict:
                 "report": report,
                 "lines": summary_lines(report),
                 "errors": report.errors,
+                "language_note": job.language_note() if report.errors else "",
             }
     return context
 

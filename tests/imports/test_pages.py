@@ -161,6 +161,44 @@ def test_the_errors_are_in_the_uploaders_language(login, workbook, orgs):
     assert "Organisation code “999999” does not exist." in page
 
 
+@pytest.mark.parametrize(
+    ("uploaded_in", "read_in", "note"),
+    [
+        ("en", "zh-hans", "以下错误信息为导入人所用语言（英语）。"),
+        (
+            "zh-hans",
+            "en",
+            "The error messages below are in the uploader's language (Simplified Chinese).",
+        ),
+        ("en", "en", None),
+        ("zh-hans", "zh-hans", None),
+    ],
+)
+def test_errors_read_in_another_language_say_they_are_the_uploaders(
+    login, workbook, orgs, uploaded_in, read_in, note
+):
+    """The errors are stored as written, in the uploader's language: the job's page and its
+    page in the admin say so to a reader of the other language, and nothing to one of the same."""
+    client = login("admin_450102")
+    client.cookies["django_language"] = uploaded_in
+    upload(client, workbook([household_row(组织代码="999999")], []))
+    job = ImportJob.objects.get()
+    assert job.state == "rejected"
+    notes = {
+        "以下错误信息为导入人所用语言（英语）。",
+        "The error messages below are in the uploader's language (Simplified Chinese).",
+    }
+    for username, url in [
+        ("admin_450102", reverse("imports:job", args=[job.pk])),
+        ("admin_450102", reverse("admin:imports_importjob_change", args=[job.pk])),
+        ("supervisor_450102", reverse("admin:imports_importjob_change", args=[job.pk])),
+    ]:
+        client = login(username)
+        client.cookies["django_language"] = read_in
+        page = client.get(url).content.decode().replace("&#x27;", "'")
+        assert {text for text in notes if text in page} == ({note} if note else set()), url
+
+
 def test_a_non_excel_upload_is_refused_on_the_form(login, tmp_path, orgs):
     path = tmp_path / "x.xlsx"
     path.write_text("档案编号,姓名\n1,2\n")
