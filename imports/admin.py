@@ -2,18 +2,23 @@
 the kinds the user may import or export (ImportJobQuerySet.visible_to). Uploads, previews and
 confirmations happen on the staff pages (the same flow for everyone), which open a job for its
 uploader only: the list links there for the user's own jobs, and shows anybody else's check and
-result here, read-only. The household list of the admin links to the staff pages too."""
+result here, read-only; a stalled job of someone away is run again here by a colleague who may
+(services.job_restart). The household list of the admin links to the staff pages too."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from imports import services
 from imports.base import ImportReport
 from imports.models import ImportJob
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin
+from orgs.text import colon
 
 
 @admin.register(ImportJob)
@@ -56,6 +61,7 @@ class ImportJobAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "result_report",
     ]
     readonly_fields = ["preview_report", "result_report"]
+    actions = ["restart_selected"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_opens(request.user)
@@ -65,6 +71,23 @@ class ImportJobAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         if obj.restarted_at is None:
             return ""
         return f"{timezone.localtime(obj.restarted_at):%Y-%m-%d %H:%M} {obj.restarted_by}"
+
+    @admin.action(description=_("重新运行所选的中断任务"))
+    def restart_selected(self, request, queryset):
+        """A stalled job of someone away is run again by a colleague or a superuser here (the
+        staff page opens for its uploader only); the service says who may."""
+        done = 0
+        for job in queryset.order_by("id"):
+            try:
+                services.job_restart(user=request.user, job=job)
+            except (ValidationError, PermissionDenied) as error:
+                text = " ".join(getattr(error, "messages", [str(error)]))
+                self.message_user(request, f"{job}{colon()}{text}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            text = ngettext("已重新运行 %(n)d 个任务。", "已重新运行 %(n)d 个任务。", done)
+            self.message_user(request, text % {"n": done}, messages.SUCCESS)
 
     @admin.display(description=_("检查与确认"))
     def job_page(self, obj):

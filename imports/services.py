@@ -110,14 +110,19 @@ def export_start(*, user, kind: str, full: bool) -> ImportJob:
 
 def job_restart(*, user, job: ImportJob) -> ImportJob:
     """Run a stalled job again (imports.tasks.is_stalled): a check from the start, a confirmed
-    write as confirmed, an export anew. Only whoever started the job may; the job records who
-    ran it again and when."""
+    write as confirmed, an export anew. Whoever sees the job (its organisation's subtree, its
+    kind: ImportJobQuerySet.visible_to) and holds the right of its operation on its kind may, so
+    a colleague or a superuser runs the job of someone away; it still runs as its uploader
+    confirmed it. The job records who ran it again and when."""
     from imports.tasks import is_stalled
 
+    kind = registry.kind(job.kind)
+    exports = job.operation == ImportJob.Operation.EXPORT
+    _require(user, kind.export_permission if exports else kind.import_permission)
+    if not ImportJob.objects.visible_to(user).filter(pk=job.pk).exists():
+        raise PermissionDenied(_("只能重新运行本组织及下级组织的任务。"))
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.created_by_id != user.pk:
-            raise PermissionDenied(_("只能重新运行自己的任务。"))
         if not is_stalled(job):
             raise ValidationError(_("该任务没有中断，不能重新运行。"))
         S = ImportJob.State

@@ -1,6 +1,7 @@
 """The staff pages: permissions, upload → preview → confirm → result, export and download."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -322,10 +323,9 @@ def a_job(users, username, kind, name, **fields) -> ImportJob:
         created_by=user,
         kind=kind,
         operation=ImportJob.Operation.IMPORT,
-        state=ImportJob.State.DONE,
         token=name.encode().hex()[:32],
         original_name=name,
-        **fields,
+        **{"state": ImportJob.State.DONE, **fields},
     )
 
 
@@ -463,7 +463,7 @@ def test_a_job_whose_worker_died_can_be_run_again(login, workbook, orgs, setting
     os.utime(path, (old, old))
     page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
     assert "可能因服务器重启而中断" in page
-    for other in ("clerk_450103", "supervisor_450102"):  # only whoever started it
+    for other in ("clerk_450103", "supervisor_450102"):  # the staff page is its uploader's
         assert login(other).post(restart).status_code == 404
     job.refresh_from_db()
     assert job.state == "writing"
@@ -535,3 +535,78 @@ def test_summary_lines_name_the_deleted_rows_only_when_there_are_some():
         assert summary_lines(report)[1] == (
             "members: 1 new, 0 updated, 3 unchanged and skipped, 2 deleted"
         )
+
+
+@pytest.mark.parametrize(
+    ("username", "may"),
+    [
+        ("clerk_450102", True),  # who started it
+        ("supervisor_450102", True),  # a colleague of the county who imports files too
+        ("admin_450102", True),  # the county's administrator
+        ("admin_450000", True),  # the region's administrator: the county is in the subtree
+        ("root", True),  # a superuser
+        ("finance_450102", False),  # the county's finance: no household imports
+        ("viewer_450100", False),  # the city's reader: imports nothing
+        ("clerk_450103", False),  # another county
+    ],
+)
+def test_who_may_run_a_colleagues_stalled_job_again(users, orgs, monkeypatch, username, may):
+    """A stalled job of someone away is run again by whoever sees it and holds the right to
+    import its kind (a superuser: any), who is recorded; anybody else is refused, the job
+    untouched. A job still running is run again by nobody."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from imports import services
+    from imports.tasks import progress_path
+    from orgs.models import User
+
+    monkeypatch.setattr(services, "_enqueue", lambda job: None)  # no worker: the state shows it
+    users["root"] = User.objects.create_superuser("root", password="x" * 12)
+    job = a_job(users, "clerk_450102", "households", "兴宁档案.xlsx", state="writing")
+    progress_path(job.pk).unlink(missing_ok=True)
+    running = a_job(users, "clerk_450102", "households", "运行中.xlsx", state="writing")
+    progress_path(running.pk).unlink(missing_ok=True)
+    old = timezone.now() - timedelta(minutes=16)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=old)
+    user = users[username]
+    if may:
+        before = timezone.now()
+        services.job_restart(user=user, job=job)
+        job.refresh_from_db()
+        assert job.state == "confirmed"  # the confirmed write, queued again
+        assert job.restarted_by == user and job.restarted_at >= before
+        with pytest.raises(ValidationError):
+            services.job_restart(user=user, job=running)
+    else:
+        with pytest.raises(PermissionDenied):
+            services.job_restart(user=user, job=job)
+        job.refresh_from_db()
+        assert (job.state, job.restarted_by, job.restarted_at) == ("writing", None, None)
+
+
+def test_a_colleague_runs_a_stalled_job_again_from_the_admin(login, users, orgs, monkeypatch):
+    """The staff page is its uploader's: a colleague runs the job again from the admin's list,
+    which says which selected jobs could not be."""
+    from imports import services
+    from imports.tasks import progress_path
+
+    monkeypatch.setattr(services, "_enqueue", lambda job: None)
+    stalled = a_job(users, "clerk_450102", "households", "兴宁档案.xlsx", state="writing")
+    done = a_job(users, "clerk_450102", "households", "已完成.xlsx")
+    for job in (stalled, done):
+        progress_path(job.pk).unlink(missing_ok=True)
+    old = timezone.now() - timedelta(minutes=16)
+    ImportJob.objects.filter(pk=stalled.pk).update(created_at=old)
+    client = login("supervisor_450102")
+    response = client.post(
+        reverse("admin:imports_importjob_changelist"),
+        {"action": "restart_selected", "_selected_action": [stalled.pk, done.pk]},
+        follow=True,
+    )
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert shown == [
+        ("error", f"{done}：该任务没有中断，不能重新运行。"),
+        ("success", "已重新运行 1 个任务。"),
+    ]
+    stalled.refresh_from_db()
+    assert (stalled.state, stalled.restarted_by) == ("confirmed", users["supervisor_450102"])
