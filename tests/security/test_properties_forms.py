@@ -275,6 +275,9 @@ DRIVERS = {
         user="supervisor_450102",
         extra={"action": "approve_selected", "confirm": "yes", "_selected_action": "new"},
     ),
+    "orgs.admin.OrganisationForm": Driver(
+        "admin:orgs_organisation_change", ("base_union",), user="admin_450102", context="adminform"
+    ),
     "orgs.admin.UserChangeForm": Driver(
         "admin:orgs_user_change", ("spare_user",), user="admin_450102", context="adminform"
     ),
