@@ -12,6 +12,7 @@ from households.models import (
     OPEN_STATUSES,
     SUPPORTED_STATUSES,
     ClosureRequest,
+    Document,
     Household,
     Member,
     Objection,
@@ -29,6 +30,8 @@ UNCHANGED_DAYS = 365
 NOTICE_ENDING_WORKING_DAYS = 5
 SURVEY_DUE_DAYS = 30
 RECENT_REJECTIONS_DAYS = 30
+# A diagnosis proves an illness for a year [002] (services.diagnosis_is_recent).
+DIAGNOSIS_VALID_MONTHS = 12
 # The steps whose actor entered or submitted a filing (services._entered_or_submitted_by): a
 # reopened filing (重新申请) goes straight to applied with no submit.
 SUBMITTING_ACTIONS = ("create", "submit", "reopen")
@@ -270,15 +273,34 @@ def _not_their_own(user, files):
     return files.exclude(created_by=user).exclude(Exists(theirs))
 
 
+def _diagnosis_expired(today: date) -> Q:
+    """The file's latest diagnosis in force was issued more than a year before `today`
+    (services.diagnosis_is_recent, as a query): the approval refuses it until a newer one."""
+    diagnoses = Document.objects.filter(
+        household=OuterRef("pk"), kind=Document.Kind.DIAGNOSIS, is_active=True
+    )
+    cutoff = add_months(today, -DIAGNOSIS_VALID_MONTHS)
+    return Q(Exists(diagnoses)) & ~Q(Exists(diagnoses.filter(issued_on__gte=cutoff)))
+
+
 def approvals_waiting(user, *, today: date | None = None, base=None):
     """Files the supervisor may approve now, as services._check_approval decides: under a
     notice that has ended (PublicNotice.has_run, as a query), with no objection pending
-    (objections_pending lists those), and not entered or submitted by the supervisor."""
+    (objections_pending lists those), no diagnosis expired (diagnoses_expired lists those),
+    and not entered or submitted by the supervisor."""
     today = today or timezone.localdate()
     files = _files(user, base).filter(
         status=Status.NOTICE, current_period__notice__ends_on__lt=today
     )
-    return _not_their_own(user, files.exclude(Exists(_pending_objections())))
+    files = files.exclude(Exists(_pending_objections())).exclude(_diagnosis_expired(today))
+    return _not_their_own(user, files)
+
+
+def diagnoses_expired(user, *, today: date | None = None, base=None):
+    """Files under notice whose latest diagnosis is more than a year old: the approval refuses
+    them until the clerk uploads one issued within the year."""
+    today = today or timezone.localdate()
+    return _files(user, base).filter(_diagnosis_expired(today), status=Status.NOTICE)
 
 
 def objections_pending(user, *, base=None):
@@ -344,6 +366,7 @@ STANDING_LISTS = {
     "notice_ending": notices_ending,
     "approvals": approvals_waiting,
     "objections": objections_pending,
+    "diagnoses_expired": diagnoses_expired,
     "closure_pending": closure_pending,
     "survey_due": surveys_due,
     "survey_overdue": surveys_overdue,

@@ -54,8 +54,9 @@ from orgs.scoping import user_can_reach
 
 MAX_SECONDARY_CAUSES = 3
 # A diagnosis (二级以上公立医院诊断证明) proves an illness when issued within the last year [002]:
-# checked at its upload, and again at the approval that relies on it (diagnosis_is_recent).
-DIAGNOSIS_VALID_MONTHS = 12
+# checked at its upload, and again at the approval that relies on it (diagnosis_is_recent; the
+# approvals queue leaves out the files it refuses: selectors.diagnoses_expired).
+DIAGNOSIS_VALID_MONTHS = selectors.DIAGNOSIS_VALID_MONTHS
 # How far ahead a notice may be scheduled: far enough for next week's board, not so far that a
 # mistyped year leaves the file waiting (or overflows the working-day calendar).
 NOTICE_MAX_DAYS_AHEAD = 30

@@ -40,6 +40,7 @@ def _clerk_panel(user) -> dict:
         ("drafts", _("草稿（未提交申请）"), False),
         ("to_review", _("待入户调查和审核"), False),
         ("notice_ending", _("5个工作日内公示期满"), False),
+        ("diagnoses_expired", _("诊断证明已超过一年"), True),
         ("survey_due", _("30天内应入户调查"), False),
         ("survey_overdue", _("入户调查逾期"), True),
     ]

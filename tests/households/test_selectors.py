@@ -13,6 +13,7 @@ from django.utils import timezone
 from households import eligibility, selectors, services
 from households.models import FilingPeriod, Household, PublicNotice, Status
 from orgs.calendar import add_months
+from tests.conftest import on_day
 from tests.households.conftest import keep_exit_run, write_survey
 
 TODAY = timezone.localdate  # read when used: a run may cross midnight in Asia/Shanghai
@@ -398,3 +399,43 @@ def test_migrant_workers_whose_membership_is_unverified(
     assert {h.worker_name for h in lists["migrant_unverified"]["households"]} == expected
     listed = client.get(lists["migrant_unverified"]["url"]).context["households"]
     assert {h.worker_name for h in listed} == expected
+
+
+def test_a_file_whose_diagnosis_has_expired_waits_for_a_new_one_not_for_approval(
+    make_household, walk, users
+):
+    """The approval refuses a file whose latest diagnosis is more than a year old (services.
+    _check_approval): the supervisor's queue leaves it out, and the clerks' list of files whose
+    diagnosis must be renewed holds it until a recent one is uploaded."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from households import work
+
+    clerk, supervisor = users["clerk_450102"], users["supervisor_450102"]
+    walk(make_household(worker_name="可审批"), "notice")
+    stale = walk(make_household(worker_name="诊断过期"), "notice")
+    uploaded_on = TODAY() - timedelta(days=60)
+    with on_day(uploaded_on):
+        services.document_upload(
+            user=clerk,
+            household=stale,
+            kind="diagnosis",
+            upload=SimpleUploadedFile("诊断.pdf", b"%PDF-1.4 stale"),
+            issued_on=add_months(uploaded_on, -11),
+        )
+
+    assert names(selectors.approvals_waiting(supervisor)) == {"可审批"}
+    assert names(selectors.diagnoses_expired(clerk)) == {"诊断过期"}
+    request = type("Request", (), {"user": clerk})
+    rows = {row["label"]: row["count"] for row in work.panels(request)[0]["rows"]}
+    assert rows["诊断证明已超过一年"] == 1
+
+    services.document_upload(
+        user=clerk,
+        household=stale,
+        kind="diagnosis",
+        upload=SimpleUploadedFile("复诊.pdf", b"%PDF-1.4 recent"),
+        issued_on=TODAY() - timedelta(days=3),
+    )
+    assert names(selectors.approvals_waiting(supervisor)) == {"可审批", "诊断过期"}
+    assert names(selectors.diagnoses_expired(clerk)) == set()
