@@ -177,7 +177,8 @@ class ReasonAction:
                 try:
                     self.run(request, obj, form.cleaned_data["reason"])
                 except (ValidationError, PermissionDenied) as exc:
-                    text = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                    # Each message is a sentence of the user's language, with its own stop.
+                    text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
                     modeladmin.message_user(
                         request,
                         gettext("档案 %(number)s：%(error)s")

@@ -653,6 +653,29 @@ def test_action_messages_follow_the_users_language(client, users, on_notice):
     )
 
 
+def test_a_refusal_of_several_reasons_reads_as_sentences_in_the_users_language(
+    client, users, on_notice
+):
+    """A migrant worker's file missing both facts of the filing condition is refused for each:
+    the message gives them one after the other, as sentences of the user's language (not
+    joined by a Chinese semicolon after an English full stop)."""
+    household = on_notice[0]
+    Household.objects.filter(pk=household.pk).update(
+        is_migrant_worker=True, is_union_member=None, labour_relation_since=None
+    )
+    client.force_login(users["supervisor_450102"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = post_action(
+        client, url("household_changelist"), "approve_applications", [household], "Agreed"
+    )
+    assert messages_of(response) == [
+        f"File {household.file_number}: A migrant worker’s file must give “Union member”. "
+        "A migrant worker’s file must give “Labour relation since”."
+    ]
+    household.refresh_from_db()
+    assert household.status == Status.NOTICE
+
+
 # --- Closures -----------------------------------------------------------------------------------
 
 
