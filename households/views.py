@@ -60,6 +60,7 @@ from orgs.calendar import years_without_calendar
 from orgs.models import Organisation
 from orgs.money import ZERO, yuan_text
 from orgs.pii import mask_phone, masks_phones
+from orgs.scoping import user_can_reach
 from orgs.text import listing
 from orgs.web import IdSearchListMixin, hides_personal_numbers, typed_key
 
@@ -252,7 +253,7 @@ class HouseholdScopeMixin(PermissionRequiredMixin):
                     "category",
                     "responsible_staff",
                     "created_by",
-                    "current_period__notice",
+                    "current_period__notice__organisation",
                 ),
                 pk=self.kwargs["pk"],
             )
@@ -345,6 +346,11 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
             "actions": action_forms(user, household, verdict),
             "period": period,
             "notice": period.notice if period else None,
+            # A notice the city posted (maybe with other counties' files) is the city's record:
+            # the sheet opens to those whose subtree holds it (NoticePdfView, visible_to).
+            "may_print_notice": bool(period and period.notice)
+            and user.has_perm("households.view_publicnotice")
+            and user_can_reach(user, period.notice.organisation),
             "can_edit": may_change,
             "can_reveal": user.has_perm("households.view_full_identifiers"),
             # The worker's phone in full to those who work the file; masked to readers of it

@@ -224,3 +224,33 @@ def test_the_notice_reads_a_fixed_number_of_queries_however_many_files(make_hous
     ]
     assert [row["category"] for row in rows] == expected
     assert {"深度困难", "相对困难", ""} <= set(expected)  # each kind is among them
+
+
+def test_a_county_file_posted_by_the_city_links_no_sheet_the_county_cannot_open(
+    make_household, walk, users, orgs, login
+):
+    """A city's notice is the city's record (it may post several counties' files): the county's
+    clerk opens it nowhere, so the county file's page names its period without a link that
+    answers 404."""
+    from orgs.models import User
+
+    city_clerk = User.objects.create(username="clerk_450100", organisation=orgs["450100"])
+    city_clerk.groups.add(*users["clerk_450102"].groups.all())
+    users[city_clerk.username] = city_clerk
+    household = walk(make_household(), "reviewed")
+    notice = services.notice_start(
+        user=city_clerk,
+        organisation=orgs["450100"],
+        households=[household],
+        starts_on=timezone.localdate(),
+        objection_contact="南宁市总工会 0771-12351",
+    )
+    url = f"/households/notices/{notice.pk}/notice.pdf"
+    county = login("clerk_450102")
+    page = county.get(f"/households/{household.pk}/").content.decode()
+    assert notice.title in page
+    assert county.get(url).status_code == 404
+    assert url not in page
+    city = login("clerk_450100")
+    assert url in city.get(f"/households/{household.pk}/").content.decode()
+    assert city.get(url).status_code == 200
