@@ -1,6 +1,7 @@
 """The demo organisation tree and users of `seed_demo` (README lists them)."""
 
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from orgs.models import Holiday, Organisation, User
 from orgs.roles import ADMIN_SITE_ROLES, Role
@@ -113,9 +114,14 @@ def _seed_empty(password: str) -> dict[str, Organisation]:
             path = f"{parent.path if parent else '/'}{code}/"  # as Organisation.save
             orgs[code] = Organisation(code=code, name=name, level=level, parent=parent, path=path)
         Organisation.objects.bulk_create(orgs[row[0]] for row in rows)
-    Holiday.objects.bulk_create(
-        Holiday(date=day, name=name, is_working_day=working, organisation=None)
-        for day, name, working in DEMO_HOLIDAYS
+    # With the first record of their field history, as a holiday saved one by one starts it.
+    bulk_create_with_history(
+        [
+            Holiday(date=day, name=name, is_working_day=working, organisation=None)
+            for day, name, working in DEMO_HOLIDAYS
+        ],
+        Holiday,
+        default_change_reason="演示数据",
     )
     hashed = make_password(password)  # one hash for the one demo password
     people = demo_users()

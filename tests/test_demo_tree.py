@@ -33,3 +33,13 @@ def test_an_empty_database_and_a_second_run_give_the_same_rows(db):
     assert Organisation.objects.get(code="450102").contains(
         Organisation.objects.get(code="450102002")
     )
+
+
+def test_the_demo_holidays_start_their_field_history(db):
+    """Holidays keep field history (old → new on their admin history page): the demo's start it
+    with a record of their values, as holidays entered by hand and those the migration found."""
+    seed_organisations_and_users()
+    created = Holiday.history.filter(history_type="+")
+    assert sorted(created.values_list("id", "name")) == sorted(
+        Holiday.objects.values_list("id", "name")
+    )
