@@ -235,11 +235,32 @@ class HolidayAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # Notices already posted would end before their working days have run. The households
-        # app builds on this one, hence the import here.
+        self.follow_calendar(request, [obj.organisation])
+
+    def delete_model(self, request, obj):
+        # A make-up working day (调休) deleted is a day off again: as a holiday entered.
+        super().delete_model(request, obj)
+        self.follow_calendar(request, [obj.organisation])
+
+    def delete_queryset(self, request, queryset):
+        organisations = {
+            holiday.organisation for holiday in queryset.select_related("organisation")
+        }
+        super().delete_queryset(request, queryset)
+        self.follow_calendar(request, organisations)
+
+    def follow_calendar(self, request, organisations):
+        """Notices already posted would end before their working days have run. The households
+        app builds on this one, hence the import here."""
         from households.services import notices_follow_calendar
 
-        moved = notices_follow_calendar(user=request.user, organisation=obj.organisation)
+        if None in organisations:  # the national calendar: every notice
+            organisations = [None]
+        moved = {}
+        for organisation in organisations:
+            for notice in notices_follow_calendar(user=request.user, organisation=organisation):
+                moved[notice.pk] = notice
+        moved = list(moved.values())
         if moved:
             notices = listing(
                 _("%(title)s（至 %(end)s）") % {"title": notice.title, "end": notice.ends_on}

@@ -224,6 +224,46 @@ def test_a_holiday_entered_later_moves_the_end_of_a_running_notice(
         )
 
 
+@pytest.mark.parametrize("how", ["delete_view", "delete_selected"])
+def test_a_make_up_working_day_deleted_moves_the_end_of_a_running_notice(
+    login, walk, make_household, users, orgs, how
+):
+    """A make-up working day (调休) on a weekend of a running notice, deleted as entered in error,
+    leaves the notice one working day short: its end moves later, as when a holiday is
+    entered, whichever way the administrator deletes it."""
+    household = walk(make_household(), "reviewed")
+    weekend = next(  # a Saturday after a working Friday, on or after today
+        day
+        for day in (TODAY() + timedelta(days=n) for n in range(1, 22))
+        if day.weekday() == 5
+        and not Holiday.objects.filter(date__in=[day, day - timedelta(days=1)]).exists()
+    )
+    made_up = Holiday.objects.create(
+        date=weekend, name="调休", organisation=orgs["450102"], is_working_day=True
+    )
+    notice = services.notice_start(
+        user=users["clerk_450102"],
+        organisation=household.organisation,
+        households=[household],
+        starts_on=weekend - timedelta(days=1),
+        objection_contact="0771-12351",
+    )
+    posted_end = notice.ends_on
+    assert weekend < posted_end
+    admin = login("admin_450102")
+    if how == "delete_view":
+        admin.post(reverse("admin:orgs_holiday_delete", args=[made_up.pk]), {"post": "yes"})
+    else:
+        admin.post(
+            reverse("admin:orgs_holiday_changelist"),
+            {"action": "delete_selected", "_selected_action": [made_up.pk], "post": "yes"},
+        )
+    assert not Holiday.objects.filter(pk=made_up.pk).exists()
+    notice.refresh_from_db()
+    assert notice.ends_on > posted_end
+    assert notice.ends_on == add_working_days(notice.starts_on, 5, household.organisation)
+
+
 @pytest.mark.parametrize("starts_on", ["0001-01-01", "9999-12-31"])
 def test_a_notice_start_out_of_bounds_is_refused_at_its_field(
     login, walk, make_household, starts_on
