@@ -273,12 +273,30 @@ def _not_their_own(user, files):
     return files.exclude(created_by=user).exclude(Exists(theirs))
 
 
+def period_documents(household) -> QuerySet:
+    """The documents in force of the file's current filing: since its reopening (重新申请),
+    when it is a refiling; an earlier filing's documents are that filing's record."""
+    reopened = (
+        Transition.objects.filter(period_id=household.current_period_id, action="reopen")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    documents = household.documents.filter(is_active=True)
+    return documents if reopened is None else documents.filter(uploaded_at__gte=reopened)
+
+
 def _diagnosis_expired(today: date) -> Q:
-    """The file's latest diagnosis in force was issued more than a year before `today`
-    (services.diagnosis_is_recent, as a query): the approval refuses it until a newer one."""
+    """The latest diagnosis in force of the file's current filing (period_documents) was
+    issued more than a year before `today` (services.diagnosis_is_recent, as a query): the
+    approval refuses it until a newer one."""
+    reopened_since = Transition.objects.filter(
+        period=OuterRef("household__current_period"),
+        action="reopen",
+        created_at__gt=OuterRef("uploaded_at"),
+    )
     diagnoses = Document.objects.filter(
         household=OuterRef("pk"), kind=Document.Kind.DIAGNOSIS, is_active=True
-    )
+    ).exclude(Exists(reopened_since))
     cutoff = add_months(today, -DIAGNOSIS_VALID_MONTHS)
     return Q(Exists(diagnoses)) & ~Q(Exists(diagnoses.filter(issued_on__gte=cutoff)))
 

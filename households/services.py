@@ -743,8 +743,8 @@ def _check_approval(user, household: Household, verdict_reason: str, against: bo
         )
     if Objection.objects.filter(period=period, outcome=Objection.Outcome.PENDING).exists():
         raise ValidationError(_("公示期间的异议尚未全部处理完毕，不能审批。"))
-    # The file's diagnoses were within a year when uploaded; the approval relies on them now.
-    issued = household.documents.filter(kind=Document.Kind.DIAGNOSIS, is_active=True)
+    # The filing's diagnoses were within a year when uploaded; the approval relies on them now.
+    issued = selectors.period_documents(household).filter(kind=Document.Kind.DIAGNOSIS)
     latest = issued.aggregate(day=Max("issued_on"))["day"]
     if latest is not None and not diagnosis_is_recent(latest, timezone.localdate()):
         raise ValidationError(

@@ -322,6 +322,41 @@ def test_approval_checks_again_that_the_diagnosis_is_within_a_year(make_househol
     assert Household.objects.get(pk=household.pk).status == Status.ON_FILE
 
 
+def test_a_refiling_is_not_held_up_by_an_earlier_filings_diagnosis(make_household, walk, users):
+    """A file back after an exit (返困) is a new application with its own documents: a diagnosis
+    of its earlier filing, now more than a year old, is that filing's record, not one this
+    approval relies on (nor one to withdraw); the supervisor's queue lists the file."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from households import selectors
+
+    clerk, supervisor = users["clerk_450102"], users["supervisor_450102"]
+    household = walk(make_household(), "on_file")
+    uploaded_on = TODAY() - timedelta(days=400)
+    with on_day(uploaded_on):
+        services.document_upload(
+            user=clerk,
+            household=household,
+            kind="diagnosis",
+            upload=SimpleUploadedFile("诊断.pdf", b"%PDF-1.4 first filing"),
+            issued_on=uploaded_on - timedelta(days=10),
+        )
+    services.transition_apply(
+        user=supervisor,
+        household=household,
+        action="exit",
+        reason="收入稳定",
+        effective_date=TODAY(),
+    )
+    services.transition_apply(user=clerk, household=household, action="reopen", reason="再次失业")
+    household = walk(household, "notice")
+
+    assert household in selectors.approvals_waiting(supervisor)
+    assert household not in selectors.diagnoses_expired(clerk)
+    services.transition_apply(user=supervisor, household=household, action="approve", reason="同意")
+    assert Household.objects.get(pk=household.pk).status == Status.ON_FILE
+
+
 # --- Closures and reopening.
 
 
