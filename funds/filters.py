@@ -50,6 +50,17 @@ class RequestFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
         method="needs_review",
     )
 
+    # The supervisor's work list (awaiting_approval): the "my work" panel and the funds index
+    # count it and link here, so the list shows the same requests as the count.
+    mine = django_filters.BooleanFilter(
+        label=_("待我审批"), method="awaiting_me", widget=forms.CheckboxInput
+    )
+
+    def awaiting_me(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=selectors.awaiting_approval(user=self.request.user))
+
     def needs_review(self, queryset, name, value):
         if value == "paid_to_closed_file":
             return queryset.filter(state=RequestState.PAID, paid_to_closed_file=True)

@@ -100,14 +100,17 @@ class IndexView(PermissionRequiredMixin, TemplateView):
         # viewer) counts every request awaiting one, as the list the card links to shows them.
         if user.has_perm(selectors.APPROVE_PERMISSION):
             awaiting = selectors.awaiting_approval(user=user)
+            awaiting_query = "state=requested&mine=on"
         else:
             awaiting = selectors.request_list(user=user).filter(state=RequestState.REQUESTED)
+            awaiting_query = "state=requested"
         return super().get_context_data(
             accounts=accounts,
             total_balance=sum((a.balance for a in accounts), selectors.ZERO),
             total_committed=sum((a.committed for a in accounts), selectors.ZERO),
             total_available=sum((a.available for a in accounts), selectors.ZERO),
             **self.request_counts(user, awaiting),
+            awaiting_query=awaiting_query,
             **kwargs,
         )
 

@@ -24,7 +24,7 @@ def panels(request) -> list[dict]:
                     "count": count,
                     "requests": list(waiting.prefetch_related("approvals")[:PANEL_ROWS]),
                     "link": "funds:request_list",
-                    "query": "state=requested",
+                    "query": "state=requested&mine=on",
                 }
             )
     if user.has_perm("funds.pay_assistancerequest"):

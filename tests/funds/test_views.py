@@ -436,6 +436,26 @@ def test_the_overview_counts_what_awaits_a_decision(world, client, login, level_
     assert login("finance_450102").get(index).context["awaiting"] == 2
 
 
+def test_the_awaiting_count_links_to_the_requests_it_counts(client, login, users, level_two):
+    """The card and the "my work" panel link to a list of as many requests as they count: a
+    county supervisor's list leaves out the level 2 the city decides."""
+    from django.test import RequestFactory
+
+    from funds import work
+
+    for user, count in [("supervisor_450102", 1), ("supervisor_450100", 2), ("finance_450102", 2)]:
+        browser = login(user)
+        index = browser.get(reverse("funds:index"))
+        assert index.context["awaiting"] == count
+        listed = browser.get(f"{reverse('funds:request_list')}?{index.context['awaiting_query']}")
+        assert listed.context["paginator"].count == count, user
+    request = RequestFactory().get("/")
+    request.user = users["supervisor_450102"]
+    (panel,) = [row for row in work.panels(request) if row["title"] == "待我审批的帮扶申请"]
+    listed = login("supervisor_450102").get(f"{reverse(panel['link'])}?{panel['query']}")
+    assert panel["count"] == listed.context["paginator"].count == 1
+
+
 @pytest.mark.parametrize("typed", ["²", "²026-01-01", "99999", "abcd"])
 def test_odd_digits_in_the_year_are_not_a_server_error(world, client, login, typed):
     household = world["household"]
