@@ -343,6 +343,10 @@ ADMIN_ACTIONS: dict[str, Action] = {
     "funds.assistancerequest:reject_selected": Action("new", "supervisor"),
     "orgs.holiday:delete_selected": Action("holiday", "admin"),
     "axes.accessattempt:delete_selected": Action("attempt", "admin"),
+    # 重新运行所选的中断任务 acts at once, without a confirmation page, and only on a stalled job:
+    # the world's job has finished, so nobody gets a page nor changes it (who may run a stalled
+    # job again, role by role, is tested in tests/imports).
+    "imports.importjob:restart_selected": Action("job", NOBODY),
     # 解除登录锁定 on the user list: whoever may delete the lockouts (the attempts above)
     "orgs.user:unlock_logins": Action("clerk_user", "admin"),
     # Nothing else is ever deleted in the admin: files, money and cases are closed, reference
