@@ -4,8 +4,9 @@ Every function starts from `visible_to(user)`; none loops over households in Pyt
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from households.models import (
@@ -143,29 +144,35 @@ def _day_number(field: str):
     return ExtractYear(field) * 10000 + ExtractMonth(field) * 100 + ExtractDay(field)
 
 
-def migrant_membership_unverified(user, *, base=None):
-    """Files on file or relieved of migrant workers (农民工) whose union membership or labour
-    relation is not recorded, or breaks the filing rule (eligibility.migrant_worker_errors: a
-    union member a year into the labour relation on the application date): files imported on
-    file, whose workbook carries neither, or entered before they were asked for. For the
-    supervisors to follow up (农民工会员资格待核实). The year ends as add_months counts it: the
-    anniversary as yyyymmdd (29 February's on the 28th), after the application date's."""
+def _breaks_migrant_rule() -> Q:
+    """A migrant worker (农民工) whose union membership or labour relation is not recorded, or
+    breaks the filing rule (eligibility.migrant_worker_errors: a union member a year into the
+    labour relation on the application date of the current filing), as a query. The year ends
+    as add_months counts it: the anniversary as yyyymmdd (29 February's on the 28th), after
+    the application date's."""
     since = "labour_relation_since"
     anniversary = (
         _day_number(since)
         + 10000
         - Case(When(**{f"{since}__month": 2, f"{since}__day": 29}, then=Value(1)), default=0)
     )
-    return (
-        _files(user, base)
-        .filter(status__in=SUPPORTED_STATUSES, is_migrant_worker=True)
-        .alias(year_on=anniversary, applied=_day_number("current_period__applied_on"))
-        .filter(
-            Q(is_union_member__isnull=True)
-            | Q(is_union_member=False)
-            | Q(labour_relation_since__isnull=True)
-            | Q(year_on__gt=F("applied"))
-        )
+    return Q(is_migrant_worker=True) & (
+        Q(is_union_member__isnull=True)
+        | Q(is_union_member=False)
+        | Q(labour_relation_since__isnull=True)
+        | Q(GreaterThan(anniversary, _day_number("current_period__applied_on")))
+    )
+
+
+def migrant_membership_unverified(user, *, base=None):
+    """Files under notice, on file or relieved of migrant workers (农民工) whose union membership
+    or labour relation is not recorded, or breaks the filing rule (_breaks_migrant_rule): files
+    imported under notice or on file, whose workbook carries neither, or entered before they
+    were asked for. For the supervisors to follow up (农民工会员资格待核实); one under notice
+    the approval refuses (services.migrant_worker_errors), so it waits here, not among the
+    approvals, until its facts are corrected or it is rejected."""
+    return _files(user, base).filter(
+        _breaks_migrant_rule(), status__in=(Status.NOTICE, *SUPPORTED_STATUSES)
     )
 
 
@@ -304,13 +311,15 @@ def _diagnosis_expired(today: date) -> Q:
 def approvals_waiting(user, *, today: date | None = None, base=None):
     """Files the supervisor may approve now, as services._check_approval decides: under a
     notice that has ended (PublicNotice.has_run, as a query), with no objection pending
-    (objections_pending lists those), no diagnosis expired (diagnoses_expired lists those),
-    and not entered or submitted by the supervisor."""
+    (objections_pending lists those), no diagnosis expired (diagnoses_expired lists those), no
+    migrant worker breaking the filing rule (migrant_membership_unverified lists those), and
+    not entered or submitted by the supervisor."""
     today = today or timezone.localdate()
     files = _files(user, base).filter(
         status=Status.NOTICE, current_period__notice__ends_on__lt=today
     )
     files = files.exclude(Exists(_pending_objections())).exclude(_diagnosis_expired(today))
+    files = files.exclude(_breaks_migrant_rule())
     return _not_their_own(user, files)
 
 

@@ -439,3 +439,58 @@ def test_a_file_whose_diagnosis_has_expired_waits_for_a_new_one_not_for_approval
     )
     assert names(selectors.approvals_waiting(supervisor)) == {"可审批", "诊断过期"}
     assert names(selectors.diagnoses_expired(clerk)) == set()
+
+
+def test_a_migrant_worker_breaking_the_filing_rule_is_followed_up_not_approved(
+    make_household, walk, users, django_assert_num_queries
+):
+    """The approval refuses a migrant worker's file that breaks the filing rule (services.
+    migrant_worker_errors: a union member a year into the labour relation on the application
+    date), one imported under notice or entered before the fields were asked: the supervisor's
+    queue and its counts leave it out, and the list of migrant workers to verify holds it. A
+    relation begun on 29 February has its year on the 28th: that file waits for approval."""
+    from households import work
+
+    supervisor = users["supervisor_450102"]
+    applied = date(2025, 2, 28)
+    rows = [
+        # name, union member, labour relation since
+        ("非农民工", None, None),
+        ("二月二十九日起", True, date(2024, 2, 29)),
+        ("差一天", True, date(2024, 3, 1)),
+        ("非会员", False, date(2020, 1, 1)),
+        ("未填", None, None),
+    ]
+    for name, member, since in rows:
+        household = walk(make_household(worker_name=name), "notice")
+        # As imported under notice, or entered before the fields were asked for.
+        Household.objects.filter(pk=household.pk).update(
+            is_migrant_worker=name != "非农民工",
+            is_union_member=member,
+            labour_relation_since=since,
+        )
+        FilingPeriod.objects.filter(pk=household.current_period_id).update(applied_on=applied)
+
+    supervisor.has_perm(selectors.APPROVE_PERMISSION)  # the permissions, read once per user
+    with django_assert_num_queries(1):
+        assert names(selectors.approvals_waiting(supervisor)) == {"非农民工", "二月二十九日起"}
+    broken = {"差一天", "非会员", "未填"}
+    assert names(selectors.migrant_membership_unverified(supervisor)) == broken
+    request = type("Request", (), {"user": supervisor})
+    rows = {row["label"]: row["count"] for panel in work.panels(request) for row in panel["rows"]}
+    assert rows["公示期满待审批建档"] == 2
+    admin = {row["label"]: row["count"] for row in work.admin_rows(request)}
+    assert admin["公示期满待审批建档"] == 2
+
+    # The queue says what the approval decides.
+    for household in Household.objects.filter(worker_name__in=broken):
+        with pytest.raises(ValidationError):
+            services.transition_apply(
+                user=supervisor, household=household, action="approve", reason="核实"
+            )
+    for household in Household.objects.filter(worker_name__in=["非农民工", "二月二十九日起"]):
+        services.transition_apply(
+            user=supervisor, household=household, action="approve", reason="核实"
+        )
+        household.refresh_from_db()
+        assert household.status == Status.ON_FILE
