@@ -11,7 +11,8 @@ Rules (DOMAIN "Funds", "Assistance"):
 - the organisation must exist and lie in the importing user's subtree;
 - historical payments are not checked against today's assistance standards, but their file
   must lie in the organisation's subtree and be on file or relieved on the payment date
-  (先建档、后帮扶);
+  (先建档、后帮扶); a file moved out of the user's subtree since is found for the dates it
+  was in it (the old county imports its own payments), and "does not exist" for the others;
 - a repayment goes to the file's small loan (小额借款) from the same organisation and source
   paid on the row's loan date (on record or in the workbook; without a loan date, the earliest
   paid by the repayment date), which must still owe at least the amount, as
@@ -122,6 +123,7 @@ class Line:
     note: str = ""
     file_number: str = ""
     household: Household | None = None
+    moved_away: bool = False  # the file lies outside the user's subtree now
     assistance_type: AssistanceType | None = None
     failed: bool = False  # a cell or lookup error: no further checks
     key: tuple = ()
@@ -286,7 +288,7 @@ def _check(rows: dict[str, list[Row]], *, user, lock: bool, tick) -> Plan:
         for account in sorted(accounts):
             _lock_account(accounts[account].organisation, accounts[account].source)
     _check_closed_years(plan, live)
-    _check_files(plan, [line for line in live if line.sheet in (PAYMENTS, REPAYMENTS)])
+    _check_files(plan, [line for line in live if line.sheet in (PAYMENTS, REPAYMENTS)], user)
     live = [line for line in plan.lines if not line.failed]
     _match_existing(live)
     _check_loans(plan, [line for line in live if line.new])
@@ -362,12 +364,25 @@ def _resolve_households(plan: Plan, user) -> None:
             "organisation"
         )
     }
+    # A file moved out of the user's subtree since is still found for the rows of the months it
+    # was in it (the old county's own money and ledger): its transitions carry where it was.
+    # _check_files then holds each row to where the file was on the row's date.
+    away = {h.pk for h in found.values() if not user_can_reach(user, h.organisation)}
+    own = getattr(user, "organisation", None)
+    was_here = set()
+    if away and own is not None:
+        was_here = set(
+            Transition.objects.filter(
+                household__in=away, organisation__path__startswith=own.path
+            ).values_list("household_id", flat=True)
+        )
     for line in lines:
         household = found.get(line.file_number)
-        if household is None or not user_can_reach(user, household.organisation):
+        if household is None or (household.pk in away and household.pk not in was_here):
             plan.error(line, FILE, _("档案编号“%(number)s”不存在。") % {"number": line.file_number})
         else:
             line.household = household
+            line.moved_away = household.pk in away
 
 
 def _check_closed_years(plan: Plan, lines: list[Line]) -> None:
@@ -394,7 +409,7 @@ def _check_closed_years(plan: Plan, lines: list[Line]) -> None:
                 break
 
 
-def _check_files(plan: Plan, lines: list[Line]) -> None:
+def _check_files(plan: Plan, lines: list[Line], user) -> None:
     """The file on the row's date, from its transitions (one query), by the rule of
     TransitionQuerySet.in_force_on (effective_date <= day < valid_until): it lay in the row's
     organisation's subtree then (a file moved to another county since keeps its earlier
@@ -417,7 +432,11 @@ def _check_files(plan: Plan, lines: list[Line]) -> None:
             ):
                 status = row["to_status"]  # the latest in force wins (ordered)
                 owner = organisations.get(row["organisation_id"]) or owner
-        if not owner.path.startswith(line.organisation.path):
+        if line.moved_away and not user_can_reach(user, owner):
+            # A file now out of the user's subtree, elsewhere on that date too: unknown to them,
+            # nothing of the other county is told.
+            plan.error(line, FILE, _("档案编号“%(number)s”不存在。") % {"number": line.file_number})
+        elif not owner.path.startswith(line.organisation.path):
             plan.error(
                 line,
                 FILE,

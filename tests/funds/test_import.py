@@ -639,6 +639,32 @@ def test_a_payment_belongs_to_the_organisation_the_file_was_in_on_its_date(filed
     assert run(receipts, [payment(household, org="450103", on=today)], user=admin).ok
 
 
+def test_the_old_county_imports_its_payments_to_a_file_moved_away(filed, users, orgs):
+    """A file moved to another county since: the first county's finance imports its own
+    payments of before the move (its money, its ledger), though it can no longer open the file;
+    a row of a date the file was already elsewhere "does not exist" for it, as a file it never
+    had does, and names nothing of the other county."""
+    household = filed(org="450102", on=date(2016, 3, 1))
+    household.organisation = orgs["450103"]
+    household.save()  # moved today: an amend transition says so from today
+    old = users["finance_450102"]
+    report = run([receipt()], [payment(household)], user=old)
+    assert report.ok, report.errors
+    assert AssistanceRequest.objects.get(household=household).organisation == orgs["450102"]
+    today = timezone.localdate()
+    report = run([receipt(on=today)], [payment(household, on=today)], user=old)
+    assert [(e.sheet, e.column) for e in report.errors] == [(PAYMENTS, "档案编号")]
+    assert "不存在" in report.errors[0].message
+    assert orgs["450103"].name not in report.errors[0].message
+    # The other way: the new county has the file now, not the old county's payments of before.
+    new = users["finance_450103"]
+    report = run([receipt(org="450103")], [payment(household, org="450103")], user=new)
+    assert [(e.sheet, e.column) for e in report.errors] == [(PAYMENTS, "档案编号")]
+    assert run(
+        [receipt(org="450103", on=today)], [payment(household, org="450103", on=today)], user=new
+    ).ok
+
+
 def test_standards_are_not_applied_to_history(filed, finance, standard):
     household = filed()
     standard("living", year=2016, amount_cap="500.00", times_per_year=1)
