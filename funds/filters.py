@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from funds import selectors
 from funds.forms import SEARCH_PLACEHOLDER
-from funds.models import AssistanceType, EntryKind, FundSource, RequestState
+from funds.models import COMMITTED_STATES, AssistanceType, EntryKind, FundSource, RequestState
+from households.models import SUPPORTED_STATUSES
 from orgs import idsearch
 from orgs.models import Organisation
 from orgs.web import IdSearchFilterSetMixin
@@ -43,10 +44,15 @@ class RequestFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
         label=_("组织"), queryset=_organisations, method=_subtree
     )
     # What finance reviews afterwards: the bank paid a file not on file when its bank file
-    # was made (the payment is booked as the bank made it, and marked).
+    # was made (the payment is booked as the bank made it, and marked); money still reserved
+    # for a file exited or deregistered since (approved before, or a payment reversed), which
+    # no bank file takes and only a payment dated while it was on file may settle.
     review = django_filters.ChoiceFilter(
         label=_("待核查"),
-        choices=[("paid_to_closed_file", _("已发放但档案不在档"))],
+        choices=[
+            ("paid_to_closed_file", _("已发放但档案不在档")),
+            ("unpaid_closed_file", _("未发放但档案不在档")),
+        ],
         method="needs_review",
     )
 
@@ -64,6 +70,10 @@ class RequestFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
     def needs_review(self, queryset, name, value):
         if value == "paid_to_closed_file":
             return queryset.filter(state=RequestState.PAID, paid_to_closed_file=True)
+        if value == "unpaid_closed_file":
+            return queryset.filter(state__in=COMMITTED_STATES).exclude(
+                household__status__in=SUPPORTED_STATUSES
+            )
         return queryset
 
     def search(self, queryset, name, value):

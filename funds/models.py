@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from households.models import SUPPORTED_STATUSES
 from orgs.models import Organisation
 from orgs.money import MONEY, ZERO, yuan_text
 from orgs.pii import EncryptedCharField
@@ -626,6 +627,12 @@ class AssistanceRequest(models.Model):
     @property
     def is_paid(self) -> bool:
         return self.state == RequestState.PAID
+
+    @property
+    def unpaid_file_closed(self) -> bool:
+        """Money still reserved for a file exited or deregistered since: no bank file takes
+        it, only a payment dated while the file was on file; else it is to be cancelled."""
+        return self.state in COMMITTED_STATES and self.household.status not in SUPPORTED_STATUSES
 
     @property
     def waiting_for(self) -> str:

@@ -419,7 +419,9 @@ def entry_reverse(
         # The money is back in the fund and the approval stands: pay again or cancel. Nothing
         # on the request says it was paid any more (a new payment copies the file's account as
         # it is then); the reversing entry keeps who reversed it, when and why, and the payment
-        # entry and the request's history what was paid to whom.
+        # entry and the request's history what was paid to whom. For a file closed since, the
+        # approval stands too (a booking may be corrected with the payment's true date), the
+        # request is marked and listed for review (unpaid_file_closed) and no bank file takes it.
         request.state = RequestState.APPROVED
         request.paid_on = None
         request.bank_reference = ""

@@ -512,6 +512,48 @@ def test_finance_finds_the_bank_payments_to_closed_files_of_its_subtree(
         assert [r.pk for r in admin.context["cl"].result_list] == ([request.pk] if found else [])
 
 
+def test_a_reversed_payment_of_a_file_closed_since_is_found_marked_and_kept_out_of_bank_files(
+    receive, filed, ask, approve, pay, users, orgs, sources, login
+):
+    """A payment reversed after its file was exited waits to be paid again, but the file no
+    longer takes payments made now: finance finds it (待核查) and sees why on its page, the bank
+    file leaves it out, and its money stays reserved until it is paid (dated while the file was
+    on file, a booking corrected) or cancelled. A file still on file is paid again as usual."""
+    finance = users["finance_450102"]
+    receive("2000.00", on=TODAY() - timedelta(days=30))
+    closed = approve(ask(filed(), "600.00"))
+    on_file = approve(ask(filed(worker_name="王大力"), "500.00"))
+    entries = [pay(closed), pay(on_file)]
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=closed.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=TODAY(),
+    )
+    for entry in entries:
+        services.entry_reverse(user=finance, entry=entry, reason="银行退回")
+    account = {"organisation": orgs["450102"], "source": sources["central"]}
+    assert selectors.balance(**account) == Decimal("2000.00")
+    assert selectors.committed(**account) == Decimal("1100.00")
+    client = login("finance_450102")
+    page = client.get(reverse("funds:request_list"), {"review": "unpaid_closed_file"})
+    assert [r.pk for r in page.context["object_list"]] == [closed.pk]
+    assert "档案不在档" in page.content.decode()
+    detail = client.get(reverse("funds:request_detail", args=[closed.pk])).content.decode()
+    assert "档案当前为“脱困”" in detail
+    other = client.get(reverse("funds:request_detail", args=[on_file.pk])).content.decode()
+    assert "档案当前为" not in other
+    batch, skipped = services.batch_create(user=finance, organisation=orgs["450102"])
+    assert [line.request_id for line in batch.lines.all()] == [on_file.pk]
+    assert len(skipped) == 1 and closed.household.file_number in skipped[0]
+    with pytest.raises(ValidationError):
+        pay(closed, reference="BANK-2")
+    services.request_cancel(user=finance, request=closed, reason="档案已脱困，不再发放")
+    assert selectors.committed(**account) == Decimal("500.00")
+    assert selectors.balance(**account) == Decimal("2000.00")
+
+
 def test_a_bank_payment_to_a_file_on_file_when_its_bank_file_was_made_is_not_marked(
     sent_days_ago, users
 ):
