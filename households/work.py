@@ -126,6 +126,13 @@ def _supervisor_panel(user) -> dict:
                 "url": standing_url("closure_pending"),
                 "urgent": True,
             },
+            {
+                # The approval refuses these files, so they leave the queue above: say so here.
+                "label": _("农民工会员资格待核实"),
+                "count": selectors.migrant_membership_unverified(user).count(),
+                "url": standing_url("migrant_unverified"),
+                "urgent": True,
+            },
         ],
         "entries_title": _("最早的待办"),
         "entries": items,

@@ -442,7 +442,7 @@ def test_a_file_whose_diagnosis_has_expired_waits_for_a_new_one_not_for_approval
 
 
 def test_a_migrant_worker_breaking_the_filing_rule_is_followed_up_not_approved(
-    make_household, walk, users, django_assert_num_queries
+    make_household, walk, users, login, django_assert_num_queries
 ):
     """The approval refuses a migrant worker's file that breaks the filing rule (services.
     migrant_worker_errors: a union member a year into the labour relation on the application
@@ -477,8 +477,13 @@ def test_a_migrant_worker_breaking_the_filing_rule_is_followed_up_not_approved(
     broken = {"差一天", "非会员", "未填"}
     assert names(selectors.migrant_membership_unverified(supervisor)) == broken
     request = type("Request", (), {"user": supervisor})
-    rows = {row["label"]: row["count"] for panel in work.panels(request) for row in panel["rows"]}
-    assert rows["公示期满待审批建档"] == 2
+    rows = {row["label"]: row for panel in work.panels(request) for row in panel["rows"]}
+    assert rows["公示期满待审批建档"]["count"] == 2
+    # The files left out of the queue are a row of the supervisor's panel, not only on the
+    # standing-lists page: its count is the list it links to.
+    assert rows["农民工会员资格待核实"]["count"] == 3
+    listed = login("supervisor_450102").get(rows["农民工会员资格待核实"]["url"])
+    assert {h.worker_name for h in listed.context["households"]} == broken
     admin = {row["label"]: row["count"] for row in work.admin_rows(request)}
     assert admin["公示期满待审批建档"] == 2
 
