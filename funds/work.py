@@ -1,11 +1,12 @@
 """The funds' panels on "my work": requests awaiting my approval (supervisors), approved and
 unpaid requests (finance), failed payments to fix (clerks), payment checks due (finance)."""
 
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from funds import selectors
+from households.models import SUPPORTED_STATUSES
 
 PANEL_ROWS = 8
 
@@ -31,12 +32,22 @@ def panels(request) -> list[dict]:
         unpaid = selectors.approved_unpaid(user=user)
         count = unpaid.count()
         if count:
+            # Those of files exited or deregistered since no bank file takes: say how many and
+            # how much of the row they are, linking to them (待核查 · 未发放但档案不在档).
+            closed = ~Q(household__status__in=SUPPORTED_STATUSES)
+            sums = unpaid.aggregate(
+                total=Sum("amount"),
+                closed=Count("pk", filter=closed),
+                closed_total=Sum("amount", filter=closed),
+            )
             found.append(
                 {
                     "template": "funds/_work_unpaid.html",
                     "title": _("已批准待发放"),
                     "count": count,
-                    "total": selectors.cents(unpaid.aggregate(total=Sum("amount"))["total"]),
+                    "total": selectors.cents(sums["total"]),
+                    "closed": sums["closed"],
+                    "closed_total": selectors.cents(sums["closed_total"]),
                 }
             )
     if user.has_perm("funds.change_assistancerequest"):

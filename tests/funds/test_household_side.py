@@ -144,6 +144,41 @@ def test_my_work_panels(filed, receive, ask, approve, users, orgs):
     assert panels_for(users["supervisor_450103"]) == {}
 
 
+def test_my_work_shows_the_approved_requests_of_closed_files_finance_cannot_pay(
+    filed, receive, ask, approve, users, login
+):
+    """An approved request of a file exited since stays among the approved ones (its money
+    reserved) but no bank file takes it: finance's row says how many and how much of its count
+    and total are such requests, linking to the list of exactly those."""
+    from django.urls import reverse
+
+    from households import services as household_services
+
+    receive("10000.00", on=date(YEAR, 1, 2))
+    closed = approve(ask(filed(), "600.00"))
+    approve(ask(filed(worker_name="王大力"), "300.00"))
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=closed.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=timezone.localdate(),
+    )
+    unpaid = panels_for(users["finance_450102"])["已批准待发放"]
+    assert (unpaid["count"], unpaid["total"]) == (2, D("900.00"))
+    assert (unpaid["closed"], unpaid["closed_total"]) == (1, D("600.00"))
+    client = login("finance_450102")
+    listed = client.get(reverse("funds:request_list") + "?state=approved")
+    assert len(listed.context["object_list"]) == unpaid["count"]
+    home = client.get("/").content.decode()
+    link = reverse("funds:request_list") + "?state=approved&amp;review=unpaid_closed_file"
+    assert link in home
+    listed = client.get(
+        reverse("funds:request_list"), {"state": "approved", "review": "unpaid_closed_file"}
+    )
+    assert [r.pk for r in listed.context["object_list"]] == [closed.pk]
+
+
 def test_the_home_page_shows_the_panels(filed, receive, ask, client, login):
     receive("10000.00", on=date(YEAR, 1, 2))
     ask(filed(), "100.00")
