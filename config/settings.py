@@ -18,10 +18,7 @@ from config.env import (
     read_secret_key,
 )
 
-# Off unless the environment turns it on: a deployment that forgets the variable fails safe
-# (and stops on the missing keys) instead of serving tracebacks and development keys.
-# `scripts/bangfu.sh serve` and `test` turn it on for a local run.
-DEBUG = read_bool("DEBUG", default=False)
+DEBUG = read_bool("DEBUG", default=True)
 SECRET_KEY = read_secret_key(debug=DEBUG)
 ALLOWED_HOSTS = read_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = read_list("CSRF_TRUSTED_ORIGINS", [])

@@ -1,13 +1,8 @@
 """Test settings: fast hashing, throwaway media, both databases selectable by DATABASE_URL."""
 
-import os
 import tempfile
 
-# The suite runs as a local checkout does (DEBUG's development keys) unless told otherwise; the
-# settings' own default is off. Subprocesses of the tests (manage.py) inherit it.
-os.environ.setdefault("DEBUG", "true")
-
-from config.settings import *  # noqa: E402, F403
+from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="bangfu-test-media-")

@@ -10,13 +10,6 @@ mode="${1:-}"
 shift || true
 case "$mode" in serve|test|install) ;; *) echo "usage: bash scripts/bangfu.sh serve|test|install" >&2; exit 2 ;; esac
 
-# serve and test are local runs, with DEBUG on unless the environment or .env says otherwise
-# (the settings' default is off, so a deployment that forgets it fails safe). install is the
-# deployment's: it takes DEBUG, the keys and the rest from there (README, Deployment).
-if [ "$mode" != install ] && [ -z "${DEBUG:-}" ] && ! grep -Eqs '^[[:space:]]*DEBUG=[^[:space:]#]' .env; then
-  export DEBUG=true
-fi
-
 say() { printf '\033[1mbangfu:\033[0m %s\n' "$*"; }
 
 # --- 1. Debian packages: fonts and libraries for WeasyPrint PDFs, gettext for translations,
