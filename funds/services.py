@@ -44,15 +44,16 @@ from funds.models import (
 )
 from funds.standards import check_request, check_tier, tier_withdrawn
 from households.models import SUPPORTED_STATUSES, Household, Member, Status, Transition
+from imports.xlsx import FIRST_DATE
 from orgs.models import Organisation
 from orgs.money import CENT, MAX_AMOUNT, yuan_text
 from orgs.pii import mask
 from orgs.scoping import user_can_reach
 
 MAX_SAMPLE_SIZE = 500
-# The first year of money on record: fund years (receipts, closed years) and the workbook's date
-# cells (imports/xlsx.py) start here too.
-FIRST_YEAR = 1990
+# The first year of money on record (receipts, closed years, payment dates): the year of the
+# first date the workbooks take (imports.xlsx.FIRST_DATE), so the two cannot drift apart.
+FIRST_YEAR = FIRST_DATE.year
 
 
 def _require(user, perm: str, organisation: Organisation | None = None) -> None:

@@ -38,7 +38,8 @@ KINDS = (TEXT, MONEY, DATE, INT, CHOICE, YES_NO)
 
 MONEY_FORMAT = '#,##0.00"元"'
 DATE_FORMAT = "yyyy-mm-dd"
-# The first date a template's validation takes; the importers refuse an earlier one alike.
+# The first date a template's validation takes; the importers refuse an earlier one alike, and
+# funds.services.FIRST_YEAR (the first year of money on record) is its year.
 FIRST_DATE = dt.date(1990, 1, 1)
 INT_FORMAT = "0"
 TEXT_FORMAT = "@"  # digits typed into a text column (phones, ID numbers) stay text
