@@ -27,7 +27,7 @@ EXCLUSIONS = {
     "children_private_school": gettext_lazy("子女就读高收费私立学校或自费出国留学"),
     "uses_vehicles": gettext_lazy("经常非工作需要使用机动车辆或大型机械"),
 }
-LOOK_UP = object()  # assess() without a dibao_line looks the line up
+LOOK_UP = object()  # assess() without a dibao_standard looks the line up
 
 
 @dataclass(frozen=True)
@@ -118,15 +118,16 @@ def assess(
     special_cause: bool,
     accident_spending_annual: Decimal,
     exclusions: list[str],
-    dibao_line: Decimal | None | object = LOOK_UP,
+    dibao_standard: DibaoStandard | None | object = LOOK_UP,
 ) -> Verdict:
-    """`dibao_line`: the organisation's line for the year when already read (None: there is
-    none), else it is looked up."""
+    """`dibao_standard`: the line in force in the organisation's area in the year when already
+    read (DibaoStandard.objects.in_force; None: there is none), else it is looked up."""
     multiple = Decimal(organisation.setting("eligibility_multiple"))
     scheme = organisation.setting("category_scheme")
-    line = dibao_line
-    if line is LOOK_UP:
-        line = DibaoStandard.objects.line_for(organisation, on.year)
+    standard = dibao_standard
+    if standard is LOOK_UP:
+        standard = DibaoStandard.objects.in_force([organisation], on.year)[organisation.pk]
+    line = standard.monthly_amount if standard else None
     verdict = Verdict(on=on, income=income, dibao_line=line, multiple=multiple, eligible=False)
 
     if exclusions:
@@ -177,7 +178,28 @@ def assess(
         verdict.reasons.append(
             _("月人均收入 %(pc)s 元超过低保标准 %(line)s 元的 %(multiple)s 倍。") % values
         )
+    if source := line_source(standard, organisation=organisation, year=on.year):
+        verdict.reasons.append(source)
     return verdict
+
+
+def line_source(standard: DibaoStandard, *, organisation, year: int) -> str:
+    """Whose line of which year the comparison used, when it is not the organisation's own of
+    the year asked: an earlier year's stays in force until the next is published, and an area
+    without its own takes the nearest organisation's above it (DibaoStandard.objects.in_force).
+    Staff see it rather than take the figure for this year's local line; "" when it is."""
+    if standard.organisation_id == organisation.pk and standard.year == year:
+        return ""
+    # in_force takes it from among them (no query); the row's own is read only if not
+    owners = {org.pk: org for org in organisation.ancestors_and_self}
+    owner = owners.get(standard.organisation_id) or standard.organisation
+    values = {"org": owner.name, "year": standard.year, "asked": year}
+    if standard.year == year:
+        return _("比较所用的低保标准为%(org)s %(year)d 年的标准。") % values
+    return (
+        _("比较所用的低保标准为%(org)s %(year)d 年的标准（本地区 %(asked)d 年的标准尚未设置）。")
+        % values
+    )
 
 
 # --- Migrant workers (农民工) ---------------------------------------------------------------

@@ -113,7 +113,7 @@ def verdicts_for(households: list[Household], on: date) -> dict[int, eligibility
     for row in chosen.select_related("cause"):
         secondary[row.household_id].append(row.cause)
     organisations = Organisation.with_ancestors({h.organisation_id for h in households})
-    lines = DibaoStandard.objects.lines_for(list(organisations.values()), on.year)
+    lines = DibaoStandard.objects.in_force(list(organisations.values()), on.year)
     return {
         household.pk: _verdict(
             household,
@@ -121,7 +121,7 @@ def verdicts_for(households: list[Household], on: date) -> dict[int, eligibility
             organisation=organisations[household.organisation_id],
             member_incomes=incomes[household.pk],
             causes=[household.primary_cause, *secondary[household.pk]],
-            dibao_line=lines[household.organisation_id],
+            dibao_standard=lines[household.organisation_id],
         )
         for household in households
     }
@@ -134,7 +134,7 @@ def _verdict(
     organisation,
     member_incomes: list[Decimal] | None,
     causes: list,
-    dibao_line=eligibility.LOOK_UP,
+    dibao_standard=eligibility.LOOK_UP,
 ) -> eligibility.Verdict:
     return eligibility.assess(
         organisation=organisation,
@@ -144,7 +144,7 @@ def _verdict(
         special_cause=any(cause.is_special for cause in causes),
         accident_spending_annual=household.accident_spending_annual,
         exclusions=[name for name in eligibility.EXCLUSIONS if getattr(household, name)],
-        dibao_line=dibao_line,
+        dibao_standard=dibao_standard,
     )
 
 

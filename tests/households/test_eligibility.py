@@ -200,3 +200,62 @@ def test_file_verdict_uses_its_members_and_causes(make_household):
     assert household.per_capita_income == D("1200.00") and household.household_size == 2
     verdict = verdict_for(household)
     assert verdict.eligible is True and verdict.category_code == "relative"
+
+
+def test_the_verdict_names_a_line_of_another_year_or_organisation(orgs):
+    """The line compared with is named when it is not the area's own of the year asked: an
+    earlier year's still in force, or the nearest organisation's above it (in_force); staff
+    would otherwise take the figure for this year's local line."""
+    from datetime import date
+
+    from django.utils import translation
+
+    from households.models import DibaoStandard
+
+    region, county, other = orgs["450000"], orgs["450102"], orgs["450103"]
+    DibaoStandard.objects.create(organisation=region, year=2024, monthly_amount=D("800.00"))
+    DibaoStandard.objects.create(organisation=county, year=2023, monthly_amount=D("1000.00"))
+
+    def reasons(org):
+        income = eligibility.Income(size=1, monthly=D("700.00"), per_capita=D("700.00"))
+        verdict = eligibility.assess(
+            organisation=type(org).objects.get(pk=org.pk),
+            on=date(2024, 6, 1),
+            income=income,
+            cause_codes={"low_income"},
+            special_cause=False,
+            accident_spending_annual=ZERO,
+            exclusions=[],
+        )
+        return verdict.reasons
+
+    assert reasons(county)[1:] == [
+        "比较所用的低保标准为兴宁区总工会 2023 年的标准（本地区 2024 年的标准尚未设置）。"
+    ]
+    assert reasons(other)[1:] == ["比较所用的低保标准为广西壮族自治区总工会 2024 年的标准。"]
+    assert reasons(region)[1:] == []  # its own line of the year: nothing to add
+    with translation.override("en"):
+        assert reasons(county)[1:] == [
+            "The dibao line used is the one 兴宁区总工会 set for 2023"
+            " (this area's line for 2024 has not been set yet)."
+        ]
+        assert reasons(other)[1:] == [
+            "The dibao line used is the one 广西壮族自治区总工会 set for 2024."
+        ]
+
+
+def test_a_notices_verdicts_name_the_line_as_the_files_verdict_does(make_household):
+    """verdicts_for (a notice's files at once) passes the lines it read in bulk: the verdicts
+    name them as verdict_for's own look-up does."""
+    from django.utils import timezone
+
+    from households.services import verdicts_for
+
+    household = make_household()  # of 兴宁区总工会, which has no line: the region's
+    today = timezone.localdate()
+    named = f"比较所用的低保标准为广西壮族自治区总工会 {today.year} 年的标准。"
+    assert verdict_for(household, today).reasons[-1] == named
+    assert (
+        verdicts_for([household], today)[household.pk].reasons
+        == verdict_for(household, today).reasons
+    )
