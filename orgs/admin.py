@@ -234,8 +234,11 @@ class HolidayAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
         return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
+        # A day changed to another organisation leaves the old one's calendar as if deleted:
+        # the notices running there are worked out again too, not only the new one's.
+        old = Holiday.objects.get(pk=obj.pk).organisation if change else obj.organisation
         super().save_model(request, obj, form, change)
-        self.follow_calendar(request, [obj.organisation])
+        self.follow_calendar(request, {old, obj.organisation})
 
     def delete_model(self, request, obj):
         # A make-up working day (调休) deleted is a day off again: as a holiday entered.

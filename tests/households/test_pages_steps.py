@@ -264,6 +264,48 @@ def test_a_make_up_working_day_deleted_moves_the_end_of_a_running_notice(
     assert notice.ends_on == add_working_days(notice.starts_on, 5, household.organisation)
 
 
+@pytest.mark.parametrize("moved_by", [0, 7])
+def test_a_make_up_working_day_moved_to_another_organisation_moves_the_old_ones_notices(
+    login, walk, make_household, users, orgs, moved_by
+):
+    """A make-up working day (调休) changed to another organisation (on another date too) is
+    lost to the old one's calendar as if deleted: the running notices there end later, not
+    only those of the organisation that gained it."""
+    household = walk(make_household(), "reviewed")
+    weekend = next(  # a Saturday after a working Friday, on or after today
+        day
+        for day in (TODAY() + timedelta(days=n) for n in range(1, 22))
+        if day.weekday() == 5
+        and not Holiday.objects.filter(date__in=[day, day - timedelta(days=1)]).exists()
+    )
+    made_up = Holiday.objects.create(
+        date=weekend, name="调休", organisation=orgs["450102"], is_working_day=True
+    )
+    notice = services.notice_start(
+        user=users["clerk_450102"],
+        organisation=household.organisation,
+        households=[household],
+        starts_on=weekend - timedelta(days=1),
+        objection_contact="0771-12351",
+    )
+    posted_end = notice.ends_on
+    assert weekend < posted_end
+    login("admin_450000").post(
+        reverse("admin:orgs_holiday_change", args=[made_up.pk]),
+        {
+            "date": weekend + timedelta(days=moved_by),
+            "name": "调休",
+            "organisation": orgs["450103"].pk,
+            "is_working_day": "on",
+        },
+    )
+    made_up.refresh_from_db()
+    assert made_up.organisation == orgs["450103"]
+    notice.refresh_from_db()
+    assert notice.ends_on > posted_end
+    assert notice.ends_on == add_working_days(notice.starts_on, 5, household.organisation)
+
+
 @pytest.mark.parametrize("starts_on", ["0001-01-01", "9999-12-31"])
 def test_a_notice_start_out_of_bounds_is_refused_at_its_field(
     login, walk, make_household, starts_on
