@@ -62,6 +62,15 @@ class RequestFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
         label=_("待我审批"), method="awaiting_me", widget=forms.CheckboxInput
     )
 
+    # The clerks' work list (failed_payments): the "my work" row and the funds index count it
+    # and link here.
+    correct = django_filters.BooleanFilter(
+        label=_("待更正账号"), method="to_correct", widget=forms.CheckboxInput
+    )
+
+    def to_correct(self, queryset, name, value):
+        return selectors.failed_to_correct(queryset) if value else queryset
+
     def awaiting_me(self, queryset, name, value):
         if not value:
             return queryset

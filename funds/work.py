@@ -61,7 +61,7 @@ def panels(request) -> list[dict]:
                     "count": count,
                     "requests": list(failed.order_by("-failed_at")[:PANEL_ROWS]),
                     "link": "funds:request_list",
-                    "query": "state=failed",
+                    "query": "state=failed&correct=on",
                 }
             )
     if user.has_perm("funds.change_verification"):

@@ -179,6 +179,44 @@ def test_my_work_shows_the_approved_requests_of_closed_files_finance_cannot_pay(
     assert [r.pk for r in listed.context["object_list"]] == [closed.pk]
 
 
+def test_failed_payments_to_correct_leave_out_those_of_closed_files(
+    filed, receive, ask, approve, users, login
+):
+    """A failed payment of a file exited since cannot be paid whatever account is corrected:
+    it is not counted or listed among the failed payments to correct (the clerk's row, the
+    funds index) but under 待核查 · 未发放但档案不在档, so each count matches its list."""
+    from django.urls import reverse
+
+    from households import services as household_services
+
+    receive("10000.00", on=date(YEAR, 1, 2))
+    closed = approve(ask(filed(), "600.00"))
+    on_file = approve(ask(filed(worker_name="王大力"), "300.00"))
+    for request in (closed, on_file):
+        services.payment_mark_failed(
+            user=users["finance_450102"], request=request, reason="账号错误"
+        )
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=closed.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=timezone.localdate(),
+    )
+    row = panels_for(users["clerk_450102"])["发放失败、待更正账号"]
+    assert row["count"] == 1 and [r.pk for r in row["requests"]] == [on_file.pk]
+    client = login("clerk_450102")
+    link = reverse("funds:request_list") + "?state=failed&amp;correct=on"
+    assert link in client.get("/").content.decode()
+    listed = client.get(reverse("funds:request_list"), {"state": "failed", "correct": "on"})
+    assert [r.pk for r in listed.context["object_list"]] == [on_file.pk]
+    review = client.get(reverse("funds:request_list"), {"review": "unpaid_closed_file"})
+    assert [r.pk for r in review.context["object_list"]] == [closed.pk]
+    index = login("finance_450102").get(reverse("funds:index"))
+    assert index.context["failed"] == 1
+    assert link in index.content.decode()
+
+
 def test_the_home_page_shows_the_panels(filed, receive, ask, client, login):
     receive("10000.00", on=date(YEAR, 1, 2))
     ask(filed(), "100.00")
