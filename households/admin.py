@@ -103,7 +103,8 @@ class SubtreeFilter(admin.SimpleListFilter):
 
 
 class AwaitingApprovalFilter(admin.SimpleListFilter):
-    """公示期满待审批: the files the approve action takes now (the admin index links here)."""
+    """公示期满待审批: the files the approve action takes now; 农民工会员资格待核实: those it
+    refuses until their migrant-worker facts are verified (the admin index links to both)."""
 
     title = _("待我审批")
     parameter_name = "awaiting"
@@ -111,12 +112,16 @@ class AwaitingApprovalFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         if not request.user.has_perm(APPROVE_PERMISSION):
             return []
-        return [("1", _("公示期满待审批建档"))]
+        return [("1", _("公示期满待审批建档")), ("migrant", _("农民工会员资格待核实"))]
 
     def queryset(self, request, queryset):
-        if self.value() != "1":
+        if self.value() == "1":
+            waiting = selectors.approvals_waiting(request.user)
+        elif self.value() == "migrant":
+            waiting = selectors.migrant_membership_unverified(request.user)
+        else:
             return queryset
-        return queryset.filter(pk__in=selectors.approvals_waiting(request.user).values("pk"))
+        return queryset.filter(pk__in=waiting.values("pk"))
 
 
 class ActionFilter(admin.SimpleListFilter):

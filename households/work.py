@@ -176,4 +176,10 @@ def admin_rows(request) -> list[dict]:
             "count": selectors.pending_closures(user).count(),
             "url": reverse("admin:households_closurerequest_changelist") + "?state__exact=pending",
         },
+        {
+            # The approval refuses these files, so they leave the first row: say so here.
+            "label": _("农民工会员资格待核实"),
+            "count": selectors.migrant_membership_unverified(user).count(),
+            "url": reverse("admin:households_household_changelist") + "?awaiting=migrant",
+        },
     ]

@@ -484,8 +484,17 @@ def test_a_migrant_worker_breaking_the_filing_rule_is_followed_up_not_approved(
     assert rows["农民工会员资格待核实"]["count"] == 3
     listed = login("supervisor_450102").get(rows["农民工会员资格待核实"]["url"])
     assert {h.worker_name for h in listed.context["households"]} == broken
-    admin = {row["label"]: row["count"] for row in work.admin_rows(request)}
-    assert admin["公示期满待审批建档"] == 2
+    admin = {row["label"]: row for row in work.admin_rows(request)}
+    assert admin["公示期满待审批建档"]["count"] == 2
+    # The admin index, where supervisors decide files too, has the same row, linking to its
+    # changelist filtered to those files; another county's supervisor has none of them.
+    assert admin["农民工会员资格待核实"]["count"] == 3
+    changelist = login("supervisor_450102").get(admin["农民工会员资格待核实"]["url"])
+    assert {h.worker_name for h in changelist.context["cl"].result_list} == broken
+    other = type("Request", (), {"user": users["supervisor_450103"]})
+    assert {row["label"]: row["count"] for row in work.admin_rows(other)}[
+        "农民工会员资格待核实"
+    ] == 0
 
     # The queue says what the approval decides.
     for household in Household.objects.filter(worker_name__in=broken):
