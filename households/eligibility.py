@@ -184,22 +184,18 @@ def assess(
 
 
 def line_source(standard: DibaoStandard, *, organisation, year: int) -> str:
-    """Whose line of which year the comparison used, when it is not the organisation's own of
-    the year asked: an earlier year's stays in force until the next is published, and an area
-    without its own takes the nearest organisation's above it (DibaoStandard.objects.in_force).
-    Staff see it rather than take the figure for this year's local line; "" when it is."""
-    if standard.organisation_id == organisation.pk and standard.year == year:
+    """Whose line of which year the comparison used, when it is an earlier year's: a line stays
+    in force until the next is published (DibaoStandard.objects.in_force), and staff would
+    otherwise take the figure for this year's. "" for a line of the year asked, whoever set it:
+    base unions take their county's or region's line as a rule, so naming it would be noise."""
+    if standard.year == year:
         return ""
     # in_force takes it from among them (no query); the row's own is read only if not
     owners = {org.pk: org for org in organisation.ancestors_and_self}
     owner = owners.get(standard.organisation_id) or standard.organisation
-    values = {"org": owner.name, "year": standard.year, "asked": year}
-    if standard.year == year:
-        return _("比较所用的低保标准为%(org)s %(year)d 年的标准。") % values
-    return (
-        _("比较所用的低保标准为%(org)s %(year)d 年的标准（本地区 %(asked)d 年的标准尚未设置）。")
-        % values
-    )
+    return _(
+        "比较所用的低保标准为%(org)s %(year)d 年的标准（本地区 %(asked)d 年的标准尚未设置）。"
+    ) % {"org": owner.name, "year": standard.year, "asked": year}
 
 
 # --- Migrant workers (农民工) ---------------------------------------------------------------

@@ -203,9 +203,9 @@ def test_file_verdict_uses_its_members_and_causes(make_household):
 
 
 def test_the_verdict_names_a_line_of_another_year_or_organisation(orgs):
-    """The line compared with is named when it is not the area's own of the year asked: an
-    earlier year's still in force, or the nearest organisation's above it (in_force); staff
-    would otherwise take the figure for this year's local line."""
+    """The line compared with is named when it is an earlier year's still in force (in_force),
+    its own or the nearest organisation's above it: staff would otherwise take the figure for
+    this year's line. A line of the year asked goes unnamed, whoever set it."""
     from datetime import date
 
     from django.utils import translation
@@ -232,15 +232,12 @@ def test_the_verdict_names_a_line_of_another_year_or_organisation(orgs):
     assert reasons(county)[1:] == [
         "比较所用的低保标准为兴宁区总工会 2023 年的标准（本地区 2024 年的标准尚未设置）。"
     ]
-    assert reasons(other)[1:] == ["比较所用的低保标准为广西壮族自治区总工会 2024 年的标准。"]
-    assert reasons(region)[1:] == []  # its own line of the year: nothing to add
+    assert reasons(other)[1:] == []  # the region's line of the year: nothing to add
+    assert reasons(region)[1:] == []
     with translation.override("en"):
         assert reasons(county)[1:] == [
             "The dibao line used is the one 兴宁区总工会 set for 2023"
             " (this area's line for 2024 has not been set yet)."
-        ]
-        assert reasons(other)[1:] == [
-            "The dibao line used is the one 广西壮族自治区总工会 set for 2024."
         ]
 
 
@@ -253,9 +250,10 @@ def test_a_notices_verdicts_name_the_line_as_the_files_verdict_does(make_househo
 
     household = make_household()  # of 兴宁区总工会, which has no line: the region's
     today = timezone.localdate()
-    named = f"比较所用的低保标准为广西壮族自治区总工会 {today.year} 年的标准。"
-    assert verdict_for(household, today).reasons[-1] == named
-    assert (
-        verdicts_for([household], today)[household.pk].reasons
-        == verdict_for(household, today).reasons
+    on = today.replace(year=today.year + 2, month=6, day=1)  # no line yet: next year's serves
+    named = (
+        f"比较所用的低保标准为广西壮族自治区总工会 {today.year + 1} 年的标准"
+        f"（本地区 {on.year} 年的标准尚未设置）。"
     )
+    assert verdict_for(household, on).reasons[-1] == named
+    assert verdicts_for([household], on)[household.pk].reasons == verdict_for(household, on).reasons
