@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import DateRangeField
 from django_filters.widgets import RangeWidget
@@ -76,7 +77,15 @@ FIRST_DAY, LAST_DAY = date(1949, 10, 1), date(2100, 12, 31)
 
 class DayRangeField(DateRangeField):
     """A from–to date range within sensible years: a typed 0001-01-01 would otherwise overflow
-    when the day becomes a time in the database's time zone."""
+    when the day becomes a time in the database's time zone. Each box carries its own name
+    (登记日期（起）, 登记日期（止）) for screen readers: the field's one label can point at
+    neither."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        first, last = self.widget.widgets  # the field's own copies of the shared DATE_RANGE
+        first.attrs["aria-label"] = format_lazy(_("{}（起）"), self.label)
+        last.attrs["aria-label"] = format_lazy(_("{}（止）"), self.label)
 
     def compress(self, data_list):
         for day in data_list or ():
