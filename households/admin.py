@@ -103,8 +103,9 @@ class SubtreeFilter(admin.SimpleListFilter):
 
 
 class AwaitingApprovalFilter(admin.SimpleListFilter):
-    """公示期满待审批: the files the approve action takes now; 农民工会员资格待核实: those it
-    refuses until their migrant-worker facts are verified (the admin index links to both)."""
+    """公示期满待审批: the files the approve action takes now; 公示异议待处理 and
+    农民工会员资格待核实: those it refuses until their objections are decided or their
+    migrant-worker facts verified (the admin index links to each)."""
 
     title = _("待我审批")
     parameter_name = "awaiting"
@@ -112,11 +113,17 @@ class AwaitingApprovalFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         if not request.user.has_perm(APPROVE_PERMISSION):
             return []
-        return [("1", _("公示期满待审批建档")), ("migrant", _("农民工会员资格待核实"))]
+        return [
+            ("1", _("公示期满待审批建档")),
+            ("objections", _("公示异议待处理")),
+            ("migrant", _("农民工会员资格待核实")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "1":
             waiting = selectors.approvals_waiting(request.user)
+        elif self.value() == "objections":
+            waiting = selectors.objections_pending(request.user)
         elif self.value() == "migrant":
             waiting = selectors.migrant_membership_unverified(request.user)
         else:

@@ -172,6 +172,12 @@ def admin_rows(request) -> list[dict]:
             "url": reverse("admin:households_household_changelist") + "?awaiting=1",
         },
         {
+            # The approval refuses these files too until their objections are decided.
+            "label": _("公示异议待处理"),
+            "count": selectors.objections_pending(user).count(),
+            "url": reverse("admin:households_household_changelist") + "?awaiting=objections",
+        },
+        {
             "label": _("待审批的退出申请"),
             "count": selectors.pending_closures(user).count(),
             "url": reverse("admin:households_closurerequest_changelist") + "?state__exact=pending",

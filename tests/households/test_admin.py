@@ -553,6 +553,48 @@ def test_the_admin_index_opens_on_the_supervisors_approvals(
     assert {row["label"]: row["count"] for row in rows}["公示期满待审批建档"] == 0
 
 
+def test_the_admin_index_lists_the_objections_to_decide(login, make_household, walk, users):
+    """The my-work panel had 公示异议待处理, the admin index, where supervisors approve the files
+    those objections hold back, did not; its count and its list agree, in the same scope."""
+    clerk = users["clerk_450102"]
+
+    def objected(household, outcome=None):
+        objection = services.objection_record(
+            user=clerk,
+            household=household,
+            raised_by="邻居",
+            raised_on=household.current_period.notice.ends_on,
+            content="家中有车",
+        )
+        if outcome:
+            services.objection_resolve(
+                user=users["supervisor2_450102"],
+                objection=objection,
+                outcome=outcome,
+                finding="车已卖",
+            )
+        return household
+
+    pending = [
+        objected(walk(make_household(worker_name="有异议一"), "notice")),
+        objected(walk(make_household(worker_name="有异议二", id_number=new_id(1975)), "notice")),
+    ]
+    walk(make_household(worker_name="无异议", id_number=new_id(1976)), "notice")
+    objected(
+        walk(make_household(worker_name="已处理", id_number=new_id(1977)), "notice"), "dismissed"
+    )
+    own = objected(walk(make_household(worker_name="本人录入", id_number=new_id(1978)), "notice"))
+    Household.objects.filter(pk=own.pk).update(created_by=users["supervisor_450102"])
+
+    client = login("supervisor_450102")
+    rows = {row["label"]: row for row in client.get(reverse("admin:index")).context["work_rows"]}
+    assert rows["公示异议待处理"]["count"] == 2  # not the one they entered: another decides it
+    listed = client.get(rows["公示异议待处理"]["url"]).context["cl"].result_list
+    assert {household.pk for household in listed} == {household.pk for household in pending}
+    rows = login("supervisor_450103").get(reverse("admin:index")).context["work_rows"]
+    assert {row["label"]: row["count"] for row in rows}["公示异议待处理"] == 0
+
+
 def test_nobody_approves_their_own_file(login, make_household, walk, users):
     supervisor = make_clerk_too(users["supervisor_450102"])
     household = walk(make_household(by="supervisor_450102"), "notice", clerk="supervisor_450102")
