@@ -21,10 +21,11 @@ from funds.models import (
     Tier,
 )
 from funds.selectors import cents
+from households.eligibility import line_source
 from households.models import DibaoStandard, Member
 from orgs.money import yuan_text
 from orgs.reference import translated_name
-from orgs.text import aside, listing
+from orgs.text import aside, listing, sentences
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Usage:
     months: Decimal | None = None  # annual cap in months of the dibao line, for its category
     line_missing: bool = False  # a cap in months, but no dibao line for the year
     annual_cap: Decimal | None = None
+    line_source: str = ""  # names the line when an earlier year's is in force (line_source)
     requested: Decimal = Decimal("0.00")  # active requests of the type this year
     times: int = 0  # active requests this year under the tiers the standard governs
     # A per-person standard counts the times of one member: the beneficiary (None: not chosen
@@ -145,11 +147,13 @@ def usage(
     category = household.category.code if household.category_id else None
     found.months = standard.months_for(category)
     if found.months is not None:
-        line = DibaoStandard.objects.line_for(household.organisation, year)
+        organisation = household.organisation
+        line = DibaoStandard.objects.in_force([organisation], year)[organisation.pk]
         if line is None:
             found.line_missing = True
         else:
-            found.annual_cap = (line * found.months).quantize(Decimal("0.01"))
+            found.annual_cap = (line.monthly_amount * found.months).quantize(Decimal("0.01"))
+            found.line_source = line_source(line, organisation=organisation, year=year)
         found.requested = cents(same_type.aggregate(value=Sum("amount"))["value"])
     if standard.times_per_year is not None:
         # Per household and type, whichever member benefits, unless the standard counts per
@@ -221,18 +225,19 @@ def check_request(
             % {"year": year, "type": label}
         )
     elif used.annual_cap is not None and used.requested + amount > used.annual_cap:
+        message = _(
+            "超出标准：%(type)s每户每年不超过 %(months)s 个月低保标准，即 %(cap)s 元"
+            "（%(source)s）；本年已申请 %(already)s 元。"
+        ) % {
+            "type": assistance_type,
+            "months": f"{used.months.normalize():f}",
+            "cap": yuan_text(used.annual_cap),
+            "source": source,
+            "already": yuan_text(used.requested),
+        }
+        # An earlier year's line still in force: say so, or staff take the cap for this year's.
         check.violations.append(
-            _(
-                "超出标准：%(type)s每户每年不超过 %(months)s 个月低保标准，即 %(cap)s 元"
-                "（%(source)s）；本年已申请 %(already)s 元。"
-            )
-            % {
-                "type": assistance_type,
-                "months": f"{used.months.normalize():f}",
-                "cap": yuan_text(used.annual_cap),
-                "source": source,
-                "already": yuan_text(used.requested),
-            }
+            sentences(message, used.line_source) if used.line_source else message
         )
     if standard.times_per_year is not None and standard.per_person:
         if beneficiary is not None and used.times >= standard.times_per_year:

@@ -1,8 +1,8 @@
 """Punctuation that differs between the languages of the interface: Chinese puts a full-width
 colon between a label and its value, full-width brackets around an aside and "、" between the
 items of a list; English ": ", " (…)" and ", ". The template tags of orgs/templatetags/text.py
-print the same. Also a date kept on one line inside a translated note, and a label as it reads
-inside a sentence."""
+print the same. Chinese runs sentences together, English puts a space between them. Also a date
+kept on one line inside a translated note, and a label as it reads inside a sentence."""
 
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -24,6 +24,14 @@ def aside(text, note) -> str:
 def listing(items) -> str:
     """`items` as one list: 在档 2020-03-05、脱困 2025-01-01; On file 2020-03-05, Exited …"""
     return pgettext("between the items of a list", "、").join(str(item) for item in items)
+
+
+def sentences(first, second) -> str:
+    """Two sentences as one text: 超出标准……元。比较所用的……; "… yuan. The dibao line …"."""
+    return pgettext("two sentences one after the other", "%(first)s%(second)s") % {
+        "first": first,
+        "second": second,
+    }
 
 
 def in_sentence(text) -> str:

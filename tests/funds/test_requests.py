@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from funds import selectors, services, standards
 from funds.models import Approval, AssistanceRequest, RequestState, Tier
 from households import services as household_services
+from households.models import DibaoStandard
 
 D = Decimal
 YEAR = timezone.localdate().year
@@ -303,6 +304,42 @@ def test_the_annual_cap_in_months_stays_per_household(household, students, ask, 
         lambda: ask(household, "100.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=second),
         "每户每年不超过 12 个月低保标准，即 12,000.00 元",
     )
+
+
+def test_the_annual_cap_names_an_earlier_years_line_still_in_force(household, ask, standard, types):
+    """The cap in months of the dibao line takes last year's line while this year's is not set
+    (DibaoStandard.objects.in_force): its message says so, as the household verdict does
+    (households.eligibility.line_source), or staff take the cap for this year's line."""
+    standard("living", year=YEAR, annual_months_deep=D("12"))
+
+    def violations(language="zh-hans"):
+        with translation.override(language):
+            check = standards.check_request(
+                household=household,
+                assistance_type=types["living"],
+                tier=Tier.GENERAL,
+                amount=D("12000.01"),
+                year=YEAR,
+            )
+        return check.violations
+
+    cap = (
+        "超出标准：生活救助每户每年不超过 12 个月低保标准，即 12,000.00 元"
+        f"（广西壮族自治区总工会 {YEAR}年标准）；本年已申请 0.00 元。"
+    )
+    assert violations() == [cap]  # this year's line: nothing to add
+    DibaoStandard.objects.filter(year=YEAR).delete()  # last year's, 1,000 too, is in force
+    earlier = (
+        f"比较所用的低保标准为广西壮族自治区总工会 {YEAR - 1} 年的标准"
+        f"（本地区 {YEAR} 年的标准尚未设置）。"
+    )
+    assert violations() == [cap + earlier]
+    assert violations("en")[0].endswith(
+        "0.00 yuan already requested this year. The dibao line used is the one "
+        f"广西壮族自治区总工会 set for {YEAR - 1} (this area's line for {YEAR} has not been "
+        "set yet)."
+    )
+    refuse(lambda: ask(household, "12000.01", kind="living"), earlier)
 
 
 def test_a_per_household_standard_still_counts_the_household(household, students, ask, standard):

@@ -24,6 +24,7 @@ from funds.models import (
     RequestState,
     VerificationSample,
 )
+from households.models import DibaoStandard
 from orgs.models import AccessLog
 from tests.funds.conftest import sample_this_quarter
 
@@ -257,6 +258,24 @@ def test_the_form_shows_the_standard_and_the_years_use_as_the_clerk_types(
     form = {**typed, "source": world["new"].source.pk, "amount": "600.00", "reason": "生活困难"}
     refused = client.post(reverse("funds:request_create", args=[household.pk]), form)
     assert "本次申请须二级审批" in refused.content.decode()
+
+
+def test_the_panels_annual_cap_names_an_earlier_years_line(world, client, login, standard):
+    """The 年度上限 of the panel, like check_request's violation, says when the line it is
+    worked out from is an earlier year's still in force."""
+    standard("living", year=YEAR, annual_months_deep=D("12"))
+    household, living = world["household"], world["new"].assistance_type
+    login("clerk_450102")
+    url = reverse("funds:request_standard", args=[household.pk])
+    typed = {"assistance_type": living.pk, "tier": "general", "requested_on": TODAY().isoformat()}
+    earlier = f"比较所用的低保标准为广西壮族自治区总工会 {YEAR - 1} 年的标准"
+    text = client.post(url, {**typed, "amount": "100"}).content.decode()
+    assert "12,000.00 元（12 个月低保标准）" in text and earlier not in text
+    DibaoStandard.objects.filter(year=YEAR).delete()
+    text = client.post(url, {**typed, "amount": "100"}).content.decode()
+    assert "12,000.00 元（12 个月低保标准）" in text and text.count(earlier) == 1
+    text = client.post(url, {**typed, "amount": "20000"}).content.decode()
+    assert "超出标准" in text and text.count(earlier) == 2  # the panel's and the violation's
 
 
 def test_the_panel_shows_a_per_person_standard_for_the_chosen_member(
