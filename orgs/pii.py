@@ -101,14 +101,19 @@ def mask(value: str, *, head: int = 6, tail: int = 4) -> str:
     return value[:shown_head] + "*" * hidden + value[size - shown_tail :]
 
 
-# A run of 8 to 30 digits (an ID, bank or phone number; no amount or date is that long, and a
-# longer run is no number of a person).
+# A run of 8 to 30 digits: an ID (18, or 15 old), phone (11, a landline 8) or bank number (8 to
+# 30, as households.services accepts them); no amount is that long, and a longer run is no number
+# of a person. A date written as 8 digits (20190331) is masked too, on purpose: an 8-digit bank
+# account or landline may read as one, and a birth date is exactly what an ID number's mask hides
+# (450102********1234), so beside the mask, shown to the same readers, it would complete it. A
+# date written with separators (2019-03-31, 2019.03.31) is left as it is.
 _NUMBER_RUN = re.compile(r"(?<!\d)\d{7,29}[\dXx](?![\dXx])")
 
 
 def mask_numbers(text: str) -> str:
     """`text` with every ID, bank or phone number in it masked (`mask`): for free text that
-    readers who see numbers masked read (import messages, a document's file name)."""
+    readers who see numbers masked read (import messages, a document's file name). Any run of 8
+    digits or more counts, dates of 8 digits included (_NUMBER_RUN says why)."""
     return _NUMBER_RUN.sub(lambda number: mask(number.group()), text)
 
 
