@@ -26,8 +26,10 @@ def test_mask_text():
     assert mask_text(f"身份证 {ID} 账号 {ACCOUNT}") == (f"身份证 {MASKED} 账号 ***************3445")
     assert mask_text("45010219780315031X") == "450102********031X"
     assert mask_text("卡号 6222 0202 0011 2233 445") == "卡号 ***************3445"
-    # Dates, phone numbers, amounts and short ids stay readable.
-    kept = "2026-01-02 10:30:00 13800138000 0771-12351 ¥12,345.67 id=12345"
+    assert mask_text("电话13800138000，") == "电话138****8000，"
+    assert mask_text("phone=19912345678") == "phone=199****5678"
+    # Dates, landlines, amounts, short ids and other 11-digit runs stay readable.
+    kept = "2026-01-02 10:30:00 0771-12351 ¥12,345.67 id=12345 rows=10000000000"
     assert mask_text(kept) == kept
 
 
