@@ -211,6 +211,7 @@ class HolidayAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
 
     list_display = ["date", "name", "is_working_day", "organisation"]
     list_filter = ["is_working_day"]
+    list_select_related = ["organisation"]
     date_hierarchy = "date"
 
     def get_queryset(self, request):

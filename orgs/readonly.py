@@ -66,6 +66,27 @@ class Links:
 
         return show
 
+    def preload(self, model, records) -> None:
+        """Decide for many records of `model` at once, in one query: an inline's rows each
+        link to one (a notice's files), which `may_open` would look up one by one."""
+        target = self.site._registry.get(model)
+        pending = {
+            related.pk: related
+            for related in records
+            if related is not None and (model, related.pk) not in self.opens
+        }
+        allowed = {
+            pk: related
+            for pk, related in pending.items()
+            if target is not None and target.has_view_or_change_permission(self.request, related)
+        }
+        visible = set()
+        if allowed:
+            queryset = target.get_queryset(self.request).filter(pk__in=list(allowed))
+            visible = set(queryset.values_list("pk", flat=True))
+        for pk in pending:
+            self.opens[(model, pk)] = pk in visible
+
     def may_open(self, model, related) -> bool:
         key = (model, related.pk)
         if key not in self.opens:
@@ -131,6 +152,11 @@ def print_readonly(request, context, admin_site):
         inline.fieldsets, inline.readonly_fields = swap_readonly(
             inline.fieldsets, readonly, inline.opts.model, inline.opts, links
         )
+        for value in inline.readonly_fields:
+            if isinstance(value, ReadonlyValue) and value.field.related_model:
+                rows = [form.instance for form in inline.formset.initial_forms]
+                related = [getattr(row, value.field.name) for row in rows]
+                links.preload(value.field.related_model, related)
 
 
 class ReadonlyValuesMixin:

@@ -157,6 +157,10 @@ class TrainingAttendeeInline(MaskedPhoneAdminMixin, admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        # Each row is titled by its str(), which names the course.
+        return super().get_queryset(request).select_related("course")
+
 
 @admin.register(TrainingCourse)
 class TrainingCourseAdmin(ReadOnlyAdmin):
