@@ -5,23 +5,28 @@ Balances are sums of ledger entries; nothing stores a balance. `fund_statement` 
 place that turns the ledger into the statement of DOMAIN.md ("Funds"); the reports app calls
 it for any organisation subtree and period."""
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import reduce
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -470,10 +475,22 @@ def fund_statement(
     aggregate queries.
     """
     start, end = statement_period(year=year, start=start, end=end, cutoff=cutoff)
-    entries = LedgerEntry.objects.filter(organisation__in=organisations, entry_date__lte=end)
+    entries = LedgerEntry.objects.filter(organisation__in=organisations)
+    return _statements(entries, start=start, end=end)[None]
+
+
+def _statements(entries, *, start: date, end: date, unit=None, keys=()) -> dict:
+    """The statement (see fund_statement) of `entries` for each value of `unit`, an expression
+    that tells which column an entry belongs to (None: one statement), keyed by it; every key
+    of `keys`, and None, is there, an empty statement where no entry falls. The same few
+    queries whatever the number of columns."""
+    entries = entries.filter(entry_date__lte=end)
+    group = []
+    if unit is not None:
+        entries, group = entries.annotate(unit=unit), ["unit"]
     in_period = {"entry_date__gte": start}
     rows = (
-        entries.values("source")
+        entries.values(*group, "source")
         .annotate(
             opening=total("amount", entry_date__lt=start),
             received=total("amount", kind=EntryKind.RECEIPT, **in_period),
@@ -485,10 +502,10 @@ def fund_statement(
         .order_by()
     )
     sources = FundSource.objects.in_bulk()
-    lines = []
+    lines = {key: [] for key in [*keys, None]}
     for row in rows:
         source = sources[row["source"]]
-        lines.append(
+        lines.setdefault(row.get("unit"), []).append(
             {
                 "source": source,
                 "code": source.code,
@@ -501,8 +518,6 @@ def fund_statement(
                 "closing": cents(row["closing"]),
             }
         )
-    lines.sort(key=lambda line: (line["source"].sort, line["code"]))
-    totals = {key: sum((line[key] for line in lines), ZERO) for key in LINES}
 
     # A payment of the period counts unless reversed by the end; reversals never count.
     counted = Q(reverses__isnull=True) & (
@@ -510,7 +525,7 @@ def fund_statement(
     )
     payments = (
         entries.filter(kind=EntryKind.PAYMENT, **in_period)
-        .values("request__assistance_type")
+        .values(*group, "request__assistance_type")
         .annotate(
             amount_signed=total("amount"),
             households=Count("request__household", distinct=True, filter=counted),
@@ -519,10 +534,10 @@ def fund_statement(
         .order_by()
     )
     types = AssistanceType.objects.in_bulk()
-    type_lines = []
+    type_lines = {key: [] for key in lines}
     for row in payments:
         kind = types[row["request__assistance_type"]]
-        type_lines.append(
+        type_lines.setdefault(row.get("unit"), []).append(
             {
                 "type": kind,
                 "code": kind.code,
@@ -532,23 +547,32 @@ def fund_statement(
                 "amount": -cents(row["amount_signed"]),
             }
         )
+    households = {}
+    if any(type_lines.values()):
+        counted_payments = entries.filter(counted, kind=EntryKind.PAYMENT, **in_period)
+        per_household = Count("request__household", distinct=True)
+        if group:
+            rows = counted_payments.values(*group).annotate(n=per_household).order_by()
+            households = {row["unit"]: row["n"] for row in rows}
+        else:
+            households = {None: counted_payments.aggregate(n=per_household)["n"]}
+    return {
+        key: _statement(start, end, lines[key], type_lines.get(key, []), households.get(key, 0))
+        for key in lines
+    }
+
+
+def _statement(start: date, end: date, lines: list, type_lines: list, households: int) -> dict:
+    lines.sort(key=lambda line: (line["source"].sort, line["code"]))
     type_lines.sort(key=lambda line: (line["type"].sort, line["code"]))
-    households_total = (
-        entries.filter(counted, kind=EntryKind.PAYMENT, **in_period)
-        .values("request__household")
-        .distinct()
-        .count()
-        if type_lines
-        else 0
-    )
     return {
         "start": start,
         "end": end,
         "sources": lines,
-        "totals": totals,
+        "totals": {key: sum((line[key] for line in lines), ZERO) for key in LINES},
         "types": type_lines,
         "types_total": {
-            "households": households_total,
+            "households": households,
             "payments": sum(line["payments"] for line in type_lines),
             "amount": sum((line["amount"] for line in type_lines), ZERO),
         },
@@ -583,14 +607,51 @@ def fund_statement_side_by_side(
     subtree = Organisation.objects.subtree(organisation)
     units = statement_units(organisation)
     period = {"year": year, "start": start, "end": end, "cutoff": cutoff}
-    columns = [
-        (unit, fund_statement(organisations=Organisation.objects.subtree(unit), **period))
-        for unit in units
-    ]
-    own = subtree
-    for unit in units:
-        own = own.exclude(path__startswith=unit.path)
-    own_statement = fund_statement(organisations=own, **period)
-    if own_statement["sources"]:
-        columns.insert(0, (None, own_statement))
+    first, last = statement_period(**period)
+    # Each entry goes to the unit whose subtree holds it (None: "own"), summed in one go.
+    statements = _statements(
+        LedgerEntry.objects.filter(organisation__in=subtree),
+        start=first,
+        end=last,
+        unit=_unit_of(units),
+        keys=[u.pk for u in units],
+    )
+    columns = [(u, statements[u.pk]) for u in units]
+    if statements[None]["sources"]:
+        columns.insert(0, (None, statements[None]))
     return {"total": fund_statement(organisations=subtree, **period), "columns": columns}
+
+
+def fund_statements_of_units(
+    *,
+    units: list[Organisation],
+    year: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    cutoff: date | None = None,
+) -> dict[int, dict]:
+    """`fund_statement` of each unit's subtree (units side by side, none inside another: an
+    organisation's children), keyed by the unit's id: the same few queries whatever their
+    number. Same period arguments as `fund_statement`."""
+    first, last = statement_period(year=year, start=start, end=end, cutoff=cutoff)
+    if not units:
+        return {}
+    within = reduce(operator.or_, (Q(organisation__path__startswith=u.path) for u in units))
+    statements = _statements(
+        LedgerEntry.objects.filter(within),
+        start=first,
+        end=last,
+        unit=_unit_of(units),
+        keys=[u.pk for u in units],
+    )
+    return {u.pk: statements[u.pk] for u in units}
+
+
+def _unit_of(units: list[Organisation]) -> Case:
+    """Which of `units` (none inside another) holds a ledger entry's organisation; None:
+    none of them."""
+    return Case(
+        *(When(organisation__path__startswith=u.path, then=Value(u.pk)) for u in units),
+        default=Value(None),
+        output_field=IntegerField(),
+    )

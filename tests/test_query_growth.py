@@ -406,8 +406,8 @@ def counts(world, django_db_blocker):  # noqa: F811
     return {case_id: (few[case_id], many[case_id]) for case_id in few}
 
 
-# Pages that still read their columns one organisation at a time (fixed next).
-STILL_GROWING = {"funds:statement-supervisor", "reports:summary-supervisor"}
+# A page that still reads its columns one organisation at a time (fixed next).
+STILL_GROWING = {"reports:summary-supervisor"}
 
 
 @pytest.mark.parametrize(
