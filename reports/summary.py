@@ -15,15 +15,22 @@ from reports.selectors import MOVEMENT_KEYS, Period, default_cutoff, household_f
 
 def build(org: Organisation, period: Period, *, with_children: bool = True) -> dict:
     children = list(org.children.order_by("code")) if with_children else []
-    figures = household_figures(org, period, children)
-    data = _section(org, period, figures[org.pk])
+    for child in children:  # its settings (the yearly target's goal) without a query each
+        child.ancestors_and_self = [*org.ancestors_and_self, child]
+    # Each figure is read for the organisation and all its children at once.
+    figures = {
+        "households": household_figures(org, period, children),
+        "funds": sections.funds(org, children, period),
+        "services": sections.services(org, children, period),
+    }
+    data = _section(org, period, figures)
     if with_children:
         # A retired child still counts in the total while it has figures of the period (files,
         # payments or service cases): it stays listed then, or they would read as 本级's own.
-        sections = [(child, _section(child, period, figures[child.pk])) for child in children]
+        listed = [(child, _section(child, period, figures)) for child in children]
         data["children"] = [
             section
-            for child, section in sections
+            for child, section in listed
             if child.is_active or any(figure(section) for figure in COMPARED.values())
         ]
     return data
@@ -57,14 +64,16 @@ def comparison(data: dict) -> list[dict]:
 
 
 def _section(org: Organisation, period: Period, figures: dict) -> dict:
+    """`org`'s part of `figures` (build's: by figure, then by organisation id)."""
+    households = figures["households"][org.pk]
     return {
         "organisation": {"code": org.code, "name": org.name},
         "period": {"from": period.date_from, "to": period.date_to, "cutoff": period.cutoff},
-        "on_file": figures["on_file"],
-        "movements": figures["movements"],
-        "funds": sections.funds(org, period),
-        "services": sections.services(org, period),
-        "target": target(org, figures),
+        "on_file": households["on_file"],
+        "movements": households["movements"],
+        "funds": figures["funds"][org.pk],
+        "services": figures["services"][org.pk],
+        "target": target(org, households),
     }
 
 

@@ -1,8 +1,10 @@
 """Reads of the service centre: lists, the earlier-cases hint, "my work" and the statistics
 that the statistics page and the reports consume. Every figure is an aggregate query."""
 
+import operator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import reduce
 
 from django.db import models
 from django.db.models import (
@@ -252,20 +254,61 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
     nothing; a person is placed when a referral's result becomes 已上岗, certified when 取得证书
     is ticked). So a past period's figures do not change when a record is edited later, and
     wages recovered or a placement recorded after the period count in the next."""
-    scope = organisations_qs_or_user_scope
-    cases = cases_in_period(scope=scope, date_from=date_from, date_to=date_to)
+    summaries = _centre_summaries(organisations_qs_or_user_scope, date_from, date_to)
+    return summaries[None]
 
-    by_window = dict(
-        cases.order_by()
-        .values("window__code")
-        .annotate(n=Count("id"))
-        .values_list("window__code", "n")
+
+def service_centre_summaries(*, units: list[Organisation], date_from: date, date_to: date):
+    """`service_centre_summary` of each unit's subtree (units side by side, none inside
+    another: an organisation's children), keyed by the unit's id: the same six queries
+    whatever the number of units."""
+    if not units:
+        return {}
+    scope = Organisation.objects.filter(
+        reduce(operator.or_, (Q(path__startswith=unit.path) for unit in units))
     )
-    cases_by_window = {w.code: by_window.get(w.code, 0) for w in _windows_for(by_window)}
-    by_channel = dict(
-        cases.order_by().values("channel").annotate(n=Count("id")).values_list("channel", "n")
+    return _centre_summaries(scope, date_from, date_to, units)
+
+
+def _centre_summaries(scope, date_from: date, date_to: date, units=None) -> dict:
+    """{unit id: summary} (units: see service_centre_summaries), or {None: summary} of the
+    whole scope. Each figure is one query, grouped by unit."""
+    keys = [unit.pk for unit in units] if units else [None]
+
+    def grouped(queryset, org_lookup: str, *fields):
+        """`queryset` with its unit, and the names to group its rows by."""
+        if not units:
+            return queryset, list(fields)
+        which = models.Case(
+            *(
+                When(**{f"{org_lookup}__path__startswith": unit.path}, then=Value(unit.pk))
+                for unit in units
+            ),
+            output_field=models.IntegerField(),
+        )
+        return queryset.annotate(unit=which), ["unit", *fields]
+
+    def per_unit(queryset, org_lookup: str, **aggregates) -> dict:
+        """{unit id: aggregates}, every unit there (a unit without rows: what an empty
+        aggregate gives, 0 or 0.00)."""
+        queryset, group = grouped(queryset, org_lookup)
+        if not group:
+            return {None: queryset.aggregate(**aggregates)}
+        rows = queryset.values(*group).annotate(**aggregates).order_by()
+        found = {row["unit"]: row for row in rows}
+        empty = queryset.none().aggregate(**aggregates)  # no query
+        return {key: found.get(key, empty) for key in keys}
+
+    cases, group = grouped(
+        cases_in_period(scope=scope, date_from=date_from, date_to=date_to), "organisation"
     )
-    cases_by_channel = {channel: by_channel.get(channel, 0) for channel in Case.Channel.values}
+    by_window = {key: {} for key in keys}
+    for row in cases.order_by().values(*group, "window__code").annotate(n=Count("id")):
+        by_window[row.get("unit")][row["window__code"]] = row["n"]
+    by_channel = {key: {} for key in keys}
+    for row in cases.order_by().values(*group, "channel").annotate(n=Count("id")):
+        by_channel[row.get("unit")][row["channel"]] = row["n"]
+    windows = _windows_for({code for counts in by_window.values() for code in counts})
 
     money = DecimalField(**MONEY)
     start, end = _day_bounds(date_from, date_to)
@@ -293,11 +336,13 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
         default=Value(ZERO),
         output_field=money,
     )
-    legal = legal_aid.annotate(
-        wages_at_end=recovered(end),
-        wages_at_start=recovered(start),
-        migrant=_as_recorded(LegalAidCase, F("is_migrant_worker"), end, yes_no),
-    ).aggregate(
+    legal = per_unit(
+        legal_aid.annotate(
+            wages_at_end=recovered(end),
+            wages_at_start=recovered(start),
+            migrant=_as_recorded(LegalAidCase, F("is_migrant_worker"), end, yes_no),
+        ),
+        "case__organisation",
         cases=Count("id", filter=Q(case__received_at__gte=start)),
         wages=Coalesce(Sum(gained), Value(ZERO), output_field=money),
         wages_migrant=Coalesce(
@@ -325,7 +370,9 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
         placed_at_start=JobReferral.Result.PLACED
     )
     # People (职业介绍（人）, 成功就业（人）): a worker referred three times is one person referred.
-    placed = referrals.annotate(placed_at_end=result(end), placed_at_start=result(start)).aggregate(
+    placed = per_unit(
+        referrals.annotate(placed_at_end=result(end), placed_at_start=result(start)),
+        "organisation",
         referred=Count(_person(), distinct=True, filter=Q(referred_on__gte=date_from)),
         placed=Count(_person(), distinct=True, filter=placed_now),
     )
@@ -347,9 +394,9 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
     )
     # Trainees are attendances (参加培训（人次）) by the course's start; certificates people
     # (取得证书 N 人), in the period obtained, as placements.
-    trained = attendees.annotate(
-        certified_at_end=certified(end), certified_at_start=certified(start)
-    ).aggregate(
+    trained = per_unit(
+        attendees.annotate(certified_at_end=certified(end), certified_at_start=certified(start)),
+        "course__organisation",
         trainees=Count("id", filter=Q(course__starts_on__gte=date_from)),
         certificates=Count(
             _person(),
@@ -357,21 +404,30 @@ def service_centre_summary(*, organisations_qs_or_user_scope, date_from: date, d
             filter=Q(certified_at_end=True) & ~Q(certified_at_start=True),
         ),
     )
-    return {
-        "date_from": date_from,
-        "date_to": date_to,
-        "cases_by_window": cases_by_window,
-        "cases_by_channel": cases_by_channel,
-        "cases_total": sum(by_channel.values()),
-        "legal_aid": {
-            "cases": legal["cases"],
-            "wages_recovered": Decimal(legal["wages"]).quantize(ZERO),
-            "wages_recovered_migrant": Decimal(legal["wages_migrant"]).quantize(ZERO),
-        },
-        "job_referrals": {"referred": placed["referred"], "placed": placed["placed"]},
-        "trainees": trained["trainees"],
-        "certificates": trained["certificates"],
-    }
+    summaries = {}
+    for key in keys:
+        codes, channels = by_window[key], by_channel[key]
+        summaries[key] = {
+            "date_from": date_from,
+            "date_to": date_to,
+            # Active windows, and retired ones only where they have cases.
+            "cases_by_window": {
+                w.code: codes.get(w.code, 0) for w in windows if w.is_active or w.code in codes
+            },
+            "cases_by_channel": {
+                channel: channels.get(channel, 0) for channel in Case.Channel.values
+            },
+            "cases_total": sum(channels.values()),
+            "legal_aid": {
+                "cases": legal[key]["cases"],
+                "wages_recovered": Decimal(legal[key]["wages"]).quantize(ZERO),
+                "wages_recovered_migrant": Decimal(legal[key]["wages_migrant"]).quantize(ZERO),
+            },
+            "job_referrals": {"referred": placed[key]["referred"], "placed": placed[key]["placed"]},
+            "trainees": trained[key]["trainees"],
+            "certificates": trained[key]["certificates"],
+        }
+    return summaries
 
 
 def case_statistics(*, scope, year: int, within_days: int) -> dict:

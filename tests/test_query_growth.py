@@ -406,19 +406,7 @@ def counts(world, django_db_blocker):  # noqa: F811
     return {case_id: (few[case_id], many[case_id]) for case_id in few}
 
 
-# A page that still reads its columns one organisation at a time (fixed next).
-STILL_GROWING = {"reports:summary-supervisor"}
-
-
-@pytest.mark.parametrize(
-    "case_id",
-    [
-        pytest.param(case_id, marks=pytest.mark.xfail(strict=True))
-        if case_id in STILL_GROWING
-        else case_id
-        for case_id, _user, _spec in CASES
-    ],
-)
+@pytest.mark.parametrize("case_id", [case_id for case_id, _user, _spec in CASES])
 def test_queries_do_not_grow_with_rows(counts, case_id, db):
     few, many = counts[case_id]
     assert len(many) <= len(few) + ALLOWANCE, (

@@ -164,3 +164,19 @@ def test_the_region_sees_the_county_summed_and_side_by_side(example, orgs):
     assert columns[orgs["450102"]]["totals"]["closing"] == D("70340.00")
     assert columns[orgs["450103"]]["sources"] == []
     assert data["total"]["totals"] == columns[orgs["450102"]]["totals"]
+
+
+def test_the_units_statements_are_each_units_own(example, orgs, django_assert_num_queries):
+    """The annual summary's children read their statements grouped in one go (five queries
+    whatever their number): each is the statement of that child's subtree alone."""
+    units = [orgs["450102"], orgs["450103"]]
+    period = {"year": 2019, "cutoff": date(2019, 9, 30)}
+    with django_assert_num_queries(5):
+        statements = selectors.fund_statements_of_units(units=units, **period)
+    assert statements == {
+        unit.pk: selectors.fund_statement(
+            organisations=Organisation.objects.subtree(unit), **period
+        )
+        for unit in units
+    }
+    assert statements[orgs["450102"].pk]["totals"]["closing"] == D("70340.00")

@@ -14,7 +14,7 @@ from services.models import (
     TrainingAttendee,
     TrainingCourse,
 )
-from services.selectors import case_statistics, service_centre_summary
+from services.selectors import case_statistics, service_centre_summaries, service_centre_summary
 from services.services import attendee_save, case_close, legal_aid_save, referral_save
 from tests.services.conftest import at, id_number
 
@@ -440,3 +440,17 @@ def test_a_correction_downwards_or_a_migrant_flag_switched_keeps_the_figures_con
         service_centre_summary(organisations_qs_or_user_scope=orgs["450102"], **YEAR_2025)
         == year_2025
     )
+
+
+def test_the_summaries_side_by_side_are_each_units_own(centre, orgs, django_assert_num_queries):
+    """The annual summary reads its child organisations' figures grouped in one go: each is
+    what the summary of that child alone says, in the same six queries."""
+    units = [orgs["450102"], orgs["450103"]]
+    with django_assert_num_queries(6):
+        side_by_side = service_centre_summaries(units=units, **YEAR_2025)
+    assert side_by_side == {
+        unit.pk: service_centre_summary(organisations_qs_or_user_scope=unit, **YEAR_2025)
+        for unit in units
+    }
+    cases = [side_by_side[unit.pk]["cases_total"] for unit in units]
+    assert cases == [6, 1]
