@@ -63,6 +63,9 @@ LIST_PAGES = [
     "funds:sample_detail",
     "funds:discrepancies",
     "funds:statement",
+    "funds:statement_xlsx",
+    "funds:export",
+    "funds:batch_download",
     "services:case_list",
     "services:case_detail",
     "services:legal_aid_list",
@@ -71,7 +74,9 @@ LIST_PAGES = [
     "services:course_detail",
     "services:statistics",
     "reports:summary",
+    "reports:summary[xlsx]",
     "reports:roster",
+    "reports:roster[xlsx]",
     "imports:index",
 ]
 # Pages whose panels or columns differ by role are counted for each role that reads them; the
@@ -88,8 +93,16 @@ EVERY_ROLE = {
     "imports:index",
 }
 ONE_ROLE = ("supervisor", "finance", "clerk", "admin", "viewer")
-# A page counted on another record than the matrix's (name[variant]: record).
-VARIANTS = {"households:detail[money]": "money", "funds:request_detail[loan]": "loan"}
+# A page counted on another record, or with another query, than the matrix's (name[variant]:
+# (record names, query string)): the downloads' rows.
+VARIANTS = {
+    "households:detail[money]": (("money",), ""),
+    "funds:request_detail[loan]": (("loan",), ""),
+    "reports:summary[xlsx]": ((), "format=xlsx"),
+    "reports:roster[xlsx]": ((), f"org=450102&on={timezone.localdate()}&format=xlsx"),
+}
+# The supervisor's queues in the admin: the lists filtered to what awaits their approval.
+ADMIN_QUEUES = {"households.household": "awaiting=1", "funds.assistancerequest": "awaiting=1"}
 # Admin change pages with inlines, on a record `grow` gives many inline rows.
 ADMIN_CHANGE_PAGES = {
     "households.household": "money",
@@ -120,18 +133,21 @@ def cases():
     for key in LIST_PAGES:
         name = key.split("[")[0]
         rule = MATRIX[key if key in MATRIX else name]
-        args = (VARIANTS[key],) if key in VARIANTS else rule.args
+        args, query = VARIANTS.get(key, (rule.args, rule.query))
         roles = sorted(roles_of(rule.get))
         if name not in EVERY_ROLE:
             roles = [next(role for role in ONE_ROLE if role in roles)]
         for role in roles:
-            yield f"{key}-{role}", IN_SCOPE[role], (name, args, rule.query)
+            yield f"{key}-{role}", IN_SCOPE[role], (name, args, query)
     for model in admin.site._registry:
         label = _label(model)
         if label in BROKEN_CHANGELISTS:
             continue
         name = f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"
         yield f"{label}-changelist", _admin_user(label), (name, (), "")
+    for label, query in ADMIN_QUEUES.items():
+        name = f"admin:{label.replace('.', '_')}_changelist"
+        yield f"{label}-queue", IN_SCOPE["supervisor"], (name, (), query)
     for label, target in ADMIN_CHANGE_PAGES.items():
         name = f"admin:{label.replace('.', '_')}_change"
         yield f"{label}-change", _admin_user(label), (name, (target,), "")
