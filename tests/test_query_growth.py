@@ -35,6 +35,7 @@ from tests.security.world import (
 )
 
 MORE = 6  # rows added of every kind
+UNITS = ("450102", "450102001", "450102002")  # county A and its base unions: where rows go
 ALLOWANCE = 2  # queries a page may gain for reasons other than its rows
 
 # Staff pages that list rows (or a record with a list: timeline, members, lines, attendees),
@@ -223,19 +224,20 @@ def grow(data, users, orgs):
     def upload(name="证明.pdf"):
         return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
-    # --- Files in every state, each with what its state lists
+    # --- Files in every state, each with what its state lists, in the county and its base
+    # unions (a row reading its organisation's settings would show)
+    def new_file(i, **fields):
+        org = UNITS[i % len(UNITS)]
+        return make_household(users, orgs, by="clerk_450102", org=org, **fields)
+
     for i in range(MORE):
-        make_household(users, orgs, by="clerk_450102", org="450102", worker_name=f"草稿{i}")
-        notice = walk_file(
-            users, make_household(users, orgs, by="clerk_450102", org="450102"), "notice", **roles
-        )
+        new_file(i, worker_name=f"草稿{i}")
+        notice = walk_file(users, new_file(i), "notice", **roles)
         hh.objection_record(
             user=clerk, household=notice, raised_by=f"邻居{i}",
             raised_on=notice.current_period.notice.ends_on, content="有住房",
         )  # fmt: skip
-        on_file = walk_file(
-            users, make_household(users, orgs, by="clerk_450102", org="450102"), "on_file", **roles
-        )
+        on_file = walk_file(users, new_file(i), "on_file", **roles)
         hh.closure_request(
             user=clerk, household=on_file, kind="exited", effective_date=today, reason="收入稳定"
         )
@@ -344,7 +346,7 @@ def grow(data, users, orgs):
         new = centre.case_create(
             user=clerk,
             case=Case(
-                organisation=county, window=windows[i % len(windows)], handler=clerk,
+                organisation=orgs[UNITS[i % 3]], window=windows[i % len(windows)], handler=clerk,
                 worker_name=f"来访{i}", worker_id_number=new_id(1970), matter="欠薪",
                 channel=Case.Channel.VISIT,
             ),
@@ -357,14 +359,14 @@ def grow(data, users, orgs):
         centre.referral_save(
             user=clerk,
             referral=JobReferral(
-                organisation=county, worker_name=f"求职{i}", employer="某厂", position="焊工",
-                referred_on=today, result="pending",
+                organisation=orgs[UNITS[i % 3]], worker_name=f"求职{i}", employer="某厂",
+                position="焊工", referred_on=today, result="pending",
             ),
         )  # fmt: skip
         centre.course_save(
             user=clerk,
             course=TrainingCourse(
-                organisation=county, name=f"培训{i}", starts_on=today, ends_on=today
+                organisation=orgs[UNITS[i % 3]], name=f"培训{i}", starts_on=today, ends_on=today
             ),
         )
         centre.attendee_save(
