@@ -92,6 +92,9 @@ EVERY_ROLE = {
     "funds:request_detail",
     "services:case_detail",
     "imports:index",
+    # the city's viewer sees the counties side by side, the county's staff their base unions
+    "funds:statement",
+    "reports:summary",
 }
 ONE_ROLE = ("supervisor", "finance", "clerk", "admin", "viewer")
 # A page counted on another record, or with another query, than the matrix's (name[variant]:
@@ -376,6 +379,9 @@ def grow(data, users, orgs):
     # --- Organisations, users, logs and jobs
     clerks = Group.objects.get(name="clerk")
     for i in range(MORE):
+        Organisation.objects.create(
+            code=f"4501{90 + i}", name=f"某县总工会{i}", level="county", parent=orgs["450100"]
+        )
         union = Organisation.objects.create(
             code=f"4501029{i:02d}", name=f"基层工会{i}", level="base", parent=county
         )
