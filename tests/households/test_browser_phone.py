@@ -1,5 +1,6 @@
 """The staff pages on a phone (390 px) in English, whose labels and choices are the longest: form
-controls stay inside their cards."""
+controls stay inside their cards, and file numbers and dates stay whole in the tables that
+scroll sideways."""
 
 import pytest
 
@@ -15,6 +16,24 @@ CONTROLS_PAST_THEIR_CARD = """() => [...document.querySelectorAll('.card select,
     return control.getBoundingClientRect().right > card.getBoundingClientRect().right - padding + 1;
   })
   .map((control) => control.name)"""
+
+# Every match of the pattern (a regular expression's source) whose characters lie on more than
+# one line.
+BROKEN = """(pattern) => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.textContent.matchAll(new RegExp(pattern, 'g'))) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+      if (lines.size > 1) found.push(match[0]);
+    }
+  }
+  return found;
+}"""
+FILE_NUMBER_OR_DATE = r"\d{6}-\d{4}-\d{5}|\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?"
 
 
 def in_english_on_a_phone(page):
@@ -35,3 +54,29 @@ def test_form_controls_stay_inside_their_cards(browser_login, make_household):
         page.goto(page.base_url + path)
         page.wait_for_load_state("networkidle")
         assert page.evaluate(CONTROLS_PAST_THEIR_CARD) == [], path
+
+
+def test_file_numbers_and_dates_stay_whole(browser_login, live_users, make_household):
+    """A table squeezed to a phone's width broke 450102-2026-00001 and 2026-12-07 15:31 after
+    their hyphens, over two or three lines; their cells now keep them on one line (the table
+    scrolls sideways in its box instead)."""
+    from services.models import Case, Window
+    from services.services import case_create
+
+    clerk = live_users["clerk_450102"]
+    household = make_household()
+    case = Case(
+        organisation=clerk.organisation,
+        window=Window.objects.first(),
+        handler=clerk,
+        worker_name="吴海燕",
+        matter="咨询劳动合同续签问题",
+        channel=Case.Channel.VISIT,
+    )
+    case_create(user=clerk, case=case)
+    page = in_english_on_a_phone(browser_login("clerk_450102"))
+    for path in ("/households/", f"/households/{household.pk}/", "/services/"):
+        page.goto(page.base_url + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(BROKEN, FILE_NUMBER_OR_DATE) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
