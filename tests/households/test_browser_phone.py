@@ -80,3 +80,18 @@ def test_file_numbers_and_dates_stay_whole(browser_login, live_users, make_house
         page.wait_for_load_state("networkidle")
         assert page.evaluate(BROKEN, FILE_NUMBER_OR_DATE) == [], path
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+def test_wrapped_buttons_keep_a_gap(browser_login, make_household):
+    """On a phone the file's buttons wrap under its name: the last row touched the card below.
+    The imports page's two buttons wrap onto two lines in English: they touched each other."""
+    household = make_household()
+    page = in_english_on_a_phone(browser_login("clerk_450102"))
+    page.goto(page.base_url + f"/households/{household.pk}/")
+    tools = page.locator(".page-head .head-tools").bounding_box()
+    below = page.locator(".page-head + *").bounding_box()
+    assert below["y"] - (tools["y"] + tools["height"]) >= 8
+    page.goto(page.base_url + "/imports/")
+    template, upload = (box.bounding_box() for box in page.locator(".card .button").all()[:2])
+    assert upload["y"] > template["y"]  # wrapped
+    assert upload["y"] - (template["y"] + template["height"]) >= 4
