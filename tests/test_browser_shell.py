@@ -41,3 +41,15 @@ def test_pages_fit_a_phone_screen(browser_login):
     for path in ("/households/new/", "/households/", "/services/", "/funds/requests/"):
         page.goto(page.base_url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+def test_card_headings_start_at_the_cards_padding(browser_login):
+    """The imports' (and service cases') cards once had an h2's top margin above their heading,
+    twice the space of the other apps' cards: the rule lived in two apps' stylesheets only."""
+    page = browser_login("clerk_450102")
+    page.goto(page.base_url + "/imports/")
+    offsets = page.locator(".card > h2:first-child").evaluate_all(
+        "(headings) => headings.map((h) => h.getBoundingClientRect().top"
+        " - h.parentElement.getBoundingClientRect().top)"
+    )
+    assert offsets and all(offset <= 18 for offset in offsets), offsets  # 16 px padding, border
