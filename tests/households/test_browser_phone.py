@@ -95,3 +95,18 @@ def test_wrapped_buttons_keep_a_gap(browser_login, make_household):
     template, upload = (box.bounding_box() for box in page.locator(".card .button").all()[:2])
     assert upload["y"] > template["y"]  # wrapped
     assert upload["y"] - (template["y"] + template["height"]) >= 4
+
+
+def test_facts_leave_their_values_half_the_width(browser_login, make_household):
+    """The file's facts in English: their long labels ("Dibao line (yuan per person per
+    month)") took all but 70 px of the panel, and the values wrapped a word a line."""
+    household = make_household()
+    page = in_english_on_a_phone(browser_login("clerk_450102"))
+    page.goto(page.base_url + f"/households/{household.pk}/")
+    shares = page.locator("dl.facts").evaluate_all(
+        """(lists) => lists.map((list) => {
+          const value = list.querySelector('dd').getBoundingClientRect().width;
+          return value / list.getBoundingClientRect().width;
+        })"""
+    )
+    assert len(shares) >= 2 and min(shares) >= 0.4, shares
