@@ -53,3 +53,14 @@ def test_card_headings_start_at_the_cards_padding(browser_login):
         " - h.parentElement.getBoundingClientRect().top)"
     )
     assert offsets and all(offset <= 18 for offset in offsets), offsets  # 16 px padding, border
+
+
+def test_the_menu_takes_its_own_rows_on_a_phone(browser_login):
+    """Beside the brand, the Chinese menu was a column of four rows at 390 px: the header took a
+    quarter of the screen. It now starts under the brand, at the header's left edge."""
+    page = browser_login("finance_450102")
+    page.set_viewport_size({"width": 390, "height": 844})
+    brand = page.locator(".brand").bounding_box()
+    menu = page.locator(".main-nav").bounding_box()
+    assert menu["y"] >= brand["y"] + brand["height"]
+    assert menu["x"] <= brand["x"]
