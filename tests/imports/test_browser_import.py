@@ -51,3 +51,27 @@ def test_upload_progress_preview_confirm_result(browser_login, live_users, setti
     page.get_by_role("heading", name="导入结果").wait_for()
     assert Household.objects.filter(file_number__in=["BR-1", "BR-2"]).count() == 2
     assert problems == []
+
+
+def test_the_job_page_lays_out_its_heading_and_progress_bar(browser_login, live_users):
+    """The imports' pages used the file pages' heading row without their stylesheet: the link
+    back to the imports touched the card below. The progress bar was the browser's 150 px."""
+    from imports.models import ImportJob
+
+    clerk = live_users["clerk_450102"]
+    job = ImportJob.objects.create(
+        organisation=clerk.organisation,
+        created_by=clerk,
+        kind=ImportJob.Kind.HOUSEHOLDS,
+        operation=ImportJob.Operation.IMPORT,
+        state=ImportJob.State.CHECKING,
+        done=1234,
+        total=5000,
+    )
+    page = browser_login("clerk_450102")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(page.base_url + f"/imports/jobs/{job.pk}/")
+    link = page.locator(".page-head .head-tools").bounding_box()
+    card = page.locator("#job-status").bounding_box()
+    assert card["y"] - (link["y"] + link["height"]) >= 8
+    assert page.locator("#job-progress").bounding_box()["width"] >= card["width"] / 2
