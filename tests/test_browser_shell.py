@@ -64,3 +64,17 @@ def test_the_menu_takes_its_own_rows_on_a_phone(browser_login):
     menu = page.locator(".main-nav").bounding_box()
     assert menu["y"] >= brand["y"] + brand["height"]
     assert menu["x"] <= brand["x"]
+
+
+def test_the_english_menu_stays_on_one_row_beside_a_long_name(browser_login):
+    """At 1366 px in English the region viewer's long name and role squeezed the menu into three
+    rows beside them, Reports alone on the last: the name now goes to a row of its own."""
+    page = browser_login("viewer_450000")
+    page.select_option("#language-select", "en")
+    page.click(".lang-switch button")
+    page.wait_for_load_state()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    tops = page.locator(".main-nav a").evaluate_all(
+        "(links) => links.map((link) => Math.round(link.getBoundingClientRect().top))"
+    )
+    assert len(tops) >= 5 and len(set(tops)) == 1, tops
