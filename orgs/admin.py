@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
+from django.contrib.auth.forms import SetUnusablePasswordMixin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Q
@@ -20,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -333,9 +335,22 @@ class AdministratorRoleGuard:
         return cleaned
 
 
+class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
+    """Django joins the help text of "password-based authentication" to its warning when the
+    module is imported, in the language then active: English pages showed it in Chinese, and
+    the warning, never marked for translation, was English on Chinese pages. Joined lazily."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("如果禁用，该用户当前的密码将会丢失。"),
+    )
+
+
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     form = UserChangeForm
+    change_password_form = AdminPasswordChangeForm
     list_display = ["username", "full_name", "organisation", "is_active", "last_login"]
     actions = ["unlock_logins"]
     list_filter = ["is_active", RoleFilter, "organisation__level"]
