@@ -7,6 +7,7 @@ reports call `.visible_to(user)`; an object outside the subtree is then simply n
 
 import dataclasses
 
+from django.contrib import admin
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404
@@ -62,6 +63,19 @@ class NationalTableMixin:
 
     def has_import_permission(self, request):  # django-import-export
         return keeps_national(request.user) and super().has_import_permission(request)
+
+    # Who only reads the table sees each name in its list as the rest of the interface shows it
+    # (a seeded name in the reader's language, orgs/reference.py); who keeps it edits the
+    # stored names there. A row's own page shows the stored name, the value kept.
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        if self.has_change_permission(request):
+            return columns
+        return ["shown_name" if column == "name" else column for column in columns]
+
+    @admin.display(description=_("名称"), ordering="name")
+    def shown_name(self, obj):
+        return str(obj)
 
 
 class ScopedAdminMixin:
