@@ -65,10 +65,11 @@ def statement_workbook(*, organisation, statement: dict, side_by_side: dict | No
             row=2, column=2 + len(LINE_KEYS) + index, value=_("%(t)s（万元）") % {"t": title}
         ).font = Font(bold=True)
     row = 2
-    for line in [*statement["sources"], {"name": _("合计"), **statement["totals"]}]:
+    # A workbook read by people: a source or type in the reader's language, as on the page.
+    for line in [*statement["sources"], {"source": _("合计"), **statement["totals"]}]:
         row += 1
-        is_total = line is not None and "source" not in line
-        ws.cell(row=row, column=1, value=neutralise(line["name"])).font = Font(bold=is_total)
+        is_total = "code" not in line
+        ws.cell(row=row, column=1, value=neutralise(str(line["source"]))).font = Font(bold=is_total)
         for index, key in enumerate(LINE_KEYS):
             _money(ws, row, 2 + index, line[key], bold=is_total)
             _money(ws, row, 2 + len(LINE_KEYS) + index, line[key], wan=True, bold=is_total)
@@ -79,10 +80,10 @@ def statement_workbook(*, organisation, statement: dict, side_by_side: dict | No
         [_("帮扶项目"), _("户数"), _("笔数"), _("金额（元）"), _("金额（万元）")], start=1
     ):
         ws.cell(row=row, column=column, value=title).font = Font(bold=True)
-    for line in [*statement["types"], {"name": _("合计"), **statement["types_total"]}]:
+    for line in [*statement["types"], {"type": _("合计"), **statement["types_total"]}]:
         row += 1
-        is_total = "type" not in line
-        ws.cell(row=row, column=1, value=neutralise(line["name"])).font = Font(bold=is_total)
+        is_total = "code" not in line
+        ws.cell(row=row, column=1, value=neutralise(str(line["type"]))).font = Font(bold=is_total)
         ws.cell(row=row, column=2, value=line["households"])
         ws.cell(row=row, column=3, value=line["payments"])
         _money(ws, row, 4, line["amount"], bold=is_total)
@@ -122,7 +123,7 @@ def _side_by_side_sheet(wb, *, organisation, data: dict, period: str) -> None:
         ws.cell(row=2, column=column, value=neutralise(title)).font = Font(bold=True)
     sources = {}
     for line in data["total"]["sources"]:
-        sources[line["code"]] = line["name"]
+        sources[line["code"]] = str(line["source"])
     row = 2
     for key, title in zip(LINE_KEYS, titles, strict=True):
         for code, name in [*sources.items(), (None, _("合计"))]:

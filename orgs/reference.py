@@ -3,8 +3,8 @@ interface language. Their names are data an administrator may edit; the migratio
 Chinese and mark the seeded names for the catalogues, so a seeded name shows translated and a
 name an administrator typed shows as typed. What is read back or sent up prints the stored
 name, Chinese whatever the reader's language: the import/export workbooks (their values are
-matched on import) and every PDF. Workbooks only read by people (the summary's, the roster's)
-follow the reader's language like the pages."""
+matched on import) and every PDF. Workbooks only read by people (the summary's, the roster's,
+the funds statement's) follow the reader's language like the pages."""
 
 from django.db import models
 from django.db.models.functions import Lower
