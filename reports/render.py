@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from households.models import Category, Cause, DeregistrationReason
 from orgs.reference import translated_name
 from orgs.spreadsheets import neutralise
+from orgs.text import aside
 from reports import charts
 from reports.sections import BALANCE_KEYS, wanyuan
 from reports.summary import COMPARED, comparison, to_json_shape
@@ -185,7 +186,7 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
     if last["to"] > timezone.localdate():
         span = _("%(span)s（尚未结束）") % {"span": span}
     for row in (
-        (_("单位"), f"{org['name']}（{org['code']}）"),
+        (_("单位"), aside(org["name"], org["code"])),
         (_("统计期"), span),
         (_("截止日期"), str(last["cutoff"])),
         (_("生成时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),

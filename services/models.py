@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 from orgs.pii import EncryptedCharField, keyed_hash, mask
 from orgs.reference import translated_name, unique_code
 from orgs.scoping import ScopedQuerySet
+from orgs.text import aside
 from services.validators import normalise_id_number, validate_resident_id_number
 
 FOLLOW_UP_BEFORE_CASE_MESSAGE = _("跟进日期不能早于登记日期。")
@@ -455,7 +456,7 @@ class TrainingCourse(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}（{self.starts_on}）"
+        return aside(self.name, self.starts_on)
 
     def clean(self):
         """A course may be planned ahead, but not dated before the records begin."""
@@ -510,7 +511,7 @@ class TrainingAttendee(WorkerMixin):
         ]
 
     def __str__(self):
-        return f"{self.worker_name}（{self.course.name}）"
+        return aside(self.worker_name, self.course.name)
 
     def clean(self):
         super().clean()
