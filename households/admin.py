@@ -241,7 +241,7 @@ def _decide_closure(approve):
 
 
 def _describe_household(household):
-    return f"{household.file_number} {household.worker_name}（{household.get_status_display()}）"
+    return f"{household.file_number} {aside(household.worker_name, household.get_status_display())}"
 
 
 def _describe_closure(closure):
