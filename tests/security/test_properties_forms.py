@@ -281,6 +281,9 @@ DRIVERS = {
     "orgs.admin.UserChangeForm": Driver(
         "admin:orgs_user_change", ("spare_user",), user="admin_450102", context="adminform"
     ),
+    "orgs.admin.AdminPasswordChangeForm": Driver(
+        "admin:auth_user_password_change", ("spare_user",), user="admin_450102"
+    ),
     # service centre
     "services.forms.CaseForm": Driver("services:case_update", ("case",)),
     "services.forms.QuickCaseForm": Driver("services:case_create"),
