@@ -17,9 +17,18 @@ from reports import charts
 from reports.sections import BALANCE_KEYS, wanyuan
 from reports.summary import COMPARED, comparison, to_json_shape
 
-YUAN_FORMAT = '#,##0.00" 元"'
 NOT_APPLICABLE = "—"  # a rate without a denominator (reports.selectors.target)
-WAN_FORMAT = '#,##0.0000" 万元"'
+
+
+def yuan_format() -> str:
+    """The number format of an amount, its unit in the reader's language."""
+    return f'#,##0.00" {_("元")}"'
+
+
+def wan_format() -> str:
+    return f'#,##0.0000" {_("万元")}"'
+
+
 # People are counted once in a total, so the units' figures need not add up to it: said
 # under the service centre's table and on the workbook's 说明 sheet.
 PEOPLE_NOTE = gettext_lazy(
@@ -169,7 +178,7 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
             cell.font = bold
         for row in rows:
             _append(ws, row)
-        for columns, number_format in ((money_columns, YUAN_FORMAT), (wan_columns, WAN_FORMAT)):
+        for columns, number_format in ((money_columns, yuan_format()), (wan_columns, wan_format())):
             for column in columns:
                 for cells in ws.iter_cols(min_col=column, max_col=column, min_row=2):
                     for item in cells:
@@ -332,8 +341,8 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
         ]
     ws = sheet(_("服务中心"), [_("年度"), _("项目"), _("数量"), _("万元")], service_rows)
     for row in money_rows:
-        ws.cell(row, 3).number_format = YUAN_FORMAT
-        ws.cell(row, 4).number_format = WAN_FORMAT
+        ws.cell(row, 3).number_format = yuan_format()
+        ws.cell(row, 4).number_format = wan_format()
 
     latest = years[-1][1]
     if latest.get("children"):

@@ -6,7 +6,7 @@ The data set is the security tests' world (tests/security/world.py: every kind o
 and admin pages need), its user data written in Latin letters afterwards (`latinise`); the URLs,
 their arguments and who may open them come from the permission matrix (tests/security/matrix.py),
 which fails when a URL is missing from it. From each page the crawl also follows the links that
-only change its query (list filters, sorting, pagination), one level deep, and posts each form
+only change its query (list filters, pagination), one level deep, and posts each form
 empty (its errors). Outputs that are Chinese by design are not read: the PDFs (the printed
 summary, roster and notice go to Chinese readers) and the workbooks in the import layout, whose
 headers the imports match."""
@@ -190,7 +190,9 @@ def shown_text(response) -> str | None:
         book = load_workbook(BytesIO(content), read_only=True)
         cells = [sheet.title for sheet in book]
         for sheet in book:
-            cells += [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c]
+            for row in sheet.iter_rows():
+                # a value and the text its number format adds ('#,##0.00" yuan"')
+                cells += [f"{c.value} {c.number_format}" for c in row if c.value is not None]
         return "\n".join(cells)
     if kind.startswith(("text/html", "application/json", "text/plain", "text/csv")):
         return unescape(COMMENT.sub("", content.decode("utf-8", "replace")))

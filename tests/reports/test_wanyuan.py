@@ -11,9 +11,12 @@ import pytest
 from django.template import Context, Template
 from openpyxl import load_workbook
 
-from reports import render
 from reports.sections import wanyuan
 from tests.reports.test_outputs import pdf_text
+
+# The number formats of the Chinese workbook: the unit follows each number.
+YUAN = '#,##0.00" 元"'
+WAN = '#,##0.0000" 万元"'
 
 
 @pytest.mark.parametrize(
@@ -103,25 +106,25 @@ def test_the_workbook_has_wanyuan_columns_as_numbers(login, money):
     rows = {row[1].value: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)}
     for name in ("中央财政", "合计"):
         line = rows[name]
-        assert line["拨入"].value == 270873 and line["拨入"].number_format == render.YUAN_FORMAT
+        assert line["拨入"].value == 270873 and line["拨入"].number_format == YUAN
         assert line["拨入（万元）"].value == pytest.approx(27.0873)
-        assert line["拨入（万元）"].number_format == render.WAN_FORMAT == '#,##0.0000" 万元"'
+        assert line["拨入（万元）"].number_format == WAN
         assert line["结余（万元）"].value == pytest.approx(26.9873)
     types = {row[1]: row for row in book["帮扶项目"].iter_rows(min_row=2, values_only=True)}
     assert types["其他"][4:] == (1000, pytest.approx(0.1))
-    assert book["帮扶项目"]["F2"].number_format == render.WAN_FORMAT
+    assert book["帮扶项目"]["F2"].number_format == WAN
     children = book["下级组织"]
     assert children["J1"].value == "帮扶支出（万元）"
     assert (children["J2"].value, children["J2"].number_format) == (
         pytest.approx(0.1),
-        render.WAN_FORMAT,
+        WAN,
     )
     services = book["服务中心"]
     wages = next(
         row for row in services.iter_rows(min_row=2) if row[1].value == "追回拖欠工资（元）"
     )
-    assert wages[2].number_format == render.YUAN_FORMAT
-    assert (wages[3].value, wages[3].number_format) == (0, render.WAN_FORMAT)
+    assert wages[2].number_format == YUAN
+    assert (wages[3].value, wages[3].number_format) == (0, WAN)
     info = dict(book["说明"].iter_rows(values_only=True))
     assert "万元" in info["金额单位"]
 
