@@ -33,6 +33,7 @@ from households.models import Household
 from households.selectors import search_id_hash
 from orgs.reference_admin import ReferenceAdmin
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedHistoryAdminMixin
+from orgs.text import colon
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
@@ -337,7 +338,7 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
                     done += 1
                 except (ValidationError, PermissionDenied) as error:
                     text = " ".join(getattr(error, "messages", [str(error)]))
-                    refused.append(f"{obj.household}：{text}")
+                    refused.append(f"{obj.household}{colon()}{text}")
             if refused and not done:
                 # Nothing decided: the same form again with why, so that ticking 突破标准 with a
                 # reason is one step, not a new selection from the list.

@@ -963,6 +963,22 @@ def test_an_admin_approval_above_the_standard_comes_back_to_its_form(
     assert request.state == RequestState.APPROVED
 
 
+def test_an_admin_refusal_names_the_file_in_the_readers_punctuation(
+    filed, receive, ask, standard, client, login
+):
+    """ "450102-…-00001 张小明：Above the standard…" had a Chinese colon on English pages."""
+    receive("10000.00", on=date(YEAR, 1, 2))
+    standard("living", year=YEAR, amount_cap=D("500.00"))
+    request = ask(filed(), "800.00", kind="living", exception_reason="ill", on=date(YEAR, 1, 5))
+    login("supervisor_450102")
+    client.cookies["django_language"] = "en"
+    url = reverse("admin:funds_assistancerequest_changelist")
+    data = {"action": "approve_selected", "_selected_action": [request.pk], "confirm": "yes"}
+    page = client.post(url, {**data, "reason": "agreed"}).content.decode()
+    refusal = page.split('class="errorlist nonfield">')[1].split("</ul>")[0]
+    assert f"{request.household}: Above the standard" in refusal and "：" not in refusal
+
+
 def test_clerks_and_finance_cannot_decide_in_the_admin(world, client, login):
     login("finance_450102")
     url = reverse("admin:funds_assistancerequest_changelist")
