@@ -365,3 +365,37 @@ def test_english_pages_before_signing_in_and_when_refused(english_world, db):
         for chinese, context in leaks(shown_text(response) or "").items()
     }
     assert not found, "\n".join(found.values())
+
+
+def test_english_lists_and_asides_the_world_leaves_empty(english_world, db):
+    """What the crawl's records do not show: several secondary causes, a deregistration's
+    reason, a worker matched on two counts among earlier cases."""
+    from households.models import Cause, ClosureRequest, Household
+    from services.models import Case
+
+    household = Household.objects.get(pk=english_world["on_file"])
+    household.secondary_causes.set(Cause.objects.exclude(pk=household.primary_cause_id)[:2])
+    ClosureRequest.objects.filter(pk=english_world["closure"]).update(
+        kind="deregistered", deregistration_reason="moved"
+    )
+    case = Case.objects.get(pk=english_world["case"])
+    clerk = english(english_world["clients"]("clerk_450102"))
+    supervisor = english(english_world["clients"]("supervisor_450102"))
+    pages = {
+        "detail": clerk.get(reverse("households:detail", args=[household.pk])),
+        "closure": supervisor.get(
+            reverse("households:closure_decide", args=[english_world["closure"]])
+        ),
+        "earlier cases": clerk.post(
+            reverse("services:earlier_cases"),
+            {"worker_name": case.worker_name, "worker_id_number": case.worker_id_number},
+        ),
+    }
+    assert "Moved away" in pages["closure"].content.decode()
+    assert pages["earlier cases"].content.decode().count(case.worker_name) >= 1
+    found = {
+        chinese: f"{page}: {context}"
+        for page, response in pages.items()
+        for chinese, context in leaks(shown_text(response) or "").items()
+    }
+    assert not found, "\n".join(found.values())

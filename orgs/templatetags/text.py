@@ -13,6 +13,12 @@ def colon() -> str:
     return text.colon()
 
 
+@register.simple_tag
+def list_separator() -> str:
+    """Between the items of a list looped over in a template: 、 in Chinese, ", " in English."""
+    return text.pgettext("between the items of a list", "、")
+
+
 @register.filter
 def unbroken(value) -> str:
     """{{ day|date:"Y-m-d"|unbroken }}: a date that never breaks across two lines."""
