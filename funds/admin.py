@@ -238,6 +238,12 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=waiting.values("pk"))
 
 
+# A request's fields the admin does not show: the account (PII, on the request's page for who may
+# see it) and the keyed hash of the beneficiary's ID number, a search key that tells a reader
+# nothing.
+NOT_SHOWN = ("paid_bank_account", "beneficiary_id_hash")
+
+
 @admin.register(AssistanceRequest)
 class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
@@ -275,9 +281,9 @@ class AssistanceRequestAdmin(ScopedHistoryAdminMixin, ScopedAdminMixin, SimpleHi
     show_full_result_count = False
     actions = ["approve_selected", "reject_selected"]
     inlines = [ApprovalInline]
-    exclude = ["paid_bank_account"]
+    exclude = list(NOT_SHOWN)
     readonly_fields = [
-        f.name for f in AssistanceRequest._meta.fields if f.name not in ("id", "paid_bank_account")
+        f.name for f in AssistanceRequest._meta.fields if f.name not in ("id", *NOT_SHOWN)
     ]
 
     def get_queryset(self, request):

@@ -1235,3 +1235,18 @@ def test_only_an_administrator_of_the_organisation_closes_its_year_in_the_admin(
         assert response.status_code == status
         assert status == 403 or response.url == reverse("admin:funds_closedyear_add")
     assert not ClosedYear.objects.exists()
+
+
+def test_the_chinese_admin_of_a_request_shows_no_english(filed, receive, ask, client, login):
+    """A version's page named the app "Funds" and its list "Historical 帮扶申请"
+    (django-simple-history); the request's page showed its search key as "Beneficiary id hash"."""
+    receive("10000.00", on=date(YEAR, 1, 2))
+    request = ask(filed(), "300.00", kind="living", on=date(YEAR, 1, 5))
+    login("supervisor_450102")
+    change = client.get(reverse("admin:funds_assistancerequest_change", args=[request.pk]))
+    assert "Beneficiary" not in change.content.decode()
+    version = request.history.latest().history_id
+    url = reverse("admin:funds_assistancerequest_simple_history", args=[request.pk, version])
+    crumbs = client.get(url).content.decode().split('class="breadcrumbs">')[1].split("</div>")[0]
+    assert "帮扶资金" in crumbs and "帮扶申请" in crumbs
+    assert "Funds" not in crumbs and "Historical" not in crumbs
