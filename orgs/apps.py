@@ -1,6 +1,8 @@
 from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,3 +35,26 @@ class LoginProtectionConfig(AxesConfig):
     label "Axes"."""
 
     verbose_name = _("登录保护")
+
+    def ready(self):
+        super().ready()
+        from axes.models import AccessAttempt, AccessLog
+
+        # Its records name themselves in English ("Attempted Access: 2026-12-07 08:01:02.1+00:00"
+        # in the admin's titles, confirmations and messages): in the interface language instead.
+        AccessAttempt.__str__ = failed_login_text
+        AccessLog.__str__ = login_text
+
+
+def failed_login_text(attempt) -> str:
+    return gettext("%(username)s 的登录失败（%(time)s）") % {
+        "username": attempt.username,
+        "time": f"{localtime(attempt.attempt_time):%Y-%m-%d %H:%M}",
+    }
+
+
+def login_text(log) -> str:
+    return gettext("%(username)s 的登录（%(time)s）") % {
+        "username": log.username,
+        "time": f"{localtime(log.attempt_time):%Y-%m-%d %H:%M}",
+    }

@@ -105,3 +105,21 @@ def test_english_verbose_names_are_lowercase_and_capitalised_where_they_head(db)
         assert str(CaseEvent._meta.get_field("action").verbose_name) == "action"
         assert str(ImportJob._meta.get_field("operation").verbose_name) == "action"
         assert str(ImportJob._meta.get_field("kind").verbose_name) == "data"
+
+
+def test_login_records_are_named_in_the_interface_language(login, db):
+    """django-axes names its rows in English ("Attempted Access: 2026-12-07 08:01:02.1+00:00"):
+    the titles of their admin pages were English on Chinese pages."""
+    from axes.models import AccessAttempt
+    from django.urls import reverse
+
+    attempt = AccessAttempt.objects.create(
+        username="clerk_450102", ip_address="192.0.2.1", user_agent="t", http_accept="*/*",
+        path_info="/accounts/login/", get_data="", post_data="", failures_since_start=1,
+    )  # fmt: skip
+    client = login("admin_450102")
+    url = reverse("admin:axes_accessattempt_change", args=[attempt.pk])
+    page = client.get(url).content.decode()
+    assert "clerk_450102 的登录失败（" in page and "Attempted Access" not in page
+    client.cookies["django_language"] = "en"
+    assert "Failed login of clerk_450102 (" in client.get(url).content.decode()
