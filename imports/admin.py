@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from imports import services
-from imports.base import ImportReport
+from imports.errors import report_part
 from imports.models import ImportJob
 from orgs.scoping import ReadOnlyAdminMixin, ScopedAdminMixin
 from orgs.text import colon
@@ -108,12 +108,11 @@ class ImportJobAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         return self._report(obj, obj.result)
 
     def _report(self, job, data):
-        """A stored report as the job page shows it: counts per sheet, then every error."""
+        """A stored report as the job page shows it: counts per sheet, then the errors (the
+        whole list downloads for whom the job's page opens, as it does there)."""
         if not data:
             return "-"
-        report = ImportReport.from_dict(data)
-        note = job.language_note() if report.errors else ""
+        url = reverse("imports:errors", args=[job.pk]) if getattr(job, "opens", False) else ""
         return render_to_string(
-            "imports/_report.html",
-            {"part": {"report": report, "errors": report.errors, "language_note": note}},
+            "imports/_report.html", {"part": report_part(job, data, download_url=url)}
         )

@@ -7,12 +7,13 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from imports import registry, services
-from imports.base import ImportReport
+from imports.errors import errors_file_name, errors_workbook, listed_errors, report_part
 from imports.forms import ExportForm, UploadForm
 from imports.models import ImportJob
 from imports.runner import summary_lines
@@ -109,16 +110,12 @@ class UploadView(TemplateView):
 def job_context(job: ImportJob) -> dict:
     done, total = live_progress(job) if job.is_running else (job.done, job.total)
     context = {"job": job, "done": done, "total": total, "stalled": is_stalled(job)}
+    errors_url = reverse("imports:errors", args=[job.pk])
     for name in ("preview", "result"):
         data = getattr(job, name)
         if data:
-            report = ImportReport.from_dict(data)
-            context[name] = {
-                "report": report,
-                "lines": summary_lines(report),
-                "errors": report.errors,
-                "language_note": job.language_note() if report.errors else "",
-            }
+            context[name] = part = report_part(job, data, download_url=errors_url)
+            part["lines"] = summary_lines(part["report"])
     return context
 
 
@@ -135,6 +132,21 @@ class JobStatusView(JobDetailView):
     """The part of the job page that htmx polls while the job runs."""
 
     template_name = "imports/_job_status.html"
+
+
+class JobErrorsView(View):
+    """The errors the job's page lists, as a workbook: for whom the page opens (jobs_of)."""
+
+    def get(self, request, pk):
+        job = get_object_or_404(jobs_of(request.user), pk=pk)
+        errors = listed_errors(job)
+        if not errors:
+            raise Http404
+        response = HttpResponse(errors_workbook(errors), content_type=XLSX)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=errors_file_name(job)
+        )
+        return response
 
 
 class JobStepView(View):

@@ -174,10 +174,12 @@ PAGES: dict[str, Rule] = {
     "imports:export": R("households", get=None, post=CSA),
     "imports:export[funds]": R("funds", get=None, post="finance admin"),
     "imports:job": obj("job", get="clerk", refused=404),
+    "imports:job[rejected]": obj("rejected_job", get="clerk", refused=404),  # errors listed
     "imports:job_status": obj("job", get="clerk", refused=404),  # htmx progress
     "imports:confirm": obj("job", get=None, post="clerk", refused=404),
     "imports:restart": obj("job", get=None, post="clerk", refused=404),  # a stalled job
     "imports:download": obj("job", get="clerk", refused=404),
+    "imports:errors": obj("rejected_job", get="clerk", refused=404),  # the check's error list
     # reports: summaries for everyone, the roster (names) not for finance
     "reports:index": R(get=ALL),  # a redirect to the summary
     "reports:summary": R(get=ALL),

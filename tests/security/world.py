@@ -312,6 +312,7 @@ def build_world() -> dict:
         path_info="/accounts/login/",
     )  # fmt: skip
     job = export_job(users["clerk_450102"])
+    rejected = rejected_job(users["clerk_450102"])
     from django_tasks_db.models import DBTaskResult
 
     task = DBTaskResult.objects.create(
@@ -376,6 +377,7 @@ def build_world() -> dict:
         "login_log": login_log.pk,
         # imports: an export the county A clerk made (jobs are their creator's only)
         "job": job.pk,
+        "rejected_job": rejected.pk,  # an import whose check found errors (its error list)
         "task": str(task.pk),
         # county B
         "b_household": b_household.pk,
@@ -409,6 +411,29 @@ def export_job(user):
     book.save(buffer)
     job.file.save("export.xlsx", ContentFile(buffer.getvalue()))
     return job
+
+
+def rejected_job(user):
+    """A households import of `user` whose check found an error: nothing to confirm, an error
+    list to download."""
+    from imports.models import ImportJob
+
+    error = {
+        "sheet": "households",
+        "row": 2,
+        "column": "组织代码",
+        "message": "组织代码“999999”不存在。",
+    }
+    return ImportJob.objects.create(
+        organisation=user.organisation,
+        created_by=user,
+        kind=ImportJob.Kind.HOUSEHOLDS,
+        operation=ImportJob.Operation.IMPORT,
+        state=ImportJob.State.REJECTED,
+        token="fedcba9876543210fedcba9876543210",
+        original_name="档案.xlsx",
+        preview={"kind": "households", "dry_run": True, "sheets": {}, "errors": [error]},
+    )
 
 
 class Clients:

@@ -1,0 +1,168 @@
+"""A job's errors as a workbook (下载错误清单)."""
+
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from imports.models import ImportJob
+from orgs.models import User
+from tests.imports.conftest import application_row, household_row, member_row
+from tests.imports.test_pages import a_job, upload
+
+pytestmark = pytest.mark.django_db
+
+HEADERS = ("工作表", "行", "列", "错误")
+
+
+def error(row, message="组织代码“999999”不存在。", sheet="households", column="组织代码"):
+    return {"sheet": sheet, "row": row, "column": column, "message": message}
+
+
+def rejected(users, errors, username="clerk_450102", name="历年档案.xlsx") -> ImportJob:
+    """A households import of `username` whose check found `errors` (stored as a job does)."""
+    preview = {"kind": "households", "dry_run": True, "sheets": {}, "errors": errors}
+    return a_job(users, username, "households", name, state="rejected", preview=preview)
+
+
+def rows_of(response) -> tuple[list[tuple], object]:
+    book = load_workbook(BytesIO(response.content))
+    [sheet] = book.worksheets
+    return list(sheet.iter_rows(values_only=True)), sheet
+
+
+def listed(job) -> list[tuple]:
+    return [(e["sheet"], e["row"], e["column"], e["message"]) for e in job.preview["errors"]]
+
+
+@pytest.fixture
+def root(orgs):
+    return User.objects.create_superuser("root", password="x" * 12)
+
+
+@pytest.mark.parametrize("uploader", ["clerk_450102", "admin_450102"])
+def test_the_error_list_is_the_pages_with_numbers_masked(login, workbook, orgs, uploader):
+    """What the check found, row for row as the page lists it: the cells it quotes with their
+    ID, bank and phone numbers masked, under a frozen header row, in a file naming the job."""
+    row = application_row(
+        身份证号=450102197506010123,  # a number: Excel keeps 15 digits
+        银行账号=6217000012345678,
+        联系电话="13800138000，0771-5551234",  # two phones in one cell: too long
+    )
+    client = login(uploader)
+    upload(client, workbook([row, household_row(组织代码="999999")], [member_row()]))
+    job = ImportJob.objects.get()
+    assert job.state == "rejected" and len(job.preview["errors"]) >= 3
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    url = reverse("imports:errors", args=[job.pk])
+    assert f'href="{url}"' in page and "下载错误清单" in page
+
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert f"-{job.pk}-" in response["Content-Disposition"]
+    assert "attachment" in response["Content-Disposition"]
+    rows, sheet = rows_of(response)
+    assert rows[0] == HEADERS
+    assert rows[1:] == listed(job)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["D"].width > sheet.column_dimensions["B"].width
+    text = " ".join(str(cell) for line in rows for cell in line)
+    for number in ("450102197506010", "621700001234567", "13800138000"):
+        assert number not in text
+    assert "450102********0000" in text
+    # the page quotes the same messages
+    for message in [r[3] for r in rows[1:]]:
+        assert message.replace("“", "&ldquo;") in page or message in page
+
+
+def test_a_superuser_downloads_anybody_elses_error_list(client, users, root):
+    """The page opens for its uploader and for a superuser (ImportJobQuerySet.openable_by),
+    and so does the download."""
+    job = rejected(users, [error(2), error(3)])
+    client.force_login(root)
+    assert client.get(reverse("imports:job", args=[job.pk])).status_code == 200
+    rows, _sheet = rows_of(client.get(reverse("imports:errors", args=[job.pk])))
+    assert rows[1:] == listed(job)
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        # the uploader's colleagues see the job in the admin, but its page is the uploader's
+        "supervisor_450102",
+        "admin_450102",
+        "finance_450102",
+        "viewer_450100",
+        "clerk_450103",  # another county
+        "admin_450000",  # the region's administrator
+    ],
+)
+def test_whom_the_job_page_does_not_open_for_gets_no_error_list(login, users, username):
+    """The job page's 404, not a rule of its own: the download takes the page's queryset."""
+    job = rejected(users, [error(2)])
+    client = login(username)
+    assert client.get(reverse("imports:job", args=[job.pk])).status_code == 404
+    assert client.get(reverse("imports:errors", args=[job.pk])).status_code == 404
+
+
+def test_anonymous_is_sent_to_log_in(client, users):
+    job = rejected(users, [error(2)])
+    response = client.get(reverse("imports:errors", args=[job.pk]))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_formulas_in_the_errors_are_neutralised(login, users):
+    """A message quotes the bad cell, which may be a formula someone typed as text: Excel
+    would run it when the clerk opens the error list."""
+    job = rejected(
+        users,
+        [
+            error(2, message='=HYPERLINK("http://x","点此")', column="+列"),
+            error(3, message="-1+2", sheet="@sheet"),
+        ],
+    )
+    rows, _sheet = rows_of(login("clerk_450102").get(reverse("imports:errors", args=[job.pk])))
+    assert rows[1] == ("households", 2, "'+列", '\'=HYPERLINK("http://x","点此")')
+    assert rows[2] == ("'@sheet", 3, "组织代码", "'-1+2")
+
+
+def test_the_headers_are_in_the_readers_language(login, users):
+    """The headers are the page's, in the reader's language; the messages stay as written."""
+    job = rejected(users, [error(2), error(None, message="缺少工作表 members。", column="")])
+    client = login("clerk_450102")
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("imports:errors", args=[job.pk]))
+    rows, sheet = rows_of(response)
+    assert rows[0] == ("Sheet", "Row", "Column", "Error")
+    assert sheet.title == "Error list"
+    assert rows[1:] == [
+        ("households", 2, "组织代码", "组织代码“999999”不存在。"),
+        ("households", None, None, "缺少工作表 members。"),  # a sheet's error: no row, no column
+    ]
+    assert "Error%20list" in response["Content-Disposition"]
+
+
+def test_the_list_is_the_writes_when_the_write_found_errors(login, users):
+    """The page lists the write's errors once it ran (result), and so does the download."""
+    job = rejected(users, [])
+    job.result = {
+        "kind": "households",
+        "dry_run": False,
+        "sheets": {},
+        "errors": [error(7, message="写入时发现的错误")],
+    }
+    job.save()
+    rows, _sheet = rows_of(login("clerk_450102").get(reverse("imports:errors", args=[job.pk])))
+    assert rows[1:] == [("households", 7, "组织代码", "写入时发现的错误")]
+
+
+def test_a_job_without_errors_has_no_error_list(login, users):
+    job = a_job(users, "clerk_450102", "households", "好档案.xlsx", state="checked")
+    job.preview = {"kind": "households", "dry_run": True, "sheets": {}, "errors": []}
+    job.save()
+    client = login("clerk_450102")
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "下载错误清单" not in page
+    assert client.get(reverse("imports:errors", args=[job.pk])).status_code == 404
