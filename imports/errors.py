@@ -14,19 +14,25 @@ from openpyxl.styles import Alignment, Font
 from imports.base import ImportReport, RowError
 from orgs.spreadsheets import neutralise
 
+# The page lists this many errors; the rest are in the download (20,000 errors, all stored
+# with the job, made a job page of 3 MB).
+ERRORS_SHOWN = 200
+
 # 工作表, 行, 列, 错误: the widths of the columns, in characters
 WIDTHS = (14, 8, 18, 90)
 
 
 def report_part(job, data: dict, *, download_url: str = "") -> dict:
     """One stored report (the check's or the write's) as `imports/_report.html` shows it:
-    the counts, the errors and where they download ("" for a reader the job's page does not
-    open for)."""
+    the counts, the first ERRORS_SHOWN errors and how many more there are, and where the whole
+    list downloads ("" for a reader the job's page does not open for)."""
     report = ImportReport.from_dict(data)
     errors = report.errors
     return {
         "report": report,
         "errors": errors,
+        "errors_shown": errors[:ERRORS_SHOWN],
+        "errors_more": max(0, len(errors) - ERRORS_SHOWN),
         "errors_url": download_url if errors else "",
         "language_note": job.language_note() if errors else "",
     }

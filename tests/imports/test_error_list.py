@@ -1,11 +1,14 @@
-"""A job's errors as a workbook (下载错误清单)."""
+"""A job's errors as a workbook (下载错误清单), and the job page's list of them held to its first
+ERRORS_SHOWN with a line saying how many more the download has."""
 
+import re
 from io import BytesIO
 
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from imports.errors import ERRORS_SHOWN
 from imports.models import ImportJob
 from orgs.models import User
 from tests.imports.conftest import application_row, household_row, member_row
@@ -166,3 +169,53 @@ def test_a_job_without_errors_has_no_error_list(login, users):
     page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
     assert "下载错误清单" not in page
     assert client.get(reverse("imports:errors", args=[job.pk])).status_code == 404
+
+
+def table_rows(page: str) -> int:
+    table = page[page.index('class="data import-errors"') :]
+    return table[: table.index("</table>")].count("<tr>") - 1  # the header row
+
+
+def test_a_long_list_shows_its_first_errors_and_says_how_many_more_download(login, users):
+    """The page rendered every error: 20,000 of them made a page of megabytes. It shows the
+    first ERRORS_SHOWN and says how many more the download holds; the count stays the whole."""
+    total = 20_000
+    job = rejected(users, [error(row) for row in range(2, total + 2)])
+    client = login("clerk_450102")
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert table_rows(page) == ERRORS_SHOWN
+    assert f"发现 {total} 处错误" in page
+    more = total - ERRORS_SHOWN
+    assert f"以上是前 {ERRORS_SHOWN} 处错误，另有 {more} 处未列出，请下载错误清单查看全部。" in page
+    rows, _sheet = rows_of(client.get(reverse("imports:errors", args=[job.pk])))
+    assert len(rows) == total + 1 and rows[-1][1] == total + 1
+
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert (
+        f"These are the first {ERRORS_SHOWN} errors; {more} more are not listed here. "
+        "Download the error list to see them all." in page
+    )
+
+
+def test_a_list_of_exactly_the_shown_errors_has_no_more_line(login, users):
+    job = rejected(users, [error(row) for row in range(2, ERRORS_SHOWN + 2)])
+    page = login("clerk_450102").get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert table_rows(page) == ERRORS_SHOWN
+    assert "处未列出" not in page and "下载错误清单" in page
+
+
+def test_the_admin_holds_its_list_alike_and_offers_the_download_where_the_page_opens(
+    client, login, users, root
+):
+    """The admin shows the same report to the uploader's colleagues, who may not open the job's
+    page nor its download: their line says how many more without pointing to it."""
+    job = rejected(users, [error(row) for row in range(2, ERRORS_SHOWN + 13)])
+    url = reverse("admin:imports_importjob_change", args=[job.pk])
+    download = reverse("imports:errors", args=[job.pk])
+    page = login("supervisor_450102").get(url).content.decode()
+    assert table_rows(page) == ERRORS_SHOWN
+    assert "另有 11 处未列出。" in page and download not in page
+    client.force_login(root)
+    page = client.get(url).content.decode()
+    assert re.search(f'href="{download}"', page) and "请下载错误清单查看全部" in page
