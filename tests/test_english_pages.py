@@ -34,6 +34,7 @@ CJK = re.compile(r"[\u2e80-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 # Chinese an English page shows on purpose.
 ALLOWED = {
     "简体中文",  # the language switcher names each language in itself
+    "组织代码",  # an import error's column: the template's column names are Chinese by the spec
 }
 
 # The world's user data (names, reasons, document numbers, holidays, organisations, users) as a
@@ -164,10 +165,23 @@ def english_world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         with latin_ledger():
             data = build_world()
+        english_upload(data["rejected_job"])
         data["left"] = latinise()
         data["clients"] = Clients(IN_SCOPE.values())
         yield data
         transaction.set_rollback(True)
+
+
+def english_upload(pk):
+    """The rejected import as an English-speaking clerk uploaded it: its stored messages are in
+    the uploader's language (ImportJob.language), its file name is what they typed."""
+    from imports.models import ImportJob
+
+    job = ImportJob.objects.get(pk=pk)
+    for error in job.preview["errors"]:
+        error["message"] = 'Organisation code "999999" does not exist.'
+    job.language, job.original_name = "en", "files.xlsx"
+    job.save(update_fields=["preview", "language", "original_name"])
 
 
 def test_the_data_set_is_latin(english_world, db):
