@@ -41,3 +41,21 @@ def test_the_inputs_of_a_form_row_are_level(browser_login):
     page.wait_for_load_state()
     assert page.locator(".field.has-error").count() >= 2
     assert page.evaluate(RAGGED_ROWS) == []
+
+
+def test_the_survey_lays_the_verified_incomes_out_in_two_columns(browser_login, make_household):
+    """The survey's verified incomes sat in a fieldset styled for ticked boxes, whose flex rows
+    overrode their two-column grid: a ragged column of boxes as wide as their labels."""
+    household = make_household()  # the worker and a spouse
+    page = browser_login("clerk_450102")
+    page.select_option("#language-select", "en")
+    page.click(".lang-switch button")
+    page.wait_for_load_state()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(page.base_url + f"/households/{household.pk}/survey/")
+    incomes = page.locator("input[name^=income_]")
+    assert incomes.count() == 2
+    worker, spouse = (incomes.nth(i).bounding_box() for i in range(2))
+    assert worker["y"] == spouse["y"] and spouse["x"] > worker["x"] + worker["width"]
+    assert worker["width"] == spouse["width"]
+    assert page.evaluate(RAGGED_ROWS) == []
