@@ -414,7 +414,9 @@ def _check_files(plan: Plan, lines: list[Line], user) -> None:
     TransitionQuerySet.in_force_on (effective_date <= day < valid_until): it lay in the row's
     organisation's subtree then (a file moved to another county since keeps its earlier
     payments and loans in the county it was in; the transitions carry its organisation as it
-    was), and a payment's file was on file or relieved (先建档、后帮扶)."""
+    was), and a payment's file was on file or relieved (先建档、后帮扶). A repayment goes to a
+    loan of its row's organisation paid by its date (_check_loans), when the file was there:
+    it may be repaid after the file moved away, as repayment_record takes it by hand."""
     transitions = defaultdict(list)
     for row in (
         Transition.objects.filter(household__in={line.household.pk for line in lines})
@@ -426,12 +428,18 @@ def _check_files(plan: Plan, lines: list[Line], user) -> None:
     organisations = Organisation.objects.in_bulk(keys - {None})
     for line in lines:
         status, owner = "", line.household.organisation  # before any transition: where it is
+        lent_by = None  # a repayment's: the row's organisation, where the file was by its date
         for row in transitions[line.household.pk]:
-            if row["effective_date"] <= line.day and (
-                row["valid_until"] is None or row["valid_until"] > line.day
-            ):
+            if row["effective_date"] > line.day:
+                continue
+            was = organisations.get(row["organisation_id"])
+            if was is not None and was.path.startswith(line.organisation.path):
+                lent_by = was
+            if row["valid_until"] is None or row["valid_until"] > line.day:
                 status = row["to_status"]  # the latest in force wins (ordered)
-                owner = organisations.get(row["organisation_id"]) or owner
+                owner = was or owner
+        if line.sheet == REPAYMENTS and lent_by is not None:
+            owner = lent_by
         if line.moved_away and not user_can_reach(user, owner):
             # A file now out of the user's subtree, elsewhere on that date too: unknown to them,
             # nothing of the other county is told.

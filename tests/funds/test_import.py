@@ -665,6 +665,35 @@ def test_the_old_county_imports_its_payments_to_a_file_moved_away(filed, users, 
     ).ok
 
 
+def test_a_loan_is_repaid_to_its_county_after_the_file_moved_away(filed, users, orgs):
+    """A loan paid while the file was in the first county is repaid into that county's source
+    after the file moved to another county, as repayment_record takes it by hand: the repayment
+    goes to the loan's organisation, and the file was in it when the loan was paid. Only a
+    county that never lent to the file finds no loan to repay."""
+    household = filed(org="450102", on=date(2016, 3, 1))
+    household.organisation = orgs["450103"]
+    household.save()  # moved today: an amend transition says so from today
+    today = timezone.localdate()
+    loan = payment(household, "2000.00", on=date(2016, 4, 1), kind="小额借款")
+    late = repayment(household, "500.00", on=today, loan=date(2016, 4, 1))
+    for user in (users["admin_450000"], users["finance_450102"]):
+        report = run([receipt()], [loan], [], [late], user=user, dry_run=True)
+        assert report.ok, report.errors
+    report = run([receipt()], [loan], [], [late], user=users["finance_450102"])
+    assert report.ok, report.errors
+    repaid = Repayment.objects.get()
+    assert repaid.request.organisation == orgs["450102"] and repaid.repaid_on == today
+    # The new county lent nothing to the file: no loan to repay there.
+    other = run(
+        [receipt(org="450103")],
+        [],
+        [],
+        [repayment(household, "500.00", on=today, org="450103")],
+        user=users["finance_450103"],
+    )
+    assert not other.ok
+
+
 def test_standards_are_not_applied_to_history(filed, finance, standard):
     household = filed()
     standard("living", year=2016, amount_cap="500.00", times_per_year=1)
