@@ -6,8 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from funds import selectors
 from funds.forms import SEARCH_PLACEHOLDER
-from funds.models import COMMITTED_STATES, AssistanceType, EntryKind, FundSource, RequestState
-from households.models import SUPPORTED_STATUSES
+from funds.models import AssistanceType, EntryKind, FundSource, RequestState
 from orgs import idsearch
 from orgs.models import Organisation
 from orgs.web import IdSearchFilterSetMixin
@@ -80,9 +79,7 @@ class RequestFilter(IdSearchFilterSetMixin, django_filters.FilterSet):
         if value == "paid_to_closed_file":
             return queryset.filter(state=RequestState.PAID, paid_to_closed_file=True)
         if value == "unpaid_closed_file":
-            return queryset.filter(state__in=COMMITTED_STATES).exclude(
-                household__status__in=SUPPORTED_STATUSES
-            )
+            return selectors.unpaid_of_closed_files(queryset)
         return queryset
 
     def search(self, queryset, name, value):

@@ -631,8 +631,13 @@ class AssistanceRequest(models.Model):
     @property
     def unpaid_file_closed(self) -> bool:
         """Money still reserved for a file exited or deregistered since: no bank file takes
-        it, only a payment dated while the file was on file; else it is to be cancelled."""
-        return self.state in COMMITTED_STATES and self.household.status not in SUPPORTED_STATUSES
+        it, only a payment dated while the file was on file; else it is to be cancelled. One
+        sent in a bank file before is the bank's to settle (its return file books it whatever
+        the file's status, and it cannot be cancelled until then): not this. Read only for the
+        few requests of closed files."""
+        if self.state not in COMMITTED_STATES or self.household.status in SUPPORTED_STATUSES:
+            return False
+        return not self.batch_lines.filter(result=LineResult.PENDING).exists()
 
     @property
     def waiting_for(self) -> str:

@@ -41,6 +41,7 @@ from funds.models import (
     EntryKind,
     FundSource,
     LedgerEntry,
+    LineResult,
     PaymentBatchLine,
     RequestState,
     SecondApprover,
@@ -355,6 +356,16 @@ def failed_to_correct(queryset: QuerySet[AssistanceRequest]) -> QuerySet[Assista
     Those of files exited or deregistered since no bank file takes, whatever the account: they
     are found under 待核查 · 未发放但档案不在档 instead, not counted here too."""
     return queryset.filter(state=RequestState.FAILED, household__status__in=SUPPORTED_STATUSES)
+
+
+def unpaid_of_closed_files(queryset: QuerySet[AssistanceRequest]) -> QuerySet[AssistanceRequest]:
+    """Money still reserved for files exited or deregistered since, which no bank file takes
+    (AssistanceRequest.unpaid_file_closed): not those in a bank file waiting for its return."""
+    return (
+        queryset.filter(state__in=COMMITTED_STATES)
+        .exclude(household__status__in=SUPPORTED_STATUSES)
+        .exclude(batch_lines__result=LineResult.PENDING)
+    )
 
 
 def open_requests(household) -> QuerySet[AssistanceRequest]:

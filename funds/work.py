@@ -1,11 +1,12 @@
 """The funds' panels on "my work": requests awaiting my approval (supervisors), approved and
 unpaid requests (finance), failed payments to fix (clerks), payment checks due (finance)."""
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from funds import selectors
+from funds.models import LineResult, PaymentBatchLine
 from households.models import SUPPORTED_STATUSES
 
 PANEL_ROWS = 8
@@ -33,8 +34,12 @@ def panels(request) -> list[dict]:
         count = unpaid.count()
         if count:
             # Those of files exited or deregistered since no bank file takes: say how many and
-            # how much of the row they are, linking to them (待核查 · 未发放但档案不在档).
-            closed = ~Q(household__status__in=SUPPORTED_STATUSES)
+            # how much of the row they are, linking to them (待核查 · 未发放但档案不在档;
+            # selectors.unpaid_of_closed_files: not those sent in a bank file already).
+            in_bank_file = Exists(
+                PaymentBatchLine.objects.filter(request=OuterRef("pk"), result=LineResult.PENDING)
+            )
+            closed = ~Q(household__status__in=SUPPORTED_STATUSES) & ~Q(in_bank_file)
             sums = unpaid.aggregate(
                 total=Sum("amount"),
                 closed=Count("pk", filter=closed),

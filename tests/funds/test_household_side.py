@@ -179,6 +179,38 @@ def test_my_work_shows_the_approved_requests_of_closed_files_finance_cannot_pay(
     assert [r.pk for r in listed.context["object_list"]] == [closed.pk]
 
 
+def test_a_request_in_a_bank_file_is_not_listed_as_one_no_bank_file_takes(
+    filed, receive, ask, approve, users, login
+):
+    """A request already sent in a bank file when its file was exited is the bank's to pay (its
+    return file books it whatever the file's status, flagged) and cannot be cancelled until
+    then: it is not counted, listed or marked among the requests of closed files that no bank
+    file takes and that are to be cancelled (未发放但档案不在档)."""
+    from django.urls import reverse
+
+    from households import services as household_services
+
+    receive("10000.00", on=date(YEAR, 1, 2))
+    sent = approve(ask(filed(), "600.00"))
+    services.batch_create(user=users["finance_450102"], organisation=sent.organisation)
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=sent.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=timezone.localdate(),
+    )
+    sent.refresh_from_db()
+    assert not sent.unpaid_file_closed
+    unpaid = panels_for(users["finance_450102"])["已批准待发放"]
+    assert (unpaid["count"], unpaid["closed"]) == (1, 0)
+    client = login("finance_450102")
+    listed = client.get(reverse("funds:request_list"), {"review": "unpaid_closed_file"})
+    assert list(listed.context["object_list"]) == []
+    page = client.get(reverse("funds:request_detail", args=[sent.pk])).content.decode()
+    assert "请取消申请" not in page
+
+
 def test_failed_payments_to_correct_leave_out_those_of_closed_files(
     filed, receive, ask, approve, users, login
 ):
