@@ -1089,6 +1089,10 @@ def objection_resolve(*, user, objection: Objection, outcome: str, finding: str)
     submitted it (the approval's segregation of duties: a dismissed objection clears the way
     to approval)."""
     _require(user, "households.approve_household", household=objection.household)
+    # Under a lock of the file, as its approval takes it: two supervisors deciding at once (or
+    # one deciding while another approves) see each other's decision, not the page they read.
+    Household.objects.select_for_update().only("pk").get(pk=objection.household_id)
+    objection.refresh_from_db(from_queryset=Objection.objects.select_for_update())
     if user.pk in _entered_or_submitted_by(objection.household, objection.period):
         raise ValidationError(_("不能处理自己录入或提交的档案的公示异议。"))
     if objection.outcome != Objection.Outcome.PENDING:

@@ -257,6 +257,29 @@ def test_approval_waits_for_objections(make_household, walk, users):
     )
 
 
+def test_an_objection_is_decided_once_even_from_a_page_read_before_the_first_decision(
+    make_household, walk, users, admin_user
+):
+    """Two supervisors deciding the same objection at once: the second, whose page was read
+    while it was pending, is told it is decided instead of overwriting the first decision (the
+    service reads the objection again under a lock of its file)."""
+    _household, objection = objection_on_notice(make_household, walk, users)
+    stale = Objection.objects.get(pk=objection.pk)
+    services.objection_resolve(
+        user=users["supervisor_450102"],
+        objection=objection,
+        outcome=Objection.Outcome.UPHELD,
+        finding="确有两套住房",
+    )
+    with pytest.raises(ValidationError, match="该异议已处理"):
+        services.objection_resolve(
+            user=admin_user, objection=stale, outcome=Objection.Outcome.DISMISSED, finding="无"
+        )
+    objection.refresh_from_db()
+    assert (objection.outcome, objection.finding) == (Objection.Outcome.UPHELD, "确有两套住房")
+    assert objection.resolved_by == users["supervisor_450102"]
+
+
 def test_nobody_approves_a_file_they_entered(make_household, walk, users):
     from django.contrib.auth.models import Group
 
