@@ -555,6 +555,9 @@ class AssistanceRequest(models.Model):
     # Paid by the bank to a file not on file (nor relieved) on the day its bank file was made:
     # booked as the bank paid, the warning says why, finance reviews these (filtered by it).
     paid_to_closed_file = models.BooleanField(_("代发时档案不在档"), default=False, editable=False)
+    # Warnings settled since, as [{"warning": index in warnings, "reversal": entry pk}]: the
+    # flag of a payment to a closed file, its payment reversed. Said once, they stay said.
+    settled_warnings = models.JSONField(_("已了结的提示"), default=list, blank=True, editable=False)
     failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True, editable=False)
     failed_at = models.DateTimeField(_("失败时间"), null=True, editable=False)
     failed_by = models.ForeignKey(
@@ -638,6 +641,12 @@ class AssistanceRequest(models.Model):
         if self.state not in COMMITTED_STATES or self.household.status in SUPPORTED_STATUSES:
             return False
         return not self.batch_lines.filter(result=LineResult.PENDING).exists()
+
+    def warnings_settled_by(self, entries_by_pk: dict) -> list[tuple[str, "LedgerEntry | None"]]:
+        """Each warning with the reversal that settled it (None: still open), read from the
+        request's entries (`entries_by_pk`, as its page loads them)."""
+        settled = {s["warning"]: entries_by_pk.get(s["reversal"]) for s in self.settled_warnings}
+        return [(text, settled.get(i)) for i, text in enumerate(self.warnings)]
 
     @property
     def waiting_for(self) -> str:

@@ -431,6 +431,13 @@ def entry_reverse(
         request.paid_bank_account = ""
         request.paid_bank_account_masked = ""
         request.paid_by = None
+        if request.paid_to_closed_file:
+            # Its flag, the last warning (added with the payment), asks to review a payment
+            # that is no more: settled by this reversal, though still on record.
+            request.settled_warnings = [
+                *request.settled_warnings,
+                {"warning": len(request.warnings) - 1, "reversal": reversal.pk},
+            ]
         request.paid_to_closed_file = False
         request.save(
             update_fields=[
@@ -443,6 +450,7 @@ def entry_reverse(
                 "paid_bank_account_masked",
                 "paid_by",
                 "paid_to_closed_file",
+                "settled_warnings",
             ]
         )
     return reversal

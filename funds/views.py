@@ -369,6 +369,7 @@ class RequestDetailView(RequestMixin, DetailView):
         return super().get_context_data(
             approvals=req.approvals.select_related("approver", "approver_organisation"),
             entries=entries,
+            warnings=req.warnings_settled_by(by_pk),
             last_reversal=reversals[-1] if reversals and not req.paid_on else None,
             lines=req.batch_lines.select_related("batch").order_by("id"),
             loan={"repaid": repaid, "outstanding": req.amount - repaid} if is_loan else None,

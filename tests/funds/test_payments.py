@@ -440,6 +440,40 @@ def test_a_bank_payment_to_a_file_exited_by_the_day_its_bank_file_was_made_is_bo
     assert flag in page.content.decode()
 
 
+def test_the_flag_of_a_reversed_bank_payment_to_a_closed_file_is_shown_settled_not_open(
+    sent_days_ago, users, login
+):
+    """The flag asking to review a bank payment to a closed file stays on record, but once the
+    payment is reversed the request's page shows it settled by the reversal (when, by whom),
+    not as a warning still to act on."""
+    made, request = sent_days_ago(3)
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=request.household,
+        action="exit",
+        reason="收入超过低保标准",
+        effective_date=timezone.localdate(made.created_at),
+    )
+    reconcile(made, users, [(made.lines.get().reference, "成功", "", "ICBC001")])
+    request.refresh_from_db()
+    flag = request.warnings[-1]
+    client = login("finance_450102")
+    url = reverse("funds:request_detail", args=[request.pk])
+    assert f'<li class="message warning">{flag}</li>' in client.get(url).content.decode()
+    services.entry_reverse(
+        user=users["finance_450102"],
+        entry=request.entries.get(kind=EntryKind.PAYMENT),
+        reason="退回核查",
+    )
+    request.refresh_from_db()
+    assert request.warnings[-1] == flag  # kept: what was said
+    html = client.get(url).content.decode()
+    assert f'<li class="message warning">{flag}</li>' not in html
+    who = users["finance_450102"]
+    settled = f"已了结：该发放已于 {TODAY():%Y-%m-%d} 冲销（{who}）。 {flag}"
+    assert settled in html
+
+
 @pytest.mark.parametrize(
     "language, mark",
     [
