@@ -138,6 +138,12 @@ class ScopedHistoryAdminMixin:
 
         return MaskedHelper(self.model, historical_record)
 
+    def set_history_delta_changes(self, request, historical_records, *args, **kwargs):
+        super().set_history_delta_changes(request, historical_records, *args, **kwargs)
+        # Most changes have no reason (NULL): the list printed it as "None".
+        for record in historical_records:
+            record.history_change_reason = record.history_change_reason or ""
+
     def _check_visible(self, request, object_id, version_id=None):
         """404 unless the object is in the user's subtree; ids that cannot be keys of the
         record or of its versions ("abc", from the URL) are not found either, not a 500."""

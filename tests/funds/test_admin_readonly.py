@@ -92,6 +92,32 @@ def test_the_list_of_changes_prints_amounts_in_yuan(login, standard, orgs):
     assert "5000.00" not in page and "6000.00" not in page
 
 
+@pytest.mark.parametrize(
+    "language, label",
+    [("zh-hans", "每次最高金额（元）："), ("en", "Maximum per payment (yuan): ")],
+)
+def test_the_list_of_changes_reads_in_the_interface_language(
+    login, standard, orgs, language, label
+):
+    """A change made without a reason shows an empty reason, not "None"; a changed field's
+    name is followed by the language's colon (full-width in Chinese)."""
+    row = standard("living", year=YEAR, org="450102", amount_cap=Decimal("5000.00"))
+    client = login("admin_450102")
+    client.cookies["django_language"] = language
+    change = reverse("admin:funds_assistancestandard_change", args=[row.pk])
+    form = client.get(change).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(organisation=orgs["450102"].pk, amount_cap="6000.00")
+    assert client.post(change, data).status_code == 302
+    history = reverse("admin:funds_assistancestandard_history", args=[row.pk])
+    page = client.get(history).content.decode()
+    assert f"<strong>{label}</strong>" in page
+    body = page.split('<table id="change-history"')[1].split("<tbody>")[1].split("</tbody>")[0]
+    rows = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in body.split("</tr>")[:-1]]
+    reasons = [cells[4].strip() for cells in rows]  # object, date, comment, by, reason
+    assert reasons == ["", ""]
+
+
 def test_an_earlier_version_prints_amounts_in_yuan(login, money):
     request = money["request"]
     version = request.history.earliest()
