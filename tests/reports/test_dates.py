@@ -5,6 +5,7 @@ are refused, each on its own field (form) or option (command). Today is frozen w
 
 import io
 import json
+import re
 from datetime import date
 from io import StringIO
 
@@ -163,6 +164,24 @@ def test_the_roster_page_offers_today_in_its_date_field_in_chinese(login, orgs, 
     frozen()
     page = login("viewer_450100").get("/reports/roster/").content.decode()
     assert 'name="on" value="2026-12-06"' in page
+
+
+def test_the_roster_form_uses_the_shared_field_layout(login, scenario, frozen):
+    """Each field of the roster's form is a .field box (label, then its control, help and
+    errors together) as in the other forms; an error stands in its field's box and the names
+    sent are unchanged."""
+    frozen()
+    client = login("viewer_450000")
+    query = {"org": "450000", "on": "2030-01-01", "format": "xlsx"}
+    page = client.get("/reports/roster/", query).content.decode()
+    form = page.split('<form method="get"')[1].split("</form>")[0]
+    boxes = re.split(r'<div class="field(?=[ "])', form)[1:]
+    assert len(boxes) == 4
+    names = [re.search(r'name="(\w+)"', box).group(1) for box in boxes]
+    assert names == ["org", "on", "format", "full_numbers"]
+    (wrong,) = [box for box in boxes if box.startswith(" has-error")]
+    assert 'name="on"' in wrong and "日期不能晚于今天（2026-12-06）" in wrong
+    assert 'id="id_on_helptext"' in wrong and 'aria-describedby="id_on_helptext' in wrong
 
 
 def run(*args):
