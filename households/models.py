@@ -597,6 +597,11 @@ class PublicNotice(models.Model):
     def __str__(self):
         return self.title
 
+    def has_started(self, today: date | None = None) -> bool:
+        """Whether the notice is posted yet (one may be scheduled ahead): an objection is
+        raised while it runs, on a day that has come (services.objection_record)."""
+        return (today or timezone.localdate()) >= self.starts_on
+
     def has_run(self, today: date | None = None) -> bool:
         """Whether the notice's period is over, so that its files may be approved. Its end is
         the authority: worked out when it was posted, by the minimum working days and calendars

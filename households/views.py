@@ -377,8 +377,12 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
                 Objection.objects.filter(period=period).select_related("resolved_by")
             )
             if household.status == Status.NOTICE:
-                if user.has_perm(CLERK):
-                    context["objection_form"] = ObjectionForm(notice=period.notice)
+                notice = period.notice
+                if user.has_perm(CLERK) and notice is not None and not notice.has_started():
+                    # said, rather than a form whose date can only be refused
+                    context["objections_not_yet"] = objections_from(notice)
+                elif user.has_perm(CLERK):
+                    context["objection_form"] = ObjectionForm(notice=notice)
                 if user.has_perm(SUPERVISOR):
                     context["resolve_form"] = ObjectionResolveForm()
         pending = context["pending_closure"]
@@ -706,6 +710,10 @@ class ClosureRequestView(HouseholdStepView):
         return _("已提交%(kind)s申请，待审批。") % {"kind": closure.get_kind_display()}
 
 
+def objections_from(notice) -> str:
+    return _("公示自 %(day)s 开始，届时起可登记异议。") % {"day": notice.starts_on.isoformat()}
+
+
 class ObjectionCreateView(HouseholdStepView):
     permission_required = CLERK
     form_class = ObjectionForm
@@ -715,6 +723,15 @@ class ObjectionCreateView(HouseholdStepView):
     def get_form_kwargs(self):
         period = self.get_household().current_period
         return {**super().get_form_kwargs(), "notice": period.notice if period else None}
+
+    def get(self, request, *args, **kwargs):
+        # A notice scheduled ahead takes no objection yet (none is dated after today).
+        period = self.get_household().current_period
+        notice = period.notice if period else None
+        if notice is not None and not notice.has_started():
+            messages.info(request, objections_from(notice))
+            return redirect(self.detail_url(self.anchor))
+        return super().get(request, *args, **kwargs)
 
     def perform(self, form):
         services.objection_record(

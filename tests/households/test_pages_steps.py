@@ -22,6 +22,7 @@ from households.models import (
 )
 from orgs.calendar import add_working_days
 from orgs.models import AccessLog, Holiday
+from tests.conftest import on_day
 
 TODAY = timezone.localdate
 PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -486,6 +487,42 @@ def test_the_objection_form_offers_a_date_the_notice_allows(login, walk, make_ho
     assert form["raised_on"].value() == ends_on
     detail = login("clerk_450102").get(reverse("households:detail", args=[household.pk]))
     assert detail.context["objection_form"]["raised_on"].value() == ends_on
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_notice_scheduled_ahead_says_when_objections_can_be_entered(
+    login, walk, make_household, users, language
+):
+    """Its files are under notice already, but no objection can be dated before the notice
+    starts nor after today: the file's page says from when, instead of a form that can only
+    be refused, and the form's own page sends back with the same word."""
+    household = walk(make_household(), "reviewed")
+    starts_on = TODAY() + timedelta(days=3)
+    services.notice_start(
+        user=users["clerk_450102"],
+        organisation=household.organisation,
+        households=[household],
+        starts_on=starts_on,
+        objection_contact="兴宁区总工会 0771-12351",
+    )
+    clerk = login("clerk_450102")
+    clerk.cookies["django_language"] = language
+    detail = clerk.get(reverse("households:detail", args=[household.pk]))
+    assert "objection_form" not in detail.context
+    said = {
+        "zh-hans": f"公示自 {starts_on} 开始，届时起可登记异议。",
+        "en": f"The notice starts on {starts_on}; objections can be entered from then.",
+    }[language]
+    assert said in detail.content.decode()
+    url = reverse("households:objection_create", args=[household.pk])
+    page = clerk.get(url, follow=True)
+    assert page.redirect_chain[-1][0].endswith("#objections")
+    assert said in page.content.decode()
+    with on_day(starts_on):  # from its first day, the form is offered with that day
+        form = clerk.get(reverse("households:detail", args=[household.pk])).context[
+            "objection_form"
+        ]
+        assert form["raised_on"].value() == starts_on
 
 
 def test_objections_only_while_under_notice(login, make_household):
