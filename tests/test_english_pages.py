@@ -288,17 +288,24 @@ def english(client):
     return client
 
 
-@pytest.mark.parametrize("name", sorted(MATRIX))
-def test_english_page(name, english_world, db):
+def english_readers(name) -> list[str]:
+    """The roles whose English reading of the page is checked (none: no page to read)."""
     rule = MATRIX[name]
+    if name in CHINESE_BY_DESIGN or rule.ok != "ok":
+        return []
     allowed = [
         role for role in ROLES if role in roles_of(rule.get) and ("get", role) not in rule.special
     ]
     posted = [role for role in ROLES if role in roles_of(rule.post)]
-    if rule.get is None and posted and rule.ok == "ok":
+    if rule.get is None and posted:
         allowed = posted[:1]  # a form or fragment only posted: the answer to an empty post
-    if not allowed or name in CHINESE_BY_DESIGN or rule.ok != "ok":
-        pytest.skip("no page to read in English")
+    return allowed
+
+
+@pytest.mark.parametrize("name", [name for name in sorted(MATRIX) if english_readers(name)])
+def test_english_page(name, english_world, db):
+    rule = MATRIX[name]
+    allowed = english_readers(name)
     url = url_for(name, rule, english_world)
     if name in QUERIES:
         url = f"{url.split('?')[0]}?{QUERIES[name]}"
