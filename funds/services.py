@@ -827,6 +827,12 @@ def request_retry(*, user, request: AssistanceRequest) -> AssistanceRequest:
     )
     if request.state != RequestState.FAILED:
         raise ValidationError(_("只有发放失败的申请可以重新发放。"))
+    if request.household.status not in SUPPORTED_STATUSES:
+        # No bank file takes it again: it would only wait under 未发放但档案不在档.
+        raise ValidationError(
+            _("档案当前状态为“%(status)s”，不能重新发放；核实后请取消该申请。")
+            % {"status": request.household.get_status_display()}
+        )
     if not request.household.bank_account:
         raise ValidationError(_("档案仍未登记银行账号，请先在档案中更正。"))
     request.state = RequestState.APPROVED

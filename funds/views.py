@@ -380,7 +380,7 @@ class RequestDetailView(RequestMixin, DetailView):
             can_cancel=can_change
             and state in (RequestState.REQUESTED, RequestState.APPROVED, RequestState.FAILED)
             and pending_line is None,
-            can_retry=can_change and state == RequestState.FAILED,
+            can_retry=can_change and state == RequestState.FAILED and not req.unpaid_file_closed,
             can_pay=can_pay and state == RequestState.APPROVED and pending_line is None,
             can_repay=user.has_perm("funds.add_repayment") and is_loan and repaid < req.amount,
             **kwargs,

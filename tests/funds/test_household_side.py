@@ -5,6 +5,8 @@ from datetime import date
 from decimal import Decimal
 from io import StringIO
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -247,6 +249,19 @@ def test_failed_payments_to_correct_leave_out_those_of_closed_files(
     index = login("finance_450102").get(reverse("funds:index"))
     assert index.context["failed"] == 1
     assert link in index.content.decode()
+    # Nor is it sent again: no bank file would take it (the page offers no retry either).
+    retry = reverse("funds:request_retry", args=[closed.pk])
+    assert (
+        retry not in client.get(reverse("funds:request_detail", args=[closed.pk])).content.decode()
+    )
+    assert (
+        retry.replace(str(closed.pk), str(on_file.pk))
+        in client.get(reverse("funds:request_detail", args=[on_file.pk])).content.decode()
+    )
+    with pytest.raises(ValidationError, match="不能重新发放"):
+        services.request_retry(user=users["clerk_450102"], request=closed)
+    closed.refresh_from_db()
+    assert closed.state == RequestState.FAILED and closed.retried_by is None
 
 
 def test_the_home_page_shows_the_panels(filed, receive, ask, client, login):
