@@ -208,3 +208,21 @@ def on_day(day):
 
     with mock.patch("django.utils.timezone.localdate", localdate):
         yield
+
+
+# Browser tests: every match of the pattern (a regular expression's source) whose characters lie on
+# more than one line (page.evaluate(BROKEN, pattern)).
+BROKEN = """(pattern) => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.textContent.matchAll(new RegExp(pattern, 'g'))) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+      if (lines.size > 1) found.push(match[0]);
+    }
+  }
+  return found;
+}"""

@@ -4,6 +4,8 @@ scroll sideways."""
 
 import pytest
 
+from tests.conftest import BROKEN
+
 pytestmark = pytest.mark.browser
 
 # Every form control whose right edge lies past the content box (inside the padding) of its card.
@@ -17,22 +19,6 @@ CONTROLS_PAST_THEIR_CARD = """() => [...document.querySelectorAll('.card select,
   })
   .map((control) => control.name)"""
 
-# Every match of the pattern (a regular expression's source) whose characters lie on more than
-# one line.
-BROKEN = """(pattern) => {
-  const found = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    for (const match of node.textContent.matchAll(new RegExp(pattern, 'g'))) {
-      const range = document.createRange();
-      range.setStart(node, match.index);
-      range.setEnd(node, match.index + match[0].length);
-      const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
-      if (lines.size > 1) found.push(match[0]);
-    }
-  }
-  return found;
-}"""
 FILE_NUMBER_OR_DATE = r"\d{6}-\d{4}-\d{5}|\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?"
 
 
