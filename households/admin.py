@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from households import selectors, services
+from households.file_pdf import file_pdf_response, printable
 from households.models import (
     Category,
     Cause,
@@ -54,6 +55,7 @@ from orgs.scoping import (
     ScopedHistoryAdminMixin,
 )
 from orgs.text import aside, colon
+from orgs.web import typed_key
 
 # Encrypted columns: lists never load (and so never decrypt) them. Admins that defer them also
 # select_related their list_select_related in get_queryset: the changelist applies
@@ -521,6 +523,7 @@ class HouseholdAdmin(
     readonly_fields = [name for _title, box in HOUSEHOLD_FIELDSETS for name in box["fields"]]
     inlines = [MemberInline, TransitionInline, SurveyInline, ObjectionInline, DocumentInline]
     actions = ["approve_applications", "reject_applications"]
+    change_form_template = "households/admin/household_change_form.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*SECRET_FIELDS)
@@ -541,6 +544,26 @@ class HouseholdAdmin(
     def search_id_hash(self, request, queryset, key):
         member = Member.objects.filter(household=OuterRef("pk"), id_hash=key)
         return queryset.filter(Q(id_hash=key) | Q(Exists(member)))
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/file.pdf",
+                self.admin_site.admin_view(self.file_pdf_view),
+                name="households_household_file_pdf",
+            ),
+            *super().get_urls(),
+        ]
+
+    def file_pdf_view(self, request, object_id):
+        """打印档案表: the file form as on the staff pages (view permission, scoped, logged)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        key = typed_key(unquote(object_id))
+        household = printable(request.user).filter(pk=key).first() if key else None
+        if household is None:
+            raise Http404
+        return file_pdf_response(request, household)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("notices/new/", views.NoticeStartView.as_view(), name="notice_start"),
     path("notices/<int:pk>/notice.pdf", views.NoticePdfView.as_view(), name="notice_pdf"),
     path("<int:pk>/", views.HouseholdDetailView.as_view(), name="detail"),
+    path("<int:pk>/file.pdf", views.HouseholdFilePdfView.as_view(), name="file_pdf"),
     path("<int:pk>/edit/", views.HouseholdUpdateView.as_view(), name="edit"),
     path("<int:pk>/reveal/", views.RevealView.as_view(), name="reveal"),
     path("<int:pk>/actions/<slug:action>/", views.TransitionView.as_view(), name="transition"),

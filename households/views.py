@@ -20,6 +20,7 @@ from django.views.generic import FormView, TemplateView
 
 from households import selectors, services
 from households.eligibility import EXCLUSIONS
+from households.file_pdf import file_pdf_response
 from households.filters import (
     SORT_FIELDS,
     STANDING_LIST_CHOICES,
@@ -400,6 +401,16 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
                 waiting, kept = selectors.requests_at_closure(household)
                 context.update(waiting_requests=waiting, kept_requests=kept)
         return super().get_context_data(**context, **kwargs)
+
+
+class HouseholdFilePdfView(HouseholdScopeMixin, View):
+    """打印档案表: whoever may open the file prints it, numbers as they may see them; logged."""
+
+    permission_required = "households.view_household"
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        return file_pdf_response(request, self.get_household())
 
 
 @hides_personal_numbers

@@ -1,0 +1,276 @@
+"""The household file form (打印档案表): the PDF the paper archive keeps, real text in the
+embedded CJK font, numbers as the reader may see them, printed only by those who may open the
+file, every print logged, long tables repeating their header on every page, in both languages."""
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from households import services
+from households.file_pdf import render_file_pdf
+from households.models import Member
+from households.services import MemberData
+from orgs.models import AccessLog
+from orgs.pii import mask_phone
+from tests.funds.conftest import (  # noqa: F401 - fixtures
+    ACCOUNT,
+    approve,
+    ask,
+    filed,
+    pay,
+    receive,
+    sources,
+    types,
+)
+
+from .conftest import kept_members, new_id
+from .test_notice_pdf import pdffonts, pdftotext
+
+PAID_ON = date(2016, 6, 1)
+
+
+def pages(pdf: bytes) -> list[str]:
+    """The text of each page (pdftotext separates pages with a form feed)."""
+    return [page for page in pdftotext(pdf).split("\f") if page.strip()]
+
+
+@pytest.fixture
+def household(filed, receive, ask, approve, pay, users):  # noqa: F811
+    """On file since 2016 with a bank account, a phone, a document, a survey and two payments
+    of 2016 and one of 2017, plus one request not paid (which the form leaves out)."""
+    household = filed(
+        worker_name="韦建华",
+        phone="13812345678",
+        employer="南宁糖厂",
+        responsible_staff=users["supervisor_450102"],
+        responsible_chair="黄主席",
+    )
+    services.document_upload(
+        user=users["clerk_450102"],
+        household=household,
+        kind="income_proof",
+        upload=SimpleUploadedFile("收入证明.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+    )
+    receive("50000.00")
+    receive("50000.00", on=date(2017, 1, 10), document_number="桂财行〔2017〕1号")
+    for amount, day in (("500.00", PAID_ON), ("800.00", date(2016, 9, 1))):
+        pay(approve(ask(household, amount, kind="living", on=day)))
+    pay(approve(ask(household, "1200.00", kind="medical", on=date(2017, 3, 1))))
+    ask(household, "333.00", kind="other", on=date(2017, 4, 1))  # requested, never paid
+    household.refresh_from_db()
+    return household
+
+
+def url(household) -> str:
+    return reverse("households:file_pdf", args=[household.pk])
+
+
+def test_the_clerk_prints_the_whole_file_in_chinese(household, login, users):
+    client = login("clerk_450102")
+    response = client.get(url(household))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Cache-Control"] == "private, no-store"
+    assert household.file_number in response["Content-Disposition"]
+    text = pdftotext(response.content)
+    for expected in (
+        "困难职工家庭档案表",
+        "兴宁区总工会",  # organisation
+        household.file_number,
+        "2016-03-01",  # filing date
+        "在档",  # status
+        "增量",  # origin
+        "韦建华",
+        "南宁糖厂",
+        "李芳",  # a member
+        "配偶",
+        "因病",  # primary cause
+        "深度困难",  # category
+        "符合建档条件",  # the verdict, with its reason
+        "不高于当地低保标准",
+        "÷ 12 ÷ 家庭人口 2 人",  # how the per-capita income was computed
+        "收入证明",  # a document's kind, and its name
+        "收入证明.pdf",
+        "审批建档",  # the steps, with who took them
+        "历史档案导入",
+        str(users["clerk_450102"]),  # who approved the back-dated history
+        str(users["supervisor_450102"]),  # the first responsible person
+        "黄主席",  # the second
+        "公示期 2016-02-05",
+        "生活救助",  # the assistance paid, by year, with its source
+        "中央财政",
+        "2016-06-01",
+        "1,300.00",  # 2016's total
+        "1,200.00",
+        "2,500.00",  # all of it
+        "申请人签字",
+        "基层工会意见",
+        "县总工会审核意见",
+        "打印人",
+        "第 1 页",
+    ):
+        assert expected in text, expected
+    assert "333.00" not in text  # the request not paid was not received
+    # The clerk may reveal numbers on the file page: printed in full.
+    assert household.id_number in text
+    assert ACCOUNT in text
+    spouse = household.members.get(relation=Member.Relation.SPOUSE)
+    assert spouse.id_number in text
+    assert "13812345678" in text
+
+
+def test_every_glyph_is_in_the_embedded_cjk_font(household, login):
+    pdf = login("clerk_450102").get(url(household)).content
+    fonts = pdffonts(pdf)
+    assert fonts
+    for columns in fonts:
+        assert "Noto-Sans-CJK" in columns[0], columns
+        assert (columns[-5], columns[-4], columns[-3]) == ("yes", "yes", "yes"), columns
+    text = pdftotext(pdf)
+    assert "\ufffd" not in text  # no glyph that could not be mapped back to text
+    assert re.search(r"[\u4e00-\u9fff]{6}", text)
+
+
+@pytest.mark.parametrize(
+    "username, full",
+    [
+        ("clerk_450102", True),
+        ("supervisor_450102", True),
+        ("finance_450102", True),
+        ("viewer_450100", False),
+        ("admin_450102", False),
+    ],
+)
+def test_numbers_in_full_only_for_roles_that_may_reveal_them(household, login, username, full):
+    text = pdftotext(login(username).get(url(household)).content)
+    spouse = household.members.get(relation=Member.Relation.SPOUSE)
+    for number, masked in (
+        (household.id_number, household.id_masked),
+        (ACCOUNT, household.bank_account_masked),
+        (spouse.id_number, spouse.id_masked),
+    ):
+        assert (number in text) is full, (username, number)
+        assert (masked in text) is not full, (username, masked)
+    # The phone as the file page shows it to them.
+    assert ("13812345678" in text) is full
+    assert (mask_phone("13812345678") in text) is not full
+
+
+def test_sections_follow_what_the_reader_may_read(household, login):
+    """Finance reads the file and its money, not its documents nor its steps (as on the file
+    page); the city's viewer reads all of them but the numbers."""
+    finance = pdftotext(login("finance_450102").get(url(household)).content)
+    assert "生活救助" in finance
+    assert "收入证明.pdf" not in finance and "办理过程" not in finance
+    viewer = pdftotext(login("viewer_450100").get(url(household)).content)
+    assert "收入证明.pdf" in viewer and "办理过程" in viewer
+
+
+def test_out_of_scope_and_anonymous_are_refused(household, login):
+    assert login("clerk_450103").get(url(household)).status_code == 404
+    assert login("supervisor_450103").get(url(household)).status_code == 404
+    anonymous = login(None).get(url(household))
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+    assert not AccessLog.objects.filter(action=AccessLog.Action.PRINT).exists()
+
+
+def test_every_print_is_in_the_access_log(household, login):
+    login("clerk_450102").get(url(household))
+    login("viewer_450100").get(url(household))
+    logs = AccessLog.objects.filter(action=AccessLog.Action.PRINT).order_by("id")
+    assert [(log.user.username, log.target, log.organisation.code) for log in logs] == [
+        ("clerk_450102", f"households.Household:{household.pk}", "450102"),
+        ("viewer_450100", f"households.Household:{household.pk}", "450102"),
+    ]
+    # whether the numbers went out in full is said
+    assert "完整号码" in logs[0].detail and "完整号码" not in logs[1].detail
+    assert household.file_number in logs[1].detail
+
+
+def test_the_file_page_links_the_form_next_to_its_other_actions(household, login):
+    for username in ("clerk_450102", "viewer_450100", "finance_450102"):
+        page = login(username).get(reverse("households:detail", args=[household.pk]))
+        tools = page.content.decode().split('class="head-tools')[1].split("</div>")[0]
+        assert url(household) in tools, username
+        assert "打印档案表" in tools
+
+
+def test_the_admin_offers_the_form_on_the_change_page(household, login):
+    client = login("supervisor_450102")
+    change = client.get(reverse("admin:households_household_change", args=[household.pk]))
+    pdf_url = reverse("admin:households_household_file_pdf", args=[household.pk])
+    assert pdf_url in change.content.decode()
+    response = client.get(pdf_url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert household.id_number in pdftotext(response.content)
+    assert AccessLog.objects.filter(
+        action=AccessLog.Action.PRINT, user__username="supervisor_450102"
+    ).exists()
+    assert login("supervisor_450103").get(pdf_url).status_code == 404
+    admin_text = pdftotext(login("admin_450102").get(pdf_url).content)
+    assert household.id_masked in admin_text and household.id_number not in admin_text
+
+
+def test_a_long_file_repeats_its_table_headers(household, users, ask, approve, pay):  # noqa: F811
+    members = kept_members(household) + [
+        MemberData(
+            relation="child",
+            name=f"韦子{i}",
+            id_number=new_id(2004),
+            monthly_income=Decimal("0.00"),
+        )
+        for i in range(14)
+    ]
+    services.household_update(
+        user=users["clerk_450102"],
+        household=household,
+        members=members,
+        secondary_causes=[],
+        reason="新增家庭成员",
+    )
+    for i in range(40):
+        pay(approve(ask(household, f"{10 + i}.00", kind="festival", on=date(2018, 1, 2 + i % 20))))
+    household.refresh_from_db()
+    text = pages(render_file_pdf(household, users["clerk_450102"]))
+    assert len(text) > 1
+    # the assistance table runs over a page break: its header row is printed again
+    header = re.compile(r"年度\s+帮扶项目\s+金额（元）\s+发放日期\s+资金来源")
+    assert sum(bool(header.search(page)) for page in text) >= 2
+    assert len(re.findall(header, "\n".join(text))) >= 2
+    last = len(text)
+    assert f"第 {last} 页，共 {last} 页" in text[-1]
+    assert f"第 1 页，共 {last} 页" in text[0]
+
+
+def test_the_form_is_printed_in_english_for_an_english_reader(household, login, users):
+    client = login("clerk_450102")
+    client.cookies["django_language"] = "en"
+    text = pdftotext(client.get(url(household)).content)
+    for expected in (
+        "Hardship worker household file form",
+        "File number",
+        "Household members",
+        "Spouse",
+        "Eligible for filing",
+        "÷ 12 ÷ 2 persons = 300.00 yuan",
+        "Living aid",
+        "Central government funds",
+        "Signature of the applicant",
+        "Review opinion",
+        "Printed by",
+        "Page 1 of",
+        "韦建华",  # stored names as stored
+    ):
+        assert expected in text, expected
+    # The only Chinese is what was stored: names, the employer, the bank, an uploaded file's
+    # name, a reason typed in a step (a line break may split a name, so by character).
+    stored = [household.organisation.name, household.worker_name, household.employer]
+    stored += [household.bank_name, household.responsible_chair, "收入证明.pdf", "历史档案导入"]
+    stored += [m.name for m in household.members.all()]
+    stored += [str(users["clerk_450102"]), str(users["supervisor_450102"])]
+    chinese = set(re.findall(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", text))
+    assert chinese <= set("".join(stored)), sorted(chinese - set("".join(stored)))
