@@ -7,9 +7,10 @@ and admin pages need), its user data written in Latin letters afterwards (`latin
 their arguments and who may open them come from the permission matrix (tests/security/matrix.py),
 which fails when a URL is missing from it. From each page the crawl also follows the links that
 only change its query (list filters, pagination), one level deep, and posts each form
-empty (its errors). Outputs that are Chinese by design are not read: the PDFs (the printed
-summary, roster and notice go to Chinese readers) and the workbooks in the import layout, whose
-headers the imports match."""
+empty (its errors). Outputs that are Chinese by design are not read: the PDFs printed for
+Chinese readers (the summary, roster and notice; the household file form is printed in the
+reader's language and read) and the workbooks in the import layout, whose headers the imports
+match."""
 
 import re
 from contextlib import contextmanager
@@ -210,6 +211,10 @@ def shown_text(response) -> str | None:
         return "\n".join(cells)
     if kind.startswith(("text/html", "application/json", "text/plain", "text/csv")):
         return unescape(COMMENT.sub("", content.decode("utf-8", "replace")))
+    if kind == "application/pdf":  # the file form, printed in the reader's language
+        from tests.households.test_notice_pdf import pdftotext
+
+        return pdftotext(content)
     return None
 
 

@@ -48,6 +48,7 @@ LIST_PAGES = [
     "households:notice_start",
     "households:detail",
     "households:detail[money]",
+    "households:file_pdf[money]",  # the printed file: its members, documents, steps, payments
     "funds:index",
     "funds:request_list",
     "funds:household_pick",
@@ -87,6 +88,7 @@ EVERY_ROLE = {
     "households:list",
     "households:standing",
     "households:detail",
+    "households:file_pdf",
     "funds:index",
     "funds:request_list",
     "funds:request_detail",
@@ -101,6 +103,7 @@ ONE_ROLE = ("supervisor", "finance", "clerk", "admin", "viewer")
 # (record names, query string)): the downloads' rows.
 VARIANTS = {
     "households:detail[money]": (("money",), ""),
+    "households:file_pdf[money]": (("money",), ""),
     "funds:request_detail[loan]": (("loan",), ""),
     "reports:summary[xlsx]": ((), "format=xlsx"),
     "reports:roster[xlsx]": ((), f"org=450102&on={timezone.localdate()}&format=xlsx"),

@@ -82,6 +82,8 @@ PAGES: dict[str, Rule] = {
     "households:notice_start": R(get="clerk", post="clerk"),
     "households:notice_pdf": obj("public_notice", get="clerk supervisor viewer admin"),
     "households:detail": obj("on_file", get=ALL, post=None),
+    # 打印档案表: whoever opens the file prints it (numbers in full for CSF only: its own tests)
+    "households:file_pdf": obj("on_file", get=ALL),
     "households:edit": obj("draft", get="clerk", post="clerk"),
     "households:reveal": obj("on_file", get=None, post=CSF),
     "households:transition": obj("draft", "submit", get="clerk", post="clerk"),
@@ -255,7 +257,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "imports.importjob": AdminModel("job", True, view=STAFF, finds="supervisor admin"),
     # django-tasks' queue: superusers only
     "django_tasks_database.dbtaskresult": AdminModel("task", False, view=NOBODY),
-    "households.household": AdminModel("on_file", True, view=STAFF, history="on_file_history"),
+    "households.household": AdminModel("on_file", True, view=STAFF, history="on_file_history",
+                                       extra={"file_pdf": obj("on_file", get=STAFF)}),
     "households.closurerequest": AdminModel("closure", True, view="supervisor admin"),
     "households.publicnotice": AdminModel(
         "public_notice", True, view="supervisor admin",

@@ -83,7 +83,8 @@ def url_for(name: str, rule, world) -> str:
 
 
 def body_text(response) -> str:
-    """What a reader of the response sees: the page, or the cells of an Excel download."""
+    """What a reader of the response sees: the page, the cells of an Excel download or the
+    text of a PDF."""
     content = b"".join(response.streaming_content) if response.streaming else response.content
     kind = response.get("Content-Type", "")
     if "spreadsheetml" in kind:
@@ -95,6 +96,10 @@ def body_text(response) -> str:
         )
     if kind.startswith(("text/", "application/json")):
         return content.decode("utf-8", "replace")
+    if kind == "application/pdf":  # the printed file form and notice: their text
+        from tests.households.test_notice_pdf import pdftotext
+
+        return pdftotext(content)
     return ""
 
 
