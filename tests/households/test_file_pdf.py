@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from households import services
 from households.file_pdf import render_file_pdf
@@ -274,3 +275,32 @@ def test_the_form_is_printed_in_english_for_an_english_reader(household, login, 
     stored += [str(users["clerk_450102"]), str(users["supervisor_450102"])]
     chinese = set(re.findall(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", text))
     assert chinese <= set("".join(stored)), sorted(chinese - set("".join(stored)))
+
+
+def test_a_reopened_file_prints_its_new_filing_period(household, users):
+    """A closed file still prints (its paper original is kept ten years), with the steps and the
+    assistance of its period; reopened (返困), it prints the new period's, not the old ones."""
+    clerk, supervisor = users["clerk_450102"], users["supervisor_450102"]
+    closure = services.closure_request(
+        user=clerk,
+        household=household,
+        kind="deregistered",
+        deregistration_reason="moved",
+        effective_date=timezone.localdate(),
+        reason="迁往外省",
+    )
+    services.closure_decide(user=supervisor, closure=closure, approve=True, note="同意")
+    household.refresh_from_db()
+    closed = pdftotext(render_file_pdf(household, clerk))
+    assert "注销（退档）" in closed and "迁往外省" in closed and str(supervisor) in closed
+    assert "生活救助" in closed and "2,500.00" in closed
+
+    services.transition_apply(
+        user=clerk, household=household, action="reopen", reason="再次因病致困"
+    )
+    household.refresh_from_db()
+    text = pdftotext(render_file_pdf(household, clerk))
+    assert "返困" in text and "第2次建档" in text
+    assert "重新申请" in text and "再次因病致困" in text
+    assert "审批建档" not in text and "迁往外省" not in text  # the earlier period's steps
+    assert "生活救助" not in text and "本次建档以来尚未享受帮扶。" in text
