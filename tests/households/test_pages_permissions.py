@@ -34,6 +34,7 @@ MATRIX = {
     "notice_start": ("get", CLERK, False),
     "notice_pdf": ("get", EVERYONE - {"finance_450102"}, True),
     "detail": ("get", EVERYONE, True),
+    "file_pdf": ("get", EVERYONE, True),  # 打印档案表: whoever opens the file
     "edit": ("get", CLERK, True),
     "reveal": ("post", FULL_NUMBERS, True),
     "transition:submit": ("get", CLERK, True),
@@ -47,7 +48,7 @@ MATRIX = {
     "document_download": ("get", DOCUMENTS, True),
     "document_withdraw": ("get", CLERK, True),
 }
-GET_ONLY = {"standing", "detail", "document_download", "notice_pdf", "list_total"}
+GET_ONLY = {"standing", "detail", "file_pdf", "document_download", "notice_pdf", "list_total"}
 SEARCHES = {"list"}  # its search form is posted (an ID number stays out of URLs): reads only
 
 
@@ -92,6 +93,7 @@ def records(make_household, walk, users):
 def url_for(name: str, records) -> str:
     pk = {
         "detail": records["on_file"].pk,
+        "file_pdf": records["on_file"].pk,
         "edit": records["draft"].pk,
         "reveal": records["on_file"].pk,
         "survey": records["on_file"].pk,
