@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from funds import selectors
+from funds.facts import RequestFacts, closed_year_of, transition_on
 from funds.models import (
-    ACTIVE_STATES,
     ZERO,
     Approval,
     AssistanceRequest,
@@ -43,7 +43,7 @@ from funds.models import (
     VerificationSample,
 )
 from funds.standards import check_request, check_tier, tier_withdrawn
-from households.models import SUPPORTED_STATUSES, Household, Member, Status, Transition
+from households.models import SUPPORTED_STATUSES, Household, Member, Status
 from imports.xlsx import FIRST_DATE
 from orgs.models import Organisation
 from orgs.money import CENT, MAX_AMOUNT, yuan_text
@@ -94,19 +94,10 @@ def _check_date(day: date | None, *, field: str) -> date:
     return day
 
 
-def closed_year_of(organisation: Organisation, day: date) -> ClosedYear | None:
-    """The closure of `day`'s year by this organisation or one above it, if any."""
-    return (
-        ClosedYear.objects.filter(
-            organisation__in=[org.pk for org in organisation.ancestors_and_self], year=day.year
-        )
-        .select_related("organisation")
-        .first()
-    )
-
-
-def _check_open_year(organisation: Organisation, day: date, *, field: str) -> None:
-    closed = closed_year_of(organisation, day)
+def _check_open_year(
+    organisation: Organisation, day: date, *, field: str, facts: RequestFacts | None = None
+) -> None:
+    closed = (facts or RequestFacts()).closed_year(organisation, day)
     if closed is not None:
         raise ValidationError(
             {
@@ -170,29 +161,20 @@ def _check_covered(
         )
 
 
-def _transition_on(household: Household, day: date) -> Transition | None:
-    """The transition that gave the file its status on a date (None before it existed)."""
-    return (
-        Transition.objects.in_force_on(day)
-        .filter(household=household)
-        .order_by("-effective_date", "-id")
-        .first()
-    )
-
-
 def household_status_on(household: Household, day: date) -> str:
     """The file's status on a date, from its transitions ("" before it existed)."""
-    transition = _transition_on(household, day)
-    return transition.to_status if transition is not None else ""
+    return RequestFacts().status_on(household, day)
 
 
 def _status_label(status: str) -> str:
     return Status(status).label if status in Status.values else _("未建档")
 
 
-def _check_supported_on(household: Household, day: date, *, field: str, action: str) -> None:
+def _check_supported_on(
+    household: Household, day: date, *, field: str, action: str, facts: RequestFacts | None = None
+) -> None:
     """先建档、后帮扶: money goes only to a file on file or relieved on that day."""
-    status = household_status_on(household, day)
+    status = (facts or RequestFacts()).status_on(household, day)
     if status not in SUPPORTED_STATUSES:
         raise ValidationError(
             {
@@ -510,9 +492,44 @@ def request_create(
     _require(user, "funds.add_assistancerequest", household.organisation)
     amount = check_amount(amount)
     requested_on = _check_date(requested_on or timezone.localdate(), field="requested_on")
+    errors = request_input_errors(
+        assistance_type=assistance_type, source=source, reason=reason, tier=tier
+    )
+    if beneficiary is not None and beneficiary.household_id != household.pk:
+        errors["beneficiary"] = [_("受助成员不是本户成员。")]
+    if out_of_pocket not in (None, ""):
+        out_of_pocket = check_amount(out_of_pocket, field="out_of_pocket")
+    else:
+        out_of_pocket = None
+    for field, messages in request_household_errors(household).items():
+        errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    # One request of a household at a time: the standards' counts below and the duplicate
+    # check see every request saved before, also when two clerks (or two clicks) race.
+    Household.objects.select_for_update().values_list("pk", flat=True).get(pk=household.pk)
+    request = request_build(
+        user=user,
+        household=household,
+        assistance_type=assistance_type,
+        source=source,
+        amount=amount,
+        reason=reason,
+        tier=tier,
+        beneficiary=beneficiary,
+        out_of_pocket=out_of_pocket,
+        requested_on=requested_on,
+        exception_reason=exception_reason,
+        facts=RequestFacts(),  # read after the lock
+    )
+    request.save()
+    return request
+
+
+def request_input_errors(*, assistance_type, source, reason: str, tier: str) -> dict:
+    """The request's own fields, whatever the household (a batch checks them once)."""
     errors: dict[str, list[str]] = {}
-    reason = (reason or "").strip()
-    if not reason:
+    if not (reason or "").strip():
         errors["reason"] = [_("请填写申请理由。")]
     if tier not in Tier.values:
         errors["tier"] = [_("细分标准不正确。")]
@@ -520,33 +537,57 @@ def request_create(
         errors["assistance_type"] = [_("该帮扶项目已停用。")]
     if not source.is_active:
         errors["source"] = [_("该资金来源已停用。")]
-    if beneficiary is not None and beneficiary.household_id != household.pk:
-        errors["beneficiary"] = [_("受助成员不是本户成员。")]
-    if out_of_pocket not in (None, ""):
-        out_of_pocket = check_amount(out_of_pocket, field="out_of_pocket")
-    else:
-        out_of_pocket = None
+    return errors
+
+
+def request_household_errors(household: Household) -> dict:
+    """实名制: the money goes to the worker's own bank account, so the file must have one."""
     if not household.bank_account:
-        errors.setdefault("household", []).append(
-            _("档案未登记本人银行账号，请先在档案中补充（帮扶资金实名发放到本人账户）。")
-        )
-    if errors:
-        raise ValidationError(errors)
-    # One request of a household at a time: the standards' counts below and the duplicate
-    # check see every request saved before, also when two clerks (or two clicks) race.
-    Household.objects.select_for_update().values_list("pk", flat=True).get(pk=household.pk)
-    _refuse_duplicate(household, assistance_type, tier, beneficiary, amount, requested_on)
+        return {
+            "household": [
+                _("档案未登记本人银行账号，请先在档案中补充（帮扶资金实名发放到本人账户）。")
+            ]
+        }
+    return {}
+
+
+def request_build(
+    *,
+    user,
+    household: Household,
+    assistance_type: AssistanceType,
+    source: FundSource,
+    amount: Decimal,
+    reason: str,
+    tier: str,
+    beneficiary: Member | None,
+    out_of_pocket: Decimal | None,
+    requested_on: date,
+    exception_reason: str,
+    facts: RequestFacts,
+) -> AssistanceRequest:
+    """The request as request_create saves it (not saved), after the rules that depend on the
+    file and its year: no duplicate, on file that day, an open year, a tier of the standards,
+    the standards themselves. Raises the first rule broken, in the user's language. Its
+    `shown_warnings` are its warnings in the user's language (the stored ones are Chinese).
+    Call with the household locked and `facts` read after the lock."""
+    _refuse_duplicate(household, assistance_type, tier, beneficiary, amount, requested_on, facts)
     _check_supported_on(
         household,
         requested_on,
         field="requested_on",
         action=pgettext("money moved, as a verb", "申请帮扶"),
+        facts=facts,
     )
     # A closed year's books are final: no request of that year either (it would count against
     # that year's standards and be paid from this year's money).
-    _check_open_year(household.organisation, requested_on, field="requested_on")
+    _check_open_year(household.organisation, requested_on, field="requested_on", facts=facts)
     check_tier(
-        household=household, assistance_type=assistance_type, tier=tier, year=requested_on.year
+        household=household,
+        assistance_type=assistance_type,
+        tier=tier,
+        year=requested_on.year,
+        facts=facts,
     )
     rules = partial(
         check_request,
@@ -557,6 +598,7 @@ def request_create(
         year=requested_on.year,
         out_of_pocket=out_of_pocket,
         beneficiary=beneficiary,
+        facts=facts,
     )
     # The violations and warnings are stored on the request, so in the data language: every
     # reader sees the same words, whatever language the clerk who asked used.
@@ -591,7 +633,7 @@ def request_create(
         source=source,
         amount=amount,
         out_of_pocket=out_of_pocket,
-        reason=reason,
+        reason=(reason or "").strip(),
         requested_on=requested_on,
         year=requested_on.year,
         approvals_required=2 if two_levels else 1,
@@ -602,25 +644,25 @@ def request_create(
         exception_reason=exception_reason if check.violations else "",
         requested_by=user,
     )
-    request.save()
+    request.shown_warnings = rules().warnings if check.warnings else []
     return request
 
 
-def _refuse_duplicate(household, assistance_type, tier, beneficiary, amount, requested_on):
+def _refuse_duplicate(household, assistance_type, tier, beneficiary, amount, requested_on, facts):
     """The same request again (a form sent twice, a second clerk entering it too) is refused;
     a second grant of the same kind is asked for on another day or for another amount."""
-    same = (
-        AssistanceRequest.objects.filter(
-            household=household,
-            assistance_type=assistance_type,
-            tier=tier,
-            beneficiary=beneficiary,
-            amount=amount,
-            requested_on=requested_on,
-            state__in=ACTIVE_STATES,
-        )
-        .order_by("pk")
-        .first()
+    beneficiary_pk = beneficiary.pk if beneficiary is not None else None
+    same = next(
+        (
+            row
+            for row in facts.requests(household, requested_on.year)  # active ones, oldest first
+            if row.assistance_type_id == assistance_type.pk
+            and row.tier == tier
+            and row.beneficiary_id == beneficiary_pk
+            and row.amount == amount
+            and row.requested_on == requested_on
+        ),
+        None,
     )
     if same is not None:
         raise ValidationError(
@@ -968,7 +1010,7 @@ def _bank_paid_closed_file(household: Household, line: PaymentBatchLine) -> str:
     """Why a bank payment needs review ("" when none): its file was not on file or relieved on
     the day the bank file was made."""
     made_on = timezone.localdate(line.batch.created_at)
-    transition = _transition_on(household, made_on)
+    transition = transition_on(household, made_on)
     status = transition.to_status if transition is not None else ""
     if status in SUPPORTED_STATUSES:
         return ""

@@ -10,20 +10,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
-from funds.models import (
-    ACTIVE_STATES,
-    AssistanceRequest,
-    AssistanceStandard,
-    OneProjectRule,
-    Tier,
-)
+from funds.facts import RequestFacts
+from funds.models import AssistanceStandard, OneProjectRule, Tier
 from funds.selectors import cents
 from households.eligibility import line_source
-from households.models import DibaoStandard, Member
-from orgs.money import yuan_text
+from households.models import Member
+from orgs.money import ZERO, yuan_text
 from orgs.reference import translated_name
 from orgs.text import aside, listing, sentences
 
@@ -57,20 +51,22 @@ def tier_choices(organisation) -> list:
     ]
 
 
-def tiers_offered(*, household, assistance_type, year: int) -> list[str]:
+def tiers_offered(*, household, assistance_type, year: int, facts=None) -> list[str]:
     """The tiers `assistance_type` has a standard of its own for (the general tier where the
     type has a general standard); none where the type has no standard that year."""
-    by_tier = AssistanceStandard.objects.by_tier(
+    by_tier = (facts or RequestFacts()).standards(
         organisation=household.organisation, year=year, assistance_type=assistance_type
     )
     return [name for name, standard in by_tier.items() if standard.tier == name]
 
 
-def check_tier(*, household, assistance_type, tier: str, year: int) -> None:
+def check_tier(*, household, assistance_type, tier: str, year: int, facts=None) -> None:
     """A request names a tier its type has a standard of its own for: 送温暖 has no 大学 tier,
     助学 may have only school stages. A type without any standard that year takes any tier
     (there is nothing to apply)."""
-    offered = tiers_offered(household=household, assistance_type=assistance_type, year=year)
+    offered = tiers_offered(
+        household=household, assistance_type=assistance_type, year=year, facts=facts
+    )
     if offered and tier not in offered:
         raise ValidationError(
             {
@@ -125,54 +121,54 @@ def usage(
     year: int,
     beneficiary: Member | None = None,
     exclude_pk=None,
+    facts: RequestFacts | None = None,
 ) -> Usage:
     """Requests of the year still active (requested, approved, paid, failed) count; rejected
     and cancelled ones do not. The times of a per-person standard are those of the same member
     (by the request's member key, the one request_create stores; its name is only a copy for
     reading, and by the member's ID hash, which outlives the row), whole-household requests
-    counting for nobody."""
-    by_tier = AssistanceStandard.objects.by_tier(
+    counting for nobody. `facts` reads them (a batch passes those it loaded for every file)."""
+    facts = facts or RequestFacts()
+    by_tier = facts.standards(
         organisation=household.organisation, year=year, assistance_type=assistance_type
     )
     standard = by_tier.get(tier)
     found = Usage(standard=standard, beneficiary=beneficiary)
     if standard is None:
         return found
-    same_year = AssistanceRequest.objects.filter(
-        household=household, year=year, state__in=ACTIVE_STATES
-    )
-    if exclude_pk:
-        same_year = same_year.exclude(pk=exclude_pk)
-    same_type = same_year.filter(assistance_type=assistance_type)
+    same_year = [row for row in facts.requests(household, year) if row.pk != exclude_pk]
+    same_type = [row for row in same_year if row.assistance_type_id == assistance_type.pk]
     category = household.category.code if household.category_id else None
     found.months = standard.months_for(category)
     if found.months is not None:
         organisation = household.organisation
-        line = DibaoStandard.objects.in_force([organisation], year)[organisation.pk]
+        line = facts.dibao_line(organisation, year)
         if line is None:
             found.line_missing = True
         else:
             found.annual_cap = (line.monthly_amount * found.months).quantize(Decimal("0.01"))
             found.line_source = line_source(line, organisation=organisation, year=year)
-        found.requested = cents(same_type.aggregate(value=Sum("amount"))["value"])
+        found.requested = cents(sum((row.amount for row in same_type), ZERO))
     if standard.times_per_year is not None:
         # Per household and type, whichever member benefits, unless the standard counts per
         # person. A tier's own standard counts that tier; the general one every tier it governs.
         governed = [name for name, row in by_tier.items() if row.pk == standard.pk]
-        counted = same_type.filter(tier__in=governed)
+        counted = [row for row in same_type if row.tier in governed]
         if not standard.per_person:
-            found.times = counted.count()
+            found.times = len(counted)
         elif beneficiary is not None:
-            person = Q(beneficiary=beneficiary)
-            if beneficiary.id_hash:  # the same person under an earlier member row too
-                person |= Q(beneficiary_id_hash=beneficiary.id_hash)
-            found.times = counted.filter(person).count()
+            found.times = sum(
+                1
+                for row in counted
+                if row.beneficiary_id == beneficiary.pk
+                # the same person under an earlier member row too
+                or (beneficiary.id_hash and row.beneficiary_id_hash == beneficiary.id_hash)
+            )
     found.others = sorted(
         {
-            translated_name(name)
-            for name in same_year.exclude(assistance_type=assistance_type).values_list(
-                "assistance_type__name", flat=True
-            )
+            translated_name(row.assistance_type.name)
+            for row in same_year
+            if row.assistance_type_id != assistance_type.pk
         }
     )
     return found
@@ -188,6 +184,7 @@ def check_request(
     out_of_pocket: Decimal | None = None,
     beneficiary: Member | None = None,
     exclude_pk: int | None = None,
+    facts: RequestFacts | None = None,
 ) -> RuleCheck:
     """The standard for the household's organisation, year, type and tier, and every rule the
     request would break (see `usage` for what counts; a per-person standard counts the times
@@ -199,6 +196,7 @@ def check_request(
         year=year,
         beneficiary=beneficiary,
         exclude_pk=exclude_pk,
+        facts=facts,
     )
     standard = used.standard
     check = RuleCheck(standard=standard, usage=used)

@@ -1,0 +1,330 @@
+"""批量申请帮扶: one assistance request for each of many households at once (the Spring
+Festival warmth visit 送温暖, schooling aid 金秋助学), under exactly the rules of a single
+request: funds.services request_input_errors, request_household_errors and request_build with
+the standards of funds.standards, applied to each household with the facts of all of them read
+at once (funds.facts), so a preview or a creation costs the same few queries for 5 households
+or 500. The preview writes nothing; the creation repeats it under the households' locks and
+writes every request or none."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from funds import selectors
+from funds.facts import RequestFacts
+from funds.models import AssistanceRequest, AssistanceType, FundSource, Tier
+from funds.services import (
+    _check_date,
+    _require,
+    check_amount,
+    request_build,
+    request_household_errors,
+    request_input_errors,
+)
+from households.models import Category, Cause, Household
+from orgs.models import Organisation
+from orgs.money import ZERO
+
+# One batch is one county's festival round at most: beyond it, the preview page and the
+# locks of one transaction get long. Larger rounds are split by organisation or category.
+MAX_HOUSEHOLDS = 1000
+PERMISSION = "funds.add_assistancerequest"
+
+
+@dataclass
+class Selection:
+    """Which households: the user's files on file or relieved that match the filters, or the
+    files of pasted file numbers (档案编号, one a line), whatever their status (a file not on
+    file is then shown as skipped, with the single request's reason)."""
+
+    organisation: Organisation | None = None  # with the organisations below it
+    category: Category | None = None
+    cause: Cause | None = None  # the primary cause
+    status: str = ""  # Status.ON_FILE or Status.RELIEVED; "" for both
+    file_numbers: str = ""
+
+    @property
+    def pasted(self) -> list[tuple[int, str]]:
+        """(line number, file number) of each non-blank pasted line."""
+        return [
+            (number, text.strip())
+            for number, text in enumerate(self.file_numbers.splitlines(), start=1)
+            if text.strip()
+        ]
+
+
+@dataclass
+class Row:
+    household: Household
+    line: int | None  # the pasted line it came from
+    request: AssistanceRequest | None = None  # built, not saved: it will be created
+    reasons: list[str] = field(default_factory=list)  # why it is skipped
+    warnings: list[str] = field(default_factory=list)  # created, with these warnings
+
+
+@dataclass
+class Balance:
+    organisation: Organisation
+    available: Decimal
+    requested: Decimal  # by this batch
+
+    @property
+    def short(self) -> bool:
+        return self.requested > self.available
+
+
+@dataclass
+class Preview:
+    rows: list[Row]
+    errors: list[str]  # pasted lines naming no file in the user's scope
+    balances: list[Balance] = field(default_factory=list)
+
+    @property
+    def creatable(self) -> list[Row]:
+        return [row for row in self.rows if row.request is not None]
+
+    @property
+    def skipped(self) -> list[Row]:
+        return [row for row in self.rows if row.request is None]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((row.request.amount for row in self.creatable), ZERO)
+
+    @property
+    def can_confirm(self) -> bool:
+        return bool(self.creatable) and not self.errors
+
+    @property
+    def key(self) -> str:
+        """What the confirmation creates (who, how much, of what, why): the page sends it back,
+        and anything different when confirmed shows the preview again instead of writing."""
+        first = self.creatable[0].request if self.creatable else None
+        what = [
+            [row.household.pk, str(row.request.amount)]
+            for row in sorted(self.creatable, key=lambda row: row.household.pk)
+        ]
+        if first is not None:
+            what.append(
+                [
+                    first.assistance_type_id,
+                    first.source_id,
+                    first.tier,
+                    first.requested_on.isoformat(),
+                    first.reason,
+                ]
+            )
+        return hashlib.sha256(json.dumps(what, ensure_ascii=False).encode()).hexdigest()
+
+
+class BatchChanged(Exception):
+    """Something changed between the preview and the confirmation: nothing was written."""
+
+    def __init__(self, preview: Preview):
+        super().__init__("batch changed since its preview")
+        self.preview = preview
+
+
+def select_households(
+    *, user, selection: Selection
+) -> tuple[list[tuple[int | None, Household]], list[str]]:
+    """The households of a batch in the user's subtree, with the pasted line of each, and the
+    errors of pasted lines (a number unknown or out of scope: the same words for both, as
+    another county's file answers 404). At most MAX_HOUSEHOLDS."""
+    files = Household.objects.visible_to(user).select_related("category")
+    errors: list[str] = []
+    pairs: list[tuple[int | None, Household]] = []
+    pasted = selection.pasted
+    if selection.file_numbers.strip():
+        _check_size(len(pasted))
+        found = {h.file_number: h for h in files.filter(file_number__in={n for _l, n in pasted})}
+        seen: dict[str, int] = {}
+        for line, number in pasted:
+            if number in seen:
+                errors.append(
+                    _("第%(line)d行：档案编号 %(number)s 与第%(first)d行重复。")
+                    % {"line": line, "number": number, "first": seen[number]}
+                )
+            elif number not in found:
+                errors.append(
+                    _("第%(line)d行：没有档案编号为 %(number)s 的档案，或不在您的管辖范围内。")
+                    % {"line": line, "number": number}
+                )
+            else:
+                pairs.append((line, found[number]))
+            seen.setdefault(number, line)
+    else:
+        files = files.supported()
+        if selection.status:
+            files = files.filter(status=selection.status)
+        if selection.organisation is not None:
+            files = files.filter(organisation__path__startswith=selection.organisation.path)
+        if selection.category is not None:
+            files = files.filter(category=selection.category)
+        if selection.cause is not None:
+            files = files.filter(primary_cause=selection.cause)
+        chosen = list(files.order_by("file_number")[: MAX_HOUSEHOLDS + 1])
+        _check_size(len(chosen))
+        pairs = [(None, household) for household in chosen]
+    # One instance per organisation, its ancestors read once (the standards, lines and closed
+    # years are looked up by organisation).
+    organisations = Organisation.with_ancestors({h.organisation_id for _l, h in pairs})
+    for _line, household in pairs:
+        household.organisation = organisations[household.organisation_id]
+    return pairs, errors
+
+
+def _check_size(count: int) -> None:
+    if count > MAX_HOUSEHOLDS:
+        raise ValidationError(
+            _("一次最多为 %(max)d 户申请，本次超过 %(max)d 户：请按组织、困难类别等分批。")
+            % {"max": MAX_HOUSEHOLDS}
+        )
+
+
+@dataclass
+class Terms:
+    """What every request of the batch asks for. `amount` None: each household's standard
+    amount (the cap per payment of the standard that applies to it)."""
+
+    assistance_type: AssistanceType
+    source: FundSource
+    reason: str
+    amount: Decimal | None = None
+    tier: str = Tier.GENERAL
+    requested_on: date | None = None
+
+    def checked(self) -> "Terms":
+        """The single request's checks of its own fields, once for the batch."""
+        amount = check_amount(self.amount) if self.amount not in (None, "") else None
+        requested_on = _check_date(self.requested_on or timezone.localdate(), field="requested_on")
+        errors = request_input_errors(
+            assistance_type=self.assistance_type,
+            source=self.source,
+            reason=self.reason,
+            tier=self.tier,
+        )
+        if errors:
+            raise ValidationError(errors)
+        return Terms(
+            assistance_type=self.assistance_type,
+            source=self.source,
+            reason=self.reason,
+            amount=amount,
+            tier=self.tier,
+            requested_on=requested_on,
+        )
+
+
+def batch_preview(*, user, selection: Selection, terms: Terms) -> Preview:
+    """预览: each household "will be created" or skipped with the single request's reason, the
+    totals and the source's available balance of each organisation (approval checks against
+    it). Writes nothing."""
+    _require(user, PERMISSION)
+    terms = terms.checked()
+    pairs, errors = select_households(user=user, selection=selection)
+    return _assess(user=user, pairs=pairs, errors=errors, terms=terms)
+
+
+def _assess(*, user, pairs, errors, terms: Terms) -> Preview:
+    facts = RequestFacts()
+    day = terms.requested_on
+    facts.load(households=[h for _l, h in pairs], year=day.year, day=day)
+    rows = []
+    for line, household in pairs:
+        row = Row(household=household, line=line)
+        try:
+            _require(user, PERMISSION, household.organisation)
+            problems = request_household_errors(household)
+            if problems:
+                raise ValidationError(problems)
+            row.request = request_build(
+                user=user,
+                household=household,
+                assistance_type=terms.assistance_type,
+                source=terms.source,
+                amount=_amount_for(household, terms, facts),
+                reason=terms.reason,
+                tier=terms.tier,
+                beneficiary=None,
+                out_of_pocket=None,
+                requested_on=day,
+                exception_reason="",
+                facts=facts,
+            )
+            row.warnings = row.request.shown_warnings
+        except (ValidationError, PermissionDenied) as error:
+            row.reasons = error.messages if isinstance(error, ValidationError) else [str(error)]
+        rows.append(row)
+    preview = Preview(rows=rows, errors=errors)
+    preview.balances = _balances(preview, terms.source)
+    return preview
+
+
+def _amount_for(household: Household, terms: Terms, facts: RequestFacts) -> Decimal:
+    if terms.amount is not None:
+        return terms.amount
+    standard = facts.standards(
+        organisation=household.organisation,
+        year=terms.requested_on.year,
+        assistance_type=terms.assistance_type,
+    ).get(terms.tier)
+    if standard is None or standard.amount_cap is None:
+        raise ValidationError(
+            {
+                "amount": _("%(type)s %(year)d年的标准没有每次金额，请填写每户金额。")
+                % {"type": terms.assistance_type, "year": terms.requested_on.year}
+            }
+        )
+    return standard.amount_cap
+
+
+def _balances(preview: Preview, source: FundSource) -> list[Balance]:
+    requested: dict[int, Decimal] = {}
+    organisations: dict[int, Organisation] = {}
+    for row in preview.creatable:
+        organisation = row.household.organisation
+        organisations[organisation.pk] = organisation
+        requested[organisation.pk] = requested.get(organisation.pk, ZERO) + row.request.amount
+    balances = []
+    for pk, organisation in sorted(organisations.items(), key=lambda item: item[1].path):
+        available = selectors.balance(
+            organisation=organisation, source=source
+        ) - selectors.committed(organisation=organisation, source=source)
+        balances.append(Balance(organisation, available, requested[pk]))
+    return balances
+
+
+@transaction.atomic
+def batch_requests_create(
+    *, user, selection: Selection, terms: Terms, preview_key: str
+) -> list[AssistanceRequest]:
+    """确认: the preview again, under the locks of its households, and every request it would
+    create, each as request_create saves one (requested by `user`, today, with the reason and
+    the standard's warnings; its history row by `user`), or none: when anything differs from
+    the preview confirmed (`preview_key`), a household now failing or newly passing, the
+    request already made (a second click), raises BatchChanged with the new preview."""
+    _require(user, PERMISSION)
+    terms = terms.checked()
+    pairs, errors = select_households(user=user, selection=selection)
+    # In key order, as request_create takes one: the rules below see every request saved before.
+    list(
+        Household.objects.select_for_update()
+        .filter(pk__in=[h.pk for _l, h in pairs])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    preview = _assess(user=user, pairs=pairs, errors=errors, terms=terms)
+    if not preview.can_confirm or preview.key != preview_key:
+        raise BatchChanged(preview)
+    return bulk_create_with_history(
+        [row.request for row in preview.creatable], AssistanceRequest, default_user=user
+    )

@@ -1,0 +1,316 @@
+"""批量申请帮扶 (funds/batches.py): the preview applies the single request's rules to each
+household and writes nothing; the confirmation writes every passing request or none, never
+twice; the queries do not grow with the households."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from funds import batches, services
+from funds.batches import Selection, Terms
+from funds.models import AssistanceRequest, OneProjectRule, RequestState
+from households import services as household_services
+from households.models import Household
+
+D = Decimal
+YEAR = timezone.localdate().year
+
+
+@pytest.fixture
+def money(receive):
+    receive("100000.00", on=date(YEAR, 1, 2))
+
+
+@pytest.fixture
+def festival(standard):
+    """The region's 送温暖 standard: 1,000 yuan, once a year, other projects warned of."""
+    return standard("festival", year=YEAR, amount_cap=D("1000.00"), times_per_year=1)
+
+
+def terms(types, sources, **fields):
+    return Terms(
+        assistance_type=types[fields.pop("kind", "festival")],
+        source=sources[fields.pop("source", "central")],
+        reason=fields.pop("reason", f"{YEAR}年春节送温暖"),
+        **fields,
+    )
+
+
+def counts():
+    return AssistanceRequest.objects.count(), AssistanceRequest.history.count()
+
+
+def by_number(preview):
+    return {row.household.file_number: row for row in preview.rows}
+
+
+def test_the_preview_applies_the_single_rules_and_writes_nothing(
+    filed, money, festival, ask, users, types, sources
+):
+    ready = filed(worker_name="张一")
+    no_account = filed(worker_name="张二", bank_account="")
+    visited = filed(worker_name="张三")
+    ask(visited, "1000.00", kind="festival", on=date(YEAR, 1, 5))  # its one visit this year
+    helped = filed(worker_name="张四")
+    ask(helped, "300.00", kind="living", on=date(YEAR, 1, 5))
+    before = counts()
+
+    preview = batches.batch_preview(
+        user=users["clerk_450102"], selection=Selection(), terms=terms(types, sources)
+    )
+
+    assert counts() == before
+    rows = by_number(preview)
+    assert set(rows) == {h.file_number for h in (ready, no_account, visited, helped)}
+    assert rows[ready.file_number].request.amount == D("1000.00")  # the standard's amount
+    assert "档案未登记本人银行账号" in " ".join(rows[no_account.file_number].reasons)
+    assert "送温暖每年最多 1 次" in " ".join(rows[visited.file_number].reasons)
+    # one project a year warns (the standard's rule): created, the warning shown
+    assert rows[helped.file_number].request is not None
+    assert "一户一年原则上只享受一个帮扶项目" in rows[helped.file_number].warnings[0]
+    assert len(preview.creatable) == 2 and preview.total == D("2000.00")
+    [balance] = preview.balances
+    assert balance.available == D("100000.00") and balance.requested == D("2000.00")
+
+
+def test_each_reason_is_the_single_requests_own_refusal(
+    filed, money, festival, ask, users, types, sources, standard
+):
+    """Not a copy of the rules: what request_create refuses, in its words, is what the
+    preview says of the same household."""
+    festival.one_project_rule = OneProjectRule.BLOCK
+    festival.save()
+    households = [filed(bank_account=""), filed(), filed()]
+    ask(households[1], "1000.00", kind="festival", on=date(YEAR, 1, 5))
+    ask(households[2], "300.00", kind="living", on=date(YEAR, 1, 5))
+    clerk = users["clerk_450102"]
+    preview = batches.batch_preview(
+        user=clerk, selection=Selection(), terms=terms(types, sources, amount=D("800.00"))
+    )
+    rows = by_number(preview)
+    for household in households:
+        with pytest.raises(ValidationError) as refusal:
+            services.request_create(
+                user=clerk,
+                household=household,
+                assistance_type=types["festival"],
+                source=sources["central"],
+                amount=D("800.00"),
+                reason=f"{YEAR}年春节送温暖",
+            )
+        assert rows[household.file_number].reasons == refusal.value.messages
+
+
+def test_a_file_not_on_file_is_skipped_with_the_single_reason(
+    filed, money, festival, users, types, sources
+):
+    household = filed()
+    household_services.transition_apply(
+        user=users["supervisor_450102"],
+        household=household,
+        action="exit",
+        effective_date=timezone.localdate(),
+        reason="收入超过低保标准",
+    )
+    household.refresh_from_db()
+    # filters take only files on file or relieved; a pasted number shows why it is skipped
+    preview = batches.batch_preview(
+        user=users["clerk_450102"], selection=Selection(), terms=terms(types, sources)
+    )
+    assert preview.rows == []
+    preview = batches.batch_preview(
+        user=users["clerk_450102"],
+        selection=Selection(file_numbers=household.file_number),
+        terms=terms(types, sources),
+    )
+    [row] = preview.rows
+    assert row.request is None and "不是在档或解困" in row.reasons[0]
+
+
+def test_confirm_writes_each_request_as_a_single_one(
+    filed, money, festival, users, types, sources, ask
+):
+    first, second = filed(worker_name="王一"), filed(worker_name="王二")
+    clerk = users["clerk_450102"]
+    wanted = terms(types, sources)
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=wanted)
+
+    created = batches.batch_requests_create(
+        user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+    )
+
+    assert {r.household for r in created} == {first, second}
+    single = ask(filed(), "1000.00", kind="festival", reason=f"{YEAR}年春节送温暖")
+    fields = ["organisation", "assistance_type", "tier", "source", "amount", "reason", "year"]
+    fields += ["requested_on", "state", "requested_by", "standard", "approvals_required"]
+    for request in AssistanceRequest.objects.filter(pk__in=[r.pk for r in created]):
+        assert [getattr(request, f) for f in fields] == [getattr(single, f) for f in fields]
+        assert request.state == RequestState.REQUESTED and request.requested_by == clerk
+        assert request.requested_at is not None
+        [history] = request.history.all()
+        assert history.history_user == clerk and history.history_type == "+"
+
+
+def test_all_or_nothing_when_a_household_fails_since_the_preview(
+    filed, money, festival, users, types, sources, ask
+):
+    households = [filed(), filed(), filed()]
+    clerk = users["clerk_450102"]
+    wanted = terms(types, sources)
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=wanted)
+    assert len(preview.creatable) == 3
+    ask(households[1], "500.00", kind="festival")  # a colleague visits one meanwhile
+    before = counts()
+
+    with pytest.raises(batches.BatchChanged) as changed:
+        batches.batch_requests_create(
+            user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+        )
+
+    assert counts() == before
+    rows = by_number(changed.value.preview)
+    assert "送温暖每年最多 1 次" in rows[households[1].file_number].reasons[0]
+    assert len(changed.value.preview.creatable) == 2
+
+
+def test_other_terms_than_those_previewed_write_nothing(
+    filed, money, festival, users, types, sources
+):
+    filed()
+    clerk = users["clerk_450102"]
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=terms(types, sources))
+    with pytest.raises(batches.BatchChanged):
+        batches.batch_requests_create(
+            user=clerk,
+            selection=Selection(),
+            terms=terms(types, sources, amount=D("900.00")),
+            preview_key=preview.key,
+        )
+    assert AssistanceRequest.objects.count() == 0
+
+
+def test_a_second_confirmation_creates_no_duplicates(filed, money, festival, users, types, sources):
+    festival.times_per_year = None  # no frequency: only the duplicate rule stops a repeat
+    festival.save()
+    filed(), filed()
+    clerk = users["clerk_450102"]
+    wanted = terms(types, sources)
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=wanted)
+    batches.batch_requests_create(
+        user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+    )
+    before = counts()
+
+    with pytest.raises(batches.BatchChanged) as changed:
+        batches.batch_requests_create(
+            user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+        )
+
+    assert counts() == before == (2, 2)
+    assert all("请勿重复提交" in row.reasons[0] for row in changed.value.preview.rows)
+
+
+def test_filters_pick_the_files_of_the_subtree(filed, money, festival, users, orgs, types, sources):
+    deep = filed(category="deep")
+    relative = filed(category="relative")
+    other_county = filed(org="450103")
+    clerk = users["clerk_450102"]
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=terms(types, sources))
+    assert {row.household for row in preview.rows} == {deep, relative}
+    preview = batches.batch_preview(
+        user=clerk, selection=Selection(category=relative.category), terms=terms(types, sources)
+    )
+    assert [row.household for row in preview.rows] == [relative]
+    # the region's viewer-level organisation filter keeps to the subtree too
+    preview = batches.batch_preview(
+        user=users["clerk_450103"],
+        selection=Selection(organisation=orgs["450103"]),
+        terms=terms(types, sources),
+    )
+    assert [row.household for row in preview.rows] == [other_county]
+
+
+def test_pasted_numbers_name_the_lines_they_cannot_use(
+    filed, money, festival, users, types, sources
+):
+    mine = filed()
+    theirs = filed(org="450103")
+    pasted = f"{mine.file_number}\n\nNOSUCH-1\n{theirs.file_number}\n  {mine.file_number}  \n"
+    clerk = users["clerk_450102"]
+    wanted = terms(types, sources)
+    preview = batches.batch_preview(
+        user=clerk, selection=Selection(file_numbers=pasted), terms=wanted
+    )
+    assert [(row.line, row.household) for row in preview.rows] == [(1, mine)]
+    assert preview.errors == [
+        "第3行：没有档案编号为 NOSUCH-1 的档案，或不在您的管辖范围内。",
+        f"第4行：没有档案编号为 {theirs.file_number} 的档案，或不在您的管辖范围内。",
+        f"第5行：档案编号 {mine.file_number} 与第1行重复。",
+    ]
+    assert not preview.can_confirm
+    with pytest.raises(batches.BatchChanged):
+        batches.batch_requests_create(
+            user=clerk,
+            selection=Selection(file_numbers=pasted),
+            terms=wanted,
+            preview_key=preview.key,
+        )
+    assert AssistanceRequest.objects.count() == 0
+
+
+def test_a_batch_is_capped(filed, money, festival, users, types, sources, monkeypatch):
+    filed(), filed(), filed()
+    monkeypatch.setattr(batches, "MAX_HOUSEHOLDS", 2)
+    clerk = users["clerk_450102"]
+    for selection in (Selection(), Selection(file_numbers="A\nB\nC")):
+        with pytest.raises(ValidationError, match="一次最多为 2 户申请"):
+            batches.batch_preview(user=clerk, selection=selection, terms=terms(types, sources))
+
+
+def test_the_standard_amount_is_needed_when_no_amount_is_typed(filed, money, users, types, sources):
+    household = filed()
+    preview = batches.batch_preview(
+        user=users["clerk_450102"], selection=Selection(), terms=terms(types, sources)
+    )
+    [row] = preview.rows
+    assert row.household == household and "没有每次金额" in row.reasons[0]
+
+
+@pytest.mark.parametrize("role", ["supervisor", "finance", "viewer", "admin"])
+def test_only_those_who_request_may_batch(filed, festival, users, types, sources, role):
+    filed()
+    user = users[f"{role}_450100" if role == "viewer" else f"{role}_450102"]
+    with pytest.raises(PermissionDenied):
+        batches.batch_preview(user=user, selection=Selection(), terms=terms(types, sources))
+    with pytest.raises(PermissionDenied):
+        batches.batch_requests_create(
+            user=user, selection=Selection(), terms=terms(types, sources), preview_key=""
+        )
+
+
+def test_queries_grow_little_with_the_households(filed, money, festival, users, types, sources):
+    clerk = users["clerk_450102"]
+    wanted = terms(types, sources)
+    measured = []
+    for count in (5, 25):
+        while Household.objects.filter(assistance_requests__isnull=True).count() < count:
+            filed()
+        with CaptureQueriesContext(connection) as previewing:
+            preview = batches.batch_preview(user=clerk, selection=Selection(), terms=wanted)
+        assert len(preview.creatable) == count
+        with CaptureQueriesContext(connection) as creating:
+            created = batches.batch_requests_create(
+                user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+            )
+        assert len(created) == count
+        measured.append((len(previewing), len(creating)))
+        AssistanceRequest.history.all().delete()
+        AssistanceRequest.objects.all().delete()
+    (preview_5, create_5), (preview_25, create_25) = measured
+    assert preview_25 - preview_5 <= 2, measured
+    assert create_25 - create_5 <= 2, measured
