@@ -5,9 +5,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from funds.batches import Selection, Terms
 from funds.models import AssistanceType, FundSource, Tier, Verification
 from funds.selectors import statement_period
 from funds.standards import tier_choices
+from households.models import Category, Cause, Status
 from orgs.models import Organisation
 from orgs.money import MONEY_ERRORS
 
@@ -163,6 +165,94 @@ class RequestForm(forms.Form):
         self.fields["tier"].choices = tier_choices(household.organisation)
         self.fields["beneficiary"].queryset = household.members.all()
         self.fields["requested_on"].initial = timezone.localdate()
+
+
+class RequestBatchForm(ScopedOrganisationMixin, forms.Form):
+    """批量申请帮扶: what every request asks for, then which households (filters over the
+    user's files, or pasted file numbers). `preview_key` carries the preview being confirmed."""
+
+    assistance_type = forms.ModelChoiceField(
+        label=_("帮扶项目"), queryset=AssistanceType.objects.none()
+    )
+    tier = forms.ChoiceField(label=_("细分标准"), choices=Tier.choices, initial=Tier.GENERAL)
+    source = forms.ModelChoiceField(label=_("资金来源"), queryset=FundSource.objects.none())
+    amount = money_field(
+        _("每户金额（元）"),
+        required=False,
+        help_text=_("留空则按各户适用的帮扶标准的每次金额。"),
+    )
+    requested_on = forms.DateField(label=_("申请日期"), widget=DATE)
+    reason = forms.CharField(
+        label=_("申请理由"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("如：春节送温暖。每笔申请都记录此理由。"),
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("组织（含下级）"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label=_("全部"),
+    )
+    category = forms.ModelChoiceField(
+        label=_("困难类别"),
+        queryset=Category.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("全部"),
+    )
+    cause = forms.ModelChoiceField(
+        label=_("主要致困原因"),
+        queryset=Cause.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("全部"),
+    )
+    status = forms.ChoiceField(
+        label=_("档案状态"),
+        choices=[
+            ("", _("在档或解困")),
+            (Status.ON_FILE, Status.ON_FILE.label),
+            (Status.RELIEVED, Status.RELIEVED.label),
+        ],
+        required=False,
+    )
+    file_numbers = forms.CharField(
+        label=_("或粘贴档案编号"),
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        required=False,
+        help_text=_("每行一个档案编号；填写后按所列档案申请，不再按上面的条件筛选。"),
+    )
+    preview_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.visible_to(user).filter(
+            is_active=True
+        )
+        self.fields["assistance_type"].queryset = AssistanceType.objects.filter(is_active=True)
+        self.fields["source"].queryset = active_sources()
+        if user.organisation_id:
+            self.fields["tier"].choices = tier_choices(user.organisation)
+        self.fields["requested_on"].initial = timezone.localdate()
+
+    def selection(self) -> Selection:
+        data = self.cleaned_data
+        return Selection(
+            organisation=data["organisation"],
+            category=data["category"],
+            cause=data["cause"],
+            status=data["status"],
+            file_numbers=data["file_numbers"],
+        )
+
+    def terms(self) -> Terms:
+        data = self.cleaned_data
+        return Terms(
+            assistance_type=data["assistance_type"],
+            source=data["source"],
+            reason=data["reason"],
+            amount=data["amount"],
+            tier=data["tier"],
+            requested_on=data["requested_on"],
+        )
 
 
 class DecisionForm(forms.Form):

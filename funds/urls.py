@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.IndexView.as_view(), name="index"),
     path("requests/", views.RequestListView.as_view(), name="request_list"),
     path("requests/new/", views.HouseholdPickView.as_view(), name="household_pick"),
+    path("requests/batch/", views.RequestBatchView.as_view(), name="request_batch"),
     path(
         "households/<int:household_pk>/request/",
         views.RequestCreateView.as_view(),

@@ -12,9 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from funds import bankfiles, exports, selectors, services, standards, workbook
+from funds import bankfiles, batches, exports, selectors, services, standards, workbook
 from funds.filters import LedgerFilter, RequestFilter
 from funds.forms import (
     BatchForm,
@@ -27,6 +28,7 @@ from funds.forms import (
     ReceiptForm,
     RefundForm,
     RepaymentForm,
+    RequestBatchForm,
     RequestForm,
     ReturnFileForm,
     ReverseForm,
@@ -322,6 +324,60 @@ class RequestCreateView(PermissionRequiredMixin, HouseholdMixin, FormView):
         if request.violations:
             messages.warning(self.request, _("该申请超出帮扶标准，须审批人决定是否突破。"))
         return redirect("funds:request_detail", pk=request.pk)
+
+
+@hides_personal_numbers  # as the single request's form
+class RequestBatchView(PermissionRequiredMixin, FormView):
+    """批量申请帮扶: the form, its preview (written nothing) and its confirmation (all the
+    passing requests or none; funds/batches.py holds the rules)."""
+
+    permission_required = "funds.add_assistancerequest"
+    form_class = RequestBatchForm
+    template_name = "funds/request_batch.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        user = self.request.user
+        try:
+            if self.request.POST.get("action") == "confirm":
+                created = batches.batch_requests_create(
+                    user=user,
+                    selection=form.selection(),
+                    terms=form.terms(),
+                    preview_key=form.cleaned_data["preview_key"],
+                )
+                messages.success(
+                    self.request,
+                    ngettext(
+                        "已提交 %(count)d 笔%(type)s申请，合计 %(total)s 元，等待审批。",
+                        "已提交 %(count)d 笔%(type)s申请，合计 %(total)s 元，等待审批。",
+                        len(created),
+                    )
+                    % {
+                        "count": len(created),
+                        "type": form.cleaned_data["assistance_type"],
+                        "total": yuan_text(sum((r.amount for r in created), ZERO)),
+                    },
+                )
+                return redirect(reverse("funds:request_list") + "?state=requested")
+            preview = batches.batch_preview(
+                user=user, selection=form.selection(), terms=form.terms()
+            )
+        except batches.BatchChanged as changed:
+            preview = changed.preview
+            messages.warning(
+                self.request,
+                _("预览后情况有变化，未创建任何申请。请核对下面新的预览，再确认。"),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        # The confirmation sends back what this preview would create.
+        form.data = form.data.copy()
+        form.data["preview_key"] = preview.key
+        return self.render_to_response(self.get_context_data(form=form, preview=preview))
 
 
 class RequestMixin(PermissionRequiredMixin):

@@ -199,3 +199,38 @@ def test_a_request_paid_by_hand_meanwhile_is_never_also_put_in_a_bank_file(
     assert sorted(outcomes) == ["batch of 1", "paid"], outcomes
     lines = PaymentBatchLine.objects.filter(result="pending")
     assert list(lines.values_list("request_id", flat=True)) == [other.pk]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_batch_confirmed_twice_at_once_is_written_once(
+    filed, receive, standard, users, types, sources
+):
+    """Two clicks on 确认提交 (or two tabs): the second waits for the first's locks on the
+    households, then sees its requests as duplicates and writes nothing."""
+    from funds import batches
+
+    receive("10000.00", on=date(YEAR, 1, 2))
+    standard("festival", year=YEAR, amount_cap=D("500.00"))  # no frequency: only the repeat rule
+    households = [filed() for _ in range(3)]
+    clerk = users["clerk_450102"]
+    terms = batches.Terms(
+        assistance_type=types["festival"], source=sources["central"], reason="春节送温暖"
+    )
+    selection = batches.Selection()
+    key = batches.batch_preview(user=clerk, selection=selection, terms=terms).key
+
+    def confirm():
+        try:
+            batches.batch_requests_create(
+                user=clerk, selection=selection, terms=terms, preview_key=key
+            )
+        except batches.BatchChanged as changed:
+            raise ValidationError(changed.preview.rows[0].reasons) from None
+
+    outcomes = run_at_once([confirm, confirm])
+    assert outcomes.count("ok") == 1, outcomes
+    assert all(o == "ok" or "请勿重复提交" in o for o in outcomes), outcomes
+    assert sorted(AssistanceRequest.objects.values_list("household_id", flat=True)) == sorted(
+        h.pk for h in households
+    )

@@ -105,6 +105,8 @@ PAGES: dict[str, Rule] = {
     "funds:request_list": R(get="clerk supervisor finance viewer",
                             post="clerk supervisor finance viewer"),
     "funds:household_pick": R(get="clerk", post="clerk", query="q=张"),
+    # 批量申请帮扶: who may request (the single request's rule); a posted preview writes nothing
+    "funds:request_batch": R(get="clerk", post="clerk"),
     "funds:request_create": obj("money", get="clerk", post="clerk"),
     "funds:household_year": obj("money", get="clerk supervisor finance viewer"),  # htmx
     # htmx beside the request form, posted with it (the 申请理由 stays out of URLs); GET refused

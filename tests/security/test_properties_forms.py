@@ -249,6 +249,7 @@ DRIVERS = {
     "funds.forms.ReverseForm": Driver("funds:entry_reverse", ("entry",), user="finance_450102"),
     "funds.forms.YearCloseForm": Driver("funds:year_close", user="admin_450102"),
     "funds.forms.RequestForm": Driver("funds:request_create", ("money",)),
+    "funds.forms.RequestBatchForm": Driver("funds:request_batch"),
     "funds.forms.DecisionForm": Driver("funds:request_decide", ("new",), user="supervisor_450102"),
     "funds.forms.ConfirmForm": Driver("funds:request_retry", ("new",)),
     "funds.forms.ReasonForm": Driver("funds:request_cancel", ("new",)),

@@ -1,0 +1,119 @@
+"""The 批量申请帮扶 page: the form, its preview (nothing written), the confirmation (the
+requests, then the list of those awaiting approval), a second click, pasted numbers out of
+scope, and the preview in English."""
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from funds.models import AssistanceRequest
+
+D = Decimal
+YEAR = timezone.localdate().year
+URL = reverse("funds:request_batch")
+
+
+@pytest.fixture
+def county(filed, receive, standard):
+    receive("100000.00", on=date(YEAR, 1, 2))
+    standard("festival", year=YEAR, amount_cap=D("1000.00"), times_per_year=1)
+    return [filed(worker_name="张一"), filed(worker_name="张二", bank_account="")]
+
+
+def form_data(types, sources, **fields):
+    return {
+        "assistance_type": types["festival"].pk,
+        "tier": "general",
+        "source": sources["central"].pk,
+        "amount": "",
+        "requested_on": timezone.localdate().isoformat(),
+        "reason": f"{YEAR}年春节送温暖",
+        "organisation": "",
+        "category": "",
+        "cause": "",
+        "status": "",
+        "file_numbers": "",
+        "preview_key": "",
+        "action": "preview",
+        **fields,
+    }
+
+
+def preview_key(response) -> str:
+    return re.search(r'name="preview_key" value="([0-9a-f]{64})"', response.content.decode())[1]
+
+
+def test_the_lists_link_to_the_batch_page(login, county):
+    page = login("clerk_450102").get(reverse("funds:request_list")).content.decode()
+    assert f'href="{URL}"' in page
+    assert login("clerk_450102").get(URL).status_code == 200
+
+
+def test_the_preview_writes_nothing_and_says_why_a_file_is_skipped(login, county, types, sources):
+    ready, no_account = county
+    response = login("clerk_450102").post(URL, form_data(types, sources))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert AssistanceRequest.objects.count() == 0
+    preview = response.context["preview"]
+    assert [row.household for row in preview.creatable] == [ready]
+    assert "跳过：档案未登记本人银行账号" in page
+    assert "确认提交 1 笔申请（合计 1,000.00 元）" in page
+    assert no_account.file_number in page
+
+
+def test_confirm_creates_them_and_a_second_click_creates_nothing(
+    login, county, types, sources, users
+):
+    ready, _no_account = county
+    client = login("clerk_450102")
+    previewed = client.post(URL, form_data(types, sources))
+    confirm = form_data(types, sources, action="confirm", preview_key=preview_key(previewed))
+
+    response = client.post(URL, confirm, follow=True)
+
+    [request] = AssistanceRequest.objects.all()
+    assert request.household == ready and request.requested_by == users["clerk_450102"]
+    assert response.redirect_chain[-1][0] == reverse("funds:request_list") + "?state=requested"
+    page = response.content.decode()
+    assert "已提交 1 笔送温暖申请，合计 1,000.00 元，等待审批。" in page
+    assert reverse("funds:request_detail", args=[request.pk]) in page
+
+    again = client.post(URL, confirm)  # the same form sent again (a double click, Back)
+    assert again.status_code == 200
+    assert AssistanceRequest.objects.count() == 1
+    page = again.content.decode()
+    assert "预览后情况有变化，未创建任何申请" in page
+    assert "请勿重复提交" in page
+    assert 'value="confirm"' not in page  # nothing left to confirm
+
+
+def test_pasted_numbers_out_of_scope_are_line_errors(login, county, filed, types, sources):
+    ready, _no_account = county
+    theirs = filed(org="450103")
+    pasted = f"{ready.file_number}\n{theirs.file_number}"
+    response = login("clerk_450102").post(URL, form_data(types, sources, file_numbers=pasted))
+    page = response.content.decode()
+    assert f"第2行：没有档案编号为 {theirs.file_number} 的档案" in page
+    assert theirs.worker_name not in page
+    assert 'value="confirm"' not in page
+
+
+def test_a_refused_form_names_its_field(login, county, types, sources):
+    response = login("clerk_450102").post(URL, form_data(types, sources, reason=" "))
+    assert response.status_code == 200
+    assert response.context["form"].errors["reason"]
+    assert "preview" not in response.context
+
+
+def test_the_preview_in_english(login, county, types, sources, settings):
+    client = login("clerk_450102")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(URL, form_data(types, sources))
+    page = response.content.decode()
+    assert "Skipped: " in page and "bank account" in page
+    assert "Submit 1 request (1,000.00 yuan in all)" in page
