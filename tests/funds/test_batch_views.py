@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from funds.models import AssistanceRequest
+from orgs.models import Organisation
 
 D = Decimal
 YEAR = timezone.localdate().year
@@ -110,10 +111,31 @@ def test_a_refused_form_names_its_field(login, county, types, sources):
     assert "preview" not in response.context
 
 
-def test_the_preview_in_english(login, county, types, sources, settings):
+def test_the_preview_in_english(login, county, types, sources, settings, users):
     client = login("clerk_450102")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = client.post(URL, form_data(types, sources))
     page = response.content.decode()
     assert "Skipped: " in page and "bank account" in page
     assert "Submit 1 request (1,000.00 yuan in all)" in page
+    # No interface Chinese: only data typed in Chinese (names, the reason, organisations, user)
+    data = [h.worker_name for h in county] + [f"{YEAR}年春节送温暖", "简体中文"]
+    data += [o.name for o in Organisation.objects.all()] + [users["clerk_450102"].full_name]
+    for text in sorted(data, key=len, reverse=True):
+        page = page.replace(text, "")
+    assert re.findall(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]+", page) == []
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_preview_is_accessible(login, county, filed, types, sources, settings, language):
+    """The crawl of tests/test_accessibility.py sees the empty form only: the preview, with
+    its tables and line errors, is held to the same checks here."""
+    from tests.test_accessibility import problems_of
+
+    ready, _no_account = county
+    client = login("clerk_450102")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    pasted = f"{ready.file_number}\nNOSUCH-1"
+    response = client.post(URL, form_data(types, sources, file_numbers=pasted))
+    assert response.context["preview"].errors
+    assert problems_of(response.content.decode(), language, signed_in=True) == []
