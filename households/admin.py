@@ -25,7 +25,7 @@ from django.utils.translation import gettext, ngettext, ngettext_lazy, pgettext_
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from households import selectors, services
+from households import selectors, services, spotchecks
 from households.file_pdf import file_pdf_response, printable
 from households.models import (
     Category,
@@ -38,6 +38,8 @@ from households.models import (
     Member,
     Objection,
     PublicNotice,
+    SpotCheck,
+    SpotCheckSample,
     Survey,
     Transition,
 )
@@ -825,6 +827,111 @@ class TransitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("操作"), ordering="action")
     def step(self, obj):
         return action_label(obj.action)
+
+
+# --- The yearly spot-check of files (read-only: drawn and recorded on the staff pages) -----------
+
+
+class SpotCheckInline(ReadOnlyInline):
+    model = SpotCheck
+    fields = [
+        "household",
+        "status_at_draw",
+        "outcome",
+        "action",
+        "note",
+        "checked_on",
+        "checked_by",
+        "checked_at",
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            # each row's name is its draw's (SpotCheck.__str__)
+            .select_related("sample__organisation", "household", "checked_by")
+            .defer(*(f"household__{name}" for name in SECRET_FIELDS))
+        )
+
+
+@admin.register(SpotCheckSample)
+class SpotCheckSampleAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "organisation",
+        "year",
+        "share",
+        "size",
+        "checked",
+        "discrepancies",
+        "population",
+        "drawn_by",
+        "drawn_at",
+    ]
+    list_filter = [SubtreeFilter, "year"]
+    list_select_related = ["organisation", "drawn_by"]
+    show_full_result_count = False
+    fields = [
+        "organisation",
+        "year",
+        "share",
+        "size",
+        "population",
+        "note",
+        "drawn_by",
+        "drawn_at",
+    ]
+    readonly_fields = fields
+    inlines = [SpotCheckInline]
+
+    def get_queryset(self, request):
+        return spotchecks.with_progress(super().get_queryset(request))
+
+    @admin.display(description=_("已核查"), ordering="checked")
+    def checked(self, obj):
+        return obj.checked
+
+    @admin.display(description=_("不属实或有出入"), ordering="discrepancies")
+    def discrepancies(self, obj):
+        return obj.discrepancies
+
+
+@admin.register(SpotCheck)
+class SpotCheckAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "household",
+        "sample",
+        "outcome",
+        "action",
+        "checked_on",
+        "checked_by",
+        "checked_at",
+    ]
+    list_filter = ["outcome", "action", "sample__year"]
+    search_fields = ["household__file_number__startswith"]
+    search_help_text = _("按档案编号的开头查询。")
+    list_select_related = ["household", "sample__organisation", "checked_by"]
+    show_full_result_count = False
+    fields = [
+        "sample",
+        "household",
+        "status_at_draw",
+        "outcome",
+        "action",
+        "note",
+        "checked_on",
+        "checked_by",
+        "checked_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .defer(*(f"household__{name}" for name in SECRET_FIELDS))
+        )
 
 
 # --- Reference data ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from households import idnumbers
 from households.eligibility import MIGRANT_FIELDS, migrant_field_missing, scheme_categories
 from households.models import (
     APPLICATION_STATUSES,
+    MIN_SPOTCHECK_SHARE,
     VERIFIED_STATUSES,
     Category,
     Cause,
@@ -24,6 +25,7 @@ from households.models import (
     Member,
     Objection,
     Sex,
+    SpotCheck,
 )
 from households.selectors import responsible_staff_candidates
 from households.services import MemberData
@@ -627,3 +629,52 @@ class DocumentUploadForm(forms.Form):
         widget=DateInput(),
         help_text=_("诊断证明须为一年以内。"),
     )
+
+
+class SpotCheckDrawForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("组织"), queryset=Organisation.objects.none())
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    share = forms.IntegerField(
+        label=_("抽查比例（%）"),
+        min_value=MIN_SPOTCHECK_SHARE,
+        max_value=100,
+        initial=MIN_SPOTCHECK_SHARE,
+        help_text=_("至少30%，按份数向上取整；可以多抽，不能少抽。"),
+    )
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["organisation"]
+        field.queryset = Organisation.objects.visible_to(user).filter(is_active=True)
+        if user.organisation_id and not self.is_bound:
+            field.initial = user.organisation_id
+        self.fields["year"].initial = timezone.localdate().year
+
+
+class SpotCheckForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("核查结果"),
+        choices=[
+            (SpotCheck.Outcome.CONFIRMED, SpotCheck.Outcome.CONFIRMED.label),
+            (SpotCheck.Outcome.DISCREPANCY, SpotCheck.Outcome.DISCREPANCY.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    checked_on = forms.DateField(label=_("核查日期"), widget=DateInput())
+    action = forms.ChoiceField(
+        label=_("处理意见"),
+        choices=[("", "---------"), *SpotCheck.Action.choices],
+        required=False,
+        help_text=_("不属实或有出入时必选。"),
+    )
+    note = forms.CharField(
+        label=_("核查情况"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("不属实或有出入时必填：哪里与实际情况不符。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["checked_on"].initial = timezone.localdate()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -1052,3 +1052,137 @@ class Document(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.original_name}"
+
+
+# --- The yearly spot-check of files (年度档案抽查) ---------------------------------------------
+
+# DOMAIN.md lifecycle 6: at least once a year all files are cleaned up and at least 30% of them
+# spot-checked.
+MIN_SPOTCHECK_SHARE = 30
+
+
+class SpotCheckSample(models.Model):
+    """A year's random sample of the files on file (在档、解困) of an organisation and the ones
+    below it, drawn once and kept as drawn: later changes of the files do not change it."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("组织"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    share = models.PositiveSmallIntegerField(
+        _("抽查比例（%）"),
+        validators=[MinValueValidator(MIN_SPOTCHECK_SHARE), MaxValueValidator(100)],
+    )
+    size = models.PositiveIntegerField(_("抽查份数"))
+    population = models.PositiveIntegerField(_("抽取时在档份数"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("抽取人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    drawn_at = models.DateTimeField(_("抽取时间"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = pgettext_lazy("model", "档案抽查")
+        verbose_name_plural = pgettext_lazy("models", "档案抽查")
+        ordering = ["-year", "organisation__path"]
+        constraints = [
+            # One draw per organisation and year: a second would let a county redraw until the
+            # sample suits it. The database decides between two drawing at once.
+            models.UniqueConstraint(
+                fields=["organisation", "year"], name="spotcheck_sample_one_per_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(share__gte=MIN_SPOTCHECK_SHARE, share__lte=100),
+                name="spotcheck_sample_share_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(size__lte=F("population")), name="spotcheck_sample_size_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation.name} {self.year}"
+
+
+class SpotCheckQuerySet(ScopedQuerySet):
+    org_lookup = "sample__organisation"
+
+    def pending(self):
+        return self.filter(outcome=SpotCheck.Outcome.PENDING)
+
+    def discrepancies(self):
+        return self.filter(outcome=SpotCheck.Outcome.DISCREPANCY)
+
+
+class SpotCheck(models.Model):
+    """One sampled file: does it say what the household's situation is (属实), or not?"""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("待核查")
+        CONFIRMED = "confirmed", _("属实")
+        DISCREPANCY = "discrepancy", _("不属实或有出入")
+
+    class Action(models.TextChoices):
+        """What a discrepancy calls for."""
+
+        CORRECT = "correct", _("更正档案")
+        RESURVEY = "resurvey", _("重新入户调查")
+        EXIT = "exit", _("办理脱困")
+        DEREGISTER = "deregister", _("注销档案")
+        OTHER = "other", _("其他")
+
+    sample = models.ForeignKey(
+        SpotCheckSample, verbose_name=_("抽查"), on_delete=models.PROTECT, related_name="items"
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("档案"), on_delete=models.PROTECT, related_name="spot_checks"
+    )
+    status_at_draw = models.CharField(
+        _("抽取时档案状态"), max_length=20, choices=Status.choices, editable=False
+    )
+    outcome = models.CharField(
+        _("核查结果"), max_length=12, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    action = models.CharField(_("处理意见"), max_length=12, choices=Action.choices, blank=True)
+    note = models.TextField(_("核查情况"), blank=True)
+    checked_on = models.DateField(_("核查日期"), null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核查人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    checked_at = models.DateTimeField(_("登记时间"), null=True, blank=True)
+
+    objects = SpotCheckQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = pgettext_lazy("model", "档案抽查结果")
+        verbose_name_plural = pgettext_lazy("models", "档案抽查结果")
+        ordering = ["sample", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "household"], name="spotcheck_unique"),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["pending", "confirmed", "discrepancy"]),
+                name="spotcheck_outcome_valid",
+            ),
+            # A discrepancy says what was found and what is to be done about it.
+            models.CheckConstraint(
+                condition=~Q(outcome="discrepancy") | (~Q(note="") & ~Q(action="")),
+                name="spotcheck_discrepancy_explained",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sample} {self.household_id} {self.get_outcome_display()}"
+
+    @property
+    def is_discrepancy(self) -> bool:
+        return self.outcome == self.Outcome.DISCREPANCY

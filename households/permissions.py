@@ -13,6 +13,9 @@ READ = {
     "households.view_dibaostandard",
     "households.view_cause",
     "households.view_category",
+    # the yearly spot-check of files: its draws and results (progress, discrepancies)
+    "households.view_spotchecksample",
+    "households.view_spotcheck",
 }
 
 ROLE_PERMISSIONS = {
@@ -30,12 +33,16 @@ ROLE_PERMISSIONS = {
         "households.change_objection",
         "households.add_closurerequest",
         "households.view_full_identifiers",
+        # records what the spot-check of a sampled file found (the staff who visit the files)
+        "households.change_spotcheck",
     },
     Role.SUPERVISOR: READ
     | {
         "households.approve_household",
         "households.change_closurerequest",
         "households.view_full_identifiers",
+        # draws the year's spot-check: the reviewer picks the files, not the clerks who keep them
+        "households.add_spotchecksample",
     },
     Role.FINANCE: {
         "households.view_household",

@@ -33,4 +33,11 @@ urlpatterns = [
         views.DocumentWithdrawView.as_view(),
         name="document_withdraw",
     ),
+    path("spot-checks/", views.SpotCheckListView.as_view(), name="spotcheck_list"),
+    path("spot-checks/<int:pk>/", views.SpotCheckDetailView.as_view(), name="spotcheck_detail"),
+    path(
+        "spot-checks/items/<int:pk>/",
+        views.SpotCheckRecordView.as_view(),
+        name="spotcheck_record",
+    ),
 ]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +18,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
-from households import selectors, services
+from households import selectors, services, spotchecks
 from households.eligibility import EXCLUSIONS
 from households.file_pdf import file_pdf_response
 from households.filters import (
@@ -37,6 +37,8 @@ from households.forms import (
     NoticeStartForm,
     ObjectionForm,
     ObjectionResolveForm,
+    SpotCheckDrawForm,
+    SpotCheckForm,
     SurveyForm,
     TransitionForm,
     add_service_errors,
@@ -51,6 +53,8 @@ from households.models import (
     Member,
     Objection,
     PublicNotice,
+    SpotCheck,
+    SpotCheckSample,
     Status,
 )
 from households.notice_pdf import notice_pdf_response
@@ -63,7 +67,7 @@ from orgs.money import ZERO, yuan_text
 from orgs.pii import mask_phone, masks_phones
 from orgs.scoping import user_can_reach
 from orgs.text import listing
-from orgs.web import IdSearchListMixin, hides_personal_numbers, typed_key
+from orgs.web import PAGE_SIZE, IdSearchListMixin, hides_personal_numbers, typed_key
 
 PAGE_SIZES = (25, 50, 100)
 # Beyond any list (25 million files at the smallest size; a national deployment holds five),
@@ -373,6 +377,10 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
                 context["upload_form"] = DocumentUploadForm()
         if user.has_perm("households.view_survey"):
             context["surveys"] = household.surveys.select_related("recorded_by")[:5]
+        if user.has_perm("households.view_spotcheck"):
+            context["spot_checks"] = list(
+                spotchecks.checks_of_year(household, timezone.localdate().year)
+            )
         if user.has_perm("households.view_objection") and period is not None:
             context["objections"] = list(
                 Objection.objects.filter(period=period).select_related("resolved_by")
@@ -1006,3 +1014,107 @@ class DocumentWithdrawView(ObjectStepView):
             user=self.request.user, document=document, reason=form.cleaned_data["reason"]
         )
         return _("已作废材料：%(name)s。") % {"name": document.original_name}
+
+
+# --- The yearly spot-check of files (年度档案抽查) ---------------------------------------------
+
+
+class SpotCheckListView(PermissionRequiredMixin, FormView):
+    """The year's draws in scope with their progress, and the draw form for who draws."""
+
+    permission_required = "households.view_spotchecksample"
+    form_class = SpotCheckDrawForm
+    template_name = "households/spotcheck_list.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        samples = spotchecks.with_progress(
+            SpotCheckSample.objects.visible_to(self.request.user)
+        ).select_related("organisation", "drawn_by")
+        return super().get_context_data(
+            samples=samples.order_by("-year", "organisation__path")[:PAGE_SIZE],
+            can_draw=self.request.user.has_perm(spotchecks.DRAW),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(spotchecks.DRAW):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            sample = spotchecks.spotcheck_draw(user=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("已从 %(population)d 份在档档案中随机抽取 %(size)d 份（%(share)d%%）待核查。")
+            % {"population": sample.population, "size": sample.size, "share": sample.share},
+        )
+        return redirect("households:spotcheck_detail", pk=sample.pk)
+
+
+class SpotCheckDetailView(PermissionRequiredMixin, TemplateView):
+    """One draw: each sampled file (ID numbers masked), its result or the link to record it."""
+
+    permission_required = "households.view_spotchecksample"
+    template_name = "households/spotcheck_detail.html"
+
+    def get_context_data(self, **kwargs):
+        sample = get_object_or_404(
+            spotchecks.with_progress(
+                SpotCheckSample.objects.visible_to(self.request.user)
+            ).select_related("organisation", "drawn_by"),
+            pk=self.kwargs["pk"],
+        )
+        items = sample.items.select_related("household", "checked_by").defer(
+            "household__id_number", "household__bank_account"
+        )
+        return super().get_context_data(
+            sample=sample,
+            items=items.order_by("household__file_number", "id"),
+            may_record=self.request.user.has_perm(spotchecks.RECORD),
+            **kwargs,
+        )
+
+
+class SpotCheckRecordView(PermissionRequiredMixin, FormView):
+    """登记核查结果 of one sampled file, once."""
+
+    permission_required = spotchecks.RECORD
+    form_class = SpotCheckForm
+    template_name = "households/spotcheck_form.html"
+
+    def get_item(self) -> SpotCheck:
+        if not hasattr(self, "_item"):
+            self._item = get_object_or_404(
+                SpotCheck.objects.visible_to(self.request.user).select_related(
+                    "sample__organisation", "household", "checked_by"
+                ),
+                pk=self.kwargs["pk"],
+            )
+        return self._item
+
+    def get(self, request, *args, **kwargs):
+        if self.get_item().outcome != SpotCheck.Outcome.PENDING:
+            # From an old link or a second tab: said at once, not after a form filled in.
+            messages.info(request, _("该档案的抽查结果已登记。"))
+            return redirect("households:spotcheck_detail", pk=self.get_item().sample_id)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(item=self.get_item(), **kwargs)
+
+    def form_valid(self, form):
+        item = self.get_item()
+        try:
+            spotchecks.spotcheck_record(user=self.request.user, item=item, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("抽查结果已登记。"))
+        return redirect("households:spotcheck_detail", pk=item.sample_id)

@@ -4,9 +4,10 @@ the files in the user's scope, each linking to the filtered list."""
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households import selectors
+from households import selectors, spotchecks
 from households.filters import standing_url
 from households.models import Status
 from orgs.text import html_message, unbroken
@@ -31,8 +32,49 @@ def panels(request) -> list[dict]:
         found.append(_clerk_panel(user))
     if user.has_perm("households.approve_household"):
         found.append(_supervisor_panel(user))
+    spot_check = _spotcheck_panel(user)
+    if spot_check is not None:
+        found.append(spot_check)
     found.append(_overview_panel(user))
     return found
+
+
+def _spotcheck_text(due: dict) -> str:
+    if due["kind"] == "not_started":
+        return _("%(year)d年档案抽查未开始") % {"year": due["year"]}
+    return _("%(year)d年档案抽查（%(org)s）尚有 %(count)d 份未核查") % {
+        "year": due["year"],
+        "org": due["organisation"].name,
+        "count": due["count"],
+    }
+
+
+def _spotcheck_url(due: dict) -> str:
+    if due["kind"] == "not_started":
+        return reverse("households:spotcheck_list")
+    return reverse("households:spotcheck_detail", args=[due["sample"].pk])
+
+
+def _spotcheck_panel(user) -> dict | None:
+    """From 1 December: the year's draw not made yet, and the year's unchecked files."""
+    due = spotchecks.reminders(user, timezone.localdate())
+    if not due:
+        return None
+    return {
+        "template": "households/_work_panel.html",
+        "title": _("年度档案抽查"),
+        "rows": [
+            {
+                "label": _spotcheck_text(each),
+                "count": each["count"] if each["count"] is not None else _("未抽取"),
+                "url": _spotcheck_url(each),
+                "urgent": True,
+            }
+            for each in due
+        ],
+        "link": reverse("households:spotcheck_list"),
+        "link_label": _("年度档案抽查"),
+    }
 
 
 def _clerk_panel(user) -> dict:
@@ -188,4 +230,16 @@ def admin_rows(request) -> list[dict]:
             "count": selectors.migrant_membership_unverified(user).count(),
             "url": reverse("admin:households_household_changelist") + "?awaiting=migrant",
         },
+    ]
+
+
+def reminders(request) -> list[dict]:
+    """For the admin index: the year's spot-check, from 1 December (as on "my work")."""
+    return [
+        {
+            "message": _spotcheck_text(due),
+            "url": _spotcheck_url(due),
+            "link_label": _("年度档案抽查"),
+        }
+        for due in spotchecks.reminders(request.user, timezone.localdate())
     ]

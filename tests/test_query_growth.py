@@ -49,6 +49,8 @@ LIST_PAGES = [
     "households:detail",
     "households:detail[money]",
     "households:file_pdf[money]",  # the printed file: its members, documents, steps, payments
+    "households:spotcheck_list",
+    "households:spotcheck_detail",
     "funds:index",
     "funds:request_list",
     "funds:household_pick",
@@ -114,6 +116,7 @@ ADMIN_QUEUES = {"households.household": "awaiting=1", "funds.assistancerequest":
 ADMIN_CHANGE_PAGES = {
     "households.household": "money",
     "households.publicnotice": "public_notice",
+    "households.spotchecksample": "spotcheck",
     "funds.assistancerequest": "paid",
     "funds.paymentbatch": "batch",
     "services.trainingcourse": "course",
@@ -202,6 +205,7 @@ def grow(data, users, orgs):
     from households import services as hh
     from households.models import DibaoStandard, Household
     from households.services import MemberData
+    from households.spotchecks import spotcheck_draw, spotcheck_record
     from orgs.models import AccessLog, Holiday, Organisation, User
     from services import services as centre
     from services.models import (
@@ -259,6 +263,18 @@ def grow(data, users, orgs):
             starts_on=today - timedelta(days=30), objection_contact="0771-12351",
         )  # fmt: skip
     data["public_notice"] = notice.pk
+
+    # --- Spot-checks: last year's draw of the county (all its files on file, some checked),
+    # and this year's of its base unions (the list of draws)
+    sample = spotcheck_draw(user=supervisor, organisation=county, year=year - 1, share=100)
+    for i, item in enumerate(sample.items.all()[:MORE]):
+        spotcheck_record(
+            user=clerk, item=item, outcome="discrepancy" if i % 2 else "confirmed",
+            checked_on=today, note="收入有变化" if i % 2 else "", action="correct" if i % 2 else "",
+        )  # fmt: skip
+    data["spotcheck"] = sample.pk
+    for unit in UNITS[1:]:
+        spotcheck_draw(user=supervisor, organisation=orgs[unit], year=year, share=50)
 
     # --- One file with many members, documents and requests (its page and admin page)
     money = Household.objects.get(pk=data["money"])

@@ -99,6 +99,11 @@ PAGES: dict[str, Rule] = {
     "households:objection_resolve": obj("objection", get="supervisor", post="supervisor"),
     "households:document_download": obj("document", get="clerk supervisor"),
     "households:document_withdraw": obj("document", get="clerk", post="clerk"),
+    # the yearly spot-check of files: read by who reads the files, drawn by the supervisor (who
+    # reviews the clerks' files), recorded by the clerks who visit the households
+    "households:spotcheck_list": R(get="clerk supervisor viewer admin", post="supervisor"),
+    "households:spotcheck_detail": obj("spotcheck", get="clerk supervisor viewer admin"),
+    "households:spotcheck_record": obj("spotcheck_item", get="clerk", post="clerk"),
     # funds
     "funds:index": R(get=MONEY),
     # the search forms are posted (an ID number stays out of the address): a redirect back
@@ -268,6 +273,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     ),
     "households.objection": AdminModel("objection", True, view="supervisor admin"),
     "households.transition": AdminModel("transition", True, view="supervisor admin"),
+    "households.spotchecksample": AdminModel("spotcheck", True, view="supervisor admin"),
+    "households.spotcheck": AdminModel("spotcheck_item", True, view="supervisor admin"),
     "households.dibaostandard": AdminModel("county_line", True, view="supervisor admin",
                                            add="admin", change="admin",
                                            history="county_line_history"),

@@ -120,6 +120,7 @@ def build_world() -> dict:
     from funds.models import AssistanceStandard, AssistanceType, FundSource
     from households import services as hh
     from households.models import DibaoStandard, Household, Transition
+    from households.spotchecks import spotcheck_draw
     from orgs.audit import log_access  # noqa: F401 - the access log is written by views
     from orgs.demo import seed_organisations_and_users
     from orgs.models import AccessLog, Holiday, Organisation, User
@@ -183,6 +184,9 @@ def build_world() -> dict:
         household=on_file,
         kind="income_proof",
         upload=SimpleUploadedFile("收入证明.pdf", PDF, content_type="application/pdf"),
+    )
+    spotcheck = spotcheck_draw(
+        user=users["supervisor_450102"], organisation=orgs["450102"], year=year, share=100
     )
     county_line = DibaoStandard.objects.create(
         organisation=orgs["450102"], year=year + 2, monthly_amount=Decimal("1100.00")
@@ -331,6 +335,8 @@ def build_world() -> dict:
         "public_notice": notice.current_period.notice_id,
         "transition": Transition.objects.filter(household=on_file).latest("pk").pk,
         "on_file_history": on_file.history.latest().history_id,
+        "spotcheck": spotcheck.pk,
+        "spotcheck_item": spotcheck.items.get(household=on_file).pk,
         "county_line": county_line.pk,
         "county_line_history": county_line.history.latest().history_id,
         "cause": on_file.primary_cause_id,
