@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from households import services
 from households.models import ClosureRequest, Document, Household, Objection
+from households.spotchecks import spotcheck_draw
 
 PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -47,8 +48,20 @@ MATRIX = {
     "objection_resolve": ("get", SUPERVISOR, True),
     "document_download": ("get", DOCUMENTS, True),
     "document_withdraw": ("get", CLERK, True),
+    # the yearly spot-check: read by who reads files, drawn by supervisors, recorded by clerks
+    "spotcheck_list": ("get", EVERYONE - {"finance_450102"}, False),
+    "spotcheck_detail": ("get", EVERYONE - {"finance_450102"}, True),
+    "spotcheck_record": ("get", CLERK, True),
 }
-GET_ONLY = {"standing", "detail", "file_pdf", "document_download", "notice_pdf", "list_total"}
+GET_ONLY = {
+    "standing",
+    "detail",
+    "file_pdf",
+    "document_download",
+    "notice_pdf",
+    "list_total",
+    "spotcheck_detail",
+}
 SEARCHES = {"list"}  # its search form is posted (an ID number stays out of URLs): reads only
 
 
@@ -80,7 +93,15 @@ def records(make_household, walk, users):
         kind="income_proof",
         upload=SimpleUploadedFile("收入证明.pdf", PDF, content_type="application/pdf"),
     )
+    spotcheck = spotcheck_draw(
+        user=users["supervisor_450102"],
+        organisation=on_file.organisation,
+        year=timezone.localdate().year,
+        share=100,
+    )
     return {
+        "spotcheck": spotcheck,
+        "spotcheck_item": spotcheck.items.get(),
         "draft": draft,
         "notice": noticed,
         "on_file": on_file,
@@ -105,6 +126,8 @@ def url_for(name: str, records) -> str:
         "document_download": records["document"].pk,
         "document_withdraw": records["document"].pk,
         "notice_pdf": records["notice"].current_period.notice_id,
+        "spotcheck_detail": records["spotcheck"].pk,
+        "spotcheck_record": records["spotcheck_item"].pk,
     }
     if name.startswith("transition:"):
         action = name.split(":")[1]
