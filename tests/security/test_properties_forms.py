@@ -235,6 +235,10 @@ DRIVERS = {
     "households.forms.DocumentUploadForm": Driver(
         "households:document_upload", ("draft",), files=("file",)
     ),
+    "households.forms.SpotCheckDrawForm": Driver(
+        "households:spotcheck_list", user="supervisor_450102"
+    ),
+    "households.forms.SpotCheckForm": Driver("households:spotcheck_record", ("spotcheck_item",)),
     "households.admin.ReasonForm": Driver(
         "admin:households_household_changelist",
         user="supervisor_450102",
@@ -326,6 +330,7 @@ WATCHED = [
     "households_closurerequest",
     "households_document",
     "households_dibaostandard",
+    "households_spotchecksample",
     "funds_assistancerequest",
     "funds_historicalassistancerequest",
     "funds_approval",
