@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from households import services
 from households.file_pdf import render_file_pdf
@@ -304,3 +304,27 @@ def test_a_reopened_file_prints_its_new_filing_period(household, users):
     assert "重新申请" in text and "再次因病致困" in text
     assert "审批建档" not in text and "迁往外省" not in text  # the earlier period's steps
     assert "生活救助" not in text and "本次建档以来尚未享受帮扶。" in text
+
+
+def test_a_facts_row_never_splits_across_pages(household, users):
+    """A label and its value stay on one page (the archive reads a page on its own), wherever
+    the page break falls: the income and category rows are tried at several positions."""
+    clerk = users["clerk_450102"]
+    members = kept_members(household)
+    for i in range(5):
+        members.append(
+            MemberData(
+                relation="child",
+                name=f"韦子{i}",
+                id_number=new_id(2004),
+                monthly_income=Decimal("0.00"),
+            )
+        )
+        services.household_update(
+            user=clerk, household=household, members=members, secondary_causes=[], reason="新增成员"
+        )
+        household.refresh_from_db()
+        with translation.override("en"):
+            text = pages(render_file_pdf(household, clerk))
+        for label, value in (("How computed", " persons = "), ("Primary cause", "Illness")):
+            assert [label in page for page in text] == [value in page for page in text], (i, label)
