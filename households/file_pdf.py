@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from households import services
-from households.models import AMEND, Category, Household, Member, Status, Survey
+from households.models import AMEND, Category, Household, Member, Objection, Status, Survey
 from households.workflow import STEPS
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
@@ -173,6 +173,16 @@ def assistance(household: Household, user) -> list[dict] | None:
     return list(years.values())
 
 
+def objections(household: Household, user) -> list[Objection] | None:
+    """The objections raised during the current period's notice, with how each was decided;
+    None for users who may not read objections (as the file page)."""
+    period = household.current_period
+    if period is None or not user.has_perm("households.view_objection"):
+        return None
+    rows = Objection.objects.filter(period=period).select_related("resolved_by")
+    return list(rows.order_by("raised_on", "id"))
+
+
 def file_form(household: Household, user) -> dict:
     """Everything the file form prints, for this reader."""
     full = shows_full_numbers(user)
@@ -189,6 +199,8 @@ def file_form(household: Household, user) -> dict:
         "household": household,
         "organisation": household.organisation,
         "period": household.current_period,
+        "notice": household.current_period.notice if household.current_period else None,
+        "objections": objections(household, user),
         "full_numbers": full,
         "id_number": household.id_number if full else household.id_masked,
         "bank_account": household.bank_account if full else household.bank_account_masked,

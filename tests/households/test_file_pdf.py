@@ -328,3 +328,49 @@ def test_a_facts_row_never_splits_across_pages(household, users):
             text = pages(render_file_pdf(household, clerk))
         for label, value in (("How computed", " persons = "), ("Primary cause", "Illness")):
             assert [label in page for page in text] == [value in page for page in text], (i, label)
+
+
+def test_the_notice_and_its_objections_are_on_the_form(walk, make_household, users):
+    """The notice period and every objection raised during it, with how it was decided (the
+    paper trail of 公示 that the approval rests on), to those who read objections on the file
+    page; the notice dates to every reader."""
+    household = walk(make_household(), "notice")
+    notice = household.current_period.notice
+    objection = services.objection_record(
+        user=users["clerk_450102"],
+        household=household,
+        raised_by="邻居王某",
+        raised_on=notice.ends_on,
+        content="该户有两套住房",
+    )
+    services.objection_resolve(
+        user=users["supervisor_450102"],
+        objection=objection,
+        outcome="dismissed",
+        finding="只有一套住房",
+    )
+    walk(household, "on_file")
+    household.refresh_from_db()
+    period = f"{notice.starts_on.isoformat()} 至 {notice.ends_on.isoformat()}"
+    text = pdftotext(render_file_pdf(household, users["clerk_450102"]))
+    for expected in (
+        "公示与异议",
+        period,
+        "邻居王某",
+        "该户有两套住房",
+        "异议不成立",
+        "只有一套住房",
+    ):
+        assert expected in text, expected
+    assert str(users["supervisor_450102"]) in text.split("公示与异议")[1]
+    finance = pdftotext(render_file_pdf(household, users["finance_450102"]))
+    assert period in finance and "邻居王某" not in finance
+    with translation.override("en"):
+        english = pdftotext(render_file_pdf(household, users["clerk_450102"]))
+    assert "Public notice and objections" in english and "Dismissed" in english
+
+
+def test_a_notice_without_objections_says_so(walk, make_household, users):
+    household = walk(make_household(), "on_file")
+    text = pdftotext(render_file_pdf(household, users["clerk_450102"]))
+    assert "公示期间无异议。" in text.split("公示与异议")[1]
