@@ -18,7 +18,16 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from households import services
-from households.models import AMEND, Category, Household, Member, Objection, Status, Survey
+from households.models import (
+    AMEND,
+    CLOSED_STATUSES,
+    Category,
+    Household,
+    Member,
+    Objection,
+    Status,
+    Survey,
+)
 from households.workflow import STEPS
 from orgs.audit import log_access
 from orgs.models import AccessLog, Organisation
@@ -173,6 +182,28 @@ def assistance(household: Household, user) -> list[dict] | None:
     return list(years.values())
 
 
+def closing(household: Household, user) -> dict | None:
+    """For a closed file (exited, deregistered, not approved, withdrawn): the day its filing
+    period closed, for every reader (as the filing date), and why (the closing step's
+    deregistration reason and explanation) for users who may read the file's steps. None
+    while the file is open."""
+    period = household.current_period
+    if period is None or period.closed_on is None or household.status not in CLOSED_STATUSES:
+        return None
+    reason = None
+    if user.has_perm("households.view_transition"):
+        step = (
+            household.transitions.filter(period=period, to_status=household.status)
+            .exclude(action=AMEND)
+            .order_by("-effective_date", "-id")
+            .first()
+        )
+        if step is not None:
+            parts = [step.get_deregistration_reason_display(), step.reason]
+            reason = " · ".join(part for part in parts if part)
+    return {"on": period.closed_on, "reason": reason}
+
+
 def objections(household: Household, user) -> list[Objection] | None:
     """The objections raised during the current period's notice, with how each was decided;
     None for users who may not read objections (as the file page)."""
@@ -201,6 +232,7 @@ def file_form(household: Household, user) -> dict:
         "period": household.current_period,
         "notice": household.current_period.notice if household.current_period else None,
         "objections": objections(household, user),
+        "closing": closing(household, user),
         "full_numbers": full,
         "id_number": household.id_number if full else household.id_masked,
         "bank_account": household.bank_account if full else household.bank_account_masked,

@@ -3,7 +3,7 @@ embedded CJK font, numbers as the reader may see them, printed only by those who
 file, every print logged, long tables repeating their header on every page, in both languages."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -374,3 +374,34 @@ def test_a_notice_without_objections_says_so(walk, make_household, users):
     household = walk(make_household(), "on_file")
     text = pdftotext(render_file_pdf(household, users["clerk_450102"]))
     assert "公示期间无异议。" in text.split("公示与异议")[1]
+
+
+def test_a_closed_file_says_when_and_why_at_its_head(household, users):
+    """Deregistered: the closing date at the head for every reader (as the filing date), and
+    the reason with it for those who may read the file's steps."""
+    closed_on = timezone.localdate() - timedelta(days=3)
+    closure = services.closure_request(
+        user=users["clerk_450102"],
+        household=household,
+        kind="deregistered",
+        deregistration_reason="moved",
+        effective_date=closed_on,
+        reason="迁往外省",
+    )
+    services.closure_decide(
+        user=users["supervisor_450102"], closure=closure, approve=True, note="同意"
+    )
+    household.refresh_from_db()
+    head = pdftotext(render_file_pdf(household, users["clerk_450102"])).split("基本信息")[0]
+    for expected in ("注销", "关闭日期", closed_on.isoformat(), "关闭原因", "迁出", "迁往外省"):
+        assert expected in head, expected
+    finance = pdftotext(render_file_pdf(household, users["finance_450102"])).split("基本信息")[0]
+    assert closed_on.isoformat() in finance and "迁往外省" not in finance
+    with translation.override("en"):
+        english = pdftotext(render_file_pdf(household, users["clerk_450102"]))
+    assert "Closed on" in english and "Reason for" in english  # the label may wrap
+
+
+def test_an_open_file_has_no_closing_rows(household, users):
+    head = pdftotext(render_file_pdf(household, users["clerk_450102"])).split("基本信息")[0]
+    assert "关闭日期" not in head and "关闭原因" not in head
