@@ -405,3 +405,13 @@ def test_a_closed_file_says_when_and_why_at_its_head(household, users):
 def test_an_open_file_has_no_closing_rows(household, users):
     head = pdftotext(render_file_pdf(household, users["clerk_450102"])).split("基本信息")[0]
     assert "关闭日期" not in head and "关闭原因" not in head
+
+
+def test_member_names_are_not_broken_in_english(household, users):
+    """The English headers are longer than the Chinese: a three-character name still stays on
+    one line rather than breaking after its second character."""
+    with translation.override("en"):
+        text = pdftotext(render_file_pdf(household, users["clerk_450102"]))
+    members = text.split("Household members")[1].split("Income")[0]
+    for member in household.members.all():
+        assert member.name in members, member.name
