@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from households import services
 from households.models import (
@@ -141,13 +142,13 @@ def history(household: Household, user) -> list[Step] | None:
     if may_surveys:
         surveys = Survey.objects.filter(period=period).select_related("recorded_by")
         for survey in surveys.order_by("surveyed_on", "id"):
-            detail = _("核实月人均收入 %(income)s 元") % {
+            detail = pgettext("file step", "核实月人均收入 %(income)s 元") % {
                 "income": yuan_text(survey.per_capita_income)
             }
             steps.append(
                 Step(
                     on=survey.surveyed_on,
-                    title=_("入户调查"),
+                    title=pgettext("file step", "入户调查"),  # one survey, a step
                     detail=detail,
                     actor=survey.surveyors,
                     order=(survey.created_at, 1),

@@ -415,3 +415,20 @@ def test_member_names_are_not_broken_in_english(household, users):
     members = text.split("Household members")[1].split("Income")[0]
     for member in household.members.all():
         assert member.name in members, member.name
+
+
+def test_a_survey_step_reads_as_one_survey_in_english(household, users):
+    services.survey_record(
+        user=users["clerk_450102"],
+        household=household,
+        surveyed_on=timezone.localdate(),
+        surveyors="王录入员",
+        findings="家中有重病患者",
+        incomes={},
+    )
+    household.refresh_from_db()
+    with translation.override("en"):
+        text = pdftotext(render_file_pdf(household, users["clerk_450102"]))
+    steps = text.split("Steps taken")[1].split("Assistance received")[0]
+    assert re.search(r"Home survey\s+Verified monthly per-capita income", steps)
+    assert "Home surveys" not in steps
