@@ -273,6 +273,7 @@ def test_the_form_is_printed_in_english_for_an_english_reader(household, login, 
     stored += [household.bank_name, household.responsible_chair, "收入证明.pdf", "历史档案导入"]
     stored += [m.name for m in household.members.all()]
     stored += [str(users["clerk_450102"]), str(users["supervisor_450102"])]
+    stored += [household.current_period.notice.title]  # the notice as it was posted
     chinese = set(re.findall(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", text))
     assert chinese <= set("".join(stored)), sorted(chinese - set("".join(stored)))
 
