@@ -433,3 +433,10 @@ def test_a_survey_step_reads_as_one_survey_in_english(household, users):
     steps = text.split("Steps taken")[1].split("Assistance received")[0]
     assert re.search(r"Home survey\s+Verified monthly per-capita income", steps)
     assert "Home surveys" not in steps
+
+
+def test_yes_and_no_are_capitalised_as_a_form_value_in_english(household, users):
+    with translation.override("en"):
+        text = pdftotext(render_file_pdf(household, users["clerk_450102"]))
+    assert re.search(r"Migrant worker\s+(Yes|No)\s", text)
+    assert re.search(r"Model worker\s+(Yes|No)\s", text)
