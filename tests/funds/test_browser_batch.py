@@ -52,3 +52,47 @@ def test_filter_preview_confirm_and_the_requests_are_listed(
         expect(page.locator("table")).to_contain_text(household.worker_name)
     assert {r.household for r in AssistanceRequest.objects.all()} == set(deep)
     assert problems == []
+
+
+@pytest.fixture
+def festival_round(live_users, filed, receive, standard, types, sources):
+    """One file that passes, one skipped; returns the form's choices (any language)."""
+    year = timezone.localdate().year
+    receive("100000.00", on=date(year, 1, 2))
+    standard("festival", year=year, amount_cap=Decimal("1000.00"), times_per_year=1)
+    filed(worker_name="刘一")
+    filed(worker_name="刘三", bank_account="")  # skipped: no bank account
+    return {"type": str(types["festival"].pk), "source": str(sources["central"].pk)}
+
+
+def fill_and_preview(page, choices, preview="预览"):
+    page.goto(page.base_url + reverse("funds:request_batch"))
+    page.select_option("#id_assistance_type", choices["type"])
+    page.select_option("#id_source", choices["source"])
+    page.fill("#id_reason", "春节送温暖")
+    page.get_by_role("button", name=preview).click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_reasons_read_as_lines_on_a_phone(browser_login, festival_round, language):
+    """On a phone the preview's table squeezed its last column to the width of its heading
+    (结果): a reason ran one or two characters a line, each skipped row 700 px tall. The reason
+    keeps a readable width now, the table scrolling sideways in its box, not the page."""
+    page = browser_login("clerk_450102")
+    page.set_viewport_size({"width": 390, "height": 844})
+    if language == "en":
+        page.select_option("#language-select", "en")
+        page.click(".lang-switch button")
+        page.wait_for_load_state()
+    fill_and_preview(page, festival_round, "预览" if language == "zh-hans" else "Preview")
+    reason = page.locator("table.batch-rows tbody tr", has_text="刘三").locator("td").last
+    lines = reason.evaluate(
+        """(cell) => {
+          const range = document.createRange();
+          range.selectNodeContents(cell);
+          return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+        }"""
+    )
+    assert lines <= 4, reason.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
