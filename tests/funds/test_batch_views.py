@@ -67,6 +67,16 @@ def test_the_preview_writes_nothing_and_says_why_a_file_is_skipped(login, county
     assert no_account.file_number in page
 
 
+def test_the_preview_lists_the_skipped_first(login, county, types, sources):
+    """Among hundreds of files that pass, the few skipped (what a clerk reads and fixes) were
+    scattered in file-number order; they now come first."""
+    ready, no_account = county
+    assert ready.file_number < no_account.file_number
+    response = login("clerk_450102").post(URL, form_data(types, sources))
+    rows = response.content.decode().split('class="data batch-rows"')[1]
+    assert rows.index(no_account.file_number) < rows.index(ready.file_number)
+
+
 def test_confirm_creates_them_and_a_second_click_creates_nothing(
     login, county, types, sources, users
 ):
