@@ -365,19 +365,20 @@ class RequestBatchView(PermissionRequiredMixin, FormView):
             preview = batches.batch_preview(
                 user=user, selection=form.selection(), terms=form.terms()
             )
-        except batches.BatchChanged as changed:
-            preview = changed.preview
-            messages.warning(
-                self.request,
-                _("预览后情况有变化，未创建任何申请。请核对下面新的预览，再确认。"),
-            )
+        except batches.BatchChanged as error:
+            preview, changed = error.preview, True
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
+        else:
+            changed = False
         # The confirmation sends back what this preview would create.
         form.data = form.data.copy()
         form.data["preview_key"] = preview.key
-        return self.render_to_response(self.get_context_data(form=form, preview=preview))
+        # `changed` is said in the preview, where the page opens, not in the messages above.
+        return self.render_to_response(
+            self.get_context_data(form=form, preview=preview, changed=changed)
+        )
 
 
 class RequestMixin(PermissionRequiredMixin):

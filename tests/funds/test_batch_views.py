@@ -77,6 +77,18 @@ def test_the_preview_lists_the_skipped_first(login, county, types, sources):
     assert rows.index(no_account.file_number) < rows.index(ready.file_number)
 
 
+def test_the_page_opens_on_the_preview_and_confirms_under_its_totals(login, county, types, sources):
+    """The preview under the long form was out of sight after 预览 (the page opened at the top,
+    unchanged but for a new button), and its confirmation button stood above it, in the form."""
+    page = login("clerk_450102").post(URL, form_data(types, sources)).content.decode()
+    assert re.search(r'<h2 id="batch-preview" tabindex="-1" autofocus>', page)
+    preview = page.index('id="batch-preview"')
+    button = page.index('value="confirm"')
+    assert page.index("合计金额（元）", preview) < button < page.index("batch-rows")
+    assert re.search(r'<button[^>]*form="batch-form"[^>]*value="confirm"', page)
+    assert 'id="batch-form"' in page
+
+
 def test_confirm_creates_them_and_a_second_click_creates_nothing(
     login, county, types, sources, users
 ):
@@ -98,7 +110,8 @@ def test_confirm_creates_them_and_a_second_click_creates_nothing(
     assert again.status_code == 200
     assert AssistanceRequest.objects.count() == 1
     page = again.content.decode()
-    assert "预览后情况有变化，未创建任何申请" in page
+    # In the preview the page opens on, not in the messages at its top.
+    assert page.index('id="batch-preview"') < page.index("预览后情况有变化，未创建任何申请")
     assert "请勿重复提交" in page
     assert 'value="confirm"' not in page  # nothing left to confirm
 

@@ -74,6 +74,21 @@ def fill_and_preview(page, choices, preview="预览"):
     page.wait_for_load_state()
 
 
+def test_the_page_opens_on_the_preview(browser_login, festival_round):
+    """The preview lay under a form taller than the screen: after 预览 the page opened at its
+    top, unchanged but for a new button at the form's end, and the clerk saw no preview."""
+    page = browser_login("clerk_450102")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    fill_and_preview(page, festival_round)
+    expect(page.locator("#batch-preview")).to_be_focused()  # autofocus: once loaded
+    expect(page.locator("#batch-preview")).to_be_in_viewport()
+    confirm = page.get_by_role("button", name="确认提交 1 笔申请（合计 1,000.00 元）")
+    expect(confirm).to_be_in_viewport()
+    confirm.click()
+    page.wait_for_url(page.base_url + reverse("funds:request_list") + "?state=requested")
+    assert AssistanceRequest.objects.count() == 1
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_the_reasons_read_as_lines_on_a_phone(browser_login, festival_round, language):
     """On a phone the preview's table squeezed its last column to the width of its heading
