@@ -22,6 +22,7 @@ from funds import selectors
 from funds.facts import RequestFacts
 from funds.models import AssistanceRequest, AssistanceType, FundSource, Tier
 from funds.services import (
+    NEEDS_EXCEPTION_REASON,
     _check_date,
     _require,
     check_amount,
@@ -261,12 +262,27 @@ def _assess(*, user, pairs, errors, terms: Terms) -> Preview:
                 facts=facts,
             )
             row.warnings = row.request.shown_warnings
-        except (ValidationError, PermissionDenied) as error:
-            row.reasons = error.messages if isinstance(error, ValidationError) else [str(error)]
+        except ValidationError as error:
+            row.reasons = _skip_reasons(error)
+        except PermissionDenied as error:
+            row.reasons = [str(error)]
         rows.append(row)
     preview = Preview(rows=rows, errors=errors)
     preview.balances = _balances(preview, terms.source)
     return preview
+
+
+def _skip_reasons(error: ValidationError) -> list[str]:
+    """The single request's reasons, but for its hint to give a reason for exceeding the
+    standard: a batch has no such field (clerks looked for it), that household is requested
+    on its own."""
+    if not hasattr(error, "error_list"):
+        return error.messages
+    kept = [e for e in error.error_list if e.code != NEEDS_EXCEPTION_REASON]
+    reasons = ValidationError(kept).messages
+    if len(kept) < len(error.error_list):
+        reasons.append(_("如确需突破标准，请为该户单独申请帮扶并填写突破标准的理由。"))
+    return reasons
 
 
 def _amount_for(household: Household, terms: Terms, facts: RequestFacts) -> Decimal:

@@ -51,6 +51,9 @@ from orgs.pii import mask
 from orgs.scoping import user_can_reach
 
 MAX_SAMPLE_SIZE = 500
+# The code of request_build's hint to give a reason for exceeding the standard (a batch,
+# which has no such field, says instead to request that household on its own).
+NEEDS_EXCEPTION_REASON = "needs_exception_reason"
 # The first year of money on record (receipts, closed years, payment dates): the year of the
 # first date the workbooks take (imports.xlsx.FIRST_DATE), so the two cannot drift apart.
 FIRST_YEAR = FIRST_DATE.year
@@ -618,7 +621,10 @@ def request_build(
         raise ValidationError(
             [
                 *rules().violations,  # a refusal speaks the user's language
-                _("如确需突破标准，请填写申请突破标准的理由，由审批人决定。"),
+                ValidationError(
+                    _("如确需突破标准，请填写申请突破标准的理由，由审批人决定。"),
+                    code=NEEDS_EXCEPTION_REASON,
+                ),
             ]
         )
     two_levels = _needs_second_approval(standard, amount)
