@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from households import idnumbers
+from households import idnumbers, spotchecks
 from households.eligibility import MIGRANT_FIELDS, migrant_field_missing, scheme_categories
 from households.models import (
     APPLICATION_STATUSES,
@@ -646,7 +646,9 @@ class SpotCheckDrawForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["organisation"]
-        field.queryset = Organisation.objects.visible_to(user).filter(is_active=True)
+        field.queryset = Organisation.objects.visible_to(user).filter(
+            is_active=True, level__in=spotchecks.DRAW_LEVELS
+        )
         if user.organisation_id and not self.is_bound:
             field.initial = user.organisation_id
         self.fields["year"].initial = timezone.localdate().year

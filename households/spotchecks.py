@@ -29,6 +29,10 @@ from orgs.scoping import user_can_reach
 
 DRAW = "households.add_spotchecksample"
 RECORD = "households.change_spotcheck"
+# The files are kept, surveyed and corrected by a county's clerks, so the year's check is a
+# county's (or one of its base unions'): a draw over a city or a region would leave its files
+# with no clerk who may record them. A city's supervisor may draw for one of its counties.
+DRAW_LEVELS = (Organisation.Level.COUNTY, Organisation.Level.BASE)
 # From this month on, "my work" and the admin index remind of the year's draw and its open
 # checks: the year's clean-up has to be done by its end.
 REMINDER_MONTH = 12
@@ -85,6 +89,9 @@ def spotcheck_draw(
             {"share": _("抽查比例应在%(min)d%%至100%%之间。") % {"min": MIN_SPOTCHECK_SHARE}}
         )
     share = int(share)
+    if organisation.level not in DRAW_LEVELS:
+        message = _("档案抽查按县（区）总工会或基层工会抽取，请选择其中一个。")
+        raise ValidationError({"organisation": message})
     if SpotCheckSample.objects.filter(organisation=organisation, year=year).exists():
         raise _already_drawn(organisation, year)
     population = list(spotcheck_population(organisation).order_by("id").values_list("id", "status"))
@@ -192,6 +199,7 @@ def reminders(user, today: date) -> list[dict]:
     own = getattr(user, "organisation", None)
     if (
         own is not None
+        and own.level in DRAW_LEVELS
         and user.has_perm(DRAW)
         and not SpotCheckSample.objects.filter(organisation=own, year=today.year).exists()
     ):

@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from households.forms import SpotCheckDrawForm
 from households.models import Household, SpotCheck, SpotCheckSample, Status
 from households.spotchecks import (
     reminders,
@@ -176,9 +177,22 @@ def test_who_may_not_draw(county_files, users, orgs, by, org):
     assert not SpotCheckSample.objects.exists()
 
 
-def test_the_city_draws_over_its_counties(county_files, users, orgs):
-    sample = draw(users, orgs, by="supervisor_450100", org="450100", share=100)
-    assert sample.population == 9 and sample.size == 9
+def test_the_city_draws_for_one_of_its_counties_not_over_them(county_files, users, orgs):
+    """A draw over the city would leave its files with no clerk who may record them (clerks
+    sit in the counties): the city's supervisor draws for a county, whose clerks record."""
+    with pytest.raises(ValidationError) as refused:
+        draw(users, orgs, by="supervisor_450100", org="450100", share=100)
+    assert "按县（区）总工会或基层工会抽取" in str(refused.value.message_dict["organisation"])
+    assert not SpotCheckSample.objects.exists()
+    sample = draw(users, orgs, by="supervisor_450100", org="450102", share=100)
+    assert sample.population == 7 and sample.size == 7
+    record(users, sample.items.first(), outcome="confirmed")  # the county's clerk records it
+
+
+def test_the_draw_form_offers_counties_and_base_unions_only(users):
+    field = SpotCheckDrawForm(user=users["supervisor_450100"]).fields["organisation"]
+    offered = {org.code for org in field.queryset}
+    assert "450100" not in offered and {"450102", "450103", "450102001"} <= offered
 
 
 # --- Results -------------------------------------------------------------------------------------
@@ -402,6 +416,8 @@ def test_from_december_the_missing_draw_and_the_unchecked_files_are_reminded(
     with on_day(december):
         assert reminders(clerk, timezone.localdate()) == []
     assert "年度档案抽查" not in home("clerk_450102")
+    with on_day(december):  # the city draws for its counties, not for itself
+        assert reminders(users["supervisor_450100"], timezone.localdate()) == []
 
 
 # --- Concurrency (PostgreSQL) -------------------------------------------------------------------
