@@ -102,7 +102,7 @@ class SecondApprover(models.TextChoices):
 
 
 class OneProjectRule(models.TextChoices):
-    WARN = "warn", _("提示")
+    WARN = "warn", pgettext_lazy("one project rule", "提示")
     BLOCK = "block", _("禁止")
 
 

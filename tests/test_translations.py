@@ -131,3 +131,16 @@ def test_the_chinese_admin_search_box_is_labelled_in_chinese(login, db):
 
     page = login("supervisor_450102").get(reverse("admin:households_household_changelist"))
     assert 'alt="搜索"' in page.content.decode() and 'alt="Search"' not in page.content.decode()
+
+
+def test_a_word_read_two_ways_keeps_both_readings_in_english(db):
+    """提示 is the one-project rule's choice (warn rather than block) and the warnings a request
+    carries: one English word for both labelled a request's warnings, and the batch preview's
+    column of them, "Warn"."""
+    from django.utils import translation
+
+    from funds.models import AssistanceRequest, OneProjectRule
+
+    with translation.override("en"):
+        assert str(OneProjectRule.WARN.label) == "Warn"
+        assert str(AssistanceRequest._meta.get_field("warnings").verbose_name) == "Warnings"
