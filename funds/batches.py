@@ -202,6 +202,10 @@ class Terms:
     amount: Decimal | None = None
     tier: str = Tier.GENERAL
     requested_on: date | None = None
+    # A household already granted this type this year is skipped unless asked for: a festival
+    # round run again for the files filed since would otherwise give the others a second visit
+    # wherever the standard sets no number of times.
+    repeat: bool = False
 
     def checked(self) -> "Terms":
         """The single request's checks of its own fields, once for the batch."""
@@ -222,6 +226,7 @@ class Terms:
             amount=amount,
             tier=self.tier,
             requested_on=requested_on,
+            repeat=self.repeat,
         )
 
 
@@ -247,7 +252,7 @@ def _assess(*, user, pairs, errors, terms: Terms) -> Preview:
             problems = request_household_errors(household)
             if problems:
                 raise ValidationError(problems)
-            row.request = request_build(
+            request = request_build(
                 user=user,
                 household=household,
                 assistance_type=terms.assistance_type,
@@ -261,7 +266,10 @@ def _assess(*, user, pairs, errors, terms: Terms) -> Preview:
                 exception_reason="",
                 facts=facts,
             )
-            row.warnings = row.request.shown_warnings
+            if not terms.repeat:  # after the rules: a standard's own limit says more
+                _check_not_granted(household, terms, facts)
+            row.request = request
+            row.warnings = request.shown_warnings
         except ValidationError as error:
             row.reasons = _skip_reasons(error)
         except PermissionDenied as error:
@@ -270,6 +278,22 @@ def _assess(*, user, pairs, errors, terms: Terms) -> Preview:
     preview = Preview(rows=rows, errors=errors)
     preview.balances = _balances(preview, terms.source)
     return preview
+
+
+def _check_not_granted(household: Household, terms: Terms, facts: RequestFacts) -> None:
+    """Skip a household with a request of this type this year that still counts (requested,
+    approved, paid or failed), naming it."""
+    for earlier in facts.requests(household, terms.requested_on.year):
+        if earlier.assistance_type_id == terms.assistance_type.pk:
+            raise ValidationError(
+                _("本年已有%(type)s申请（%(day)s，%(amount)s 元，%(state)s）。")
+                % {
+                    "type": terms.assistance_type,
+                    "day": earlier.requested_on.isoformat(),
+                    "amount": earlier.amount,
+                    "state": earlier.get_state_display(),
+                }
+            )
 
 
 def _skip_reasons(error: ValidationError) -> list[str]:

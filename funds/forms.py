@@ -220,6 +220,11 @@ class RequestBatchForm(ScopedOrganisationMixin, forms.Form):
         required=False,
         help_text=_("每行一个档案编号；填写后按所列档案申请，不再按上面的条件筛选。"),
     )
+    repeat = forms.BooleanField(
+        label=_("本年已申请过该项目的档案也申请"),
+        required=False,
+        help_text=_("不勾选时，本年已有该项目申请（待审批、已批准、已发放或发放失败）的档案跳过。"),
+    )
     preview_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -252,6 +257,7 @@ class RequestBatchForm(ScopedOrganisationMixin, forms.Form):
             amount=data["amount"],
             tier=data["tier"],
             requested_on=data["requested_on"],
+            repeat=data["repeat"],
         )
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from funds.models import AssistanceRequest
+from funds.models import AssistanceRequest, AssistanceStandard
 from orgs.models import Organisation
 
 D = Decimal
@@ -162,3 +162,16 @@ def test_the_preview_is_accessible(login, county, filed, types, sources, setting
     response = client.post(URL, form_data(types, sources, file_numbers=pasted))
     assert response.context["preview"].errors
     assert problems_of(response.content.decode(), language, signed_in=True) == []
+
+
+def test_the_page_asks_before_a_household_gets_the_type_twice_a_year(
+    login, county, ask, types, sources
+):
+    AssistanceStandard.objects.filter(year=YEAR).update(times_per_year=None)  # no yearly limit
+    ready, _no_account = county
+    ask(ready, "600.00", kind="festival", on=date(YEAR, 1, 5))
+    client = login("clerk_450102")
+    page = client.post(URL, form_data(types, sources)).content.decode()
+    assert "本年已有送温暖申请" in page and 'name="repeat"' in page
+    page = client.post(URL, form_data(types, sources, repeat="on")).content.decode()
+    assert "本年已有送温暖申请" not in page

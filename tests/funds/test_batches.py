@@ -238,6 +238,34 @@ def test_a_second_confirmation_creates_no_duplicates(filed, money, festival, use
     assert all("请勿重复提交" in row.reasons[0] for row in changed.value.preview.rows)
 
 
+def test_a_household_granted_the_type_this_year_is_skipped_unless_asked(
+    filed, money, festival, ask, users, types, sources
+):
+    """A festival round run again for the files filed since: where the standard sets no number
+    of times, the households already visited would get a second visit."""
+    festival.times_per_year = None
+    festival.save()
+    visited, new = filed(worker_name="已慰问"), filed(worker_name="新建档")
+    ask(visited, "800.00", kind="festival", on=date(YEAR, 1, 5))
+    clerk = users["clerk_450102"]
+
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=terms(types, sources))
+    rows = by_number(preview)
+    assert rows[visited.file_number].request is None
+    assert rows[visited.file_number].reasons == [
+        f"本年已有送温暖申请（{YEAR}-01-05，800.00 元，待审批）。"
+    ]
+    assert rows[new.file_number].request is not None
+
+    again = terms(types, sources, repeat=True)
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=again)
+    assert all(row.request is not None for row in preview.rows)
+    created = batches.batch_requests_create(
+        user=clerk, selection=Selection(), terms=again, preview_key=preview.key
+    )
+    assert {r.household_id for r in created} == {visited.pk, new.pk}
+
+
 def test_filters_pick_the_files_of_the_subtree(filed, money, festival, users, orgs, types, sources):
     deep = filed(category="deep")
     relative = filed(category="relative")
