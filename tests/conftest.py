@@ -1,11 +1,13 @@
 """Shared fixtures: the demo organisation tree, users by role, logged-in clients."""
 
 import os
+import threading
 from contextlib import contextmanager
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
@@ -226,3 +228,28 @@ BROKEN = """(pattern) => {
   }
   return found;
 }"""
+
+
+def run_at_once(jobs):
+    """Run each job in its own thread (and database connection), all released together."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes = [None] * len(jobs)
+
+    def worker(index, job):
+        try:
+            barrier.wait()
+            job()
+            outcomes[index] = "ok"
+        except ValidationError as error:
+            outcomes[index] = error.messages[0]
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcomes[index] = repr(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes

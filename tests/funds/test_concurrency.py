@@ -12,34 +12,10 @@ from django.utils import timezone
 
 from funds import selectors, services
 from funds.models import AssistanceRequest, RequestState
+from tests.conftest import run_at_once
 
 D = Decimal
 YEAR = timezone.localdate().year
-
-
-def run_at_once(jobs):
-    """Run each job in its own thread (and database connection), all released together."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait()
-            job()
-            outcomes[index] = "ok"
-        except ValidationError as error:
-            outcomes[index] = error.messages[0]
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            outcomes[index] = repr(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 @pytest.mark.postgres_only

@@ -4,12 +4,11 @@ drawn; each sampled file's result recorded once, a discrepancy with its findings
 be done; scoped to the user's subtree."""
 
 import random
-import threading
 from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +21,7 @@ from households.spotchecks import (
     spotcheck_population,
     spotcheck_record,
 )
-from tests.conftest import on_day
+from tests.conftest import on_day, run_at_once
 
 YEAR = timezone.localdate().year
 
@@ -421,30 +420,6 @@ def test_from_december_the_missing_draw_and_the_unchecked_files_are_reminded(
 
 
 # --- Concurrency (PostgreSQL) -------------------------------------------------------------------
-
-
-def run_at_once(jobs):
-    barrier = threading.Barrier(len(jobs))
-    outcomes = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait()
-            job()
-            outcomes[index] = "ok"
-        except ValidationError as error:
-            outcomes[index] = error.messages[0]
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            outcomes[index] = repr(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 @pytest.mark.postgres_only
