@@ -24,6 +24,7 @@ from io import BytesIO
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -295,7 +296,15 @@ def _instructions(wb: Workbook, spec: WorkbookSpec, exported_at=None) -> None:
     for note in spec.notes:
         line(note)
     line()
-    line(_("工作表"), _("列名"), _("必填"), _("填写格式"), _("说明"), _("可选值"), bold=True)
+    line(
+        _("工作表"),
+        _("列名"),
+        _("必填"),
+        _("填写格式"),
+        pgettext("template column", "说明"),
+        _("可选值"),
+        bold=True,
+    )
     for sheet in spec.sheets:
         if sheet.help:
             line(sheet.name, "", "", "", sheet.help)

@@ -318,7 +318,7 @@ class AccessLog(models.Model):
     )
     action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
     target = models.CharField(_("对象"), max_length=100)
-    detail = models.CharField(_("说明"), max_length=200, blank=True)
+    detail = models.CharField(pgettext_lazy("log entry", "说明"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("来源地址"), null=True)
 
     objects = ScopedQuerySet.as_manager()

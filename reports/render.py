@@ -7,7 +7,7 @@ from django.apps import apps
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from households.models import Category, Cause, DeregistrationReason
 from orgs.reference import translated_name
@@ -188,7 +188,7 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
         return ws
 
     book.remove(book.active)
-    info = book.create_sheet(_("说明"))
+    info = book.create_sheet(pgettext("workbook sheet", "说明"))
     org = years[-1][1]["organisation"]
     last = years[-1][1]["period"]
     span = f"{years[0][1]['period']['from']} — {last['to']}"

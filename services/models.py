@@ -433,7 +433,7 @@ class TrainingCourse(models.Model):
     name = models.CharField(_("培训名称"), max_length=100)
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("结束日期"))
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(pgettext_lazy("course", "说明"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("录入人"),

@@ -144,3 +144,24 @@ def test_a_word_read_two_ways_keeps_both_readings_in_english(db):
     with translation.override("en"):
         assert str(OneProjectRule.WARN.label) == "Warn"
         assert str(AssistanceRequest._meta.get_field("warnings").verbose_name) == "Warnings"
+
+
+def test_one_chinese_word_reads_as_each_page_means_it_in_english(db):
+    """说明 is a closing note, a course's description, an access-log entry's detail, a template's
+    column explaining each column and a workbook's notes sheet; one English word for all of them
+    (it was "Detail") read wrong on most of those pages. 删除 heads the count of rows an import
+    removes ("Delete" read as a button) and 单位 is the organisation a report row is about."""
+    from django.utils import translation
+
+    from funds.models import ClosedYear
+    from orgs.models import AccessLog
+    from services.models import TrainingCourse
+
+    with translation.override("en"):
+        assert str(ClosedYear._meta.get_field("note").verbose_name) == "Note"
+        assert str(TrainingCourse._meta.get_field("description").verbose_name) == "Description"
+        assert str(AccessLog._meta.get_field("detail").verbose_name) == "Detail"
+        assert translation.pgettext("template column", "说明") == "Meaning"
+        assert translation.pgettext("workbook sheet", "说明") == "Notes"
+        assert translation.pgettext("rows of an import", "删除") == "Removed"
+        assert translation.gettext("单位") == "Organisation"
