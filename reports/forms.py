@@ -4,7 +4,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orgs.text import aside
-from reports.summary import check_cutoff_has_passed, check_dates, parse_years
+from reports.summary import (
+    CHILDREN,
+    COUNTIES,
+    check_cutoff_has_passed,
+    check_dates,
+    parse_years,
+)
 
 # A date input takes only YYYY-MM-DD: the Chinese format (2026/12/07) would leave it empty.
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -34,6 +40,13 @@ class SummaryForm(forms.Form):
         widget=DATE_INPUT,
         help_text=_("默认使用单位设置；不能晚于截止日期。"),
     )
+    compare = forms.ChoiceField(
+        label=_("对比"),
+        choices=[(CHILDREN, _("直属下级单位")), (COUNTIES, _("各县（区）"))],
+        initial=CHILDREN,
+        required=False,
+        help_text=_("报表最后一节并列对比的单位；省、市总工会可对比所辖各县（区）。"),
+    )
     format = forms.ChoiceField(
         label=_("格式"), choices=FORMAT_CHOICES, initial="html", required=False
     )
@@ -60,6 +73,9 @@ class SummaryForm(forms.Form):
 
     def clean_format(self):
         return self.cleaned_data.get("format") or "html"
+
+    def clean_compare(self):
+        return self.cleaned_data.get("compare") or CHILDREN
 
     def clean(self):
         cleaned = super().clean()

@@ -15,7 +15,7 @@ from orgs.spreadsheets import neutralise
 from orgs.text import aside
 from reports import charts
 from reports.sections import BALANCE_KEYS, wanyuan
-from reports.summary import COMPARED, comparison, to_json_shape
+from reports.summary import COMPARED, COUNTIES, comparison, to_json_shape
 
 NOT_APPLICABLE = "—"  # a rate without a denominator (reports.selectors.target)
 
@@ -347,7 +347,7 @@ def to_xlsx(data: dict, *, generated_by=None) -> bytes:
     latest = years[-1][1]
     if latest.get("children"):
         sheet(
-            _("下级组织"),
+            _("各县（区）") if latest.get("compared") == COUNTIES else _("下级组织"),
             [
                 _("单位"),
                 _("在档户数"),

@@ -12,11 +12,44 @@ from orgs.models import Organisation
 from reports import sections
 from reports.selectors import MOVEMENT_KEYS, Period, default_cutoff, household_figures, target
 
+# What the last section compares side by side: the organisation's direct children, or every
+# county (区/县) of its subtree, which a region's viewer compares across its cities.
+CHILDREN, COUNTIES = "children", "counties"
 
-def build(org: Organisation, period: Period, *, with_children: bool = True) -> dict:
-    children = list(org.children.order_by("code")) if with_children else []
+
+def compared_parts(org: Organisation, compare: str = CHILDREN) -> list[Organisation]:
+    """The organisations compared (none inside another, so their figures add up), ordered so
+    that a city's counties stand together."""
+    if compare == COUNTIES:
+        counties = Organisation.objects.subtree(org).filter(level=Organisation.Level.COUNTY)
+        keys = list(counties.exclude(pk=org.pk).values_list("pk", flat=True))
+        return sorted(Organisation.with_ancestors(keys).values(), key=lambda o: o.path)
+    children = list(org.children.order_by("code"))
     for child in children:  # its settings (the yearly target's goal) without a query each
         child.ancestors_and_self = [*org.ancestors_and_self, child]
+    return children
+
+
+def check_compare(org: Organisation, compare: str) -> None:
+    """Counties are compared below a region or a city; a county's own parts are its base
+    unions (its direct children)."""
+    if compare == COUNTIES and org.level not in (
+        Organisation.Level.REGION,
+        Organisation.Level.CITY,
+    ):
+        raise ValidationError(
+            {
+                "compare": _("%(name)s 以下没有县（区）总工会：请选择对比直属下级单位。")
+                % {"name": org.name}
+            },
+            code="no_counties",
+        )
+
+
+def build(
+    org: Organisation, period: Period, *, with_children: bool = True, compare: str = CHILDREN
+) -> dict:
+    children = compared_parts(org, compare) if with_children else []
     # Each figure is read for the organisation and all its children at once.
     figures = {
         "households": household_figures(org, period, children),
@@ -33,6 +66,7 @@ def build(org: Organisation, period: Period, *, with_children: bool = True) -> d
             for child, section in listed
             if child.is_active or any(figure(section) for figure in COMPARED.values())
         ]
+        data["compared"] = compare
     return data
 
 
@@ -59,7 +93,9 @@ def comparison(data: dict) -> list[dict]:
     ]
     own = {key: figure(data) - sum(row[key] for row in rows) for key, figure in COMPARED.items()}
     if any(own.values()):
-        rows.append({"name": _("本级"), **own})
+        # Beside the counties, the rest is what the region and its cities hold themselves.
+        name = _("本级及市级") if data.get("compared") == COUNTIES else _("本级")
+        rows.append({"name": name, **own})
     return rows
 
 
@@ -151,10 +187,17 @@ def check_dates(
 
 
 def build_years(
-    org: Organisation, first: int, last: int, *, cutoff: date | None, baseline: date | None
+    org: Organisation,
+    first: int,
+    last: int,
+    *,
+    cutoff: date | None,
+    baseline: date | None,
+    compare: str = CHILDREN,
 ) -> dict:
     """One summary per year (the seed's 2017–2019 columns); the cut-off limits the last year
     (by default its end, or today while it runs)."""
+    check_compare(org, compare)
     check_dates(
         first,
         last,
@@ -168,7 +211,7 @@ def build_years(
         period = Period.for_years(org, year, baseline=whole.baseline)
         if year == last:
             period = replace(period, cutoff=whole.cutoff)
-        years[str(year)] = build(org, period)
+        years[str(year)] = build(org, period, compare=compare)
     return {"years": years}
 
 
@@ -295,5 +338,6 @@ def to_json_shape(data: dict) -> dict:
         },
     }
     if "children" in data:
+        shaped["compared"] = data["compared"]
         shaped["children"] = [to_json_shape(child) for child in data["children"]]
     return jsonable(shaped)

@@ -72,6 +72,7 @@ class SummaryView(PermissionRequiredMixin, View):
                         last,
                         cutoff=form.cleaned_data["cutoff"],
                         baseline=form.cleaned_data["baseline"],
+                        compare=form.cleaned_data["compare"],
                     )
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -573,3 +573,37 @@ def test_a_rate_over_100_percent_is_explained(users, orgs):
 def test_a_rate_within_100_percent_has_no_note(data):
     page = render_to_string("reports/_summary_body.html", render.context(data))
     assert "年内新建档或转入的家庭" not in page
+
+
+def test_the_region_page_and_its_downloads_compare_the_counties(login, scenario):
+    """The region's viewer asks for its counties side by side: the page's last section, the
+    workbook's sheet, the PDF and the JSON name them, and the download links keep the choice."""
+    client = login("viewer_450000")
+    query = {"org": "450000", "years": "2024", "baseline": "2023-12-31", "compare": "counties"}
+    body = client.get("/reports/summary/", query).content.decode()
+    assert "五、各县（区）对比" in body
+    assert "<td>兴宁区总工会</td>" in body and "<td>青秀区总工会</td>" in body
+    assert "compare=counties&amp;format=pdf" in body
+    book = load_workbook(
+        io.BytesIO(client.get("/reports/summary/", {**query, "format": "xlsx"}).content)
+    )
+    rows = list(book["各县（区）"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1]) for r in rows] == [("兴宁区总工会", 4), ("青秀区总工会", 2)]
+    text = pdf_text(client.get("/reports/summary/", {**query, "format": "pdf"}).content)
+    assert "各县（区）对比" in text.replace(" ", "")
+    data = client.get("/reports/summary/", {**query, "format": "json"}).json()
+    assert data["compared"] == "counties"
+    assert [c["organisation"]["code"] for c in data["children"]] == ["450102", "450103"]
+    # Without the choice the region compares its cities.
+    body = client.get("/reports/summary/", {**query, "compare": ""}).content.decode()
+    assert "五、下级组织对比" in body and "<td>南宁市总工会</td>" in body
+    assert "<td>兴宁区总工会</td>" not in body
+
+
+def test_a_county_asked_for_counties_is_told_on_the_field(login, scenario):
+    response = login("viewer_450100").get(
+        "/reports/summary/", {"org": "450102", "years": "2024", "compare": "counties"}
+    )
+    errors = response.context["form"].errors
+    assert list(errors) == ["compare"]
+    assert "兴宁区总工会 以下没有县（区）总工会" in errors["compare"][0]

@@ -139,8 +139,10 @@ def test_command_json_shape(orgs, scenario):
         "funds",
         "services",
         "target",
+        "compared",
         "children",
     }
+    assert data["compared"] == "children"
     assert data["organisation"] == {"code": "450100", "name": "南宁市总工会"}
     assert data["period"] == {"from": "2024-01-01", "to": "2024-12-31", "cutoff": "2024-12-31"}
     assert set(data["on_file"]) == {
@@ -400,3 +402,85 @@ def test_a_household_that_moved_county_counts_once_where_it_was_first_relieved(u
     assert counted == {"450102": 1, "450103": 0}
     assert city["target"]["relieved_or_exited"] == 1
     assert build(orgs["450103"], PERIOD)["movements"]["exited"] == 1  # its exit is still its own
+
+
+def another_city(orgs):
+    """A second city with one county of its own (no files) beside Nanning's two."""
+    from orgs.models import Organisation
+
+    city = Organisation.objects.create(
+        code="450200", name="柳州市总工会", level="city", parent=orgs["450000"]
+    )
+    Organisation.objects.create(code="450202", name="城中区总工会", level="county", parent=city)
+
+
+def test_a_region_compares_its_counties_across_its_cities(orgs, scenario):
+    """DOMAIN: an upper-level union sees each county side by side. Asked for counties, the
+    region's last section lists every county of every city (a city's together), adding up to
+    the total with what the region and its cities hold themselves."""
+    from reports.summary import COMPARED, comparison
+
+    another_city(orgs)
+    by_children = build(orgs["450000"], PERIOD)
+    assert [c["organisation"]["code"] for c in by_children["children"]] == ["450100", "450200"]
+
+    data = build(orgs["450000"], PERIOD, compare="counties")
+    assert data["compared"] == "counties"
+    assert [c["organisation"]["code"] for c in data["children"]] == ["450102", "450103", "450202"]
+    rows = comparison(data)
+    assert [(row["name"], row["households"]) for row in rows] == [
+        ("兴宁区总工会", 4),
+        ("青秀区总工会", 2),
+        ("城中区总工会", 0),
+    ]
+    for key, figure in COMPARED.items():
+        assert sum(row[key] for row in rows) == figure(data), key
+    # Each county's figures are those of its own report.
+    alone = build(orgs["450102"], PERIOD, with_children=False)
+    assert data["children"][0]["on_file"] == alone["on_file"]
+    assert data["children"][0]["target"] == alone["target"]
+
+
+def test_files_held_above_the_counties_show_as_held_by_the_region_and_cities(orgs, users):
+    from django.contrib.auth.models import Group
+
+    from orgs.models import User
+    from reports.summary import comparison
+
+    city_clerk = User.objects.create(username="clerk_450100", organisation=orgs["450100"])
+    city_clerk.groups.add(Group.objects.get(name="clerk"))
+    steps = [("applied", date(2024, 2, 1)), ("on_file", date(2024, 3, 1))]
+    history(city_clerk, orgs["450100"], steps)
+    rows = {row["name"]: row["households"] for row in comparison(
+        build(orgs["450000"], PERIOD, compare="counties")
+    )}  # fmt: skip
+    assert rows == {"兴宁区总工会": 0, "青秀区总工会": 0, "本级及市级": 1}
+
+
+def test_counties_are_compared_below_a_region_or_a_city_only(orgs, scenario):
+    from django.core.exceptions import ValidationError
+
+    # A city's counties are its children: the same list.
+    assert [c["organisation"]["code"] for c in build(
+        orgs["450100"], PERIOD, compare="counties"
+    )["children"]] == ["450102", "450103"]  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        build_years(orgs["450102"], 2024, 2024, cutoff=None, baseline=None, compare="counties")
+    assert "兴宁区总工会 以下没有县（区）总工会" in refused.value.message_dict["compare"][0]
+    with pytest.raises(CommandError, match="--compare: 兴宁区总工会 以下没有县"):
+        run("--org", "450102", "--year", "2024", "--compare", "counties")
+    data = run("--org", "450000", "--year", "2024", "--compare", "counties")
+    assert data["compared"] == "counties"
+    assert [c["organisation"]["code"] for c in data["children"]] == ["450102", "450103"]
+
+
+def test_the_county_comparison_reads_the_history_as_often_as_the_childrens(orgs, scenario):
+    another_city(orgs)
+    counts = []
+    for compare in ("children", "counties"):
+        with CaptureQueriesContext(connection) as queries:
+            build(orgs["450000"], PERIOD, compare=compare)
+        counts.append(len(queries.captured_queries))
+    assert (
+        counts[1] <= counts[0] + 1
+    )  # the counties' ancestors: one query more, whatever their number

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from orgs.models import Organisation
 from reports import render
 from reports.routing import reporting
-from reports.summary import build_years, parse_years, to_json_shape
+from reports.summary import CHILDREN, COUNTIES, build_years, parse_years, to_json_shape
 
 
 def parse_date(value: str, option: str) -> date:
@@ -65,6 +65,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--baseline", help=_("存量基准日 YYYY-MM-DD，不晚于截止日期；默认组织设置")
         )
+        parser.add_argument(
+            "--compare",
+            choices=[CHILDREN, COUNTIES],
+            default=CHILDREN,
+            help=_("对比直属下级单位（children，默认）或所辖各县（区）（counties）"),
+        )
         parser.add_argument("--format", default="json", help="json | pdf | xlsx")
         parser.add_argument("--output", help=_("输出文件；JSON 默认输出到标准输出"))
 
@@ -92,7 +98,14 @@ class Command(BaseCommand):
             raise CommandError(_("--year 只接受一个年度；年度范围请用 --years。"))
         try:
             with reporting():
-                data = build_years(org, first, last, cutoff=cutoff, baseline=baseline)
+                data = build_years(
+                    org,
+                    first,
+                    last,
+                    cutoff=cutoff,
+                    baseline=baseline,
+                    compare=options["compare"],
+                )
         except ValidationError as exc:
             if not hasattr(exc, "error_dict"):
                 raise CommandError(exc.messages[0]) from None
