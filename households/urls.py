@@ -28,6 +28,7 @@ urlpatterns = [
         name="objection_resolve",
     ),
     path("documents/<int:pk>/", views.DocumentDownloadView.as_view(), name="document_download"),
+    path("<int:pk>/letter.pdf", views.HouseholdLetterPdfView.as_view(), name="letter_pdf"),
     path(
         "documents/<int:pk>/withdraw/",
         views.DocumentWithdrawView.as_view(),

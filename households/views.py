@@ -44,6 +44,7 @@ from households.forms import (
     add_service_errors,
     member_initial,
 )
+from households.letter_pdf import has_letter, letter_pdf_response, may_print_letters
 from households.models import (
     SUPPORTED_STATUSES,
     Category,
@@ -395,6 +396,7 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
                 if user.has_perm(SUPERVISOR):
                     context["resolve_form"] = ObjectionResolveForm()
         pending = context["pending_closure"]
+        context["can_print_letter"] = may_print_letters(user) and has_letter(household)
         context["can_request_closure"] = (
             user.has_perm(CLERK) and household.status in SUPPORTED_STATUSES and pending is None
         )
@@ -1118,3 +1120,14 @@ class SpotCheckRecordView(PermissionRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("抽查结果已登记。"))
         return redirect("households:spotcheck_detail", pk=item.sample_id)
+
+
+class HouseholdLetterPdfView(HouseholdScopeMixin, View):
+    """打印告知书: the letter telling the household its file closed (or its application was
+    refused) and that it may apply again; for the staff who handle files, logged."""
+
+    permission_required = "households.view_household"
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        return letter_pdf_response(request, self.get_household())

@@ -64,6 +64,7 @@ LATIN = {
     "王芳": "Wang Fang",
     "李强": "Li Qiang",
     "收入已稳定": "Income is steady",
+    "收入高于标准": "Income above the standard",
     "收入证明.pdf": "income-proof.pdf",
     "历史档案导入": "Imported from old records",
     "经审核符合条件": "Meets the conditions",
@@ -270,6 +271,7 @@ CHINESE_BY_DESIGN = {
     "funds:export",
     "funds:batch_download",  # the bank's file, in the bank's layout
     "households:notice_pdf",
+    "households:letter_pdf",  # written to the household (its own test reads it in English too)
     "admin:households_publicnotice_pdf",
     # a reference table's Excel exchange: stored names, matched by the next import
     "admin:households_cause_export",

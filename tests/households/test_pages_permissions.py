@@ -36,6 +36,7 @@ MATRIX = {
     "notice_pdf": ("get", EVERYONE - {"finance_450102"}, True),
     "detail": ("get", EVERYONE, True),
     "file_pdf": ("get", EVERYONE, True),  # 打印档案表: whoever opens the file
+    "letter_pdf": ("get", CLERK | SUPERVISOR, True),  # 告知书: the staff who handle files
     "edit": ("get", CLERK, True),
     "reveal": ("post", FULL_NUMBERS, True),
     "transition:submit": ("get", CLERK, True),
@@ -57,6 +58,7 @@ GET_ONLY = {
     "standing",
     "detail",
     "file_pdf",
+    "letter_pdf",
     "document_download",
     "notice_pdf",
     "list_total",
@@ -93,6 +95,10 @@ def records(make_household, walk, users):
         kind="income_proof",
         upload=SimpleUploadedFile("收入证明.pdf", PDF, content_type="application/pdf"),
     )
+    refused = walk(make_household(), "applied")
+    services.transition_apply(
+        user=users["supervisor_450102"], household=refused, action="reject", reason="收入高于标准"
+    )
     spotcheck = spotcheck_draw(
         user=users["supervisor_450102"],
         organisation=on_file.organisation,
@@ -105,6 +111,7 @@ def records(make_household, walk, users):
         "draft": draft,
         "notice": noticed,
         "on_file": on_file,
+        "refused": refused,
         "objection": objection,
         "closure": closure,
         "document": document,
@@ -115,6 +122,7 @@ def url_for(name: str, records) -> str:
     pk = {
         "detail": records["on_file"].pk,
         "file_pdf": records["on_file"].pk,
+        "letter_pdf": records["refused"].pk,
         "edit": records["draft"].pk,
         "reveal": records["on_file"].pk,
         "survey": records["on_file"].pk,

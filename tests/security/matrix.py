@@ -84,6 +84,8 @@ PAGES: dict[str, Rule] = {
     "households:detail": obj("on_file", get=ALL, post=None),
     # 打印档案表: whoever opens the file prints it (numbers in full for CSF only: its own tests)
     "households:file_pdf": obj("on_file", get=ALL),
+    # 告知书 of a closed or refused file: the staff who handle files (its own tests)
+    "households:letter_pdf": obj("refused", get="clerk supervisor"),
     "households:edit": obj("draft", get="clerk", post="clerk"),
     "households:reveal": obj("on_file", get=None, post=CSF),
     "households:transition": obj("draft", "submit", get="clerk", post="clerk"),

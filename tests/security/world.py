@@ -172,6 +172,13 @@ def build_world() -> dict:
         users, make_household(users, orgs, by="clerk_450102", org="450102"), "on_file",
         **supervisors,
     )  # fmt: skip
+    refused = walk_file(
+        users, make_household(users, orgs, by="clerk_450102", org="450102"), "applied",
+        **supervisors,
+    )  # fmt: skip
+    hh.transition_apply(
+        user=users["supervisor_450102"], household=refused, action="reject", reason="收入高于标准"
+    )
     closure = hh.closure_request(
         user=users["clerk_450102"],
         household=on_file,
@@ -329,6 +336,7 @@ def build_world() -> dict:
         "draft": draft.pk,
         "notice": notice.pk,
         "on_file": on_file.pk,
+        "refused": refused.pk,
         "objection": objection.pk,
         "closure": closure.pk,
         "document": document.pk,
