@@ -189,3 +189,43 @@ def test_an_edit_by_county_staff_drops_a_link_outside_the_case_subtree(
     case_update(user=users["clerk_450102"], case=case)
     case.refresh_from_db()
     assert case.household is None
+
+
+def test_the_file_page_timeline_shows_the_service_centres_steps(login, make_case, household, users):
+    """The selector above was written for the file's timeline and never reached it: the file
+    page showed the money paid but not the help given at the counter."""
+    from services.services import case_close, case_refer
+
+    case = make_case(window="legal_aid", worker_id_number=household.id_number, matter="工资被拖欠")
+    case_refer(user=users["clerk_450102"], case=case, referred_to="劳动监察大队", note="转劳动监察")
+    case_close(user=users["clerk_450102"], case=case, outcome="已追回工资")
+    make_case(worker_name="黄秀英", matter="同名不同人")  # no ID number: not this worker
+
+    page = login("supervisor_450102").get(f"/households/{household.pk}/").content.decode()
+    timeline = page.split('id="timeline"')[1]
+    for expected in ("服务中心登记", "工资被拖欠", "服务中心转办", "转劳动监察", "服务中心办结"):
+        assert expected in timeline, expected
+    assert f"/services/cases/{case.pk}/" in timeline
+    assert "同名不同人" not in timeline
+    # Newest first: the closing above the referral above the logging.
+    assert (
+        timeline.index("服务中心办结")
+        < timeline.index("服务中心转办")
+        < timeline.index("服务中心登记")
+    )
+
+
+def test_the_service_steps_follow_the_readers_scope_and_rights(make_case, household, users):
+    from households.timeline import timeline_for
+
+    make_case(worker_id_number=household.id_number, matter="求助")
+
+    def services_entries(username):
+        entries = timeline_for(household, users[username])
+        return [entry for entry in entries if entry["app"] == "services"]
+
+    assert services_entries("clerk_450102") and services_entries("viewer_450100")
+    # The region's case staff see them too; another county's files are out of reach anyway.
+    assert services_entries("supervisor_450000")
+    # A case the reader cannot open is not on the file: a base union's clerk reads only its own.
+    assert services_entries("clerk_450103") == []
