@@ -2,7 +2,8 @@
 the kinds the user may import or export (ImportJobQuerySet.visible_to). Uploads, previews and
 confirmations happen on the staff pages (the same flow for everyone), which open a job for its
 uploader only: the list links there for the user's own jobs, and shows anybody else's check and
-result here, read-only; a stalled job of someone away is run again here by a colleague who may
+result here, read-only, with the whole error list to download for a colleague who may export the
+job's kind; a stalled job of someone away is run again here by a colleague who may
 (services.job_restart). The household list of the admin links to the staff pages too."""
 
 from django.contrib import admin, messages
@@ -66,6 +67,12 @@ class ImportJobAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_opens(request.user)
 
+    def get_object(self, request, object_id, from_field=None):
+        job = super().get_object(request, object_id, from_field)
+        if job is not None:  # for _report: whether this reader gets the whole error list
+            job.errors_download = job.errors_downloadable_by(request.user)
+        return job
+
     @admin.display(description=_("重新运行"), ordering="restarted_at")
     def restart(self, obj):
         if obj.restarted_at is None:
@@ -109,10 +116,12 @@ class ImportJobAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def _report(self, job, data):
         """A stored report as the job page shows it: counts per sheet, then the errors (the
-        whole list downloads for whom the job's page opens, as it does there)."""
+        whole list downloads for whom its view lets have it, ImportJob.errors_downloadable_by,
+        which the view checks again)."""
         if not data:
             return "-"
-        url = reverse("imports:errors", args=[job.pk]) if getattr(job, "opens", False) else ""
+        may = getattr(job, "errors_download", False)
+        url = reverse("imports:errors", args=[job.pk]) if may else ""
         return render_to_string(
             "imports/_report.html", {"part": report_part(job, data, download_url=url)}
         )

@@ -168,6 +168,13 @@ class ImportJob(models.Model):
             return False
         return not self.full_identifiers or user.has_perm(FULL_NUMBERS)
 
+    def errors_downloadable_by(self, user) -> bool:
+        """Whether `user`, who sees this job (ImportJobQuerySet.visible_to), may download its
+        whole error list: its uploader or a superuser (the job's page is theirs), and a
+        colleague who may take the kind out (`downloadable_by`, the export's rule): the admin
+        shows them the first errors, and the list quotes the upload's cells, masked."""
+        return user.is_superuser or self.created_by_id == user.pk or self.downloadable_by(user)
+
     def language_note(self) -> str:
         """Says that the job's messages are in its uploader's language when the reader's is
         another ("" when it is the same): they are stored as written (imports/tasks.py)."""

@@ -135,13 +135,25 @@ class JobStatusView(JobDetailView):
 
 
 class JobErrorsView(View):
-    """The errors the job's page lists, as a workbook: for whom the page opens (jobs_of)."""
+    """The errors the job's page lists, as a workbook: for the uploader, and for a colleague
+    who sees the job in the admin and may have the list (ImportJob.errors_downloadable_by);
+    another subtree's job, or another kind's, answers 404. Every download is in the access
+    log."""
 
     def get(self, request, pk):
-        job = get_object_or_404(jobs_of(request.user), pk=pk)
+        job = get_object_or_404(ImportJob.objects.visible_to(request.user), pk=pk)
+        if not job.errors_downloadable_by(request.user):
+            raise PermissionDenied
         errors = listed_errors(job)
         if not errors:
             raise Http404
+        log_access(
+            request,
+            action=AccessLog.Action.EXPORT,
+            obj=job,
+            organisation=job.organisation,
+            detail=f"{_('错误清单')} {job}",
+        )
         response = HttpResponse(errors_workbook(errors), content_type=XLSX)
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=errors_file_name(job)

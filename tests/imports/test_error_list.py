@@ -5,12 +5,14 @@ import re
 from io import BytesIO
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from imports.errors import ERRORS_SHOWN
 from imports.models import ImportJob
-from orgs.models import User
+from orgs.models import AccessLog, User
 from tests.imports.conftest import application_row, household_row, member_row
 from tests.imports.test_pages import a_job, upload
 
@@ -91,23 +93,90 @@ def test_a_superuser_downloads_anybody_elses_error_list(client, users, root):
 
 
 @pytest.mark.parametrize(
-    "username",
+    ("username", "status"),
     [
-        # the uploader's colleagues see the job in the admin, but its page is the uploader's
-        "supervisor_450102",
-        "admin_450102",
-        "finance_450102",
-        "viewer_450100",
-        "clerk_450103",  # another county
-        "admin_450000",  # the region's administrator
+        # colleagues who see the job in the admin and may export its kind (downloadable_by)
+        ("supervisor_450102", 200),
+        ("admin_450102", 200),
+        ("admin_450000", 200),  # the region's administrator: the county is in its subtree
+        # finance and the city's viewer do not see household jobs at all; another county's
+        # staff not this county's
+        ("finance_450102", 404),
+        ("viewer_450100", 404),
+        ("clerk_450103", 404),
+        ("supervisor_450103", 404),
     ],
 )
-def test_whom_the_job_page_does_not_open_for_gets_no_error_list(login, users, username):
-    """The job page's 404, not a rule of its own: the download takes the page's queryset."""
-    job = rejected(users, [error(2)])
+def test_the_error_list_downloads_for_whom_may_export_the_jobs_kind(login, users, username, status):
+    """The job's page stays its uploader's (404 to everybody else), but the whole error list
+    downloads for a colleague of the subtree who may take the kind out (ImportJob
+    .errors_downloadable_by, the export download's rule): the admin shows them its first
+    ERRORS_SHOWN errors, and the messages are stored masked. Nothing of the job leaks to the
+    others."""
+    job = rejected(users, [error(2), error(3, message="独有的错误信息")])
     client = login(username)
     assert client.get(reverse("imports:job", args=[job.pk])).status_code == 404
-    assert client.get(reverse("imports:errors", args=[job.pk])).status_code == 404
+    response = client.get(reverse("imports:errors", args=[job.pk]))
+    assert response.status_code == status
+    if status == 200:
+        rows, _sheet = rows_of(response)
+        assert rows[1:] == listed(job)
+    else:
+        assert "独有的错误信息".encode() not in response.content
+        assert job.original_name.encode() not in response.content
+        assert not AccessLog.objects.exists()
+
+
+@pytest.fixture
+def importer(users, orgs):
+    """A user of the county who may import household files (so sees their jobs in the admin)
+    but not export them: no role is so today, a group may be made so."""
+    group = Group.objects.create(name="importers only")
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="imports",
+            codename__in=["import_households", "view_importjob"],
+        )
+    )
+    user = User.objects.create_user(
+        "importer_450102", password="x" * 12, organisation=orgs["450102"], is_staff=True
+    )
+    user.groups.add(group)
+    return user
+
+
+def test_who_sees_the_job_but_may_not_export_its_kind_gets_403(client, users, importer):
+    job = rejected(users, [error(2, message="独有的错误信息")])
+    client.force_login(importer)
+    page = client.get(reverse("admin:imports_importjob_change", args=[job.pk]))
+    assert page.status_code == 200 and "独有的错误信息" in page.content.decode()
+    assert reverse("imports:errors", args=[job.pk]) not in page.content.decode()
+    response = client.get(reverse("imports:errors", args=[job.pk]))
+    assert response.status_code == 403
+    assert "独有的错误信息".encode() not in response.content
+    assert not AccessLog.objects.exists()
+
+
+def test_every_download_of_an_error_list_is_in_the_access_log(login, users):
+    """Who, when and which job, as an export's download: the list quotes the upload's cells."""
+    job = rejected(users, [error(2)])
+    before = timezone.now()
+    login("clerk_450102").get(reverse("imports:errors", args=[job.pk]))
+    login("supervisor_450102").get(reverse("imports:errors", args=[job.pk]))
+    login("clerk_450103").get(reverse("imports:errors", args=[job.pk]))  # 404: not logged
+    logs = AccessLog.objects.order_by("id")
+    assert [(log.user.username, log.action, log.target, log.organisation) for log in logs] == [
+        (name, AccessLog.Action.EXPORT, f"imports.ImportJob:{job.pk}", job.organisation)
+        for name in ("clerk_450102", "supervisor_450102")
+    ]
+    assert all(log.at >= before for log in logs)
+    assert "错误清单" in logs[0].detail and f"#{job.pk}" in logs[0].detail
+
+
+def test_a_job_without_errors_logs_no_download(login, users):
+    job = rejected(users, [])
+    assert login("clerk_450102").get(reverse("imports:errors", args=[job.pk])).status_code == 404
+    assert not AccessLog.objects.exists()
 
 
 def test_anonymous_is_sent_to_log_in(client, users):
@@ -205,17 +274,29 @@ def test_a_list_of_exactly_the_shown_errors_has_no_more_line(login, users):
     assert "处未列出" not in page and "下载错误清单" in page
 
 
-def test_the_admin_holds_its_list_alike_and_offers_the_download_where_the_page_opens(
+def test_the_admin_holds_its_list_alike_and_offers_the_download_to_whom_may_have_it(
     client, login, users, root
 ):
     """The admin shows the same report to the uploader's colleagues, who may not open the job's
-    page nor its download: their line says how many more without pointing to it."""
+    page: a colleague who may download the list (errors_downloadable_by) gets the link, and the
+    link's view checks that rule itself; another county's staff get 404 on both."""
     job = rejected(users, [error(row) for row in range(2, ERRORS_SHOWN + 13)])
     url = reverse("admin:imports_importjob_change", args=[job.pk])
     download = reverse("imports:errors", args=[job.pk])
-    page = login("supervisor_450102").get(url).content.decode()
-    assert table_rows(page) == ERRORS_SHOWN
-    assert "另有 11 处未列出。" in page and download not in page
+    for username in ("supervisor_450102", "admin_450102"):
+        client = login(username)
+        page = client.get(url).content.decode()
+        assert table_rows(page) == ERRORS_SHOWN
+        assert re.search(f'href="{download}"', page), username
+        assert "另有 11 处未列出，请下载错误清单查看全部。" in page
+        rows, _sheet = rows_of(client.get(download))
+        assert len(rows) == ERRORS_SHOWN + 12
     client.force_login(root)
     page = client.get(url).content.decode()
     assert re.search(f'href="{download}"', page) and "请下载错误清单查看全部" in page
+    outsider = login("supervisor_450103")
+    assert outsider.get(url).status_code == 404
+    response = outsider.get(download)
+    assert response.status_code == 404 and "组织代码".encode() not in response.content
+    logged = AccessLog.objects.values_list("user__username", flat=True).order_by("id")
+    assert list(logged) == ["supervisor_450102", "admin_450102"]

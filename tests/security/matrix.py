@@ -190,7 +190,8 @@ PAGES: dict[str, Rule] = {
     "imports:confirm": obj("job", get=None, post="clerk", refused=404),
     "imports:restart": obj("job", get=None, post="clerk", refused=404),  # a stalled job
     "imports:download": obj("job", get="clerk", refused=404),
-    "imports:errors": obj("rejected_job", get="clerk", refused=404),  # the check's error list
+    # the check's error list: its uploader, and colleagues who may export its kind
+    "imports:errors": obj("rejected_job", get=CSA, refused=404),
     # reports: summaries for everyone, the roster (names) not for finance
     "reports:index": R(get=ALL),  # a redirect to the summary
     "reports:summary": R(get=ALL),
