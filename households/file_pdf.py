@@ -3,15 +3,18 @@ archive, signed by the worker, the base union and the county union (DOMAIN.md: e
 leaves a trace kept for inspection; originals are kept ten years after closure).
 
 What it shows follows the file page: the same scope (whoever may open the file may print it),
-the same masking (ID and bank numbers in full only for the roles that may reveal them, the
-phone masked to those who only read files) and the same sections for the same permissions
-(documents, history, assistance). It is printed in the reader's language; stored names stay as
-stored. Every print is written to the access log. The PDF plumbing is orgs/pdf.py's."""
+the same masking (the phone masked to those who only read files) and the same sections for the
+same permissions (documents, history, assistance). ID and bank numbers are masked, as on the
+roster, unless the reader ticks 显示完整身份证号和银行账号 and their role may reveal them (a
+role that may not gets them masked, ticked or not). It is printed in the reader's language;
+stored names stay as stored. Every print is written to the access log, with whether the numbers
+went out in full. The PDF plumbing is orgs/pdf.py's."""
 
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django import forms
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -52,9 +55,24 @@ def printable(user):
     )
 
 
-def shows_full_numbers(user) -> bool:
-    """ID and bank numbers in full: the roles the file page's 显示完整号码 is offered to."""
+# The tick box of the file page (and the admin's second link): the roster's option, same name.
+FULL_NUMBERS_PARAMETER = "full_numbers"
+
+
+def may_print_full_numbers(user) -> bool:
+    """The roles the file page's 显示完整号码 is offered to, and the tick box with it."""
     return user.has_perm(FULL_NUMBERS)
+
+
+def prints_full_numbers(user, *, asked: bool) -> bool:
+    """ID and bank numbers in full only when asked for and the role may: else masked."""
+    return asked and may_print_full_numbers(user)
+
+
+def asks_full_numbers(query) -> bool:
+    """The tick box, read as the roster's form reads it (a BooleanField): absent, "", "0" or
+    "false" is unticked."""
+    return forms.BooleanField(required=False).clean(query.get(FULL_NUMBERS_PARAMETER))
 
 
 def members_in_order(household: Household) -> list[Member]:
@@ -215,9 +233,10 @@ def objections(household: Household, user) -> list[Objection] | None:
     return list(rows.order_by("raised_on", "id"))
 
 
-def file_form(household: Household, user) -> dict:
-    """Everything the file form prints, for this reader."""
-    full = shows_full_numbers(user)
+def file_form(household: Household, user, *, full: bool = False) -> dict:
+    """Everything the file form prints, for this reader; ID and bank numbers in full only when
+    `full` is asked for and the reader may (prints_full_numbers)."""
+    full = prints_full_numbers(user, asked=full)
     verdict = services.verdict_for(household)
     members = members_in_order(household)
     category = None
@@ -257,19 +276,22 @@ def file_form(household: Household, user) -> dict:
     }
 
 
-def render_file_pdf(household: Household, user, *, printed_at=None) -> bytes:
-    """The A4 file form of `household` as `user` may read it, in the active language."""
-    context = file_form(household, user)
+def render_file_pdf(household: Household, user, *, full: bool = False, printed_at=None) -> bytes:
+    """The A4 file form of `household` as `user` may read it, in the active language (numbers
+    in full only when asked for and allowed: file_form)."""
+    context = file_form(household, user, full=full)
     context.update(printed_by=user, printed_at=timezone.localtime(printed_at))
     return render_pdf(FILE_TEMPLATE, context, stylesheets=FILE_STYLESHEETS)
 
 
 def file_pdf_response(request, household: Household) -> HttpResponse:
-    """打印档案表, from the file page or the admin: the PDF download, logged as a print (with
-    whether the numbers were printed in full)."""
-    pdf = render_file_pdf(household, request.user)
+    """打印档案表, from the file page or the admin: the PDF download, numbers masked unless the
+    tick box asks for them and the role may, logged as a print (with whether the numbers were
+    printed in full)."""
+    full = prints_full_numbers(request.user, asked=asks_full_numbers(request.GET))
+    pdf = render_file_pdf(household, request.user, full=full)
     detail = household.file_number
-    if shows_full_numbers(request.user):
+    if full:
         detail = f"{detail} {_('完整号码')}"
     log_access(request, action=AccessLog.Action.PRINT, obj=household, detail=detail)
     response = HttpResponse(pdf, content_type="application/pdf")

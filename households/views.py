@@ -414,7 +414,8 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
 
 
 class HouseholdFilePdfView(HouseholdScopeMixin, View):
-    """打印档案表: whoever may open the file prints it, numbers as they may see them; logged."""
+    """打印档案表: whoever may open the file prints it, numbers masked unless ticked and their
+    role may see them (file_pdf.file_pdf_response); logged."""
 
     permission_required = "households.view_household"
     http_method_names = ["get"]

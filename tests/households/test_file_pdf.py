@@ -1,6 +1,8 @@
 """The household file form (打印档案表): the PDF the paper archive keeps, real text in the
-embedded CJK font, numbers as the reader may see them, printed only by those who may open the
-file, every print logged, long tables repeating their header on every page, in both languages."""
+embedded CJK font, ID and bank numbers masked unless the reader ticks 显示完整身份证号和银行账号
+and may see them, printed only by those who may open the file, every print logged (with whether
+the numbers were printed in full), long tables repeating their header on every page, in both
+languages."""
 
 import re
 from datetime import date, timedelta
@@ -66,8 +68,9 @@ def household(filed, receive, ask, approve, pay, users):  # noqa: F811
     return household
 
 
-def url(household) -> str:
-    return reverse("households:file_pdf", args=[household.pk])
+def url(household, *, full=False) -> str:
+    address = reverse("households:file_pdf", args=[household.pk])
+    return f"{address}?full_numbers=on" if full else address
 
 
 def test_the_clerk_prints_the_whole_file_in_chinese(household, login, users):
@@ -116,11 +119,12 @@ def test_the_clerk_prints_the_whole_file_in_chinese(household, login, users):
     ):
         assert expected in text, expected
     assert "333.00" not in text  # the request not paid was not received
-    # The clerk may reveal numbers on the file page: printed in full.
-    assert household.id_number in text
-    assert ACCOUNT in text
+    # Numbers masked unless asked for (test_numbers_in_full_only_when_asked_and_allowed); the
+    # phone as the file page shows it to the clerk.
+    assert household.id_masked in text and household.id_number not in text
+    assert household.bank_account_masked in text and ACCOUNT not in text
     spouse = household.members.get(relation=Member.Relation.SPOUSE)
-    assert spouse.id_number in text
+    assert spouse.id_masked in text and spouse.id_number not in text
     assert "13812345678" in text
 
 
@@ -137,7 +141,7 @@ def test_every_glyph_is_in_the_embedded_cjk_font(household, login):
 
 
 @pytest.mark.parametrize(
-    "username, full",
+    "username, may",
     [
         ("clerk_450102", True),
         ("supervisor_450102", True),
@@ -146,19 +150,51 @@ def test_every_glyph_is_in_the_embedded_cjk_font(household, login):
         ("admin_450102", False),
     ],
 )
-def test_numbers_in_full_only_for_roles_that_may_reveal_them(household, login, username, full):
-    text = pdftotext(login(username).get(url(household)).content)
+@pytest.mark.parametrize("asked", [False, True])
+def test_numbers_in_full_only_when_asked_and_allowed(household, login, username, may, asked):
+    """Masked by default, as the roster; the tick box asks for them in full, and the server
+    prints them so only for the roles that may reveal them (a role without the right that
+    passes the parameter gets them masked, not an error)."""
+    response = login(username).get(url(household, full=asked))
+    assert response.status_code == 200
+    text = pdftotext(response.content)
+    full = asked and may
     spouse = household.members.get(relation=Member.Relation.SPOUSE)
     for number, masked in (
         (household.id_number, household.id_masked),
         (ACCOUNT, household.bank_account_masked),
         (spouse.id_number, spouse.id_masked),
     ):
-        assert (number in text) is full, (username, number)
-        assert (masked in text) is not full, (username, masked)
-    # The phone as the file page shows it to them.
-    assert ("13812345678" in text) is full
-    assert (mask_phone("13812345678") in text) is not full
+        assert (number in text) is full, (username, asked, number)
+        assert (masked in text) is not full, (username, asked, masked)
+    # The phone as the file page shows it to them, asked or not.
+    assert ("13812345678" in text) is may
+    assert (mask_phone("13812345678") in text) is not may
+    [log] = AccessLog.objects.filter(action=AccessLog.Action.PRINT)
+    assert ("完整号码" in log.detail) is full
+
+
+@pytest.mark.parametrize("value", ["on", "1", "true", "yes"])
+def test_the_tick_reads_as_the_rosters(household, login, value):
+    address = f"{url(household)}?full_numbers={value}"
+    text = pdftotext(login("clerk_450102").get(address).content)
+    assert household.id_number in text
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", "False"])
+def test_an_unticked_box_prints_masked(household, login, value):
+    address = f"{url(household)}?full_numbers={value}"
+    text = pdftotext(login("clerk_450102").get(address).content)
+    assert household.id_number not in text and household.id_masked in text
+
+
+def test_render_file_pdf_enforces_the_right_itself(household, users):
+    """The renderer, not only the view: full=True is no way round the role."""
+    assert household.id_number not in pdftotext(render_file_pdf(household, users["clerk_450102"]))
+    clerk = pdftotext(render_file_pdf(household, users["clerk_450102"], full=True))
+    assert household.id_number in clerk and ACCOUNT in clerk
+    viewer = pdftotext(render_file_pdf(household, users["viewer_450100"], full=True))
+    assert household.id_number not in viewer and household.id_masked in viewer
 
 
 def test_sections_follow_what_the_reader_may_read(household, login):
@@ -180,39 +216,72 @@ def test_out_of_scope_and_anonymous_are_refused(household, login):
 
 
 def test_every_print_is_in_the_access_log(household, login):
+    login("clerk_450102").get(url(household, full=True))
+    login("viewer_450100").get(url(household, full=True))  # asked, not allowed: masked
     login("clerk_450102").get(url(household))
-    login("viewer_450100").get(url(household))
     logs = AccessLog.objects.filter(action=AccessLog.Action.PRINT).order_by("id")
     assert [(log.user.username, log.target, log.organisation.code) for log in logs] == [
         ("clerk_450102", f"households.Household:{household.pk}", "450102"),
         ("viewer_450100", f"households.Household:{household.pk}", "450102"),
+        ("clerk_450102", f"households.Household:{household.pk}", "450102"),
     ]
     # whether the numbers went out in full is said
-    assert "完整号码" in logs[0].detail and "完整号码" not in logs[1].detail
-    assert household.file_number in logs[1].detail
+    assert ["完整号码" in log.detail for log in logs] == [True, False, False]
+    assert all(household.file_number in log.detail for log in logs)
+
+
+def head_tools(client, household) -> str:
+    page = client.get(reverse("households:detail", args=[household.pk])).content.decode()
+    return page.split('class="head-tools')[1].split("</div>")[0]
 
 
 def test_the_file_page_links_the_form_next_to_its_other_actions(household, login):
-    for username in ("clerk_450102", "viewer_450100", "finance_450102"):
-        page = login(username).get(reverse("households:detail", args=[household.pk]))
-        tools = page.content.decode().split('class="head-tools')[1].split("</div>")[0]
-        assert url(household) in tools, username
-        assert "打印档案表" in tools
+    """Who may see numbers in full prints from a small form with the roster's tick box (left
+    unticked); the others get a plain link."""
+    for username in ("clerk_450102", "supervisor_450102", "finance_450102"):
+        tools = head_tools(login(username), household)
+        form = tools.split("<form")[1].split("</form>")[0]
+        assert 'method="get"' in form and f'action="{url(household)}"' in form, username
+        assert re.search(r'<input type="checkbox" name="full_numbers"(?! checked)[^>]*>', form)
+        assert "显示完整身份证号和银行账号" in form and "打印档案表" in form
+    for username in ("viewer_450100", "admin_450102"):
+        tools = head_tools(login(username), household)
+        assert f'href="{url(household)}"' in tools and "打印档案表" in tools, username
+        assert "full_numbers" not in tools and "显示完整身份证号和银行账号" not in tools
+
+
+def test_the_file_page_offers_the_tick_in_english(household, login):
+    client = login("clerk_450102")
+    client.cookies["django_language"] = "en"
+    tools = head_tools(client, household)
+    assert "Print file form" in tools and "Show full ID and bank numbers" in tools
 
 
 def test_the_admin_offers_the_form_on_the_change_page(household, login):
     client = login("supervisor_450102")
     change = client.get(reverse("admin:households_household_change", args=[household.pk]))
     pdf_url = reverse("admin:households_household_file_pdf", args=[household.pk])
-    assert pdf_url in change.content.decode()
-    response = client.get(pdf_url)
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert household.id_number in pdftotext(response.content)
-    assert AccessLog.objects.filter(
+    content = change.content.decode()
+    assert f'href="{pdf_url}"' in content and f'href="{pdf_url}?full_numbers=on"' in content
+    assert "打印档案表（完整号码）" in content
+    masked = client.get(pdf_url)
+    assert masked.status_code == 200 and masked["Content-Type"] == "application/pdf"
+    assert household.id_number not in pdftotext(masked.content)
+    assert household.id_number in pdftotext(client.get(f"{pdf_url}?full_numbers=on").content)
+    logs = AccessLog.objects.filter(
         action=AccessLog.Action.PRINT, user__username="supervisor_450102"
-    ).exists()
-    assert login("supervisor_450103").get(pdf_url).status_code == 404
-    admin_text = pdftotext(login("admin_450102").get(pdf_url).content)
+    )
+    assert ["完整号码" in log.detail for log in logs.order_by("id")] == [False, True]
+    outsider = login("supervisor_450103")
+    assert outsider.get(pdf_url).status_code == 404
+    assert outsider.get(f"{pdf_url}?full_numbers=on").status_code == 404
+    # The county's administrator does not see numbers in full: one link, and the other's
+    # address prints masked all the same.
+    admin = login("admin_450102")
+    content = admin.get(reverse("admin:households_household_change", args=[household.pk]))
+    assert f'href="{pdf_url}"' in content.content.decode()
+    assert "full_numbers" not in content.content.decode()
+    admin_text = pdftotext(admin.get(f"{pdf_url}?full_numbers=on").content)
     assert household.id_masked in admin_text and household.id_number not in admin_text
 
 
