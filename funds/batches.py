@@ -23,9 +23,9 @@ from funds.facts import RequestFacts
 from funds.models import AssistanceRequest, AssistanceType, FundSource, Tier
 from funds.services import (
     NEEDS_EXCEPTION_REASON,
-    _check_date,
-    _require,
     check_amount,
+    check_date,
+    check_permission,
     request_build,
     request_household_errors,
     request_input_errors,
@@ -210,7 +210,7 @@ class Terms:
     def checked(self) -> "Terms":
         """The single request's checks of its own fields, once for the batch."""
         amount = check_amount(self.amount) if self.amount not in (None, "") else None
-        requested_on = _check_date(self.requested_on or timezone.localdate(), field="requested_on")
+        requested_on = check_date(self.requested_on or timezone.localdate(), field="requested_on")
         errors = request_input_errors(
             assistance_type=self.assistance_type,
             source=self.source,
@@ -234,7 +234,7 @@ def batch_preview(*, user, selection: Selection, terms: Terms) -> Preview:
     """预览: each household "will be created" or skipped with the single request's reason, the
     totals and the source's available balance of each organisation (approval checks against
     it). Writes nothing."""
-    _require(user, PERMISSION)
+    check_permission(user, PERMISSION)
     terms = terms.checked()
     pairs, errors = select_households(user=user, selection=selection)
     return _assess(user=user, pairs=pairs, errors=errors, terms=terms)
@@ -248,7 +248,7 @@ def _assess(*, user, pairs, errors, terms: Terms) -> Preview:
     for line, household in pairs:
         row = Row(household=household, line=line)
         try:
-            _require(user, PERMISSION, household.organisation)
+            check_permission(user, PERMISSION, household.organisation)
             problems = request_household_errors(household)
             if problems:
                 raise ValidationError(problems)
@@ -352,7 +352,7 @@ def batch_requests_create(
     the standard's warnings; its history row by `user`), or none: when anything differs from
     the preview confirmed (`preview_key`), a household now failing or newly passing, the
     request already made (a second click), raises BatchChanged with the new preview."""
-    _require(user, PERMISSION)
+    check_permission(user, PERMISSION)
     terms = terms.checked()
     pairs, errors = select_households(user=user, selection=selection)
     # In key order, as request_create takes one: the rules below see every request saved before.

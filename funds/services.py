@@ -59,7 +59,9 @@ NEEDS_EXCEPTION_REASON = "needs_exception_reason"
 FIRST_YEAR = FIRST_DATE.year
 
 
-def _require(user, perm: str, organisation: Organisation | None = None) -> None:
+def check_permission(user, perm: str, organisation: Organisation | None = None) -> None:
+    """The user holds `perm` and, when given, reaches `organisation` (their subtree): every
+    funds service and the batch requests (funds.batches) ask this first."""
     if not user.has_perm(perm):
         raise PermissionDenied(_("您没有执行此操作的权限。"))
     if organisation is not None and not user_can_reach(user, organisation):
@@ -87,7 +89,8 @@ def check_amount(value, *, field: str = "amount") -> Decimal:
     return amount.quantize(CENT)
 
 
-def _check_date(day: date | None, *, field: str) -> date:
+def check_date(day: date | None, *, field: str) -> date:
+    """A date of money on record: given, not after today, not before FIRST_YEAR."""
     if day is None:
         raise ValidationError({field: _("请填写日期。")})
     if day > timezone.localdate():
@@ -211,9 +214,9 @@ def receipt_record(
     note: str = "",
 ) -> Receipt:
     """拨入: money received from a source for a year, with its document number (文号)."""
-    _require(user, "funds.add_receipt", organisation)
+    check_permission(user, "funds.add_receipt", organisation)
     amount = check_amount(amount)
-    received_on = _check_date(received_on, field="received_on")
+    received_on = check_date(received_on, field="received_on")
     document_number = (document_number or "").strip()
     if not document_number:
         raise ValidationError({"document_number": _("请填写拨款文号（如：桂财行〔2018〕72号）。")})
@@ -281,9 +284,9 @@ def refund_record(
     note: str = "",
 ) -> Refund:
     """退回财政: unspent money returned under a recall notice; never more than is available."""
-    _require(user, "funds.add_refund", organisation)
+    check_permission(user, "funds.add_refund", organisation)
     amount = check_amount(amount)
-    refunded_on = _check_date(refunded_on, field="refunded_on")
+    refunded_on = check_date(refunded_on, field="refunded_on")
     document_number = (document_number or "").strip()
     if not document_number:
         raise ValidationError({"document_number": _("请填写收回通知文号。")})
@@ -340,11 +343,11 @@ def entry_reverse(
     *, user, entry: LedgerEntry, reason: str, entry_date: date | None = None
 ) -> LedgerEntry:
     """冲销: a mistake is corrected by an entry of the opposite sign, never by editing."""
-    _require(user, "funds.reverse_ledgerentry", entry.organisation)
+    check_permission(user, "funds.reverse_ledgerentry", entry.organisation)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写冲销原因。")})
-    entry_date = _check_date(entry_date or timezone.localdate(), field="entry_date")
+    entry_date = check_date(entry_date or timezone.localdate(), field="entry_date")
     _lock_account(entry.organisation, entry.source)
     entry = LedgerEntry.objects.select_related("request").get(pk=entry.pk)
     if entry.is_reversal:
@@ -464,7 +467,7 @@ def check_year_closable(*, organisation: Organisation, year: int | None) -> int:
 @transaction.atomic
 def year_close(*, user, organisation: Organisation, year: int, note: str = "") -> ClosedYear:
     """Close a year after the annual report: no entry dated in it, here and below."""
-    _require(user, "funds.add_closedyear", organisation)
+    check_permission(user, "funds.add_closedyear", organisation)
     year = check_year_closable(organisation=organisation, year=year)
     return ClosedYear.objects.create(
         organisation=organisation, year=year, note=(note or "").strip(), closed_by=user
@@ -492,9 +495,9 @@ def request_create(
     """帮扶申请 for a file on file or relieved (先建档、后帮扶、实名制), within the standards
     unless an exception is asked for (a supervisor then decides whether to override); under a
     standard that counts per person, for a named member of the household."""
-    _require(user, "funds.add_assistancerequest", household.organisation)
+    check_permission(user, "funds.add_assistancerequest", household.organisation)
     amount = check_amount(amount)
-    requested_on = _check_date(requested_on or timezone.localdate(), field="requested_on")
+    requested_on = check_date(requested_on or timezone.localdate(), field="requested_on")
     errors = request_input_errors(
         assistance_type=assistance_type, source=source, reason=reason, tier=tier
     )
@@ -709,7 +712,7 @@ def request_approve(
     """审批: nobody approves their own request; a second approval above the standard's
     threshold; caps and frequencies re-checked (override only with a reason); the final
     approval commits money and never beyond what is available."""
-    _require(user, "funds.approve_assistancerequest", request.organisation)
+    check_permission(user, "funds.approve_assistancerequest", request.organisation)
     _lock_account(request.organisation, request.source)
     request = (
         AssistanceRequest.objects.select_for_update(of=("self",))
@@ -784,7 +787,7 @@ def request_approve(
 def request_reject(*, user, request: AssistanceRequest, reason: str) -> AssistanceRequest:
     """不批准, with a reason, by whoever may approve at that level (not the requester, not the
     first-level approver, the organisation the standard names for level 2)."""
-    _require(user, "funds.approve_assistancerequest", request.organisation)
+    check_permission(user, "funds.approve_assistancerequest", request.organisation)
     request = (
         AssistanceRequest.objects.select_for_update(of=("self",))
         .select_related("organisation")
@@ -811,7 +814,7 @@ def request_reject(*, user, request: AssistanceRequest, reason: str) -> Assistan
 @transaction.atomic
 def request_cancel(*, user, request: AssistanceRequest, reason: str) -> AssistanceRequest:
     """取消 a request not yet paid (its committed money is released)."""
-    _require(user, "funds.change_assistancerequest", request.organisation)
+    check_permission(user, "funds.change_assistancerequest", request.organisation)
     request = AssistanceRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
     cancellable = (RequestState.REQUESTED, RequestState.APPROVED, RequestState.FAILED)
     if request.state not in cancellable:
@@ -867,7 +870,7 @@ def request_retry(*, user, request: AssistanceRequest) -> AssistanceRequest:
     """After a failed payment the clerk corrects the file's bank account; the approved request
     then waits for payment again (the approval and the committed money still stand). Who sent
     it again and when stay on the request, as the failure's who, when and why do."""
-    _require(user, "funds.change_assistancerequest", request.organisation)
+    check_permission(user, "funds.change_assistancerequest", request.organisation)
     request = (
         AssistanceRequest.objects.select_for_update(of=("self",))
         .select_related("household")
@@ -906,7 +909,7 @@ def payment_mark_paid(
     bank file) had it, on a day the file is on file or relieved, from a balance that covers it.
     What the bank paid (`line`) is booked whatever the file's status, flagged for review when
     the file was closed on the day its bank file was made."""
-    _require(user, "funds.pay_assistancerequest", request.organisation)
+    check_permission(user, "funds.pay_assistancerequest", request.organisation)
     _lock_account(request.organisation, request.source)
     request = (
         AssistanceRequest.objects.select_for_update(of=("self",))
@@ -926,7 +929,7 @@ def payment_mark_paid(
     approvers = set(request.approvals.values_list("approver_id", flat=True))
     if user.pk == request.requested_by_id or user.pk in approvers:
         raise ValidationError(_("不能为自己申请或审批的帮扶登记发放。"))
-    paid_on = _check_date(paid_on, field="paid_on")
+    paid_on = check_date(paid_on, field="paid_on")
     if paid_on < request.requested_on:
         raise ValidationError({"paid_on": _("发放日期不能早于申请日期。")})
     approved_on = timezone.localdate(request.decided_at) if request.decided_at else None
@@ -1050,7 +1053,7 @@ def payment_mark_failed(
     *, user, request: AssistanceRequest, reason: str, line: PaymentBatchLine | None = None
 ) -> AssistanceRequest:
     """发放失败 (wrong account, name mismatch): back to the clerk to correct the file."""
-    _require(user, "funds.pay_assistancerequest", request.organisation)
+    check_permission(user, "funds.pay_assistancerequest", request.organisation)
     request = AssistanceRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
     if request.state != RequestState.APPROVED:
         raise ValidationError(
@@ -1074,9 +1077,9 @@ def repayment_record(
     *, user, request: AssistanceRequest, amount, repaid_on: date, note: str = ""
 ) -> Repayment:
     """还款 of a small loan: money back into the source it was lent from."""
-    _require(user, "funds.add_repayment", request.organisation)
+    check_permission(user, "funds.add_repayment", request.organisation)
     amount = check_amount(amount)
-    repaid_on = _check_date(repaid_on, field="repaid_on")
+    repaid_on = check_date(repaid_on, field="repaid_on")
     _lock_account(request.organisation, request.source)
     request = (
         AssistanceRequest.objects.select_for_update(of=("self",))
@@ -1134,7 +1137,7 @@ def batch_create(
 ) -> tuple[PaymentBatch, list[str]]:
     """代发文件: the organisation's approved, unpaid requests not yet in a bank file, with the
     name, ID and account as the file has them now. Returns the batch and what was left out."""
-    _require(user, "funds.pay_assistancerequest", organisation)
+    check_permission(user, "funds.pay_assistancerequest", organisation)
     # The requests are locked (in key order) until the lines are written: one being paid by hand
     # or cancelled meanwhile is waited for and left out when it is no longer approved (PostgreSQL
     # reads a locked row again once its holder commits), so the bank never pays it twice.
@@ -1236,9 +1239,9 @@ def batch_reconcile(
     """回盘: the bank's results mark each line paid or failed. All or nothing: any bad row and
     nothing is written. A line already settled is never settled again. Returns the counts of
     paid and failed lines and the rows `flagged` for review (a payment to a closed file)."""
-    _require(user, "funds.pay_assistancerequest", batch.organisation)
+    check_permission(user, "funds.pay_assistancerequest", batch.organisation)
     batch = PaymentBatch.objects.select_for_update(of=("self",)).get(pk=batch.pk)
-    paid_on = _check_date(paid_on, field="paid_on")
+    paid_on = check_date(paid_on, field="paid_on")
     lines = {line.reference: line for line in batch.lines.select_related("request")}
     errors: list[str] = []
     seen: set[str] = set()
@@ -1365,7 +1368,7 @@ def sample_draw(
 ) -> VerificationSample:
     """抽查: a random sample of the quarter's paid payments (here and below), to be confirmed
     with the household at its next home survey or by phone."""
-    _require(user, "funds.add_verificationsample", organisation)
+    check_permission(user, "funds.add_verificationsample", organisation)
     if quarter not in (1, 2, 3, 4):
         raise ValidationError({"quarter": _("季度应为1至4。")})
     if size is None or not 1 <= int(size) <= MAX_SAMPLE_SIZE:
@@ -1422,7 +1425,7 @@ def verification_record(
     note: str = "",
 ) -> Verification:
     """核实结果: received in full, partly or not at all; the last two are discrepancies."""
-    _require(user, "funds.change_verification", item.sample.organisation)
+    check_permission(user, "funds.change_verification", item.sample.organisation)
     item = (
         Verification.objects.select_for_update(of=("self",))
         .select_related("request")
@@ -1436,7 +1439,7 @@ def verification_record(
         raise ValidationError({"outcome": _("请选择核实结果。")})
     if method not in Verification.Method.values:
         raise ValidationError({"method": _("请选择核实方式。")})
-    checked_on = _check_date(checked_on, field="checked_on")
+    checked_on = check_date(checked_on, field="checked_on")
     if checked_on < item.request.paid_on:
         raise ValidationError({"checked_on": _("核实日期不能早于发放日期。")})
     paid = item.request.amount
@@ -1469,7 +1472,7 @@ def verification_record(
 @transaction.atomic
 def verification_resolve(*, user, item: Verification, follow_up: str) -> Verification:
     """A discrepancy followed up: what was done about it, when and by whom."""
-    _require(user, "funds.change_verification", item.sample.organisation)
+    check_permission(user, "funds.change_verification", item.sample.organisation)
     item = Verification.objects.select_for_update(of=("self",)).get(pk=item.pk)
     if not item.is_discrepancy:
         raise ValidationError(_("只有未全额收到的核查需要跟进处理。"))

@@ -365,3 +365,21 @@ def test_queries_grow_little_with_the_households(filed, money, festival, users, 
     (preview_5, create_5), (preview_25, create_25) = measured
     assert preview_25 - preview_5 <= 2, measured
     assert create_25 - create_5 <= 2, measured
+
+
+def test_the_batch_uses_the_services_public_checks():
+    """The permission and date checks the batch shares with request_create are public names of
+    funds.services, not its private helpers (renaming one would break the batch unseen)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(batches.__file__).read_text())
+    imported = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "funds.services"
+        for alias in node.names
+    ]
+    assert imported and not [name for name in imported if name.startswith("_")], imported
+    assert batches.check_permission is services.check_permission
+    assert batches.check_date is services.check_date
