@@ -1,10 +1,13 @@
 """批量申请帮扶: one assistance request for each of many households at once (the Spring
-Festival warmth visit 送温暖, schooling aid 金秋助学), under exactly the rules of a single
-request: funds.services request_input_errors, request_household_errors and request_build with
-the standards of funds.standards, applied to each household with the facts of all of them read
-at once (funds.facts), so a preview or a creation costs the same few queries for 5 households
-or 500. The preview writes nothing; the creation repeats it under the households' locks and
-writes every request or none."""
+Festival warmth visit 送温暖), or under a standard that counts per person one for each member it
+is for (schooling aid 金秋助学: each student at the tier's school stage, funds.standards
+student_stages), under exactly the rules of a single request: funds.services
+request_input_errors, request_household_errors and request_build with the standards of
+funds.standards, applied to each household (each member) with the facts of all of them read at
+once (funds.facts), so a preview or a creation costs the same few queries for 5 households or
+500. Each request built counts for the next, as if saved one after another (a household's
+annual cap). The preview writes nothing; the creation repeats it under the households' locks
+and writes every request or none."""
 
 import hashlib
 import json
@@ -20,7 +23,7 @@ from simple_history.utils import bulk_create_with_history
 
 from funds import selectors
 from funds.facts import RequestFacts
-from funds.models import AssistanceRequest, AssistanceType, FundSource, Tier
+from funds.models import AssistanceRequest, AssistanceStandard, AssistanceType, FundSource, Tier
 from funds.services import (
     NEEDS_EXCEPTION_REASON,
     check_amount,
@@ -30,9 +33,11 @@ from funds.services import (
     request_household_errors,
     request_input_errors,
 )
-from households.models import Category, Cause, Household
+from funds.standards import same_person, student_stages
+from households.models import Category, Cause, Household, Member
 from orgs.models import Organisation
 from orgs.money import ZERO
+from orgs.text import listing
 
 # One batch is one county's festival round at most: beyond it, the preview page and the
 # locks of one transaction get long. Larger rounds are split by organisation or category.
@@ -64,22 +69,52 @@ class Selection:
 
 @dataclass
 class Row:
+    """One request of the batch: a household's, or under a per-person standard a member's
+    (a household skipped as a whole, no member qualifying among them, has one row, no member)."""
+
     household: Household
     line: int | None  # the pasted line it came from
+    member: Member | None = None  # whom it is for, under a per-person standard
     request: AssistanceRequest | None = None  # built, not saved: it will be created
     reasons: list[str] = field(default_factory=list)  # why it is skipped
     warnings: list[str] = field(default_factory=list)  # created, with these warnings
 
 
 @dataclass
+class Group:
+    """A household's rows, as the preview shows them: its members' under it."""
+
+    household: Household
+    line: int | None
+    rows: list[Row]
+
+    @property
+    def skipped(self) -> bool:
+        return any(row.request is None for row in self.rows)
+
+
+@dataclass
 class Balance:
     organisation: Organisation
-    available: Decimal
+    available: Decimal  # what the approval checks against: the balance less approved, unpaid
     requested: Decimal  # by this batch
+    pending: Decimal = ZERO  # requested before and awaiting a decision: approved, they take it
 
     @property
     def short(self) -> bool:
+        """Approving the whole batch would be refused (the approval's own check)."""
         return self.requested > self.available
+
+    @property
+    def remainder(self) -> Decimal:
+        """What is left once everything pending and this batch are approved."""
+        return self.available - self.pending - self.requested
+
+    @property
+    def short_with_pending(self) -> bool:
+        """The batch fits alone, but not with the requests already waiting (a warning only:
+        whichever is approved last is refused)."""
+        return not self.short and self.remainder < 0
 
 
 @dataclass
@@ -97,6 +132,38 @@ class Preview:
         return [row for row in self.rows if row.request is None]
 
     @property
+    def groups(self) -> list[Group]:
+        """The rows by household, those with a row skipped first: among hundreds that pass,
+        they are what a clerk reads (and fixes)."""
+        groups: list[Group] = []
+        for row in self.rows:  # a household's rows follow one another
+            if not groups or groups[-1].household.pk != row.household.pk:
+                groups.append(Group(household=row.household, line=row.line, rows=[]))
+            groups[-1].rows.append(row)
+        return sorted(groups, key=lambda group: not group.skipped)
+
+    @property
+    def households(self) -> int:
+        return len({row.household.pk for row in self.rows})
+
+    @property
+    def households_creatable(self) -> int:
+        return len({row.household.pk for row in self.creatable})
+
+    @property
+    def households_without(self) -> int:
+        """Households that get no request at all."""
+        return self.households - self.households_creatable
+
+    @property
+    def per_person(self) -> bool:
+        return any(row.member is not None for row in self.rows)
+
+    @property
+    def members_skipped(self) -> int:
+        return sum(1 for row in self.skipped if row.member is not None)
+
+    @property
     def total(self) -> Decimal:
         return sum((row.request.amount for row in self.creatable), ZERO)
 
@@ -109,10 +176,10 @@ class Preview:
         """What the confirmation creates (who, how much, of what, why): the page sends it back,
         and anything different when confirmed shows the preview again instead of writing."""
         first = self.creatable[0].request if self.creatable else None
-        what = [
-            [row.household.pk, str(row.request.amount)]
-            for row in sorted(self.creatable, key=lambda row: row.household.pk)
-        ]
+        what = sorted(
+            [row.household.pk, row.member.pk if row.member else 0, str(row.request.amount)]
+            for row in self.creatable
+        )
         if first is not None:
             what.append(
                 [
@@ -243,56 +310,121 @@ def batch_preview(*, user, selection: Selection, terms: Terms) -> Preview:
 def _assess(*, user, pairs, errors, terms: Terms) -> Preview:
     facts = RequestFacts()
     day = terms.requested_on
-    facts.load(households=[h for _l, h in pairs], year=day.year, day=day)
+    households = [h for _l, h in pairs]
+    facts.load(households=households, year=day.year, day=day)
     rows = []
     for line, household in pairs:
-        row = Row(household=household, line=line)
         try:
             check_permission(user, PERMISSION, household.organisation)
             problems = request_household_errors(household)
             if problems:
                 raise ValidationError(problems)
-            request = request_build(
-                user=user,
-                household=household,
-                assistance_type=terms.assistance_type,
-                source=terms.source,
-                amount=_amount_for(household, terms, facts),
-                reason=terms.reason,
-                tier=terms.tier,
-                beneficiary=None,
-                out_of_pocket=None,
-                requested_on=day,
-                exception_reason="",
-                facts=facts,
-            )
-            if not terms.repeat:  # after the rules: a standard's own limit says more
-                _check_not_granted(household, terms, facts)
-            row.request = request
-            row.warnings = request.shown_warnings
+            members = _members_for(household, terms, facts)
         except ValidationError as error:
-            row.reasons = _skip_reasons(error)
+            rows.append(Row(household=household, line=line, reasons=_skip_reasons(error)))
+            continue
         except PermissionDenied as error:
-            row.reasons = [str(error)]
-        rows.append(row)
+            rows.append(Row(household=household, line=line, reasons=[str(error)]))
+            continue
+        for member in members:
+            rows.append(
+                _row(
+                    user=user,
+                    household=household,
+                    line=line,
+                    member=member,
+                    terms=terms,
+                    facts=facts,
+                )
+            )
     preview = Preview(rows=rows, errors=errors)
     preview.balances = _balances(preview, terms.source)
     return preview
 
 
-def _check_not_granted(household: Household, terms: Terms, facts: RequestFacts) -> None:
-    """Skip a household with a request of this type this year that still counts (requested,
-    approved, paid or failed), naming it."""
+def _row(*, user, household, line, member: Member | None, terms: Terms, facts) -> Row:
+    """The request of one household (of one member), or why it is skipped."""
+    row = Row(household=household, line=line, member=member)
+    try:
+        request = request_build(
+            user=user,
+            household=household,
+            assistance_type=terms.assistance_type,
+            source=terms.source,
+            amount=_amount_for(household, terms, facts),
+            reason=terms.reason,
+            tier=terms.tier,
+            beneficiary=member,
+            out_of_pocket=None,
+            requested_on=terms.requested_on,
+            exception_reason="",
+            facts=facts,
+        )
+        if not terms.repeat:  # after the rules: a standard's own limit says more
+            _check_not_granted(household, member, terms, facts)
+    except ValidationError as error:
+        row.reasons = _skip_reasons(error)
+        return row
+    row.request = request
+    row.warnings = request.shown_warnings
+    facts.add(request)  # the household's next member is checked with it counted
+    return row
+
+
+def _standard(household: Household, terms: Terms, facts: RequestFacts) -> AssistanceStandard | None:
+    return facts.standards(
+        organisation=household.organisation,
+        year=terms.requested_on.year,
+        assistance_type=terms.assistance_type,
+    ).get(terms.tier)
+
+
+def _members_for(household, terms: Terms, facts: RequestFacts) -> list[Member | None]:
+    """Whom the household's requests are for: [None] (the household) unless the standard
+    counts per person; then each member it is for by the file (funds.standards
+    student_stages), or a ValidationError saying why there is none. A per-person medical
+    standard stays one row: request_build refuses it for the out-of-pocket cost only the clerk
+    can enter (its skip says to request alone)."""
+    standard = _standard(household, terms, facts)
+    if standard is None or not standard.per_person or standard.cap_out_of_pocket:
+        return [None]
+    stages = student_stages(assistance_type=terms.assistance_type, tier=terms.tier)
+    if stages is None:
+        raise ValidationError(
+            _("%(type)s按人计算次数，批量申请无法确定受助成员：请为该户单独申请并选择受助成员。")
+            % {"type": terms.assistance_type}
+        )
+    members = [member for member in facts.members(household) if member.school_stage in stages]
+    if not members:
+        raise ValidationError(
+            _("档案中没有就学阶段为%(stages)s的成员。")
+            % {"stages": listing(Member.School(stage).label for stage in stages)}
+        )
+    return members
+
+
+def _check_not_granted(
+    household: Household, member: Member | None, terms: Terms, facts: RequestFacts
+) -> None:
+    """Skip a household (under a per-person standard, a member) with a request of this type
+    this year that still counts (requested, approved, paid or failed), naming it."""
     for earlier in facts.requests(household, terms.requested_on.year):
-        if earlier.assistance_type_id == terms.assistance_type.pk:
+        if earlier.assistance_type_id != terms.assistance_type.pk:
+            continue
+        facts_of_it = {
+            "type": terms.assistance_type,
+            "day": earlier.requested_on.isoformat(),
+            "amount": earlier.amount,
+            "state": earlier.get_state_display(),
+        }
+        if member is None:
             raise ValidationError(
-                _("本年已有%(type)s申请（%(day)s，%(amount)s 元，%(state)s）。")
-                % {
-                    "type": terms.assistance_type,
-                    "day": earlier.requested_on.isoformat(),
-                    "amount": earlier.amount,
-                    "state": earlier.get_state_display(),
-                }
+                _("本年已有%(type)s申请（%(day)s，%(amount)s 元，%(state)s）。") % facts_of_it
+            )
+        if same_person(earlier, member):
+            raise ValidationError(
+                _("%(name)s 本年已有%(type)s申请（%(day)s，%(amount)s 元，%(state)s）。")
+                % {"name": member.name, **facts_of_it}
             )
 
 
@@ -300,8 +432,11 @@ def _skip_reasons(error: ValidationError) -> list[str]:
     """The single request's reasons, but for its hint to give a reason for exceeding the
     standard: a batch has no such field (clerks looked for it), that household is requested
     on its own."""
-    if not hasattr(error, "error_list"):
-        return error.messages
+    if hasattr(error, "error_dict"):
+        reasons = error.messages
+        if "out_of_pocket" in error.error_dict:  # the hospital's figure, one household's own
+            reasons.append(_("个人自付费用须逐户填写：请为该户单独申请。"))
+        return reasons
     kept = [e for e in error.error_list if e.code != NEEDS_EXCEPTION_REASON]
     reasons = ValidationError(kept).messages
     if len(kept) < len(error.error_list):
@@ -312,11 +447,7 @@ def _skip_reasons(error: ValidationError) -> list[str]:
 def _amount_for(household: Household, terms: Terms, facts: RequestFacts) -> Decimal:
     if terms.amount is not None:
         return terms.amount
-    standard = facts.standards(
-        organisation=household.organisation,
-        year=terms.requested_on.year,
-        assistance_type=terms.assistance_type,
-    ).get(terms.tier)
+    standard = _standard(household, terms, facts)
     if standard is None or standard.amount_cap is None:
         raise ValidationError(
             {
@@ -328,19 +459,24 @@ def _amount_for(household: Household, terms: Terms, facts: RequestFacts) -> Deci
 
 
 def _balances(preview: Preview, source: FundSource) -> list[Balance]:
+    """Per organisation of the batch's requests: the source's available balance (what the
+    approval checks), what requests awaiting a decision already claim, and this batch."""
     requested: dict[int, Decimal] = {}
     organisations: dict[int, Organisation] = {}
     for row in preview.creatable:
         organisation = row.household.organisation
         organisations[organisation.pk] = organisation
         requested[organisation.pk] = requested.get(organisation.pk, ZERO) + row.request.amount
-    balances = []
-    for pk, organisation in sorted(organisations.items(), key=lambda item: item[1].path):
-        available = selectors.balance(
-            organisation=organisation, source=source
-        ) - selectors.committed(organisation=organisation, source=source)
-        balances.append(Balance(organisation, available, requested[pk]))
-    return balances
+    positions = selectors.source_positions(organisations=organisations.values(), source=source)
+    return [
+        Balance(
+            organisation,
+            available=positions[pk].available,
+            requested=requested[pk],
+            pending=positions[pk].pending,
+        )
+        for pk, organisation in sorted(organisations.items(), key=lambda item: item[1].path)
+    ]
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ the object: make a new one for each decision (after taking the locks it needs)."
 from datetime import date
 
 from funds.models import ACTIVE_STATES, AssistanceRequest, AssistanceStandard, ClosedYear
-from households.models import DibaoStandard, Household, Transition
+from households.models import DibaoStandard, Household, Member, Transition
 from orgs.models import Organisation
 
 
@@ -49,11 +49,14 @@ class RequestFacts:
         self._requests: dict = {}
         self._statuses: dict = {}
         self._closed: dict = {}
+        self._members: dict = {}
+        self._households: list = []  # those `load` read: their members are read together
 
     def load(self, *, households, year: int, day: date) -> None:
         """Read the facts of many households at once: their active requests of `year`, their
         status on `day` and the dibao lines of their organisations (three queries)."""
         keys = [household.pk for household in households]
+        self._households = list(households)
         self._load_requests(keys, year)
         statuses = _transitions_on(keys, day)
         for key in keys:
@@ -98,6 +101,24 @@ class RequestFacts:
         for row in rows:
             found[(row.household_id, year)].append(row)
         self._requests.update(found)
+
+    def add(self, request: AssistanceRequest) -> None:
+        """Count a request built but not saved yet (a batch's) as one saved: the rules applied
+        next see it, as request_create's next call sees the request saved before it."""
+        self.requests(request.household, request.year).append(request)
+
+    def members(self, household: Household) -> list:
+        """The household's members, in file order. The first asked reads those of every
+        household `load` read (one query), as only a batch under a per-person standard needs."""
+        if household.pk not in self._members:
+            self._load_members([*self._households, household])
+        return self._members[household.pk]
+
+    def _load_members(self, households) -> None:
+        found = {household.pk: [] for household in households}
+        for member in Member.objects.filter(household__in=list(found)).order_by("household", "id"):
+            found[member.household_id].append(member)
+        self._members.update(found)
 
     def status_on(self, household: Household, day: date) -> str:
         """The file's status on a date ("" before it existed)."""

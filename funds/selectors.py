@@ -121,6 +121,54 @@ def committed(*, organisation: Organisation, source: FundSource) -> Decimal:
 
 
 @dataclass
+class SourcePosition:
+    balance: Decimal
+    committed: Decimal  # approved, not yet paid
+    pending: Decimal  # requested, awaiting a decision: committed once approved
+
+    @property
+    def available(self) -> Decimal:
+        """What an approval checks against (balance − committed)."""
+        return self.balance - self.committed
+
+
+def source_positions(*, organisations, source: FundSource) -> dict[int, SourcePosition]:
+    """Of one source, per organisation (its own account, as `balance` and `committed`): the
+    balance, what approved requests commit and what requests awaiting a decision claim. Two
+    queries, however many organisations."""
+    keys = [organisation.pk for organisation in organisations]
+    sums = dict(
+        LedgerEntry.objects.filter(organisation__in=keys, source=source)
+        .values("organisation")
+        .annotate(value=total("amount"))
+        .order_by()
+        .values_list("organisation", "value")
+    )
+    claims = {
+        row["organisation"]: row
+        for row in AssistanceRequest.objects.filter(
+            organisation__in=keys,
+            source=source,
+            state__in=[*COMMITTED_STATES, RequestState.REQUESTED],
+        )
+        .values("organisation")
+        .annotate(
+            committed=total("amount", state__in=COMMITTED_STATES),
+            pending=total("amount", state=RequestState.REQUESTED),
+        )
+        .order_by()
+    }
+    return {
+        key: SourcePosition(
+            balance=cents(sums.get(key)),
+            committed=cents(claims.get(key, {}).get("committed")),
+            pending=cents(claims.get(key, {}).get("pending")),
+        )
+        for key in keys
+    }
+
+
+@dataclass
 class AccountBalance:
     organisation: Organisation
     source: FundSource

@@ -95,6 +95,30 @@ def tier_withdrawn(*, household, assistance_type, tier: str, year: int) -> str |
     }
 
 
+# The school stages (households.Member.school_stage) each schooling tier is for: 助学 per student
+# by school stage (DOMAIN "Assistance"), the tiers' own words (高中、中职 …).
+TIER_STAGES = {
+    Tier.COMPULSORY: (Member.School.PRIMARY, Member.School.JUNIOR),
+    Tier.SENIOR: (Member.School.SENIOR, Member.School.VOCATIONAL),
+    Tier.COLLEGE: (Member.School.COLLEGE,),
+    Tier.POSTGRADUATE: (Member.School.POSTGRADUATE,),
+}
+STUDENT_STAGES = tuple(stage for stages in TIER_STAGES.values() for stage in stages)
+SCHOOLING = "schooling"  # the code of 助学 (funds migration 0002)
+
+
+def student_stages(*, assistance_type, tier: str) -> tuple[str, ...] | None:
+    """The school stages whose students a per-person standard of this type and tier is for, as
+    the file records them: a schooling tier's own stages; under the general tier of 助学 any
+    stage from primary school up (学前 is no student). None where the file cannot tell whom
+    another type is for (a patient, …): the clerk names the member on a single request."""
+    if tier in TIER_STAGES:
+        return TIER_STAGES[tier]
+    if assistance_type.code == SCHOOLING:
+        return STUDENT_STAGES
+    return None
+
+
 @dataclass
 class Usage:
     """The standard a request would fall under and what the household has used of it this
@@ -111,6 +135,14 @@ class Usage:
     # yet, nothing counted; the request service refuses a per-person request without one).
     beneficiary: Member | None = None
     others: list[str] = field(default_factory=list)  # other types requested this year
+
+
+def same_person(request, member: Member) -> bool:
+    """Whether a request is for this member: by its member key, or by the member's ID hash,
+    the same person under an earlier member row too (a whole-household request is nobody's)."""
+    return request.beneficiary_id == member.pk or bool(
+        member.id_hash and request.beneficiary_id_hash == member.id_hash
+    )
 
 
 def usage(
@@ -136,7 +168,10 @@ def usage(
     found = Usage(standard=standard, beneficiary=beneficiary)
     if standard is None:
         return found
-    same_year = [row for row in facts.requests(household, year) if row.pk != exclude_pk]
+    # exclude_pk None excludes nothing: not the requests a batch builds before saving (no pk).
+    same_year = [
+        row for row in facts.requests(household, year) if exclude_pk is None or row.pk != exclude_pk
+    ]
     same_type = [row for row in same_year if row.assistance_type_id == assistance_type.pk]
     category = household.category.code if household.category_id else None
     found.months = standard.months_for(category)
@@ -157,13 +192,7 @@ def usage(
         if not standard.per_person:
             found.times = len(counted)
         elif beneficiary is not None:
-            found.times = sum(
-                1
-                for row in counted
-                if row.beneficiary_id == beneficiary.pk
-                # the same person under an earlier member row too
-                or (beneficiary.id_hash and row.beneficiary_id_hash == beneficiary.id_hash)
-            )
+            found.times = sum(1 for row in counted if same_person(row, beneficiary))
     found.others = sorted(
         {
             translated_name(row.assistance_type.name)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from funds import batches, services
 from funds.batches import Selection, Terms
-from funds.models import AssistanceRequest, OneProjectRule, RequestState
+from funds.models import AssistanceRequest, OneProjectRule, RequestState, Tier
 from households import services as household_services
 from households.models import Household
 
@@ -383,3 +383,313 @@ def test_the_batch_uses_the_services_public_checks():
     assert imported and not [name for name in imported if name.startswith("_")], imported
     assert batches.check_permission is services.check_permission
     assert batches.check_date is services.check_date
+
+
+# --- Standards per person: 金秋助学, one request per student ------------------------------
+
+
+@pytest.fixture
+def per_student(standard):
+    """The region's 助学 for university students: 5,000 yuan, once a year per student."""
+    return standard(
+        "schooling",
+        year=YEAR,
+        tier=Tier.COLLEGE,
+        amount_cap=D("5000.00"),
+        times_per_year=1,
+        scope="person",
+    )
+
+
+def schooling(types, sources, **fields):
+    fields = {"tier": Tier.COLLEGE, "reason": f"{YEAR}年金秋助学", **fields}
+    return terms(types, sources, kind="schooling", **fields)
+
+
+def member_rows(preview, household):
+    return {row.member.name: row for row in preview.rows if row.household == household}
+
+
+def test_schooling_aid_is_one_request_per_student_of_the_stage(
+    filed, money, per_student, add_students, ask, users, types, sources
+):
+    """The 金秋助学 round, skipped whole before ("request alone"): each university student of
+    each file gets a request of their own; other members, and files with none, do not."""
+    two = filed(worker_name="两名大学生")
+    first, second = add_students(two, "王一", "王二")
+    add_students(two, "王小", stage="senior")  # another stage: another tier's round
+    none = filed(worker_name="无学生")
+    helped = filed(worker_name="已资助")
+    done, due = add_students(helped, "李一", "李二")
+    ask(
+        helped,
+        "5000.00",
+        kind="schooling",
+        tier=Tier.COLLEGE,
+        beneficiary=done,
+        on=date(YEAR, 1, 5),
+    )
+    clerk = users["clerk_450102"]
+    wanted = schooling(types, sources)
+    before = counts()
+
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=wanted)
+
+    assert counts() == before
+    assert set(member_rows(preview, two)) == {"王一", "王二"}
+    assert all(row.request.amount == D("5000.00") for row in member_rows(preview, two).values())
+    [skipped] = [row for row in preview.rows if row.household == none]
+    assert skipped.member is None
+    assert skipped.reasons == ["档案中没有就学阶段为大学（专科、本科）的成员。"]
+    rows = member_rows(preview, helped)
+    assert "每人每年最多 1 次" in rows["李一"].reasons[0]
+    assert rows["李二"].request is not None
+    assert len(preview.creatable) == 3 and preview.total == D("15000.00")
+    assert preview.households == 3 and preview.households_creatable == 2
+    assert preview.households_without == 1 and preview.members_skipped == 1
+    [balance] = preview.balances
+    assert balance.requested == D("15000.00") and balance.pending == D("5000.00")
+    # the households with a row skipped come first, each with its rows together
+    assert [group.household for group in preview.groups] == [none, helped, two]
+
+    created = batches.batch_requests_create(
+        user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+    )
+
+    assert {(r.household, r.beneficiary) for r in created} == {
+        (two, first),
+        (two, second),
+        (helped, due),
+    }
+    alone = filed()
+    [student] = add_students(alone, "赵一")
+    single = ask(
+        alone,
+        "5000.00",
+        kind="schooling",
+        tier=Tier.COLLEGE,
+        beneficiary=student,
+        reason=f"{YEAR}年金秋助学",
+    )
+    fields = ["organisation", "assistance_type", "tier", "source", "amount", "reason", "year"]
+    fields += ["requested_on", "state", "requested_by", "standard", "approvals_required"]
+    for request in AssistanceRequest.objects.filter(pk__in=[r.pk for r in created]):
+        assert [getattr(request, f) for f in fields] == [getattr(single, f) for f in fields]
+        assert request.beneficiary_name == request.beneficiary.name
+        assert request.beneficiary_id_hash == request.beneficiary.id_hash != ""
+        assert request.history.get().history_user == clerk
+
+
+def test_each_members_reason_is_the_single_requests_own_refusal(
+    filed, money, per_student, add_students, ask, users, types, sources
+):
+    per_student.amount_cap = None  # the batch's amount: above the cap of one member's tier
+    per_student.annual_months_deep = D("12")  # the dibao line is 1,000: 12,000 a household
+    per_student.times_per_year = 2
+    per_student.save()
+    household = filed()
+    first, second, third = add_students(household, "孙一", "孙二", "孙三")
+    ask(
+        household,
+        "2000.00",
+        kind="schooling",
+        tier=Tier.COLLEGE,
+        beneficiary=first,
+        on=date(YEAR, 1, 5),
+    )
+    clerk = users["clerk_450102"]
+    wanted = schooling(types, sources, amount=D("4000.00"), repeat=True)
+
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=wanted)
+
+    # Each member is checked with the batch's requests before it counted, as if saved one
+    # after another: 孙一's 2,000 before, then 4,000 each for 孙一 and 孙二, fit the
+    # household's 12,000; 4,000 more for 孙三 does not.
+    rows = member_rows(preview, household)
+    assert rows["孙一"].request is not None and rows["孙二"].request is not None
+    assert "每户每年不超过 12 个月低保标准" in rows["孙三"].reasons[0]
+    batches.batch_requests_create(
+        user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+    )
+    with pytest.raises(ValidationError) as refusal:
+        ask(
+            household,
+            "4000.00",
+            kind="schooling",
+            tier=Tier.COLLEGE,
+            beneficiary=third,
+            reason=f"{YEAR}年金秋助学",
+        )
+    assert rows["孙三"].reasons == [
+        BATCH_HINT if message == SINGLE_HINT else message for message in refusal.value.messages
+    ]
+    assert AssistanceRequest.objects.filter(beneficiary=second).count() == 1
+
+
+def test_a_member_granted_the_type_this_year_is_skipped_unless_asked(
+    filed, money, per_student, add_students, ask, users, types, sources
+):
+    per_student.times_per_year = None  # no frequency: only the batch's own question stops it
+    per_student.save()
+    household = filed()
+    add_students(household, "周一", "周二")
+    first = household.members.get(name="周一")
+    ask(
+        household,
+        "3000.00",
+        kind="schooling",
+        tier=Tier.COLLEGE,
+        beneficiary=first,
+        on=date(YEAR, 1, 5),
+    )
+    clerk = users["clerk_450102"]
+
+    preview = batches.batch_preview(
+        user=clerk, selection=Selection(), terms=schooling(types, sources)
+    )
+    rows = member_rows(preview, household)
+    assert rows["周一"].reasons == [f"周一 本年已有助学申请（{YEAR}-01-05，3000.00 元，待审批）。"]
+    assert rows["周二"].request is not None
+
+    preview = batches.batch_preview(
+        user=clerk, selection=Selection(), terms=schooling(types, sources, repeat=True)
+    )
+    assert all(row.request is not None for row in preview.rows)
+
+
+def test_the_general_tier_of_schooling_aid_takes_every_student(
+    filed, money, standard, add_students, users, types, sources
+):
+    standard("schooling", year=YEAR, amount_cap=D("2000.00"), times_per_year=1, scope="person")
+    household = filed()
+    add_students(household, "吴一", stage="primary")
+    add_students(household, "吴二", stage="vocational")
+    add_students(household, "吴小", stage="preschool")  # no student yet
+    preview = batches.batch_preview(
+        user=users["clerk_450102"],
+        selection=Selection(),
+        terms=schooling(types, sources, tier=Tier.GENERAL),
+    )
+    assert set(member_rows(preview, household)) == {"吴一", "吴二"}
+    assert preview.total == D("4000.00")
+
+
+def test_a_per_person_standard_the_file_cannot_tell_whom_for_is_requested_alone(
+    filed, money, festival, users, types, sources
+):
+    """Who benefits from a per-person festival visit is the clerk's to say, not the file's."""
+    festival.scope = "person"
+    festival.save()
+    filed()
+    preview = batches.batch_preview(
+        user=users["clerk_450102"], selection=Selection(), terms=terms(types, sources)
+    )
+    [row] = preview.rows
+    assert row.reasons == [
+        "送温暖按人计算次数，批量申请无法确定受助成员：请为该户单独申请并选择受助成员。"
+    ]
+
+
+@pytest.mark.parametrize("scope", ["household", "person"])
+def test_medical_aid_needs_each_households_out_of_pocket_cost(
+    filed, money, standard, users, types, sources, scope
+):
+    standard(
+        "medical",
+        year=YEAR,
+        amount_cap=D("2000.00"),
+        cap_out_of_pocket=True,
+        scope=scope,
+    )
+    filed()
+    preview = batches.batch_preview(
+        user=users["clerk_450102"],
+        selection=Selection(),
+        terms=terms(types, sources, kind="medical", reason="大病救助"),
+    )
+    [row] = preview.rows
+    assert row.member is None
+    assert row.reasons == [
+        "医疗救助须填写个人自付费用。",
+        "个人自付费用须逐户填写：请为该户单独申请。",
+    ]
+
+
+def test_a_student_added_since_the_preview_writes_nothing(
+    filed, money, per_student, add_students, users, types, sources
+):
+    household = filed()
+    add_students(household, "郑一")
+    clerk = users["clerk_450102"]
+    wanted = schooling(types, sources)
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=wanted)
+    add_students(household, "郑二")  # the file is updated meanwhile
+
+    with pytest.raises(batches.BatchChanged) as changed:
+        batches.batch_requests_create(
+            user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+        )
+
+    assert AssistanceRequest.objects.count() == 0
+    assert set(member_rows(changed.value.preview, household)) == {"郑一", "郑二"}
+
+
+def test_per_student_queries_grow_little_with_the_households(
+    filed, money, per_student, add_students, users, types, sources
+):
+    clerk = users["clerk_450102"]
+    wanted = schooling(types, sources)
+    measured = []
+    for count in (3, 12):
+        while Household.objects.count() < count:
+            add_students(filed(), "学生甲", "学生乙")
+        with CaptureQueriesContext(connection) as previewing:
+            preview = batches.batch_preview(user=clerk, selection=Selection(), terms=wanted)
+        assert len(preview.creatable) == 2 * count
+        with CaptureQueriesContext(connection) as creating:
+            created = batches.batch_requests_create(
+                user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+            )
+        assert len(created) == 2 * count
+        measured.append((len(previewing), len(creating)))
+        AssistanceRequest.history.all().delete()
+        AssistanceRequest.objects.all().delete()
+    (preview_3, create_3), (preview_12, create_12) = measured
+    assert preview_12 - preview_3 <= 2, measured
+    assert create_12 - create_3 <= 2, measured
+
+
+# --- The balance with what is pending ---------------------------------------------------
+
+
+def test_the_balance_counts_what_pending_requests_claim(
+    filed, receive, festival, ask, approve, users, types, sources
+):
+    """Approval checks the approved money only: a batch that fits it may still overdraw once
+    the requests already waiting are approved. A warning, the batch is not refused."""
+    receive("3000.00", on=date(YEAR, 1, 2))
+    approved, waiting, other_source = filed(), filed(), filed()
+    approve(ask(approved, "500.00", kind="living", on=date(YEAR, 1, 5)))
+    ask(waiting, "1200.00", kind="living", on=date(YEAR, 1, 5))
+    ask(other_source, "900.00", kind="living", source="regional", on=date(YEAR, 1, 5))
+    ask(filed(), "700.00", kind="living", on=date(YEAR, 1, 5))
+    rejected = ask(filed(), "400.00", kind="living", on=date(YEAR, 1, 5))
+    services.request_reject(user=users["supervisor_450102"], request=rejected, reason="不符合")
+    ready = [filed(), filed()]
+    clerk = users["clerk_450102"]
+
+    preview = batches.batch_preview(
+        user=clerk,
+        selection=Selection(file_numbers="\n".join(h.file_number for h in ready)),
+        terms=terms(types, sources),
+    )
+
+    [balance] = preview.balances
+    assert balance.available == D("2500.00")  # 3,000 less the 500 approved
+    assert balance.pending == D("1900.00")  # 1,200 + 700 awaiting; not rejected, other source
+    assert balance.requested == D("2000.00")
+    assert balance.remainder == D("-1400.00")
+    assert not balance.short and balance.short_with_pending
+    assert preview.can_confirm
+    alone = batches.Balance(preview.balances[0].organisation, D("2500.00"), D("2600.00"))
+    assert alone.short and not alone.short_with_pending
