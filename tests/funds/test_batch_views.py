@@ -175,3 +175,88 @@ def test_the_page_asks_before_a_household_gets_the_type_twice_a_year(
     assert "本年已有送温暖申请" in page and 'name="repeat"' in page
     page = client.post(URL, form_data(types, sources, repeat="on")).content.decode()
     assert "本年已有送温暖申请" not in page
+
+
+@pytest.fixture
+def schooling_round(filed, receive, standard, add_students):
+    """The 金秋助学 round: a file with two university students, one with none."""
+    receive("100000.00", on=date(YEAR, 1, 2))
+    standard(
+        "schooling",
+        year=YEAR,
+        tier="college",
+        amount_cap=D("5000.00"),
+        times_per_year=1,
+        scope="person",
+    )
+    students = filed(worker_name="王大")
+    add_students(students, "王一", "王二")
+    return [students, filed(worker_name="李大")]
+
+
+def schooling_data(types, sources, **fields):
+    return form_data(
+        types, sources, assistance_type=types["schooling"].pk, tier="college", **fields
+    )
+
+
+def test_the_preview_shows_a_row_per_student_under_the_household(
+    login, schooling_round, types, sources
+):
+    students, none = schooling_round
+    client = login("clerk_450102")
+    response = client.post(URL, schooling_data(types, sources, reason="金秋助学"))
+    page = response.content.decode()
+    assert "受助成员" in page
+    # the household's cells span its members' rows, each member a row of its own
+    body = page.split('class="data batch-rows"')[1]
+    household = body.index(students.file_number)
+    assert 'rowspan="2"' in body[body.rindex("<tr", 0, household) : household]
+    assert household < body.index("王一") < body.index("王二")
+    assert "跳过：档案中没有就学阶段为大学（专科、本科）的成员。" in page
+    assert "2 笔" in page and "（1 户）" in page
+    assert "确认提交 2 笔申请（合计 10,000.00 元）" in page
+
+    confirm = schooling_data(
+        types, sources, reason="金秋助学", action="confirm", preview_key=preview_key(response)
+    )
+    client.post(URL, confirm)
+    assert sorted(r.beneficiary_name for r in AssistanceRequest.objects.all()) == ["王一", "王二"]
+
+
+def test_the_balance_shows_what_pending_requests_claim(login, county, filed, ask, types, sources):
+    ask(filed(), "99500.00", kind="living", on=date(YEAR, 1, 5))  # waiting for approval
+    page = login("clerk_450102").post(URL, form_data(types, sources)).content.decode()
+    balances = page.split("资金来源可用余额")[1].split("</table>")[0]
+    assert "待审批申请（元）" in balances and "全部批准后余额（元）" in balances
+    # 100,000 available, 99,500 pending, 2,000 for the two files with a bank account
+    assert "99,500.00" in balances and "-1,500.00" in balances
+    assert "连同待审批的申请超出可用余额" in balances
+    assert 'value="confirm"' in page  # a warning: the batch may still be requested
+
+
+def test_the_per_person_preview_in_english(login, schooling_round, types, sources, settings, users):
+    client = login("clerk_450102")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(URL, schooling_data(types, sources, reason="金秋助学"))
+    page = response.content.decode()
+    assert "Beneficiary member" in page and "2 requests" in page and "(1 household)" in page
+    assert "No member of the file is at school" in page
+    data = [h.worker_name for h in schooling_round] + ["王一", "王二", "金秋助学", "简体中文"]
+    data += [o.name for o in Organisation.objects.all()] + [users["clerk_450102"].full_name]
+    for text in sorted(data, key=len, reverse=True):
+        page = page.replace(text, "")
+    assert re.findall(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]+", page) == []
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_per_person_preview_is_accessible(
+    login, schooling_round, types, sources, settings, language
+):
+    from tests.test_accessibility import problems_of
+
+    client = login("clerk_450102")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.post(URL, schooling_data(types, sources, reason="金秋助学"))
+    assert response.context["preview"].per_person
+    assert problems_of(response.content.decode(), language, signed_in=True) == []

@@ -111,3 +111,39 @@ def test_the_reasons_read_as_lines_on_a_phone(browser_login, festival_round, lan
     )
     assert lines <= 4, reason.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_schooling_round_requests_each_student(
+    browser_login, live_users, filed, receive, standard, add_students, types, sources
+):
+    """金秋助学: the preview lists each university student under their household, the
+    confirmation requests one for each."""
+    year = timezone.localdate().year
+    receive("100000.00", on=date(year, 1, 2))
+    standard(
+        "schooling",
+        year=year,
+        tier="college",
+        amount_cap=Decimal("5000.00"),
+        times_per_year=1,
+        scope="person",
+    )
+    household = filed(worker_name="黄大")
+    add_students(household, "黄一", "黄二")
+    filed(worker_name="林大")  # no student: skipped, saying why
+    page = browser_login("clerk_450102")
+    page.goto(page.base_url + reverse("funds:request_batch"))
+    page.select_option("#id_assistance_type", str(types["schooling"].pk))
+    page.select_option("#id_tier", "college")
+    page.select_option("#id_source", str(sources["central"].pk))
+    page.fill("#id_reason", f"{year}年金秋助学")
+    page.get_by_role("button", name="预览").click()
+
+    rows = page.locator("table.batch-rows tbody", has_text="黄大").locator("tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("黄一")
+    expect(rows.nth(1)).to_contain_text("黄二")
+    expect(page.locator("table.batch-rows")).to_contain_text("跳过：档案中没有就学阶段为")
+    page.get_by_role("button", name="确认提交 2 笔申请（合计 10,000.00 元）").click()
+    page.wait_for_url(page.base_url + reverse("funds:request_list") + "?state=requested")
+    assert sorted(r.beneficiary_name for r in AssistanceRequest.objects.all()) == ["黄一", "黄二"]
