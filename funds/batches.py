@@ -298,9 +298,10 @@ class Terms:
 
 
 def batch_preview(*, user, selection: Selection, terms: Terms) -> Preview:
-    """预览: each household "will be created" or skipped with the single request's reason, the
-    totals and the source's available balance of each organisation (approval checks against
-    it). Writes nothing."""
+    """预览: each household (each member, under a per-person standard) "will be created" or
+    skipped with the single request's reason, the totals and, per organisation, the source's
+    available balance (approval checks against it), what pending requests claim of it and what
+    is left after this batch. Writes nothing."""
     check_permission(user, PERMISSION)
     terms = terms.checked()
     pairs, errors = select_households(user=user, selection=selection)
