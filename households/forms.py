@@ -680,3 +680,19 @@ class SpotCheckForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["checked_on"].initial = timezone.localdate()
+
+
+class LateEntryFilterForm(forms.Form):
+    """逾期录入's filters: the year the changes were recorded (empty: every year) and an
+    organisation of the user's subtree (the files of it and below it)."""
+
+    year = forms.IntegerField(label=_("录入年度"), min_value=2000, max_value=2100, required=False)
+    organisation = forms.ModelChoiceField(
+        label=_("组织"), queryset=Organisation.objects.none(), required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.visible_to(user).order_by(
+            "path"
+        )

@@ -34,6 +34,7 @@ urlpatterns = [
         views.DocumentWithdrawView.as_view(),
         name="document_withdraw",
     ),
+    path("late-entries/", views.LateEntriesView.as_view(), name="late_entries"),
     path("spot-checks/", views.SpotCheckListView.as_view(), name="spotcheck_list"),
     path("spot-checks/<int:pk>/", views.SpotCheckDetailView.as_view(), name="spotcheck_detail"),
     path(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +19,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
-from households import selectors, services, spotchecks
+from households import late_entries, selectors, services, spotchecks
 from households.eligibility import EXCLUSIONS
 from households.file_pdf import file_pdf_response
 from households.filters import (
@@ -33,6 +34,7 @@ from households.forms import (
     ClosureRequestForm,
     DocumentUploadForm,
     HouseholdForm,
+    LateEntryFilterForm,
     MemberFormSet,
     NoticeStartForm,
     ObjectionForm,
@@ -1017,6 +1019,42 @@ class DocumentWithdrawView(ObjectStepView):
             user=self.request.user, document=document, reason=form.cleaned_data["reason"]
         )
         return _("已作废材料：%(name)s。") % {"name": document.original_name}
+
+
+# --- 逾期录入: changes recorded more than 30 working days late ---------------------------------
+
+
+class LateEntriesView(PermissionRequiredMixin, TemplateView):
+    """The supervisor's list of late entries (late_entries.py), by year recorded and
+    organisation, and the exit requests left waiting as long."""
+
+    permission_required = late_entries.SUPERVISOR
+    template_name = "households/late_entries.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        params = self.request.GET
+        data = params if "year" in params or "organisation" in params else None
+        form = LateEntryFilterForm(data, user=user, initial={"year": timezone.localdate().year})
+        # An invalid filter shows its error over the unfiltered list of the year.
+        chosen = form.cleaned_data if form.is_bound and form.is_valid() else {}
+        year = chosen["year"] if "year" in chosen else timezone.localdate().year
+        entries, waiting = late_entries.late_entries(
+            user, year=year, organisation=chosen.get("organisation")
+        )
+        page = Paginator(entries, PAGE_SIZE).get_page(params.get("page"))
+        return super().get_context_data(
+            form=form,
+            year=year,
+            limit=late_entries.LATE_WORKING_DAYS,
+            page_obj=page,
+            paginator=page.paginator,
+            is_paginated=page.has_other_pages(),
+            query_without_page=_query(params, page=None),
+            total=len(entries),
+            waiting=waiting,
+            **kwargs,
+        )
 
 
 # --- The yearly spot-check of files (年度档案抽查) ---------------------------------------------

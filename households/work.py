@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households import selectors, spotchecks
+from households import late_entries, selectors, spotchecks
 from households.filters import standing_url
 from households.models import Status
 from orgs.text import html_message, unbroken
@@ -175,10 +175,37 @@ def _supervisor_panel(user) -> dict:
                 "url": standing_url("migrant_unverified"),
                 "urgent": True,
             },
+            *_late_rows(user),
         ],
         "entries_title": _("最早的待办"),
         "entries": items,
     }
+
+
+def _late_rows(user) -> list[dict]:
+    """The year's changes recorded more than 30 working days late, and the exit requests
+    waiting as long (late_entries.py): both listed on 逾期录入."""
+    year = timezone.localdate().year
+    entries, waiting = late_entries.late_entries(user, year=year)
+    url = reverse("households:late_entries")
+    rows = [
+        {
+            "label": _("%(year)d年逾期录入的状态变更") % {"year": year},
+            "count": len(entries),
+            "url": f"{url}?year={year}",
+            "urgent": True,
+        }
+    ]
+    if waiting:
+        rows.append(
+            {
+                "label": _("超过30个工作日未审批的退出申请"),
+                "count": len(waiting),
+                "url": f"{url}#waiting",
+                "urgent": True,
+            }
+        )
+    return rows
 
 
 def _overview_panel(user) -> dict:

@@ -1,5 +1,6 @@
 """Working days: weekends and configured holidays are skipped; a make-up working day counts."""
 
+from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
 
 from django.db.models import Q
@@ -52,6 +53,48 @@ def add_working_days(start: date, days: int, org: Organisation | None = None) ->
             if counted >= days:
                 return day
         day += timedelta(days=1)
+
+
+def _weekdays(start: date, end: date) -> int:
+    """Monday to Friday from `start` to `end`, both included (0 if end is before start)."""
+    if end < start:
+        return 0
+    weeks, rest = divmod((end - start).days + 1, 7)
+    return weeks * 5 + sum((start.weekday() + i) % 7 < 5 for i in range(rest))
+
+
+class WorkingCalendar:
+    """working_days_between for many organisations over one span, from one query: a list's
+    rows each counted against their own organisation's calendar without a query per row."""
+
+    def __init__(self, start: date, end: date):
+        rows = Holiday.objects.filter(date__range=(start, end)).values_list(
+            "date", "is_working_day", "organisation__path"
+        )
+        # National entries first, then ever more local ones, so the most local entry wins.
+        self._rows = sorted(rows, key=lambda row: len(row[2] or ""))
+        self._days: dict[str, tuple[list[date], list[int]]] = {}
+
+    def _exceptions(self, path: str) -> tuple[list[date], list[int]]:
+        """The configured days of an organisation (by path) and what each changes against
+        Monday to Friday (+1 a make-up working Saturday, -1 a holiday on a weekday)."""
+        if path not in self._days:
+            days: dict[date, bool] = {}
+            for day, working, holiday_path in self._rows:
+                if holiday_path is None or path.startswith(holiday_path):
+                    days[day] = working
+            ordered = sorted(days)
+            self._days[path] = (ordered, [days[d] - (d.weekday() < 5) for d in ordered])
+        return self._days[path]
+
+    def between(self, start: date, end: date, path: str = "") -> int:
+        """Working days from `start` to `end`, both included, for the organisation of `path`
+        ("": the national calendar alone)."""
+        if end < start:
+            return 0
+        ordered, changes = self._exceptions(path)
+        first, last = bisect_left(ordered, start), bisect_right(ordered, end)
+        return _weekdays(start, end) + sum(changes[first:last])
 
 
 # The State Council publishes the coming year's holidays in the autumn (2026's on 4 November

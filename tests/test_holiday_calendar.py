@@ -1,12 +1,18 @@
 """The national holiday calendar must be entered year by year: until it is, working days skip
 only weekends, and a notice period over the Spring Festival would end too early."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 
-from orgs.calendar import add_working_days, calendar_due, years_without_calendar
+from orgs.calendar import (
+    WorkingCalendar,
+    add_working_days,
+    calendar_due,
+    working_days_between,
+    years_without_calendar,
+)
 from orgs.models import Holiday
 from tests.conftest import on_day
 
@@ -62,3 +68,34 @@ def test_the_keeper_of_the_national_calendar_is_reminded(login):
     with on_day(date(2026, 10, 30)):
         Holiday.objects.filter(date__year=2027).delete()
         assert REMINDER not in login("admin_450000").get(reverse("admin:index")).content.decode()
+
+
+def test_one_calendar_read_counts_as_working_days_between(orgs, django_assert_num_queries):
+    """WorkingCalendar counts each organisation's working days as working_days_between does,
+    from one query: national holidays, a make-up Saturday, a county's own day off (which its
+    base unions keep too, and the other county does not)."""
+    Holiday.objects.create(date=date(2027, 2, 8), name="春节")
+    Holiday.objects.create(date=date(2027, 2, 9), name="春节")
+    Holiday.objects.create(date=date(2027, 2, 6), name="调休", is_working_day=True)  # Saturday
+    Holiday.objects.create(date=date(2027, 3, 3), name="县庆", organisation=orgs["450102"])
+    # A county's make-up working day on a national holiday: the most local entry wins.
+    Holiday.objects.create(
+        date=date(2027, 2, 9), name="上班", is_working_day=True, organisation=orgs["450103"]
+    )
+    start, end = date(2027, 1, 25), date(2027, 3, 20)
+    with django_assert_num_queries(1):
+        calendar = WorkingCalendar(start, end)
+        spans = [
+            (start + timedelta(days=a), start + timedelta(days=a + n))
+            for a in range(0, 50, 3)
+            for n in (-1, 0, 1, 4, 6, 7, 13, 30)
+        ]
+        counted = {
+            (code, first, last): calendar.between(first, last, orgs[code].path if code else "")
+            for code in ("", "450102", "450102001", "450103")
+            for first, last in spans
+        }
+    for (code, first, last), days in counted.items():
+        assert days == working_days_between(first, last, orgs[code] if code else None)
+    assert calendar.between(date(2027, 3, 1), date(2027, 3, 5), orgs["450102001"].path) == 4
+    assert calendar.between(date(2027, 3, 1), date(2027, 3, 5), orgs["450103"].path) == 5

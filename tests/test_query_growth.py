@@ -51,6 +51,7 @@ LIST_PAGES = [
     "households:file_pdf[money]",  # the printed file: its members, documents, steps, payments
     "households:spotcheck_list",
     "households:spotcheck_detail",
+    "households:late_entries",
     "funds:index",
     "funds:request_list",
     "funds:household_pick",
@@ -241,16 +242,21 @@ def grow(data, users, orgs):
         return make_household(users, orgs, by="clerk_450102", org=org, **fields)
 
     for i in range(MORE):
-        new_file(i, worker_name=f"草稿{i}")
+        draft = new_file(i, worker_name=f"草稿{i}")
+        # Entered three months after the day it names: 逾期录入 lists it.
+        draft.transitions.update(effective_date=today - timedelta(days=90))
         notice = walk_file(users, new_file(i), "notice", **roles)
         hh.objection_record(
             user=clerk, household=notice, raised_by=f"邻居{i}",
             raised_on=notice.current_period.notice.ends_on, content="有住房",
         )  # fmt: skip
         on_file = walk_file(users, new_file(i), "on_file", **roles)
-        hh.closure_request(
+        closure = hh.closure_request(
             user=clerk, household=on_file, kind="exited", effective_date=today, reason="收入稳定"
         )
+        # Left waiting for two months: 逾期录入 lists it.
+        closure.requested_at -= timedelta(days=60)
+        closure.save(update_fields=["requested_at"])
         hh.document_upload(user=clerk, household=on_file, kind="income_proof", upload=upload())
     # One notice of many files (its admin page lists them).
     reviewed = [

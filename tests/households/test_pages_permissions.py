@@ -53,6 +53,8 @@ MATRIX = {
     "spotcheck_list": ("get", EVERYONE - {"finance_450102"}, False),
     "spotcheck_detail": ("get", EVERYONE - {"finance_450102"}, True),
     "spotcheck_record": ("get", CLERK, True),
+    # 逾期录入: the supervisor's list of changes recorded late, of their own subtree
+    "late_entries": ("get", SUPERVISOR, False),
 }
 GET_ONLY = {
     "standing",

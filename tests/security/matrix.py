@@ -106,6 +106,8 @@ PAGES: dict[str, Rule] = {
     "households:spotcheck_list": R(get="clerk supervisor viewer admin", post="supervisor"),
     "households:spotcheck_detail": obj("spotcheck", get="clerk supervisor viewer admin"),
     "households:spotcheck_record": obj("spotcheck_item", get="clerk", post="clerk"),
+    # 逾期录入: changes recorded more than 30 working days late, for who approves the files
+    "households:late_entries": R(get="supervisor"),
     # funds
     "funds:index": R(get=MONEY),
     # the search forms are posted (an ID number stays out of the address): a redirect back

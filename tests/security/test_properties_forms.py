@@ -239,6 +239,9 @@ DRIVERS = {
         "households:spotcheck_list", user="supervisor_450102"
     ),
     "households.forms.SpotCheckForm": Driver("households:spotcheck_record", ("spotcheck_item",)),
+    "households.forms.LateEntryFilterForm": Driver(
+        "households:late_entries", user="supervisor_450102", method="get"
+    ),
     "households.admin.ReasonForm": Driver(
         "admin:households_household_changelist",
         user="supervisor_450102",
