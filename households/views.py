@@ -2,11 +2,13 @@
 in the user's scope (404 outside it), call a service and put its refusals on the form."""
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -65,12 +67,14 @@ from households.timeline import timeline_for
 from households.workflow import DIRECT_ACTIONS, STEPS, allowed_actions
 from orgs.audit import log_access
 from orgs.calendar import years_without_calendar
-from orgs.models import Organisation
+from orgs.models import AccessLog, Organisation
 from orgs.money import ZERO, yuan_text
-from orgs.pii import mask_phone, masks_phones
+from orgs.pii import FULL_NUMBERS, mask_phone, masks_phones
 from orgs.scoping import user_can_reach
 from orgs.text import listing
 from orgs.web import PAGE_SIZE, IdSearchListMixin, hides_personal_numbers, typed_key
+from services import selectors as case_selectors
+from services.services import case_link_household
 
 PAGE_SIZES = (25, 50, 100)
 # Beyond any list (25 million files at the smallest size; a national deployment holds five),
@@ -483,9 +487,17 @@ class HouseholdFormView(TemplateView):
         """The file being edited; None while creating one."""
         return None
 
+    def initial(self) -> dict:
+        return {}
+
     def build(self, data=None):
         household = self.target()
-        form = HouseholdForm(data, instance=household or Household(), user=self.request.user)
+        form = HouseholdForm(
+            data,
+            instance=household or Household(),
+            user=self.request.user,
+            initial=self.initial(),
+        )
         formset = MemberFormSet(data, initial=member_initial(household), prefix="members")
         return form, formset
 
@@ -528,9 +540,85 @@ class HouseholdFormView(TemplateView):
         return super().get_context_data(exclusion_fields=list(EXCLUSIONS), **kwargs)
 
 
+@partial(hides_personal_numbers, methods=("get", "post"))  # the case's ID number, on GET too
 class HouseholdCreateView(PermissionRequiredMixin, HouseholdFormView):
+    """新建档案; with ?case=, 为其建档 from a service-centre case (DOMAIN.md "随时发现随时建档"):
+    the worker's name, ID number and phone are read from the case, found in the user's scope
+    (else 404), and the saved file is linked to the case."""
+
     permission_required = "households.add_household"
 
+    def starting_case(self):
+        if not hasattr(self, "_case"):
+            self._case = None
+            if "case" in self.request.GET:
+                key = typed_key(self.request.GET["case"])
+                user = self.request.user
+                if key is None or not user.has_perm("services.view_case"):
+                    raise Http404
+                self._case = get_object_or_404(case_selectors.case_list(user=user), pk=key)
+        return self._case
+
+    def already_filed(self):
+        """Where the case's worker already has a file (the case's own, or one in scope by ID
+        number): a redirect there instead of a second file."""
+        case = self.starting_case()
+        if case is None:
+            return None
+        user = self.request.user
+        linked = case_selectors.case_household(user=user, case=case)
+        if linked is not None or case.household_id is not None:
+            messages.info(self.request, _("该案件已关联困难职工档案。"))
+            if linked is not None:
+                return redirect("households:detail", pk=linked.pk)
+            return redirect("services:case_detail", pk=case.pk)
+        existing = case_selectors.existing_file_for_case(user=user, case=case)
+        if existing is not None:
+            messages.info(
+                self.request,
+                _("已有档案：%(number)s（%(name)s，%(status)s），不再新建。")
+                % {
+                    "number": existing.file_number,
+                    "name": existing.worker_name,
+                    "status": existing.get_status_display(),
+                },
+            )
+            return redirect("households:detail", pk=existing.pk)
+        return None
+
+    def initial(self) -> dict:
+        case = self.starting_case()
+        if case is None:
+            return {}
+        initial = {"worker_name": case.worker_name, "phone": case.worker_phone}
+        if case.organisation.level == Organisation.Level.BASE:
+            initial["base_union"] = case.organisation_id
+        else:
+            initial["organisation"] = case.organisation_id
+        if case.worker_id_number and self.request.user.has_perm(FULL_NUMBERS):
+            initial["id_number"] = case.worker_id_number
+        return initial
+
+    def get(self, request, *args, **kwargs):
+        found = self.already_filed()
+        if found is not None:
+            return found
+        case = self.starting_case()
+        if case is not None and "id_number" in self.initial():
+            # The form shows the case's full ID number: a view of personal data, logged.
+            log_access(request, action=AccessLog.Action.REVEAL, obj=case, detail="filing")
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        found = self.already_filed()
+        if found is not None:
+            return found
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(case=self.starting_case(), **kwargs)
+
+    @transaction.atomic
     def save(self, *, household, members, secondary_causes, reason):
         household = services.household_create(
             user=self.request.user,
@@ -538,6 +626,9 @@ class HouseholdCreateView(PermissionRequiredMixin, HouseholdFormView):
             members=members,
             secondary_causes=secondary_causes,
         )
+        case = self.starting_case()
+        if case is not None:
+            case_link_household(user=self.request.user, case=case, household=household)
         messages.success(
             self.request,
             _("已建立档案 %(number)s（草稿）。核对无误后请提交申请。")

@@ -236,9 +236,9 @@ class CaseEventQuerySet(ScopedQuerySet):
 
 
 class CaseEvent(models.Model):
-    """A step of a case (logged, referred, closed, reopened, followed up), written by the
-    service that takes it, in the same transaction (architecture.md rule 7). A follow-up keeps
-    the status: from_status and to_status are the same."""
+    """A step of a case (logged, referred, closed, reopened, followed up, linked to a household
+    file), written by the service that takes it, in the same transaction (architecture.md rule
+    7). A follow-up and a link keep the status: from_status and to_status are the same."""
 
     class Action(models.TextChoices):
         LOGGED = "logged", _("登记")
@@ -246,6 +246,8 @@ class CaseEvent(models.Model):
         CLOSED = "closed", _("办结")
         REOPENED = "reopened", _("重新打开")
         FOLLOWED_UP = "followed_up", _("跟进")
+        # 为其建档: the file started from the case was saved and linked to it.
+        LINKED = "linked", _("关联困难职工档案")
 
     case = models.ForeignKey(
         Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="events"
@@ -272,7 +274,9 @@ class CaseEvent(models.Model):
         ordering = ["at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(action__in=["logged", "referred", "closed", "reopened", "followed_up"]),
+                condition=Q(
+                    action__in=["logged", "referred", "closed", "reopened", "followed_up", "linked"]
+                ),
                 name="svc_case_event_action_valid",
             ),
         ]

@@ -74,6 +74,18 @@ def household_for_worker(*, user, id_number: str):
     )
 
 
+def existing_file_for_case(*, user, case: Case):
+    """为其建档's check: a file of the case's worker (by ID number) in the user's scope, an open
+    one first; else a closed one, which is reopened (重新申请) rather than filed anew."""
+    if not case.worker_id_number or not user.has_perm("households.view_household"):
+        return None
+    from households.idnumbers import id_hash
+    from households.models import Household
+
+    files = Household.objects.visible_to(user).filter(id_hash=id_hash(case.worker_id_number))
+    return files.open().order_by("-pk").first() or files.order_by("-pk").first()
+
+
 def household_for_case(*, organisation, id_number: str):
     """The open household file with this worker's ID number that the case's organisation may see:
     one of that organisation or below it (DOMAIN.md: each sees its own subtree). Not the file of

@@ -88,7 +88,13 @@ def _link_household(*, case: Case, previous: Case | None) -> None:
     (the file may have closed since) while the ID number is the same and the file still lies in
     the case organisation's subtree (the case may have moved)."""
     if not case.worker_id_hash:
-        case.household = None
+        # A file linked by case_link_household stays while there is still no number to match.
+        if (
+            previous is None
+            or previous.worker_id_hash
+            or not _in_subtree(case.household, case.organisation)
+        ):
+            case.household = None
         return
     match = household_for_case(organisation=case.organisation, id_number=case.worker_id_number)
     if match is not None:
@@ -102,7 +108,12 @@ def _link_household(*, case: Case, previous: Case | None) -> None:
 
 
 def _in_subtree(household, organisation) -> bool:
-    return bool(household is not None and household.organisation.path.startswith(organisation.path))
+    """The file is of the organisation or below it, or of a base union there (a county's file
+    started from a base union's case, case_link_household)."""
+    if household is None:
+        return False
+    unions = [household.organisation, household.base_union]
+    return any(union is not None and union.path.startswith(organisation.path) for union in unions)
 
 
 def _event(*, case: Case, user, action: str, from_status: str, note: str = "") -> None:
@@ -166,6 +177,48 @@ def case_update(*, user, case: Case, follow_up_shown=NOT_SHOWN) -> Case:
     _link_household(case=case, previous=previous)
     case.save()
     return case
+
+
+CASE_ALREADY_LINKED_MESSAGE = _("该案件已关联困难职工档案 %(number)s。")
+LINK_OUT_OF_REACH_MESSAGE = _(
+    "案件由“%(organisation)s”受理：档案的建档单位或所在基层工会须为该组织或其下级组织。"
+)
+
+
+@transaction.atomic
+def case_link_household(*, user, case: Case, household) -> Case:
+    """为其建档 (DOMAIN.md "随时发现随时建档"): link the file started from a case to it, with an
+    event saying who and when. A closed case takes the link too: the worker was answered at the
+    counter and filed afterwards; what was logged does not change."""
+    from households.models import Household
+
+    _require(user, "services.change_case")
+    current = _locked_case(case)
+    _require_scope(user, current.organisation)
+    if not Household.objects.visible_to(user).filter(pk=household.pk).exists():
+        raise PermissionDenied
+    if current.household_id is not None:
+        if current.household_id == household.pk:
+            return current
+        number = Household.objects.filter(pk=current.household_id).values_list(
+            "file_number", flat=True
+        )[0]
+        raise ValidationError(CASE_ALREADY_LINKED_MESSAGE % {"number": number}, code="linked")
+    if not _in_subtree(household, current.organisation):
+        raise ValidationError(
+            {"base_union": LINK_OUT_OF_REACH_MESSAGE % {"organisation": current.organisation.name}}
+        )
+    current.household = household
+    current.save(update_fields=["household"])
+    _event(
+        case=current,
+        user=user,
+        action=CaseEvent.Action.LINKED,
+        from_status=current.status,
+        note=household.file_number,
+    )
+    case.household = household
+    return current
 
 
 @transaction.atomic

@@ -211,8 +211,20 @@ class CaseDetailView(CaseObjectMixin, DetailView):
             can_change=user.has_perm("services.change_case"),
             can_reveal=can_reveal,
             revealed=revealed,
+            filing=_filing(user, case),
             **kwargs,
         )
+
+
+def _filing(user, case: Case) -> dict | None:
+    """为其建档 on a case without a household file, for who may start files: the entry form
+    started from the case, or the worker's file already in the user's scope (已有档案)."""
+    if case.household_id is not None or not user.has_perm("households.add_household"):
+        return None
+    existing = selectors.existing_file_for_case(user=user, case=case)
+    if existing is not None:
+        return {"existing": existing}
+    return {"url": reverse("households:create") + f"?case={case.pk}"}
 
 
 @partial(hides_personal_numbers, methods=("get", "post"))

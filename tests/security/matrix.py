@@ -42,7 +42,7 @@ class Rule:
     get: str | None = ALL
     post: str | None = None
     scoped: bool = False
-    query: str = ""
+    query: str = ""  # "{name}" takes a dataset record's key
     ok: object = OK  # what an allowed role gets
     refused: object = 403  # what the other roles get
     anonymous: object = LOGIN
@@ -78,6 +78,8 @@ PAGES: dict[str, Rule] = {
     "households:list_total": R(get=ALL),  # htmx fragment of the list: how many files match
     "households:standing": R(get=ALL),
     "households:create": R(get="clerk", post="clerk"),
+    # 为其建档: the form started from a county A case (?case=); another county's case is 404
+    "households:create[case]": obj(get="clerk", post="clerk", query="case={case}"),
     "households:preview": R(get=None, post="clerk"),  # htmx fragment of the entry form
     "households:notice_start": R(get="clerk", post="clerk"),
     "households:notice_pdf": obj("public_notice", get="clerk supervisor viewer admin"),

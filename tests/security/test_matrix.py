@@ -79,7 +79,7 @@ def url_for(name: str, rule, world) -> str:
             return "/admin/no-such-page/"
         return re.sub(r"<[^>]+>", str(args[0]), name)
     url = reverse(name.split("[")[0], args=args)
-    return f"{url}?{rule.query}" if rule.query else url
+    return f"{url}?{rule.query.format_map(world)}" if rule.query else url
 
 
 def body_text(response) -> str:
