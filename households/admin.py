@@ -56,7 +56,7 @@ from orgs.scoping import (
     ScopedAdminMixin,
     ScopedHistoryAdminMixin,
 )
-from orgs.text import aside, colon
+from orgs.text import aside, colon, listing
 from orgs.web import typed_key
 
 # Encrypted columns: lists never load (and so never decrypt) them. Admins that defer them also
@@ -248,6 +248,16 @@ def _describe_household(household):
     return f"{household.file_number} {aside(household.worker_name, household.get_status_display())}"
 
 
+def _describe_application(household):
+    """The file, and the documents the approval will find missing (services.check_documents)."""
+    text = _describe_household(household)
+    if missing := selectors.documents_missing(household):
+        text += gettext("；证明材料不全：%(kinds)s") % {
+            "kinds": listing(item.label for item in missing)
+        }
+    return text
+
+
 def _describe_closure(closure):
     household = closure.household
     kind = aside(closure.get_kind_display(), closure.get_state_display())
@@ -280,7 +290,7 @@ APPROVE_APPLICATIONS = ReasonAction(
         "已批准 %(count)d 户档案建档。", "已批准 %(count)d 户档案建档。", "count"
     ),
     run=_apply_transition("approve"),
-    describe=_describe_household,
+    describe=_describe_application,
     file_number=lambda household: household.file_number,
 )
 REJECT_APPLICATIONS = ReasonAction(
@@ -568,6 +578,13 @@ class HouseholdAdmin(
         return file_pdf_response(request, household)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        household = self.get_object(request, unquote(object_id))
+        if household is not None and household.is_open:
+            # The 材料 checklist the approval applies, as on the file's page.
+            extra_context = {
+                **(extra_context or {}),
+                "checklist": selectors.documents_checklist(household),
+            }
         response = super().change_view(request, object_id, form_url, extra_context)
         household = getattr(response, "context_data", {}).get("original")
         if request.method == "GET" and household is not None:

@@ -7,13 +7,16 @@ PostgreSQL. Each file and member gets the first record of its django-simple-hist
 as one entered by hand does: the file's first edit is shown against it (without it, the trail
 showed nothing for that edit and every member as added)."""
 
+import hashlib
 import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Exists, Max
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from households import selectors
 from households.eligibility import compute_income
@@ -23,6 +26,7 @@ from households.models import (
     Category,
     Cause,
     DibaoStandard,
+    Document,
     FilingPeriod,
     Household,
     IdentityClaim,
@@ -147,6 +151,31 @@ def insert_history(model, rows, *, when) -> None:
     insert(historical, records, database_ids=True)
 
 
+def placeholder_pdf(text: str) -> bytes:
+    """A one-page PDF saying `text` (ASCII): what the demo's documents hold."""
+    stream = f"BT /F1 14 Tf 72 770 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
 def seed_records(*, orgs, households, seed, stdout):
     existing = Household.objects.filter(file_number__startswith="DEMO-").count()
     missing = households - existing
@@ -202,10 +231,58 @@ class Generator:
         self.lines = {y: Decimal(v) for y, v in DEMO_DIBAO.items()}
         self.today = timezone.localdate()
         self.notices = {}
+        self.documents = self.stored_documents()
         self.next_ids = {
             model: (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
             for model in (Household, Member, FilingPeriod, Transition, IdentityClaim, Survey)
         }
+
+    @staticmethod
+    def stored_documents() -> dict[str, tuple[str, str, int, str]]:
+        """One stored scan per document kind, which every demo document of that kind points
+        to: (storage name, original name, size, sha256)."""
+        stored = {}
+        for kind in Document.Kind.values:
+            content = placeholder_pdf(f"Bangfu demo document: {kind}")
+            name = f"households/demo/{kind}.pdf"
+            if not default_storage.exists(name):
+                name = default_storage.save(name, ContentFile(content))
+            with translation.override("zh-hans"):
+                original = f"{Document.Kind(kind).label}（演示）.pdf"
+            digest = hashlib.sha256(content).hexdigest()
+            stored[kind] = (name, original, len(content), digest)
+        return stored
+
+    def documents_of(self, household, index, applied) -> list[Document]:
+        """The documents the file's application came with (selectors.REQUIRED_DOCUMENTS, a
+        diagnosis for an illness): all of them once submitted; a draft's ID and hukou copies
+        only, so that its page shows what is still missing. Not drawn from rng: every other
+        demo value stays as it was."""
+        kinds = list(selectors.REQUIRED_DOCUMENTS)
+        if household.primary_cause_id == self.causes[selectors.ILLNESS_CAUSE]:
+            kinds.append(Document.Kind.DIAGNOSIS)
+        if household.status == Status.DRAFT:
+            kinds = [Document.Kind.ID_COPY, Document.Kind.HUKOU]
+        documents = []
+        for kind in kinds:
+            name, original, size, digest = self.documents[kind]
+            issued = (
+                applied - timedelta(days=index % 30) if kind == Document.Kind.DIAGNOSIS else None
+            )
+            documents.append(
+                Document(
+                    household_id=household.pk,
+                    kind=kind,
+                    file=name,
+                    original_name=original,
+                    content_type="application/pdf",
+                    size=size,
+                    sha256=digest,
+                    issued_on=issued,
+                    uploaded_by_id=household.created_by_id,
+                )
+            )
+        return documents
 
     def take_ids(self, model, count) -> range:
         start = self.next_ids[model]
@@ -216,6 +293,7 @@ class Generator:
     def write_chunk(self, first: int, count: int):
         rng = random.Random(self.seed * 1_000_003 + first)
         households, members, periods, transitions, claims, surveys = [], [], [], [], [], []
+        documents = []
         household_ids = self.take_ids(Household, count)
         period_ids = self.take_ids(FilingPeriod, count)
         for offset in range(count):
@@ -228,6 +306,7 @@ class Generator:
             transitions.extend(built["transitions"])
             claims.extend(built["claims"])
             surveys.extend(built["surveys"])
+            documents.extend(built["documents"])
         for row, pk in zip(surveys, self.take_ids(Survey, len(surveys)), strict=True):
             row.pk = pk
         for row, pk in zip(members, self.take_ids(Member, len(members)), strict=True):
@@ -250,6 +329,7 @@ class Generator:
             (Survey, surveys),
         ):
             insert(model, rows)
+        insert(Document, documents, database_ids=True)
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE households_household SET current_period_id = ("
@@ -448,6 +528,7 @@ class Generator:
             "transitions": transitions,
             "claims": claims,
             "surveys": surveys,
+            "documents": self.documents_of(household, index, applied),
         }
 
     def surveys(self, rng, household, pid, cause, applied, filed, status) -> list[Survey]:

@@ -1814,6 +1814,9 @@ class _Writer:
                 "filed_on": filed,
                 "origin": origin,
             }
+            # The earlier system's steps, as recorded: a legacy file is not checked again for
+            # the documents a filing needs now (services.check_documents); its page shows
+            # what is missing, and an imported application meets the check at its review.
             for index, (action, source, target, day) in enumerate(steps):
                 transitions.append(
                     {

@@ -2,6 +2,7 @@
 the national system (files unchanged for a year, surveys due and overdue, exit candidates).
 Every function starts from `visible_to(user)`; none loops over households in Python."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
@@ -308,18 +309,115 @@ def _diagnosis_expired(today: date) -> Q:
     return Q(Exists(diagnoses)) & ~Q(Exists(diagnoses.filter(issued_on__gte=cutoff)))
 
 
+# --- The documents a file must hold (证明材料) -------------------------------------------------
+
+# [002] 七、困难员工需提供的相关资料: copies of the worker's ID card and hukou, income proofs
+# (工资收入证明) of the worker and the family members' employers, the worker's bank card, and,
+# where illness is a cause (primary or secondary), a grade-2 or higher public hospital's
+# diagnosis within a year. One income-proof kind holds every employer's proof: the rule asks
+# for at least one, the clerk uploads one per employer.
+REQUIRED_DOCUMENTS = (
+    Document.Kind.ID_COPY,
+    Document.Kind.HUKOU,
+    Document.Kind.INCOME_PROOF,
+    Document.Kind.BANK_CARD,
+)
+ILLNESS_CAUSE = "illness"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    kind: str
+    label: str
+    present: bool
+    count: int = 0  # the documents in force of this kind (a diagnosis: those within the year)
+    stale_on: date | None = None  # a diagnosis there is, but issued more than a year ago
+
+
+def required_documents(cause_codes) -> list[str]:
+    """The kinds a file with these causes (codes, primary and secondary) must hold."""
+    kinds = list(REQUIRED_DOCUMENTS)
+    if ILLNESS_CAUSE in cause_codes:
+        kinds.append(Document.Kind.DIAGNOSIS)
+    return kinds
+
+
+def documents_checklist(household, on: date | None = None) -> list[ChecklistItem]:
+    """The 材料 checklist of the file's current filing (period_documents), each required kind
+    present or missing on `on` (today): what submission, review and approval refuse to go on
+    without (services.documents_missing_error), and what the file's page shows."""
+    on = on or timezone.localdate()
+    codes = {household.primary_cause.code if household.primary_cause_id else ""}
+    codes.update(household.secondary_causes.values_list("code", flat=True))
+    cutoff = add_months(on, -DIAGNOSIS_VALID_MONTHS)
+    counts, latest = {}, None
+    for kind, issued_on in period_documents(household).values_list("kind", "issued_on"):
+        if kind == Document.Kind.DIAGNOSIS:
+            latest = max(filter(None, (latest, issued_on)), default=None)
+            if issued_on is None or issued_on < cutoff:
+                continue  # proves no illness today (an upload before dates were asked for)
+        counts[kind] = counts.get(kind, 0) + 1
+    items = []
+    for kind in required_documents(codes):
+        count = counts.get(kind, 0)
+        stale = latest if kind == Document.Kind.DIAGNOSIS and not count else None
+        items.append(ChecklistItem(kind, Document.Kind(kind).label, bool(count), count, stale))
+    return items
+
+
+def documents_missing(household, on: date | None = None) -> list[ChecklistItem]:
+    return [item for item in documents_checklist(household, on) if not item.present]
+
+
+def _documents_lacking(today: date) -> Q:
+    """documents_missing as a query: a file lacking a required kind in its current filing (an
+    illness-caused one, a diagnosis issued within the year before `today`)."""
+    reopened_since = Transition.objects.filter(
+        period=OuterRef("household__current_period"),
+        action="reopen",
+        created_at__gt=OuterRef("uploaded_at"),
+    )
+    documents = Document.objects.filter(household=OuterRef("pk"), is_active=True).exclude(
+        Exists(reopened_since)
+    )
+    lacking = Q()
+    for kind in REQUIRED_DOCUMENTS:
+        lacking |= ~Q(Exists(documents.filter(kind=kind)))
+    ill = Q(primary_cause__code=ILLNESS_CAUSE) | Q(
+        Exists(
+            Household.secondary_causes.through.objects.filter(
+                household_id=OuterRef("pk"), cause__code=ILLNESS_CAUSE
+            )
+        )
+    )
+    cutoff = add_months(today, -DIAGNOSIS_VALID_MONTHS)
+    recent = documents.filter(kind=Document.Kind.DIAGNOSIS, issued_on__gte=cutoff)
+    return lacking | (ill & ~Q(Exists(recent)))
+
+
+def documents_incomplete(user, *, today: date | None = None, base=None):
+    """Files applied for, reviewed or under notice that lack a required document (材料不全):
+    their next step (review, approval) is refused until the clerk uploads it."""
+    today = today or timezone.localdate()
+    return _files(user, base).filter(
+        _documents_lacking(today),
+        status__in=(Status.APPLIED, Status.REVIEWED, Status.NOTICE),
+    )
+
+
 def approvals_waiting(user, *, today: date | None = None, base=None):
     """Files the supervisor may approve now, as services._check_approval decides: under a
     notice that has ended (PublicNotice.has_run, as a query), with no objection pending
     (objections_pending lists those), no diagnosis expired (diagnoses_expired lists those), no
-    migrant worker breaking the filing rule (migrant_membership_unverified lists those), and
-    not entered or submitted by the supervisor."""
+    migrant worker breaking the filing rule (migrant_membership_unverified lists those), no
+    required document missing (documents_incomplete lists those), and not entered or submitted
+    by the supervisor."""
     today = today or timezone.localdate()
     files = _files(user, base).filter(
         status=Status.NOTICE, current_period__notice__ends_on__lt=today
     )
     files = files.exclude(Exists(_pending_objections())).exclude(_diagnosis_expired(today))
-    files = files.exclude(_breaks_migrant_rule())
+    files = files.exclude(_breaks_migrant_rule()).exclude(_documents_lacking(today))
     return _not_their_own(user, files)
 
 

@@ -51,6 +51,7 @@ from orgs.models import Organisation
 from orgs.money import MAX_AMOUNT, yuan_text
 from orgs.pii import mask, mask_numbers
 from orgs.scoping import user_can_reach
+from orgs.text import listing
 
 MAX_SECONDARY_CAUSES = 3
 # A diagnosis (二级以上公立医院诊断证明) proves an illness when issued within the last year [002]:
@@ -729,6 +730,22 @@ def _entered_or_submitted_by(household: Household, period) -> set[int]:
     return submitters | {household.created_by_id}
 
 
+def check_documents(household: Household) -> None:
+    """The required documents (selectors.documents_checklist) are on file today, else refused
+    naming each kind that is missing [002 七]."""
+    if missing := selectors.documents_missing(household):
+        raise ValidationError(
+            _("证明材料不全，请先上传：%(kinds)s。")
+            % {"kinds": listing(_missing_label(item) for item in missing)}
+        )
+
+
+def _missing_label(item) -> str:
+    if item.kind == Document.Kind.DIAGNOSIS:
+        return _("%(kind)s（一年以内开具）") % {"kind": item.label}
+    return str(item.label)
+
+
 def _check_approval(user, household: Household, verdict_reason: str, against: bool) -> None:
     period = household.current_period
     if user.pk in _entered_or_submitted_by(household, period):
@@ -751,6 +768,7 @@ def _check_approval(user, household: Household, verdict_reason: str, against: bo
             _("档案的诊断证明开具于 %(date)s，已超过一年，请上传一年以内开具的诊断证明后再审批。")
             % {"date": latest}
         )
+    check_documents(household)
     if Objection.objects.filter(period=period, outcome=Objection.Outcome.UPHELD).exists() and (
         not verdict_reason
     ):
@@ -828,6 +846,11 @@ def transition_apply(
         against = not selectors.qualifies_for_exit(household, effective)
     if action == "review" and not imported and not _period_has_survey(household):
         raise ValidationError(_("请先登记入户调查，再完成审核。"))
+    if action in ("submit", "review") and not imported:
+        # The clerk says the file is complete when submitting it (a refiling, reopened without
+        # documents, when reviewing it); the approval checks again (_check_approval). An
+        # imported step is an earlier system's record, not checked again.
+        check_documents(household)
     if action == "start_notice":
         period.notice = notice
         period.save(update_fields=["notice"])

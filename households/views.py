@@ -291,9 +291,14 @@ def suggested_category(verdict) -> Category | None:
     return Category.objects.filter(code=verdict.category_code).first()
 
 
-def action_forms(user, household: Household, verdict) -> list[dict]:
+# The steps refused while a required document is missing (services.check_documents).
+DOCUMENT_CHECKED_ACTIONS = ("submit", "review", "approve")
+
+
+def action_forms(user, household: Household, verdict, missing=()) -> list[dict]:
     """A small form for each lifecycle step this user may take now. An application without its
-    home survey offers the survey first: the review is refused until there is one."""
+    home survey offers the survey first: the review is refused until there is one. A step that
+    checks the documents says which are `missing` (selectors.documents_missing)."""
     forms = []
     needs_survey = (
         household.status == Status.APPLIED
@@ -328,6 +333,7 @@ def action_forms(user, household: Household, verdict) -> list[dict]:
                 ),
                 "reason_required": reason_required,
                 "shows_verdict": action == "approve",
+                "documents_missing": missing if action in DOCUMENT_CHECKED_ACTIONS else (),
                 "primary": action in ("submit", "approve")
                 or (action == "review" and not needs_survey),
             }
@@ -349,13 +355,15 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
         may_change = user.has_perm(CLERK) and household.is_open
         verdict = services.verdict_for(household)
         period = household.current_period
+        checklist = selectors.documents_checklist(household) if household.is_open else []
+        missing = [item for item in checklist if not item.present]
         context = {
             "members": members_of(household),
             "verdict": verdict,
             "category": suggested_category(verdict),
             "migrant_errors": services.migrant_worker_errors(household),
             "secondary_causes": list(household.secondary_causes.all()),
-            "actions": action_forms(user, household, verdict),
+            "actions": action_forms(user, household, verdict, missing),
             "period": period,
             "notice": period.notice if period else None,
             # A notice the city posted (maybe with other counties' files) is the city's record:
@@ -380,6 +388,7 @@ class HouseholdDetailView(HouseholdScopeMixin, TemplateView):
                 is_active=True
             )
             context["may_download"] = user.has_perm("households.view_full_identifiers")
+            context["checklist"] = checklist
             if may_change:
                 context["upload_form"] = DocumentUploadForm()
         if user.has_perm("households.view_survey"):

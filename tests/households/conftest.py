@@ -5,13 +5,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from households import services
+from households import selectors, services
 from households.idnumbers import make_id_number
 from households.models import (
     Cause,
     DibaoStandard,
+    Document,
     FilingPeriod,
     Household,
     Objection,
@@ -68,8 +70,24 @@ def new_id(year=1980):
     return make_id_number("450102", date(year, 3, 15), next(_sequence))
 
 
+def attach_documents(household, user) -> None:
+    """Upload what the file lacks of its required documents (selectors.documents_missing, a
+    diagnosis issued today), as a clerk does before submitting it."""
+    for item in selectors.documents_missing(household):
+        services.document_upload(
+            user=user,
+            household=household,
+            kind=item.kind,
+            upload=SimpleUploadedFile(f"{item.kind}.pdf", b"%PDF-1.4 " + item.kind.encode()),
+            issued_on=timezone.localdate() if item.kind == Document.Kind.DIAGNOSIS else None,
+        )
+
+
 @pytest.fixture
 def make_household(users, orgs, dibao):
+    """make_household(…) enters a draft file with its required documents (documents=False:
+    none)."""
+
     def _make(
         *,
         by="clerk_450102",
@@ -78,6 +96,7 @@ def make_household(users, orgs, dibao):
         members=None,
         primary="illness",
         id_number=None,
+        documents=True,
         **fields,
     ):
         household = Household(
@@ -90,9 +109,12 @@ def make_household(users, orgs, dibao):
         if members is None:
             members = [MemberData(relation="spouse", name="李芳", id_number=new_id(1982))]
         worker = MemberData(relation="self", name="", monthly_income=Decimal(worker_income))
-        return services.household_create(
+        household = services.household_create(
             user=users[by], household=household, members=[worker, *members]
         )
+        if documents:
+            attach_documents(household, users[by])
+        return household
 
     return _make
 
@@ -174,6 +196,9 @@ def walk_file(users, household, target, *, clerk="clerk_450102", supervisor="sup
     done = order.index(household.status) + 1 if household.status in order else 0
     for step in order[done : order.index(target) + 1]:
         household.refresh_from_db()
+        if step in ("applied", "reviewed", "on_file"):
+            # The steps that check the documents: a refiling starts without any.
+            attach_documents(household, users[clerk])
         if step == "applied":
             services.transition_apply(
                 user=users[clerk],

@@ -117,6 +117,7 @@ def records(make_household, walk, users):
         "objection": objection,
         "closure": closure,
         "document": document,
+        "documents": Document.objects.count(),
     }
 
 
@@ -203,7 +204,9 @@ def test_the_city_viewer_may_not_post_anything(login, records, name):
     assert response.status_code == 403
     assert not Objection.objects.exclude(pk=records["objection"].pk).exists()
     assert ClosureRequest.objects.get().state == "pending"
-    assert Document.objects.get().is_active
+    # None withdrawn, none added (the files hold their required documents besides).
+    assert not Document.objects.filter(is_active=False).exists()
+    assert Document.objects.count() == records["documents"]
 
 
 @pytest.mark.parametrize("name", sorted(GET_ONLY))

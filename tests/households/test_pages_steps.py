@@ -679,7 +679,7 @@ def upload(client, household, content, name="证明.pdf", **data):
 
 
 def test_upload_and_download_a_document(login, make_household, users):
-    household = make_household()
+    household = make_household(documents=False)
     clerk = login("clerk_450102")
     response = upload(clerk, household, PDF, name="收入证明.pdf")
     assert response.status_code == 302 and response["Location"].endswith("#documents")
@@ -702,13 +702,13 @@ def test_upload_and_download_a_document(login, make_household, users):
 def test_a_documents_name_keeps_no_id_number_in_full(login, make_household):
     """A scan is often named after the worker's ID number; the name is shown on the file's page,
     its trail and the admin to readers who see numbers masked: it is kept masked."""
-    household = make_household()
+    household = make_household(documents=False)
     upload(login("clerk_450102"), household, PDF, name=f"{household.id_number}身份证.pdf")
     assert Document.objects.get().original_name == f"{household.id_masked}身份证.pdf"
 
 
 def test_a_text_file_renamed_to_pdf_is_refused(login, make_household):
-    household = make_household()
+    household = make_household(documents=False)
     response = upload(login("clerk_450102"), household, b"just some text\n" * 10, name="x.pdf")
     assert response.status_code == 200
     assert "只能上传PDF、JPEG或PNG文件" in response.context["form"].errors["file"][0]
@@ -716,7 +716,7 @@ def test_a_text_file_renamed_to_pdf_is_refused(login, make_household):
 
 
 def test_a_file_over_10_mb_is_refused(login, make_household):
-    household = make_household()
+    household = make_household(documents=False)
     big = PDF + b"0" * (10 * 1024 * 1024)
     response = upload(login("clerk_450102"), household, big)
     assert "不能超过10MB" in response.context["form"].errors["file"][0]
@@ -724,7 +724,7 @@ def test_a_file_over_10_mb_is_refused(login, make_household):
 
 
 def test_a_diagnosis_needs_a_recent_issue_date(login, make_household):
-    household = make_household()
+    household = make_household(documents=False)
     clerk = login("clerk_450102")
     response = upload(clerk, household, PDF, kind="diagnosis")
     assert "开具日期" in response.context["form"].errors["issued_on"][0]
@@ -735,7 +735,7 @@ def test_a_diagnosis_needs_a_recent_issue_date(login, make_household):
 
 
 def test_an_issue_date_in_the_future_is_refused(login, make_household):
-    household = make_household()
+    household = make_household(documents=False)
     tomorrow = (TODAY() + timedelta(days=1)).isoformat()
     clerk = login("clerk_450102")
     for kind in ("diagnosis", "income_proof"):
@@ -766,7 +766,7 @@ def bank_card(household, users):
     ],
 )
 def test_who_may_download(login, make_household, users, username, expected):
-    household = make_household()
+    household = make_household(documents=False)
     document = bank_card(household, users)
     response = login(username).get(reverse("households:document_download", args=[document.pk]))
     if response.streaming:  # read it to the end, so the test client closes the file
@@ -783,7 +783,7 @@ def test_a_document_rolled_back_leaves_no_file_in_storage(
     the same scan rolled back (each stored under its own name)."""
     from django.db import transaction
 
-    household = make_household()
+    household = make_household(documents=False)
     with django_capture_on_commit_callbacks(execute=True):
         kept = bank_card(household, users)
     storage = kept.file.storage
@@ -798,7 +798,7 @@ def test_a_document_rolled_back_leaves_no_file_in_storage(
 
 
 def test_withdraw_a_document_keeps_it(login, make_household, users):
-    household = make_household()
+    household = make_household(documents=False)
     document = bank_card(household, users)
     url = reverse("households:document_withdraw", args=[document.pk])
     clerk = login("clerk_450102")
@@ -833,7 +833,7 @@ def test_withdraw_a_document_keeps_it(login, make_household, users):
 
 
 def test_no_document_is_withdrawn_on_a_closed_file(login, make_household, users):
-    household = make_household()
+    household = make_household(documents=False)
     document = bank_card(household, users)
     services.transition_apply(
         user=users["clerk_450102"], household=household, action="withdraw", reason="重复录入"

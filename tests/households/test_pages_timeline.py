@@ -262,7 +262,7 @@ def test_each_role_sees_what_it_may_read(make_household, walk, users):
 
 
 def test_a_file_without_history_edits_has_no_history_entry(make_household, users):
-    household = make_household()
+    household = make_household(documents=False)
     entries = timeline_for(household, users["clerk_450102"])
     assert [e["kind"] for e in entries] == ["transition"]
     assert Transition.objects.filter(household=household).count() == 1

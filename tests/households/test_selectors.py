@@ -413,7 +413,8 @@ def test_a_file_whose_diagnosis_has_expired_waits_for_a_new_one_not_for_approval
 
     clerk, supervisor = users["clerk_450102"], users["supervisor_450102"]
     walk(make_household(worker_name="可审批"), "notice")
-    stale = walk(make_household(worker_name="诊断过期"), "notice")
+    # Not caused by illness: a file that is must hold a recent diagnosis to be submitted.
+    stale = walk(make_household(worker_name="诊断过期", primary="low_income"), "notice")
     uploaded_on = TODAY() - timedelta(days=60)
     with on_day(uploaded_on):
         services.document_upload(

@@ -21,7 +21,7 @@ from households.workflow import STEPS, allowed_actions
 from orgs.calendar import add_months, add_working_days, working_days_between
 from orgs.models import Holiday
 from tests.conftest import on_day
-from tests.households.conftest import age_file, kept_members, new_id
+from tests.households.conftest import age_file, attach_documents, kept_members, new_id
 
 TODAY = timezone.localdate
 
@@ -310,10 +310,11 @@ def test_approving_against_the_verdict_needs_a_written_reason(make_household, wa
 
 def test_approval_checks_again_that_the_diagnosis_is_within_a_year(make_household, walk, users):
     """A diagnosis is proof of illness for a year [002]: uploaded two months ago, eleven months
-    after it was issued, it is too old for the approval now; a newer one makes it current."""
+    after it was issued, it is too old for the approval now; a newer one makes it current. (A
+    file caused by illness needs a recent one to be submitted at all: this one is not.)"""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    household = walk(make_household(), "notice")
+    household = walk(make_household(primary="low_income"), "notice")
     uploaded_on = TODAY() - timedelta(days=60)
     with on_day(uploaded_on):
         services.document_upload(
@@ -622,6 +623,7 @@ def test_closing_a_file_clears_its_survey_due_and_refiling_sets_it_afresh(
         findings="再次因病致困",
         incomes={},
     )
+    attach_documents(household, clerk)  # the refiling's own
     services.transition_apply(
         user=clerk,
         household=household,
