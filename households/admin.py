@@ -107,9 +107,10 @@ class SubtreeFilter(admin.SimpleListFilter):
 
 
 class AwaitingApprovalFilter(admin.SimpleListFilter):
-    """公示期满待审批: the files the approve action takes now; 公示异议待处理 and
-    农民工会员资格待核实: those it refuses until their objections are decided or their
-    migrant-worker facts verified (the admin index links to each)."""
+    """公示期满待审批: the files the approve action takes now; 公示异议待处理,
+    农民工会员资格待核实 and 证明材料不全: those it refuses until their objections are decided,
+    their migrant-worker facts verified or their documents uploaded (the admin index links to
+    each)."""
 
     title = _("待我审批")
     parameter_name = "awaiting"
@@ -121,6 +122,7 @@ class AwaitingApprovalFilter(admin.SimpleListFilter):
             ("1", _("公示期满待审批建档")),
             ("objections", _("公示异议待处理")),
             ("migrant", _("农民工会员资格待核实")),
+            ("documents", _("证明材料不全")),
         ]
 
     def queryset(self, request, queryset):
@@ -130,6 +132,8 @@ class AwaitingApprovalFilter(admin.SimpleListFilter):
             waiting = selectors.objections_pending(request.user)
         elif self.value() == "migrant":
             waiting = selectors.migrant_membership_unverified(request.user)
+        elif self.value() == "documents":
+            waiting = selectors.documents_incomplete(request.user)
         else:
             return queryset
         return queryset.filter(pk__in=waiting.values("pk"))

@@ -492,6 +492,7 @@ STANDING_LISTS = {
     "approvals": approvals_waiting,
     "objections": objections_pending,
     "diagnoses_expired": diagnoses_expired,
+    "documents_incomplete": documents_incomplete,
     "closure_pending": closure_pending,
     "survey_due": surveys_due,
     "survey_overdue": surveys_overdue,

@@ -83,6 +83,7 @@ def _clerk_panel(user) -> dict:
         ("to_review", _("待入户调查和审核"), False),
         ("notice_ending", _("5个工作日内公示期满"), False),
         ("diagnoses_expired", _("诊断证明已超过一年"), True),
+        ("documents_incomplete", _("证明材料不全"), True),
         ("survey_due", _("30天内应入户调查"), False),
         ("survey_overdue", _("入户调查逾期"), True),
     ]
@@ -256,6 +257,12 @@ def admin_rows(request) -> list[dict]:
             "label": _("农民工会员资格待核实"),
             "count": selectors.migrant_membership_unverified(user).count(),
             "url": reverse("admin:households_household_changelist") + "?awaiting=migrant",
+        },
+        {
+            # And these, until the clerk uploads what they lack (services.check_documents).
+            "label": _("证明材料不全"),
+            "count": selectors.documents_incomplete(user).count(),
+            "url": reverse("admin:households_household_changelist") + "?awaiting=documents",
         },
     ]
 

@@ -239,3 +239,31 @@ def test_the_supervisor_sees_what_the_approval_lacks(client, login, make_househo
     assert '<li class="missing" data-kind="income_proof">收入证明：缺少</li>' in (
         page.content.decode()
     )
+
+
+def test_incomplete_files_are_listed_for_the_clerks_and_the_supervisors(
+    login, make_household, walk, users
+):
+    """What the approval refuses for its documents leaves the supervisor's queue: it is listed
+    as 证明材料不全 on "my work", the standing lists and the admin index, until uploaded."""
+    from households import work
+
+    clerk, supervisor = users["clerk_450102"], users["supervisor_450102"]
+    walk(make_household(worker_name="齐全"), "notice")
+    lacking = walk(make_household(worker_name="缺材料"), "notice")
+    services.document_withdraw(
+        user=clerk, document=lacking.documents.get(kind="hukou"), reason="非本户"
+    )
+    assert {h.worker_name for h in selectors.approvals_waiting(supervisor)} == {"齐全"}
+    assert {h.worker_name for h in selectors.documents_incomplete(clerk)} == {"缺材料"}
+
+    request = type("Request", (), {"user": clerk})
+    rows = {row["label"]: row for row in work.panels(request)[0]["rows"]}
+    assert rows["证明材料不全"]["count"] == 1
+    listed = login("clerk_450102").get(rows["证明材料不全"]["url"]).context["households"]
+    assert [h.worker_name for h in listed] == ["缺材料"]
+
+    rows = {row["label"]: row for row in work.admin_rows(type("Request", (), {"user": supervisor}))}
+    assert rows["证明材料不全"]["count"] == 1
+    changelist = login("supervisor_450102").get(rows["证明材料不全"]["url"])
+    assert [h.worker_name for h in changelist.context["cl"].result_list] == ["缺材料"]
