@@ -1,6 +1,7 @@
 """The filing journey in a real browser, through the pages only: a clerk enters a file with a
-member, submits it, records the home survey, completes the review and starts the public notice;
-after the notice has run a supervisor approves it and the file is on file (在档)."""
+member, uploads its documents, submits it, records the home survey, completes the review and
+starts the public notice; after the notice has run a supervisor approves it and the file is on
+file (在档)."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -57,6 +58,25 @@ def test_clerk_files_and_supervisor_approves(browser_login, live_users):
     page.wait_for_url("**/households/*/")
     assert "草稿" in page.locator("h1").inner_text()
     detail_url = page.url
+
+    # Submitted without its documents, the file is refused naming what it lacks; its page
+    # lists them (材料清单), and the clerk uploads each.
+    expect(page.locator("#documents .checklist .missing")).to_have_count(5)
+    page.get_by_role("button", name="提交申请").click()
+    page.wait_for_load_state()
+    expect(page.locator("main")).to_contain_text(
+        "证明材料不全，请先上传：身份证复印件、户口簿复印件"
+    )
+    page.goto(detail_url)
+    for kind in ("id_copy", "hukou", "income_proof", "bank_card", "diagnosis"):
+        page.select_option("#id_kind", kind)
+        if kind == "diagnosis":
+            page.fill("#id_issued_on", (today - timedelta(days=20)).isoformat())
+        scan = {"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 scan"}
+        page.set_input_files("#id_file", files=[scan])
+        page.get_by_role("button", name="上传", exact=True).click()
+        page.wait_for_url(detail_url + "#documents")
+    expect(page.locator("#documents .checklist .missing")).to_have_count(0)
 
     page.get_by_role("button", name="提交申请").click()
     page.wait_for_load_state()
