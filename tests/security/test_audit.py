@@ -126,7 +126,7 @@ def test_admin_history_cannot_revert(login, users, make_household, settings):  #
 
 
 def test_documents_keep_history(login, users, make_household):  # noqa: F811
-    household = make_household()
+    household = make_household(documents=False)
     clerk = login("clerk_450102")
     clerk.post(
         reverse("households:document_upload", args=[household.pk]),

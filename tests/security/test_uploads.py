@@ -35,7 +35,7 @@ def upload(client, household, content, name):
     ],
 )
 def test_content_that_is_not_pdf_jpeg_or_png_is_refused(login, make_household, content, name):  # noqa: F811
-    household = make_household()
+    household = make_household(documents=False)
     response = upload(login("clerk_450102"), household, content, name)
     assert response.status_code == 200
     errors = response.context["form"].errors["file"]
@@ -58,7 +58,7 @@ def test_the_content_decides_the_type_not_the_name(
     name,
     content_type,
 ):  # noqa: F811
-    household = make_household()
+    household = make_household(documents=False)
     assert upload(login("clerk_450102"), household, content, name).status_code == 302
     document = Document.objects.get()
     assert document.content_type == content_type
@@ -67,7 +67,7 @@ def test_the_content_decides_the_type_not_the_name(
 
 @override_settings(DOCUMENT_MAX_BYTES=1024 * 1024)
 def test_the_size_limit_is_a_setting_and_the_error_names_the_field(login, make_household):  # noqa: F811
-    household = make_household()
+    household = make_household(documents=False)
     clerk = login("clerk_450102")
     response = upload(clerk, household, PDF + b"0" * (1024 * 1024), "大.pdf")
     assert response.context["form"].errors["file"] == ["文件不能超过1MB。"]
@@ -76,7 +76,7 @@ def test_the_size_limit_is_a_setting_and_the_error_names_the_field(login, make_h
 
 
 def test_the_uploaders_file_name_never_reaches_the_disk(login, make_household):  # noqa: F811
-    household = make_household()
+    household = make_household(documents=False)
     upload(login("clerk_450102"), household, PDF, "../../../etc/cron.d/x.pdf")
     document = Document.objects.get()
     assert "/" not in document.original_name  # Django keeps only the base name, as data
@@ -87,7 +87,7 @@ def test_the_uploaders_file_name_never_reaches_the_disk(login, make_household): 
 def test_downloads_are_attachments_checked_and_logged(login, make_household, users):  # noqa: F811
     from orgs.models import AccessLog
 
-    household = make_household()
+    household = make_household(documents=False)
     upload(login("clerk_450102"), household, PDF, "<b>名</b>.pdf")
     document = Document.objects.get()
     response = login("supervisor_450102").get(
