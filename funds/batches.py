@@ -6,8 +6,9 @@ request_input_errors, request_household_errors and request_build with the standa
 funds.standards, applied to each household (each member) with the facts of all of them read at
 once (funds.facts), so a preview or a creation costs the same few queries for 5 households or
 500. Each request built counts for the next, as if saved one after another (a household's
-annual cap). The preview writes nothing; the creation repeats it under the households' locks
-and writes every request or none."""
+annual cap). A round across school stages takes each student's tier by their stage (BY_STAGE,
+funds.standards stage_tier), at that tier's amount. The preview writes nothing; the creation
+repeats it under the households' locks and writes every request or none."""
 
 import hashlib
 import json
@@ -33,7 +34,14 @@ from funds.services import (
     request_household_errors,
     request_input_errors,
 )
-from funds.standards import same_person, student_stages
+from funds.standards import (
+    STUDENT_STAGES,
+    TIER_STAGES,
+    same_person,
+    stage_tier,
+    student_stages,
+    tiers_offered,
+)
 from households.models import Category, Cause, Household, Member
 from orgs.models import Organisation
 from orgs.money import ZERO
@@ -43,6 +51,9 @@ from orgs.text import listing
 # locks of one transaction get long. Larger rounds are split by organisation or category.
 MAX_HOUSEHOLDS = 1000
 PERMISSION = "funds.add_assistancerequest"
+# The tier of a batch that takes each student's tier by their school stage (a 金秋助学 round
+# across stages in one batch): not a Tier, no request is stored under it.
+BY_STAGE = "by_stage"
 
 
 @dataclass
@@ -118,10 +129,31 @@ class Balance:
 
 
 @dataclass
+class TierTotal:
+    tier: str
+    count: int
+    total: Decimal
+
+    @property
+    def label(self) -> str:
+        return Tier(self.tier).label
+
+
+@dataclass
 class Preview:
     rows: list[Row]
     errors: list[str]  # pasted lines naming no file in the user's scope
     balances: list[Balance] = field(default_factory=list)
+    by_stage: bool = False  # each student's tier by their school stage (BY_STAGE)
+
+    @property
+    def tier_totals(self) -> list[TierTotal]:
+        """The requests and their sum per tier, in the tiers' order."""
+        totals = {tier: TierTotal(tier, 0, ZERO) for tier in Tier.values}
+        for row in self.creatable:
+            totals[row.request.tier].count += 1
+            totals[row.request.tier].total += row.request.amount
+        return [total for total in totals.values() if total.count]
 
     @property
     def creatable(self) -> list[Row]:
@@ -177,7 +209,12 @@ class Preview:
         and anything different when confirmed shows the preview again instead of writing."""
         first = self.creatable[0].request if self.creatable else None
         what = sorted(
-            [row.household.pk, row.member.pk if row.member else 0, str(row.request.amount)]
+            [
+                row.household.pk,
+                row.member.pk if row.member else 0,
+                str(row.request.amount),
+                row.request.tier,  # by school stage, each member's own
+            ]
             for row in self.creatable
         )
         if first is not None:
@@ -185,7 +222,6 @@ class Preview:
                 [
                     first.assistance_type_id,
                     first.source_id,
-                    first.tier,
                     first.requested_on.isoformat(),
                     first.reason,
                 ]
@@ -261,7 +297,8 @@ def _check_size(count: int) -> None:
 @dataclass
 class Terms:
     """What every request of the batch asks for. `amount` None: each household's standard
-    amount (the cap per payment of the standard that applies to it)."""
+    amount (the cap per payment of the standard that applies to it). `tier` BY_STAGE: each
+    student's tier by their school stage, at its standard amount."""
 
     assistance_type: AssistanceType
     source: FundSource
@@ -282,8 +319,12 @@ class Terms:
             assistance_type=self.assistance_type,
             source=self.source,
             reason=self.reason,
-            tier=self.tier,
+            tier=Tier.GENERAL if self.tier == BY_STAGE else self.tier,  # a tier each, checked so
         )
+        if self.tier == BY_STAGE and amount is not None:
+            errors["amount"] = [
+                _("按就学阶段匹配档次时，每人按其档次标准的每次金额申请：金额请留空。")
+            ]
         if errors:
             raise ValidationError(errors)
         return Terms(
@@ -320,30 +361,34 @@ def _assess(*, user, pairs, errors, terms: Terms) -> Preview:
             problems = request_household_errors(household)
             if problems:
                 raise ValidationError(problems)
-            members = _members_for(household, terms, facts)
+            asks = _asks(household, terms, facts)
         except ValidationError as error:
             rows.append(Row(household=household, line=line, reasons=_skip_reasons(error)))
             continue
         except PermissionDenied as error:
             rows.append(Row(household=household, line=line, reasons=[str(error)]))
             continue
-        for member in members:
+        for member, tier, reasons in asks:
+            if reasons:
+                rows.append(Row(household=household, line=line, member=member, reasons=reasons))
+                continue
             rows.append(
                 _row(
                     user=user,
                     household=household,
                     line=line,
                     member=member,
+                    tier=tier,
                     terms=terms,
                     facts=facts,
                 )
             )
-    preview = Preview(rows=rows, errors=errors)
+    preview = Preview(rows=rows, errors=errors, by_stage=terms.tier == BY_STAGE)
     preview.balances = _balances(preview, terms.source)
     return preview
 
 
-def _row(*, user, household, line, member: Member | None, terms: Terms, facts) -> Row:
+def _row(*, user, household, line, member: Member | None, tier: str, terms: Terms, facts) -> Row:
     """The request of one household (of one member), or why it is skipped."""
     row = Row(household=household, line=line, member=member)
     try:
@@ -352,9 +397,9 @@ def _row(*, user, household, line, member: Member | None, terms: Terms, facts) -
             household=household,
             assistance_type=terms.assistance_type,
             source=terms.source,
-            amount=_amount_for(household, terms, facts),
+            amount=_amount_for(household, terms, tier, facts),
             reason=terms.reason,
-            tier=terms.tier,
+            tier=tier,
             beneficiary=member,
             out_of_pocket=None,
             requested_on=terms.requested_on,
@@ -372,12 +417,63 @@ def _row(*, user, household, line, member: Member | None, terms: Terms, facts) -
     return row
 
 
-def _standard(household: Household, terms: Terms, facts: RequestFacts) -> AssistanceStandard | None:
+def _standard(
+    household: Household, terms: Terms, tier: str, facts: RequestFacts
+) -> AssistanceStandard | None:
     return facts.standards(
         organisation=household.organisation,
         year=terms.requested_on.year,
         assistance_type=terms.assistance_type,
-    ).get(terms.tier)
+    ).get(tier)
+
+
+def _asks(household, terms: Terms, facts: RequestFacts) -> list[tuple[Member | None, str, list]]:
+    """(whom for, under which tier, why not) of each request the household is asked for."""
+    if terms.tier == BY_STAGE:
+        return _students_by_stage(household, terms, facts)
+    return [(member, terms.tier, []) for member in _members_for(household, terms, facts)]
+
+
+def _students_by_stage(household, terms: Terms, facts: RequestFacts) -> list:
+    """Each student of the file under the tier of their school stage (funds.standards
+    stage_tier), or skipped where the type has none for it; a ValidationError where the type
+    has no tier by school stage that year, or the file no student."""
+    assistance_type = terms.assistance_type
+    offered = tiers_offered(
+        household=household,
+        assistance_type=assistance_type,
+        year=terms.requested_on.year,
+        facts=facts,
+    )
+    if not any(tier in TIER_STAGES for tier in offered):
+        raise ValidationError(
+            _("%(type)s %(year)d年的标准没有按就学阶段的细分标准：请选择一个细分标准。")
+            % {"type": assistance_type, "year": terms.requested_on.year}
+        )
+    students = [m for m in facts.members(household) if m.school_stage in STUDENT_STAGES]
+    if not students:
+        raise ValidationError(
+            _("档案中没有就学阶段为%(stages)s的成员。")
+            % {"stages": listing(Member.School(stage).label for stage in STUDENT_STAGES)}
+        )
+    asks = []
+    for member in students:
+        tier = stage_tier(
+            assistance_type=assistance_type, stage=member.school_stage, offered=offered
+        )
+        if tier is not None:
+            asks.append((member, tier, []))
+            continue
+        reason = _(
+            "%(name)s 的就学阶段为%(stage)s，%(type)s没有该阶段的细分标准（有：%(tiers)s）。"
+        ) % {
+            "name": member.name,
+            "stage": member.get_school_stage_display(),
+            "type": assistance_type,
+            "tiers": listing(Tier(tier).label for tier in offered),
+        }
+        asks.append((member, "", [reason]))
+    return asks
 
 
 def _members_for(household, terms: Terms, facts: RequestFacts) -> list[Member | None]:
@@ -386,7 +482,7 @@ def _members_for(household, terms: Terms, facts: RequestFacts) -> list[Member | 
     student_stages), or a ValidationError saying why there is none. A per-person medical
     standard stays one row: request_build refuses it for the out-of-pocket cost only the clerk
     can enter (its skip says to request alone)."""
-    standard = _standard(household, terms, facts)
+    standard = _standard(household, terms, terms.tier, facts)
     if standard is None or not standard.per_person or standard.cap_out_of_pocket:
         return [None]
     stages = student_stages(assistance_type=terms.assistance_type, tier=terms.tier)
@@ -445,10 +541,19 @@ def _skip_reasons(error: ValidationError) -> list[str]:
     return reasons
 
 
-def _amount_for(household: Household, terms: Terms, facts: RequestFacts) -> Decimal:
+def _amount_for(household: Household, terms: Terms, tier: str, facts: RequestFacts) -> Decimal:
     if terms.amount is not None:
         return terms.amount
-    standard = _standard(household, terms, facts)
+    standard = _standard(household, terms, tier, facts)
+    if (standard is None or standard.amount_cap is None) and terms.tier == BY_STAGE:
+        raise ValidationError(
+            _("%(type)s %(year)d年“%(tier)s”的标准没有每次金额：请为该档次单独批量申请并填写金额。")
+            % {
+                "type": terms.assistance_type,
+                "year": terms.requested_on.year,
+                "tier": Tier(tier).label,
+            }
+        )
     if standard is None or standard.amount_cap is None:
         raise ValidationError(
             {

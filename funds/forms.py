@@ -2,16 +2,18 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Case, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from funds.batches import Selection, Terms
+from funds.batches import BY_STAGE, Selection, Terms
 from funds.models import AssistanceType, FundSource, Tier, Verification
 from funds.selectors import statement_period
-from funds.standards import tier_choices
+from funds.standards import STUDENT_STAGES, TIER_STAGES, tier_choices
 from households.models import Category, Cause, Status
 from orgs.models import Organisation
 from orgs.money import MONEY_ERRORS
+from orgs.text import aside
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # The boxes that find a file (the request list's, the 申请帮扶 search): a full ID number, the
@@ -126,6 +128,13 @@ class YearCloseForm(ScopedOrganisationMixin, forms.Form):
         return data
 
 
+def member_label(member) -> str:
+    """A member as the request form lists them: a student with their school stage."""
+    if member.school_stage in STUDENT_STAGES:
+        return aside(member.name, member.get_school_stage_display())
+    return member.name
+
+
 class RequestForm(forms.Form):
     assistance_type = forms.ModelChoiceField(
         label=_("帮扶项目"), queryset=AssistanceType.objects.none()
@@ -163,7 +172,12 @@ class RequestForm(forms.Form):
         self.fields["assistance_type"].queryset = AssistanceType.objects.filter(is_active=True)
         self.fields["source"].queryset = active_sources()
         self.fields["tier"].choices = tier_choices(household.organisation)
-        self.fields["beneficiary"].queryset = household.members.all()
+        # The students first, their school stage shown: a schooling tier is for one at its
+        # stage (funds.standards check_student_stage).
+        self.fields["beneficiary"].queryset = household.members.annotate(
+            student=Case(When(school_stage__in=STUDENT_STAGES, then=0), default=1)
+        ).order_by("student", "pk")
+        self.fields["beneficiary"].label_from_instance = member_label
         self.fields["requested_on"].initial = timezone.localdate()
 
 
@@ -235,7 +249,11 @@ class RequestBatchForm(ScopedOrganisationMixin, forms.Form):
         self.fields["assistance_type"].queryset = AssistanceType.objects.filter(is_active=True)
         self.fields["source"].queryset = active_sources()
         if user.organisation_id:
-            self.fields["tier"].choices = tier_choices(user.organisation)
+            choices = tier_choices(user.organisation)
+            # A round across school stages in one batch, where the standards have such tiers.
+            if any(t in TIER_STAGES for _type, tiers in choices[1:] for t, _label in tiers):
+                choices.insert(1, (BY_STAGE, _("自动按就学阶段匹配档次")))
+            self.fields["tier"].choices = choices
         self.fields["requested_on"].initial = timezone.localdate()
 
     def selection(self) -> Selection:

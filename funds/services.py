@@ -42,7 +42,7 @@ from funds.models import (
     Verification,
     VerificationSample,
 )
-from funds.standards import check_request, check_tier, tier_withdrawn
+from funds.standards import check_request, check_student_stage, check_tier, tier_withdrawn
 from households.models import SUPPORTED_STATUSES, Household, Member, Status
 from imports.xlsx import FIRST_DATE
 from orgs.models import Organisation
@@ -595,6 +595,7 @@ def request_build(
         year=requested_on.year,
         facts=facts,
     )
+    check_student_stage(assistance_type=assistance_type, tier=tier, beneficiary=beneficiary)
     rules = partial(
         check_request,
         household=household,

@@ -119,6 +119,46 @@ def student_stages(*, assistance_type, tier: str) -> tuple[str, ...] | None:
     return None
 
 
+def check_student_stage(*, assistance_type, tier: str, beneficiary: Member | None) -> None:
+    """A request of a schooling tier (or of 助学's general tier) names a student at the tier's
+    school stage as the file records it, the members a batch picks (student_stages). Refused
+    otherwise, not an overridable breach of a cap: whom the tier is for is a fact of the file,
+    brought up to date there first (先建档、后帮扶), as the bank account is."""
+    if beneficiary is None:
+        return
+    stages = student_stages(assistance_type=assistance_type, tier=tier)
+    if stages is None or beneficiary.school_stage in stages:
+        return
+    raise ValidationError(
+        {
+            "beneficiary": _(
+                "%(name)s 在档案中的就学阶段为“%(stage)s”，%(type)s的细分标准“%(tier)s”只适用于"
+                "就学阶段为%(stages)s的成员：请选择相符的成员，或先在档案中更正其就学阶段。"
+            )
+            % {
+                "name": beneficiary.name,
+                "stage": beneficiary.get_school_stage_display(),
+                "type": assistance_type,
+                "tier": Tier(tier).label,
+                "stages": listing(Member.School(stage).label for stage in stages),
+            }
+        }
+    )
+
+
+def stage_tier(*, assistance_type, stage: str, offered: list[str]) -> str | None:
+    """The tier a student at `stage` is requested under when a batch matches each member's tier
+    to their school stage: the tier of the stage where the type has a standard of its own for
+    it, else the general tier where it is for every student (助学's), else None."""
+    for tier, stages in TIER_STAGES.items():
+        if stage in stages and tier in offered:
+            return tier
+    general = student_stages(assistance_type=assistance_type, tier=Tier.GENERAL)
+    if Tier.GENERAL in offered and general is not None and stage in general:
+        return Tier.GENERAL
+    return None
+
+
 @dataclass
 class Usage:
     """The standard a request would fall under and what the household has used of it this

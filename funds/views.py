@@ -221,6 +221,13 @@ def standard_panel(household, data) -> dict:
     beneficiary = (
         household.members.filter(pk=member_key).first() if member_key is not None else None
     )
+    try:  # said before saving, as the service will refuse it
+        standards.check_student_stage(
+            assistance_type=assistance_type, tier=tier, beneficiary=beneficiary
+        )
+        refusals = []
+    except ValidationError as error:
+        refusals = error.messages
     amounts = {}
     for name in ("amount", "out_of_pocket"):
         try:
@@ -250,6 +257,7 @@ def standard_panel(household, data) -> dict:
         "check": check,
         "amount": amounts["amount"],
         "second_approval": second,
+        "refusals": refusals,
     }
 
 

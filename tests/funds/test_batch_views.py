@@ -195,9 +195,8 @@ def schooling_round(filed, receive, standard, add_students):
 
 
 def schooling_data(types, sources, **fields):
-    return form_data(
-        types, sources, assistance_type=types["schooling"].pk, tier="college", **fields
-    )
+    fields = {"tier": "college", **fields}
+    return form_data(types, sources, assistance_type=types["schooling"].pk, **fields)
 
 
 def test_the_preview_shows_a_row_per_student_under_the_household(
@@ -259,4 +258,73 @@ def test_the_per_person_preview_is_accessible(
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     response = client.post(URL, schooling_data(types, sources, reason="金秋助学"))
     assert response.context["preview"].per_person
+    assert problems_of(response.content.decode(), language, signed_in=True) == []
+
+
+@pytest.fixture
+def stages_round(filed, receive, standard, add_students):
+    """金秋助学 across stages: a 高中 and a 大学 tier; a file with a pupil, a senior and a
+    university student."""
+    receive("100000.00", on=date(YEAR, 1, 2))
+    for tier, cap in (("senior", "2000.00"), ("college", "5000.00")):
+        standard("schooling", year=YEAR, tier=tier, amount_cap=D(cap), scope="person")
+    household = filed(worker_name="陈大")
+    add_students(household, "陈小", stage="primary")
+    add_students(household, "陈高", stage="senior")
+    add_students(household, "陈一")
+    return household
+
+
+def test_the_batch_matches_each_students_tier_to_their_stage(login, stages_round, types, sources):
+    client = login("clerk_450102")
+    choices = client.get(URL).context["form"].fields["tier"].choices
+    assert choices[:2] == [("general", "一般"), ("by_stage", "自动按就学阶段匹配档次")]
+    data = schooling_data(types, sources, tier="by_stage", reason="金秋助学")
+    response = client.post(URL, data)
+    page = response.content.decode()
+    totals = page.split("按档次合计")[1].split("</table>")[0]
+    assert "高中、中职" in totals and "2,000.00" in totals and "5,000.00" in totals
+    body = page.split('class="data batch-rows"')[1]
+    # each member's row names their tier
+    assert re.search(r"<td>陈高</td>\s*<td>高中、中职</td>", body)
+    assert re.search(r"<td>陈一</td>\s*<td>大学（专科、本科）</td>", body)
+    assert "跳过：陈小 的就学阶段为小学" in page
+    assert "确认提交 2 笔申请（合计 7,000.00 元）" in page
+
+    client.post(URL, {**data, "action": "confirm", "preview_key": preview_key(response)})
+    assert sorted(AssistanceRequest.objects.values_list("beneficiary_name", "tier")) == [
+        ("陈一", "college"),
+        ("陈高", "senior"),
+    ]
+
+
+def test_the_by_stage_option_needs_tiers_by_stage(login, county):
+    choices = login("clerk_450102").get(URL).context["form"].fields["tier"].choices
+    assert "by_stage" not in [value for value, _label in choices]
+
+
+def test_the_by_stage_preview_in_english(login, stages_round, types, sources, settings, users):
+    client = login("clerk_450102")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = schooling_data(types, sources, tier="by_stage", reason="金秋助学")
+    page = client.post(URL, data).content.decode()
+    assert "Each student's tier by their school stage" in page and "Totals per tier" in page
+    data = ["陈大", "陈小", "陈高", "陈一", "金秋助学", "简体中文", users["clerk_450102"].full_name]
+    data += [o.name for o in Organisation.objects.all()]
+    for text in sorted(data, key=len, reverse=True):
+        page = page.replace(text, "")
+    assert re.findall(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]+", page) == []
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_by_stage_preview_is_accessible(
+    login, stages_round, types, sources, settings, language
+):
+    from tests.test_accessibility import problems_of
+
+    client = login("clerk_450102")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    data = schooling_data(types, sources, tier="by_stage", reason="金秋助学")
+    response = client.post(URL, data)
+    assert response.context["preview"].by_stage
     assert problems_of(response.content.decode(), language, signed_in=True) == []

@@ -693,3 +693,167 @@ def test_the_balance_counts_what_pending_requests_claim(
     assert preview.can_confirm
     alone = batches.Balance(preview.balances[0].organisation, D("2500.00"), D("2600.00"))
     assert alone.short and not alone.short_with_pending
+
+
+# --- 金秋助学 across school stages: each student's tier by their stage -------------------------
+
+
+@pytest.fixture
+def stages(standard):
+    """The region's 助学 per student by stage: 高中、中职 2,000, 大学 5,000, 研究生 8,000."""
+    for tier, cap in ((Tier.SENIOR, "2000.00"), (Tier.COLLEGE, "5000.00")):
+        standard("schooling", year=YEAR, tier=tier, amount_cap=D(cap), scope="person")
+    return standard(
+        "schooling", year=YEAR, tier=Tier.POSTGRADUATE, amount_cap=D("8000.00"), scope="person"
+    )
+
+
+def test_by_stage_each_student_gets_the_tier_of_their_stage(
+    filed, money, stages, add_students, ask, users, types, sources
+):
+    """One round across the stages, one batch a stage before: each student under their own
+    stage's tier at its amount, a stage without a tier skipped and said so, totals per tier."""
+    family = filed(worker_name="三名学生")
+    (senior,) = add_students(family, "陈高", stage="senior")
+    (college,) = add_students(family, "陈大", stage="college")
+    (graduate,) = add_students(family, "陈研", stage="postgraduate")
+    add_students(family, "陈小", stage="primary")  # 义务教育: no tier of its own, no general
+    none = filed(worker_name="无学生")
+    other = filed(worker_name="中职生")
+    (vocational,) = add_students(other, "林职", stage="vocational")
+    clerk = users["clerk_450102"]
+    wanted = schooling(types, sources, tier=batches.BY_STAGE)
+    before = counts()
+
+    preview = batches.batch_preview(user=clerk, selection=Selection(), terms=wanted)
+
+    assert counts() == before
+    rows = member_rows(preview, family)
+    assert {
+        name: (row.request.tier, row.request.amount) for name, row in rows.items() if row.request
+    } == {
+        "陈高": (Tier.SENIOR, D("2000.00")),
+        "陈大": (Tier.COLLEGE, D("5000.00")),
+        "陈研": (Tier.POSTGRADUATE, D("8000.00")),
+    }
+    assert rows["陈小"].reasons == [
+        "陈小 的就学阶段为小学，助学没有该阶段的细分标准"
+        "（有：高中、中职、大学（专科、本科）、研究生）。"
+    ]
+    [skipped] = [row for row in preview.rows if row.household == none]
+    assert skipped.member is None and skipped.reasons == [
+        "档案中没有就学阶段为小学、初中、高中、中职、大学（专科、本科）、研究生的成员。"
+    ]
+    assert member_rows(preview, other)["林职"].request.tier == Tier.SENIOR
+    assert preview.by_stage and preview.members_skipped == 1
+    assert [(t.label, t.count, t.total) for t in preview.tier_totals] == [
+        ("高中、中职", 2, D("4000.00")),
+        ("大学（专科、本科）", 1, D("5000.00")),
+        ("研究生", 1, D("8000.00")),
+    ]
+    assert preview.total == D("17000.00")
+
+    created = batches.batch_requests_create(
+        user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+    )
+
+    assert {(r.beneficiary, r.tier, r.amount, r.standard.tier) for r in created} == {
+        (senior, Tier.SENIOR, D("2000.00"), Tier.SENIOR),
+        (college, Tier.COLLEGE, D("5000.00"), Tier.COLLEGE),
+        (graduate, Tier.POSTGRADUATE, D("8000.00"), Tier.POSTGRADUATE),
+        (vocational, Tier.SENIOR, D("2000.00"), Tier.SENIOR),
+    }
+    # each as the single request of that tier would be
+    alone = filed()
+    [student] = add_students(alone, "赵研", stage="postgraduate")
+    single = ask(
+        alone,
+        "8000.00",
+        kind="schooling",
+        tier=Tier.POSTGRADUATE,
+        beneficiary=student,
+        reason=f"{YEAR}年金秋助学",
+    )
+    fields = ["organisation", "assistance_type", "tier", "source", "amount", "reason", "year"]
+    fields += ["requested_on", "state", "requested_by", "standard", "approvals_required"]
+    made = AssistanceRequest.objects.get(beneficiary=graduate)
+    assert [getattr(made, f) for f in fields] == [getattr(single, f) for f in fields]
+
+
+def test_by_stage_a_stage_without_a_tier_takes_the_general_one(
+    filed, money, standard, add_students, users, types, sources
+):
+    standard("schooling", year=YEAR, amount_cap=D("1000.00"), scope="person")
+    standard("schooling", year=YEAR, tier=Tier.COLLEGE, amount_cap=D("5000.00"), scope="person")
+    household = filed()
+    add_students(household, "吴小", stage="primary")
+    add_students(household, "吴大", stage="college")
+    add_students(household, "吴幼", stage="preschool")  # no student yet: no row
+    preview = batches.batch_preview(
+        user=users["clerk_450102"],
+        selection=Selection(),
+        terms=schooling(types, sources, tier=batches.BY_STAGE),
+    )
+    rows = member_rows(preview, household)
+    assert {name: row.request.tier for name, row in rows.items()} == {
+        "吴小": Tier.GENERAL,
+        "吴大": Tier.COLLEGE,
+    }
+
+
+def test_by_stage_needs_tiers_by_stage_and_the_standard_amounts(
+    filed, money, festival, stages, add_students, users, types, sources
+):
+    add_students(filed(), "何大")
+    clerk = users["clerk_450102"]
+    with pytest.raises(ValidationError) as refused:
+        batches.batch_preview(
+            user=clerk,
+            selection=Selection(),
+            terms=schooling(types, sources, tier=batches.BY_STAGE, amount=D("3000.00")),
+        )
+    assert refused.value.message_dict["amount"] == [
+        "按就学阶段匹配档次时，每人按其档次标准的每次金额申请：金额请留空。"
+    ]
+    preview = batches.batch_preview(
+        user=clerk, selection=Selection(), terms=terms(types, sources, tier=batches.BY_STAGE)
+    )
+    [row] = preview.rows
+    assert row.reasons == [f"送温暖 {YEAR}年的标准没有按就学阶段的细分标准：请选择一个细分标准。"]
+    stages.amount_cap = None
+    stages.save()
+    add_students(filed(), "何研", stage="postgraduate")
+    preview = batches.batch_preview(
+        user=clerk, selection=Selection(), terms=schooling(types, sources, tier=batches.BY_STAGE)
+    )
+    [skipped] = preview.skipped
+    assert skipped.member.name == "何研" and skipped.reasons == [
+        f"助学 {YEAR}年“研究生”的标准没有每次金额：请为该档次单独批量申请并填写金额。"
+    ]
+
+
+def test_by_stage_queries_grow_little_with_the_households(
+    filed, money, stages, add_students, users, types, sources
+):
+    clerk = users["clerk_450102"]
+    wanted = schooling(types, sources, tier=batches.BY_STAGE)
+    measured = []
+    for count in (3, 12):
+        while Household.objects.count() < count:
+            household = filed()
+            add_students(household, "学生甲", stage="senior")
+            add_students(household, "学生乙", stage="postgraduate")
+        with CaptureQueriesContext(connection) as previewing:
+            preview = batches.batch_preview(user=clerk, selection=Selection(), terms=wanted)
+        assert len(preview.creatable) == 2 * count
+        with CaptureQueriesContext(connection) as creating:
+            created = batches.batch_requests_create(
+                user=clerk, selection=Selection(), terms=wanted, preview_key=preview.key
+            )
+        assert len(created) == 2 * count
+        measured.append((len(previewing), len(creating)))
+        AssistanceRequest.history.all().delete()
+        AssistanceRequest.objects.all().delete()
+    (preview_3, create_3), (preview_12, create_12) = measured
+    assert preview_12 - preview_3 <= 2, measured
+    assert create_12 - create_3 <= 2, measured

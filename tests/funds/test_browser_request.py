@@ -77,7 +77,7 @@ def test_the_panel_counts_the_chosen_member_of_a_per_person_standard(
     page.select_option("#id_assistance_type", label="助学")
     page.select_option("#id_tier", value="college")
     expect(panel).to_contain_text("每人每年最多 1 次；请选择受助成员")
-    page.select_option("#id_beneficiary", label="张一")
+    page.select_option("#id_beneficiary", label="张一（大学（专科、本科））")
     expect(panel).to_contain_text("每人每年最多 1 次，张一 本年已有 0 次")
 
 

@@ -263,6 +263,55 @@ def test_schooling_aid_once_a_year_per_student(household, students, ask, standar
     assert (used.times, used.beneficiary) == (1, second)
 
 
+@pytest.mark.parametrize("per_person", [True, False])
+def test_a_schooling_tier_is_for_a_student_at_its_stage(
+    household, add_students, ask, standard, per_person
+):
+    """The batch's rule (standards.student_stages), also for the single request: a 大学 tier
+    for a member the file records in primary school, or not at school, is refused, naming the
+    member, their stage and the tier's. Refused, not a breach to override: the file is
+    corrected first."""
+    per_student(standard, scope="person" if per_person else "household")
+    standard("schooling", year=YEAR, amount_cap=D("1000.00"))  # the general tier: any student
+    (pupil,) = add_students(household, "张小", stage="primary")
+    worker = household.members.get(relation="self")
+    error = refuse(
+        lambda: ask(
+            household,
+            "5000.00",
+            kind="schooling",
+            tier=Tier.COLLEGE,
+            beneficiary=pupil,
+            exception_reason="确有需要",
+        ),
+        "张小 在档案中的就学阶段为“小学”，助学的细分标准“大学（专科、本科）”只适用于就学阶段为"
+        "大学（专科、本科）的成员：请选择相符的成员，或先在档案中更正其就学阶段。",
+        field="beneficiary",
+    )
+    assert len(error.messages) == 1
+    refuse(
+        lambda: ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=worker),
+        f"{worker.name} 在档案中的就学阶段为“不在学”",
+        field="beneficiary",
+    )
+    refuse(
+        lambda: ask(household, "500.00", kind="schooling", beneficiary=worker),
+        "只适用于就学阶段为小学、初中、高中、中职、大学（专科、本科）、研究生的成员",
+        field="beneficiary",
+    )
+    assert ask(household, "500.00", kind="schooling", beneficiary=pupil).beneficiary == pupil
+    with translation.override("en"):
+        error = refuse(
+            lambda: ask(
+                household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=pupil
+            ),
+            "张小's school stage on file is Primary school",
+            field="beneficiary",
+        )
+    # other types name any member: the file cannot tell whom they are for
+    assert ask(household, "300.00", kind="living", beneficiary=worker).beneficiary == worker
+
+
 def test_a_student_removed_and_entered_again_is_still_counted(
     household, students, ask, standard, users
 ):

@@ -336,6 +336,42 @@ def test_the_form_refuses_a_per_person_request_without_its_member(
     assert AssistanceRequest.objects.latest("pk").beneficiary == student
 
 
+def test_the_form_lists_the_students_first_with_their_stage_and_refuses_another_stage(
+    world, client, login, standard, add_students, types
+):
+    standard("schooling", year=YEAR, tier="college", amount_cap=D("5000.00"))
+    household = world["household"]
+    (pupil,) = add_students(household, "张小", stage="primary")
+    (student,) = add_students(household, "张大")
+    login("clerk_450102")
+    url = reverse("funds:request_create", args=[household.pk])
+    field = client.get(url).context["form"].fields["beneficiary"]
+    labels = [label for _key, label in field.choices][1:]  # after the empty choice (全户)
+    others = [m.name for m in household.members.exclude(pk__in=[pupil.pk, student.pk])]
+    assert labels == ["张小（小学）", "张大（大学（专科、本科））", *others]
+    form = {
+        "assistance_type": types["schooling"].pk,
+        "tier": "college",
+        "source": world["new"].source.pk,
+        "amount": "3000.00",
+        "requested_on": TODAY().isoformat(),
+        "reason": "大学学费",
+        "beneficiary": pupil.pk,
+    }
+    # the panel says it as the member is chosen
+    panel = reverse("funds:request_standard", args=[household.pk])
+    assert "张小 在档案中的就学阶段为“小学”" in client.post(panel, form).content.decode()
+    text = client.post(panel, {**form, "beneficiary": student.pk}).content.decode()
+    assert "在档案中的就学阶段为" not in text
+    before = AssistanceRequest.objects.count()
+    refused = client.post(url, form)
+    assert refused.status_code == 200
+    [error] = refused.context["form"].errors["beneficiary"]
+    assert error.startswith("张小 在档案中的就学阶段为“小学”")
+    assert AssistanceRequest.objects.count() == before
+    assert client.post(url, {**form, "beneficiary": student.pk}).status_code == 302
+
+
 def test_the_form_offers_each_type_the_tiers_its_standards_define(world, client, login, standard):
     standard("schooling", year=YEAR, tier="senior", amount_cap=D("3000.00"))
     standard("schooling", year=YEAR, tier="college", amount_cap=D("5000.00"))
