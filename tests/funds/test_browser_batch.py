@@ -147,3 +147,42 @@ def test_a_schooling_round_requests_each_student(
     page.get_by_role("button", name="确认提交 2 笔申请（合计 10,000.00 元）").click()
     page.wait_for_url(page.base_url + reverse("funds:request_list") + "?state=requested")
     assert sorted(r.beneficiary_name for r in AssistanceRequest.objects.all()) == ["黄一", "黄二"]
+
+
+def test_a_round_across_stages_takes_each_students_tier(
+    browser_login, live_users, filed, receive, standard, add_students, types, sources
+):
+    """金秋助学 across school stages in one batch: each student under their stage's tier, a
+    pupil (no tier for their stage) skipped saying why, the totals per tier above the rows."""
+    year = timezone.localdate().year
+    receive("100000.00", on=date(year, 1, 2))
+    for tier, cap in (("senior", "2000.00"), ("college", "5000.00")):
+        standard("schooling", year=year, tier=tier, amount_cap=Decimal(cap), scope="person")
+    household = filed(worker_name="黄大")
+    add_students(household, "黄小", stage="primary")
+    add_students(household, "黄高", stage="senior")
+    add_students(household, "黄一")
+    page = browser_login("clerk_450102")
+    page.goto(page.base_url + reverse("funds:request_batch"))
+    page.select_option("#id_assistance_type", str(types["schooling"].pk))
+    page.select_option("#id_tier", "by_stage")
+    page.select_option("#id_source", str(sources["central"].pk))
+    page.fill("#id_reason", f"{year}年金秋助学")
+    page.get_by_role("button", name="预览").click()
+
+    totals = page.locator("table", has_text="按档次合计")
+    expect(totals.locator("tbody tr")).to_have_count(2)
+    expect(totals.locator("tbody tr").nth(0)).to_contain_text("高中、中职")
+    expect(totals.locator("tbody tr").nth(1)).to_contain_text("5,000.00")
+    rows = page.locator("table.batch-rows tbody", has_text="黄大").locator("tr")
+    expect(rows).to_have_count(3)
+    expect(rows.filter(has_text="黄小")).to_contain_text("跳过：黄小 的就学阶段为小学")
+    expect(rows.filter(has_text="黄高")).to_contain_text("高中、中职")
+    page.set_viewport_size({"width": 390, "height": 844})  # the wider table scrolls in its box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("button", name="确认提交 2 笔申请（合计 7,000.00 元）").click()
+    page.wait_for_url(page.base_url + reverse("funds:request_list") + "?state=requested")
+    assert sorted(AssistanceRequest.objects.values_list("beneficiary_name", "tier")) == [
+        ("黄一", "college"),
+        ("黄高", "senior"),
+    ]
