@@ -711,8 +711,9 @@ def request_approve(
     *, user, request: AssistanceRequest, reason: str = "", override: bool = False
 ) -> AssistanceRequest:
     """审批: nobody approves their own request; a second approval above the standard's
-    threshold; caps and frequencies re-checked (override only with a reason); the final
-    approval commits money and never beyond what is available."""
+    threshold; caps and frequencies re-checked (override only with a reason), the member's
+    school stage too (no override); the final approval commits money and never beyond what is
+    available."""
     check_permission(user, "funds.approve_assistancerequest", request.organisation)
     _lock_account(request.organisation, request.source)
     request = (
@@ -727,6 +728,11 @@ def request_approve(
             _("档案当前状态为“%(status)s”，不能批准帮扶，请不予批准。")
             % {"status": household.get_status_display()}
         )
+    # The member's school stage may have been corrected in the file since the request: a tier
+    # no longer theirs is refused as the request would be now, a fact of the file, no override.
+    check_student_stage(
+        assistance_type=request.assistance_type, tier=request.tier, beneficiary=request.beneficiary
+    )
     reason = (reason or "").strip()
     check = check_request(
         household=household,

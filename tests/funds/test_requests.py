@@ -13,6 +13,7 @@ from funds import selectors, services, standards
 from funds.models import Approval, AssistanceRequest, RequestState, Tier
 from households import services as household_services
 from households.models import DibaoStandard
+from tests.households.conftest import kept_members
 
 D = Decimal
 YEAR = timezone.localdate().year
@@ -310,6 +311,40 @@ def test_a_schooling_tier_is_for_a_student_at_its_stage(
         )
     # other types name any member: the file cannot tell whom they are for
     assert ask(household, "300.00", kind="living", beneficiary=worker).beneficiary == worker
+
+
+def test_approval_checks_the_stage_again_after_the_file_was_corrected(
+    household, students, ask, approve, standard, users
+):
+    """The member's school stage corrected in the file between the request and its approval
+    (张一 is in fact at senior school): the college tier no longer fits, and the approval is
+    refused as the request would now be, not overridable; 张二, still at college, is approved."""
+    per_student(standard)
+    first, second = students
+    for_first = ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=first)
+    for_second = ask(household, "5000.00", kind="schooling", tier=Tier.COLLEGE, beneficiary=second)
+    members = [
+        replace(m, school_stage="senior") if m.pk == first.pk else m
+        for m in kept_members(household)
+    ]
+    household_services.household_update(
+        user=users["clerk_450102"],
+        household=household,
+        members=members,
+        secondary_causes=list(household.secondary_causes.all()),
+        reason="入户核实：张一就读高中",
+    )
+    stage = (
+        "张一 在档案中的就学阶段为“高中”，助学的细分标准“大学（专科、本科）”只适用于就学阶段为"
+        "大学（专科、本科）的成员"
+    )
+    refuse(lambda: approve(for_first), stage)
+    refuse(lambda: approve(for_first, override=True, reason="学校证明为大学"), stage)
+    with translation.override("en"):
+        refuse(lambda: approve(for_first), "张一's school stage on file is Senior secondary")
+    approve(for_second)
+    for_second.refresh_from_db()
+    assert for_second.state == RequestState.APPROVED
 
 
 def test_a_student_removed_and_entered_again_is_still_counted(
