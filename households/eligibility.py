@@ -118,10 +118,42 @@ def assess(
     special_cause: bool,
     accident_spending_annual: Decimal,
     exclusions: list[str],
+    worker_retired: bool = False,
     dibao_standard: DibaoStandard | None | object = LOOK_UP,
 ) -> Verdict:
     """`dibao_standard`: the line in force in the organisation's area in the year when already
-    read (DibaoStandard.objects.in_force; None: there is none), else it is looked up."""
+    read (DibaoStandard.objects.in_force; None: there is none), else it is looked up.
+    `worker_retired`: the worker's own member row says 退休. Seed 002 leaves retired and
+    internally retired staff out of filing "in principle" (原则上): a warning after the
+    reasons, whatever the verdict, which it does not change."""
+    verdict = _apply_standard(
+        organisation=organisation,
+        on=on,
+        income=income,
+        cause_codes=cause_codes,
+        special_cause=special_cause,
+        accident_spending_annual=accident_spending_annual,
+        exclusions=exclusions,
+        dibao_standard=dibao_standard,
+    )
+    if worker_retired:
+        verdict.reasons.append(
+            _("职工本人已退休：退休、内退人员原则上不纳入困难职工建档范围，请核实。")
+        )
+    return verdict
+
+
+def _apply_standard(
+    *,
+    organisation,
+    on: date,
+    income: Income,
+    cause_codes: set[str],
+    special_cause: bool,
+    accident_spending_annual: Decimal,
+    exclusions: list[str],
+    dibao_standard,
+) -> Verdict:
     multiple = Decimal(organisation.setting("eligibility_multiple"))
     scheme = organisation.setting("category_scheme")
     standard = dibao_standard

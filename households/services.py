@@ -94,7 +94,7 @@ def verdict_for(household: Household, on: date | None = None) -> eligibility.Ver
         household,
         on or timezone.localdate(),
         organisation=household.organisation,
-        member_incomes=None,
+        members=list(household.members.values_list(*VERDICT_MEMBER_FIELDS)),
         causes=[household.primary_cause, *household.secondary_causes.all()],
     )
 
@@ -105,10 +105,10 @@ def verdicts_for(households: list[Household], on: date) -> dict[int, eligibility
     their ancestors, for the settings) and dibao lines are each read once for all. The files
     come with their primary cause."""
     keys = [household.pk for household in households]
-    incomes = {key: [] for key in keys}
-    members = Member.objects.filter(household_id__in=keys)
-    for key, income in members.values_list("household_id", "monthly_income"):
-        incomes[key].append(income)
+    members = {key: [] for key in keys}
+    rows = Member.objects.filter(household_id__in=keys)
+    for key, *row in rows.values_list("household_id", *VERDICT_MEMBER_FIELDS):
+        members[key].append(row)
     secondary = {key: [] for key in keys}
     chosen = Household.secondary_causes.through.objects.filter(household_id__in=keys)
     for row in chosen.select_related("cause"):
@@ -120,7 +120,7 @@ def verdicts_for(households: list[Household], on: date) -> dict[int, eligibility
             household,
             on,
             organisation=organisations[household.organisation_id],
-            member_incomes=incomes[household.pk],
+            members=members[household.pk],
             causes=[household.primary_cause, *secondary[household.pk]],
             dibao_standard=lines[household.organisation_id],
         )
@@ -128,23 +128,30 @@ def verdicts_for(households: list[Household], on: date) -> dict[int, eligibility
     }
 
 
+# What a verdict reads of each member: the income, and whether the worker's own row is retired.
+VERDICT_MEMBER_FIELDS = ("monthly_income", "relation", "employment")
+
+
 def _verdict(
     household: Household,
     on: date,
     *,
     organisation,
-    member_incomes: list[Decimal] | None,
+    members: list,
     causes: list,
     dibao_standard=eligibility.LOOK_UP,
 ) -> eligibility.Verdict:
+    """`members`: (income, relation, employment) of each member (VERDICT_MEMBER_FIELDS)."""
     return eligibility.assess(
         organisation=organisation,
         on=on,
-        income=income_of(household, member_incomes, organisation=organisation),
+        income=income_of(household, [row[0] for row in members], organisation=organisation),
         cause_codes={cause.code for cause in causes},
         special_cause=any(cause.is_special for cause in causes),
         accident_spending_annual=household.accident_spending_annual,
         exclusions=[name for name in eligibility.EXCLUSIONS if getattr(household, name)],
+        worker_retired=(Member.Relation.SELF, Member.Employment.RETIRED)
+        in {(relation, employment) for _income, relation, employment in members},
         dibao_standard=dibao_standard,
     )
 
@@ -158,9 +165,11 @@ def verdict_preview(
     causes,
     accident_spending_annual: Decimal,
     exclusions: list[str],
+    worker_retired: bool = False,
     on: date | None = None,
 ) -> eligibility.Verdict:
-    """The filing standard applied to unsaved data (the entry form's live check); no writes."""
+    """The filing standard applied to unsaved data (the entry form's live check); no writes.
+    `worker_retired`: the worker's row as typed says 退休 (a warning, eligibility.assess)."""
     causes = [cause for cause in causes if cause is not None]
     return eligibility.assess(
         organisation=organisation,
@@ -175,6 +184,7 @@ def verdict_preview(
         special_cause=any(cause.is_special for cause in causes),
         accident_spending_annual=accident_spending_annual,
         exclusions=[name for name in exclusions if name in eligibility.EXCLUSIONS],
+        worker_retired=worker_retired,
     )
 
 

@@ -474,6 +474,8 @@ def preview_context(form, formset, user) -> dict:
     organisation = cleaned.get("organisation") or getattr(user, "organisation", None)
     if organisation is None:
         return {"verdict": None}
+    worker_row = next(iter(formset.rows()), None)  # row 1, the worker's own
+    worker = getattr(worker_row, "cleaned_data", None) or {}
     verdict = services.verdict_preview(
         organisation=organisation,
         member_incomes=formset.typed_incomes(),
@@ -482,6 +484,7 @@ def preview_context(form, formset, user) -> dict:
         causes=[cleaned.get("primary_cause"), *(cleaned.get("secondary_causes") or [])],
         accident_spending_annual=cleaned.get("accident_spending_annual") or ZERO,
         exclusions=[name for name in EXCLUSIONS if cleaned.get(name)],
+        worker_retired=worker.get("employment") == Member.Employment.RETIRED,
     )
     return {"verdict": verdict, "category": suggested_category(verdict)}
 

@@ -11,7 +11,9 @@ D = Decimal
 ZERO = Decimal("0")
 
 
-def assess(org, *, per_capita, causes=("illness",), special=True, exclusions=(), accident=ZERO):
+def assess(
+    org, *, per_capita, causes=("illness",), special=True, exclusions=(), accident=ZERO, **extra
+):
     income = eligibility.Income(size=1, monthly=per_capita, per_capita=per_capita)
     from django.utils import timezone
 
@@ -23,6 +25,7 @@ def assess(org, *, per_capita, causes=("illness",), special=True, exclusions=(),
         special_cause=special,
         accident_spending_annual=accident,
         exclusions=list(exclusions),
+        **extra,
     )
 
 
@@ -257,3 +260,55 @@ def test_a_notices_verdicts_name_the_line_as_the_files_verdict_does(make_househo
     )
     assert verdict_for(household, on).reasons[-1] == named
     assert verdicts_for([household], on)[household.pk].reasons == verdict_for(household, on).reasons
+
+
+RETIRED = "职工本人已退休：退休、内退人员原则上不纳入困难职工建档范围，请核实。"
+
+
+def test_a_retired_worker_is_a_warning_not_a_refusal(county):
+    """Seed 002 (filing scope): retired and internally retired staff are in principle (原则上)
+    not filed. The verdict says so after its reasons, whatever it is, and stays what it was:
+    the supervisor decides."""
+    from django.utils import translation
+
+    for facts in [
+        {"per_capita": D("800.00"), "causes": ("low_income",), "special": False},
+        {"per_capita": D("3000.00")},
+        {"per_capita": D("800.00"), "exclusions": ["owns_business"]},
+    ]:
+        plain = assess(county, **facts)
+        warned = assess(county, **facts, worker_retired=True)
+        assert (warned.eligible, warned.category_code) == (plain.eligible, plain.category_code)
+        assert warned.reasons == [*plain.reasons, RETIRED]
+    with translation.override("en"):
+        assert assess(county, per_capita=D("800.00"), worker_retired=True).reasons[-1] == (
+            "The worker is retired: retired and internally retired staff are in principle not"
+            " filed as hardship households; please verify."
+        )
+
+
+def test_a_retired_worker_is_warned_also_where_no_line_is_set(orgs):
+    verdict = assess(orgs["450102"], per_capita=D("100"), worker_retired=True)
+    assert verdict.eligible is None and verdict.reasons[-1] == RETIRED
+
+
+def test_the_files_verdicts_warn_of_a_retired_worker_only(make_household):
+    """verdict_for and verdicts_for (a notice's) read the worker's own row: a retired spouse
+    is no reason to warn."""
+    from django.utils import timezone
+
+    from households.models import Member
+    from households.services import verdicts_for
+
+    household = make_household(
+        members=[MemberData(relation="spouse", name="李芳", employment=Member.Employment.RETIRED)]
+    )
+    today = timezone.localdate()
+    assert RETIRED not in verdict_for(household).reasons
+    assert RETIRED not in verdicts_for([household], today)[household.pk].reasons
+    household.members.filter(relation=Member.Relation.SELF).update(
+        employment=Member.Employment.RETIRED
+    )
+    verdict = verdict_for(household)
+    assert verdict.reasons[-1] == RETIRED and verdict.eligible is True
+    assert verdicts_for([household], today)[household.pk].reasons == verdict.reasons

@@ -488,6 +488,36 @@ def test_the_preview_explains_a_refusal(login, orgs, dibao):
     assert "不符合建档条件" in page and "机动车辆" in page
 
 
+RETIRED = "退休、内退人员原则上不纳入困难职工建档范围"
+
+
+def test_the_preview_warns_of_a_retired_worker(login, orgs, dibao):
+    """The worker's own row as typed: 退休 warns (seed 002), the verdict stays; a retired
+    spouse does not."""
+    client = login("clerk_450102")
+    worker = {"monthly_income": "600.00", "employment": "retired"}
+    response = client.post(PREVIEW, form_data(orgs, worker=worker))
+    page = response.content.decode()
+    assert RETIRED in page and "符合建档条件" in page
+    assert response.context["verdict"].eligible is True
+    spouse = {"name": "李芳", "employment": "retired"}
+    page = client.post(PREVIEW, form_data(orgs, members=[spouse])).content.decode()
+    assert RETIRED not in page
+
+
+def test_the_file_and_its_approval_warn_of_a_retired_worker(login, walk, make_household):
+    household = walk(make_household(), "notice")
+    household.members.filter(relation=Member.Relation.SELF).update(
+        employment=Member.Employment.RETIRED
+    )
+    supervisor = login("supervisor_450102")
+    for url in [
+        reverse("households:detail", args=[household.pk]),
+        reverse("households:transition", args=[household.pk, "approve"]),
+    ]:
+        assert RETIRED in supervisor.get(url).content.decode(), url
+
+
 def test_a_refused_form_shows_the_check_of_what_was_typed(login, orgs, dibao):
     data = form_data(orgs, id_number="123", members=[{"name": "李芳", "monthly_income": "1400"}])
     response = login("clerk_450102").post(CREATE, data)
