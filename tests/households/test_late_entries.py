@@ -2,6 +2,7 @@
 A status change recorded later than that after its effective date is listed for supervisors,
 counted in working days on the file's organisation's calendar; imported history is not."""
 
+import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -155,3 +156,42 @@ def test_the_supervisors_work_page_counts_this_years_late_entries(make_household
     assert f"{reverse('households:late_entries')}?year={today.year}" in row
     assert "<strong>1</strong>" in row
     assert label not in login("clerk_450102").get(reverse("home")).content.decode()
+
+
+def test_the_english_page_heads_its_columns_as_headings(make_household, walk, users, login):
+    """The column heads borrow the fields' names, which English writes in lower case
+    ("entered at", "by"): as heads they start with a capital, and a row is one transition."""
+    recorded(make_household())
+    household = walk(make_household(), "on_file")
+    age_file(household, 100)
+    today = timezone.localdate()
+    closure = services.closure_request(
+        user=users["clerk_450102"],
+        household=household,
+        kind="exited",
+        effective_date=today - timedelta(days=70),
+        reason="收入稳定",
+    )
+    ClosureRequest.objects.filter(pk=closure.pk).update(requested_at=moment(today - timedelta(70)))
+    client = login("supervisor_450102")
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("households:late_entries"), {"year": 2025}).content.decode()
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", page)
+    assert heads[:7] == [
+        "File",
+        "Filing organisation",
+        "Transition",
+        "Effective date",
+        "Entered at",
+        "By",
+        "Late by (working days)",
+    ]
+    assert heads[7:] == [
+        "File",
+        "Filing organisation",
+        "Type",
+        "Effective date",
+        "Requested at",
+        "Requested by",
+        "Waiting (working days)",
+    ]
