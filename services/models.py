@@ -241,11 +241,13 @@ class CaseEvent(models.Model):
     7). A follow-up and a link keep the status: from_status and to_status are the same."""
 
     class Action(models.TextChoices):
+        # What was done, as the case's history and the file's timeline tell it (the buttons
+        # of the same words say what to do: English reads Closed there, Close here).
         LOGGED = "logged", _("登记")
-        REFERRED = "referred", _("转办")
-        CLOSED = "closed", _("办结")
-        REOPENED = "reopened", _("重新打开")
-        FOLLOWED_UP = "followed_up", _("跟进")
+        REFERRED = "referred", pgettext_lazy("case event", "转办")
+        CLOSED = "closed", pgettext_lazy("case event", "办结")
+        REOPENED = "reopened", pgettext_lazy("case event", "重新打开")
+        FOLLOWED_UP = "followed_up", pgettext_lazy("case event", "跟进")
         # 为其建档: the file started from the case was saved and linked to it.
         LINKED = "linked", _("关联困难职工档案")
 

@@ -242,7 +242,14 @@ def _close(*, user, case: Case, outcome: str, closed_at) -> Case:
     current.closed_at = closed_at
     current.outcome = outcome
     current.save(update_fields=["status", "closed_at", "outcome"])
-    _event(case=current, user=user, action=CaseEvent.Action.CLOSED, from_status=from_status)
+    # The event keeps the outcome it closed with: a case reopened and closed again has two.
+    _event(
+        case=current,
+        user=user,
+        action=CaseEvent.Action.CLOSED,
+        from_status=from_status,
+        note=outcome,
+    )
     case.status, case.closed_at, case.outcome = current.status, current.closed_at, outcome
     return current
 

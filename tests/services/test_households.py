@@ -229,3 +229,30 @@ def test_the_service_steps_follow_the_readers_scope_and_rights(make_case, househ
     assert services_entries("supervisor_450000")
     # A case the reader cannot open is not on the file: a base union's clerk reads only its own.
     assert services_entries("clerk_450103") == []
+
+
+def test_the_steps_read_as_done_in_english_and_the_closing_says_the_outcome(
+    login, make_case, household, users
+):
+    """A case's history and the file's timeline tell what was done: in English the steps
+    read Referred, Followed up, Closed, Reopened (the buttons' Refer, Close, Reopen are
+    what to do), and the closing step says the outcome it recorded."""
+    from services.services import case_close, case_follow_up, case_refer, case_reopen
+
+    clerk = users["clerk_450102"]
+    case = make_case(window="legal_aid", worker_id_number=household.id_number, matter="工资被拖欠")
+    case_refer(user=clerk, case=case, referred_to="劳动监察大队", note="转劳动监察")
+    case_follow_up(user=clerk, case=case, note="已电话回访")
+    case_close(user=clerk, case=case, outcome="已追回工资")
+    case_reopen(user=clerk, case=case, reason="工资又被拖欠")
+
+    client = login("supervisor_450102")
+    client.cookies["django_language"] = "en"
+    timeline = client.get(f"/households/{household.pk}/").content.decode()
+    timeline = timeline.split('id="timeline"')[1]
+    history = client.get(f"/services/cases/{case.pk}/").content.decode()
+    for done in ("Logged", "Referred", "Followed up", "Closed", "Reopened"):
+        assert f"<strong>{done}</strong>" in history, done
+        assert f"Service centre: {done} (Legal aid)" in timeline, done
+    assert "已追回工资" in timeline.split("Service centre: Closed")[1].split("</li>")[0]
+    assert ">Close</a>" in history  # the reopened case's button still says what to do

@@ -141,7 +141,7 @@ def test_close_refer_reopen_leave_events(make_case, users):
     assert events == [
         ("logged", "", "open", ""),
         ("referred", "open", "referred", "区人社局"),
-        ("closed", "referred", "closed", ""),
+        ("closed", "referred", "closed", "已解决"),
         ("reopened", "closed", "open", "职工再次反映"),
     ]
 
