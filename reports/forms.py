@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orgs.models import Organisation
 from orgs.text import aside
 from reports.summary import (
     CHILDREN,
@@ -14,6 +15,7 @@ from reports.summary import (
 
 # A date input takes only YYYY-MM-DD: the Chinese format (2026/12/07) would leave it empty.
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+ABOVE_COUNTIES = (Organisation.Level.REGION, Organisation.Level.CITY)
 FORMAT_CHOICES = [("html", _("网页")), ("pdf", "PDF"), ("xlsx", "Excel"), ("json", "JSON")]
 
 
@@ -58,6 +60,9 @@ class SummaryForm(forms.Form):
         today = timezone.localdate()
         self.fields["years"].initial = str(today.year)
         self.fields["cutoff"].widget.attrs["max"] = today.isoformat()
+        # Counties are compared below a region or a city: below, the choice is no choice.
+        if not any(o.level in ABOVE_COUNTIES for o in organisations):
+            del self.fields["compare"]
 
     def clean_years(self):
         try:
@@ -79,6 +84,7 @@ class SummaryForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        cleaned.setdefault("compare", CHILDREN)
         span = cleaned.get("years")
         if span and not self.has_error("cutoff") and not self.has_error("baseline"):
             try:

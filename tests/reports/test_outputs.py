@@ -607,3 +607,13 @@ def test_a_county_asked_for_counties_is_told_on_the_field(login, scenario):
     errors = response.context["form"].errors
     assert list(errors) == ["compare"]
     assert "兴宁区总工会 以下没有县（区）总工会" in errors["compare"][0]
+
+
+def test_the_county_comparison_is_offered_only_above_the_counties(login, scenario):
+    """A county's staff have no counties below them: the page does not offer them the choice
+    it would refuse (their report compares their base unions); a city's does."""
+    county = login("supervisor_450102").get("/reports/summary/").content.decode()
+    assert 'name="compare"' not in county
+    assert "五、下级组织对比" in county
+    city = login("viewer_450100").get("/reports/summary/").content.decode()
+    assert 'name="compare"' in city and 'value="counties"' in city
