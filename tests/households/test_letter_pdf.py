@@ -145,3 +145,16 @@ def test_the_file_page_offers_the_letter_to_who_may_print_it(
     page = client.get(reverse("households:detail", args=[household.pk]))
     if page.status_code == 200:
         assert ("打印告知书" in page.content.decode()) is linked
+
+
+def test_english_calls_it_a_letter_not_a_notice(closed, login):
+    """English reads 公示 as "public notice" (a file "On notice", "Print notice sheet"): the
+    letter to the household is called a letter, on the file page and in the file's name."""
+    household = closed("exited", "收入稳定")
+    client = login("clerk_450102")
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("households:detail", args=[household.pk])).content.decode()
+    assert "Print the letter to the household" in page
+    assert "notice to the household" not in page
+    disposition = letter_of(client, household)["Content-Disposition"]
+    assert disposition == f'attachment; filename="letter-to-household-{household.file_number}.pdf"'
