@@ -688,7 +688,10 @@ class LateEntryFilterForm(forms.Form):
 
     year = forms.IntegerField(label=_("录入年度"), min_value=2000, max_value=2100, required=False)
     organisation = forms.ModelChoiceField(
-        label=_("组织"), queryset=Organisation.objects.none(), required=False
+        label=_("组织"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label=_("全部"),
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -195,3 +195,12 @@ def test_the_english_page_heads_its_columns_as_headings(make_household, walk, us
         "Requested by",
         "Waiting (working days)",
     ]
+
+
+def test_the_organisation_filter_offers_all_as_the_other_filters(login):
+    """Empty, the filter takes every organisation of the user's: it says so (全部), as the
+    list's filters do, rather than Django's dashes."""
+    page = login("supervisor_450102").get(reverse("households:late_entries")).content.decode()
+    select = page.split('name="organisation"')[1].split("</select>")[0]
+    assert re.search(r'<option value=""[^>]*>全部</option>', select)
+    assert "---------" not in select
