@@ -121,3 +121,14 @@ def test_a_worker_with_a_file_in_scope_is_sent_to_it(make_case, make_household, 
     # Another county's file of the same person is not theirs to open: the offer stands.
     other = make_case(by="clerk_450103", org="450103", worker_id_number=household.id_number)
     assert OFFER in case_page(login("clerk_450103"), other)
+
+
+def test_the_english_case_page_names_the_one_file(make_case, login):
+    """The case's row for its worker's file names one file (the menu's Household files is the
+    list of them all)."""
+    case = make_case(worker_name="韦小宝", worker_id_number=new_id())
+    client = login("clerk_450102")
+    client.cookies["django_language"] = "en"
+    page = case_page(client, case)
+    assert "<dt>Household file</dt>" in page
+    assert "<dt>Household files</dt>" not in page
