@@ -787,6 +787,10 @@ class TransitionView(HouseholdStepView):
             if self.action in ("submit", "approve") and self.request.method == "GET"
             else {},
             category=suggested_category(verdict),
+            # A refused step whose documents are missing leads to the file's upload.
+            documents_missing=selectors.documents_missing(self.get_household())
+            if self.action in DOCUMENT_CHECKED_ACTIONS and self.request.method == "POST"
+            else [],
             **kwargs,
         )
 

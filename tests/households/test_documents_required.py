@@ -267,3 +267,18 @@ def test_incomplete_files_are_listed_for_the_clerks_and_the_supervisors(
     assert rows["证明材料不全"]["count"] == 1
     changelist = login("supervisor_450102").get(rows["证明材料不全"]["url"])
     assert [h.worker_name for h in changelist.context["cl"].result_list] == ["缺材料"]
+
+
+def test_the_refused_step_links_to_the_upload(login, make_household):
+    """The refusal names what is missing; beside it a link leads to the file's documents to
+    upload them (the file page's own warning has the same link)."""
+    household = make_household(documents=False)
+    detail = reverse("households:detail", args=[household.pk])
+    url = reverse("households:transition", args=[household.pk, "submit"])
+    page = login("clerk_450102").post(url, {"step-submit-reason": ""}).content.decode()
+    assert "证明材料不全，请先上传" in page
+    assert f'<a href="{detail}#documents">上传材料</a>' in page
+    # With the documents on file the step offers no upload.
+    attach_documents(household, household.created_by)
+    page = login("clerk_450102").get(url).content.decode()
+    assert f'href="{detail}#documents"' not in page
