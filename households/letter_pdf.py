@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from households.models import AMEND, ClosureRequest, Household, Status
 from households.workflow import CLERK, SUPERVISOR
@@ -113,14 +114,14 @@ def letter_pdf_response(request, household: Household) -> HttpResponse:
     if not has_letter(household):
         raise Http404(_("该档案没有需要告知的结果。"))
     pdf = render_letter_pdf(household)
-    name = _("告知书")
     log_access(
         request,
         action=AccessLog.Action.PRINT,
         obj=household,
-        detail=f"{household.file_number} {name}",
+        detail=f"{household.file_number} {_('告知书')}",
     )
     response = HttpResponse(pdf, content_type="application/pdf")
+    name = pgettext("file name", "告知书")  # a file's name: no spaces
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"{name}-{household.file_number}.pdf"
     )

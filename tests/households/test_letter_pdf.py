@@ -158,3 +158,7 @@ def test_english_calls_it_a_letter_not_a_notice(closed, login):
     assert "notice to the household" not in page
     disposition = letter_of(client, household)["Content-Disposition"]
     assert disposition == f'attachment; filename="letter-to-household-{household.file_number}.pdf"'
+    # The access log says it in words.
+    assert AccessLog.objects.get(action=AccessLog.Action.PRINT).detail == (
+        f"{household.file_number} letter to the household"
+    )
