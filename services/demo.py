@@ -81,10 +81,12 @@ def seed_records(*, orgs, households, seed, stdout) -> None:
 
 def _office_hours(now, rng):
     """A moment of the past 330 days between 8:30 and 17:30 local time (the centre's hours),
-    never after `now`."""
+    never after `now`: a moment later today is taken the day before (capped at `now`, a seed
+    before 8:30 gave a case received outside the hours, on the previous day in UTC)."""
     day = timezone.localdate(now) - timedelta(days=rng.randrange(0, 330))
     moment = datetime.combine(day, time(8, 30)) + timedelta(minutes=rng.randrange(540))
-    return min(timezone.make_aware(moment), now)
+    moment = timezone.make_aware(moment)
+    return moment - timedelta(days=1) if moment > now else moment
 
 
 def _seed_county(*, rng, county, clerk, windows) -> None:
@@ -101,10 +103,12 @@ def _seed_county(*, rng, county, clerk, windows) -> None:
                 window=window,
                 matter=rng.choice(MATTERS.get(window.code, ["咨询"])),
                 handler=clerk,
-                follow_up_on=(received_at + timedelta(days=14)).date(),
+                follow_up_on=timezone.localdate(received_at) + timedelta(days=14),
                 **_worker(rng, county.code),
             ),
         )
+        # Demo only: the case was logged when it was received, not when the demo was seeded.
+        CaseEvent.objects.filter(case=case, action=CaseEvent.Action.LOGGED).update(at=received_at)
         if window.code == "legal_aid":
             wages = Decimal(rng.randrange(0, 40)) * Decimal("1000.00")
             legal_aid_save(
@@ -131,13 +135,17 @@ def _seed_county(*, rng, county, clerk, windows) -> None:
                     worker_id_number=case.worker_id_number,
                     employer=rng.choice(EMPLOYERS),
                     position=rng.choice(POSITIONS),
-                    referred_on=received_at.date(),
+                    referred_on=timezone.localdate(received_at),
                     result=rng.choice(JobReferral.Result.values),
                 ),
             )
         roll = rng.random()
         if roll < 0.15:
             case_refer(user=clerk, case=case, referred_to="区人力资源和社会保障局")
+            referred_at = min(received_at + timedelta(days=rng.randrange(0, 5)), now)
+            CaseEvent.objects.filter(case=case, action=CaseEvent.Action.REFERRED).update(
+                at=referred_at
+            )
         elif roll < 0.8:
             case_close(user=clerk, case=case, outcome="已答复并办理")
             # Demo only: spread the closing dates as if the cases had been closed over time.

@@ -133,3 +133,18 @@ def test_a_demo_files_first_edit_shows_in_its_trail(db):
     assert [(c["old"] != "（空）", c["new"]) for c in entry["changes"]] == [
         (True, "南宁市新地址1号")
     ]
+
+
+def test_demo_steps_are_recorded_on_their_day_and_a_few_late(db, users):
+    """逾期录入 listed every step of the demo's history as late (all recorded at the seed): each
+    step is recorded on its effective day, and one in LATE_EVERY weeks later, so the supervisor's
+    list shows a few."""
+    from households.demo import LATE_EVERY
+    from households.late_entries import late_entries
+
+    call_command("seed_demo", households=120, stdout=StringIO())
+    steps = list(Transition.objects.values_list("pk", "effective_date", "created_at"))
+    on_time = [row for row in steps if row[0] % LATE_EVERY]
+    assert on_time and all(timezone.localtime(at).date() == day for _pk, day, at in on_time)
+    late, _waiting = late_entries(users["supervisor_450000"])
+    assert 0 < len(late) <= len(steps) // LATE_EVERY + 1

@@ -30,3 +30,16 @@ def test_demo_cases_arrive_in_office_hours(orgs, windows):
     for received in Case.objects.values_list("received_at", flat=True):
         assert received <= now
         assert dt.time(8, 30) <= timezone.localtime(received).time() <= dt.time(17, 30)
+
+
+def test_demo_case_steps_happen_when_the_case_does(orgs, windows):
+    """Logged when received, referred within days of it (the file's timeline showed every
+    demo case logged at the moment the demo was seeded)."""
+    from services.models import CaseEvent
+
+    seed_records(orgs=orgs, households=5, seed=7, stdout=io.StringIO())
+    for event in CaseEvent.objects.select_related("case"):
+        assert event.at >= event.case.received_at, event.action
+        if event.action == CaseEvent.Action.LOGGED:
+            assert event.at == event.case.received_at
+    assert CaseEvent.objects.filter(action=CaseEvent.Action.REFERRED).exists()
