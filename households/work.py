@@ -32,6 +32,7 @@ def panels(request) -> list[dict]:
         found.append(_clerk_panel(user))
     if user.has_perm("households.approve_household"):
         found.append(_supervisor_panel(user))
+        found.append(_late_panel(user))
     spot_check = _spotcheck_panel(user)
     if spot_check is not None:
         found.append(spot_check)
@@ -176,10 +177,19 @@ def _supervisor_panel(user) -> dict:
                 "url": standing_url("migrant_unverified"),
                 "urgent": True,
             },
-            *_late_rows(user),
         ],
         "entries_title": _("最早的待办"),
         "entries": items,
+    }
+
+
+def _late_panel(user) -> dict:
+    """A panel of its own: nothing in it awaits the supervisor's approval (it stood under
+    待我审批), it is what an inspection would find."""
+    return {
+        "template": "households/_work_panel.html",
+        "title": _("逾期录入"),
+        "rows": _late_rows(user),
     }
 
 

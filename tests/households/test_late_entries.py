@@ -155,6 +155,9 @@ def test_the_supervisors_work_page_counts_this_years_late_entries(make_household
     row = page.split(label, 1)[1].split("</dd>", 1)[0]
     assert f"{reverse('households:late_entries')}?year={today.year}" in row
     assert "<strong>1</strong>" in row
+    # A panel of its own: nothing late awaits the supervisor's approval.
+    panel = page.split(label, 1)[0].rsplit("<section", 1)[1]
+    assert "<h2>逾期录入</h2>" in panel and "待我审批" not in panel
     assert label not in login("clerk_450102").get(reverse("home")).content.decode()
 
 
