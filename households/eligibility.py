@@ -109,33 +109,12 @@ def scheme_categories(scheme: str, filed_on: date | None = None) -> Q:
     return fits
 
 
-def assess(
-    *,
-    organisation,
-    on: date,
-    income: Income,
-    cause_codes: set[str],
-    special_cause: bool,
-    accident_spending_annual: Decimal,
-    exclusions: list[str],
-    worker_retired: bool = False,
-    dibao_standard: DibaoStandard | None | object = LOOK_UP,
-) -> Verdict:
-    """`dibao_standard`: the line in force in the organisation's area in the year when already
-    read (DibaoStandard.objects.in_force; None: there is none), else it is looked up.
+def assess(*, worker_retired: bool = False, **facts) -> Verdict:
+    """The filing standard applied to the file's `facts` (_apply_standard's arguments).
     `worker_retired`: the worker's own member row says 退休. Seed 002 leaves retired and
     internally retired staff out of filing "in principle" (原则上): a warning after the
     reasons, whatever the verdict, which it does not change."""
-    verdict = _apply_standard(
-        organisation=organisation,
-        on=on,
-        income=income,
-        cause_codes=cause_codes,
-        special_cause=special_cause,
-        accident_spending_annual=accident_spending_annual,
-        exclusions=exclusions,
-        dibao_standard=dibao_standard,
-    )
+    verdict = _apply_standard(**facts)
     if worker_retired:
         verdict.reasons.append(
             _("职工本人已退休：退休、内退人员原则上不纳入困难职工建档范围，请核实。")
@@ -152,8 +131,10 @@ def _apply_standard(
     special_cause: bool,
     accident_spending_annual: Decimal,
     exclusions: list[str],
-    dibao_standard,
+    dibao_standard: DibaoStandard | None | object = LOOK_UP,
 ) -> Verdict:
+    """`dibao_standard`: the line in force in the organisation's area in the year when already
+    read (DibaoStandard.objects.in_force; None: there is none), else it is looked up."""
     multiple = Decimal(organisation.setting("eligibility_multiple"))
     scheme = organisation.setting("category_scheme")
     standard = dibao_standard

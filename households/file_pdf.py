@@ -21,7 +21,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from households import services
+from households import selectors, services
 from households.models import (
     AMEND,
     CLOSED_STATUSES,
@@ -211,12 +211,7 @@ def closing(household: Household, user) -> dict | None:
         return None
     reason = None
     if user.has_perm("households.view_transition"):
-        step = (
-            household.transitions.filter(period=period, to_status=household.status)
-            .exclude(action=AMEND)
-            .order_by("-effective_date", "-id")
-            .first()
-        )
+        step = selectors.closing_step(household)
         if step is not None:
             parts = [step.get_deregistration_reason_display(), step.reason]
             reason = " · ".join(part for part in parts if part)

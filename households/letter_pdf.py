@@ -15,7 +15,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from households.models import AMEND, ClosureRequest, Household, Status
+from households import selectors
+from households.models import ClosureRequest, Household, Status
 from households.workflow import CLERK, SUPERVISOR
 from orgs.audit import log_access
 from orgs.models import AccessLog
@@ -52,12 +53,7 @@ def reasons(household: Household) -> list[str]:
     )
     if closure is not None:
         return [closure.get_deregistration_reason_display(), closure.reason]
-    step = (
-        household.transitions.filter(period=household.current_period, to_status=household.status)
-        .exclude(action=AMEND)
-        .order_by("-effective_date", "-id")
-        .first()
-    )
+    step = selectors.closing_step(household)
     return [step.get_deregistration_reason_display(), step.reason] if step else []
 
 

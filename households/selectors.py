@@ -11,6 +11,7 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from households.models import (
+    AMEND,
     OPEN_STATUSES,
     SUPPORTED_STATUSES,
     ClosureRequest,
@@ -279,6 +280,17 @@ def _not_their_own(user, files):
         period=OuterRef("current_period"), action__in=SUBMITTING_ACTIONS, actor=user
     )
     return files.exclude(created_by=user).exclude(Exists(theirs))
+
+
+def closing_step(household: Household) -> Transition | None:
+    """The step that put the file in its current (closed) status in its current period: the
+    latest such step, not a later fact change (AMEND) dated after it."""
+    return (
+        household.transitions.filter(period=household.current_period, to_status=household.status)
+        .exclude(action=AMEND)
+        .order_by("-effective_date", "-id")
+        .first()
+    )
 
 
 def period_documents(household) -> QuerySet:
