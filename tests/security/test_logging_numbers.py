@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orgs.logging import MaskPersonalDataFilter, mask_text
+from orgs.logging import MaskPersonalDataFilter, is_readable_date, mask_text
 
 
 def masked_but_last_four(number: str) -> str:
@@ -58,16 +58,6 @@ def masked_but_last_four(number: str) -> str:
 )
 def test_what_is_masked(text, shown):
     assert mask_text(text) == shown
-
-
-def is_readable_date(digits: str) -> bool:
-    if not digits.startswith("20") or len(digits) != 8:
-        return False
-    try:
-        date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-    except ValueError:
-        return False
-    return True
 
 
 @given(
